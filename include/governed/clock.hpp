@@ -1,0 +1,13 @@
+#pragma once
+/// @file
+/// Every clock policy: `steady` (default), `coarse`, `manual` (tests), `scaled` (demos).
+
+#include <governed/clock/coarse.hpp>
+#include <governed/clock/concept.hpp>
+#include <governed/clock/manual.hpp>
+#include <governed/clock/scaled.hpp>
+#include <governed/clock/steady.hpp>
+
+namespace governed::clock {
+static_assert(Clock<steady> && Clock<coarse> && Clock<manual> && Clock<scaled>);
+}

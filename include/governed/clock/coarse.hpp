@@ -1,0 +1,52 @@
+#pragma once
+/// @file
+/// `clock::coarse`: CLOCK_MONOTONIC_COARSE, for callers who trade resolution for speed.
+
+#include <governed/detail/timer_wait.hpp>
+#include <governed/family.hpp>
+#include <governed/time.hpp>
+
+#include <boost/asio/async_result.hpp>
+
+#include <chrono>
+#include <thread>
+#include <time.h>
+
+namespace governed::clock {
+
+/// The kernel's tick-resolution monotonic clock: a read costs a few nanoseconds instead of
+/// about 20, but it advances only once a tick (1–4 ms), so many admissions share one instant.
+/// Limiters stay exact in cells; only the time they see is rounded down to the tick. It runs on
+/// the same time line as CLOCK_MONOTONIC, so waits use the steady timer directly.
+class coarse {
+ public:
+  using family = governed::family::clock;
+
+  Instant now() const noexcept {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return Instant{std::chrono::seconds{ts.tv_sec} + std::chrono::nanoseconds{ts.tv_nsec}};
+  }
+
+  WallTime wall_now() const noexcept {
+    timespec ts{};
+    ::clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+    return WallTime{std::chrono::seconds{ts.tv_sec} + std::chrono::nanoseconds{ts.tv_nsec}};
+  }
+
+  void sleep_until(Instant t) const { std::this_thread::sleep_until(to_steady(t)); }
+
+  template <class Executor,
+            class Token = boost::asio::default_completion_token_t<Executor>>
+  auto async_wait_until(const Executor& ex, Instant t, Token&& token = Token{}) const {
+    return detail::async_wait_real(ex, to_steady(t), std::forward<Token>(token));
+  }
+
+ private:
+  static std::chrono::steady_clock::time_point to_steady(Instant t) noexcept {
+    return std::chrono::steady_clock::time_point{
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(t.time_since_epoch())};
+  }
+};
+
+}  // namespace governed::clock

@@ -1,0 +1,248 @@
+#pragma once
+/// @file
+/// `clock::manual`: time that moves only when told to, for deterministic tests.
+
+#include <governed/family.hpp>
+#include <governed/time.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/append.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+namespace governed::clock {
+
+/// A clock driven by the test: `advance(d)`, `set(t)` (which may move backwards, to test that
+/// limiters survive it) and `set_wall(w)`. Thread safe; `now()` is one atomic load.
+///
+/// Waiting is virtual. `sleep_until` blocks and `async_wait_until` parks a handler until time
+/// reaches the deadline. With `participants` = N > 0, once N waiters are parked at the same
+/// time — every thread or task the test runs is blocked — the clock jumps to the earliest
+/// deadline and wakes that waiter. So a backoff of 4, 8, 16, 32 s runs in microseconds, and
+/// in the same order every time. With N = 0 only `advance` and `set` move time.
+///
+/// The wall clock moves with the monotonic one: `wall_now() = wall_start + (now() - start)`.
+class manual {
+ public:
+  using family = governed::family::clock;
+
+  /// 2025-01-01T00:00:00Z: a fixed default so tests that print wall times are reproducible.
+  static constexpr WallTime default_wall_start{std::chrono::seconds{1735689600}};
+
+  explicit manual(Instant start = Instant{}, WallTime wall_start = default_wall_start,
+                  std::size_t participants = 1)
+      : now_ns_(start.time_since_epoch().count()),
+        wall_offset_ns_((wall_start.time_since_epoch() - start.time_since_epoch()).count()),
+        participants_(participants) {}
+
+  manual(const manual&) = delete;
+  manual& operator=(const manual&) = delete;
+
+  ~manual() {
+    // Parked async handlers are destroyed without being called: their operations are abandoned
+    // with the clock, as Asio abandons the handlers of a destroyed io_context.
+    for (auto& [key, w] : waiters_) {
+      if (w->async) delete w;
+    }
+  }
+
+  Instant now() const noexcept { return Instant{Duration{now_ns_.load(std::memory_order_acquire)}}; }
+
+  WallTime wall_now() const noexcept {
+    return WallTime{Duration{now_ns_.load(std::memory_order_acquire) +
+                             wall_offset_ns_.load(std::memory_order_acquire)}};
+  }
+
+  /// Moves time forward by `d` (a negative `d` moves it back) and wakes every due waiter.
+  void advance(Duration d) { move_to([d](std::int64_t n) { return n + d.count(); }); }
+
+  /// Sets monotonic time to `t`, forwards or backwards, and wakes every due waiter.
+  void set(Instant t) { move_to([t](std::int64_t) { return t.time_since_epoch().count(); }); }
+
+  /// Sets what `wall_now()` reads now, without moving monotonic time.
+  void set_wall(WallTime w) {
+    wall_offset_ns_.store(w.time_since_epoch().count() - now_ns_.load(std::memory_order_acquire),
+                          std::memory_order_release);
+  }
+
+  /// How many waiters must be parked before time jumps to the earliest deadline (0: never).
+  void set_participants(std::size_t n) {
+    std::vector<Fired> fired;
+    {
+      std::lock_guard lk(m_);
+      participants_ = n;
+      auto_advance_locked(fired);
+    }
+    complete(fired);
+  }
+
+  /// Number of waiters parked now (blocking and asynchronous).
+  std::size_t waiters() const {
+    std::lock_guard lk(m_);
+    return waiters_.size();
+  }
+
+  /// Blocks until `now() >= t`; returns at once when it already is.
+  void sleep_until(Instant t) {
+    std::vector<Fired> fired;
+    std::unique_lock lk(m_);
+    if (now() >= t) return;
+    Waiter w;
+    w.deadline = t;
+    auto it = waiters_.emplace(Key{t, next_seq_++}, &w);
+    (void)it;
+    auto_advance_locked(fired);
+    if (!fired.empty()) {
+      lk.unlock();
+      complete(fired);
+      lk.lock();
+    }
+    cv_.wait(lk, [&] { return w.fired; });
+  }
+
+  /// Completes with `void(boost::system::error_code)` once `now() >= t` (at once, through the
+  /// handler's executor, when it already is). Cancellation through the handler's slot removes
+  /// the waiter and completes with `operation_aborted`.
+  template <class Executor,
+            class Token = boost::asio::default_completion_token_t<Executor>>
+  auto async_wait_until(const Executor& ex, Instant t, Token&& token = Token{}) {
+    return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
+        [this](auto handler, boost::asio::any_io_executor io_ex, Instant deadline) {
+          park(std::move(io_ex), deadline,
+               boost::asio::any_completion_handler<void(boost::system::error_code)>(
+                   std::move(handler)));
+        },
+        token, boost::asio::any_io_executor(ex), t);
+  }
+
+ private:
+  using Handler = boost::asio::any_completion_handler<void(boost::system::error_code)>;
+  using Key = std::pair<Instant, std::uint64_t>;  // deadline, then arrival order
+
+  struct Waiter {
+    Instant deadline{};
+    bool fired = false;  // blocking waiters: set under m_, then cv_ is notified
+    bool async = false;
+    Handler handler;
+    boost::asio::any_io_executor executor;
+  };
+
+  struct Fired {
+    Handler handler;
+    boost::asio::any_io_executor executor;
+    boost::system::error_code ec;
+  };
+
+  void park(boost::asio::any_io_executor ex, Instant deadline, Handler handler) {
+    std::vector<Fired> fired;
+    {
+      std::lock_guard lk(m_);
+      if (now() >= deadline) {
+        fired.push_back(Fired{std::move(handler), std::move(ex), {}});
+      } else {
+        auto owned = std::make_unique<Waiter>();
+        owned->deadline = deadline;
+        owned->async = true;
+        owned->executor = std::move(ex);
+        owned->handler = std::move(handler);
+        const Key key{deadline, next_seq_++};
+        auto slot = boost::asio::get_associated_cancellation_slot(owned->handler);
+        if (slot.is_connected()) {
+          slot.assign([this, key](boost::asio::cancellation_type) { cancel(key); });
+        }
+        waiters_.emplace(key, owned.release());
+        auto_advance_locked(fired);
+      }
+    }
+    complete(fired);
+  }
+
+  void cancel(Key key) {
+    std::vector<Fired> fired;
+    {
+      std::lock_guard lk(m_);
+      auto it = waiters_.find(key);
+      if (it == waiters_.end()) return;  // already fired
+      std::unique_ptr<Waiter> w(it->second);
+      waiters_.erase(it);
+      fired.push_back(Fired{std::move(w->handler), std::move(w->executor),
+                            boost::asio::error::operation_aborted});
+    }
+    complete(fired);
+  }
+
+  template <class F>
+  void move_to(F next) {
+    std::vector<Fired> fired;
+    {
+      std::lock_guard lk(m_);
+      now_ns_.store(next(now_ns_.load(std::memory_order_relaxed)), std::memory_order_release);
+      fire_due_locked(fired);
+    }
+    complete(fired);
+  }
+
+  // Removes every waiter whose deadline has come. Blocking ones are flagged and woken;
+  // asynchronous ones are handed back to be completed outside the lock.
+  void fire_due_locked(std::vector<Fired>& fired) {
+    const Instant t = now();
+    bool woke_blocking = false;
+    while (!waiters_.empty() && waiters_.begin()->first.first <= t) {
+      Waiter* w = waiters_.begin()->second;
+      waiters_.erase(waiters_.begin());
+      if (w->async) {
+        std::unique_ptr<Waiter> owned(w);
+        fired.push_back(Fired{std::move(owned->handler), std::move(owned->executor), {}});
+      } else {
+        w->fired = true;
+        woke_blocking = true;
+      }
+    }
+    if (woke_blocking) cv_.notify_all();
+  }
+
+  void auto_advance_locked(std::vector<Fired>& fired) {
+    if (participants_ == 0 || waiters_.size() < participants_) return;
+    const Instant earliest = waiters_.begin()->first.first;
+    if (earliest > now()) now_ns_.store(earliest.time_since_epoch().count(), std::memory_order_release);
+    fire_due_locked(fired);
+  }
+
+  // Completes asynchronous waiters on their own executors, never inline: a handler that
+  // waits again must not re-enter the clock's lock.
+  static void complete(std::vector<Fired>& fired) {
+    for (auto& f : fired) {
+      // A normal completion detaches our canceller. A cancelled one runs inside that very
+      // canceller, which must not destroy itself; it is harmless once the waiter is gone.
+      if (!f.ec) {
+        auto slot = boost::asio::get_associated_cancellation_slot(f.handler);
+        if (slot.is_connected()) slot.clear();
+      }
+      // post() runs it on the handler's associated executor, the waiter's executor otherwise.
+      boost::asio::post(f.executor, boost::asio::append(std::move(f.handler), f.ec));
+    }
+    fired.clear();
+  }
+
+  std::atomic<std::int64_t> now_ns_;
+  std::atomic<std::int64_t> wall_offset_ns_;
+  mutable std::mutex m_;
+  std::condition_variable cv_;
+  std::map<Key, Waiter*> waiters_;  // owned when async; blocking waiters live on their stack
+  std::uint64_t next_seq_ = 0;
+  std::size_t participants_;
+};
+
+}  // namespace governed::clock

@@ -1,0 +1,69 @@
+#pragma once
+/// @file
+/// `clock::scaled`: real time sped up by a factor, so an hour of provider limits can be shown
+/// in a minute.
+
+#include <governed/detail/timer_wait.hpp>
+#include <governed/family.hpp>
+#include <governed/time.hpp>
+
+#include <boost/asio/async_result.hpp>
+
+#include <chrono>
+#include <algorithm>
+#include <cmath>
+#include <thread>
+
+namespace governed::clock {
+
+/// Monotonic and wall time both run `factor` times faster than real time from the moment of
+/// construction: with factor 60, `now()` advances one minute per real second, and
+/// `sleep_until(now() + 60s)` sleeps one real second. A factor below 1 slows time down.
+/// Factors that are not finite and positive are read as 1.
+class scaled {
+ public:
+  using family = governed::family::clock;
+
+  explicit scaled(double factor, Instant start = Instant{},
+                  WallTime wall_start = std::chrono::time_point_cast<Duration>(
+                      std::chrono::system_clock::now()))
+      : factor_(std::isfinite(factor) && factor > 0 ? factor : 1.0),
+        real_origin_(std::chrono::steady_clock::now()),
+        start_(start),
+        wall_start_(wall_start) {}
+
+  double factor() const noexcept { return factor_; }
+
+  Instant now() const noexcept { return start_ + elapsed(); }
+
+  WallTime wall_now() const noexcept { return wall_start_ + elapsed(); }
+
+  void sleep_until(Instant t) const { std::this_thread::sleep_until(to_real(t)); }
+
+  template <class Executor,
+            class Token = boost::asio::default_completion_token_t<Executor>>
+  auto async_wait_until(const Executor& ex, Instant t, Token&& token = Token{}) const {
+    return detail::async_wait_real(ex, to_real(t), std::forward<Token>(token));
+  }
+
+ private:
+  Duration elapsed() const noexcept {
+    const auto real = std::chrono::steady_clock::now() - real_origin_;
+    return Duration{static_cast<std::int64_t>(static_cast<double>(real.count()) * factor_)};
+  }
+
+  // The real steady instant at which scaled time reaches `t` (never before the origin).
+  std::chrono::steady_clock::time_point to_real(Instant t) const noexcept {
+    const double ahead = static_cast<double>((t - start_).count()) / factor_;
+    if (!(ahead > 0)) return real_origin_;
+    constexpr double cap = 1e17;  // ~3 years of real time: far enough to mean "never"
+    return real_origin_ + std::chrono::nanoseconds{static_cast<std::int64_t>(std::min(ahead, cap))};
+  }
+
+  double factor_;
+  std::chrono::steady_clock::time_point real_origin_;
+  Instant start_;
+  WallTime wall_start_;
+};
+
+}  // namespace governed::clock

@@ -1,0 +1,45 @@
+#pragma once
+/// @file
+/// `clock::steady`: std::chrono::steady_clock, the default clock and the one to benchmark on.
+
+#include <governed/detail/timer_wait.hpp>
+#include <governed/family.hpp>
+#include <governed/time.hpp>
+
+#include <boost/asio/async_result.hpp>
+
+#include <chrono>
+#include <thread>
+
+namespace governed::clock {
+
+/// Real monotonic time (CLOCK_MONOTONIC through std::chrono::steady_clock; about 20–25 ns a
+/// read through the vDSO) and real UTC.
+class steady {
+ public:
+  using family = governed::family::clock;
+
+  Instant now() const noexcept { return Instant{std::chrono::steady_clock::now().time_since_epoch()}; }
+
+  WallTime wall_now() const noexcept {
+    return std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
+  }
+
+  void sleep_until(Instant t) const { std::this_thread::sleep_until(to_steady(t)); }
+
+  /// Completes with `void(boost::system::error_code)` at `t`; cancellable through the
+  /// handler's cancellation slot (`operation_aborted`).
+  template <class Executor,
+            class Token = boost::asio::default_completion_token_t<Executor>>
+  auto async_wait_until(const Executor& ex, Instant t, Token&& token = Token{}) const {
+    return detail::async_wait_real(ex, to_steady(t), std::forward<Token>(token));
+  }
+
+ private:
+  static std::chrono::steady_clock::time_point to_steady(Instant t) noexcept {
+    return std::chrono::steady_clock::time_point{
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(t.time_since_epoch())};
+  }
+};
+
+}  // namespace governed::clock

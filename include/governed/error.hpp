@@ -1,0 +1,50 @@
+#pragma once
+/// @file
+/// `governed::Error`: what every fallible operation returns instead of throwing.
+
+#include <governed/time.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace governed {
+
+/// Why an operation failed. Stable: callers switch on it; the message is for people.
+enum class Errc {
+  invalid_argument,   ///< a configuration or call argument that can never work
+  exceeds_capacity,   ///< more cells than the limit's burst: no wait would ever admit it
+  too_far_ahead,      ///< a reservation would land further ahead than the limiter tracks
+  queue_full,         ///< the wait queue of a limit set is full
+  all_rate_limited,   ///< every candidate is cooling down; `retry_after` says for how long
+  budget_exhausted,   ///< a task, token or spend budget is used up
+  parse_error,        ///< malformed input (a body, a header, a file)
+  io_error,           ///< the operating system refused (files, sockets)
+};
+
+/// The name of an error code, for logs and JSON.
+constexpr std::string_view to_string(Errc e) noexcept {
+  switch (e) {
+    case Errc::invalid_argument: return "invalid_argument";
+    case Errc::exceeds_capacity: return "exceeds_capacity";
+    case Errc::too_far_ahead: return "too_far_ahead";
+    case Errc::queue_full: return "queue_full";
+    case Errc::all_rate_limited: return "all_rate_limited";
+    case Errc::budget_exhausted: return "budget_exhausted";
+    case Errc::parse_error: return "parse_error";
+    case Errc::io_error: return "io_error";
+  }
+  return "unknown";
+}
+
+/// An error value. The message is user-facing and never contains a secret.
+struct Error {
+  Errc code;
+  std::string message;
+  /// When trying again could succeed: the earliest sensible time, from now.
+  std::optional<Duration> retry_after{};
+
+  friend bool operator==(const Error&, const Error&) = default;
+};
+
+}  // namespace governed

@@ -1,0 +1,27 @@
+#pragma once
+/// @file
+/// `limiter::fixed_window`: at most C cells per aligned window — the naive baseline.
+
+#include <governed/detail/split_window.hpp>
+#include <governed/family.hpp>
+
+namespace governed::limiter {
+
+/// Counts cells per aligned window [k·W, (k+1)·W) and admits while the count stays within
+/// `cells`. Simple and cheap, but a provider that counts a sliding window sees up to twice that
+/// across a boundary (C at the end of one window, C at the start of the next); `derive`
+/// therefore plans at most half the published limit per window.
+///
+/// 25 500 tokens a minute with 7 000-token requests: three launches a minute, at the start of
+/// each window (21 000 tokens), the fourth waits for the next window.
+class fixed_window : public governed::detail::split_window<false> {
+ public:
+  using family = governed::family::limiter;
+  using split_window::split_window;
+
+  static Result<Limit> derive(const PublishedLimit& p, const Headroom& h) {
+    return derive_split_window(p, h, "fixed_window");
+  }
+};
+
+}  // namespace governed::limiter

@@ -1,0 +1,187 @@
+#pragma once
+/// @file
+/// `limiter::gcra`: the generic cell rate algorithm — one atomic, a compare-and-swap loop, no
+/// lock and no allocation.
+
+#include <governed/detail/saturating.hpp>
+#include <governed/family.hpp>
+#include <governed/limiter/decision.hpp>
+#include <governed/limiter/limit.hpp>
+#include <governed/result.hpp>
+#include <governed/time.hpp>
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <cstdint>
+
+namespace governed::limiter {
+
+/// GCRA keeps one number: the theoretical arrival time (TAT), the instant at which the limit
+/// would be fully rested given everything admitted so far. Each cell moves it `T` (the
+/// emission interval, window / cells, rounded up so the rate is never exceeded) past
+/// max(TAT, now). A request of n cells is admitted when the new TAT is at most `burst · T`
+/// ahead of now; otherwise it would be admissible at TAT + n·T − burst·T.
+///
+/// 60 RPM with burst 1: T = 1 s; admissions at t = 0, 1, 2 … s, and a second request at t = 0
+/// is told to retry after 1 s. 25 500 TPM with burst 7 000: T = 2.353 ms; 7 000-token
+/// launches go 16.47 s apart.
+///
+/// A clock that steps backwards only makes TAT look further away, so it refuses more, never
+/// admits more. All arithmetic saturates: one cell a day (T = 8.64·10¹³ ns) with a billion-cell
+/// request, or a billion cells a second (T = 1 ns), stay defined.
+class gcra {
+ public:
+  using family = governed::family::limiter;
+
+  explicit gcra(const Limit& limit) noexcept
+      : limit_(limit),
+        interval_(interval_of(limit)),
+        horizon_(governed::detail::sat_mul(limit.burst == 0 ? 1 : limit.burst, interval_)) {}
+
+  gcra(const gcra&) = delete;
+  gcra& operator=(const gcra&) = delete;
+
+  /// The `Limit` for a provider's published one; see `derive_rate`.
+  static Result<Limit> derive(const PublishedLimit& p, const Headroom& h) {
+    return derive_rate(p, h);
+  }
+
+  /// Takes `n` cells at `now` if they fit.
+  Decision try_acquire(std::uint64_t n, Instant now) noexcept {
+    if (n > limit_.burst) return {Verdict::exceeds_capacity, Duration{0}, 0};
+    const std::int64_t t = now.time_since_epoch().count();
+    const std::int64_t cost = governed::detail::sat_mul(n, interval_);
+    // Relaxed is enough: the TAT guards no other memory, and a compare-and-swap is atomic in
+    // the variable's modification order at any ordering, so no two admissions share a slot.
+    std::int64_t tat = tat_.load(std::memory_order_relaxed);
+    for (;;) {
+      const std::int64_t next = governed::detail::sat_add(std::max(tat, t), cost);
+      const std::int64_t ahead = governed::detail::sat_sub(next, t);
+      if (ahead > horizon_) {
+        return {Verdict::not_yet, Duration{governed::detail::sat_sub(ahead, horizon_)},
+                remaining_at(tat, t)};
+      }
+      if (tat_.compare_exchange_weak(tat, next, std::memory_order_relaxed)) {
+        return {Verdict::admitted, Duration{0}, cells_in(horizon_ - ahead)};
+      }
+    }
+  }
+
+  /// What `try_acquire(n, now)` would answer, without taking anything.
+  Decision peek(std::uint64_t n, Instant now) const noexcept {
+    if (n > limit_.burst) return {Verdict::exceeds_capacity, Duration{0}, 0};
+    const std::int64_t t = now.time_since_epoch().count();
+    const std::int64_t tat = tat_.load(std::memory_order_relaxed);
+    const std::int64_t next = governed::detail::sat_add(std::max(tat, t), governed::detail::sat_mul(n, interval_));
+    const std::int64_t ahead = governed::detail::sat_sub(next, t);
+    if (ahead > horizon_) return {Verdict::not_yet, Duration{ahead - horizon_}, remaining_at(tat, t)};
+    return {Verdict::admitted, Duration{0}, remaining_at(tat, t)};
+  }
+
+  /// Takes `n` cells in the earliest slot they fit, however far ahead, and says when that is.
+  /// Later requests queue behind it: first come, first served.
+  Result<Reservation> reserve(std::uint64_t n, Instant now) noexcept {
+    if (n > limit_.burst) return capacity_error(n);
+    const std::int64_t t = now.time_since_epoch().count();
+    const std::int64_t cost = governed::detail::sat_mul(n, interval_);
+    std::int64_t tat = tat_.load(std::memory_order_relaxed);
+    for (;;) {
+      const std::int64_t next = governed::detail::sat_add(std::max(tat, t), cost);
+      if (tat_.compare_exchange_weak(tat, next, std::memory_order_relaxed)) {
+        const std::int64_t ready = std::max(t, governed::detail::sat_sub(next, horizon_));
+        return Reservation{Instant{Duration{ready}}, n};
+      }
+    }
+  }
+
+  /// Gives a reservation's cells back (a cancelled wait).
+  void cancel(const Reservation& r, Instant now) noexcept { refund(r.cells, now, now); }
+
+  /// Gives back `n` cells admitted at `admitted_at` (the real usage came in under the
+  /// estimate). Cells that already left the window cost nothing to return: the TAT never goes
+  /// below `now`, so a refund can not create capacity beyond the burst.
+  void refund(std::uint64_t n, Instant /*admitted_at*/, Instant now) noexcept {
+    const std::int64_t t = now.time_since_epoch().count();
+    const std::int64_t back = governed::detail::sat_mul(n, interval_);
+    std::int64_t tat = tat_.load(std::memory_order_relaxed);
+    for (;;) {
+      if (tat <= t) return;
+      const std::int64_t next = std::max(governed::detail::sat_sub(tat, back), t);
+      if (tat_.compare_exchange_weak(tat, next, std::memory_order_relaxed)) return;
+    }
+  }
+
+  /// Takes `n` cells whether or not they fit (the real usage came in above the estimate).
+  /// Later requests wait for the debt to drain.
+  void consume(std::uint64_t n, Instant now) noexcept {
+    const std::int64_t t = now.time_since_epoch().count();
+    const std::int64_t cost = governed::detail::sat_mul(n, interval_);
+    std::int64_t tat = tat_.load(std::memory_order_relaxed);
+    while (!tat_.compare_exchange_weak(tat, governed::detail::sat_add(std::max(tat, t), cost),
+                                       std::memory_order_relaxed)) {
+    }
+  }
+
+  /// Adopts a provider's view — `remaining` cells left, the window full again after
+  /// `reset_after` — where it is more conservative than ours. With nothing remaining, the next
+  /// cell passes no earlier than now + reset_after.
+  void sync(std::uint64_t remaining, Duration reset_after, Instant now) noexcept {
+    const std::int64_t t = now.time_since_epoch().count();
+    std::int64_t floor_tat;
+    if (remaining == 0) {
+      floor_tat = governed::detail::sat_add(governed::detail::sat_add(t, std::max<std::int64_t>(reset_after.count(), 0)),
+                                  governed::detail::sat_sub(horizon_, interval_));
+    } else if (remaining < limit_.burst) {
+      floor_tat = governed::detail::sat_add(t, governed::detail::sat_mul(limit_.burst - remaining, interval_));
+    } else {
+      return;
+    }
+    std::int64_t tat = tat_.load(std::memory_order_relaxed);
+    while (tat < floor_tat &&
+           !tat_.compare_exchange_weak(tat, floor_tat, std::memory_order_relaxed)) {
+    }
+  }
+
+  /// Cells that could be taken at once at `now`.
+  std::uint64_t available(Instant now) const noexcept {
+    return remaining_at(tat_.load(std::memory_order_relaxed), now.time_since_epoch().count());
+  }
+
+  const Limit& limit() const noexcept { return limit_; }
+  /// The emission interval T: the time one cell occupies.
+  Duration interval() const noexcept { return Duration{interval_}; }
+  /// The instant the limit is fully rested again.
+  Instant rested_at() const noexcept { return Instant{Duration{tat_.load(std::memory_order_relaxed)}}; }
+
+ private:
+  static std::int64_t interval_of(const Limit& l) noexcept {
+    const std::int64_t w = l.window.count() > 0 ? l.window.count() : 1;
+    const std::uint64_t c = l.cells == 0 ? 1 : l.cells;
+    if (c > static_cast<std::uint64_t>(w)) return 1;  // finer than 1 ns a cell: 1 ns
+    return std::max<std::int64_t>(1, governed::detail::ceil_div(w, static_cast<std::int64_t>(c)));
+  }
+
+  std::uint64_t cells_in(std::int64_t span) const noexcept {
+    return span <= 0 ? 0 : static_cast<std::uint64_t>(span / interval_);
+  }
+
+  std::uint64_t remaining_at(std::int64_t tat, std::int64_t t) const noexcept {
+    const std::int64_t level = tat > t ? governed::detail::sat_sub(tat, t) : 0;
+    return cells_in(governed::detail::sat_sub(horizon_, level));
+  }
+
+  Result<Reservation> capacity_error(std::uint64_t n) const {
+    return fail(Errc::exceeds_capacity,
+                fmt::format("{} cells can never be admitted by a limit whose burst is {}", n,
+                            limit_.burst));
+  }
+
+  Limit limit_;
+  std::int64_t interval_;  // T, ns per cell, ≥ 1
+  std::int64_t horizon_;   // burst · T: how far ahead of now the TAT may run
+  // Starts in the far past: the limit is rested, whatever instant the clock starts at.
+  std::atomic<std::int64_t> tat_{governed::detail::i64_min};
+};
+
+}  // namespace governed::limiter

@@ -1,0 +1,26 @@
+#pragma once
+/// @file
+/// `limiter::sliding_window_approx`: the two-window estimate of a sliding window.
+
+#include <governed/detail/split_window.hpp>
+#include <governed/family.hpp>
+
+namespace governed::limiter {
+
+/// Estimates the count of the sliding window ending now as
+/// previous · (1 − elapsed/W) + current, assuming the previous window's cells were spread
+/// evenly; two counters, constant memory. The estimate is exact for steady traffic, but
+/// traffic bunched at the end of the previous window can put up to 2·C in a true sliding
+/// window, so `derive` plans at most half the published limit. Use `sliding_window` (the
+/// exact log) where the whole limit is wanted.
+class sliding_window_approx : public governed::detail::split_window<true> {
+ public:
+  using family = governed::family::limiter;
+  using split_window::split_window;
+
+  static Result<Limit> derive(const PublishedLimit& p, const Headroom& h) {
+    return derive_split_window(p, h, "sliding_window_approx");
+  }
+};
+
+}  // namespace governed::limiter

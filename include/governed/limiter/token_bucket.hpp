@@ -1,0 +1,157 @@
+#pragma once
+/// @file
+/// `limiter::token_bucket`: the classic bucket — a level and the time it was last refilled.
+
+#include <governed/detail/saturating.hpp>
+#include <governed/family.hpp>
+#include <governed/limiter/decision.hpp>
+#include <governed/limiter/limit.hpp>
+#include <governed/result.hpp>
+#include <governed/time.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <mutex>
+
+namespace governed::limiter {
+
+/// A bucket of `burst` cells refilled at `cells` per `window`. Two values change together (the
+/// level and the refill time), so a mutex guards them; prefer `gcra` where contention matters —
+/// it admits on the same schedule with one atomic.
+///
+/// The level is kept exactly, in cell·nanoseconds (cells × window length), so refills of a
+/// fraction of a cell are never rounded away and the rate is never exceeded. It may go below
+/// zero: a reservation or a usage above its estimate is a debt that later requests wait out.
+class token_bucket {
+ public:
+  using family = governed::family::limiter;
+
+  explicit token_bucket(const Limit& limit) noexcept
+      : limit_(limit),
+        window_(std::max<std::int64_t>(limit.window.count(), 1)),
+        rate_(std::max<std::uint64_t>(limit.cells, 1)),
+        capacity_(static_cast<Wide>(std::max<std::uint64_t>(limit.burst, 1)) * window_),
+        level_(capacity_) {}
+
+  token_bucket(const token_bucket&) = delete;
+  token_bucket& operator=(const token_bucket&) = delete;
+
+  static Result<Limit> derive(const PublishedLimit& p, const Headroom& h) {
+    return derive_rate(p, h);
+  }
+
+  Decision try_acquire(std::uint64_t n, Instant now) {
+    if (n > limit_.burst) return {Verdict::exceeds_capacity, Duration{0}, 0};
+    std::lock_guard lk(m_);
+    refill(now);
+    const Wide need = static_cast<Wide>(n) * window_;
+    if (level_ >= need) {
+      level_ -= need;
+      return {Verdict::admitted, Duration{0}, whole(level_)};
+    }
+    return {Verdict::not_yet, time_to(need - level_), whole(level_)};
+  }
+
+  Decision peek(std::uint64_t n, Instant now) const {
+    if (n > limit_.burst) return {Verdict::exceeds_capacity, Duration{0}, 0};
+    std::lock_guard lk(m_);
+    const Wide level = refilled(now);
+    const Wide need = static_cast<Wide>(n) * window_;
+    if (level >= need) return {Verdict::admitted, Duration{0}, whole(level)};
+    return {Verdict::not_yet, time_to(need - level), whole(level)};
+  }
+
+  Result<Reservation> reserve(std::uint64_t n, Instant now) {
+    if (n > limit_.burst)
+      return fail(Errc::exceeds_capacity,
+                  fmt::format("{} cells can never be admitted by a bucket of {}", n, limit_.burst));
+    std::lock_guard lk(m_);
+    refill(now);
+    level_ -= static_cast<Wide>(n) * window_;
+    const Instant ready = level_ >= 0 ? now : now + time_to(-level_);
+    return Reservation{ready, n};
+  }
+
+  void cancel(const Reservation& r, Instant now) { refund(r.cells, now, now); }
+
+  void refund(std::uint64_t n, Instant /*admitted_at*/, Instant now) {
+    std::lock_guard lk(m_);
+    refill(now);
+    level_ = std::min(capacity_, level_ + static_cast<Wide>(n) * window_);
+  }
+
+  void consume(std::uint64_t n, Instant now) {
+    std::lock_guard lk(m_);
+    refill(now);
+    level_ -= static_cast<Wide>(n) * window_;
+  }
+
+  void sync(std::uint64_t remaining, Duration reset_after, Instant now) {
+    std::lock_guard lk(m_);
+    refill(now);
+    Wide ceiling;
+    if (remaining == 0) {
+      // One cell becomes available exactly `reset_after` from now.
+      const Wide wait = std::min<Wide>(std::max<std::int64_t>(reset_after.count(), 0), fill_time());
+      ceiling = window_ - wait * static_cast<Wide>(rate_);
+    } else {
+      ceiling = static_cast<Wide>(remaining) * window_;
+    }
+    level_ = std::min(level_, ceiling);
+  }
+
+  std::uint64_t available(Instant now) const {
+    std::lock_guard lk(m_);
+    return whole(refilled(now));
+  }
+
+  const Limit& limit() const noexcept { return limit_; }
+
+ private:
+  using Wide = governed::detail::i128;  // cell·ns: a day's window times 10¹² cells still fits
+
+  Wide fill_time() const noexcept { return capacity_ / static_cast<Wide>(rate_) + 1; }
+
+  Wide refilled(Instant now) const noexcept {
+    if (!started_ || now <= last_) return level_;  // a clock that steps back refills nothing
+    const Wide gap = capacity_ - level_;
+    if (gap <= 0) return level_;
+    const Wide elapsed = std::min<Wide>((now - last_).count(), gap / static_cast<Wide>(rate_) + 1);
+    return std::min(capacity_, level_ + elapsed * static_cast<Wide>(rate_));
+  }
+
+  void refill(Instant now) noexcept {
+    if (!started_) {
+      started_ = true;
+      last_ = now;
+    } else if (now > last_) {
+      level_ = refilled(now);
+      last_ = now;
+    }
+  }
+
+  std::uint64_t whole(Wide level) const noexcept {
+    return level <= 0 ? 0 : static_cast<std::uint64_t>(level / window_);
+  }
+
+  // Time until `deficit` cell·ns have been refilled, rounded up.
+  Duration time_to(Wide deficit) const noexcept {
+    const Wide r = static_cast<Wide>(rate_);
+    Wide t = deficit / r + (deficit % r != 0 ? 1 : 0);
+    constexpr Wide cap = static_cast<Wide>(governed::detail::i64_max);
+    return Duration{static_cast<std::int64_t>(std::min(t, cap))};
+  }
+
+  Limit limit_;
+  Wide window_;
+  std::uint64_t rate_;
+  Wide capacity_;
+  mutable std::mutex m_;
+  Wide level_;
+  Instant last_{};
+  bool started_ = false;
+};
+
+}  // namespace governed::limiter
