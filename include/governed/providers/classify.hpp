@@ -1,0 +1,490 @@
+#pragma once
+/// @file
+/// The reply classifier: provider, status, headers and body in; what the governor should do
+/// out (`Verdict`: kind, scope, retryable, wait, rotate_key, detail).
+///
+/// The verdict rests on what providers keep stable: the status, the headers, and the error
+/// `code`/`type`/`status` fields; the message text is read last and only for the phrases
+/// providers use as conventions ("tokens per minute", "try again in 6s"), never matched as a
+/// whole. Providers send auth and billing failures as 400 too, so the status alone never
+/// decides. Each dialect's peculiarities sit in one small function below.
+
+#include <governed/providers/error_body.hpp>
+#include <governed/providers/headers.hpp>
+#include <governed/providers/kind.hpp>
+#include <governed/providers/redact.hpp>
+#include <governed/providers/table.hpp>
+#include <governed/providers/wait.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <string>
+#include <string_view>
+
+namespace governed::providers {
+
+/// How a transport failed when there was no reply at all.
+enum class NetworkFailure : std::uint8_t {
+  dns,              ///< the name did not resolve: nothing was sent
+  connect_refused,  ///< refused: nothing was sent
+  connect_timeout,  ///< no connection in time: nothing was sent
+  tls_handshake,    ///< the handshake failed: nothing was sent
+  connection_reset, ///< reset after the request went out: it may have been processed
+  read_timeout,     ///< no reply in time after sending: it may have been processed
+  closed_early,     ///< the peer closed before a full reply: it may have been processed
+};
+
+/// A transport failure: retryable only when the request provably never reached the server,
+/// or when it is idempotent, so nothing is billed twice.
+inline Verdict classify_network_failure(NetworkFailure f, bool idempotent) noexcept {
+  Verdict v;
+  v.kind = Kind::network_error;
+  v.scope = Scope::provider;
+  const bool never_sent = f == NetworkFailure::dns || f == NetworkFailure::connect_refused ||
+                          f == NetworkFailure::connect_timeout || f == NetworkFailure::tls_handshake;
+  v.retryable = never_sent || idempotent;
+  return v;
+}
+
+namespace detail {
+
+inline std::string lowered(std::string_view s) {
+  std::string out(s.substr(0, 4000));
+  for (auto& c : out) c = lower(c);
+  return out;
+}
+
+inline bool has(std::string_view hay, std::string_view needle) noexcept {
+  return hay.find(needle) != std::string_view::npos;
+}
+
+template <class... N>
+bool has_any(std::string_view hay, N... needles) noexcept {
+  return (has(hay, needles) || ...);
+}
+
+/// The number after `label` (`Limit 7000`, `Requested ~12903`, `Limit: 200`), commas allowed.
+inline std::optional<std::int64_t> number_after(std::string_view lower_text,
+                                                std::string_view label) noexcept {
+  for (auto pos = lower_text.find(label); pos != std::string_view::npos;
+       pos = lower_text.find(label, pos + 1)) {
+    std::string_view s = lower_text.substr(pos + label.size());
+    while (!s.empty() && (s.front() == ' ' || s.front() == ':' || s.front() == '~' || s.front() == '='))
+      s.remove_prefix(1);
+    std::int64_t v = 0;
+    bool any = false;
+    while (!s.empty() && (is_digit(s.front()) || (any && s.front() == ',' && s.size() > 1 && is_digit(s[1])))) {
+      if (s.front() != ',') {
+        if (v > (std::numeric_limits<std::int64_t>::max() - 9) / 10) return std::nullopt;
+        v = v * 10 + (s.front() - '0');
+        any = true;
+      }
+      s.remove_prefix(1);
+    }
+    if (any) return v;
+  }
+  return std::nullopt;
+}
+
+/// Everything the decision reads, lower-cased once.
+struct Evidence {
+  int status = 0;
+  ErrorBody body;
+  std::string msg;     // lower-case message (and OpenRouter's upstream text)
+  std::string code;    // lower-case
+  std::string type;    // lower-case
+  std::string gstatus; // lower-case Gemini status
+  HeaderSnapshot limits;
+
+  bool code_or_type(std::string_view s) const noexcept { return code == s || type == s; }
+  bool reason(std::string_view r) const noexcept {
+    return std::any_of(body.reasons.begin(), body.reasons.end(),
+                       [&](const std::string& x) { return iequals(x, r); });
+  }
+};
+
+inline bool context_signal(const Evidence& e) noexcept {
+  if (e.code_or_type("context_length_exceeded")) return true;
+  const std::string_view m = e.msg;
+  return has_any(m, "maximum context length", "context length", "context window",
+                 "prompt is too long", "input is too long", "exceeds the maximum number of tokens",
+                 "input token count", "reduce the length", "too large for model with");
+}
+
+inline bool content_signal(const Evidence& e) noexcept {
+  if (e.code_or_type("content_filter") || e.code_or_type("content_policy_violation") ||
+      e.reason("SAFETY"))
+    return true;
+  const std::string_view m = e.msg;
+  return has_any(m, "content management policy", "content policy", "safety system",
+                 "responsibleaipolicyviolation", "flagged", "moderation", "usage policies");
+}
+
+inline bool billing_signal(const Evidence& e) noexcept {
+  if (e.code_or_type("insufficient_quota") || e.code_or_type("billing_hard_limit_reached") ||
+      e.code_or_type("billing_not_active") || e.code_or_type("insufficient_balance") ||
+      e.code_or_type("payment_required"))
+    return true;
+  const std::string_view m = e.msg;
+  return has_any(m, "credit balance", "insufficient balance", "insufficient credits",
+                 "more credits", "can only afford", "billing_hard_limit", "payment method is required",
+                 "add a payment method to continue");
+}
+
+inline bool auth_signal(const Evidence& e) noexcept {
+  if (e.code_or_type("invalid_api_key") || e.code_or_type("authentication_error") ||
+      e.code_or_type("invalid_authentication") || e.code_or_type("unauthorized") ||
+      e.gstatus == "unauthenticated" || e.reason("API_KEY_INVALID") || e.reason("API_KEY_EXPIRED") ||
+      e.reason("API_KEY_SERVICE_BLOCKED"))
+    return true;
+  const std::string_view m = e.msg;
+  return has_any(m, "api key not valid", "invalid api key", "incorrect api key", "invalid x-api-key",
+                 "api key expired", "api key was reported as leaked", "no auth credentials",
+                 "invalid authentication", "authentication fails", "invalid subscription key",
+                 "unregistered callers");
+}
+
+inline bool model_unusable_signal(const Evidence& e) noexcept {
+  if (e.code_or_type("model_not_found") || e.code_or_type("model_decommissioned") ||
+      e.code_or_type("model_not_active") || e.code_or_type("deploymentnotfound") ||
+      e.code_or_type("permission_error") || e.code_or_type("permission_denied") ||
+      e.gstatus == "permission_denied")
+    return true;
+  const std::string_view m = e.msg;
+  return has(m, "model") && has_any(m, "does not exist", "not found", "decommissioned",
+                                    "not supported", "do not have access", "no access",
+                                    "not available", "deprecated");
+}
+
+inline bool overload_signal(const Evidence& e) noexcept {
+  if (e.code_or_type("overloaded_error") || e.code_or_type("overloaded") ||
+      e.code_or_type("service_unavailable") || e.code_or_type("server_overloaded"))
+    return true;
+  const std::string_view m = e.msg;
+  return has_any(m, "overloaded", "high demand", "peak load", "capacity exceeded",
+                 "over capacity", "exceeds the maximum usage size", "rate-limited upstream",
+                 "temporarily unavailable", "try again later", "out of capacity");
+}
+
+enum class Unit : std::uint8_t { none, requests, tokens };
+
+/// Which dimension a rate-limit text or type names.
+inline Unit unit_of(const Evidence& e) noexcept {
+  // OpenAI and Groq put the dimension in `type`: "tokens", "requests", "tokens_usage_based".
+  if (has(e.type, "token")) return Unit::tokens;
+  if (has(e.type, "request")) return Unit::requests;
+  const std::string_view m = e.msg;
+  static constexpr std::string_view token_phrases[] = {
+      "tokens per min", "tokens per day", "tokens per second", "(tpm)", "(tpd)", "(itpm)",
+      "(otpm)", "token rate limit", "tokens rate limit", "input tokens per", "output tokens per",
+      "too many tokens", "number of tokens", "request tokens", "token limit", "tokens per hour"};
+  static constexpr std::string_view request_phrases[] = {
+      "requests per min", "requests per day", "requests per second", "(rpm)", "(rpd)",
+      "call rate limit", "request rate limit", "requests rate limit", "number of requests",
+      "free-models-per-min", "requests per hour", "request limit"};
+  std::size_t tok = std::string_view::npos, req = std::string_view::npos;
+  for (auto p : token_phrases) tok = std::min(tok, m.find(p));
+  for (auto p : request_phrases) req = std::min(req, m.find(p));
+  if (tok != std::string_view::npos || req != std::string_view::npos) return tok < req ? Unit::tokens : Unit::requests;
+  // "Too many requests, please wait" names a dimension; the bare reason phrase does not.
+  if (has(m, "too many requests")) {
+    std::string_view t = trim(m);
+    while (!t.empty() && (t.back() == '.' || t.back() == '!')) t.remove_suffix(1);
+    if (t != "too many requests") return Unit::requests;
+  }
+  // No words: the headers say which dimension ran out.
+  const bool req0 = e.limits.requests.remaining == 0;
+  const bool tok0 = e.limits.tokens.remaining == 0 || e.limits.input_tokens.remaining == 0 ||
+                    e.limits.output_tokens.remaining == 0;
+  if (req0 != tok0) return req0 ? Unit::requests : Unit::tokens;
+  return Unit::none;
+}
+
+inline bool daily_signal(std::string_view m) noexcept {
+  return has_any(m, "per day", "per-day", "daily", "/ day", "(rpd)", "(tpd)", "rpd:", "tpd:");
+}
+
+/// Gemini and Vertex: RESOURCE_EXHAUSTED is a quota when QuotaFailure names one (its quotaId
+/// says the window and the dimension), shared capacity when Vertex says "try again later",
+/// and an unnamed rate limit otherwise. The prose ("check your plan and billing") is the
+/// same for all of them and decides nothing.
+inline Kind gemini_rate_limit(const Evidence& e) noexcept {
+  bool day = false, minute = false, tokens = false, requests = false, month = false;
+  for (const auto& id : e.body.quota_ids) {
+    const std::string q = lowered(id);
+    day |= has_any(q, "perday", "per_day", "daily");
+    month |= has_any(q, "permonth", "monthly");
+    minute |= has_any(q, "perminute", "per_minute", "persecond");
+    tokens |= has(q, "token");
+    requests |= has(q, "request");
+  }
+  if (!e.body.quota_ids.empty()) {
+    if (month) return Kind::quota_monthly;
+    if (day) return tokens ? Kind::rate_limit_tokens_daily
+                           : requests ? Kind::rate_limit_requests_daily : Kind::quota_daily;
+    if (tokens) return Kind::rate_limit_tokens;
+    if (requests || minute) return Kind::rate_limit_requests;
+    return Kind::rate_limit_unspecified;
+  }
+  if (has(e.msg, "quota")) return Kind::rate_limit_unspecified;
+  if (overload_signal(e) || e.reason("rateLimitExceeded")) return Kind::overloaded;
+  return Kind::rate_limit_unspecified;
+}
+
+/// Every other dialect's rate-limit family, read from type, code and the conventional phrases.
+inline Kind rate_limit_kind(Dialect d, const Evidence& e) noexcept {
+  const std::string_view m = e.msg;
+  if (d == Dialect::gemini || e.gstatus == "resource_exhausted") return gemini_rate_limit(e);
+  // A 429 that says "quota" with insufficient_quota (OpenAI) is billing, not a rate.
+  if (billing_signal(e) || (d != Dialect::gemini && has(m, "exceeded your current quota")))
+    return Kind::insufficient_quota_billing;
+  if (d == Dialect::openrouter || has(m, "free-models-per-day")) {
+    // OpenRouter counts free-model requests per account per day: a quota, not a window.
+    if (has_any(m, "per-day", "per day")) return Kind::quota_daily;
+  }
+  if (overload_signal(e) || e.code_or_type("server_error")) return Kind::overloaded;
+  if (has_any(m, "per month", "monthly", "per-month")) return Kind::quota_monthly;
+  const Unit unit = unit_of(e);
+  if (daily_signal(m)) {
+    if (unit == Unit::tokens) return Kind::rate_limit_tokens_daily;
+    if (unit == Unit::requests) return Kind::rate_limit_requests_daily;
+    return Kind::quota_daily;
+  }
+  if (unit == Unit::tokens) return Kind::rate_limit_tokens;
+  if (unit == Unit::requests) return Kind::rate_limit_requests;
+  return Kind::rate_limit_unspecified;
+}
+
+inline bool rate_limit_shape(const Evidence& e) noexcept {
+  return e.code_or_type("rate_limit_exceeded") || e.code_or_type("rate_limit_error") ||
+         e.code_or_type("rate_limited") || e.gstatus == "resource_exhausted" ||
+         has(e.msg, "rate limit");
+}
+
+/// Statuses and fields that hold in every dialect, then each dialect's exceptions.
+inline Kind decide(Dialect d, const Evidence& e) noexcept {
+  const int s = e.status;
+  const std::string_view m = e.msg;
+  // Anthropic's and others' explicit types win over the status they came with.
+  if (e.code_or_type("overloaded_error")) return Kind::overloaded;
+  if (d == Dialect::anthropic && e.type == "api_error") return s == 503 || s == 529 ? Kind::overloaded : Kind::server_error;
+  if (s == 429 || (s == 413 && rate_limit_shape(e)) || e.code_or_type("rate_limit_error") ||
+      (s >= 400 && s < 500 && e.code_or_type("rate_limit_exceeded")))
+    return rate_limit_kind(d, e);
+  if (s >= 500 || s == 498) {
+    if (s == 503 || s == 529 || s == 498 || overload_signal(e)) return Kind::overloaded;
+    return Kind::server_error;
+  }
+  if (s == 408) return Kind::server_error;
+  if (s == 402) return Kind::insufficient_quota_billing;
+  // The rest of 4xx: the fields and phrases decide, in order of how specific they are.
+  if (auth_signal(e) || s == 401) return Kind::auth;
+  if (billing_signal(e)) return Kind::insufficient_quota_billing;
+  if (has_any(m, "usage limit", "spend limit", "spending limit")) {
+    return has_any(m, "day", "daily") && !has_any(m, "month", "regain access") ? Kind::quota_daily
+                                                                              : Kind::quota_monthly;
+  }
+  if (context_signal(e)) return Kind::context_length_exceeded;
+  if (content_signal(e)) return Kind::content_filter;
+  if (model_unusable_signal(e) && (s == 403 || s == 404 || s == 400)) return Kind::permission_denied;
+  if (s == 403) return Kind::permission_denied;
+  if (s == 413 && has(m, "token")) return Kind::context_length_exceeded;
+  return Kind::bad_request;
+}
+
+struct Defaults {
+  Scope scope;
+  bool retryable;
+  bool rotate_key;
+};
+
+inline Defaults defaults_for(Kind k, const Provider* p) noexcept {
+  const Scope rate_scope = p && p->limits_per_key && !p->limits_per_account ? Scope::key : Scope::account;
+  switch (k) {
+    case Kind::success: return {Scope::request, false, false};
+    case Kind::rate_limit_requests:
+    case Kind::rate_limit_tokens:
+    case Kind::rate_limit_unspecified: return {rate_scope, true, false};
+    case Kind::rate_limit_requests_daily:
+    case Kind::rate_limit_tokens_daily: return {rate_scope, true, true};
+    case Kind::quota_daily:
+    case Kind::quota_monthly:
+    case Kind::insufficient_quota_billing: return {rate_scope, false, true};
+    case Kind::overloaded: return {Scope::model, true, false};
+    case Kind::server_error: return {Scope::provider, true, false};
+    case Kind::auth: return {Scope::key, false, true};
+    case Kind::permission_denied: return {Scope::model, false, false};
+    case Kind::bad_request: return {Scope::request, false, false};
+    case Kind::context_length_exceeded: return {Scope::model, false, false};
+    case Kind::content_filter: return {Scope::request, false, false};
+    case Kind::network_error: return {Scope::provider, false, false};
+  }
+  return {Scope::request, false, false};
+}
+
+/// `text` cut to at most `n` bytes without splitting a UTF-8 sequence.
+inline std::string_view utf8_prefix(std::string_view text, std::size_t n) noexcept {
+  if (text.size() <= n) return text;
+  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+  return text.substr(0, n);
+}
+
+/// A calendar date in prose (`regain access on 2025-07-01 at 00:00 UTC`), for monthly quotas
+/// that name the day they come back.
+inline std::optional<WallTime> find_date_in_text(std::string_view text) noexcept {
+  for (std::size_t i = 0; i + 10 <= text.size(); ++i) {
+    if (!is_digit(text[i]) || (i > 0 && is_digit(text[i - 1]))) continue;
+    auto y = take_fixed(text, i, 4), mo = take_fixed(text, i + 5, 2), d = take_fixed(text, i + 8, 2);
+    if (!y || !mo || !d || text[i + 4] != '-' || text[i + 7] != '-') continue;
+    int h = 0, mi = 0;
+    std::string_view rest = text.substr(i + 10);
+    if (rest.starts_with(" at ") || rest.starts_with("T") || rest.starts_with(" ")) {
+      const std::size_t off = rest.starts_with(" at ") ? 4 : 1;
+      auto hh = take_fixed(rest, off, 2), mm = take_fixed(rest, off + 3, 2);
+      if (hh && mm && rest.size() > off + 2 && rest[off + 2] == ':') {
+        h = *hh;
+        mi = *mm;
+      }
+    }
+    if (auto t = civil(*y, *mo, *d, h, mi, 0)) return t;
+  }
+  return std::nullopt;
+}
+
+}  // namespace detail
+
+/// A reply as the transport delivered it.
+struct Reply {
+  int status = 0;
+  HeaderView headers{};
+  std::string_view body{};
+};
+
+/// Classifies one reply from `provider` (a table entry: its dialect, header windows and
+/// daily-reset rule are used). `now` is the wall-clock time the reply arrived.
+inline Verdict classify(const Provider* provider, Dialect dialect, const Reply& reply, WallTime now) {
+  Verdict v;
+  const HeaderWindows windows = provider ? provider->windows : HeaderWindows{};
+  v.limits = read_limit_headers(reply.headers, now, windows);
+  const int s = reply.status;
+  if (s >= 200 && s < 300) {
+    v.kind = Kind::success;
+    return v;
+  }
+  if (s < 100 || s > 599) {
+    v.kind = Kind::network_error;
+    v.scope = Scope::provider;
+    v.detail = fmt::format("no valid HTTP status ({})", s);
+    return v;
+  }
+
+  detail::Evidence e;
+  e.status = s;
+  e.body = read_error_body(reply.body);
+  e.msg = detail::lowered(e.body.message);
+  if (!e.body.upstream.empty()) e.msg += " " + detail::lowered(e.body.upstream);
+  e.code = detail::lowered(e.body.code);
+  e.type = detail::lowered(e.body.type);
+  e.gstatus = detail::lowered(e.body.status);
+  e.limits = v.limits;
+  // OpenRouter copies the upstream's limit headers into the body.
+  if (!e.body.meta_headers.empty()) {
+    std::vector<Header> hs;
+    for (const auto& [k, val] : e.body.meta_headers) hs.push_back({k, val});
+    const HeaderSnapshot meta = read_limit_headers(HeaderView{hs}, now, windows);
+    if (v.limits.empty()) v.limits = meta;
+    if (e.limits.empty()) e.limits = meta;
+  }
+
+  v.kind = detail::decide(dialect, e);
+  const auto def = detail::defaults_for(v.kind, provider);
+  v.scope = def.scope;
+  v.retryable = def.retryable;
+  v.rotate_key = def.rotate_key;
+
+  std::string_view msg = e.body.message;
+  if (msg.empty()) msg = e.body.upstream;
+  v.detail = redact(detail::utf8_prefix(msg, 300));
+
+  // Request-level failures carry no wait: waiting does not change the verdict.
+  const bool waits = is_rate_limit(v.kind) || v.kind == Kind::overloaded ||
+                     v.kind == Kind::server_error || v.kind == Kind::quota_daily ||
+                     v.kind == Kind::quota_monthly;
+  if (waits) {
+    // The first usable wait in the order providers mean them.
+    std::optional<WallTime> reply_date;
+    if (auto d = reply.headers.get("date")) reply_date = parse_http_date(*d);
+    if (auto h = reply.headers.get("retry-after-ms")) v.wait = parse_number_wait(*h, std::chrono::milliseconds{1});
+    if (!v.wait)
+      if (auto h = reply.headers.get("x-ms-retry-after-ms"))
+        v.wait = parse_number_wait(*h, std::chrono::milliseconds{1});
+    if (!v.wait)
+      if (auto h = reply.headers.get("retry-after")) v.wait = parse_retry_after(*h, reply_date, now);
+    if (!v.wait) {
+      // Reset headers: the dimensions that ran out, or the one the verdict names.
+      const HeaderSnapshot& l = e.limits;
+      auto usable = [](const LimitReading& r) {
+        return r.reset_after && *r.reset_after > Duration::zero() && r.limit ? r.reset_after : std::nullopt;
+      };
+      std::optional<Duration> w;
+      for (const LimitReading* r : {&l.requests, &l.tokens, &l.input_tokens, &l.output_tokens})
+        if (r->remaining == 0)
+          if (auto u = usable(*r); u && (!w || *u > *w)) w = u;
+      if (!w && v.kind == Kind::rate_limit_tokens) w = usable(l.tokens);
+      if (!w && v.kind == Kind::rate_limit_requests) w = usable(l.requests);
+      v.wait = w;
+    }
+    if (!v.wait) v.wait = e.body.retry_delay;
+    if (!v.wait) v.wait = find_wait_in_text(e.body.message);
+    if (!v.wait && !e.body.upstream.empty()) v.wait = find_wait_in_text(e.body.upstream);
+    if (!v.wait && v.kind == Kind::quota_monthly)
+      if (auto t = detail::find_date_in_text(e.body.message)) v.wait = wait_until(*t, now);
+  }
+
+  // A request larger than the limit itself never fits, however long it waits.
+  if (is_rate_limit(v.kind)) {
+    v.requested = detail::number_after(e.msg, "requested");
+    v.limit = detail::number_after(e.msg, "limit");
+    if (v.requested && v.limit && *v.requested > *v.limit) {
+      v.retryable = false;
+      v.wait.reset();
+    }
+  } else if (v.kind == Kind::context_length_exceeded) {
+    v.limit = detail::number_after(e.msg, "maximum context length is");
+    v.requested = detail::number_after(e.msg, "resulted in");
+  }
+
+  if (is_exhaustion(v.kind) && v.kind != Kind::insufficient_quota_billing) {
+    if (v.wait) {
+      v.resets_at = now + *v.wait;
+    } else if (provider && v.kind != Kind::quota_monthly) {
+      v.resets_at = next_daily_reset(*provider, now);
+    }
+  }
+  return v;
+}
+
+/// The dialect a provider name is read in: the table's entry, else the OpenAI dialect plus
+/// the generic rules (every OpenAI-compatible server: vLLM, LiteLLM, Together, Bedrock's
+/// gateway).
+inline const Provider* find_provider(const Table& table, std::string_view name) noexcept {
+  if (const auto* p = table.provider(name)) return p;
+  if (name == "google" || name == "vertex") return table.provider("gemini");
+  if (name == "claude") return table.provider("anthropic");
+  return nullptr;
+}
+
+/// Classifies a reply from the provider named `provider` in `table`.
+inline Verdict classify(const Table& table, std::string_view provider, int status,
+                        const HeaderView& headers, std::string_view body, WallTime now) {
+  const Provider* p = find_provider(table, provider);
+  return classify(p, p ? p->dialect : Dialect::openai, Reply{status, headers, body}, now);
+}
+
+/// Classifies a reply with the built-in table.
+inline Verdict classify(std::string_view provider, int status, const HeaderView& headers,
+                        std::string_view body, WallTime now) {
+  return classify(builtin_table(), provider, status, headers, body, now);
+}
+
+}  // namespace governed::providers

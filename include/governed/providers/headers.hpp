@@ -1,0 +1,224 @@
+#pragma once
+/// @file
+/// Response headers as the classifier sees them, and the rate-limit state they carry.
+///
+/// Every provider that limits also reports: OpenAI, Groq, Azure and DeepSeek send
+/// `x-ratelimit-{limit,remaining,reset}-{requests,tokens}` (resets as Go durations, `6m0s`),
+/// Anthropic `anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-*` (resets as
+/// RFC 3339 times), Mistral `x-ratelimit-{limit,remaining}-{req,tokens}-{minute,month}`,
+/// OpenRouter `x-ratelimit-{limit,remaining,reset}` (reset in epoch milliseconds). A
+/// `HeaderSnapshot` is the provider-neutral reading a limit set adopts, on successes too.
+
+#include <governed/providers/wait.hpp>
+#include <governed/time.hpp>
+
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace governed::providers {
+
+/// One response header; names compare case-insensitively.
+struct Header {
+  std::string_view name;
+  std::string_view value;
+};
+
+/// A non-owning view of a reply's headers.
+class HeaderView {
+ public:
+  HeaderView() = default;
+  HeaderView(std::span<const Header> headers) noexcept : headers_(headers) {}
+  HeaderView(const std::vector<Header>& headers) noexcept : headers_(headers) {}
+
+  /// The first header of that name, compared case-insensitively.
+  std::optional<std::string_view> get(std::string_view name) const noexcept {
+    for (const auto& h : headers_)
+      if (detail::iequals(h.name, name)) return h.value;
+    return std::nullopt;
+  }
+
+  auto begin() const noexcept { return headers_.begin(); }
+  auto end() const noexcept { return headers_.end(); }
+  std::size_t size() const noexcept { return headers_.size(); }
+
+ private:
+  std::span<const Header> headers_{};
+};
+
+/// The rate-limit dimensions providers report.
+enum class Dimension : std::uint8_t { requests, tokens, input_tokens, output_tokens };
+
+/// One dimension's state as of the reply: how much the window allows, how much is left, and
+/// when it is back to full (from the reply).
+struct LimitReading {
+  std::optional<std::int64_t> limit{};
+  std::optional<std::int64_t> remaining{};
+  std::optional<Duration> reset_after{};
+  /// The window the limit is counted over when the provider says or the table knows (Groq's
+  /// request headers count a day, Mistral names its windows); empty when unknown.
+  std::optional<Duration> window{};
+
+  bool empty() const noexcept { return !limit && !remaining && !reset_after; }
+  friend bool operator==(const LimitReading&, const LimitReading&) = default;
+};
+
+/// Everything a reply's headers say about limits: what `LimitSet::sync(dimension, remaining,
+/// reset_after)` consumes.
+struct HeaderSnapshot {
+  LimitReading requests{};
+  LimitReading tokens{};
+  LimitReading input_tokens{};
+  LimitReading output_tokens{};
+
+  LimitReading& operator[](Dimension d) noexcept {
+    switch (d) {
+      case Dimension::requests: return requests;
+      case Dimension::tokens: return tokens;
+      case Dimension::input_tokens: return input_tokens;
+      case Dimension::output_tokens: return output_tokens;
+    }
+    return requests;
+  }
+  const LimitReading& operator[](Dimension d) const noexcept {
+    return (*const_cast<HeaderSnapshot*>(this))[d];
+  }
+  bool empty() const noexcept {
+    return requests.empty() && tokens.empty() && input_tokens.empty() && output_tokens.empty();
+  }
+  friend bool operator==(const HeaderSnapshot&, const HeaderSnapshot&) = default;
+};
+
+/// What the provider table knows about a header family's windows when the names do not say.
+struct HeaderWindows {
+  std::optional<Duration> requests{};
+  std::optional<Duration> tokens{};
+};
+
+namespace detail {
+
+/// A count header: a non-negative integer. Azure sends -1 for "not applicable", which is not
+/// a count; so is anything that is not a number.
+inline std::optional<std::int64_t> parse_count(std::string_view v) noexcept {
+  v = trim(v);
+  std::int64_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc{} || p != v.data() + v.size() || n < 0) return std::nullopt;
+  return n;
+}
+
+/// A reset header: RFC 3339 time (Anthropic), epoch seconds or milliseconds (OpenRouter), or
+/// a Go duration / plain seconds (OpenAI family).
+inline std::optional<Duration> parse_reset(std::string_view v, const HeaderView& headers,
+                                           std::optional<WallTime>& reply_date, bool& date_read,
+                                           WallTime now) noexcept {
+  v = trim(v);
+  if (v.size() >= 20 && v[4] == '-' && v[10] == 'T') {
+    auto t = parse_rfc3339(v);
+    if (!t) return std::nullopt;
+    if (!date_read) {
+      date_read = true;
+      if (auto d = headers.get("date")) reply_date = parse_http_date(*d);
+    }
+    const WallTime ref = reply_date.value_or(now);
+    if (*t <= ref) return Duration::zero();
+    return wait_until(*t, ref);
+  }
+  if (auto n = parse_count(v); n && *n >= 1'000'000'000) {
+    // An epoch: milliseconds from 10^12 on (year 2001), seconds below.
+    const WallTime t = *n >= 1'000'000'000'000 ? WallTime{std::chrono::milliseconds{*n}}
+                                                : WallTime{std::chrono::seconds{*n}};
+    if (t <= now) return Duration::zero();
+    return wait_until(t, now);
+  }
+  return parse_go_duration(v);
+}
+
+inline std::optional<Dimension> dimension_of(std::string_view s) noexcept {
+  if (s == "requests" || s == "request" || s == "req") return Dimension::requests;
+  if (s == "tokens") return Dimension::tokens;
+  if (s == "input-tokens") return Dimension::input_tokens;
+  if (s == "output-tokens") return Dimension::output_tokens;
+  return std::nullopt;
+}
+
+inline std::optional<Duration> window_of(std::string_view s) noexcept {
+  using namespace std::chrono;
+  if (s == "second") return seconds{1};
+  if (s == "minute") return minutes{1};
+  if (s == "hour") return hours{1};
+  if (s == "day") return hours{24};
+  if (s == "month") return hours{24 * 30};
+  return std::nullopt;
+}
+
+}  // namespace detail
+
+/// Reads every rate-limit header of a reply in one pass. `now` is the wall-clock time the
+/// reply arrived; reset times are read against the reply's own `date` when it has one, so a
+/// skewed local clock does not stretch or shrink the wait.
+inline HeaderSnapshot read_limit_headers(const HeaderView& headers, WallTime now,
+                                         const HeaderWindows& windows = {}) noexcept {
+  HeaderSnapshot snap;
+  std::optional<WallTime> reply_date;
+  bool date_read = false;
+  // Mistral reports a minute and a month window for the same dimension: the shortest window
+  // is the one that throttles, so it wins.
+  auto assign = [&](Dimension dim, std::string_view field, std::string_view value,
+                    std::optional<Duration> window) {
+    LimitReading& r = snap[dim];
+    if (window && r.window && *r.window < *window) return;
+    if (window && r.window && *r.window > *window) r = LimitReading{};
+    if (window) r.window = window;
+    if (field == "limit") {
+      r.limit = detail::parse_count(value);
+    } else if (field == "remaining") {
+      r.remaining = detail::parse_count(value);
+    } else if (field == "reset") {
+      r.reset_after = detail::parse_reset(value, headers, reply_date, date_read, now);
+    }
+  };
+  for (const auto& h : headers) {
+    if (h.name.size() > 80) continue;
+    char buf[80];
+    for (std::size_t i = 0; i < h.name.size(); ++i) buf[i] = detail::lower(h.name[i]);
+    std::string_view name{buf, h.name.size()};
+    if (name.starts_with("x-ratelimit-")) {
+      // x-ratelimit-<field>[-<dimension>[-<window>]]
+      std::string_view rest = name.substr(12);
+      const auto dash = rest.find('-');
+      const std::string_view field = rest.substr(0, dash);
+      if (field != "limit" && field != "remaining" && field != "reset") continue;
+      if (dash == std::string_view::npos) {
+        assign(Dimension::requests, field, h.value, std::nullopt);
+        continue;
+      }
+      std::string_view dim_window = rest.substr(dash + 1);
+      std::optional<Duration> window;
+      auto dim = detail::dimension_of(dim_window);
+      if (!dim) {
+        const auto last = dim_window.rfind('-');
+        if (last == std::string_view::npos) continue;
+        window = detail::window_of(dim_window.substr(last + 1));
+        dim = detail::dimension_of(dim_window.substr(0, last));
+        if (!dim || !window) continue;
+      }
+      if (!window) window = *dim == Dimension::requests ? windows.requests : windows.tokens;
+      assign(*dim, field, h.value, window);
+    } else if (name.starts_with("anthropic-ratelimit-")) {
+      // anthropic-ratelimit-<dimension>-<field>
+      std::string_view rest = name.substr(20);
+      const auto last = rest.rfind('-');
+      if (last == std::string_view::npos) continue;
+      auto dim = detail::dimension_of(rest.substr(0, last));
+      if (!dim) continue;
+      assign(*dim, rest.substr(last + 1), h.value, std::chrono::minutes{1});
+    }
+  }
+  return snap;
+}
+
+}  // namespace governed::providers

@@ -1,0 +1,567 @@
+#pragma once
+/// @file
+/// The provider table: providers, their models, prices, limits per tier, fallback chains,
+/// error dialects, header formats and daily-reset rules.
+///
+/// The built-in table (`builtin_table()`) is parsed once from `table_data.hpp`. An override
+/// file is a JSON merge patch (RFC 7386) over that document: change a price, add a model,
+/// reorder a chain, delete a model with `null`. The merged document is validated whole; a bad
+/// file is refused with an error naming the file and the line (syntax) or the JSON pointer
+/// of the field (meaning), and the table in use stays as it was.
+///
+/// ```cpp
+/// auto t = governed::providers::load_override_file(builtin_table(), "providers.json");
+/// if (!t) std::puts(t.error().message.c_str());   // "providers.json: /providers/groq/..."
+/// ```
+
+#include <governed/providers/headers.hpp>
+#include <governed/providers/redact.hpp>
+#include <governed/providers/table_data.hpp>
+#include <governed/result.hpp>
+
+#include <date/tz.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace governed::providers {
+
+/// How a provider wants its key.
+enum class AuthStyle : std::uint8_t {
+  bearer,          ///< `Authorization: Bearer <key>` (OpenAI, Groq, Mistral, OpenRouter, DeepSeek)
+  x_api_key,       ///< `x-api-key: <key>` (Anthropic)
+  api_key,         ///< `api-key: <key>` (Azure OpenAI)
+  x_goog_api_key,  ///< `x-goog-api-key: <key>` (Gemini)
+};
+
+/// Which error dialect the classifier reads a provider's replies in.
+enum class Dialect : std::uint8_t {
+  openai, anthropic, gemini, azure, openrouter, mistral, groq, deepseek,
+};
+
+/// Which rate-limit header names a provider sends.
+enum class HeaderFamily : std::uint8_t { openai, anthropic, mistral, openrouter, none };
+
+/// A published limit: a number, "unlimited", "unavailable" on this tier, or not published.
+struct Cap {
+  enum class State : std::uint8_t { unpublished, limited, unlimited, unavailable };
+  State state = State::unpublished;
+  std::int64_t value = 0;
+
+  bool limited() const noexcept { return state == State::limited; }
+  friend bool operator==(const Cap&, const Cap&) = default;
+};
+
+/// One tier's limits for one model.
+struct TierLimits {
+  std::string name;
+  bool available = true;  ///< false: the model is not offered on this tier at all
+  Cap rpm, tpm, rpd, tpd, itpm, otpm;
+  std::string as_of;
+};
+
+/// USD per million tokens.
+struct Price {
+  double input = 0;
+  double output = 0;
+  std::optional<double> cached_input{};  ///< reading a cached prompt prefix
+  std::optional<double> cache_write{};   ///< writing one (Anthropic charges extra)
+  std::string as_of;
+};
+
+/// Token estimation parameters (see tokens.hpp).
+struct EstimateParams {
+  double chars_per_token = 4.0;
+  int tokens_per_message = 3;
+  int tokens_per_reply = 3;
+};
+
+struct Model {
+  std::string name;
+  std::string provider;
+  std::int64_t context_window = 0;
+  std::int64_t max_output_tokens = 0;
+  Price price;
+  std::vector<TierLimits> tiers;
+  std::vector<std::string> tags;  ///< primary, fallback, budget, large_context
+  EstimateParams estimate;
+  std::string as_of;
+  std::optional<std::string> retired{};  ///< the date it was retired, when it was
+  std::string note;
+
+  bool has_tag(std::string_view t) const noexcept {
+    return std::find(tags.begin(), tags.end(), t) != tags.end();
+  }
+  const TierLimits* tier(std::string_view t) const noexcept {
+    for (const auto& x : tiers)
+      if (x.name == t) return &x;
+    return nullptr;
+  }
+};
+
+/// When a provider's daily allowance comes back.
+struct DailyReset {
+  enum class Rule : std::uint8_t { rolling, midnight };
+  Rule rule = Rule::rolling;          ///< rolling: tokens refill continuously over 24 h
+  std::string time_zone;              ///< for midnight: an IANA name (Gemini: America/Los_Angeles)
+  const date::time_zone* zone = nullptr;
+};
+
+struct Provider {
+  std::string name;
+  std::string display;
+  std::string base_url;  ///< empty for the generic OpenAI-compatible entry: the user's
+  AuthStyle auth = AuthStyle::bearer;
+  Dialect dialect = Dialect::openai;
+  HeaderFamily headers = HeaderFamily::openai;
+  HeaderWindows windows;
+  DailyReset daily_reset;
+  bool limits_per_account = false, limits_per_key = false, limits_per_model = false;
+  EstimateParams estimate;
+  std::vector<std::string> fallback_models;
+  std::vector<std::string> fallback_providers;
+  std::string as_of;
+  std::string note;
+};
+
+/// The next time the provider's daily allowance resets, for providers that reset at a
+/// midnight (Gemini: midnight in America/Los_Angeles, so 07:00 or 08:00 UTC depending on
+/// daylight saving); empty for rolling windows.
+inline std::optional<WallTime> next_daily_reset(const Provider& p, WallTime now) {
+  if (p.daily_reset.rule != DailyReset::Rule::midnight || !p.daily_reset.zone) return std::nullopt;
+  const auto* z = p.daily_reset.zone;
+  const auto local = z->to_local(std::chrono::floor<std::chrono::seconds>(now));
+  const auto next = date::floor<date::days>(local) + date::days{1};
+  return WallTime{z->to_sys(next, date::choose::earliest)};
+}
+
+namespace detail {
+
+inline std::string pointer_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
+  }
+  return out;
+}
+
+/// Validates and converts the table document, keeping the JSON pointer of where it is so
+/// every complaint names its field.
+class TableReader {
+ public:
+  explicit TableReader(std::string_view source) : source_(source) {}
+
+  std::optional<Error> error;
+
+  void fail_at(const std::string& ptr, std::string_view what) {
+    if (!error) error = Error{Errc::invalid_argument, fmt::format("{}: {}: {}", source_, ptr.empty() ? "/" : ptr, what)};
+  }
+
+  bool object(const nlohmann::json& j, const std::string& ptr,
+              std::initializer_list<std::string_view> allowed) {
+    if (!j.is_object()) {
+      fail_at(ptr, "must be an object");
+      return false;
+    }
+    for (const auto& [k, v] : j.items()) {
+      if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
+        fail_at(ptr + "/" + pointer_escape(k), "unknown field");
+        return false;
+      }
+    }
+    return true;
+  }
+
+  std::string str(const nlohmann::json& j, const std::string& ptr, std::string_view key,
+                  bool required = true) {
+    auto it = j.find(key);
+    if (it == j.end()) {
+      if (required) fail_at(ptr + "/" + std::string(key), "missing");
+      return {};
+    }
+    if (!it->is_string()) {
+      fail_at(ptr + "/" + std::string(key), "must be a string");
+      return {};
+    }
+    return it->get<std::string>();
+  }
+
+  std::string date_str(const nlohmann::json& j, const std::string& ptr, std::string_view key,
+                       bool required = true) {
+    std::string s = str(j, ptr, key, required);
+    if (s.empty()) return s;
+    std::istringstream in(s);
+    date::year_month_day ymd{};
+    in >> date::parse("%F", ymd);
+    if (in.fail() || !ymd.ok() || s.size() != 10)
+      fail_at(ptr + "/" + std::string(key), "must be a date YYYY-MM-DD");
+    return s;
+  }
+
+  std::optional<double> number(const nlohmann::json& j, const std::string& ptr,
+                               std::string_view key, bool required) {
+    auto it = j.find(key);
+    if (it == j.end()) {
+      if (required) fail_at(ptr + "/" + std::string(key), "missing");
+      return std::nullopt;
+    }
+    if (!it->is_number() || !std::isfinite(it->get<double>()) || it->get<double>() < 0) {
+      fail_at(ptr + "/" + std::string(key), "must be a non-negative number");
+      return std::nullopt;
+    }
+    return it->get<double>();
+  }
+
+  std::int64_t count(const nlohmann::json& j, const std::string& ptr, std::string_view key,
+                     bool required, bool positive) {
+    auto it = j.find(key);
+    if (it == j.end()) {
+      if (required) fail_at(ptr + "/" + std::string(key), "missing");
+      return 0;
+    }
+    if (!it->is_number_integer() || it->get<std::int64_t>() < (positive ? 1 : 0)) {
+      fail_at(ptr + "/" + std::string(key),
+              positive ? "must be a positive integer" : "must be a non-negative integer");
+      return 0;
+    }
+    return it->get<std::int64_t>();
+  }
+
+  Cap cap(const nlohmann::json& j, const std::string& ptr, std::string_view key) {
+    auto it = j.find(key);
+    if (it == j.end()) return {};
+    const std::string p = ptr + "/" + std::string(key);
+    if (it->is_number_integer() && it->get<std::int64_t>() >= 0)
+      return {Cap::State::limited, it->get<std::int64_t>()};
+    if (it->is_string() && *it == "unlimited") return {Cap::State::unlimited, 0};
+    if (it->is_string() && *it == "unavailable") return {Cap::State::unavailable, 0};
+    fail_at(p, "must be a non-negative integer, \"unlimited\" or \"unavailable\"");
+    return {};
+  }
+
+  std::vector<std::string> strings(const nlohmann::json& j, const std::string& ptr,
+                                   std::string_view key) {
+    std::vector<std::string> out;
+    auto it = j.find(key);
+    if (it == j.end()) return out;
+    const std::string p = ptr + "/" + std::string(key);
+    if (!it->is_array()) {
+      fail_at(p, "must be an array of strings");
+      return out;
+    }
+    for (std::size_t i = 0; i < it->size(); ++i) {
+      if (!(*it)[i].is_string()) {
+        fail_at(p + "/" + std::to_string(i), "must be a string");
+        return out;
+      }
+      out.push_back((*it)[i].get<std::string>());
+    }
+    return out;
+  }
+
+  template <class E, std::size_t N>
+  E enumeration(const nlohmann::json& j, const std::string& ptr, std::string_view key,
+                const std::pair<std::string_view, E> (&names)[N], E fallback) {
+    std::string s = str(j, ptr, key, false);
+    if (s.empty()) return fallback;
+    for (const auto& [n, e] : names)
+      if (n == s) return e;
+    std::string list;
+    for (const auto& [n, e] : names) list += (list.empty() ? "" : ", ") + std::string(n);
+    fail_at(ptr + "/" + std::string(key), "must be one of " + list);
+    return fallback;
+  }
+
+  EstimateParams estimate(const nlohmann::json& j, const std::string& ptr, EstimateParams base) {
+    auto it = j.find("estimate");
+    if (it == j.end()) return base;
+    const std::string p = ptr + "/estimate";
+    if (!object(*it, p, {"chars_per_token", "tokens_per_message", "tokens_per_reply"})) return base;
+    if (auto c = number(*it, p, "chars_per_token", false)) {
+      if (*c < 0.5 || *c > 20) fail_at(p + "/chars_per_token", "must be between 0.5 and 20");
+      base.chars_per_token = *c;
+    }
+    if (it->contains("tokens_per_message"))
+      base.tokens_per_message = int(std::min<std::int64_t>(count(*it, p, "tokens_per_message", false, false), 1000));
+    if (it->contains("tokens_per_reply"))
+      base.tokens_per_reply = int(std::min<std::int64_t>(count(*it, p, "tokens_per_reply", false, false), 1000));
+    return base;
+  }
+
+ private:
+  std::string source_;
+};
+
+}  // namespace detail
+
+/// The whole table. Lookups are linear: a table holds tens of models and is read when a call
+/// is planned, not per byte.
+class Table {
+ public:
+  const std::vector<Provider>& providers() const noexcept { return providers_; }
+  const std::vector<Model>& models() const noexcept { return models_; }
+  /// The JSON document the table was built from: what an override patches.
+  const nlohmann::json& document() const noexcept { return document_; }
+
+  const Provider* provider(std::string_view name) const noexcept {
+    for (const auto& p : providers_)
+      if (p.name == name) return &p;
+    return nullptr;
+  }
+  const Model* model(std::string_view provider, std::string_view name) const noexcept {
+    for (const auto& m : models_)
+      if (m.provider == provider && m.name == name) return &m;
+    return nullptr;
+  }
+  /// The first model of that name at any provider.
+  const Model* find_model(std::string_view name) const noexcept {
+    for (const auto& m : models_)
+      if (m.name == name) return &m;
+    return nullptr;
+  }
+  std::vector<const Model*> models_of(std::string_view provider) const {
+    std::vector<const Model*> out;
+    for (const auto& m : models_)
+      if (m.provider == provider) out.push_back(&m);
+    return out;
+  }
+
+  /// Builds a table from a document, validating every field.
+  static Result<Table> from_document(nlohmann::json doc, std::string_view source);
+
+  /// Builds a table from JSON text (comments allowed).
+  static Result<Table> from_json(std::string_view text, std::string_view source) {
+    auto doc = parse(text, source);
+    if (!doc) return tl::unexpected(doc.error());
+    return from_document(std::move(*doc), source);
+  }
+
+  /// Parses JSON text; a syntax error names the source and the line.
+  static Result<nlohmann::json> parse(std::string_view text, std::string_view source) {
+    try {
+      return nlohmann::json::parse(text.begin(), text.end(), nullptr, true, true);
+    } catch (const nlohmann::json::parse_error& e) {
+      const std::size_t at = std::min<std::size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());
+      const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n');
+      // nlohmann's text repeats the offending bytes, which may be anything: keep its reason only.
+      std::string_view what = e.what();
+      if (auto p = what.rfind(": "); p != std::string_view::npos) what.remove_prefix(p + 2);
+      if (what.size() > 160) what = what.substr(0, 160);
+      return fail(Errc::parse_error, fmt::format("{}: line {}: invalid JSON ({})", source, line,
+                                                 redact(what)));
+    }
+  }
+
+ private:
+  std::vector<Provider> providers_;
+  std::vector<Model> models_;
+  nlohmann::json document_;
+};
+
+inline Result<Table> Table::from_document(nlohmann::json doc, std::string_view source) {
+  using detail::TableReader;
+  TableReader r(source);
+  Table t;
+  if (!r.object(doc, "", {"providers"})) return tl::unexpected(*r.error);
+  auto pit = doc.find("providers");
+  if (pit == doc.end() || !pit->is_object()) {
+    r.fail_at("/providers", "missing or not an object");
+    return tl::unexpected(*r.error);
+  }
+  static constexpr std::pair<std::string_view, AuthStyle> auths[] = {
+      {"bearer", AuthStyle::bearer}, {"x-api-key", AuthStyle::x_api_key},
+      {"api-key", AuthStyle::api_key}, {"x-goog-api-key", AuthStyle::x_goog_api_key}};
+  static constexpr std::pair<std::string_view, Dialect> dialects[] = {
+      {"openai", Dialect::openai},         {"anthropic", Dialect::anthropic},
+      {"gemini", Dialect::gemini},         {"azure", Dialect::azure},
+      {"openrouter", Dialect::openrouter}, {"mistral", Dialect::mistral},
+      {"groq", Dialect::groq},             {"deepseek", Dialect::deepseek}};
+  static constexpr std::pair<std::string_view, HeaderFamily> families[] = {
+      {"openai", HeaderFamily::openai}, {"anthropic", HeaderFamily::anthropic},
+      {"mistral", HeaderFamily::mistral}, {"openrouter", HeaderFamily::openrouter},
+      {"none", HeaderFamily::none}};
+  static constexpr std::pair<std::string_view, int> windows[] = {
+      {"second", 1}, {"minute", 60}, {"hour", 3600}, {"day", 86400}};
+
+  for (const auto& [pname, pj] : pit->items()) {
+    const std::string pp = "/providers/" + detail::pointer_escape(pname);
+    if (!r.object(pj, pp, {"display", "base_url", "auth", "dialect", "headers", "requests_window",
+                           "tokens_window", "daily_reset", "limits_per", "estimate", "fallback",
+                           "as_of", "note", "models"}))
+      break;
+    Provider p;
+    p.name = pname;
+    p.display = r.str(pj, pp, "display", false);
+    if (p.display.empty()) p.display = pname;
+    p.base_url = r.str(pj, pp, "base_url", false);
+    p.auth = r.enumeration(pj, pp, "auth", auths, AuthStyle::bearer);
+    p.dialect = r.enumeration(pj, pp, "dialect", dialects, Dialect::openai);
+    p.headers = r.enumeration(pj, pp, "headers", families, HeaderFamily::openai);
+    if (int w = r.enumeration(pj, pp, "requests_window", windows, 0))
+      p.windows.requests = std::chrono::seconds{w};
+    if (int w = r.enumeration(pj, pp, "tokens_window", windows, 0))
+      p.windows.tokens = std::chrono::seconds{w};
+    if (auto it = pj.find("daily_reset"); it != pj.end()) {
+      const std::string dp = pp + "/daily_reset";
+      if (r.object(*it, dp, {"rule", "time_zone"})) {
+        const std::string rule = r.str(*it, dp, "rule");
+        if (rule == "midnight") {
+          p.daily_reset.rule = DailyReset::Rule::midnight;
+          p.daily_reset.time_zone = r.str(*it, dp, "time_zone");
+          try {
+            p.daily_reset.zone = date::locate_zone(p.daily_reset.time_zone);
+          } catch (const std::exception&) {
+            r.fail_at(dp + "/time_zone", "unknown time zone");
+          }
+        } else if (rule != "rolling") {
+          r.fail_at(dp + "/rule", "must be one of rolling, midnight");
+        }
+      }
+    }
+    for (const auto& s : r.strings(pj, pp, "limits_per")) {
+      if (s == "account") p.limits_per_account = true;
+      else if (s == "key") p.limits_per_key = true;
+      else if (s == "model") p.limits_per_model = true;
+      else r.fail_at(pp + "/limits_per", "entries must be account, key or model");
+    }
+    p.estimate = r.estimate(pj, pp, EstimateParams{});
+    if (auto it = pj.find("fallback"); it != pj.end()) {
+      const std::string fp = pp + "/fallback";
+      if (r.object(*it, fp, {"models", "providers"})) {
+        p.fallback_models = r.strings(*it, fp, "models");
+        p.fallback_providers = r.strings(*it, fp, "providers");
+      }
+    }
+    p.as_of = r.date_str(pj, pp, "as_of");
+    p.note = r.str(pj, pp, "note", false);
+
+    if (auto mit = pj.find("models"); mit != pj.end()) {
+      if (!mit->is_object()) r.fail_at(pp + "/models", "must be an object");
+      for (const auto& [mname, mj] : mit->is_object() ? mit->items() : nlohmann::json::object().items()) {
+        const std::string mp = pp + "/models/" + detail::pointer_escape(mname);
+        if (!r.object(mj, mp, {"context_window", "max_output_tokens", "price", "tiers", "tags",
+                               "estimate", "as_of", "retired", "note"}))
+          break;
+        Model m;
+        m.name = mname;
+        m.provider = pname;
+        m.context_window = r.count(mj, mp, "context_window", true, true);
+        m.max_output_tokens = r.count(mj, mp, "max_output_tokens", true, true);
+        m.as_of = r.date_str(mj, mp, "as_of");
+        if (auto prit = mj.find("price"); prit == mj.end()) {
+          r.fail_at(mp + "/price", "missing");
+        } else if (r.object(*prit, mp + "/price", {"input", "output", "cached_input", "cache_write", "as_of"})) {
+          const std::string prp = mp + "/price";
+          m.price.input = r.number(*prit, prp, "input", true).value_or(0);
+          m.price.output = r.number(*prit, prp, "output", true).value_or(0);
+          m.price.cached_input = r.number(*prit, prp, "cached_input", false);
+          m.price.cache_write = r.number(*prit, prp, "cache_write", false);
+          m.price.as_of = r.date_str(*prit, prp, "as_of", false);
+          if (m.price.as_of.empty()) m.price.as_of = m.as_of;
+        }
+        if (auto tit = mj.find("tiers"); tit != mj.end()) {
+          if (!tit->is_object()) r.fail_at(mp + "/tiers", "must be an object");
+          for (const auto& [tname, tj] : tit->is_object() ? tit->items() : nlohmann::json::object().items()) {
+            const std::string tp = mp + "/tiers/" + detail::pointer_escape(tname);
+            TierLimits tl;
+            tl.name = tname;
+            tl.as_of = m.as_of;
+            if (tj.is_string() && tj == "unavailable") {
+              tl.available = false;
+            } else if (r.object(tj, tp, {"rpm", "tpm", "rpd", "tpd", "itpm", "otpm", "as_of"})) {
+              tl.rpm = r.cap(tj, tp, "rpm");
+              tl.tpm = r.cap(tj, tp, "tpm");
+              tl.rpd = r.cap(tj, tp, "rpd");
+              tl.tpd = r.cap(tj, tp, "tpd");
+              tl.itpm = r.cap(tj, tp, "itpm");
+              tl.otpm = r.cap(tj, tp, "otpm");
+              if (auto a = r.date_str(tj, tp, "as_of", false); !a.empty()) tl.as_of = a;
+            }
+            m.tiers.push_back(std::move(tl));
+          }
+        }
+        m.tags = r.strings(mj, mp, "tags");
+        for (std::size_t i = 0; i < m.tags.size(); ++i) {
+          const auto& tag = m.tags[i];
+          if (tag != "primary" && tag != "fallback" && tag != "budget" && tag != "large_context")
+            r.fail_at(mp + "/tags/" + std::to_string(i),
+                      "must be one of primary, fallback, budget, large_context");
+        }
+        m.estimate = r.estimate(mj, mp, p.estimate);
+        if (mj.contains("retired")) m.retired = r.date_str(mj, mp, "retired");
+        m.note = r.str(mj, mp, "note", false);
+        t.models_.push_back(std::move(m));
+      }
+    }
+    t.providers_.push_back(std::move(p));
+    if (r.error) break;
+  }
+  if (r.error) return tl::unexpected(*r.error);
+
+  // Chains may only name what the table has: a typo would otherwise silently shorten the
+  // fallback walk.
+  for (const auto& p : t.providers_) {
+    const std::string pp = "/providers/" + detail::pointer_escape(p.name) + "/fallback";
+    for (std::size_t i = 0; i < p.fallback_models.size(); ++i)
+      if (!t.model(p.name, p.fallback_models[i]))
+        r.fail_at(pp + "/models/" + std::to_string(i),
+                  fmt::format("unknown model \"{}\" at {}", p.fallback_models[i], p.name));
+    for (std::size_t i = 0; i < p.fallback_providers.size(); ++i)
+      if (!t.provider(p.fallback_providers[i]) || p.fallback_providers[i] == p.name)
+        r.fail_at(pp + "/providers/" + std::to_string(i),
+                  fmt::format("unknown provider \"{}\"", p.fallback_providers[i]));
+  }
+  if (r.error) return tl::unexpected(*r.error);
+  t.document_ = std::move(doc);
+  return t;
+}
+
+/// The built-in table, parsed on first use and shared by every caller (thread-safe: a
+/// function-local static).
+inline const Table& builtin_table() {
+  static const Table table = [] {
+    auto t = Table::from_json(builtin_table_json, "built-in provider table");
+    // The built-in document is tested to load; failing here is a build defect, not input.
+    if (!t) throw std::logic_error(t.error().message);
+    return std::move(*t);
+  }();
+  return table;
+}
+
+/// `base` with an override document (JSON merge patch) applied. On error `base` is untouched
+/// and the error names `source`.
+inline Result<Table> apply_override(const Table& base, std::string_view json_text,
+                                    std::string_view source) {
+  auto patch = Table::parse(json_text, source);
+  if (!patch) return tl::unexpected(patch.error());
+  if (!patch->is_object())
+    return fail(Errc::invalid_argument, fmt::format("{}: /: must be an object", source));
+  nlohmann::json doc = base.document();
+  doc.merge_patch(*patch);
+  return Table::from_document(std::move(doc), source);
+}
+
+/// Reads an override file and applies it to `base`.
+inline Result<Table> load_override_file(const Table& base, const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(Errc::io_error, fmt::format("{}: can not be read", path.string()));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return fail(Errc::io_error, fmt::format("{}: read failed", path.string()));
+  return apply_override(base, ss.str(), path.string());
+}
+
+}  // namespace governed::providers
