@@ -67,3 +67,178 @@ TEST_CASE("every shared reply vector classifies as labelled", "[providers][vecto
   WARN("provider reply vectors: " << passed << " / " << total << " pass");
   CHECK(total >= 33);
 }
+
+namespace {
+
+struct Expect {
+  gp::Kind kind;
+  bool retryable;
+  bool rotate_key;
+  std::optional<double> wait_seconds;
+};
+
+void expect(const Case& c, const Expect& e, governed::WallTime now = test_now) {
+  const auto v = run(c, now);
+  INFO(c.provider << " " << c.status << " " << c.body << " -> " << gp::to_string(v.kind));
+  CHECK(v.kind == e.kind);
+  CHECK(v.retryable == e.retryable);
+  CHECK(v.rotate_key == e.rotate_key);
+  if (e.wait_seconds) {
+    REQUIRE(v.wait);
+    CHECK(std::chrono::duration<double>(*v.wait).count() == Approx(*e.wait_seconds));
+  } else {
+    CHECK_FALSE(v.wait);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("Anthropic dialect: types first, then the phrases", "[providers][classify]") {
+  using K = gp::Kind;
+  expect({"anthropic", 429, {{"retry-after", "12"}},
+          R"({"type":"error","error":{"type":"rate_limit_error","message":"This request would exceed the rate limit for your organization (6f9f4c0a-1b2c-4d5e-8f90-a1b2c3d4e5f6) of 50 requests per minute."}})"},
+         {K::rate_limit_requests, true, false, 12.0});
+  expect({"anthropic", 429, {},
+          R"({"type":"error","error":{"type":"rate_limit_error","message":"This request would exceed your organization's rate limit of 40,000 input tokens per minute."}})"},
+         {K::rate_limit_tokens, true, false, std::nullopt});
+  expect({"anthropic", 401, {}, R"({"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}})"},
+         {K::auth, false, true, std::nullopt});
+  expect({"anthropic", 403, {}, R"({"type":"error","error":{"type":"permission_error","message":"Your API key does not have permission to use the specified resource."}})"},
+         {K::permission_denied, false, false, std::nullopt});
+  expect({"anthropic", 400, {}, R"({"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 208000 tokens > 200000 maximum"}})"},
+         {K::context_length_exceeded, false, false, std::nullopt});
+  expect({"anthropic", 413, {}, R"({"type":"error","error":{"type":"request_too_large","message":"Request exceeds the maximum allowed number of bytes."}})"},
+         {K::bad_request, false, false, std::nullopt});
+  expect({"anthropic", 503, {}, R"({"type":"error","error":{"type":"api_error","message":"Service unavailable"}})"},
+         {K::overloaded, true, false, std::nullopt});
+  // A monthly spend limit that names the day it lifts.
+  const auto june = governed::WallTime{date::sys_days{date::year{2025} / 6 / 30}.time_since_epoch()} + 12h;
+  expect({"anthropic", 400, {}, R"({"type":"error","error":{"type":"invalid_request_error","message":"You have reached your specified API usage limits. You will regain access on 2025-07-01 at 00:00 UTC."}})"},
+         {K::quota_monthly, false, true, 12 * 3600.0}, june);
+}
+
+TEST_CASE("the organisation id in a rate-limit message never reaches the detail", "[providers][classify][redact]") {
+  const auto v = run({"anthropic", 429, {},
+                      R"({"type":"error","error":{"type":"rate_limit_error","message":"rate limit for your organization (6f9f4c0a-1b2c-4d5e-8f90-a1b2c3d4e5f6) of 50 requests per minute"}})"});
+  CHECK(v.detail.find("6f9f4c0a") == std::string::npos);
+  const auto o = run({"openai", 429, {}, R"({"error":{"message":"Rate limit reached for gpt-4o in organization org-uOtiSEwvUnroadaOnJJquBEC on tokens per min (TPM): Limit 30000, Used 29937, Requested 385. Please try again in 644ms.","type":"tokens","code":"rate_limit_exceeded"}})"});
+  CHECK(o.detail.find("uOtiSEwv") == std::string::npos);
+  CHECK(o.requested == 385);
+  CHECK(o.limit == 30000);
+}
+
+TEST_CASE("OpenAI and compatible dialects", "[providers][classify]") {
+  using K = gp::Kind;
+  expect({"openai", 401, {}, R"({"error":{"message":"Incorrect API key provided: sk-abc***xyz.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}})"},
+         {K::auth, false, true, std::nullopt});
+  expect({"openai", 404, {}, R"({"error":{"message":"The model `gpt-7` does not exist or you do not have access to it.","type":"invalid_request_error","param":null,"code":"model_not_found"}})"},
+         {K::permission_denied, false, false, std::nullopt});
+  expect({"openai", 400, {}, R"({"error":{"message":"Your request was rejected as a result of our safety system.","type":"invalid_request_error","code":"content_policy_violation"}})"},
+         {K::content_filter, false, false, std::nullopt});
+  expect({"openai", 500, {}, R"({"error":{"message":"The server had an error while processing your request. Sorry about that!","type":"server_error"}})"},
+         {K::server_error, true, false, std::nullopt});
+  expect({"openai", 429, {}, R"({"error":{"message":"The engine is currently overloaded, please try again later","type":"server_error"}})"},
+         {K::overloaded, true, false, std::nullopt});
+  // No body: the headers say the tokens ran out and when they come back.
+  expect({"openai", 429, {{"x-ratelimit-limit-tokens", "30000"}, {"x-ratelimit-remaining-tokens", "0"},
+                          {"x-ratelimit-reset-tokens", "6m0s"}, {"x-ratelimit-remaining-requests", "499"}}, ""},
+         {K::rate_limit_tokens, true, false, 360.0});
+  expect({"vllm", 502, {}, "<html><body><h1>502 Bad Gateway</h1></body></html>"},
+         {K::server_error, true, false, std::nullopt});
+  expect({"together", 429, {{"retry-after-ms", "1500"}, {"retry-after", "9"}}, ""},
+         {K::rate_limit_unspecified, true, false, 1.5});
+  expect({"bedrock", 400, {}, R"({"message":"Input is too long for requested model."})"},
+         {K::context_length_exceeded, false, false, std::nullopt});
+  expect({"bedrock", 429, {}, R"({"message":"Too many requests, please wait before trying again."})"},
+         {K::rate_limit_requests, true, false, std::nullopt});
+  expect({"litellm", 429, {}, "Too Many Requests"}, {K::rate_limit_unspecified, true, false, std::nullopt});
+}
+
+TEST_CASE("Azure, Groq, OpenRouter, Mistral and DeepSeek dialects", "[providers][classify]") {
+  using K = gp::Kind;
+  expect({"azure", 429, {{"x-ms-retry-after-ms", "500"}}, R"({"error":{"code":"429","message":"Requests to the ChatCompletions_Create Operation under Azure OpenAI API version 2024-02-01 have exceeded call rate limit of your current OpenAI S0 pricing tier. Please retry after 2 seconds."}})"},
+         {K::rate_limit_requests, true, false, 0.5});
+  expect({"azure", 400, {}, R"({"error":{"message":"The response was filtered due to the prompt triggering Azure OpenAI's content management policy.","type":null,"param":"prompt","code":"content_filter","status":400}})"},
+         {K::content_filter, false, false, std::nullopt});
+  expect({"azure", 401, {}, R"({"error":{"code":"401","message":"Access denied due to invalid subscription key or wrong API endpoint."}})"},
+         {K::auth, false, true, std::nullopt});
+  expect({"groq", 413, {}, R"({"error":{"message":"Request too large for model `llama-3.1-8b-instant` in organization `org_01abcdefghij` service tier `on_demand` on tokens per minute (TPM): Limit 6000, Requested 8119, please reduce your message size and try again.","type":"tokens","code":"rate_limit_exceeded"}})"},
+         {K::rate_limit_tokens, false, false, std::nullopt});
+  expect({"groq", 429, {}, R"({"error":{"message":"Rate limit reached for model `llama-3.3-70b-versatile` in organization `org_x` service tier `on_demand` on requests per day (RPD): Limit 1000, Used 1000, Requested 1. Please try again in 1m26.4s.","type":"requests","code":"rate_limit_exceeded"}})"},
+         {K::rate_limit_requests_daily, true, true, 86.4});
+  expect({"groq", 498, {}, R"({"error":{"message":"Flex tier capacity exceeded. Please try again later.","type":"capacity_exceeded"}})"},
+         {K::overloaded, true, false, std::nullopt});
+  expect({"groq", 400, {}, R"({"error":{"message":"The model `mixtral-8x7b-32768` has been decommissioned and is no longer supported.","type":"invalid_request_error","code":"model_decommissioned"}})"},
+         {K::permission_denied, false, false, std::nullopt});
+  expect({"openrouter", 429, {}, R"({"error":{"message":"Rate limit exceeded: free-models-per-min.","code":429}})"},
+         {K::rate_limit_requests, true, false, std::nullopt});
+  expect({"openrouter", 401, {}, R"({"error":{"message":"No auth credentials found","code":401}})"},
+         {K::auth, false, true, std::nullopt});
+  expect({"openrouter", 403, {}, R"({"error":{"message":"Input flagged by moderation","code":403,"metadata":{"reasons":["violence"],"flagged_input":"..."}}})"},
+         {K::content_filter, false, false, std::nullopt});
+  expect({"openrouter", 429, {}, R"({"error":{"message":"Provider returned error","code":429,"metadata":{"raw":"google/gemini-2.0-flash-exp:free is temporarily rate-limited upstream. Please retry shortly.","provider_name":"Google"}}})"},
+         {K::overloaded, true, false, std::nullopt});
+  expect({"mistral", 429, {}, R"({"object":"error","message":"Rate limit exceeded","type":"rate_limited","param":null,"code":"1300"})"},
+         {K::rate_limit_unspecified, true, false, std::nullopt});
+  expect({"mistral", 429, {}, R"({"object":"error","message":"Service tier capacity exceeded for this model.","type":"service_tier_capacity_exceeded","param":null,"code":"3505"})"},
+         {K::overloaded, true, false, std::nullopt});
+  expect({"deepseek", 402, {}, R"({"error":{"message":"Insufficient Balance","type":"unknown_error","param":null,"code":"invalid_request_error"}})"},
+         {K::insufficient_quota_billing, false, true, std::nullopt});
+  expect({"deepseek", 503, {}, R"({"error":{"message":"Server Overloaded"}})"}, {K::overloaded, true, false, std::nullopt});
+}
+
+TEST_CASE("Gemini: QuotaFailure decides the window; a daily quota resets at midnight Pacific", "[providers][classify]") {
+  using K = gp::Kind;
+  const std::string daily = R"({"error":{"code":429,"message":"You exceeded your current quota.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests","quotaId":"GenerateRequestsPerDayPerProjectPerModel-FreeTier","quotaValue":"250"}]}]}})";
+  // 2025-07-10 12:00 UTC = 05:00 PDT: the allowance is back at 07:00 UTC the next day.
+  const auto now = governed::WallTime{date::sys_days{date::year{2025} / 7 / 10}.time_since_epoch()} + 12h;
+  const auto v = run({"gemini", 429, {}, daily}, now);
+  CHECK(v.kind == K::rate_limit_requests_daily);
+  CHECK(v.rotate_key);
+  CHECK(v.scope == gp::Scope::account);
+  REQUIRE(v.resets_at);
+  CHECK(*v.resets_at - now == governed::Duration{19h});
+  expect({"gemini", 403, {}, R"({"error":{"code":403,"message":"Your API key was reported as leaked. Please use another API key.","status":"PERMISSION_DENIED"}})"},
+         {K::auth, false, true, std::nullopt});
+  expect({"gemini", 404, {}, R"({"error":{"code":404,"message":"models/gemini-9 is not found for API version v1beta, or is not supported for generateContent.","status":"NOT_FOUND"}})"},
+         {K::permission_denied, false, false, std::nullopt});
+  expect({"gemini", 400, {}, R"({"error":{"code":400,"message":"The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).","status":"INVALID_ARGUMENT"}})"},
+         {K::context_length_exceeded, false, false, std::nullopt});
+  expect({"gemini", 500, {}, R"({"error":{"code":500,"message":"An internal error has occurred.","status":"INTERNAL"}})"},
+         {K::server_error, true, false, std::nullopt});
+}
+
+TEST_CASE("successes carry their limit headers and are never read for errors", "[providers][classify]") {
+  const auto v = run({"groq", 200, {{"x-ratelimit-limit-requests", "14400"}, {"x-ratelimit-remaining-requests", "14399"},
+                                    {"x-ratelimit-limit-tokens", "6000"}, {"x-ratelimit-remaining-tokens", "5000"},
+                                    {"x-ratelimit-reset-tokens", "10s"}},
+                      R"({"error": "this is the model's text, not an error"})"});
+  CHECK(v.kind == gp::Kind::success);
+  CHECK_FALSE(v.retryable);
+  CHECK(v.limits.requests.remaining == 14399);
+  CHECK(v.limits.requests.window == governed::Duration{24h});  // Groq counts requests per day
+  CHECK(v.limits.tokens.reset_after == governed::Duration{10s});
+}
+
+TEST_CASE("transport failures: retry only what provably never arrived, or is idempotent", "[providers][classify]") {
+  using F = gp::NetworkFailure;
+  CHECK(gp::classify_network_failure(F::connect_refused, false).retryable);
+  CHECK(gp::classify_network_failure(F::tls_handshake, false).retryable);
+  CHECK_FALSE(gp::classify_network_failure(F::read_timeout, false).retryable);
+  CHECK(gp::classify_network_failure(F::read_timeout, true).retryable);
+  CHECK(gp::classify_network_failure(F::connection_reset, false).kind == gp::Kind::network_error);
+  CHECK(run({"openai", 0, {}, ""}).kind == gp::Kind::network_error);
+}
+
+TEST_CASE("hostile bodies and headers get a verdict, never a crash", "[providers][classify]") {
+  const std::string deep(100000, '[');
+  CHECK(run({"openai", 429, {}, deep}).kind == gp::Kind::rate_limit_unspecified);
+  CHECK(run({"gemini", 400, {}, "[]"}).kind == gp::Kind::bad_request);
+  CHECK(run({"gemini", 429, {}, R"([{"error": 5}])"}).kind == gp::Kind::rate_limit_unspecified);
+  CHECK(run({"openai", 400, {}, R"({"error": {"message": 12, "code": {"x": 1}}})"}).kind == gp::Kind::bad_request);
+  const auto v = run({"openai", 429, {{"retry-after", "Fri, 99 Foo 2023 99:99:99 GMT"}, {"x-ratelimit-reset-tokens", "\xff\xfe"}},
+                      std::string(300000, 'x')});
+  CHECK(v.kind == gp::Kind::rate_limit_unspecified);
+  CHECK_FALSE(v.wait);
+  CHECK(v.detail.size() <= 300);
+}

@@ -41,7 +41,7 @@ inline Result<std::int64_t> count_at(const nlohmann::json& j, const char* ptr) {
 }  // namespace detail
 
 /// Reads usage from a parsed reply body.
-inline Result<Usage> extract_usage(const nlohmann::json& j) {
+inline Result<Usage> usage_from_json(const nlohmann::json& j) {
   if (!j.is_object()) return fail(Errc::parse_error, "reply body is not a JSON object");
   Usage u;
   auto get = [&](const char* ptr, std::int64_t& out) -> bool {
@@ -89,7 +89,7 @@ inline Result<Usage> extract_usage(const nlohmann::json& j) {
 inline Result<Usage> extract_usage(std::string_view body) {
   auto j = nlohmann::json::parse(body.begin(), body.end(), nullptr, false);
   if (j.is_discarded()) return fail(Errc::parse_error, "reply body is not JSON");
-  return extract_usage(j);
+  return usage_from_json(j);
 }
 
 }  // namespace governed::providers

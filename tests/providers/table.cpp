@@ -1,0 +1,223 @@
+#include <governed/providers/table.hpp>
+
+#include <governed/providers/cost.hpp>
+#include <governed/providers/tokens.hpp>
+#include <governed/providers/usage.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace gp = governed::providers;
+using namespace std::chrono_literals;
+using governed::WallTime;
+
+namespace {
+WallTime at(int y, unsigned mo, unsigned d, int h = 0, int mi = 0) {
+  return WallTime{date::sys_days{date::year{y} / mo / d}.time_since_epoch()} + std::chrono::hours{h} +
+         std::chrono::minutes{mi};
+}
+}  // namespace
+
+TEST_CASE("the built-in table has every provider and the published figures", "[providers][table]") {
+  const auto& t = gp::builtin_table();
+  for (const char* p : {"openai", "anthropic", "gemini", "groq", "azure", "openrouter", "mistral", "deepseek",
+                        "openai_compatible"})
+    CHECK(t.provider(p));
+  for (const auto& [p, m] : std::vector<std::pair<const char*, const char*>>{
+           {"openai", "gpt-4o"}, {"openai", "gpt-4o-mini"}, {"openai", "gpt-4-turbo"}, {"openai", "gpt-3.5-turbo"},
+           {"openai", "gpt-5-chat-latest"}, {"anthropic", "claude-3-5-sonnet-20241022"},
+           {"anthropic", "claude-3-5-haiku-20241022"}, {"anthropic", "claude-3-haiku-20240307"},
+           {"gemini", "gemini-2.5-flash-lite"}, {"gemini", "gemini-2.5-flash"}, {"groq", "llama-3.3-70b-versatile"},
+           {"groq", "llama-3.1-70b-versatile"}, {"groq", "llama-3.1-8b-instant"}, {"groq", "mixtral-8x7b-32768"},
+           {"groq", "gemma2-9b-it"}}) {
+    INFO(p << "/" << m);
+    const auto* model = t.model(p, m);
+    REQUIRE(model);
+    CHECK(model->context_window > 0);
+    CHECK(model->price.output > 0);
+    CHECK_FALSE(model->as_of.empty());
+  }
+  CHECK(t.model("gemini", "gemini-2.5-flash-lite")->context_window == 1'048'576);
+  CHECK(t.model("openai", "gpt-4o")->price.cached_input == 1.25);
+  CHECK(t.model("groq", "llama-3.1-70b-versatile")->retired);  // retired models stay, marked
+  const auto* free = t.model("groq", "llama-3.3-70b-versatile")->tier("free");
+  REQUIRE(free);
+  CHECK(free->rpm == gp::Cap{gp::Cap::State::limited, 30});
+  CHECK(free->tpd.value == 100000);
+  CHECK_FALSE(t.model("openai", "gpt-4o")->tier("free")->available);
+  CHECK(t.model("gemini", "gemini-2.5-flash")->tier("tier3")->rpd.state == gp::Cap::State::unlimited);
+
+  const auto& groq = *t.provider("groq");
+  CHECK(groq.fallback_models == std::vector<std::string>{"llama-3.3-70b-versatile", "llama-3.1-70b-versatile",
+                                                         "llama-3.1-8b-instant", "mixtral-8x7b-32768", "gemma2-9b-it"});
+  CHECK(groq.fallback_providers == std::vector<std::string>{"openai", "anthropic"});
+  CHECK(t.provider("openai")->fallback_providers == std::vector<std::string>{"anthropic", "groq"});
+  CHECK(t.provider("anthropic")->fallback_providers == std::vector<std::string>{"openai", "groq"});
+  CHECK(t.provider("anthropic")->auth == gp::AuthStyle::x_api_key);
+  CHECK(t.provider("azure")->auth == gp::AuthStyle::api_key);
+  CHECK(t.provider("gemini")->auth == gp::AuthStyle::x_goog_api_key);
+  CHECK(groq.windows.requests == governed::Duration{24h});
+}
+
+TEST_CASE("Gemini's daily quota resets at midnight Pacific, across daylight saving", "[providers][table]") {
+  const auto& gemini = *gp::builtin_table().provider("gemini");
+  // Summer (PDT, UTC-7): 2025-07-10 12:00 UTC is 05:00 local; midnight local is 07:00 UTC next day.
+  CHECK(gp::next_daily_reset(gemini, at(2025, 7, 10, 12)) == at(2025, 7, 11, 7));
+  // Winter (PST, UTC-8).
+  CHECK(gp::next_daily_reset(gemini, at(2025, 1, 10, 12)) == at(2025, 1, 11, 8));
+  // Just before midnight local.
+  CHECK(gp::next_daily_reset(gemini, at(2025, 1, 11, 7, 59)) == at(2025, 1, 11, 8));
+  CHECK_FALSE(gp::next_daily_reset(*gp::builtin_table().provider("openai"), at(2025, 1, 10)));
+}
+
+TEST_CASE("overrides patch the table; bad files are refused with where and why", "[providers][table]") {
+  const auto& base = gp::builtin_table();
+  SECTION("a price change and a new model") {
+    auto t = gp::apply_override(base, R"({"providers": {"openai": {"models": {
+        "gpt-4o": {"price": {"input": 2.0}},
+        "gpt-4.1": {"context_window": 1047576, "max_output_tokens": 32768, "as_of": "2025-08-15",
+                    "price": {"input": 2.0, "output": 8.0}}}}}})", "over.json");
+    REQUIRE(t);
+    CHECK(t->model("openai", "gpt-4o")->price.input == 2.0);
+    CHECK(t->model("openai", "gpt-4o")->price.output == 10.0);
+    CHECK(t->model("openai", "gpt-4.1"));
+    CHECK(base.model("openai", "gpt-4o")->price.input == 2.5);  // the base is untouched
+  }
+  SECTION("syntax errors name the file and the line") {
+    auto t = gp::apply_override(base, "{\n  \"providers\": {\n    \"openai\": {,}\n  }\n}", "bad.json");
+    REQUIRE_FALSE(t);
+    CHECK(t.error().code == governed::Errc::parse_error);
+    CHECK(t.error().message.rfind("bad.json: line 3:", 0) == 0);
+  }
+  SECTION("semantic errors name the JSON pointer") {
+    auto check = [&](const char* json, const char* pointer) {
+      auto t = gp::apply_override(base, json, "over.json");
+      REQUIRE_FALSE(t);
+      INFO(t.error().message);
+      CHECK(t.error().code == governed::Errc::invalid_argument);
+      CHECK(t.error().message.find(std::string("over.json: ") + pointer) == 0);
+    };
+    check(R"({"providers": {"openai": {"models": {"gpt-4o": {"price": {"input": -1}}}}}})",
+          "/providers/openai/models/gpt-4o/price/input");
+    check(R"({"providers": {"groq": {"colour": "red"}}})", "/providers/groq/colour");
+    check(R"({"providers": {"groq": {"fallback": {"models": ["llama-3.3-70b-versatile", "llama-9"]}}}})",
+          "/providers/groq/fallback/models/1");
+    check(R"({"providers": {"groq": {"fallback": {"providers": ["nobody"]}}}})", "/providers/groq/fallback/providers/0");
+    check(R"({"providers": {"gemini": {"daily_reset": {"rule": "midnight", "time_zone": "Mars/Olympus"}}}})",
+          "/providers/gemini/daily_reset/time_zone");
+    check(R"({"providers": {"openai": {"models": {"gpt-4o": {"tiers": {"tier1": {"rpm": "lots"}}}}}}})",
+          "/providers/openai/models/gpt-4o/tiers/tier1/rpm");
+    // Deleting a model a chain still names is caught too.
+    check(R"({"providers": {"openai": {"models": {"gpt-4-turbo": null}}}})", "/providers/openai/fallback/models/2");
+  }
+  SECTION("files") {
+    const auto dir = std::filesystem::temp_directory_path() / "governed-table-test";
+    std::filesystem::create_directories(dir);
+    const auto good = dir / "good.json";
+    std::ofstream(good) << R"({"providers": {"groq": {"fallback": {"providers": ["anthropic"]}}}})";
+    auto t = gp::load_override_file(base, good);
+    REQUIRE(t);
+    CHECK(t->provider("groq")->fallback_providers == std::vector<std::string>{"anthropic"});
+    auto missing = gp::load_override_file(base, dir / "missing.json");
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().code == governed::Errc::io_error);
+    std::filesystem::remove_all(dir);
+  }
+}
+
+TEST_CASE("token estimates: text, chat overhead, completion reservation", "[providers][tokens]") {
+  const gp::EstimateParams p{4.0, 3, 3};
+  const std::string text(400, 'a');
+  const std::vector<gp::ChatMessage> msgs{{"system", "You are terse."}, {"user", text}};
+  const auto e = gp::estimate_request(p, msgs, 256, 2);
+  // 3 reply + 2 × 3 framing + ceil(14/4)=4 + ceil(6/4)=2 (system) + 100 + 1 (user)
+  CHECK(e.prompt == 3 + 6 + 4 + 2 + 100 + 1);
+  CHECK(e.completion == 512);
+  // Non-ASCII text counts a token per character, not per byte.
+  CHECK(gp::text_tokens("\xe4\xbd\xa0\xe5\xa5\xbd", 4.0) == 2.0);
+}
+
+TEST_CASE("calibration tracks the 90th percentile, not the mean", "[providers][tokens]") {
+  gp::Calibration cal;
+  CHECK(cal.factor("gpt-4o") == 1.0);
+  // Nine replies at 1.0× the estimate and one at 1.5×, ten times over: the mean is 1.05,
+  // the 90th percentile 1.0..1.5; an upper quantile covers all but the top decile.
+  for (int round = 0; round < 10; ++round)
+    for (int i = 0; i < 10; ++i) cal.observe("gpt-4o", 1000, i == 9 ? 1500 : 1000 + 20 * i);
+  CHECK(cal.factor("gpt-4o") >= 1.16);
+  CHECK(cal.factor("gpt-4o") < 1.5);
+  CHECK(cal.adjust("gpt-4o", 1000) >= 1160);
+  // Few samples: the worst ratio seen, never below 1.
+  cal.observe("claude", 100, 130);
+  CHECK(cal.factor("claude") == Approx(1.3));
+  cal.observe("gemini", 100, 50);
+  CHECK(cal.factor("gemini") == 1.0);
+}
+
+TEST_CASE("calibration is shared between threads", "[providers][tokens][concurrency]") {
+  gp::Calibration cal;
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 4; ++t)
+    ts.emplace_back([&] {
+      for (int i = 0; i < 500; ++i) {
+        cal.observe("m", 100, 110);
+        (void)cal.adjust("m", 100);
+      }
+    });
+  for (auto& t : ts) t.join();
+  CHECK(cal.factor("m") == Approx(1.1));
+}
+
+TEST_CASE("usage from OpenAI, Anthropic and Gemini replies", "[providers][usage]") {
+  auto openai = gp::extract_usage(R"({"usage": {"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500,
+      "prompt_tokens_details": {"cached_tokens": 1024}, "completion_tokens_details": {"reasoning_tokens": 0}}})");
+  REQUIRE(openai);
+  CHECK(*openai == gp::Usage{1200, 1024, 0, 300, 0});
+  auto anthropic = gp::extract_usage(R"({"type": "message", "usage": {"input_tokens": 50, "output_tokens": 20,
+      "cache_read_input_tokens": 1000, "cache_creation_input_tokens": 200}})");
+  REQUIRE(anthropic);
+  CHECK(*anthropic == gp::Usage{1250, 1000, 200, 20, 0});
+  auto gemini = gp::extract_usage(R"({"usageMetadata": {"promptTokenCount": 900, "candidatesTokenCount": 100,
+      "thoughtsTokenCount": 50, "cachedContentTokenCount": 800, "totalTokenCount": 1050}})");
+  REQUIRE(gemini);
+  CHECK(*gemini == gp::Usage{900, 800, 0, 150, 50});
+  auto responses = gp::extract_usage(R"({"usage": {"input_tokens": 10, "output_tokens": 5,
+      "input_tokens_details": {"cached_tokens": 4}, "output_tokens_details": {"reasoning_tokens": 2}}})");
+  REQUIRE(responses);
+  CHECK(*responses == gp::Usage{10, 4, 0, 5, 2});
+  CHECK_FALSE(gp::extract_usage("not json"));
+  CHECK_FALSE(gp::extract_usage(R"({"id": "x"})"));
+  CHECK_FALSE(gp::extract_usage(R"({"usage": {"prompt_tokens": -5}})"));
+  CHECK_FALSE(gp::extract_usage(R"({"usage": {"prompt_tokens": 5, "prompt_tokens_details": {"cached_tokens": 9}}})"));
+}
+
+TEST_CASE("cost from prices, and totals per model, provider, task, day, month", "[providers][cost]") {
+  const auto& t = gp::builtin_table();
+  const auto c = gp::cost_of(t.model("openai", "gpt-4o")->price, gp::Usage{1'000'000, 400'000, 0, 100'000, 0});
+  CHECK(c.input_cost == Approx(600'000 * 2.5e-6 + 400'000 * 1.25e-6));
+  CHECK(c.output_cost == Approx(1.0));
+  CHECK(c.total_cost == Approx(c.input_cost + c.output_cost));
+  CHECK(c.currency == "USD");
+  // Anthropic cache writes cost more than input.
+  const auto a = gp::cost_of(t.model("anthropic", "claude-3-5-haiku-20241022")->price, gp::Usage{1'000'000, 0, 1'000'000, 0, 0});
+  CHECK(a.input_cost == Approx(1.0));
+  CHECK(gp::estimated_cost(t.model("groq", "llama-3.1-8b-instant")->price, {1'000'000, 1'000'000}).total_cost ==
+        Approx(0.13));
+
+  gp::CostLedger ledger;
+  ledger.record("openai", "gpt-4o", "task-1", c, at(2025, 1, 31, 23));
+  ledger.record("openai", "gpt-4o-mini", "task-1", c, at(2025, 2, 1, 1));
+  ledger.record("groq", "gemma2-9b-it", "task-2", c, at(2025, 2, 1, 2));
+  CHECK(ledger.model("openai", "gpt-4o").total_cost == Approx(c.total_cost));
+  CHECK(ledger.provider("openai").total_cost == Approx(2 * c.total_cost));
+  CHECK(ledger.task("task-1").total_cost == Approx(2 * c.total_cost));
+  CHECK(ledger.day(at(2025, 2, 1, 12)).total_cost == Approx(2 * c.total_cost));
+  CHECK(ledger.month(at(2025, 1, 2)).total_cost == Approx(c.total_cost));
+  CHECK(ledger.total().total_cost == Approx(3 * c.total_cost));
+  CHECK(ledger.task("none").total_cost == 0);
+}
