@@ -5,6 +5,10 @@
 #include <governed/providers/usage.hpp>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
 
 #include <filesystem>
 #include <fstream>
@@ -93,6 +97,9 @@ TEST_CASE("overrides patch the table; bad files are refused with where and why",
     REQUIRE_FALSE(t);
     CHECK(t.error().code == governed::Errc::parse_error);
     CHECK(t.error().message.rfind("bad.json: line 3:", 0) == 0);
+    auto overflow = gp::apply_override(base, "{\n\"providers\": {\"openai\": {\"as_of\": 2e999}}}", "big.json");
+    REQUIRE_FALSE(overflow);
+    CHECK(overflow.error().message.rfind("big.json: line 2:", 0) == 0);
   }
   SECTION("semantic errors name the JSON pointer") {
     auto check = [&](const char* json, const char* pointer) {
@@ -140,6 +147,51 @@ TEST_CASE("token estimates: text, chat overhead, completion reservation", "[prov
   CHECK(e.completion == 512);
   // Non-ASCII text counts a token per character, not per byte.
   CHECK(gp::text_tokens("\xe4\xbd\xa0\xe5\xa5\xbd", 4.0) == 2.0);
+}
+
+TEST_CASE("estimator error against OpenAI's tokenizers on a sample", "[providers][tokens]") {
+  // Ground truth from gpt-tokenizer (data/make_token_sample.mjs): prose, code, JSON error
+  // bodies and six languages.
+  std::ifstream in(std::filesystem::path(__FILE__).parent_path() / "data" / "token_sample.jsonl");
+  REQUIRE(in);
+  const auto& t = gp::builtin_table();
+  struct Model {
+    const char* name;
+    const char* truth;
+    gp::EstimateParams params;
+    double abs_error = 0;
+    std::vector<double> ratios;
+    gp::Calibration cal{};
+  };
+  Model models[] = {{"gpt-4o", "o200k", t.model("openai", "gpt-4o")->estimate, 0, {}, gp::Calibration{}},
+                    {"gpt-3.5-turbo", "cl100k", t.model("openai", "gpt-3.5-turbo")->estimate, 0, {}, gp::Calibration{}}};
+  std::string line;
+  std::size_t n = 0;
+  while (std::getline(in, line)) {
+    const auto j = nlohmann::json::parse(line);
+    const std::string text = j.at("text");
+    ++n;
+    for (auto& m : models) {
+      const double actual = j.at(m.truth).get<double>();
+      const auto est = static_cast<std::int64_t>(std::ceil(gp::text_tokens(text, m.params.letters_per_token)));
+      m.abs_error += std::abs(actual - static_cast<double>(est)) / actual;
+      m.ratios.push_back(actual / static_cast<double>(est));
+      m.cal.observe(m.name, est, static_cast<std::int64_t>(actual));
+    }
+  }
+  REQUIRE(n >= 50);
+  for (auto& m : models) {
+    const double mae = m.abs_error / static_cast<double>(n);
+    const auto under = std::count_if(m.ratios.begin(), m.ratios.end(), [&](double r) { return r > 1.0; });
+    const auto under_calibrated = std::count_if(m.ratios.begin(), m.ratios.end(),
+                                                [&](double r) { return r > m.cal.factor(m.name) + 1e-9; });
+    WARN(m.name << " (" << m.truth << "): mean absolute error " << 100 * mae << " %, low on " << under << "/" << n
+                << " samples; calibrated (x" << m.cal.factor(m.name) << ") low on " << under_calibrated << "/" << n);
+    CHECK(mae < 0.15);
+    // The calibrated estimate is low on at most about a tenth of the sample (the last 128
+    // replies decide the factor; the sample is smaller, so all of it counts).
+    CHECK(static_cast<double>(under_calibrated) <= 0.12 * static_cast<double>(n));
+  }
 }
 
 TEST_CASE("calibration tracks the 90th percentile, not the mean", "[providers][tokens]") {

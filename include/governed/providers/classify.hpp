@@ -200,8 +200,20 @@ inline Unit unit_of(const Evidence& e) noexcept {
   return Unit::none;
 }
 
+/// "per day", "per-day", "/ day", "daily", "(RPD)", "TPD:": but not "today" (Groq's TPM
+/// messages end "Upgrade to Dev Tier today").
 inline bool daily_signal(std::string_view m) noexcept {
-  return has_any(m, "per day", "per-day", "daily", "/ day", "(rpd)", "(tpd)", "rpd:", "tpd:");
+  for (auto pos = m.find('d'); pos != std::string_view::npos; pos = m.find('d', pos + 1)) {
+    const std::string_view before = m.substr(0, pos), from = m.substr(pos);
+    if (from.starts_with("day") && (before.ends_with("per ") || before.ends_with("per-") ||
+                                    before.ends_with("/ ") || before.ends_with("/")))
+      return true;
+    if (from.starts_with("daily")) return true;
+    if (pos >= 2 && (m[pos - 2] == 'r' || m[pos - 2] == 't') && m[pos - 1] == 'p' &&
+        (pos + 1 == m.size() || !(m[pos + 1] >= 'a' && m[pos + 1] <= 'z')))
+      return true;  // rpd, tpd
+  }
+  return false;
 }
 
 /// Gemini and Vertex: RESOURCE_EXHAUSTED is a quota when QuotaFailure names one (its quotaId
@@ -235,6 +247,13 @@ inline Kind gemini_rate_limit(const Evidence& e) noexcept {
 inline Kind rate_limit_kind(Dialect d, const Evidence& e) noexcept {
   const std::string_view m = e.msg;
   if (d == Dialect::gemini || e.gstatus == "resource_exhausted") return gemini_rate_limit(e);
+  // OpenAI's and Groq's `code: rate_limit_exceeded` rules out billing (insufficient_quota has
+  // its own code) and capacity (server_error): only the window and the dimension remain.
+  if (e.code == "rate_limit_exceeded" && (has(e.type, "token") || has(e.type, "request"))) {
+    const bool tokens = has(e.type, "token");
+    if (daily_signal(m)) return tokens ? Kind::rate_limit_tokens_daily : Kind::rate_limit_requests_daily;
+    return tokens ? Kind::rate_limit_tokens : Kind::rate_limit_requests;
+  }
   // A 429 that says "quota" with insufficient_quota (OpenAI) is billing, not a rate.
   if (billing_signal(e) || (d != Dialect::gemini && has(m, "exceeded your current quota")))
     return Kind::insufficient_quota_billing;
@@ -435,8 +454,7 @@ inline Verdict classify(const Provider* provider, Dialect dialect, const Reply& 
       v.wait = w;
     }
     if (!v.wait) v.wait = e.body.retry_delay;
-    if (!v.wait) v.wait = find_wait_in_text(e.body.message);
-    if (!v.wait && !e.body.upstream.empty()) v.wait = find_wait_in_text(e.body.upstream);
+    if (!v.wait) v.wait = detail::find_wait_in_lower(e.msg);  // the message, then the upstream's
     if (!v.wait && v.kind == Kind::quota_monthly)
       if (auto t = detail::find_date_in_text(e.body.message)) v.wait = wait_until(*t, now);
   }

@@ -35,67 +35,193 @@ struct ErrorBody {
 
 namespace detail {
 
-/// Bodies nested deeper than this are not provider errors; refusing them before parsing keeps
-/// hostile input from costing stack or time.
-inline constexpr int max_body_depth = 32;
+/// Bodies nested deeper than this are not provider errors; the reader stops there and reads
+/// the body as text, so hostile input costs neither stack nor time.
+inline constexpr std::size_t max_body_depth = 32;
 inline constexpr std::size_t max_body_bytes = 256 * 1024;
 
-inline bool shallow_enough(std::string_view body) noexcept {
-  int depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < body.size(); ++i) {
-    const char c = body[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > max_body_depth) return false;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
+/// A SAX reader that keeps only the fields above. Classifying a 429 is on the retry path of
+/// every call; building a DOM of the body would cost more than everything the classifier
+/// does with it, so the body is read once, in place, into the few strings it needs.
+class ErrorBodyReader {
+ public:
+  using json = nlohmann::json;
+  explicit ErrorBodyReader(ErrorBody& out) : out_(out) {}
+
+  bool null() { return scalar(nullptr); }
+  bool boolean(bool) { return scalar(nullptr); }
+  bool number_integer(json::number_integer_t v) {
+    std::string s = std::to_string(v);
+    return scalar(&s);
   }
-  return true;
-}
-
-inline std::string scalar_text(const nlohmann::json& j) {
-  if (j.is_string()) return j.get<std::string>();
-  if (j.is_number_integer()) return std::to_string(j.get<std::int64_t>());
-  if (j.is_number_unsigned()) return std::to_string(j.get<std::uint64_t>());
-  return {};
-}
-
-inline const nlohmann::json* member(const nlohmann::json& j, std::string_view key) {
-  if (!j.is_object()) return nullptr;
-  auto it = j.find(key);
-  return it == j.end() ? nullptr : &*it;
-}
-
-inline std::string member_text(const nlohmann::json& j, std::string_view key) {
-  const auto* m = member(j, key);
-  return m ? scalar_text(*m) : std::string{};
-}
-
-inline void read_details(const nlohmann::json& details, ErrorBody& out) {
-  if (!details.is_array()) return;
-  for (const auto& d : details) {
-    if (!d.is_object()) continue;
-    const std::string at = member_text(d, "@type");
-    if (at.ends_with("QuotaFailure")) {
-      if (const auto* v = member(d, "violations"); v && v->is_array())
-        for (const auto& x : *v) {
-          if (auto id = member_text(x, "quotaId"); !id.empty()) out.quota_ids.push_back(id);
-          if (auto m = member_text(x, "quotaMetric"); !m.empty()) out.quota_ids.push_back(m);
-        }
-    } else if (at.ends_with("RetryInfo")) {
-      // google.protobuf.Duration in JSON: "26s", "1.5s".
-      if (auto rd = member_text(d, "retryDelay"); !rd.empty()) out.retry_delay = parse_go_duration(rd);
-    } else if (at.ends_with("ErrorInfo")) {
-      if (auto r = member_text(d, "reason"); !r.empty()) out.reasons.push_back(r);
-    }
+  bool number_unsigned(json::number_unsigned_t v) {
+    std::string s = std::to_string(v);
+    return scalar(&s);
   }
-}
+  bool number_float(json::number_float_t, const json::string_t&) { return scalar(nullptr); }
+  bool string(json::string_t& v) { return scalar(&v); }
+  bool binary(json::binary_t&) { return scalar(nullptr); }
+  bool key(json::string_t& k) {
+    key_ = segment_of(k);
+    if (in(Seg::headers, 3)) header_key_ = k;
+    return true;
+  }
+  bool start_object(std::size_t) { return open(false); }
+  bool end_object() { return close(); }
+  bool start_array(std::size_t) { return open(true); }
+  bool end_array() { return close(); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
+
+  /// Folds the flat and nested shapes into `out` once the whole body is read.
+  void finish() {
+    if (error_object_) {
+      if (out_.message.empty()) out_.message = std::move(first_errors_message_);
+      if (out_.type.empty()) out_.type = std::move(flat_.type);
+    } else {
+      if (out_.message.empty()) out_.message = std::move(flat_.message);
+      if (out_.message.empty()) out_.message = std::move(flat_.detail);
+      if (out_.message.empty()) out_.message = std::move(flat_.title);
+      out_.code = std::move(flat_.code);
+      out_.type = std::move(flat_.type);
+      out_.status = std::move(flat_.status);
+    }
+    if (out_.type == "error") out_.type.clear();  // Anthropic's envelope, not a kind
+  }
+
+ private:
+  enum class Seg : std::uint8_t {
+    other, item, error, message, code, type, status, details, errors, metadata, raw, headers,
+    at_type, retry_delay, reason, violations, quota_id, quota_metric, detail, title,
+  };
+
+  static Seg segment_of(std::string_view k) noexcept {
+    static constexpr std::pair<std::string_view, Seg> names[] = {
+        {"error", Seg::error},          {"message", Seg::message},   {"code", Seg::code},
+        {"type", Seg::type},            {"status", Seg::status},     {"details", Seg::details},
+        {"errors", Seg::errors},        {"metadata", Seg::metadata}, {"raw", Seg::raw},
+        {"headers", Seg::headers},      {"@type", Seg::at_type},     {"retryDelay", Seg::retry_delay},
+        {"reason", Seg::reason},        {"violations", Seg::violations}, {"quotaId", Seg::quota_id},
+        {"quotaMetric", Seg::quota_metric}, {"detail", Seg::detail}, {"title", Seg::title}};
+    for (const auto& [n, s] : names)
+      if (n == k) return s;
+    return Seg::other;
+  }
+
+  struct Frame {
+    Seg seg;
+    bool array;
+    std::size_t items = 0;
+  };
+
+  // The path below the root object: segments of the open containers after the root, then
+  // the current key. A top-level array (streaming endpoints) contributes its first element.
+  std::size_t base() const noexcept { return !stack_.empty() && stack_[0].array ? 1 : 0; }
+  bool rooted() const noexcept {
+    if (stack_.empty()) return false;
+    if (!stack_[0].array) return true;
+    return stack_.size() >= 2 && stack_[0].items == 1 && !stack_[1].array;
+  }
+  std::size_t depth() const noexcept { return stack_.size() - base(); }  // 1 = in the root object
+  Seg at(std::size_t level) const noexcept { return stack_[base() + level].seg; }  // level ≥ 1
+  /// The current container is at `level` and sits under `seg`.
+  bool in(Seg seg, std::size_t level) const noexcept {
+    return rooted() && depth() == level && at(level - 1) == seg;
+  }
+  bool under_error(std::size_t level) const noexcept { return depth() >= level && at(1) == Seg::error; }
+
+  Seg here() const noexcept { return stack_.back().array ? Seg::item : key_; }
+
+  bool open(bool array) {
+    if (stack_.size() >= max_body_depth) return false;
+    const Seg s = stack_.empty() ? Seg::other : here();
+    if (!stack_.empty()) ++stack_.back().items;
+    stack_.push_back({s, array});
+    if (!array && rooted() && depth() == 2 && at(1) == Seg::error) error_object_ = true;
+    if (!array && rooted() && depth() == 4 && under_error(4) && at(2) == Seg::details) item_ = {};
+    return true;
+  }
+
+  bool close() {
+    if (stack_.empty()) return false;
+    if (!stack_.back().array && rooted() && depth() == 4 && under_error(4) && at(2) == Seg::details) {
+      // One google.rpc detail: its @type says what its fields mean.
+      if (item_.type.ends_with("QuotaFailure")) {
+        for (auto& q : item_.quota) out_.quota_ids.push_back(std::move(q));
+      } else if (item_.type.ends_with("RetryInfo")) {
+        if (!item_.retry_delay.empty()) out_.retry_delay = parse_go_duration(item_.retry_delay);
+      } else if (item_.type.ends_with("ErrorInfo") && !item_.reason.empty()) {
+        out_.reasons.push_back(std::move(item_.reason));
+      }
+    }
+    stack_.pop_back();
+    return true;
+  }
+
+  /// A scalar value; `v` is null for values no field wants as text. Values are copied, not
+  /// moved: moving would steal the lexer's token buffer and make it regrow for every string.
+  bool scalar(std::string* v) {
+    if (stack_.empty()) return true;  // a bare scalar body: nothing to read
+    const Seg k = here();
+    if (stack_.back().array) ++stack_.back().items;
+    if (!v || !rooted()) return true;
+    const std::size_t d = depth();
+    if (d == 1) {
+      switch (k) {
+        case Seg::error: out_.message = *v; break;  // {"error": "text"}
+        case Seg::message: flat_.message = *v; break;
+        case Seg::detail: flat_.detail = *v; break;
+        case Seg::title: flat_.title = *v; break;
+        case Seg::code: flat_.code = *v; break;
+        case Seg::type: flat_.type = *v; break;
+        case Seg::status: flat_.status = *v; break;
+        default: break;
+      }
+      return true;
+    }
+    if (!under_error(d)) return true;
+    if (d == 2) {
+      switch (k) {
+        case Seg::message: out_.message = *v; break;
+        case Seg::code: out_.code = *v; break;
+        case Seg::type: out_.type = *v; break;
+        case Seg::status: out_.status = *v; break;
+        default: break;
+      }
+    } else if (d == 3 && at(2) == Seg::metadata && k == Seg::raw) {
+      out_.upstream = *v;
+    } else if (d == 4 && at(2) == Seg::metadata && at(3) == Seg::headers) {
+      out_.meta_headers.emplace_back(header_key_, *v);
+    } else if (d == 4 && at(2) == Seg::errors && at(3) == Seg::item) {
+      if (k == Seg::reason) out_.reasons.push_back(*v);
+      else if (k == Seg::message && first_errors_message_.empty()) first_errors_message_ = *v;
+    } else if (d == 4 && at(2) == Seg::details && at(3) == Seg::item) {
+      if (k == Seg::at_type) item_.type = *v;
+      else if (k == Seg::retry_delay) item_.retry_delay = *v;
+      else if (k == Seg::reason) item_.reason = *v;
+    } else if (d == 6 && at(2) == Seg::details && at(4) == Seg::violations &&
+               (k == Seg::quota_id || k == Seg::quota_metric)) {
+      item_.quota.push_back(*v);
+    }
+    return true;
+  }
+
+  struct Flat {
+    std::string message, detail, title, code, type, status;
+  };
+  struct DetailItem {
+    std::string type, retry_delay, reason;
+    std::vector<std::string> quota;
+  };
+
+  ErrorBody& out_;
+  std::vector<Frame> stack_;
+  Seg key_ = Seg::other;
+  std::string header_key_;
+  bool error_object_ = false;
+  Flat flat_;
+  DetailItem item_;
+  std::string first_errors_message_;
+};
 
 }  // namespace detail
 
@@ -103,57 +229,18 @@ inline void read_details(const nlohmann::json& details, ErrorBody& out) {
 /// or too large to be an error) becomes the message text.
 inline ErrorBody read_error_body(std::string_view body) {
   ErrorBody out;
-  std::string_view trimmed = detail::trim(body);
+  const std::string_view trimmed = detail::trim(body);
   if (trimmed.empty()) return out;
-  const bool looks_json = trimmed.front() == '{' || trimmed.front() == '[';
-  nlohmann::json j;
-  if (looks_json && trimmed.size() <= detail::max_body_bytes && detail::shallow_enough(trimmed)) {
-    j = nlohmann::json::parse(trimmed.begin(), trimmed.end(), nullptr, false);
-  } else {
-    j = nlohmann::json(nlohmann::json::value_t::discarded);
-  }
-  if (j.is_discarded()) {
-    out.message.assign(trimmed.substr(0, 2000));
-    return out;
-  }
-  out.json = true;
-  // Streaming endpoints (Gemini, Vertex) send the error as the first element of an array.
-  if (j.is_array() && !j.empty()) j = nlohmann::json(j.front());
-  if (!j.is_object()) return out;
-
-  const nlohmann::json* err = detail::member(j, "error");
-  if (err && err->is_string()) {
-    out.message = err->get<std::string>();
-    err = nullptr;
-  }
-  if (err && err->is_object()) {
-    out.message = detail::member_text(*err, "message");
-    out.code = detail::member_text(*err, "code");
-    out.type = detail::member_text(*err, "type");
-    out.status = detail::member_text(*err, "status");
-    if (const auto* es = detail::member(*err, "errors"); es && es->is_array())
-      for (const auto& e : *es) {
-        if (auto r = detail::member_text(e, "reason"); !r.empty()) out.reasons.push_back(r);
-        if (out.message.empty()) out.message = detail::member_text(e, "message");
-      }
-    if (const auto* d = detail::member(*err, "details")) detail::read_details(*d, out);
-    if (const auto* md = detail::member(*err, "metadata"); md && md->is_object()) {
-      out.upstream = detail::member_text(*md, "raw");
-      if (const auto* h = detail::member(*md, "headers"); h && h->is_object())
-        for (const auto& [k, v] : h->items())
-          if (v.is_string() || v.is_number()) out.meta_headers.emplace_back(k, detail::scalar_text(v));
+  if ((trimmed.front() == '{' || trimmed.front() == '[') && trimmed.size() <= detail::max_body_bytes) {
+    detail::ErrorBodyReader reader(out);
+    if (nlohmann::json::sax_parse(trimmed.begin(), trimmed.end(), &reader)) {
+      reader.finish();
+      out.json = true;
+      return out;
     }
-    if (out.type.empty()) out.type = detail::member_text(j, "type");
-  } else {
-    // Flat shapes: Mistral, Bedrock, RFC 7807 problem details, gateways.
-    if (out.message.empty()) out.message = detail::member_text(j, "message");
-    if (out.message.empty()) out.message = detail::member_text(j, "detail");
-    if (out.message.empty()) out.message = detail::member_text(j, "title");
-    out.code = detail::member_text(j, "code");
-    out.type = detail::member_text(j, "type");
-    if (const auto* s = detail::member(j, "status"); s && s->is_string()) out.status = s->get<std::string>();
+    out = ErrorBody{};
   }
-  if (out.type == "error") out.type.clear();  // Anthropic's envelope, not a kind
+  out.message.assign(trimmed.substr(0, 2000));
   return out;
 }
 

@@ -128,7 +128,10 @@ inline std::optional<Duration> parse_reset(std::string_view v, const HeaderView&
     return wait_until(*t, ref);
   }
   if (auto n = parse_count(v); n && *n >= 1'000'000'000) {
-    // An epoch: milliseconds from 10^12 on (year 2001), seconds below.
+    // An epoch: milliseconds from 10^12 on (year 2001), seconds below; beyond year 2200 it is
+    // neither, and would not fit in nanoseconds.
+    constexpr std::int64_t max_s = 7'258'118'400;  // 2200-01-01
+    if (*n >= 1'000'000'000'000 ? *n / 1000 > max_s : *n > max_s) return std::nullopt;
     const WallTime t = *n >= 1'000'000'000'000 ? WallTime{std::chrono::milliseconds{*n}}
                                                 : WallTime{std::chrono::seconds{*n}};
     if (t <= now) return Duration::zero();
@@ -182,7 +185,10 @@ inline HeaderSnapshot read_limit_headers(const HeaderView& headers, WallTime now
     }
   };
   for (const auto& h : headers) {
-    if (h.name.size() > 80) continue;
+    // Every limit header starts "x-ratelimit-" or "anthropic-ratelimit-": most headers of a
+    // reply are neither and are passed over on their first letter.
+    if (h.name.size() < 13 || h.name.size() > 80) continue;
+    if (const char c = detail::lower(h.name[0]); c != 'x' && c != 'a') continue;
     char buf[80];
     for (std::size_t i = 0; i < h.name.size(); ++i) buf[i] = detail::lower(h.name[i]);
     std::string_view name{buf, h.name.size()};

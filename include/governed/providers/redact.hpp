@@ -48,8 +48,11 @@ constexpr std::optional<std::string_view> secret_prefix(std::string_view t) noex
   constexpr Shape shapes[] = {{"sk-", 8},   {"gsk_", 8},  {"AIza", 16}, {"hf_", 16},
                               {"xai-", 16}, {"proj_", 6}, {"org-", 6},  {"org_", 6},
                               {"sess-", 16}, {"r8_", 16}};
+  if (t.size() < 10) return std::nullopt;  // shorter than every prefix with its minimum
   for (const auto& s : shapes)
-    if (t.size() >= s.prefix.size() + s.min_rest && t.starts_with(s.prefix)) return s.prefix;
+    if (t.front() == s.prefix.front() && t.size() >= s.prefix.size() + s.min_rest &&
+        t.starts_with(s.prefix))
+      return s.prefix;
   if (is_uuid(t)) return std::string_view{};
   // A long run of letters and digits with both in it is a key or a token (Mistral and Azure
   // keys are 32 such characters); words and numbers are not.
@@ -87,33 +90,34 @@ inline std::string redact(std::string_view text, std::span<const std::string> ke
   }
   std::string out;
   out.reserve(src.size());
-  std::size_t i = 0;
+  // Text is copied in runs up to each secret, not token by token.
+  std::size_t copied = 0, i = 0;
   while (i < src.size()) {
     if (!detail::is_token_char(src[i])) {
-      out.push_back(src[i++]);
+      ++i;
       continue;
     }
     std::size_t j = i;
     while (j < src.size() && detail::is_token_char(src[j])) ++j;
     const std::string_view tok = src.substr(i, j - i);
     // "Bearer <token>": whatever follows is a credential, whatever its shape.
-    if (detail::iequals(tok, "bearer") && j < src.size() && src[j] == ' ' && j + 1 < src.size() &&
+    if (tok.size() == 6 && detail::iequals(tok, "bearer") && j + 1 < src.size() && src[j] == ' ' &&
         !detail::is_space(src[j + 1])) {
-      out.append(tok).append(" ").append(redaction_mark);
+      out.append(src.substr(copied, j + 1 - copied)).append(redaction_mark);
       j += 1;
       while (j < src.size() && !detail::is_space(src[j]) && src[j] != '"' && src[j] != '\'' &&
              src[j] != ',')
         ++j;
-      i = j;
+      copied = i = j;
       continue;
     }
-    if (auto prefix = detail::secret_prefix(tok)) {
-      out.append(*prefix).append(redaction_mark);
-    } else {
-      out.append(tok);
+    if (auto prefix = tok.size() < 10 ? std::nullopt : detail::secret_prefix(tok)) {
+      out.append(src.substr(copied, i - copied)).append(*prefix).append(redaction_mark);
+      copied = j;
     }
     i = j;
   }
+  out.append(src.substr(copied));
   return out;
 }
 

@@ -82,7 +82,7 @@ struct Price {
 
 /// Token estimation parameters (see tokens.hpp).
 struct EstimateParams {
-  double chars_per_token = 4.0;
+  double letters_per_token = 5.0;  ///< ASCII letters per token; other characters: tokens.hpp
   int tokens_per_message = 3;
   int tokens_per_reply = 3;
 };
@@ -289,10 +289,10 @@ class TableReader {
     auto it = j.find("estimate");
     if (it == j.end()) return base;
     const std::string p = ptr + "/estimate";
-    if (!object(*it, p, {"chars_per_token", "tokens_per_message", "tokens_per_reply"})) return base;
-    if (auto c = number(*it, p, "chars_per_token", false)) {
-      if (*c < 0.5 || *c > 20) fail_at(p + "/chars_per_token", "must be between 0.5 and 20");
-      base.chars_per_token = *c;
+    if (!object(*it, p, {"letters_per_token", "tokens_per_message", "tokens_per_reply"})) return base;
+    if (auto c = number(*it, p, "letters_per_token", false)) {
+      if (*c < 0.5 || *c > 20) fail_at(p + "/letters_per_token", "must be between 0.5 and 20");
+      base.letters_per_token = *c;
     }
     if (it->contains("tokens_per_message"))
       base.tokens_per_message = int(std::min<std::int64_t>(count(*it, p, "tokens_per_message", false, false), 1000));
@@ -362,6 +362,18 @@ class Table {
       if (what.size() > 160) what = what.substr(0, 160);
       return fail(Errc::parse_error, fmt::format("{}: line {}: invalid JSON ({})", source, line,
                                                  redact(what)));
+    } catch (const nlohmann::json::exception& e) {
+      // A number too large for any type ("number overflow parsing '2e999'"): the library names
+      // the token, not its offset, so the token's first occurrence gives the line.
+      std::string_view what = e.what();
+      std::size_t line = 0;
+      if (auto a = what.find('\''), b = what.rfind('\''); a != std::string_view::npos && b > a + 1)
+        if (auto at = text.find(what.substr(a + 1, b - a - 1)); at != std::string_view::npos)
+          line = 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+      if (auto p = what.find("] "); p != std::string_view::npos) what.remove_prefix(p + 2);
+      if (what.size() > 160) what = what.substr(0, 160);
+      return fail(Errc::parse_error, line ? fmt::format("{}: line {}: invalid JSON ({})", source, line, redact(what))
+                                          : fmt::format("{}: invalid JSON ({})", source, redact(what)));
     }
   }
 

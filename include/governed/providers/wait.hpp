@@ -34,7 +34,9 @@ constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 constexpr bool is_space(char c) noexcept {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
-constexpr char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
+constexpr char lower(char c) noexcept {
+  return char(c + (static_cast<unsigned char>(c - 'A') < 26 ? 32 : 0));
+}
 
 constexpr std::string_view trim(std::string_view s) noexcept {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
@@ -86,25 +88,32 @@ inline std::optional<double> take_number(std::string_view& s) noexcept {
   return v;
 }
 
-/// Nanoseconds per unit for a unit word or suffix; 0 when it is not a time unit.
+/// Nanoseconds per unit for a unit word or suffix; 0 when it is not a time unit. Dispatches on
+/// the first letter: this runs for every reset header of every reply.
 constexpr double unit_ns(std::string_view u) noexcept {
-  struct Unit {
-    std::string_view name;
-    double ns;
-  };
+  if (u.empty() || u.size() > 12) return 0;
+  char buf[12] = {};
+  for (std::size_t i = 0; i < u.size(); ++i) buf[i] = lower(u[i]);
+  const std::string_view l{buf, u.size()};
   constexpr double s = 1e9;
-  constexpr Unit units[] = {
-      {"ns", 1},         {"us", 1e3},         {"\xc2\xb5s", 1e3},   {"ms", 1e6},
-      {"millisecond", 1e6}, {"milliseconds", 1e6}, {"s", s},         {"sec", s},
-      {"secs", s},       {"second", s},       {"seconds", s},       {"m", 60 * s},
-      {"min", 60 * s},   {"mins", 60 * s},    {"minute", 60 * s},   {"minutes", 60 * s},
-      {"h", 3600 * s},   {"hr", 3600 * s},    {"hrs", 3600 * s},    {"hour", 3600 * s},
-      {"hours", 3600 * s}, {"d", 86400 * s},  {"day", 86400 * s},   {"days", 86400 * s},
-      {"week", 604800 * s}, {"weeks", 604800 * s},
+  auto any = [&](std::initializer_list<std::string_view> names) {
+    for (auto n : names)
+      if (l == n) return true;
+    return false;
   };
-  for (const auto& x : units)
-    if (iequals(x.name, u)) return x.ns;
-  return 0;
+  switch (l[0]) {
+    case 'n': return l == "ns" ? 1 : 0;
+    case 'u': return l == "us" ? 1e3 : 0;
+    case '\xc2': return l == "\xc2\xb5s" ? 1e3 : 0;
+    case 'm':
+      if (any({"m", "min", "mins", "minute", "minutes"})) return 60 * s;
+      return any({"ms", "millisecond", "milliseconds"}) ? 1e6 : 0;
+    case 's': return any({"s", "sec", "secs", "second", "seconds"}) ? s : 0;
+    case 'h': return any({"h", "hr", "hrs", "hour", "hours"}) ? 3600 * s : 0;
+    case 'd': return any({"d", "day", "days"}) ? 86400 * s : 0;
+    case 'w': return any({"week", "weeks"}) ? 604800 * s : 0;
+    default: return 0;
+  }
 }
 
 constexpr bool is_unit_char(char c) noexcept {
@@ -167,7 +176,13 @@ inline std::optional<int> take_fixed(std::string_view s, std::size_t pos, std::s
   return v;
 }
 
+/// Wall times governed represents: int64 nanoseconds reach 1677..2262, and no provider
+/// states a reset outside this range.
+inline constexpr int min_year = 1900;
+inline constexpr int max_year = 2200;
+
 inline std::optional<WallTime> civil(int y, int mo, int d, int h, int mi, int sec) noexcept {
+  if (y < min_year || y > max_year) return std::nullopt;
   const date::year_month_day ymd{date::year{y}, date::month{unsigned(mo)}, date::day{unsigned(d)}};
   if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
   return WallTime{date::sys_days{ymd}.time_since_epoch()} + std::chrono::hours{h} +
@@ -237,7 +252,8 @@ inline std::optional<WallTime> parse_http_date(std::string_view text) noexcept {
     in >> date::parse(fmt, tp);
     if (!in.fail()) {
       in.peek();
-      if (in.eof()) return WallTime{tp};
+      const int y = int(date::year_month_day{date::floor<date::days>(tp)}.year());
+      if (in.eof() && y >= detail::min_year && y <= detail::max_year) return WallTime{tp};
     }
   }
   return std::nullopt;
@@ -297,33 +313,41 @@ inline std::optional<Duration> take_duration_phrase(std::string_view s) noexcept
 
 }  // namespace detail
 
+namespace detail {
+
+/// `find_wait_in_text` over text already in lower case: the classifier lower-cases a message
+/// once. One pass over the words; only words that can open a cue are compared.
+inline std::optional<Duration> find_wait_in_lower(std::string_view text) noexcept {
+  static constexpr std::string_view cues[] = {"try again in", "retry after", "retry in",
+                                              "resets in",    "reset in",    "available in",
+                                              "wait for",     "wait"};
+  auto letter = [](char c) { return c >= 'a' && c <= 'z'; };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if ((c != 't' && c != 'r' && c != 'a' && c != 'w') || (i > 0 && letter(text[i - 1]))) continue;
+    const std::string_view at = text.substr(i);
+    for (auto cue : cues) {
+      if (cue.front() != c || !at.starts_with(cue)) continue;
+      std::string_view rest = at.substr(cue.size());
+      while (!rest.empty() && is_space(rest.front())) rest.remove_prefix(1);
+      for (std::string_view filler : {"about ", "approximately ", "roughly ", "up to "})
+        if (rest.starts_with(filler)) rest.remove_prefix(filler.size());
+      if (auto d = take_duration_phrase(rest)) return d;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace detail
+
 /// A wait written in a message: the first duration after a phrase that announces one
 /// (`try again in`, `retry after`, `retry in`, `resets in`, `available in`, `wait`).
 /// Phrases are the providers' conventions, not their whole sentences, so rewording around
 /// them keeps working.
-inline std::optional<Duration> find_wait_in_text(std::string_view text) noexcept {
-  static constexpr std::string_view cues[] = {"try again in", "retry after", "retry in",
-                                              "resets in",    "reset in",    "available in",
-                                              "wait for",     "wait"};
-  std::size_t best_pos = std::string_view::npos;
-  std::optional<Duration> best;
-  for (auto cue : cues) {
-    for (std::size_t pos = detail::ifind(text, cue); pos != std::string_view::npos;
-         pos = detail::ifind(text, cue, pos + 1)) {
-      if (pos >= best_pos) break;
-      std::string_view rest = text.substr(pos + cue.size());
-      while (!rest.empty() && detail::is_space(rest.front())) rest.remove_prefix(1);
-      for (std::string_view filler : {"about ", "approximately ", "roughly ", "up to "})
-        if (rest.size() > filler.size() && detail::iequals(rest.substr(0, filler.size()), filler))
-          rest.remove_prefix(filler.size());
-      if (auto d = detail::take_duration_phrase(rest)) {
-        best = d;
-        best_pos = pos;
-        break;
-      }
-    }
-  }
-  return best;
+inline std::optional<Duration> find_wait_in_text(std::string_view text) {
+  std::string lower(text);
+  for (auto& c : lower) c = detail::lower(c);
+  return detail::find_wait_in_lower(lower);
 }
 
 }  // namespace governed::providers
