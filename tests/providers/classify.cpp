@@ -242,3 +242,42 @@ TEST_CASE("hostile bodies and headers get a verdict, never a crash", "[providers
   CHECK_FALSE(v.wait);
   CHECK(v.detail.size() <= 300);
 }
+
+TEST_CASE("regressions: shapes met beyond the sample vectors", "[providers][classify]") {
+  using K = gp::Kind;
+  // Anthropic through an OpenAI-compatible proxy ends its rate-limit text with "try again
+  // later": the explicit code outranks that phrase.
+  expect({"litellm", 429, {}, R"({"error": {"code": "rate_limit_error", "message": "This request would exceed the rate limit for your organization of 20,000 input tokens per minute. Please reduce the prompt length or the maximum tokens requested, or try again later.", "type": "invalid_request_error", "param": null}})"},
+         {K::rate_limit_tokens, true, false, std::nullopt});
+  expect({"anthropic", 429, {}, R"({"type":"error","error":{"type":"rate_limit_error","message":"This request would exceed your account's rate limit. Please try again later."}})"},
+         {K::rate_limit_unspecified, true, false, std::nullopt});
+  expect({"anthropic", 429, {}, R"({"type":"error","error":{"type":"rate_limit_error","message":"Number of request tokens has exceeded your per-minute rate limit (https://docs.anthropic.com/en/api/rate-limits); see the response headers for current usage."}})"},
+         {K::rate_limit_tokens, true, false, std::nullopt});
+  // Gemini: three quotas exceeded at once; the daily one will not clear by waiting a minute.
+  expect({"gemini", 429, {}, R"({"error":{"code":429,"message":"You exceeded your current quota.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[
+            {"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_input_token_count","quotaId":"GenerateContentInputTokensPerModelPerMinute-FreeTier","quotaDimensions":{"location":"global","model":"m"}},
+            {"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests","quotaId":"GenerateRequestsPerMinutePerProjectPerModel-FreeTier"},
+            {"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests","quotaId":"GenerateRequestsPerDayPerProjectPerModel-FreeTier"}]},
+            {"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"43s"}]}})"},
+         {K::rate_limit_requests_daily, true, true, 43.0});
+  // A free tier that has no quota for the model at all: no wait helps.
+  expect({"gemini", 429, {}, R"({"error":{"code":429,"message":"You exceeded your current quota.\n* Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 0, model: gemini-2.5-pro\nPlease retry in 20.04466179s.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests","quotaId":"GenerateRequestsPerMinutePerProjectPerModel-FreeTier","quotaValue":"0"}]}]}})"},
+         {K::rate_limit_requests, false, false, std::nullopt});
+  expect({"gemini", 429, {}, R"({"error":{"code":429,"message":"You exceeded your current quota. Please retry in 20.04466179s.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests","quotaId":"GenerateRequestsPerMinutePerProjectPerModel-FreeTier","quotaValue":"10"}]}]}})"},
+         {K::rate_limit_requests, true, false, 20.04466179});
+}
+
+TEST_CASE("rate-limit dimensions from abbreviations and other servers' wording", "[providers][classify]") {
+  using K = gp::Kind;
+  expect({"ernie", 429, {}, R"({"error": {"code": "rpm_rate_limit_exceeded", "message": "Rate limit reached for RPM", "type": "rate_limit_exceeded"}})"},
+         {K::rate_limit_requests, true, false, std::nullopt});
+  expect({"together", 429, {}, R"({"error": {"message": "You have been rate limited. Your rate limit is 60 queries per minute. Please navigate to the billing settings to upgrade to a paid plan.", "type": "credit_limit", "param": null, "code": null}})"},
+         {K::rate_limit_requests, true, false, std::nullopt});
+  expect({"cerebras", 429, {}, "Tokens per minute limit exceeded - too many tokens processed."},
+         {K::rate_limit_tokens, true, false, std::nullopt});
+  expect({"cerebras", 429, {}, R"({"message": "Requests per day limit exceeded - too many requests sent.", "type": "too_many_requests_error", "code": "request_quota_exceeded"})"},
+         {K::rate_limit_requests_daily, true, true, std::nullopt});
+  // "today" is not a daily window (Groq ends its per-minute messages "Upgrade to Dev Tier today").
+  expect({"groq", 429, {}, R"({"error":{"message":"Rate limit reached for model `llama-3.1-8b-instant` in organization `org_x` service tier `on_demand` on tokens per minute (TPM): Limit 6000, Used 5000, Requested 1500. Please try again in 5s. Need more tokens? Upgrade to Dev Tier today at https://console.groq.com/settings/billing","type":"tokens","code":"rate_limit_exceeded"}})"},
+         {K::rate_limit_tokens, true, false, 5.0});
+}

@@ -63,6 +63,18 @@ bool has_any(std::string_view hay, N... needles) noexcept {
   return (has(hay, needles) || ...);
 }
 
+/// `word` standing alone: not inside a longer word ("rpm" in "rpm_rate_limit_exceeded", not
+/// in "rpms").
+inline bool has_word(std::string_view hay, std::string_view word) noexcept {
+  auto letter = [](char c) { return c >= 'a' && c <= 'z'; };
+  for (auto pos = hay.find(word); pos != std::string_view::npos; pos = hay.find(word, pos + 1)) {
+    const bool left = pos == 0 || !letter(hay[pos - 1]);
+    const bool right = pos + word.size() == hay.size() || !letter(hay[pos + word.size()]);
+    if (left && right) return true;
+  }
+  return false;
+}
+
 /// The number after `label` (`Limit 7000`, `Requested ~12903`, `Limit: 200`), commas allowed.
 inline std::optional<std::int64_t> number_after(std::string_view lower_text,
                                                 std::string_view label) noexcept {
@@ -156,23 +168,27 @@ inline bool model_unusable_signal(const Evidence& e) noexcept {
                                     "not available", "deprecated");
 }
 
-inline bool overload_signal(const Evidence& e) noexcept {
+/// Capacity, not the caller's allowance. "Try again later" alone is weak: Anthropic ends its
+/// per-minute rate-limit messages with it, so it counts only when `weak` is allowed.
+inline bool overload_signal(const Evidence& e, bool weak) noexcept {
   if (e.code_or_type("overloaded_error") || e.code_or_type("overloaded") ||
       e.code_or_type("service_unavailable") || e.code_or_type("server_overloaded"))
     return true;
   const std::string_view m = e.msg;
-  return has_any(m, "overloaded", "high demand", "peak load", "capacity exceeded",
-                 "over capacity", "exceeds the maximum usage size", "rate-limited upstream",
-                 "temporarily unavailable", "try again later", "out of capacity");
+  if (has_any(m, "overloaded", "high demand", "peak load", "capacity exceeded", "over capacity",
+              "exceeds the maximum usage size", "rate-limited upstream", "out of capacity"))
+    return true;
+  return weak && has_any(m, "try again later", "temporarily unavailable");
 }
 
 enum class Unit : std::uint8_t { none, requests, tokens };
 
 /// Which dimension a rate-limit text or type names.
 inline Unit unit_of(const Evidence& e) noexcept {
-  // OpenAI and Groq put the dimension in `type`: "tokens", "requests", "tokens_usage_based".
-  if (has(e.type, "token")) return Unit::tokens;
-  if (has(e.type, "request")) return Unit::requests;
+  // OpenAI and Groq put the dimension in `type`: "tokens", "requests", "tokens_usage_based"
+  // (and "invalid_request_error" is not one of them).
+  if (e.type.starts_with("token")) return Unit::tokens;
+  if (e.type.starts_with("request")) return Unit::requests;
   const std::string_view m = e.msg;
   static constexpr std::string_view token_phrases[] = {
       "tokens per min", "tokens per day", "tokens per second", "(tpm)", "(tpd)", "(itpm)",
@@ -181,11 +197,16 @@ inline Unit unit_of(const Evidence& e) noexcept {
   static constexpr std::string_view request_phrases[] = {
       "requests per min", "requests per day", "requests per second", "(rpm)", "(rpd)",
       "call rate limit", "request rate limit", "requests rate limit", "number of requests",
-      "free-models-per-min", "requests per hour", "request limit"};
+      "free-models-per-min", "requests per hour", "request limit", "queries per"};
   std::size_t tok = std::string_view::npos, req = std::string_view::npos;
   for (auto p : token_phrases) tok = std::min(tok, m.find(p));
   for (auto p : request_phrases) req = std::min(req, m.find(p));
   if (tok != std::string_view::npos || req != std::string_view::npos) return tok < req ? Unit::tokens : Unit::requests;
+  // The abbreviations, in the text or in a code ("rpm_rate_limit_exceeded").
+  for (std::string_view t : {std::string_view{e.code}, m}) {
+    if (has_word(t, "tpm") || has_word(t, "tpd") || has_word(t, "itpm") || has_word(t, "otpm")) return Unit::tokens;
+    if (has_word(t, "rpm") || has_word(t, "rpd") || has_word(t, "rps")) return Unit::requests;
+  }
   // "Too many requests, please wait" names a dimension; the bare reason phrase does not.
   if (has(m, "too many requests")) {
     std::string_view t = trim(m);
@@ -221,25 +242,38 @@ inline bool daily_signal(std::string_view m) noexcept {
 /// and an unnamed rate limit otherwise. The prose ("check your plan and billing") is the
 /// same for all of them and decides nothing.
 inline Kind gemini_rate_limit(const Evidence& e) noexcept {
-  bool day = false, minute = false, tokens = false, requests = false, month = false;
-  for (const auto& id : e.body.quota_ids) {
-    const std::string q = lowered(id);
-    day |= has_any(q, "perday", "per_day", "daily");
-    month |= has_any(q, "permonth", "monthly");
-    minute |= has_any(q, "perminute", "per_minute", "persecond");
-    tokens |= has(q, "token");
-    requests |= has(q, "request");
-  }
   if (!e.body.quota_ids.empty()) {
-    if (month) return Kind::quota_monthly;
-    if (day) return tokens ? Kind::rate_limit_tokens_daily
-                           : requests ? Kind::rate_limit_requests_daily : Kind::quota_daily;
-    if (tokens) return Kind::rate_limit_tokens;
-    if (requests || minute) return Kind::rate_limit_requests;
-    return Kind::rate_limit_unspecified;
+    // Several quotas can be exceeded at once (tokens per minute, requests per minute and per
+    // day): the longest window decides, because it is the one that will not clear by waiting.
+    int best = -1;
+    Kind kind = Kind::rate_limit_unspecified;
+    for (const auto& id : e.body.quota_ids) {
+      const std::string q = lowered(id);
+      const bool tokens = has(q, "token"), requests = has(q, "request");
+      int rank;
+      Kind k;
+      if (has_any(q, "permonth", "monthly")) {
+        rank = 3;
+        k = Kind::quota_monthly;
+      } else if (has_any(q, "perday", "per_day", "daily")) {
+        rank = 2;
+        k = tokens ? Kind::rate_limit_tokens_daily : requests ? Kind::rate_limit_requests_daily : Kind::quota_daily;
+      } else if (tokens || requests || has_any(q, "perminute", "per_minute", "persecond")) {
+        rank = 1;
+        k = tokens ? Kind::rate_limit_tokens : Kind::rate_limit_requests;
+      } else {
+        rank = 0;
+        k = Kind::rate_limit_unspecified;
+      }
+      if (rank > best) {
+        best = rank;
+        kind = k;
+      }
+    }
+    return kind;
   }
   if (has(e.msg, "quota")) return Kind::rate_limit_unspecified;
-  if (overload_signal(e) || e.reason("rateLimitExceeded")) return Kind::overloaded;
+  if (overload_signal(e, true) || e.reason("rateLimitExceeded")) return Kind::overloaded;
   return Kind::rate_limit_unspecified;
 }
 
@@ -249,8 +283,8 @@ inline Kind rate_limit_kind(Dialect d, const Evidence& e) noexcept {
   if (d == Dialect::gemini || e.gstatus == "resource_exhausted") return gemini_rate_limit(e);
   // OpenAI's and Groq's `code: rate_limit_exceeded` rules out billing (insufficient_quota has
   // its own code) and capacity (server_error): only the window and the dimension remain.
-  if (e.code == "rate_limit_exceeded" && (has(e.type, "token") || has(e.type, "request"))) {
-    const bool tokens = has(e.type, "token");
+  if (e.code == "rate_limit_exceeded" && (e.type.starts_with("token") || e.type.starts_with("request"))) {
+    const bool tokens = e.type.starts_with("token");
     if (daily_signal(m)) return tokens ? Kind::rate_limit_tokens_daily : Kind::rate_limit_requests_daily;
     return tokens ? Kind::rate_limit_tokens : Kind::rate_limit_requests;
   }
@@ -261,7 +295,10 @@ inline Kind rate_limit_kind(Dialect d, const Evidence& e) noexcept {
     // OpenRouter counts free-model requests per account per day: a quota, not a window.
     if (has_any(m, "per-day", "per day")) return Kind::quota_daily;
   }
-  if (overload_signal(e) || e.code_or_type("server_error")) return Kind::overloaded;
+  // An explicit rate-limit type or code outranks the weak capacity phrases.
+  const bool explicit_rate_limit = e.code_or_type("rate_limit_error") ||
+                                   e.code_or_type("rate_limit_exceeded") || e.code_or_type("rate_limited");
+  if (overload_signal(e, !explicit_rate_limit) || e.code_or_type("server_error")) return Kind::overloaded;
   if (has_any(m, "per month", "monthly", "per-month")) return Kind::quota_monthly;
   const Unit unit = unit_of(e);
   if (daily_signal(m)) {
@@ -291,7 +328,7 @@ inline Kind decide(Dialect d, const Evidence& e) noexcept {
       (s >= 400 && s < 500 && e.code_or_type("rate_limit_exceeded")))
     return rate_limit_kind(d, e);
   if (s >= 500 || s == 498) {
-    if (s == 503 || s == 529 || s == 498 || overload_signal(e)) return Kind::overloaded;
+    if (s == 503 || s == 529 || s == 498 || overload_signal(e, true)) return Kind::overloaded;
     return Kind::server_error;
   }
   if (s == 408) return Kind::server_error;
@@ -463,7 +500,9 @@ inline Verdict classify(const Provider* provider, Dialect dialect, const Reply& 
   if (is_rate_limit(v.kind)) {
     v.requested = detail::number_after(e.msg, "requested");
     v.limit = detail::number_after(e.msg, "limit");
-    if (v.requested && v.limit && *v.requested > *v.limit) {
+    // A quota of 0 (Gemini's free tier for a model it does not offer there) fits nothing.
+    if (e.body.quota_zero) v.limit = 0;
+    if ((v.requested && v.limit && *v.requested > *v.limit) || v.limit == 0) {
       v.retryable = false;
       v.wait.reset();
     }

@@ -27,7 +27,10 @@ struct ErrorBody {
   std::string type;            ///< error.type (Anthropic, OpenAI) or the top-level type
   std::string status;          ///< Gemini's error.status (RESOURCE_EXHAUSTED, ...)
   std::vector<std::string> reasons;    ///< errors[].reason, ErrorInfo.reason
-  std::vector<std::string> quota_ids;  ///< QuotaFailure violations: quotaId and quotaMetric
+  /// QuotaFailure violations, one string each: "quotaId quotaMetric" (the id names the window
+  /// and the dimension: GenerateRequestsPerDayPerProjectPerModel-FreeTier).
+  std::vector<std::string> quota_ids;
+  bool quota_zero = false;             ///< a violated quota's value is 0: the tier has none
   std::optional<Duration> retry_delay; ///< RetryInfo.retryDelay
   std::string upstream;        ///< OpenRouter's error.metadata.raw: the upstream's own words
   std::vector<std::pair<std::string, std::string>> meta_headers;  ///< error.metadata.headers
@@ -91,7 +94,7 @@ class ErrorBodyReader {
  private:
   enum class Seg : std::uint8_t {
     other, item, error, message, code, type, status, details, errors, metadata, raw, headers,
-    at_type, retry_delay, reason, violations, quota_id, quota_metric, detail, title,
+    at_type, retry_delay, reason, violations, quota_id, quota_metric, quota_value, detail, title,
   };
 
   static Seg segment_of(std::string_view k) noexcept {
@@ -101,7 +104,8 @@ class ErrorBodyReader {
         {"errors", Seg::errors},        {"metadata", Seg::metadata}, {"raw", Seg::raw},
         {"headers", Seg::headers},      {"@type", Seg::at_type},     {"retryDelay", Seg::retry_delay},
         {"reason", Seg::reason},        {"violations", Seg::violations}, {"quotaId", Seg::quota_id},
-        {"quotaMetric", Seg::quota_metric}, {"detail", Seg::detail}, {"title", Seg::title}};
+        {"quotaMetric", Seg::quota_metric}, {"quotaValue", Seg::quota_value},
+        {"detail", Seg::detail}, {"title", Seg::title}};
     for (const auto& [n, s] : names)
       if (n == k) return s;
     return Seg::other;
@@ -137,7 +141,10 @@ class ErrorBodyReader {
     if (!stack_.empty()) ++stack_.back().items;
     stack_.push_back({s, array});
     if (!array && rooted() && depth() == 2 && at(1) == Seg::error) error_object_ = true;
-    if (!array && rooted() && depth() == 4 && under_error(4) && at(2) == Seg::details) item_ = {};
+    if (!array && rooted() && depth() == 4 && under_error(4) && at(2) == Seg::details) {
+      item_ = {};
+      violation_ = 0;
+    }
     return true;
   }
 
@@ -147,6 +154,7 @@ class ErrorBodyReader {
       // One google.rpc detail: its @type says what its fields mean.
       if (item_.type.ends_with("QuotaFailure")) {
         for (auto& q : item_.quota) out_.quota_ids.push_back(std::move(q));
+        out_.quota_zero |= item_.quota_zero;
       } else if (item_.type.ends_with("RetryInfo")) {
         if (!item_.retry_delay.empty()) out_.retry_delay = parse_go_duration(item_.retry_delay);
       } else if (item_.type.ends_with("ErrorInfo") && !item_.reason.empty()) {
@@ -198,9 +206,16 @@ class ErrorBodyReader {
       if (k == Seg::at_type) item_.type = *v;
       else if (k == Seg::retry_delay) item_.retry_delay = *v;
       else if (k == Seg::reason) item_.reason = *v;
-    } else if (d == 6 && at(2) == Seg::details && at(4) == Seg::violations &&
-               (k == Seg::quota_id || k == Seg::quota_metric)) {
-      item_.quota.push_back(*v);
+    } else if (d == 6 && at(2) == Seg::details && at(4) == Seg::violations) {
+      // One violation object: its id and metric go into one string.
+      if (k == Seg::quota_id || k == Seg::quota_metric) {
+        const std::size_t which = stack_[stack_.size() - 2].items;  // its place in `violations`
+        if (violation_ != which || item_.quota.empty()) item_.quota.emplace_back();
+        violation_ = which;
+        item_.quota.back().append(item_.quota.back().empty() ? "" : " ").append(*v);
+      } else if (k == Seg::quota_value && *v == "0") {
+        item_.quota_zero = true;
+      }
     }
     return true;
   }
@@ -211,6 +226,7 @@ class ErrorBodyReader {
   struct DetailItem {
     std::string type, retry_delay, reason;
     std::vector<std::string> quota;
+    bool quota_zero = false;
   };
 
   ErrorBody& out_;
@@ -221,6 +237,7 @@ class ErrorBodyReader {
   Flat flat_;
   DetailItem item_;
   std::string first_errors_message_;
+  std::size_t violation_ = 0;
 };
 
 }  // namespace detail
