@@ -9,3 +9,5 @@
 #include <governed/limiter.hpp>
 #include <governed/result.hpp>
 #include <governed/time.hpp>
+#include <governed/limit_set.hpp>
+#include <governed/limit_store.hpp>

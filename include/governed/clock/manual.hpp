@@ -5,12 +5,12 @@
 #include <governed/family.hpp>
 #include <governed/time.hpp>
 
-#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/append.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/system/error_code.hpp>
 
@@ -18,6 +18,8 @@
 #include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <type_traits>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -31,7 +33,8 @@ namespace governed::clock {
 /// reaches the deadline. With `participants` = N > 0, once N waiters are parked at the same
 /// time — every thread or task the test runs is blocked — the clock jumps to the earliest
 /// deadline and wakes that waiter. So a backoff of 4, 8, 16, 32 s runs in microseconds, and
-/// in the same order every time. With N = 0 only `advance` and `set` move time.
+/// in the same order every time. With N = 0 only `advance` and `set` move time. Threads that
+/// finish `leave()`, so the ones still running keep the quorum.
 ///
 /// The wall clock moves with the monotonic one: `wall_now() = wall_start + (now() - start)`.
 class manual {
@@ -88,6 +91,11 @@ class manual {
     complete(fired);
   }
 
+  /// A participant joins (a thread or task starts driving the test) or leaves (it finished):
+  /// leaving may complete the quorum of sleepers and move time.
+  void join() { set_participants_by(+1); }
+  void leave() { set_participants_by(-1); }
+
   /// Number of waiters parked now (blocking and asynchronous).
   std::size_t waiters() const {
     std::lock_guard lk(m_);
@@ -99,10 +107,8 @@ class manual {
     std::vector<Fired> fired;
     std::unique_lock lk(m_);
     if (now() >= t) return;
-    Waiter w;
-    w.deadline = t;
-    auto it = waiters_.emplace(Key{t, next_seq_++}, &w);
-    (void)it;
+    Waiter w{t, false};
+    waiters_.emplace(Key{t, next_seq_++}, &w);
     auto_advance_locked(fired);
     if (!fired.empty()) {
       lk.unlock();
@@ -114,55 +120,90 @@ class manual {
 
   /// Completes with `void(boost::system::error_code)` once `now() >= t` (at once, through the
   /// handler's executor, when it already is). Cancellation through the handler's slot removes
-  /// the waiter and completes with `operation_aborted`.
+  /// the waiter and completes with `operation_aborted`. A parked wait counts as outstanding
+  /// work on `ex`, so `io_context::run()` does not return while it waits.
   template <class Executor,
             class Token = boost::asio::default_completion_token_t<Executor>>
   auto async_wait_until(const Executor& ex, Instant t, Token&& token = Token{}) {
     return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
         [this](auto handler, boost::asio::any_io_executor io_ex, Instant deadline) {
-          park(std::move(io_ex), deadline,
-               boost::asio::any_completion_handler<void(boost::system::error_code)>(
-                   std::move(handler)));
+          using H = std::decay_t<decltype(handler)>;
+          park(std::make_unique<AsyncWaiter<H>>(deadline, std::move(handler), std::move(io_ex)));
         },
         token, boost::asio::any_io_executor(ex), t);
   }
 
  private:
-  using Handler = boost::asio::any_completion_handler<void(boost::system::error_code)>;
   using Key = std::pair<Instant, std::uint64_t>;  // deadline, then arrival order
 
   struct Waiter {
-    Instant deadline{};
+    explicit Waiter(Instant d, bool a) : deadline(d), async(a) {}
+    virtual ~Waiter() = default;
+    // Asynchronous waiters hand their handler to its executor; never called under the lock.
+    virtual void complete(boost::system::error_code) {}
+    virtual void listen_for_cancel(manual&, Key) {}
+
+    Instant deadline;
+    bool async;
     bool fired = false;  // blocking waiters: set under m_, then cv_ is notified
-    bool async = false;
+  };
+
+  template <class Handler>
+  struct AsyncWaiter final : Waiter {
+    AsyncWaiter(Instant d, Handler h, boost::asio::any_io_executor ex)
+        : Waiter(d, true), handler(std::move(h)), work(boost::asio::make_work_guard(std::move(ex))) {}
+
+    void listen_for_cancel(manual& clock, Key key) override {
+      auto slot = boost::asio::get_associated_cancellation_slot(handler);
+      if (slot.is_connected()) {
+        slot.assign([&clock, key](boost::asio::cancellation_type) { clock.cancel(key); });
+      }
+    }
+
+    void complete(boost::system::error_code ec) override {
+      // A normal completion detaches our canceller. A cancelled one runs inside that very
+      // canceller, which must not destroy itself; it is harmless once the waiter is gone.
+      if (!ec) {
+        auto slot = boost::asio::get_associated_cancellation_slot(handler);
+        if (slot.is_connected()) slot.clear();
+      }
+      // post() runs the handler on its associated executor, the waiter's executor otherwise.
+      // The work guard goes only after the post: dropping the last unit of work first would
+      // stop an io_context that is not running yet.
+      boost::asio::post(work.get_executor(), boost::asio::append(std::move(handler), ec));
+      work.reset();
+    }
+
     Handler handler;
-    boost::asio::any_io_executor executor;
+    boost::asio::executor_work_guard<boost::asio::any_io_executor> work;
   };
 
   struct Fired {
-    Handler handler;
-    boost::asio::any_io_executor executor;
+    std::unique_ptr<Waiter> waiter;
     boost::system::error_code ec;
   };
 
-  void park(boost::asio::any_io_executor ex, Instant deadline, Handler handler) {
+  void set_participants_by(int delta) {
     std::vector<Fired> fired;
     {
       std::lock_guard lk(m_);
-      if (now() >= deadline) {
-        fired.push_back(Fired{std::move(handler), std::move(ex), {}});
+      if (delta < 0 && participants_ == 0) return;
+      participants_ = delta < 0 ? participants_ - 1 : participants_ + 1;
+      auto_advance_locked(fired);
+    }
+    complete(fired);
+  }
+
+  void park(std::unique_ptr<Waiter> w) {
+    std::vector<Fired> fired;
+    {
+      std::lock_guard lk(m_);
+      if (now() >= w->deadline) {
+        fired.push_back(Fired{std::move(w), {}});
       } else {
-        auto owned = std::make_unique<Waiter>();
-        owned->deadline = deadline;
-        owned->async = true;
-        owned->executor = std::move(ex);
-        owned->handler = std::move(handler);
-        const Key key{deadline, next_seq_++};
-        auto slot = boost::asio::get_associated_cancellation_slot(owned->handler);
-        if (slot.is_connected()) {
-          slot.assign([this, key](boost::asio::cancellation_type) { cancel(key); });
-        }
-        waiters_.emplace(key, owned.release());
+        const Key key{w->deadline, next_seq_++};
+        w->listen_for_cancel(*this, key);
+        waiters_.emplace(key, w.release());
         auto_advance_locked(fired);
       }
     }
@@ -175,10 +216,8 @@ class manual {
       std::lock_guard lk(m_);
       auto it = waiters_.find(key);
       if (it == waiters_.end()) return;  // already fired
-      std::unique_ptr<Waiter> w(it->second);
+      fired.push_back(Fired{std::unique_ptr<Waiter>(it->second), boost::asio::error::operation_aborted});
       waiters_.erase(it);
-      fired.push_back(Fired{std::move(w->handler), std::move(w->executor),
-                            boost::asio::error::operation_aborted});
     }
     complete(fired);
   }
@@ -203,8 +242,7 @@ class manual {
       Waiter* w = waiters_.begin()->second;
       waiters_.erase(waiters_.begin());
       if (w->async) {
-        std::unique_ptr<Waiter> owned(w);
-        fired.push_back(Fired{std::move(owned->handler), std::move(owned->executor), {}});
+        fired.push_back(Fired{std::unique_ptr<Waiter>(w), {}});
       } else {
         w->fired = true;
         woke_blocking = true;
@@ -220,19 +258,10 @@ class manual {
     fire_due_locked(fired);
   }
 
-  // Completes asynchronous waiters on their own executors, never inline: a handler that
-  // waits again must not re-enter the clock's lock.
+  // Completes asynchronous waiters outside the lock: a handler that waits again must not
+  // re-enter it.
   static void complete(std::vector<Fired>& fired) {
-    for (auto& f : fired) {
-      // A normal completion detaches our canceller. A cancelled one runs inside that very
-      // canceller, which must not destroy itself; it is harmless once the waiter is gone.
-      if (!f.ec) {
-        auto slot = boost::asio::get_associated_cancellation_slot(f.handler);
-        if (slot.is_connected()) slot.clear();
-      }
-      // post() runs it on the handler's associated executor, the waiter's executor otherwise.
-      boost::asio::post(f.executor, boost::asio::append(std::move(f.handler), f.ec));
-    }
+    for (auto& f : fired) f.waiter->complete(f.ec);
     fired.clear();
   }
 

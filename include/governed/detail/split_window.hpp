@@ -44,7 +44,7 @@ class split_window {
     const Slot s = find_slot(n, t);
     if (s.found && s.at <= t) {
       take(s, n);
-      return {limiter::Verdict::admitted, Duration{0}, remaining(t)};
+      return {limiter::Verdict::admitted, Duration{0}, remaining(t), Instant{Duration{t}}};
     }
     return {limiter::Verdict::not_yet, wait_of(s, t, now), remaining(t)};
   }
@@ -70,17 +70,17 @@ class split_window {
                   fmt::format("a reservation of {} cells would land more than {} windows ahead", n,
                               span - 2));
     take(s, n);
-    return limiter::Reservation{Instant{Duration{s.at}}, n};
+    return limiter::Reservation{Instant{Duration{s.at}}, n, Instant{Duration{s.at}}};
   }
 
-  void cancel(const limiter::Reservation& r, Instant now) { refund(r.cells, r.ready_at, now); }
+  void cancel(const limiter::Reservation& r, Instant now) { refund(r.cells, r.stamp, now); }
 
-  /// Returns cells to the window they were counted in, if it is still tracked; a window that
-  /// has passed needs nothing back.
-  void refund(std::uint64_t n, Instant admitted_at, Instant now) {
+  /// Returns cells to the window they were counted in (`stamp`, the admission's time), if it
+  /// is still tracked; a window that has passed needs nothing back.
+  void refund(std::uint64_t n, Instant stamp, Instant now) {
     std::lock_guard lk(m_);
     observe(now);
-    const std::int64_t k = index(admitted_at.time_since_epoch().count());
+    const std::int64_t k = index(stamp.time_since_epoch().count());
     if (!tracked(k)) return;
     auto& c = cell(k);
     c -= std::min(c, n);
@@ -99,7 +99,7 @@ class split_window {
     std::lock_guard lk(m_);
     const std::int64_t t = observe(now);
     if (remaining_cells == 0) {
-      tail_ = std::max(tail_, sat_add(t, std::max<std::int64_t>(reset_after.count(), 0)));
+      block_until_ = std::max(block_until_, sat_add(t, std::max<std::int64_t>(reset_after.count(), 0)));
     } else if (remaining_cells < capacity_) {
       auto& c = cell(index(t));
       c = std::max(c, capacity_ - remaining_cells);
@@ -150,10 +150,11 @@ class split_window {
     return seen_;
   }
 
-  // The earliest instant at or after t (and after every earlier reservation: first come, first
-  // served) at which n cells fit.
+  // The earliest instant at or after t at which n cells fit. Counts are per window, so a small
+  // request may land in a window an earlier, larger one did not fit: the limit holds either
+  // way, and the State's wait queue is what serves waiters first come, first served.
   Slot find_slot(std::uint64_t n, std::int64_t t) const noexcept {
-    std::int64_t from = std::max(t, tail_);
+    std::int64_t from = std::max(t, block_until_);
     for (std::int64_t k = index(from); k < base_ + span; ++k) {
       if (k < base_ + 1) continue;
       const std::int64_t at = std::max(from, start(k));
@@ -177,7 +178,6 @@ class split_window {
 
   void take(const Slot& s, std::uint64_t n) noexcept {
     cell(s.window) += n;
-    if (s.at > tail_) tail_ = s.at;
   }
 
   Duration wait_of(const Slot& s, std::int64_t t, Instant now) const noexcept {
@@ -195,7 +195,7 @@ class split_window {
           static_cast<i128>(count(k - 1)) * (window_ - e) / window_;
       used = cur + static_cast<std::uint64_t>(prev_share);
     }
-    if (tail_ > t) return 0;
+    if (block_until_ > t) return 0;
     return used >= capacity_ ? 0 : capacity_ - used;
   }
 
@@ -206,7 +206,7 @@ class split_window {
   mutable std::array<std::uint64_t, span> counts_{};
   mutable std::int64_t base_ = i64_min / 2;  // window index of counts_'s oldest entry
   mutable std::int64_t seen_ = i64_min;      // latest instant observed
-  std::int64_t tail_ = i64_min;      // latest slot handed out, or the end of a provider's block
+  std::int64_t block_until_ = i64_min;  // nothing passes before: a provider said so (sync)
 };
 
 }  // namespace governed::detail

@@ -28,7 +28,7 @@ class clocked {
   Decision peek(std::uint64_t n = 1) const { return limiter_.peek(n, clock_.now()); }
   Result<Reservation> reserve(std::uint64_t n = 1) { return limiter_.reserve(n, clock_.now()); }
   void cancel(const Reservation& r) { limiter_.cancel(r, clock_.now()); }
-  void refund(std::uint64_t n, Instant admitted_at) { limiter_.refund(n, admitted_at, clock_.now()); }
+  void refund(std::uint64_t n, Instant stamp) { limiter_.refund(n, stamp, clock_.now()); }
   void consume(std::uint64_t n) { limiter_.consume(n, clock_.now()); }
   void sync(std::uint64_t remaining, Duration reset_after) {
     limiter_.sync(remaining, reset_after, clock_.now());

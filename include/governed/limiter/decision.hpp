@@ -32,6 +32,12 @@ struct Decision {
   Duration retry_after{0};
   /// Cells that could still be taken at once after this decision.
   std::uint64_t remaining = 0;
+  /// Admitted: identifies this admission to `refund`. For the rate families (GCRA, token
+  /// bucket) it is the instant the limit would be rested again right after it — a refund can
+  /// only give back the part of its cells still ahead of that instant, since cells that have
+  /// drained already made room for others. For the window families it is when the cells were
+  /// counted.
+  Instant stamp{};
 
   constexpr bool admitted() const noexcept { return verdict == Verdict::admitted; }
   constexpr explicit operator bool() const noexcept { return admitted(); }
@@ -42,6 +48,8 @@ struct Decision {
 struct Reservation {
   Instant ready_at{};
   std::uint64_t cells = 0;
+  /// As `Decision::stamp`: what `cancel` needs to give exactly these cells back.
+  Instant stamp{};
 
   /// How long to wait from `now` (zero when already valid).
   constexpr Duration wait(Instant now) const noexcept {

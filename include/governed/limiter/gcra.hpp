@@ -52,8 +52,12 @@ class gcra {
     if (n > limit_.burst) return {Verdict::exceeds_capacity, Duration{0}, 0};
     const std::int64_t t = now.time_since_epoch().count();
     const std::int64_t cost = governed::detail::sat_mul(n, interval_);
-    // Relaxed is enough: the TAT guards no other memory, and a compare-and-swap is atomic in
-    // the variable's modification order at any ordering, so no two admissions share a slot.
+    // Read before the CAS, with acquire: a refund whose shift this sees has also moved the TAT
+    // this CAS builds on (see `refund`).
+    const std::int64_t returned = returned_.load(std::memory_order_acquire);
+    // Relaxed is enough for the TAT: it guards no other memory, and a compare-and-swap is
+    // atomic in the variable's modification order at any ordering, so no two admissions share
+    // a slot.
     std::int64_t tat = tat_.load(std::memory_order_relaxed);
     for (;;) {
       const std::int64_t next = governed::detail::sat_add(std::max(tat, t), cost);
@@ -63,7 +67,8 @@ class gcra {
                 remaining_at(tat, t)};
       }
       if (tat_.compare_exchange_weak(tat, next, std::memory_order_relaxed)) {
-        return {Verdict::admitted, Duration{0}, cells_in(horizon_ - ahead)};
+        return {Verdict::admitted, Duration{0}, cells_in(horizon_ - ahead),
+                stamp_of(next, returned)};
       }
     }
   }
@@ -85,30 +90,63 @@ class gcra {
     if (n > limit_.burst) return capacity_error(n);
     const std::int64_t t = now.time_since_epoch().count();
     const std::int64_t cost = governed::detail::sat_mul(n, interval_);
+    const std::int64_t returned = returned_.load(std::memory_order_acquire);
     std::int64_t tat = tat_.load(std::memory_order_relaxed);
     for (;;) {
       const std::int64_t next = governed::detail::sat_add(std::max(tat, t), cost);
       if (tat_.compare_exchange_weak(tat, next, std::memory_order_relaxed)) {
         const std::int64_t ready = std::max(t, governed::detail::sat_sub(next, horizon_));
-        return Reservation{Instant{Duration{ready}}, n};
+        // A waiting reservation will send at `ready`, however much room refunds make before:
+        // its slots must stay where they are (see `refund`).
+        if (ready > t) raise_floor(next);
+        return Reservation{Instant{Duration{ready}}, n, stamp_of(next, returned)};
       }
     }
   }
 
-  /// Gives a reservation's cells back (a cancelled wait).
-  void cancel(const Reservation& r, Instant now) noexcept { refund(r.cells, now, now); }
+  /// Gives a reservation's cells back (a cancelled wait). The latest reservation returns its
+  /// slots at once; one with others queued behind it keeps them until they drain, since the
+  /// reservations behind it will send at the times they were promised.
+  void cancel(const Reservation& r, Instant now) noexcept {
+    const std::int64_t end = governed::detail::sat_sub(r.stamp.time_since_epoch().count(),
+                                                       returned_.load(std::memory_order_acquire));
+    std::int64_t floor = end;
+    floor_.compare_exchange_strong(floor, governed::detail::sat_sub(end, governed::detail::sat_mul(r.cells, interval_)),
+                                   std::memory_order_relaxed);
+    refund(r.cells, r.stamp, now);
+  }
 
-  /// Gives back `n` cells admitted at `admitted_at` (the real usage came in under the
-  /// estimate). Cells that already left the window cost nothing to return: the TAT never goes
-  /// below `now`, so a refund can not create capacity beyond the burst.
-  void refund(std::uint64_t n, Instant /*admitted_at*/, Instant now) noexcept {
+  /// Gives back `n` cells of the admission stamped `stamp` (its real usage came in under the
+  /// estimate). The admission's cells occupy the slots just before the TAT it left; only
+  /// those still ahead of `now` can be returned — the others have drained and already made
+  /// room. Later admissions were stacked right after it (any gap would put its slots in the
+  /// past), so pulling the TAT back by the returned slots is the schedule the smaller request
+  /// would have produced, and no admission's slots move before the time it was admitted.
+  ///
+  /// Earlier refunds pull every later slot back, so a stamp is the admission's TAT plus all
+  /// the time returned before it; subtracting all the time returned since gives where its
+  /// slots end now, or earlier (returns after it) — which only ever returns less. The TAT never
+  /// goes below the end of the latest waiting reservation: that request will be sent at its
+  /// promised time, so its slots can not move earlier.
+  void refund(std::uint64_t n, Instant stamp, Instant now) noexcept {
     const std::int64_t t = now.time_since_epoch().count();
-    const std::int64_t back = governed::detail::sat_mul(n, interval_);
+    const std::int64_t end = governed::detail::sat_sub(stamp.time_since_epoch().count(),
+                                                       returned_.load(std::memory_order_acquire));
+    const std::int64_t ahead = governed::detail::sat_sub(end, t);
+    if (ahead <= 0) return;
+    const std::int64_t back = std::min(governed::detail::sat_mul(n, interval_), ahead);
     std::int64_t tat = tat_.load(std::memory_order_relaxed);
     for (;;) {
       if (tat <= t) return;
-      const std::int64_t next = std::max(governed::detail::sat_sub(tat, back), t);
-      if (tat_.compare_exchange_weak(tat, next, std::memory_order_relaxed)) return;
+      const std::int64_t next = std::max({governed::detail::sat_sub(tat, back), t,
+                                          floor_.load(std::memory_order_relaxed)});
+      if (next >= tat) return;
+      if (tat_.compare_exchange_weak(tat, next, std::memory_order_relaxed)) {
+        // Slots after these moved back; none did when these were the last (end == TAT).
+        // After the CAS, with release: an admission that sees this shift sees the TAT too.
+        if (end < tat) returned_.fetch_add(tat - next, std::memory_order_release);
+        return;
+      }
     }
   }
 
@@ -162,6 +200,16 @@ class gcra {
     return std::max<std::int64_t>(1, governed::detail::ceil_div(w, static_cast<std::int64_t>(c)));
   }
 
+  void raise_floor(std::int64_t end) noexcept {
+    std::int64_t f = floor_.load(std::memory_order_relaxed);
+    while (f < end && !floor_.compare_exchange_weak(f, end, std::memory_order_relaxed)) {
+    }
+  }
+
+  static Instant stamp_of(std::int64_t tat, std::int64_t returned) noexcept {
+    return Instant{Duration{governed::detail::sat_add(tat, returned)}};
+  }
+
   std::uint64_t cells_in(std::int64_t span) const noexcept {
     return span <= 0 ? 0 : static_cast<std::uint64_t>(span / interval_);
   }
@@ -182,6 +230,10 @@ class gcra {
   std::int64_t horizon_;   // burst · T: how far ahead of now the TAT may run
   // Starts in the far past: the limit is rested, whatever instant the clock starts at.
   std::atomic<std::int64_t> tat_{governed::detail::i64_min};
+  // Total time refunds have pulled the TAT back by: the coordinate of every stamp.
+  std::atomic<std::int64_t> returned_{0};
+  // The end of the latest waiting reservation's slots: refunds never pull the TAT below it.
+  std::atomic<std::int64_t> floor_{governed::detail::i64_min};
 };
 
 }  // namespace governed::limiter

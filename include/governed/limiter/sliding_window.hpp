@@ -58,7 +58,7 @@ class sliding_window {
     const std::int64_t at = find_slot(n, t);
     if (at <= t) {
       append(t, n);
-      return {Verdict::admitted, Duration{0}, remaining()};
+      return {Verdict::admitted, Duration{0}, remaining(), Instant{Duration{t}}};
     }
     return {Verdict::not_yet, Duration{governed::detail::sat_sub(at, now.time_since_epoch().count())}, remaining()};
   }
@@ -80,17 +80,17 @@ class sliding_window {
     const std::int64_t t = observe(now);
     const std::int64_t at = std::max(find_slot(n, t), t);
     append(at, n);
-    return Reservation{Instant{Duration{at}}, n};
+    return Reservation{Instant{Duration{at}}, n, Instant{Duration{at}}};
   }
 
-  void cancel(const Reservation& r, Instant now) { refund(r.cells, r.ready_at, now); }
+  void cancel(const Reservation& r, Instant now) { refund(r.cells, r.stamp, now); }
 
-  /// Takes `n` cells off the entry logged at `admitted_at`; an entry that has left the window
-  /// needs nothing back.
-  void refund(std::uint64_t n, Instant admitted_at, Instant now) {
+  /// Takes `n` cells off the entry logged at `stamp` (the admission's time); an entry that has
+  /// left the window needs nothing back.
+  void refund(std::uint64_t n, Instant stamp, Instant now) {
     std::lock_guard lk(m_);
     observe(now);
-    const std::int64_t a = admitted_at.time_since_epoch().count();
+    const std::int64_t a = stamp.time_since_epoch().count();
     for (std::size_t i = size_; i-- > 0;) {
       Entry& e = at(i);
       if (e.time < a) return;
@@ -98,6 +98,8 @@ class sliding_window {
         const std::uint64_t back = std::min(e.cells, n);
         e.cells -= back;
         sum_ -= back;
+        // An emptied reservation at the tail no longer holds later requests behind it.
+        while (size_ && at(size_ - 1).cells == 0) --size_;
         return;
       }
     }

@@ -23,7 +23,7 @@ class stagger {
     return gcra_.peek(1, now);
   }
   Result<Reservation> reserve(Instant now) noexcept {
-    if (spacing_.count() <= 0) return Reservation{now, 1};
+    if (spacing_.count() <= 0) return Reservation{now, 1, now};
     return gcra_.reserve(1, now);
   }
   void cancel(const Reservation& r, Instant now) noexcept {

@@ -49,7 +49,7 @@ class token_bucket {
     const Wide need = static_cast<Wide>(n) * window_;
     if (level_ >= need) {
       level_ -= need;
-      return {Verdict::admitted, Duration{0}, whole(level_)};
+      return {Verdict::admitted, Duration{0}, whole(level_), full_at(now)};
     }
     return {Verdict::not_yet, time_to(need - level_), whole(level_)};
   }
@@ -70,16 +70,48 @@ class token_bucket {
     std::lock_guard lk(m_);
     refill(now);
     level_ -= static_cast<Wide>(n) * window_;
-    const Instant ready = level_ >= 0 ? now : now + time_to(-level_);
-    return Reservation{ready, n};
+    // A waiting reservation sends at its promised time however much room refunds make
+    // meanwhile, so refunds never raise the level above what that promise assumed.
+    if (level_ < 0) floor_ = std::max<Wide>(floor_, real_full_at(now));
+    const Instant ready = level_ >= 0 ? now
+                                      : Instant{Duration{governed::detail::sat_add(
+                                            now.time_since_epoch().count(), time_to(-level_).count())}};
+    return Reservation{ready, n, full_at(now)};
   }
 
-  void cancel(const Reservation& r, Instant now) { refund(r.cells, now, now); }
+  /// The latest reservation returns its cells at once; one with others queued behind it keeps
+  /// them until they refill (those behind will send at the times they were promised).
+  void cancel(const Reservation& r, Instant now) {
+    {
+      std::lock_guard lk(m_);
+      const Wide end = static_cast<Wide>(r.stamp.time_since_epoch().count()) - returned_;
+      if (floor_ == end) floor_ = end - (static_cast<Wide>(r.cells) * window_) / static_cast<Wide>(rate_);
+    }
+    refund(r.cells, r.stamp, now);
+  }
 
-  void refund(std::uint64_t n, Instant /*admitted_at*/, Instant now) {
+  /// Gives back `n` cells of the admission stamped `stamp` (the instant the bucket would have
+  /// been full again right after it, plus the refill time refunds had returned by then). Only
+  /// the part not yet refilled by `now` returns: what has been refilled since already made
+  /// room, as in `gcra::refund`.
+  void refund(std::uint64_t n, Instant stamp, Instant now) {
     std::lock_guard lk(m_);
     refill(now);
-    level_ = std::min(capacity_, level_ + static_cast<Wide>(n) * window_);
+    const Wide end = static_cast<Wide>(stamp.time_since_epoch().count()) - returned_;
+    const Wide unrefilled = end - now.time_since_epoch().count();
+    if (unrefilled <= 0) return;
+    const Wide back = std::min(static_cast<Wide>(n) * window_, unrefilled * static_cast<Wide>(rate_));
+    const Wide before = level_;
+    Wide ceiling = capacity_;
+    const Wide waiting = floor_ - now.time_since_epoch().count();
+    if (waiting > 0) ceiling = std::min(ceiling, capacity_ - waiting * static_cast<Wide>(rate_));
+    if (level_ + back <= before || before >= ceiling) return;
+    const bool last = end >= real_full_at(now);
+    level_ = std::min(ceiling, level_ + back);
+    // Later admissions' refills come sooner, unless these cells were the last taken. Rounded
+    // up: stamps read against it then end earlier, which only ever returns less.
+    const Wide r = static_cast<Wide>(rate_);
+    if (!last) returned_ += (level_ - before + r - 1) / r;
   }
 
   void consume(std::uint64_t n, Instant now) {
@@ -112,13 +144,30 @@ class token_bucket {
  private:
   using Wide = governed::detail::i128;  // cell·ns: a day's window times 10¹² cells still fits
 
+  // When the bucket will be full again at the refill rate.
+  Wide real_full_at(Instant now) const noexcept {
+    return level_ >= capacity_ ? static_cast<Wide>(now.time_since_epoch().count())
+                               : static_cast<Wide>(now.time_since_epoch().count()) +
+                                     time_to(capacity_ - level_).count();
+  }
+
+  // The stamp of an admission just made: when the bucket will be full again, in the
+  // coordinates of the refill time refunds have returned so far.
+  Instant full_at(Instant now) const noexcept {
+    const Wide stamp = real_full_at(now) + returned_;
+    constexpr Wide cap = static_cast<Wide>(governed::detail::i64_max);
+    return Instant{Duration{static_cast<std::int64_t>(std::min(stamp, cap))}};
+  }
+
   Wide fill_time() const noexcept { return capacity_ / static_cast<Wide>(rate_) + 1; }
 
   Wide refilled(Instant now) const noexcept {
     if (!started_ || now <= last_) return level_;  // a clock that steps back refills nothing
     const Wide gap = capacity_ - level_;
     if (gap <= 0) return level_;
-    const Wide elapsed = std::min<Wide>((now - last_).count(), gap / static_cast<Wide>(rate_) + 1);
+    const Wide elapsed = std::min<Wide>(
+        static_cast<Wide>(now.time_since_epoch().count()) - last_.time_since_epoch().count(),
+        gap / static_cast<Wide>(rate_) + 1);
     return std::min(capacity_, level_ + elapsed * static_cast<Wide>(rate_));
   }
 
@@ -152,6 +201,8 @@ class token_bucket {
   Wide level_;
   Instant last_{};
   bool started_ = false;
+  Wide returned_ = 0;
+  Wide floor_ = 0;     // when the bucket is full again after the latest waiting reservation  // refill time given back by refunds: the coordinate of every stamp
 };
 
 }  // namespace governed::limiter

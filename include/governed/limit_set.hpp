@@ -1,0 +1,315 @@
+#pragma once
+/// @file
+/// `LimitSet<Limiter>`: every limit of one (provider, account, model group), taken all or none.
+
+#include <governed/limiter/concept.hpp>
+#include <governed/limiter/concurrency.hpp>
+#include <governed/limiter/gcra.hpp>
+#include <governed/limiter/limit.hpp>
+#include <governed/limiter/stagger.hpp>
+#include <governed/result.hpp>
+#include <governed/time.hpp>
+
+#include <fmt/format.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+namespace governed {
+
+/// The dimensions a provider limits. The rate dimensions run the set's limiter family;
+/// concurrency and stagger are dimensions of their own kind.
+enum class Dimension : std::uint8_t {
+  requests_per_minute,
+  tokens_per_minute,
+  input_tokens_per_minute,   // Anthropic splits tokens per minute into input and output
+  output_tokens_per_minute,
+  requests_per_day,
+  tokens_per_day,
+  concurrency,
+  stagger,
+  none,
+};
+
+inline constexpr std::size_t rate_dimensions = 6;
+
+constexpr std::string_view to_string(Dimension d) noexcept {
+  switch (d) {
+    case Dimension::requests_per_minute: return "requests_per_minute";
+    case Dimension::tokens_per_minute: return "tokens_per_minute";
+    case Dimension::input_tokens_per_minute: return "input_tokens_per_minute";
+    case Dimension::output_tokens_per_minute: return "output_tokens_per_minute";
+    case Dimension::requests_per_day: return "requests_per_day";
+    case Dimension::tokens_per_day: return "tokens_per_day";
+    case Dimension::concurrency: return "concurrency";
+    case Dimension::stagger: return "stagger";
+    case Dimension::none: return "none";
+  }
+  return "unknown";
+}
+
+/// The published limits of one (provider, account, model group); zero means "no such limit".
+struct LimitSetConfig {
+  std::uint64_t requests_per_minute = 0;
+  std::uint64_t tokens_per_minute = 0;
+  std::uint64_t input_tokens_per_minute = 0;
+  std::uint64_t output_tokens_per_minute = 0;
+  std::uint64_t requests_per_day = 0;
+  std::uint64_t tokens_per_day = 0;
+  /// At most this many calls in flight (0: unbounded).
+  std::uint32_t max_concurrency = 0;
+  /// At least this long between launches (0: none).
+  Duration stagger{0};
+  /// Share of each published limit kept in reserve: aim at 85 % by default.
+  double headroom = 0.15;
+  /// The largest request expected, in tokens: the token dimensions' burst is at least this,
+  /// so such a request can be admitted at all. 0: no request is larger than the headroom share.
+  std::uint64_t largest_request_tokens = 0;
+};
+
+/// What one call costs in each dimension. `input_tokens + output_tokens` is its token count;
+/// `input_tokens_per_minute` takes the input part, `output_tokens_per_minute` the output part.
+struct Cost {
+  std::uint64_t requests = 1;
+  std::uint64_t input_tokens = 0;
+  std::uint64_t output_tokens = 0;
+
+  constexpr std::uint64_t tokens() const noexcept { return input_tokens + output_tokens; }
+  /// The cells `d` takes for this cost.
+  constexpr std::uint64_t in(Dimension d) const noexcept {
+    switch (d) {
+      case Dimension::requests_per_minute:
+      case Dimension::requests_per_day: return requests;
+      case Dimension::tokens_per_minute:
+      case Dimension::tokens_per_day: return tokens();
+      case Dimension::input_tokens_per_minute: return input_tokens;
+      case Dimension::output_tokens_per_minute: return output_tokens;
+      default: return 0;
+    }
+  }
+};
+
+/// The outcome of `LimitSet::admit`. Admitted: the cells are taken and, when the set bounds
+/// concurrency, `lease` holds a slot until it is destroyed or released (keep the admission
+/// alive for the duration of the call). Refused: nothing is taken; `bound` names the dimension
+/// that refused with the longest wait and `retry_after` says when the request would be
+/// admissible by every dimension, if nothing else took cells first.
+struct Admission {
+  bool admitted = false;
+  Dimension bound = Dimension::none;
+  Duration retry_after{0};
+  Instant at{};
+  Cost cost{};
+  /// Per rate dimension, the limiter's stamp of this admission (what `reconcile` needs).
+  std::array<Instant, rate_dimensions> stamps{};
+  limiter::concurrency::Lease lease{};
+
+  explicit operator bool() const noexcept { return admitted; }
+};
+
+/// The limits of one (provider, account, model group): requests and tokens per minute (tokens
+/// also split into input and output where the provider does), requests and tokens per day,
+/// concurrency and launch stagger. `admit` takes from every dimension or from none.
+///
+/// On an existing set, admission takes no lock with `limiter::gcra` (one CAS per dimension)
+/// and never allocates.
+template <limiter::RateLimiter Limiter = limiter::gcra>
+class LimitSet {
+ public:
+  using limiter_type = Limiter;
+
+  /// Builds the set from a `plan` of its rate dimensions (see `plan` and `make_limit_set`).
+  explicit LimitSet(const LimitSetConfig& config, const std::array<std::optional<limiter::Limit>, rate_dimensions>& plan)
+      : config_(config), concurrency_(config.max_concurrency), stagger_(config.stagger) {
+    for (std::size_t i = 0; i < rate_dimensions; ++i) {
+      if (plan[i]) limiters_[i].emplace(*plan[i]);
+    }
+  }
+
+  LimitSet(const LimitSet&) = delete;
+  LimitSet& operator=(const LimitSet&) = delete;
+
+  /// Plans every published limit with the set's headroom (see each family's `derive`).
+  static Result<std::array<std::optional<limiter::Limit>, rate_dimensions>> plan(const LimitSetConfig& c) {
+    std::array<std::optional<limiter::Limit>, rate_dimensions> out{};
+    const std::array<std::uint64_t, rate_dimensions> published{
+        c.requests_per_minute, c.tokens_per_minute, c.input_tokens_per_minute,
+        c.output_tokens_per_minute, c.requests_per_day, c.tokens_per_day};
+    for (std::size_t i = 0; i < rate_dimensions; ++i) {
+      if (published[i] == 0) continue;
+      const auto d = static_cast<Dimension>(i);
+      const bool requests = d == Dimension::requests_per_minute || d == Dimension::requests_per_day;
+      const bool daily = d == Dimension::requests_per_day || d == Dimension::tokens_per_day;
+      std::uint64_t largest = 1;
+      if (!requests && c.largest_request_tokens > 0) largest = c.largest_request_tokens;
+      const limiter::PublishedLimit p{published[i], daily ? Duration{std::chrono::hours{24}}
+                                                          : Duration{std::chrono::minutes{1}}};
+      auto limit = Limiter::derive(p, limiter::Headroom{c.headroom, largest});
+      if (!limit) {
+        return fail(limit.error().code,
+                    fmt::format("{}: {}", to_string(d), limit.error().message));
+      }
+      out[i] = *limit;
+    }
+    return out;
+  }
+
+  /// Takes `cost` from every dimension at `now`, or from none.
+  ///
+  /// An error only when the cost can never be admitted (more than a dimension's burst): the
+  /// caller must split the request or use a larger limit, since no wait would help.
+  Result<Admission> admit(const Cost& cost, Instant now) {
+    if (auto too_big = check_capacity(cost)) return tl::unexpected(std::move(*too_big));
+    Admission a;
+    a.at = now;
+    a.cost = cost;
+    // Concurrency first: it is the only dimension whose refusal has no wait to report, and
+    // a slot is cheap to give back.
+    if (!concurrency_.unbounded()) {
+      a.lease = concurrency_.try_acquire();
+      if (!a.lease) {
+        a.bound = Dimension::concurrency;
+        return a;
+      }
+    }
+    std::size_t taken = 0;
+    for (; taken < rate_dimensions; ++taken) {
+      auto& l = limiters_[taken];
+      if (!l) continue;
+      const std::uint64_t n = cost.in(static_cast<Dimension>(taken));
+      if (n == 0) continue;
+      const limiter::Decision d = l->try_acquire(n, now);
+      if (!d.admitted()) break;
+      a.stamps[taken] = d.stamp;
+    }
+    bool stagger_ok = true;
+    if (taken == rate_dimensions && stagger_.enabled()) stagger_ok = stagger_.try_acquire(now).admitted();
+    if (taken == rate_dimensions && stagger_ok) {
+      a.admitted = true;
+      return a;
+    }
+    // Roll back what was taken, then report the wait of the slowest dimension.
+    for (std::size_t i = 0; i < taken; ++i) {
+      auto& l = limiters_[i];
+      if (l) {
+        const std::uint64_t n = cost.in(static_cast<Dimension>(i));
+        if (n) l->refund(n, a.stamps[i], now);
+      }
+    }
+    a.lease.release();
+    fill_wait(a, cost, now);
+    return a;
+  }
+
+  /// `admit(Cost{requests, tokens, 0}, now)`: all tokens counted as input.
+  Result<Admission> admit(std::uint64_t requests, std::uint64_t tokens, Instant now) {
+    return admit(Cost{requests, tokens, 0}, now);
+  }
+
+  /// Corrects the token dimensions once the real usage is known: gives back what the estimate
+  /// over-counted, takes what it under-counted (a debt later requests wait out).
+  void reconcile(const Admission& a, const Cost& actual, Instant now) {
+    if (!a.admitted) return;
+    for (std::size_t i = 0; i < rate_dimensions; ++i) {
+      auto& l = limiters_[i];
+      if (!l) continue;
+      const auto d = static_cast<Dimension>(i);
+      const std::uint64_t was = a.cost.in(d);
+      const std::uint64_t is = actual.in(d);
+      if (is < was) l->refund(was - is, a.stamps[i], now);
+      else if (is > was) l->consume(is - was, now);
+    }
+  }
+
+  /// Adopts a provider's own count for one dimension (from its rate-limit headers), where it is
+  /// more conservative than ours.
+  void sync(Dimension d, std::uint64_t remaining, Duration reset_after, Instant now) {
+    if (auto* l = rate_limiter(d)) l->sync(remaining, reset_after, now);
+  }
+
+  /// The limiter of a rate dimension, or null when the set has no such limit.
+  Limiter* rate_limiter(Dimension d) noexcept {
+    const auto i = static_cast<std::size_t>(d);
+    return i < rate_dimensions && limiters_[i] ? &*limiters_[i] : nullptr;
+  }
+  const Limiter* rate_limiter(Dimension d) const noexcept {
+    const auto i = static_cast<std::size_t>(d);
+    return i < rate_dimensions && limiters_[i] ? &*limiters_[i] : nullptr;
+  }
+
+  /// Cells of `d` that could be taken at once now (requests or tokens); unbounded dimensions
+  /// answer the maximum.
+  std::uint64_t available(Dimension d, Instant now) const {
+    if (const auto* l = rate_limiter(d)) return l->available(now);
+    if (d == Dimension::concurrency && !concurrency_.unbounded())
+      return concurrency_.max() - std::min(concurrency_.max(), concurrency_.in_flight());
+    return UINT64_MAX;
+  }
+
+  const LimitSetConfig& config() const noexcept { return config_; }
+  const limiter::concurrency& concurrency() const noexcept { return concurrency_; }
+  limiter::concurrency& concurrency() noexcept { return concurrency_; }
+  const limiter::stagger& stagger() const noexcept { return stagger_; }
+
+ private:
+  std::optional<Error> check_capacity(const Cost& cost) const {
+    for (std::size_t i = 0; i < rate_dimensions; ++i) {
+      const auto& l = limiters_[i];
+      if (!l) continue;
+      const auto d = static_cast<Dimension>(i);
+      const std::uint64_t n = cost.in(d);
+      if (n > l->limit().burst) {
+        return Error{Errc::exceeds_capacity,
+                     fmt::format("{} {} can never be admitted: the {} limit admits at most {} at once",
+                                 n, d == Dimension::requests_per_minute || d == Dimension::requests_per_day
+                                        ? "requests" : "tokens",
+                                 to_string(d), l->limit().burst)};
+      }
+    }
+    return std::nullopt;
+  }
+
+  void fill_wait(Admission& a, const Cost& cost, Instant now) const {
+    a.retry_after = Duration{0};
+    a.bound = Dimension::none;
+    for (std::size_t i = 0; i < rate_dimensions; ++i) {
+      const auto& l = limiters_[i];
+      if (!l) continue;
+      const std::uint64_t n = cost.in(static_cast<Dimension>(i));
+      if (n == 0) continue;
+      const auto d = l->peek(n, now);
+      if (!d.admitted() && (a.bound == Dimension::none || d.retry_after > a.retry_after)) {
+        a.retry_after = d.retry_after;
+        a.bound = static_cast<Dimension>(i);
+      }
+    }
+    if (stagger_.enabled()) {
+      const auto d = stagger_.peek(now);
+      if (!d.admitted() && (a.bound == Dimension::none || d.retry_after > a.retry_after)) {
+        a.retry_after = d.retry_after;
+        a.bound = Dimension::stagger;
+      }
+    }
+  }
+
+  LimitSetConfig config_;
+  std::array<std::optional<Limiter>, rate_dimensions> limiters_{};
+  limiter::concurrency concurrency_;
+  limiter::stagger stagger_;
+};
+
+/// Builds a limit set from published limits, or the error naming the limit that can not be
+/// planned. The set is not movable (its limiters are shared atomics), so it comes back on the
+/// heap; a `LimitStore` builds its sets in place instead.
+template <limiter::RateLimiter Limiter = limiter::gcra>
+Result<std::unique_ptr<LimitSet<Limiter>>> make_limit_set(const LimitSetConfig& config) {
+  auto plan = LimitSet<Limiter>::plan(config);
+  if (!plan) return tl::unexpected(plan.error());
+  return std::make_unique<LimitSet<Limiter>>(config, *plan);
+}
+
+}  // namespace governed
