@@ -12,6 +12,9 @@
 
 #include <benchmark/benchmark.h>
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <map>
 #include <string>
 #include <vector>
@@ -37,6 +40,9 @@ struct RegisterRatio {
 /// Console output as usual, then the ratios table.
 class RatioReporter : public benchmark::ConsoleReporter {
  public:
+  // Colours only on a terminal, so redirected output and CI logs stay plain text.
+  RatioReporter() : ConsoleReporter(isatty(1) ? OO_ColorTabular : OO_Tabular) {}
+
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const auto& r : runs) {
       if (r.run_type == Run::RT_Iteration && !r.error_occurred)

@@ -156,11 +156,12 @@ class sliding_window {
   // the window within capacity: entries leave one by one, W + 1 ns after they were logged.
   std::int64_t find_slot(std::uint64_t n, std::int64_t t) const noexcept {
     std::int64_t at_time = std::max({t, last_time(), block_until_});
-    std::uint64_t in_window = 0;
+    std::uint64_t in_window = sum_;  // observe() left only entries of [seen − W, …]
     std::size_t first = 0;
-    const std::int64_t oldest = governed::detail::sat_sub(at_time, window_);
-    while (first < size_ && at(first).time < oldest) ++first;
-    for (std::size_t i = first; i < size_; ++i) in_window += at(i).cells;
+    if (at_time > seen_) {
+      const std::int64_t oldest = governed::detail::sat_sub(at_time, window_);
+      for (; first < size_ && at(first).time < oldest; ++first) in_window -= at(first).cells;
+    }
     for (std::size_t i = first; in_window + n > capacity_ && i < size_; ++i) {
       in_window -= at(i).cells;
       at_time = std::max(at_time, governed::detail::sat_add(governed::detail::sat_add(at(i).time, window_), 1));
