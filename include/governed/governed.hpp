@@ -11,3 +11,4 @@
 #include <governed/time.hpp>
 #include <governed/limit_set.hpp>
 #include <governed/limit_store.hpp>
+#include <governed/providers.hpp>
