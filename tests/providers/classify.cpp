@@ -281,3 +281,23 @@ TEST_CASE("rate-limit dimensions from abbreviations and other servers' wording",
   expect({"groq", 429, {}, R"({"error":{"message":"Rate limit reached for model `llama-3.1-8b-instant` in organization `org_x` service tier `on_demand` on tokens per minute (TPM): Limit 6000, Used 5000, Requested 1500. Please try again in 5s. Need more tokens? Upgrade to Dev Tier today at https://console.groq.com/settings/billing","type":"tokens","code":"rate_limit_exceeded"}})"},
          {K::rate_limit_tokens, true, false, 5.0});
 }
+
+TEST_CASE("accounts switched off, key spend caps and regions", "[providers][classify]") {
+  using K = gp::Kind;
+  expect({"openai", 401, {}, R"({"error":{"message":"This key is associated with a deactivated account.","type":"invalid_request_error","code":"account_deactivated"}})"},
+         {K::auth, false, true, std::nullopt});
+  expect({"groq", 400, {}, R"({"error":{"message":"Organization has been restricted. Please reach out to support.","type":"invalid_request_error","code":"organization_restricted"}})"},
+         {K::auth, false, true, std::nullopt});
+  expect({"openrouter", 403, {}, R"({"error":{"message":"Key limit exceeded (daily limit). Manage it using the key settings.","code":403}})"},
+         {K::quota_daily, false, true, std::nullopt});
+  expect({"openrouter", 403, {}, R"({"error":{"message":"Key limit exceeded (total limit). Manage it using the key settings.","code":403}})"},
+         {K::insufficient_quota_billing, false, true, std::nullopt});
+  expect({"gemini", 400, {}, R"({"error":{"code":400,"message":"User location is not supported for the API use.","status":"FAILED_PRECONDITION"}})"},
+         {K::permission_denied, false, false, std::nullopt});
+  expect({"openai", 400, {}, R"({"error":{"message":"max_tokens is too large: 50000. This model supports at most 16384 completion tokens.","type":"invalid_request_error","param":"max_tokens","code":null}})"},
+         {K::bad_request, false, false, std::nullopt});
+  expect({"openrouter", 429, {}, R"({"error":{"message":"Rate limit exceeded: limit_rpm/google/gemini-2.5-pro-exp-03-25/abc. High demand for this model.","code":429}})"},
+         {K::overloaded, true, false, std::nullopt});
+  expect({"azure", 429, {}, R"({"error":{"code":"RateLimitReached","message":"Rate limit is exceeded. Try again in 1 seconds."}})"},
+         {K::rate_limit_unspecified, true, false, 1.0});
+}

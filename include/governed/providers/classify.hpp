@@ -146,6 +146,7 @@ inline bool billing_signal(const Evidence& e) noexcept {
 inline bool auth_signal(const Evidence& e) noexcept {
   if (e.code_or_type("invalid_api_key") || e.code_or_type("authentication_error") ||
       e.code_or_type("invalid_authentication") || e.code_or_type("unauthorized") ||
+      e.code_or_type("account_deactivated") || e.code_or_type("organization_restricted") ||
       e.gstatus == "unauthenticated" || e.reason("API_KEY_INVALID") || e.reason("API_KEY_EXPIRED") ||
       e.reason("API_KEY_SERVICE_BLOCKED"))
     return true;
@@ -153,7 +154,8 @@ inline bool auth_signal(const Evidence& e) noexcept {
   return has_any(m, "api key not valid", "invalid api key", "incorrect api key", "invalid x-api-key",
                  "api key expired", "api key was reported as leaked", "no auth credentials",
                  "invalid authentication", "authentication fails", "invalid subscription key",
-                 "unregistered callers");
+                 "unregistered callers", "has been deactivated", "has been disabled",
+                 "has been suspended", "has been restricted");
 }
 
 inline bool model_unusable_signal(const Evidence& e) noexcept {
@@ -335,6 +337,12 @@ inline Kind decide(Dialect d, const Evidence& e) noexcept {
   if (s == 402) return Kind::insufficient_quota_billing;
   // The rest of 4xx: the fields and phrases decide, in order of how specific they are.
   if (auth_signal(e) || s == 401) return Kind::auth;
+  // A spend cap set on the key itself (OpenRouter: "Key limit exceeded (daily limit)").
+  if (has(m, "key limit exceeded")) {
+    if (has(m, "daily")) return Kind::quota_daily;
+    if (has_any(m, "weekly", "monthly")) return Kind::quota_monthly;
+    return Kind::insufficient_quota_billing;
+  }
   if (billing_signal(e)) return Kind::insufficient_quota_billing;
   if (has_any(m, "usage limit", "spend limit", "spending limit")) {
     return has_any(m, "day", "daily") && !has_any(m, "month", "regain access") ? Kind::quota_daily
@@ -343,6 +351,9 @@ inline Kind decide(Dialect d, const Evidence& e) noexcept {
   if (context_signal(e)) return Kind::context_length_exceeded;
   if (content_signal(e)) return Kind::content_filter;
   if (model_unusable_signal(e) && (s == 403 || s == 404 || s == 400)) return Kind::permission_denied;
+  // The provider refuses this caller's region: no request to it can succeed, others may.
+  if (has_any(m, "location is not supported", "unsupported_country", "country, region, or territory not supported"))
+    return Kind::permission_denied;
   if (s == 403) return Kind::permission_denied;
   if (s == 413 && has(m, "token")) return Kind::context_length_exceeded;
   return Kind::bad_request;
