@@ -34,18 +34,12 @@ class coarse {
     return WallTime{std::chrono::seconds{ts.tv_sec} + std::chrono::nanoseconds{ts.tv_nsec}};
   }
 
-  void sleep_until(Instant t) const { std::this_thread::sleep_until(to_steady(t)); }
+  void sleep_until(Instant t) const { std::this_thread::sleep_until(detail::steady_point(t)); }
 
   template <class Executor,
             class Token = boost::asio::default_completion_token_t<Executor>>
   auto async_wait_until(const Executor& ex, Instant t, Token&& token = Token{}) const {
-    return detail::async_wait_real(ex, to_steady(t), std::forward<Token>(token));
-  }
-
- private:
-  static std::chrono::steady_clock::time_point to_steady(Instant t) noexcept {
-    return std::chrono::steady_clock::time_point{
-        std::chrono::duration_cast<std::chrono::steady_clock::duration>(t.time_since_epoch())};
+    return detail::async_wait_real(ex, detail::steady_point(t), std::forward<Token>(token));
   }
 };
 

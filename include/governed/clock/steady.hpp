@@ -25,20 +25,14 @@ class steady {
     return std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
   }
 
-  void sleep_until(Instant t) const { std::this_thread::sleep_until(to_steady(t)); }
+  void sleep_until(Instant t) const { std::this_thread::sleep_until(detail::steady_point(t)); }
 
   /// Completes with `void(boost::system::error_code)` at `t`; cancellable through the
   /// handler's cancellation slot (`operation_aborted`).
   template <class Executor,
             class Token = boost::asio::default_completion_token_t<Executor>>
   auto async_wait_until(const Executor& ex, Instant t, Token&& token = Token{}) const {
-    return detail::async_wait_real(ex, to_steady(t), std::forward<Token>(token));
-  }
-
- private:
-  static std::chrono::steady_clock::time_point to_steady(Instant t) noexcept {
-    return std::chrono::steady_clock::time_point{
-        std::chrono::duration_cast<std::chrono::steady_clock::duration>(t.time_since_epoch())};
+    return detail::async_wait_real(ex, detail::steady_point(t), std::forward<Token>(token));
   }
 };
 
