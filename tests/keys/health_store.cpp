@@ -1,0 +1,319 @@
+#include <governed/keys/health_store.hpp>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <sys/resource.h>
+
+using namespace governed;
+using namespace governed::keys;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A fresh directory per test, removed with everything in it at the end.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::random_device rd;
+    path = fs::temp_directory_path() / ("governed-health-" + std::to_string(rd()) + std::to_string(rd()));
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  fs::path file() const { return path / "key-health.json"; }
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void spit(const fs::path& p, const std::string& s) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << s;
+}
+
+std::vector<fs::path> entries(const fs::path& dir) {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename());
+  return out;
+}
+
+bool has_entry_starting(const fs::path& dir, const std::string& prefix) {
+  for (const auto& e : entries(dir))
+    if (e.string().starts_with(prefix)) return true;
+  return false;
+}
+
+constexpr WallTime t0{std::chrono::seconds{1735689600}};  // 2025-01-01T00:00:00Z
+
+}  // namespace
+
+TEST_CASE("health store: a missing file reads as no records", "[keys][health_store]") {
+  TempDir d;
+  std::vector<std::string> warnings;
+  auto r = HealthStore(d.file()).load(t0, warnings);
+  REQUIRE(r);
+  CHECK(r->empty());
+  CHECK(warnings.empty());
+}
+
+TEST_CASE("health store: records round-trip through the file, ends rounded up to the millisecond",
+          "[keys][health_store]") {
+  TempDir d;
+  HealthStore store(d.file());
+  HealthRecords mine{
+      {"sk-…aaaaaaaaaaaa", {KeyHealth::exhausted, t0 + 8h + 1ns, "openai"}},
+      {"gsk_…bbbbbbbbbbbb", {KeyHealth::cooling, t0 + 30s, "groq"}},
+      {"…cccccccccccc", {KeyHealth::invalid, WallTime::max(), "mistral"}},
+  };
+  std::vector<std::string> warnings;
+  auto w = store.merge(mine, t0, warnings);
+  REQUIRE(w);
+  CHECK(warnings.empty());
+
+  const auto doc = nlohmann::json::parse(slurp(d.file()));
+  CHECK(doc["format"] == "governed key health");
+  CHECK(doc["version"] == 1);
+  // 8 h and 1 ns after t0 is stored as the next whole millisecond: never earlier than asked.
+  CHECK(doc["keys"]["sk-…aaaaaaaaaaaa"]["until_ms"] == 1735689600000 + 8 * 3600 * 1000 + 1);
+  CHECK_FALSE(doc["keys"]["…cccccccccccc"].contains("until_ms"));
+
+  auto r = store.load(t0, warnings);
+  REQUIRE(r);
+  REQUIRE(r->size() == 3);
+  CHECK(r->at("sk-…aaaaaaaaaaaa").health == KeyHealth::exhausted);
+  CHECK(r->at("sk-…aaaaaaaaaaaa").until == t0 + 8h + 1ms);
+  CHECK(r->at("gsk_…bbbbbbbbbbbb") == HealthRecord{KeyHealth::cooling, t0 + 30s, "groq"});
+  CHECK(r->at("…cccccccccccc").health == KeyHealth::invalid);
+  CHECK(r->at("…cccccccccccc").until == WallTime::max());
+  // No stray files: the temporary file was renamed over the state file.
+  CHECK_FALSE(has_entry_starting(d.path, "key-health.json.tmp-"));
+}
+
+TEST_CASE("health store: ended states drop out on load and on the next write", "[keys][health_store]") {
+  TempDir d;
+  HealthStore store(d.file());
+  std::vector<std::string> warnings;
+  REQUIRE(store.merge({{"a", {KeyHealth::cooling, t0 + 60s, "openai"}},
+                       {"b", {KeyHealth::exhausted, t0 + 24h, "openai"}},
+                       {"c", {KeyHealth::invalid, WallTime::max(), "openai"}}},
+                      t0, warnings));
+  auto later = store.load(t0 + 60s, warnings);  // the cooling ends exactly now
+  REQUIRE(later);
+  CHECK(later->count("a") == 0);
+  CHECK(later->count("b") == 1);
+  auto next_day = store.merge({}, t0 + 25h, warnings);
+  REQUIRE(next_day);
+  CHECK(next_day->size() == 1);
+  CHECK(next_day->count("c") == 1);  // invalid never ends
+  CHECK(nlohmann::json::parse(slurp(d.file()))["keys"].size() == 1);
+}
+
+TEST_CASE("health store: two writers merge, each key keeping the more conservative state",
+          "[keys][health_store]") {
+  TempDir d;
+  HealthStore a(d.file()), b(d.file());
+  std::vector<std::string> warnings;
+  REQUIRE(a.merge({{"k1", {KeyHealth::exhausted, t0 + 10h, "openai"}},
+                   {"k2", {KeyHealth::cooling, t0 + 30s, "openai"}},
+                   {"k3", {KeyHealth::cooling, t0 + 20s, "openai"}}},
+                  t0, warnings));
+  // b never saw a's findings: its write must add to them, not replace them.
+  auto merged = b.merge({{"k1", {KeyHealth::cooling, t0 + 11h, "openai"}},      // exhausted beats cooling
+                         {"k2", {KeyHealth::invalid, WallTime::max(), "openai"}},  // invalid beats cooling
+                         {"k3", {KeyHealth::cooling, t0 + 50s, "openai"}},      // later end wins
+                         {"k4", {KeyHealth::exhausted, t0 + 1h, "groq"}}},
+                        t0, warnings);
+  REQUIRE(merged);
+  CHECK(merged->at("k1") == HealthRecord{KeyHealth::exhausted, t0 + 10h, "openai"});
+  CHECK(merged->at("k2").health == KeyHealth::invalid);
+  CHECK(merged->at("k3").until == t0 + 50s);
+  CHECK(merged->at("k4").health == KeyHealth::exhausted);
+  auto seen_by_a = a.load(t0, warnings);
+  REQUIRE(seen_by_a);
+  CHECK(*seen_by_a == *merged);
+  CHECK(warnings.empty());
+
+  // A forgotten fingerprint (a user reset it) leaves the file; the others stay.
+  const std::string forget[] = {"k1"};
+  auto after_reset = a.merge({}, t0, warnings, forget);
+  REQUIRE(after_reset);
+  CHECK(after_reset->count("k1") == 0);
+  CHECK(after_reset->size() == 3);
+}
+
+TEST_CASE("health store: a corrupt file is set aside with a warning, never thrown", "[keys][health_store]") {
+  const char* corrupt[] = {
+      "{\"format\": \"governed key health\", \"version\": 1, \"keys\": {",  // cut short mid-write
+      "\x01\x02\xff binary",
+      "[1, 2, 3]",
+      R"({"format": "governed key health", "version": 1, "keys": {"k": {"health": "sleepy", "until_ms": 1}}})",
+      R"({"format": "governed key health", "version": 1, "keys": {"k": {"health": "exhausted"}}})",
+      R"({"format": "governed key health", "version": 1, "keys": {"k": {"health": "cooling", "until_ms": "soon"}}})",
+      R"({"format": "governed key health", "version": 1, "keys": {"k": 7}})",
+      R"({"format": "governed key health", "version": "1", "keys": {}})",
+      R"({"format": "governed key health", "version": 1, "keys": []})",
+  };
+  for (const char* text : corrupt) {
+    INFO(text);
+    TempDir d;
+    spit(d.file(), text);
+    HealthStore store(d.file());
+    std::vector<std::string> warnings;
+    auto r = store.load(t0, warnings);
+    REQUIRE(r);
+    CHECK(r->empty());
+    REQUIRE(warnings.size() == 1);
+    CHECK(warnings[0].find("set aside") != std::string::npos);
+    CHECK_FALSE(fs::exists(d.file()));
+    const fs::path aside = d.file().string() + ".corrupt-1735689600000";
+    REQUIRE(fs::exists(aside));
+    CHECK(slurp(aside) == text);  // kept for a person to read
+    // The next write starts a clean file.
+    REQUIRE(store.merge({{"k", {KeyHealth::exhausted, t0 + 1h, "groq"}}}, t0, warnings));
+    auto again = store.load(t0, warnings);
+    REQUIRE(again);
+    CHECK(again->size() == 1);
+  }
+}
+
+TEST_CASE("health store: another format or version is set aside as foreign", "[keys][health_store]") {
+  for (const char* text : {R"({"format": "governed key health", "version": 2, "keys": {}})",
+                           R"({"something": "else"})"}) {
+    INFO(text);
+    TempDir d;
+    spit(d.file(), text);
+    std::vector<std::string> warnings;
+    auto r = HealthStore(d.file()).load(t0 + 5ms, warnings);
+    REQUIRE(r);
+    CHECK(r->empty());
+    REQUIRE(warnings.size() == 1);
+    CHECK(fs::exists(d.file().string() + ".foreign-1735689600005"));
+    // Setting aside twice in one millisecond keeps both copies.
+    spit(d.file(), text);
+    REQUIRE(HealthStore(d.file()).load(t0 + 5ms, warnings));
+    CHECK(fs::exists(d.file().string() + ".foreign-1735689600005-1"));
+  }
+}
+
+TEST_CASE("health store: a file above the size cap is corrupt, not read into memory", "[keys][health_store]") {
+  TempDir d;
+  spit(d.file(), std::string(health_file_max_bytes + 1, ' '));
+  std::vector<std::string> warnings;
+  auto r = HealthStore(d.file()).load(t0, warnings);
+  REQUIRE(r);
+  CHECK(r->empty());
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].find("larger than") != std::string::npos);
+}
+
+TEST_CASE("health store: a crash mid-write leaves the previous file readable", "[keys][health_store]") {
+  TempDir d;
+  HealthStore store(d.file());
+  std::vector<std::string> warnings;
+  REQUIRE(store.merge({{"k", {KeyHealth::exhausted, t0 + 2h, "openai"}}}, t0, warnings));
+  const std::string before = slurp(d.file());
+
+  // What a writer killed between write and rename leaves: a half-written temporary file.
+  const fs::path stray = d.path / "key-health.json.tmp-99999-0";
+  spit(stray, before.substr(0, before.size() / 2));
+  auto r = store.load(t0, warnings);
+  REQUIRE(r);
+  CHECK(r->at("k").health == KeyHealth::exhausted);
+  CHECK(warnings.empty());
+
+  // The next writer, holding the lock, knows no live writer owns it and removes it.
+  REQUIRE(store.merge({}, t0, warnings));
+  CHECK_FALSE(fs::exists(stray));
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].find("crashed writer") != std::string::npos);
+  CHECK(slurp(d.file()) == before);
+}
+
+TEST_CASE("health store: a write the file system refuses fails cleanly and keeps the old file",
+          "[keys][health_store]") {
+  TempDir d;
+  HealthStore store(d.file());
+  std::vector<std::string> warnings;
+  REQUIRE(store.merge({{"k", {KeyHealth::exhausted, t0 + 2h, "openai"}}}, t0, warnings));
+  const std::string before = slurp(d.file());
+
+  // A file-size limit below the new contents makes write() fail with EFBIG part way, as a full
+  // disk would (SIGXFSZ ignored, so the process gets the error instead of the signal).
+  HealthRecords many;
+  for (int i = 0; i < 200; ++i) many.emplace("key-" + std::to_string(i), HealthRecord{KeyHealth::cooling, t0 + 1h, "openai"});
+  rlimit old{};
+  REQUIRE(::getrlimit(RLIMIT_FSIZE, &old) == 0);
+  auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit small = old;
+  small.rlim_cur = before.size() + 100;
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
+  auto r = store.merge(many, t0, warnings);
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, old_handler);
+
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::io_error);
+  CHECK(r.error().message.find("key-health.json") != std::string::npos);
+  CHECK(slurp(d.file()) == before);
+  CHECK_FALSE(has_entry_starting(d.path, "key-health.json.tmp-"));
+  auto still = store.load(t0, warnings);
+  REQUIRE(still);
+  CHECK(still->size() == 1);
+}
+
+TEST_CASE("health store: a directory that can not be used is a clear error", "[keys][health_store]") {
+  TempDir d;
+  spit(d.path / "not-a-dir", "x");  // a file where the directory should be (works as root too)
+  HealthStore store(d.path / "not-a-dir" / "governed" / "key-health.json");
+  std::vector<std::string> warnings;
+  auto r = store.load(t0, warnings);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::io_error);
+  CHECK(r.error().message.find("not-a-dir") != std::string::npos);
+  auto w = store.merge({{"k", {KeyHealth::invalid, WallTime::max(), "openai"}}}, t0, warnings);
+  REQUIRE_FALSE(w);
+  CHECK(w.error().code == Errc::io_error);
+}
+
+TEST_CASE("health store: the default file follows XDG_CACHE_HOME, then HOME", "[keys][health_store]") {
+  const auto save = [](const char* name) -> std::optional<std::string> {
+    const char* v = std::getenv(name);
+    return v ? std::optional<std::string>(v) : std::nullopt;
+  };
+  const auto restore = [](const char* name, const std::optional<std::string>& v) {
+    if (v) ::setenv(name, v->c_str(), 1);
+    else ::unsetenv(name);
+  };
+  const auto xdg = save("XDG_CACHE_HOME"), home = save("HOME");
+
+  ::setenv("XDG_CACHE_HOME", "/var/cache/me", 1);
+  ::setenv("HOME", "/home/me", 1);
+  CHECK(default_health_file().value() == fs::path("/var/cache/me/governed/key-health.json"));
+  ::setenv("XDG_CACHE_HOME", "relative/cache", 1);  // the XDG specification ignores it
+  CHECK(default_health_file().value() == fs::path("/home/me/.cache/governed/key-health.json"));
+  ::unsetenv("XDG_CACHE_HOME");
+  CHECK(default_health_file().value() == fs::path("/home/me/.cache/governed/key-health.json"));
+  ::unsetenv("HOME");
+  auto none = default_health_file();
+  REQUIRE_FALSE(none);
+  CHECK(none.error().code == Errc::invalid_argument);
+
+  restore("XDG_CACHE_HOME", xdg);
+  restore("HOME", home);
+}
