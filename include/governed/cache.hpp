@@ -1,0 +1,239 @@
+#pragma once
+/// @file
+/// The response cache: identical idempotent calls within seconds are answered from memory.
+///
+/// Only requests the caller marks cacheable are looked up: a chat completion at temperature 0
+/// that a retry loop or two call sites send twice. An entry lives for a TTL on the monotonic
+/// clock (default 30 s) and the cache is a bounded LRU (default 1 024 entries, 64 MiB).
+///
+/// The key is the whole request — provider, model, messages and every parameter — as
+/// canonical JSON: object keys sorted, integral numbers written one way (1 and 1.0 are the same
+/// temperature), everything else as given, so two requests hit each other exactly when a
+/// provider would see the same request. The map compares the full canonical text, never only
+/// its hash: a hash collision is a miss, not another request's answer.
+///
+/// ```cpp
+/// governed::ResponseCache<Reply> cache;   // 30 s, 1024 entries, 64 MiB
+/// auto key = governed::CacheKey::of("openai", "gpt-4o-mini", messages, {{"temperature", 0}});
+/// if (key) if (auto hit = cache.find(*key, clock.now())) return *hit;
+/// ... call ...
+/// if (key) cache.insert(*key, reply, reply.content.size(), clock.now());
+/// ```
+
+#include <governed/result.hpp>
+#include <governed/time.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace governed {
+
+namespace detail {
+
+/// `j` with every float that holds an integer value written as that integer (1.0 → 1,
+/// -0.0 → 0), recursively. Object keys need no work: nlohmann::json keeps them sorted.
+inline void canonical_numbers(nlohmann::json& j) {
+  if (j.is_object() || j.is_array()) {
+    for (auto& v : j) canonical_numbers(v);
+  } else if (j.is_number_float()) {
+    const double d = j.get<double>();
+    // 2^53: beyond it a double no longer holds every integer, and it stays a float.
+    if (std::isfinite(d) && std::trunc(d) == d && std::abs(d) <= 9007199254740992.0)
+      j = static_cast<std::int64_t>(d);
+  }
+}
+
+}  // namespace detail
+
+/// A request's identity in the cache: its canonical JSON text and that text's hash.
+class CacheKey {
+ public:
+  /// The key of a request to `model` at `provider` with `messages` and `parameters`
+  /// (temperature, max_tokens, tools, response format, ...). A parameter that changes what the
+  /// provider returns belongs in `parameters`; one that does not (a timeout) does not.
+  /// Refused when the request is not valid UTF-8 (it could not be compared faithfully).
+  static Result<CacheKey> of(std::string_view provider, std::string_view model,
+                             const nlohmann::json& messages, const nlohmann::json& parameters = nlohmann::json::object()) {
+    nlohmann::json whole = {{"provider", std::string(provider)},
+                            {"model", std::string(model)},
+                            {"messages", messages},
+                            {"parameters", parameters}};
+    return of_request(std::move(whole));
+  }
+
+  /// The key of a whole request given as one JSON document.
+  static Result<CacheKey> of_request(nlohmann::json request) {
+    detail::canonical_numbers(request);
+    CacheKey k;
+    try {
+      k.text_ = request.dump();
+    } catch (const nlohmann::json::exception&) {
+      return fail(Errc::invalid_argument, "the request is not valid UTF-8 and is not cached");
+    }
+    k.hash_ = std::hash<std::string_view>{}(k.text_);
+    return k;
+  }
+
+  const std::string& canonical() const noexcept { return text_; }
+  std::size_t hash() const noexcept { return hash_; }
+  friend bool operator==(const CacheKey& a, const CacheKey& b) noexcept {
+    return a.hash_ == b.hash_ && a.text_ == b.text_;
+  }
+
+ private:
+  std::string text_;
+  std::size_t hash_ = 0;
+};
+
+struct CacheConfig {
+  Duration ttl = std::chrono::seconds{30};  ///< 0 or less: nothing is stored
+  std::size_t max_entries = 1024;          ///< 0: nothing is stored
+  /// Bound on the keys plus the values' stated sizes; an entry larger than this is not stored.
+  std::size_t max_bytes = std::size_t{64} << 20;
+};
+
+struct CacheStats {
+  std::uint64_t hits = 0;
+  std::uint64_t misses = 0;       ///< expired lookups included
+  std::uint64_t insertions = 0;
+  std::uint64_t replacements = 0;  ///< insertions that replaced an entry of the same key
+  std::uint64_t evictions = 0;    ///< pushed out by the LRU bound
+  std::uint64_t expirations = 0;  ///< found or purged past their TTL
+  std::size_t entries = 0;
+  std::size_t bytes = 0;
+};
+
+/// A bounded LRU of responses with a TTL. Thread-safe (one mutex; a lookup holds it for one
+/// hash-table probe, one string compare and one list splice). Values are shared, immutable:
+/// a hit hands out a reference-counted pointer, never a copy of the body.
+template <class Value>
+class ResponseCache {
+ public:
+  explicit ResponseCache(CacheConfig config = {}) : config_(config) {}
+  ResponseCache(const ResponseCache&) = delete;
+  ResponseCache& operator=(const ResponseCache&) = delete;
+
+  /// The fresh response for `key`, or nullptr. An expired entry is dropped on the way.
+  std::shared_ptr<const Value> find(const CacheKey& key, Instant now) {
+    std::lock_guard lk(m_);
+    auto it = index_.find(Ref{key.canonical(), key.hash()});
+    if (it == index_.end()) {
+      ++stats_.misses;
+      return nullptr;
+    }
+    auto entry = it->second;
+    if (now >= entry->expires) {
+      erase(entry);
+      ++stats_.expirations;
+      ++stats_.misses;
+      return nullptr;
+    }
+    lru_.splice(lru_.begin(), lru_, entry);
+    ++stats_.hits;
+    return entry->value;
+  }
+
+  /// Stores `value` for `key` until `now + ttl`, replacing an entry of the same key, then
+  /// evicts the least recently used entries until both bounds hold. `value_bytes`: what the
+  /// value occupies (its body's size is a good figure). False when it was not stored.
+  bool insert(const CacheKey& key, Value value, std::size_t value_bytes, Instant now) {
+    const std::size_t bytes = key.canonical().size() + value_bytes;
+    if (config_.ttl <= Duration::zero() || config_.max_entries == 0 || bytes > config_.max_bytes) return false;
+    auto shared = std::make_shared<const Value>(std::move(value));
+    std::lock_guard lk(m_);
+    if (auto it = index_.find(Ref{key.canonical(), key.hash()}); it != index_.end()) {
+      erase(it->second);
+      ++stats_.replacements;
+    }
+    lru_.push_front(Entry{key.canonical(), key.hash(), std::move(shared), now + config_.ttl, bytes});
+    index_.emplace(Ref{lru_.front().key, lru_.front().hash}, lru_.begin());
+    bytes_ += bytes;
+    ++stats_.insertions;
+    while (lru_.size() > config_.max_entries || bytes_ > config_.max_bytes) {
+      erase(std::prev(lru_.end()));
+      ++stats_.evictions;
+    }
+    return true;
+  }
+
+  /// Drops every expired entry; returns how many. Lookups drop expired entries they meet, so
+  /// this only frees memory sooner.
+  std::size_t purge_expired(Instant now) {
+    std::lock_guard lk(m_);
+    std::size_t n = 0;
+    for (auto it = lru_.begin(); it != lru_.end();) {
+      auto next = std::next(it);
+      if (now >= it->expires) {
+        erase(it);
+        ++n;
+      }
+      it = next;
+    }
+    stats_.expirations += n;
+    return n;
+  }
+
+  void clear() {
+    std::lock_guard lk(m_);
+    index_.clear();
+    lru_.clear();
+    bytes_ = 0;
+  }
+
+  CacheStats stats() const {
+    std::lock_guard lk(m_);
+    CacheStats s = stats_;
+    s.entries = lru_.size();
+    s.bytes = bytes_;
+    return s;
+  }
+
+  const CacheConfig& config() const noexcept { return config_; }
+
+ private:
+  struct Entry {
+    std::string key;
+    std::size_t hash;
+    std::shared_ptr<const Value> value;
+    Instant expires;
+    std::size_t bytes;
+  };
+  using Iter = typename std::list<Entry>::iterator;
+
+  // The index refers to the key text inside its list node, which never moves.
+  struct Ref {
+    std::string_view text;
+    std::size_t hash;
+  };
+  struct RefHash {
+    std::size_t operator()(const Ref& r) const noexcept { return r.hash; }
+  };
+  struct RefEq {
+    bool operator()(const Ref& a, const Ref& b) const noexcept { return a.hash == b.hash && a.text == b.text; }
+  };
+
+  void erase(Iter e) {
+    index_.erase(Ref{e->key, e->hash});
+    bytes_ -= e->bytes;
+    lru_.erase(e);
+  }
+
+  CacheConfig config_;
+  mutable std::mutex m_;
+  std::list<Entry> lru_;  // most recently used first
+  std::unordered_map<Ref, Iter, RefHash, RefEq> index_;
+  std::size_t bytes_ = 0;
+  CacheStats stats_;
+};
+
+}  // namespace governed

@@ -1,0 +1,166 @@
+// The response cache's tests live with the budgets': both are parts of the shared State and
+// share this test executable. The header is include/governed/cache.hpp.
+#include <governed/cache.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+using namespace std::chrono_literals;
+using governed::CacheConfig;
+using governed::CacheKey;
+using governed::Errc;
+using governed::Instant;
+using nlohmann::json;
+
+namespace {
+
+const json hello = json::array({{{"role", "user"}, {"content", "Say hello"}}});
+
+CacheKey key(std::string_view model, const json& params, const json& messages = hello) {
+  auto k = CacheKey::of("openai", model, messages, params);
+  REQUIRE(k);
+  return *k;
+}
+
+}  // namespace
+
+TEST_CASE("a cached response is served within the TTL and not after", "[cache]") {
+  governed::ResponseCache<std::string> cache;  // 30 s
+  const auto k = key("gpt-4o-mini", {{"temperature", 0}});
+  CHECK_FALSE(cache.find(k, Instant{}));
+  REQUIRE(cache.insert(k, "Hello!", 6, Instant{}));
+  auto hit = cache.find(k, Instant{} + 29s);
+  REQUIRE(hit);
+  CHECK(*hit == "Hello!");
+  CHECK_FALSE(cache.find(k, Instant{} + 30s));  // the TTL is exclusive: at 30 s it is gone
+  const auto s = cache.stats();
+  CHECK(s.hits == 1);
+  CHECK(s.misses == 2);
+  CHECK(s.expirations == 1);
+  CHECK(s.insertions == 1);
+  CHECK(s.entries == 0);
+  CHECK(s.bytes == 0);
+}
+
+TEST_CASE("equal requests with keys in another order hit; different ones never do", "[cache]") {
+  governed::ResponseCache<std::string> cache;
+  const auto a = key("gpt-4o-mini", json::parse(R"({"temperature": 0, "max_tokens": 50})"));
+  const auto b = key("gpt-4o-mini", json::parse(R"({"max_tokens": 50, "temperature": 0.0})"));
+  CHECK(a == b);
+  REQUIRE(cache.insert(a, "A", 1, Instant{}));
+  CHECK(cache.find(b, Instant{}));
+
+  const json reordered_message = json::parse(R"([{"content": "Say hello", "role": "user"}])");
+  CHECK(cache.find(key("gpt-4o-mini", {{"temperature", 0}, {"max_tokens", 50}}, reordered_message), Instant{}));
+
+  CHECK_FALSE(cache.find(key("gpt-4o-mini", {{"temperature", 0.7}, {"max_tokens", 50}}), Instant{}));
+  CHECK_FALSE(cache.find(key("gpt-4o-mini", {{"temperature", 0}, {"max_tokens", 51}}), Instant{}));
+  CHECK_FALSE(cache.find(key("gpt-4o-mini", {{"temperature", 0}}), Instant{}));
+  CHECK_FALSE(cache.find(key("gpt-4o", {{"temperature", 0}, {"max_tokens", 50}}), Instant{}));
+  auto other_provider = CacheKey::of("azure", "gpt-4o-mini", hello, {{"temperature", 0}, {"max_tokens", 50}});
+  CHECK_FALSE(cache.find(*other_provider, Instant{}));
+  // Message order is meaning, not formatting.
+  const json two = json::parse(R"([{"role":"user","content":"a"},{"role":"user","content":"b"}])");
+  const json swapped = json::parse(R"([{"role":"user","content":"b"},{"role":"user","content":"a"}])");
+  REQUIRE(cache.insert(key("m", {}, two), "two", 3, Instant{}));
+  CHECK_FALSE(cache.find(key("m", {}, swapped), Instant{}));
+  // A number and the same digits as a string differ too.
+  CHECK_FALSE(key("m", {{"seed", 1}}) == key("m", {{"seed", "1"}}));
+}
+
+TEST_CASE("the least recently used entry is evicted first", "[cache]") {
+  CacheConfig c;
+  c.max_entries = 3;
+  governed::ResponseCache<std::string> cache(c);
+  const auto a = key("a", {}), b = key("b", {}), cc = key("c", {}), d = key("d", {});
+  cache.insert(a, "a", 1, Instant{});
+  cache.insert(b, "b", 1, Instant{});
+  cache.insert(cc, "c", 1, Instant{});
+  CHECK(cache.find(a, Instant{}));  // a is now the most recent; b the least
+  cache.insert(d, "d", 1, Instant{});
+  CHECK_FALSE(cache.find(b, Instant{}));
+  CHECK(cache.find(a, Instant{}));
+  CHECK(cache.find(cc, Instant{}));
+  CHECK(cache.find(d, Instant{}));
+  // Order now (most recent first): d, c, a. Two more push out a, then c.
+  cache.insert(b, "b", 1, Instant{});
+  CHECK(cache.stats().evictions == 2);
+  CHECK_FALSE(cache.find(a, Instant{}));
+  CHECK(cache.stats().entries == 3);
+}
+
+TEST_CASE("the byte bound evicts too, and an entry larger than it is not stored", "[cache]") {
+  const auto a = key("a", {}), b = key("b", {});
+  CacheConfig c;
+  c.max_bytes = a.canonical().size() + b.canonical().size() + 150;
+  governed::ResponseCache<std::string> cache(c);
+  REQUIRE(cache.insert(a, "a", 100, Instant{}));
+  REQUIRE(cache.insert(b, "b", 100, Instant{}));  // 200 value bytes > 150: a goes
+  CHECK_FALSE(cache.find(a, Instant{}));
+  CHECK(cache.find(b, Instant{}));
+  CHECK_FALSE(cache.insert(a, "huge", 1'000'000, Instant{}));
+  CHECK(cache.stats().bytes == b.canonical().size() + 100);
+}
+
+TEST_CASE("inserting a key again replaces its value and restarts its TTL", "[cache]") {
+  governed::ResponseCache<std::string> cache;
+  const auto k = key("m", {});
+  cache.insert(k, "old", 3, Instant{});
+  cache.insert(k, "new", 3, Instant{} + 20s);
+  auto hit = cache.find(k, Instant{} + 40s);
+  REQUIRE(hit);
+  CHECK(*hit == "new");
+  CHECK(cache.stats().entries == 1);
+  CHECK(cache.stats().replacements == 1);
+}
+
+TEST_CASE("purging drops every expired entry", "[cache]") {
+  governed::ResponseCache<int> cache;
+  for (int i = 0; i < 10; ++i) cache.insert(key("m", {{"i", i}}), i, 4, Instant{} + std::chrono::seconds{i});
+  CHECK(cache.purge_expired(Instant{} + 35s) == 6);  // inserted at 0..5 s
+  CHECK(cache.stats().entries == 4);
+  CHECK(cache.stats().expirations == 6);
+}
+
+TEST_CASE("a disabled cache stores nothing; a request that is not UTF-8 has no key", "[cache]") {
+  CacheConfig c;
+  c.ttl = 0s;
+  governed::ResponseCache<std::string> off(c);
+  CHECK_FALSE(off.insert(key("m", {}), "x", 1, Instant{}));
+  auto bad = CacheKey::of("openai", "m", json::array({{{"role", "user"}, {"content", "\xff\xfe"}}}));
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code == Errc::invalid_argument);
+}
+
+TEST_CASE("the cache counts correctly under concurrent use", "[cache][concurrency]") {
+  CacheConfig c;
+  c.max_entries = 64;
+  governed::ResponseCache<std::string> cache(c);
+  std::vector<CacheKey> keys;
+  for (int i = 0; i < 100; ++i) keys.push_back(key("m", {{"i", i}}));
+  std::atomic<std::uint64_t> found{0}, wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 2000; ++i) {
+        const std::size_t k = static_cast<std::size_t>((i * 7 + t * 13) % 100);
+        if (auto hit = cache.find(keys[k], Instant{})) {
+          found.fetch_add(1);
+          if (*hit != std::to_string(k)) wrong.fetch_add(1);
+        } else {
+          cache.insert(keys[k], std::to_string(k), 3, Instant{});
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  const auto s = cache.stats();
+  CHECK(wrong.load() == 0);
+  CHECK(s.hits == found.load());
+  CHECK(s.hits + s.misses == 8 * 2000);
+  CHECK(s.entries <= 64);
+  CHECK(s.insertions - s.replacements - s.evictions == s.entries);
+}
