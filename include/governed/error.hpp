@@ -20,6 +20,9 @@ enum class Errc {
   budget_exhausted,   ///< a task, token or spend budget is used up
   parse_error,        ///< malformed input (a body, a header, a file)
   io_error,           ///< the operating system refused (files, sockets)
+  rejected,           ///< the provider refused the request itself (bad request, content policy)
+  timed_out,          ///< the call's deadline passed before it could be answered
+  cancelled,          ///< the caller cancelled the call
 };
 
 /// The name of an error code, for logs and JSON.
@@ -33,6 +36,9 @@ constexpr std::string_view to_string(Errc e) noexcept {
     case Errc::budget_exhausted: return "budget_exhausted";
     case Errc::parse_error: return "parse_error";
     case Errc::io_error: return "io_error";
+    case Errc::rejected: return "rejected";
+    case Errc::timed_out: return "timed_out";
+    case Errc::cancelled: return "cancelled";
   }
   return "unknown";
 }

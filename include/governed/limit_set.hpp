@@ -2,6 +2,7 @@
 /// @file
 /// `LimitSet<Limiter>`: every limit of one (provider, account, model group), taken all or none.
 
+#include <governed/detail/wait_line.hpp>
 #include <governed/limiter/concept.hpp>
 #include <governed/limiter/concurrency.hpp>
 #include <governed/limiter/gcra.hpp>
@@ -255,6 +256,10 @@ class LimitSet {
   limiter::concurrency& concurrency() noexcept { return concurrency_; }
   const limiter::stagger& stagger() const noexcept { return stagger_; }
 
+  /// The calls waiting for this set, in the order they are served (see detail/wait_line.hpp).
+  detail::WaitLine& line() noexcept { return line_; }
+  const detail::WaitLine& line() const noexcept { return line_; }
+
  private:
   std::optional<Error> check_capacity(const Cost& cost) const {
     for (std::size_t i = 0; i < rate_dimensions; ++i) {
@@ -300,6 +305,7 @@ class LimitSet {
   std::array<std::optional<Limiter>, rate_dimensions> limiters_{};
   limiter::concurrency concurrency_;
   limiter::stagger stagger_;
+  detail::WaitLine line_;
 };
 
 /// Builds a limit set from published limits, or the error naming the limit that can not be

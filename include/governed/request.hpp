@@ -2,6 +2,7 @@
 /// @file
 /// `Request` and `Response`: what a caller hands `Governed` and what it gets back.
 
+#include <governed/observe/event.hpp>
 #include <governed/providers/cost.hpp>
 #include <governed/providers/usage.hpp>
 #include <governed/time.hpp>
@@ -62,6 +63,9 @@ struct Response {
   /// Transport attempts the walk made, across every candidate.
   std::uint32_t attempts = 0;
   bool from_cache = false;
+  /// What the walk did on the way, beyond the plain path (waits, retries, switches, keys,
+  /// cooldowns, budget alerts, a cache hit), each with its message for people.
+  std::vector<Event> events{};
 };
 
 }  // namespace governed

@@ -485,8 +485,19 @@ inline Verdict classify(const Provider* provider, Dialect dialect, const Reply& 
     if (!v.wait)
       if (auto h = reply.headers.get("x-ms-retry-after-ms"))
         v.wait = parse_number_wait(*h, std::chrono::milliseconds{1});
+    bool whole_seconds = false;
     if (!v.wait)
-      if (auto h = reply.headers.get("retry-after")) v.wait = parse_retry_after(*h, reply_date, now);
+      if (auto h = reply.headers.get("retry-after")) {
+        v.wait = parse_retry_after(*h, reply_date, now);
+        whole_seconds = v.wait.has_value();
+      }
+    // `retry-after` counts whole seconds, rounded up (Groq: 1367 for "try again in
+    // 22m46.848s"); the body's finer figure within that second is the exact one.
+    if (whole_seconds) {
+      std::optional<Duration> fine = e.body.retry_delay;
+      if (!fine) fine = detail::find_wait_in_lower(e.msg);
+      if (fine && *fine <= *v.wait && *v.wait - *fine < std::chrono::seconds{1}) v.wait = fine;
+    }
     if (!v.wait) {
       // Reset headers: the dimensions that ran out, or the one the verdict names.
       const HeaderSnapshot& l = e.limits;

@@ -1,0 +1,53 @@
+#pragma once
+/// @file
+/// What a simulated provider receives (`sim::Call`) and answers (`sim::Reply`), independent
+/// of how it travelled: the in-process transport and the loopback HTTP server both map to
+/// these.
+
+#include <governed/providers/headers.hpp>
+#include <governed/providers/tokens.hpp>
+#include <governed/time.hpp>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace governed::sim {
+
+/// One request as the provider sees it: the model, the key it was sent with (borrowed,
+/// compared, never stored), the messages and the output asked for.
+struct Call {
+  std::string_view model;
+  std::string_view api_key;
+  std::span<const providers::ChatMessage> messages{};
+  std::uint32_t max_tokens = 1024;
+  std::uint32_t n = 1;
+};
+
+/// The provider's answer: status, headers (lower-case names), body, and how long it took.
+struct Reply {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers{};
+  std::string body{};
+  Duration latency{0};
+
+  /// The first header of that name (names are stored lower-case).
+  std::optional<std::string_view> header(std::string_view name) const noexcept {
+    for (const auto& [k, v] : headers)
+      if (k == name) return std::string_view{v};
+    return std::nullopt;
+  }
+
+  /// The headers as the classifier reads them; valid while this reply lives.
+  std::vector<providers::Header> header_view() const {
+    std::vector<providers::Header> out;
+    out.reserve(headers.size());
+    for (const auto& [k, v] : headers) out.push_back({k, v});
+    return out;
+  }
+};
+
+}  // namespace governed::sim

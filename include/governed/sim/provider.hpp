@@ -1,0 +1,351 @@
+#pragma once
+/// @file
+/// `sim::Provider`: an LLM provider in a box. It enforces RPM, TPM, RPD and TPD (and
+/// Anthropic's ITPM/OTPM) per account or per key on exact sliding windows of 60 s and 24 h,
+/// knows valid, exhausted, invalid and model-forbidden keys, accounts whose billing is spent
+/// (by status, or by a prepaid credit charged at the table's prices) or which are
+/// deactivated, injects 5xx/529 at a seeded
+/// rate, models latency, and answers in the imitated provider's own dialect with its
+/// rate-limit headers on every reply. It runs on whatever clock the caller passes
+/// (`handle(call, now, wall)`) and knows nothing of transports: the in-process
+/// `transport::simulated` and the loopback HTTP server both wrap it.
+///
+/// ```cpp
+/// sim::Config cfg;
+/// cfg.provider = "groq";
+/// cfg.accounts = {{.id = "org_a", .limits = {.rpm = 30, .tpm = 12000}}};
+/// cfg.keys = {{.key = "gsk_one", .account = "org_a"}, {.key = "gsk_two", .account = "org_a"}};
+/// auto p = sim::Provider::create(std::move(cfg));   // Result<std::shared_ptr<Provider>>
+/// sim::Reply r = (*p)->handle(call, clock.now(), clock.wall_now());
+/// ```
+///
+/// Thread-safe: one mutex serialises requests, as one provider's admission is serial per
+/// account. Order of checks, as providers answer: a canned reply, the key or its account
+/// (401), billing by key, account or spent credit (402/429), permission (403), the model
+/// (404), injected capacity failures, scripted outages and daily exhaustions, then the limits.
+
+#include <governed/providers/cost.hpp>
+#include <governed/providers/table.hpp>
+#include <governed/providers/tokens.hpp>
+#include <governed/random.hpp>
+#include <governed/result.hpp>
+#include <governed/sim/call.hpp>
+#include <governed/sim/config.hpp>
+#include <governed/sim/dialect.hpp>
+#include <governed/sim/log.hpp>
+#include <governed/sim/meter.hpp>
+#include <governed/sim/script.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace governed::sim {
+
+class Provider {
+ public:
+  /// Validates `cfg`: the provider must be in the table, keys non-empty and distinct, rates
+  /// within 0..1, limits non-negative.
+  static Result<std::shared_ptr<Provider>> create(Config cfg) {
+    const providers::Table& table = cfg.table ? *cfg.table : providers::builtin_table();
+    const providers::Provider* p = table.provider(cfg.provider);
+    if (!p) return fail(Errc::invalid_argument, fmt::format("sim: unknown provider \"{}\"", cfg.provider));
+    auto rate_ok = [](double r) { return r >= 0.0 && r <= 1.0; };
+    if (!rate_ok(cfg.failures.overload_rate) || !rate_ok(cfg.failures.server_error_rate) ||
+        cfg.failures.overload_rate + cfg.failures.server_error_rate > 1.0)
+      return fail(Errc::invalid_argument, "sim: failure rates must lie within 0..1 and sum to at most 1");
+    if (cfg.completion_tokens < 0) return fail(Errc::invalid_argument, "sim: completion_tokens must not be negative");
+    auto limits_ok = [](const Limits& l) {
+      for (const auto& v : {l.rpm, l.tpm, l.rpd, l.tpd, l.itpm, l.otpm})
+        if (v && *v < 0) return false;
+      return true;
+    };
+    if (!limits_ok(cfg.limits)) return fail(Errc::invalid_argument, "sim: limits must not be negative");
+    for (std::size_t i = 0; i < cfg.accounts.size(); ++i) {
+      const auto& a = cfg.accounts[i];
+      if (a.id.empty()) return fail(Errc::invalid_argument, "sim: an account needs an id");
+      for (std::size_t j = 0; j < i; ++j)
+        if (cfg.accounts[j].id == a.id)
+          return fail(Errc::invalid_argument, fmt::format("sim: account {} is declared twice", a.id));
+      if (a.credit_usd && !std::isfinite(*a.credit_usd))
+        return fail(Errc::invalid_argument, fmt::format("sim: account {}: credit must be a finite amount", a.id));
+      if (!limits_ok(a.limits)) return fail(Errc::invalid_argument, fmt::format("sim: account {}: limits must not be negative", a.id));
+      for (const auto& [m, l] : a.models)
+        if (!limits_ok(l)) return fail(Errc::invalid_argument, fmt::format("sim: account {}: limits must not be negative", a.id));
+    }
+    for (std::size_t i = 0; i < cfg.keys.size(); ++i) {
+      // Errors name keys by index: the key text never appears in a message.
+      if (cfg.keys[i].key.empty()) return fail(Errc::invalid_argument, fmt::format("sim: key {} is empty", i));
+      for (std::size_t j = 0; j < i; ++j)
+        if (cfg.keys[j].key == cfg.keys[i].key)
+          return fail(Errc::invalid_argument, fmt::format("sim: keys {} and {} are the same key", j, i));
+    }
+    return std::shared_ptr<Provider>(new Provider(std::move(cfg), table, *p));
+  }
+
+  Provider(const Provider&) = delete;
+  Provider& operator=(const Provider&) = delete;
+
+  /// Answers one request at monotonic `now` (limits) and wall-clock `wall` (`date` and reset
+  /// headers).
+  Reply handle(const Call& call, Instant now, WallTime wall) {
+    std::lock_guard lk(m_);
+    const std::uint64_t serial = ++serial_;
+    const std::optional<std::size_t> key = find_key(call.api_key);
+    const std::string account = key ? accounts_of_keys_[*key] : std::string{};
+    LogEntry entry{now, wall, cfg_.provider, std::string(call.model), key, account, 0, 0, 0, Outcome::success};
+    const Speaker who{provider_, call.model, account, wall, serial};
+
+    auto finish = [&](Reply r, Outcome o, const Meter* meter) {
+      if (meter) common_headers(who, readings(*meter, now), r);
+      else common_headers(who, Readings{}, r);
+      if (o != Outcome::success) r.latency = cfg_.latency.fixed;
+      entry.status = r.status;
+      entry.outcome = o;
+      record(std::move(entry));
+      return r;
+    };
+
+    if (auto canned = script_.take(call.model)) {
+      canned->latency = cfg_.latency.fixed;
+      entry.status = canned->status;
+      entry.outcome = Outcome::scripted;
+      record(std::move(entry));
+      return std::move(*canned);
+    }
+    AccountState* acct = key ? &accounts_.at(account) : nullptr;
+    if (!key || statuses_[*key] == KeyStatus::invalid || acct->status == KeyStatus::invalid)
+      return finish(failure(who, Failure::invalid_key), Outcome::invalid_key, nullptr);
+
+    const auto& spec = cfg_.keys[*key];
+    Meter& meter = meter_for(*key, call.model);
+    entry.input_tokens = providers::estimate_prompt(estimate_for(call.model), call.messages);
+
+    if (statuses_[*key] == KeyStatus::exhausted || acct->status == KeyStatus::exhausted ||
+        (acct->credit && *acct->credit <= 0))
+      return finish(failure(who, Failure::billing), Outcome::billing, &meter);
+    if (std::find(spec.forbidden_models.begin(), spec.forbidden_models.end(), call.model) != spec.forbidden_models.end())
+      return finish(failure(who, Failure::forbidden), Outcome::forbidden, &meter);
+    if (!cfg_.models.empty() && std::find(cfg_.models.begin(), cfg_.models.end(), call.model) == cfg_.models.end())
+      return finish(failure(who, Failure::unknown_model), Outcome::unknown_model, nullptr);
+
+    const FailureInjection& f = failures_;
+    if (f.overload_rate > 0 || f.server_error_rate > 0) {
+      const double u = rng_.unit();
+      if (u < f.overload_rate) return finish(failure(who, Failure::overloaded), Outcome::overloaded, &meter);
+      if (u < f.overload_rate + f.server_error_rate)
+        return finish(failure(who, Failure::server_error), Outcome::server_error, &meter);
+    }
+    if (script_.overloaded(call.model, now)) return finish(failure(who, Failure::overloaded), Outcome::overloaded, &meter);
+
+    const std::int64_t per_choice = std::min<std::int64_t>(call.max_tokens, cfg_.completion_tokens);
+    const std::int64_t choices = std::max<std::uint32_t>(call.n, 1);
+    const std::int64_t generated = per_choice * choices;
+    const Charge charge{entry.input_tokens,
+                        cfg_.count_max_tokens ? std::int64_t{call.max_tokens} * choices : generated};
+
+    if (auto ex = script_.exhausted(account, call.model, now)) {
+      const auto reading = meter.reading(ex->first, Span::day, now);
+      const std::int64_t requested = ex->first == Measure::requests ? 1 : charge.tokens();
+      const std::int64_t limit = reading ? std::max(reading->limit, requested) : std::max<std::int64_t>(requested, 1);
+      const Refusal r{ex->first, Span::day, limit, limit, requested, ex->second - now};
+      return finish(rate_limited(who, r, cfg_.retry_after_header), Outcome::rate_limited, &meter);
+    }
+    if (auto refusal = meter.check(charge, now))
+      return finish(rate_limited(who, *refusal, cfg_.retry_after_header), Outcome::rate_limited, &meter);
+
+    meter.commit(charge, now);
+    entry.output_tokens = generated;
+    if (acct->credit) {
+      if (const auto* m = table_.model(cfg_.provider, call.model))
+        *acct->credit -= providers::cost_of(m->price, providers::Usage{.input_tokens = entry.input_tokens,
+                                                                        .output_tokens = generated}).total_cost;
+    }
+    Reply r = success(who, cfg_.completion_text, entry.input_tokens, generated, call.n,
+                      per_choice < cfg_.completion_tokens);
+    Reply out = finish(std::move(r), Outcome::success, &meter);
+    out.latency = cfg_.latency.of(generated, rng_);
+    return out;
+  }
+
+  /// Scripting, for scenario tests.
+  void push_reply(std::string model, Reply reply) {
+    std::lock_guard lk(m_);
+    script_.push(std::move(model), std::move(reply));
+  }
+  void exhaust(std::string account, std::string model, Measure measure, Instant until) {
+    std::lock_guard lk(m_);
+    script_.exhaust(std::move(account), std::move(model), measure, until);
+  }
+  void overload(std::string model, Instant until) {
+    std::lock_guard lk(m_);
+    script_.overload(std::move(model), until);
+  }
+  /// Changes a key's status (by its index in `Config::keys`); false when there is no such key.
+  bool set_key_status(std::size_t index, KeyStatus s) {
+    std::lock_guard lk(m_);
+    if (index >= statuses_.size()) return false;
+    statuses_[index] = s;
+    return true;
+  }
+  /// Changes the status of every key of `account` (exhausted: billing errors; invalid: 401;
+  /// valid: as each key's own status says); false when no key or declaration names it.
+  bool set_account_status(std::string_view account, KeyStatus s) {
+    std::lock_guard lk(m_);
+    auto it = accounts_.find(account);
+    if (it == accounts_.end()) return false;
+    it->second.status = s;
+    return true;
+  }
+  /// Sets (or, with nothing, removes) an account's prepaid credit; false for an unknown account.
+  bool set_credit(std::string_view account, std::optional<double> usd) {
+    std::lock_guard lk(m_);
+    auto it = accounts_.find(account);
+    if (it == accounts_.end() || (usd && !std::isfinite(*usd))) return false;
+    it->second.credit = usd;
+    return true;
+  }
+  /// What is left of an account's prepaid credit; nothing when it has no credit limit.
+  std::optional<double> credit(std::string_view account) const {
+    std::lock_guard lk(m_);
+    auto it = accounts_.find(account);
+    if (it == accounts_.end()) return std::nullopt;
+    return it->second.credit;
+  }
+
+  void set_failures(FailureInjection f) {
+    std::lock_guard lk(m_);
+    failures_ = f;
+  }
+
+  /// Every request received so far, in arrival order (the latest `Config::log_capacity`).
+  std::vector<LogEntry> log() const {
+    std::lock_guard lk(m_);
+    return {log_.begin(), log_.end()};
+  }
+  /// Requests received in all, including those the log no longer holds.
+  std::uint64_t received() const {
+    std::lock_guard lk(m_);
+    return serial_;
+  }
+  /// Requests received that `pred` selects.
+  std::size_t count(const std::function<bool(const LogEntry&)>& pred) const {
+    std::lock_guard lk(m_);
+    return static_cast<std::size_t>(std::count_if(log_.begin(), log_.end(), pred));
+  }
+  void clear_log() {
+    std::lock_guard lk(m_);
+    log_.clear();
+  }
+
+  /// The state of one limit of (the account of key `index`, `model`) at `now`.
+  std::optional<Reading> reading(std::size_t index, std::string_view model, Measure m, Span s, Instant now) {
+    std::lock_guard lk(m_);
+    if (index >= cfg_.keys.size()) return std::nullopt;
+    return meter_for(index, model).reading(m, s, now);
+  }
+
+  const Config& config() const noexcept { return cfg_; }
+  const providers::Provider& entry() const noexcept { return provider_; }
+  /// The account a key's limits count against (by index).
+  const std::string& account_of(std::size_t index) const { return accounts_of_keys_.at(index); }
+
+ private:
+  Provider(Config cfg, const providers::Table& table, const providers::Provider& p)
+      : cfg_(std::move(cfg)), table_(table), provider_(p), rng_(cfg_.seed), failures_(cfg_.failures) {
+    const bool per_key = cfg_.scope ? *cfg_.scope == LimitScope::key : (p.limits_per_key && !p.limits_per_account);
+    per_model_ = cfg_.per_model.value_or(p.limits_per_model);
+    for (std::size_t i = 0; i < cfg_.keys.size(); ++i) {
+      const auto& k = cfg_.keys[i];
+      accounts_of_keys_.push_back(k.account.empty() ? fmt::format("key-{}", i) : k.account);
+      scopes_.push_back(per_key ? fmt::format("key-{}", i) : accounts_of_keys_.back());
+      statuses_.push_back(k.status);
+      index_.emplace(k.key, i);
+    }
+    for (const auto& a : cfg_.accounts) accounts_.emplace(a.id, AccountState{a.status, a.credit_usd});
+    for (const auto& id : accounts_of_keys_) accounts_.try_emplace(id);
+  }
+
+  /// Not thread-safe: the caller holds the lock.
+  void record(LogEntry e) {
+    if (cfg_.log_capacity == 0) return;
+    if (log_.size() >= cfg_.log_capacity) log_.pop_front();
+    log_.push_back(std::move(e));
+  }
+
+  std::optional<std::size_t> find_key(std::string_view key) const {
+    auto it = index_.find(std::string(key));
+    if (it == index_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  const providers::EstimateParams& estimate_for(std::string_view model) const {
+    if (const auto* m = table_.model(cfg_.provider, model)) return m->estimate;
+    return provider_.estimate;
+  }
+
+  Limits limits_for(const std::string& account, std::string_view model) const {
+    const AccountSpec* spec = nullptr;
+    for (const auto& a : cfg_.accounts)
+      if (a.id == account) spec = &a;
+    const std::string& tier = spec ? spec->tier : cfg_.tier;
+    const Limits& fallback = spec ? spec->limits : cfg_.limits;
+    if (spec)
+      if (auto it = spec->models.find(model); it != spec->models.end()) return it->second;
+    if (!tier.empty())
+      if (Limits l = table_limits(table_, cfg_.provider, model, tier); !l.empty()) return l;
+    return fallback;
+  }
+
+  Meter& meter_for(std::size_t key, std::string_view model) {
+    std::string id = scopes_[key];
+    if (per_model_) id += fmt::format("\n{}", model);
+    auto it = meters_.find(id);
+    if (it == meters_.end())
+      it = meters_.emplace(id, std::make_unique<Meter>(limits_for(accounts_of_keys_[key], model))).first;
+    return *it->second;
+  }
+
+  static Readings readings(const Meter& m, Instant now) {
+    return {m.reading(Measure::requests, Span::minute, now), m.reading(Measure::requests, Span::day, now),
+            m.reading(Measure::tokens, Span::minute, now),   m.reading(Measure::tokens, Span::day, now),
+            m.reading(Measure::input_tokens, Span::minute, now), m.reading(Measure::output_tokens, Span::minute, now)};
+  }
+
+  const Config cfg_;
+  const providers::Table& table_;
+  const providers::Provider& provider_;
+  bool per_model_ = true;
+  std::vector<std::string> accounts_of_keys_;
+  std::vector<std::string> scopes_;
+  std::vector<KeyStatus> statuses_;
+  std::unordered_map<std::string, std::size_t> index_;
+
+  struct AccountState {
+    KeyStatus status = KeyStatus::valid;
+    std::optional<double> credit{};
+  };
+
+  mutable std::mutex m_;
+  std::uint64_t serial_ = 0;
+  Random rng_;
+  FailureInjection failures_;
+  Script script_;
+  std::map<std::string, std::unique_ptr<Meter>> meters_;
+  std::map<std::string, AccountState, std::less<>> accounts_;
+  std::deque<LogEntry> log_;
+};
+
+}  // namespace governed::sim

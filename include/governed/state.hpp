@@ -1,0 +1,279 @@
+#pragma once
+/// @file
+/// `State`: what every call site of a process shares — limit sets, cooldowns, key health,
+/// budgets, statistics, the response cache — and the clock they all read.
+///
+/// A limit lives in one place or it does not hold: a batch runner and a direct call that
+/// each kept their own limiter would together send twice the limit. So every `Governed` made
+/// from one `State`, on any thread, and every rebinding of it (`g.with<backoff::none>()`),
+/// counts against the same limit sets and sees the same cooled models and spent keys.
+///
+/// ```cpp
+/// governed::StateConfig config;
+/// config.keys.keys = {{"openai", std::getenv("OPENAI_API_KEY"), "org-main"}};
+/// config.providers["openai"] = {.tier = "tier1", .max_concurrency = 3};
+/// auto state = governed::State<>::create(std::move(config));
+/// ```
+///
+/// The limiter algorithm and the clock are the State's: they are what its limit sets are made
+/// of and what their times mean. A call site that wants another algorithm uses another State.
+
+#include <governed/budget/routing.hpp>
+#include <governed/budget/spend.hpp>
+#include <governed/budget/task.hpp>
+#include <governed/cache.hpp>
+#include <governed/clock/concept.hpp>
+#include <governed/clock/steady.hpp>
+#include <governed/cooldowns.hpp>
+#include <governed/keys/pool.hpp>
+#include <governed/limit_set.hpp>
+#include <governed/limit_store.hpp>
+#include <governed/limiter/concept.hpp>
+#include <governed/limiter/gcra.hpp>
+#include <governed/observe/event.hpp>
+#include <governed/observe/stats.hpp>
+#include <governed/providers/table.hpp>
+#include <governed/random.hpp>
+#include <governed/request.hpp>
+#include <governed/result.hpp>
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace governed {
+
+/// How the governor treats one provider's account. Every figure left empty comes from the
+/// provider table, for `tier`.
+struct ProviderSettings {
+  /// The table's tier whose published limits apply: "free", "tier1", … Empty: each model's
+  /// first tier that offers it (a new account's limits: Groq's free tier, OpenAI's tier 1).
+  std::string tier{};
+  /// Overrides of the published limits (per account and model group). 0: no such limit.
+  std::optional<std::uint64_t> rpm{}, tpm{}, rpd{}, tpd{}, itpm{}, otpm{};
+  /// At most this many calls in flight per account and model group (0: unbounded).
+  std::uint32_t max_concurrency = 0;
+  /// At least this long between launches (0: none).
+  Duration stagger{0};
+  /// Share of each limit kept in reserve.
+  double headroom = 0.15;
+  /// A floor under each call's token estimate: what one run of the application's workload
+  /// is known to use, when the prompt alone underestimates it (tools, long outputs).
+  std::uint64_t est_tokens_per_call = 0;
+  /// Another base URL (a proxy, the generic OpenAI-compatible entry, Azure's resource).
+  std::optional<std::string> base_url{};
+};
+
+/// Everything a State is made of.
+struct StateConfig {
+  providers::Table table = providers::builtin_table();
+  /// By provider name; a provider not named gets `ProviderSettings{}`.
+  std::map<std::string, ProviderSettings, std::less<>> providers{};
+  keys::PoolConfig keys{};
+  TaskBudgetConfig tasks{};
+  /// USD per day and month; none: no spend budget.
+  std::optional<SpendBudgetConfig> spend{};
+  ModelRouting routing{};
+  CacheConfig cache{};
+  /// Calls that may wait for one limit set at once; one more is refused with `queue_full`.
+  std::size_t max_waiters = 1024;
+  /// How often the head of a wait line looks again when only a concurrency slot is missing
+  /// (a slot comes back when a call ends, which no clock can predict).
+  Duration concurrency_poll = std::chrono::milliseconds{25};
+  /// How long a model that stays overloaded or failing (5xx, network) is skipped once the
+  /// walk gives up on it, when the provider states no wait.
+  Duration failure_cooldown = std::chrono::minutes{5};
+  /// Seeds the random source of jitter and random key choices; none: from entropy.
+  std::optional<std::uint64_t> seed{};
+};
+
+template <limiter::RateLimiter Limiter = limiter::gcra, clock::Clock Clock = clock::steady>
+class State {
+ public:
+  using limiter_type = Limiter;
+  using clock_type = Clock;
+  using Set = LimitSet<Limiter>;
+
+  /// A State on `clock`, which it borrows: it must outlive the State.
+  static Result<std::shared_ptr<State>> create(StateConfig config, Clock& clock) {
+    return build(std::move(config), &clock, nullptr);
+  }
+
+  /// A State that owns its clock.
+  static Result<std::shared_ptr<State>> create(StateConfig config)
+    requires std::default_initializable<Clock>
+  {
+    auto owned = std::make_unique<Clock>();
+    Clock* c = owned.get();
+    return build(std::move(config), c, std::move(owned));
+  }
+
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
+
+  Clock& clock() const noexcept { return *clock_; }
+  const providers::Table& table() const noexcept { return config_.table; }
+  keys::Pool& keys() noexcept { return *pool_; }
+  const keys::Pool& keys() const noexcept { return *pool_; }
+  Cooldowns& cooldowns() noexcept { return cooldowns_; }
+  const Cooldowns& cooldowns() const noexcept { return cooldowns_; }
+  TaskBudgets& tasks() noexcept { return tasks_; }
+  /// The USD budget, or null when none is configured.
+  SpendBudget* spend() noexcept { return spend_ ? &*spend_ : nullptr; }
+  const ModelRouting& routing() const noexcept { return config_.routing; }
+  ResponseCache<Response>& cache() noexcept { return cache_; }
+  Statistics& stats() noexcept { return stats_; }
+  Observers& observers() noexcept { return observers_; }
+  const Observers& observers() const noexcept { return observers_; }
+  LimitStore<Limiter>& limits() noexcept { return store_; }
+  const StateConfig& config() const noexcept { return config_; }
+  /// The configured keys, for redaction: every text the State shows passes through it.
+  std::span<const std::string> secrets() const noexcept { return secrets_; }
+
+  const ProviderSettings& settings(std::string_view provider) const noexcept {
+    auto it = config_.providers.find(provider);
+    return it == config_.providers.end() ? default_settings_ : it->second;
+  }
+
+  /// The limits of `model` at `provider` for its configured tier, with the settings'
+  /// overrides; none when the model is not offered on that tier.
+  std::optional<LimitSetConfig> limit_config(const providers::Provider& p, const providers::Model& m) const {
+    const ProviderSettings& s = settings(p.name);
+    LimitSetConfig c;
+    c.headroom = s.headroom;
+    c.max_concurrency = s.max_concurrency;
+    c.stagger = s.stagger;
+    c.largest_request_tokens = s.est_tokens_per_call;
+    for (const auto& t : m.tiers) {
+      if (s.tier.empty() ? !t.available : t.name != s.tier) continue;
+      if (!t.available) return std::nullopt;
+      const auto cap = [](const providers::Cap& cap) -> std::uint64_t {
+        if (cap.state == providers::Cap::State::unavailable) return UINT64_MAX;  // marks "not offered"
+        return cap.limited() && cap.value > 0 ? static_cast<std::uint64_t>(cap.value) : 0;
+      };
+      c.requests_per_minute = cap(t.rpm);
+      c.tokens_per_minute = cap(t.tpm);
+      c.requests_per_day = cap(t.rpd);
+      c.tokens_per_day = cap(t.tpd);
+      c.input_tokens_per_minute = cap(t.itpm);
+      c.output_tokens_per_minute = cap(t.otpm);
+      if (c.requests_per_minute == UINT64_MAX || c.tokens_per_minute == UINT64_MAX) return std::nullopt;
+      for (auto* v : {&c.requests_per_day, &c.tokens_per_day, &c.input_tokens_per_minute, &c.output_tokens_per_minute})
+        if (*v == UINT64_MAX) *v = 0;
+      break;
+    }
+    const auto over = [](std::uint64_t& field, const std::optional<std::uint64_t>& v) {
+      if (v) field = *v;
+    };
+    over(c.requests_per_minute, s.rpm);
+    over(c.tokens_per_minute, s.tpm);
+    over(c.requests_per_day, s.rpd);
+    over(c.tokens_per_day, s.tpd);
+    over(c.input_tokens_per_minute, s.itpm);
+    over(c.output_tokens_per_minute, s.otpm);
+    return c;
+  }
+
+  /// The model group a provider limits `model` in: the model itself where limits are per
+  /// model, else one group for the whole account.
+  static std::string_view group_of(const providers::Provider& p, const providers::Model& m) noexcept {
+    return p.limits_per_model ? std::string_view(m.name) : std::string_view{};
+  }
+
+  /// The limit set of `account` for `model` at `provider`, created on first use. Lock-free
+  /// and allocation-free once it exists. Errors: the model is not offered on the configured
+  /// tier, or its limits cannot be planned.
+  Result<Set*> limit_set(const providers::Provider& p, const providers::Model& m, std::string_view account) {
+    const LimitKey key{p.name, account, group_of(p, m)};
+    if (Set* s = store_.find(key)) return s;
+    auto c = limit_config(p, m);
+    if (!c)
+      return fail(Errc::invalid_argument, fmt::format("{} {} is not offered on tier {}", p.display, m.name,
+                                                      settings(p.name).tier.empty() ? "any" : settings(p.name).tier));
+    return store_.find_or_create(key, *c);
+  }
+
+  /// The existing limit set, or null (nothing created).
+  Set* find_limit_set(const providers::Provider& p, const providers::Model& m, std::string_view account) const {
+    return store_.find(LimitKey{p.name, account, group_of(p, m)});
+  }
+
+  /// A random source for one call: seeded from the configured seed and a sequence number,
+  /// so a seeded single-threaded test draws the same numbers every run.
+  Random next_random() noexcept {
+    const std::uint64_t n = sequence_.fetch_add(1, std::memory_order_relaxed);
+    return Random{seed_ ^ (n * 0x9E3779B97F4A7C15ULL)};
+  }
+
+ private:
+  State(StateConfig config, Clock* clock, std::unique_ptr<Clock> owned, keys::Pool pool,
+        std::optional<SpendBudget> spend, std::vector<std::string> secrets)
+      : config_(std::move(config)),
+        owned_clock_(std::move(owned)),
+        clock_(clock),
+        pool_(std::make_unique<keys::Pool>(std::move(pool))),
+        tasks_(config_.tasks),
+        spend_(std::move(spend)),
+        cache_(config_.cache),
+        stats_(secrets),
+        secrets_(std::move(secrets)),
+        seed_(config_.seed ? *config_.seed : Random::from_entropy()()) {}
+
+  static Result<std::shared_ptr<State>> build(StateConfig config, Clock* clock, std::unique_ptr<Clock> owned) {
+    if (auto r = config.routing.validate(config.table); !r) return tl::unexpected(r.error());
+    for (const auto& [name, s] : config.providers) {
+      if (!config.table.provider(name))
+        return fail(Errc::invalid_argument, fmt::format("settings name provider {}, which the table does not have", name));
+      if (!(s.headroom >= 0.0 && s.headroom < 1.0))
+        return fail(Errc::invalid_argument, fmt::format("{}: headroom must be in [0, 1)", name));
+      if (s.stagger < Duration{0}) return fail(Errc::invalid_argument, fmt::format("{}: stagger must not be negative", name));
+    }
+    if (config.max_waiters == 0) return fail(Errc::invalid_argument, "max_waiters must be at least 1");
+    if (config.concurrency_poll <= Duration{0})
+      return fail(Errc::invalid_argument, "concurrency_poll must be positive");
+    std::vector<std::string> secrets;
+    for (const auto& k : config.keys.keys) {
+      if (!k.key.empty()) secrets.push_back(k.key);
+      if (!k.account.empty()) secrets.push_back(k.account);
+    }
+    auto pool = keys::Pool::open(config.keys, clock->wall_now());
+    if (!pool) return tl::unexpected(pool.error());
+    config.keys.keys.clear();  // the pool holds the secrets; the copy of the config does not
+    std::optional<SpendBudget> spend;
+    if (config.spend) {
+      auto b = SpendBudget::make(*config.spend);
+      if (!b) return tl::unexpected(b.error());
+      spend.emplace(std::move(*b));
+    }
+    return std::shared_ptr<State>(
+        new State(std::move(config), clock, std::move(owned), std::move(*pool), std::move(spend), std::move(secrets)));
+  }
+
+  StateConfig config_;
+  std::unique_ptr<Clock> owned_clock_;
+  Clock* clock_;
+  std::unique_ptr<keys::Pool> pool_;
+  LimitStore<Limiter> store_;
+  Cooldowns cooldowns_;
+  TaskBudgets tasks_;
+  std::optional<SpendBudget> spend_;
+  ResponseCache<Response> cache_;
+  Statistics stats_;
+  Observers observers_;
+  std::vector<std::string> secrets_;
+  ProviderSettings default_settings_{};
+  std::uint64_t seed_;
+  std::atomic<std::uint64_t> sequence_{0};
+};
+
+}  // namespace governed

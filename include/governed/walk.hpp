@@ -1,0 +1,770 @@
+#pragma once
+/// @file
+/// `Walk`: one governed call, as a state machine that does no I/O of its own.
+///
+/// budget → cache → plan → for each candidate: key → admit → send → classify → act. The walk
+/// says what it needs next — sleep until an instant, or send one attempt — and the driver does
+/// it: `Governed::send` sleeps on the clock and calls the transport; `async_send` waits on the
+/// clock's timer and the transport's asynchronous send. One walk, so the blocking and the
+/// asynchronous call can not drift apart, and a test can drive it step by step.
+///
+/// Everything a walk holds — its place in a wait line, its limit admission, its budget holds —
+/// is released when it is destroyed, so a cancelled call leaks nothing.
+
+#include <governed/backoff/concept.hpp>
+#include <governed/backoff/retry_state.hpp>
+#include <governed/backoff/step.hpp>
+#include <governed/cache.hpp>
+#include <governed/fallback/candidates.hpp>
+#include <governed/keys/key_view.hpp>
+#include <governed/keys/least_loaded.hpp>
+#include <governed/observe/event.hpp>
+#include <governed/observe/stats.hpp>
+#include <governed/providers/classify.hpp>
+#include <governed/providers/content.hpp>
+#include <governed/providers/cost.hpp>
+#include <governed/providers/messages.hpp>
+#include <governed/providers/tokens.hpp>
+#include <governed/providers/usage.hpp>
+#include <governed/request.hpp>
+#include <governed/result.hpp>
+#include <governed/state.hpp>
+#include <governed/transport/concept.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace governed {
+
+/// What a walk needs next.
+enum class WalkStep : std::uint8_t {
+  wait,  ///< sleep until `wake_at()`, then `resume()`
+  send,  ///< send `attempt()`, then `on_reply(reply)`
+  done,  ///< `take_result()`
+};
+
+template <class StateT, class Backoff, class Keys, class Fallback>
+class Walk {
+ public:
+  using Set = typename StateT::Set;
+
+  /// `keys` is the call site's key policy (shared: round robin's turn spans calls).
+  Walk(StateT& state, const Backoff& backoff, Keys& keys, const Fallback& fallback, Request request)
+      : s_(state), backoff_(backoff), keys_(keys), fallback_(fallback), req_(std::move(request)),
+        rng_(state.next_random()) {}
+
+  Walk(const Walk&) = delete;
+  Walk& operator=(const Walk&) = delete;
+  ~Walk() { leave_line(); }
+
+  /// Begins the call.
+  WalkStep start() {
+    started_ = now();
+    started_wall_ = s_.clock().wall_now();
+    if (auto r = prepare(); !r) return finish(std::move(r.error()));
+    if (done_) return WalkStep::done;
+    return advance();
+  }
+
+  /// After the wait `wake_at()` asked for.
+  WalkStep resume() { return advance(); }
+
+  /// After the attempt `attempt()` described.
+  WalkStep on_reply(transport::Reply reply) { return act(std::move(reply)); }
+
+  Instant wake_at() const noexcept { return wake_; }
+
+  /// The attempt to send; valid after `WalkStep::send` until `on_reply`.
+  transport::Attempt attempt() const noexcept {
+    return transport::Attempt{req_, cand().provider->name, cand().model->name, base_url(),
+                              s_.keys().secret(key_)};
+  }
+
+  /// The outcome; valid once after `WalkStep::done`.
+  Result<Response> take_result() { return std::move(result_); }
+
+  /// Gives up: the call ends with `error` (cancellation, a failed timer).
+  WalkStep abort(Error error) { return finish(std::move(error)); }
+
+ private:
+  enum class Phase : std::uint8_t { candidate, key, admit };
+
+  const fallback::Candidate& cand() const noexcept { return plan_[cursor_]; }
+  Instant now() const noexcept { return s_.clock().now(); }
+  WallTime wall() const noexcept { return s_.clock().wall_now(); }
+
+  std::string_view base_url() const noexcept {
+    const auto& st = s_.settings(cand().provider->name);
+    return st.base_url ? std::string_view(*st.base_url) : std::string_view(cand().provider->base_url);
+  }
+
+  // ---- events -------------------------------------------------------------------------
+
+  void note(EventKind kind, std::string_view message, std::optional<Duration> wait = std::nullopt,
+            std::string_view fingerprint = {}) {
+    const bool have_target = cursor_ < plan_.size();
+    Event e = Event::make(kind, have_target ? std::string_view(cand().provider->name) : std::string_view(req_.provider),
+                          have_target ? std::string_view(cand().model->name) : std::string_view(req_.model), req_.task,
+                          message, wall(), s_.secrets());
+    e.wait = wait;
+    e.key_fingerprint = std::string(fingerprint);
+    s_.observers().emit(e);
+    events_.push_back(std::move(e));
+  }
+
+  void remember_wait(Duration d) {
+    if (d < Duration{0}) d = Duration{0};
+    if (!soonest_ || d < *soonest_) soonest_ = d;
+  }
+
+  // ---- start: budgets, cache, plan ---------------------------------------------------------
+
+  Result<void> prepare() {
+    const auto& table = s_.table();
+    // A task with a route and no model of its own goes where its kind is routed.
+    std::string_view provider = req_.provider, model = req_.model;
+    const auto route = s_.routing().chain(req_.task);
+    if (model.empty() && !route.empty()) {
+      provider = route.front().provider;
+      model = route.front().model;
+    }
+    const providers::Provider* origin = table.provider(provider);
+    if (!origin) return fail(Errc::invalid_argument, fmt::format("unknown provider \"{}\"", provider));
+    const providers::Model* origin_model = table.model(provider, model);
+    if (!origin_model)
+      return fail(Errc::invalid_argument, fmt::format("{} has no model \"{}\" in the provider table", origin->display, model));
+    if (req_.messages.empty()) return fail(Errc::invalid_argument, "a request needs at least one message");
+
+    // Estimate with the origin model's parameters; every candidate is close enough to it for
+    // planning, and each admission uses the same figure.
+    std::array<providers::ChatMessage, 64> inline_msgs{};
+    std::vector<providers::ChatMessage> many;
+    std::span<const providers::ChatMessage> msgs;
+    if (req_.messages.size() <= inline_msgs.size()) {
+      for (std::size_t i = 0; i < req_.messages.size(); ++i)
+        inline_msgs[i] = {req_.messages[i].role, req_.messages[i].content};
+      msgs = {inline_msgs.data(), req_.messages.size()};
+    } else {
+      many.reserve(req_.messages.size());
+      for (const auto& m : req_.messages) many.push_back({m.role, m.content});
+      msgs = many;
+    }
+    estimate_ = providers::estimate_request(origin_model->estimate, msgs, req_.max_tokens, req_.n);
+    const std::uint64_t floor = s_.settings(origin->name).est_tokens_per_call;
+    if (floor > 0 && static_cast<std::uint64_t>(estimate_.total()) < floor)
+      estimate_.prompt = static_cast<std::int64_t>(floor) - estimate_.completion;
+
+    // The task's call budget: counted once per call, whatever the walk then does.
+    auto ticket = s_.tasks().begin_call(req_.task_id, req_.task, estimate_.total());
+    if (!ticket) {
+      note(EventKind::budget_exhausted, ticket.error().message);
+      return tl::unexpected(ticket.error());
+    }
+    task_ticket_ = std::move(*ticket);
+
+    if (req_.cacheable) {
+      nlohmann::json msgs_json = nlohmann::json::array();
+      for (const auto& m : req_.messages) msgs_json.push_back({{"role", m.role}, {"content", m.content}});
+      nlohmann::json params = req_.parameters;
+      params["max_tokens"] = req_.max_tokens;
+      params["n"] = req_.n;
+      if (req_.temperature) params["temperature"] = *req_.temperature;
+      if (auto key = CacheKey::of(origin->name, origin_model->name, msgs_json, params)) {
+        if (auto hit = s_.cache().find(*key, now())) {
+          Response r = *hit;
+          r.from_cache = true;
+          r.attempts = 0;
+          r.cost = {};
+          r.events.clear();
+          note(EventKind::cache_hit,
+               fmt::format("Answered from the cache ({} {}).", providers::detail::shout(r.provider), r.model));
+          r.events = std::move(events_);
+          task_ticket_.settle(0);
+          record(r.provider, r.model, true, true, {}, 0);
+          result_ = std::move(r);
+          done_ = true;
+          return {};
+        }
+        cache_key_.emplace(std::move(*key));
+      }
+    }
+
+    // The plan: the task's route first, then the fallback policy's order from the origin.
+    const fallback::PlanInput in{origin->name, origin_model->name, static_cast<std::uint64_t>(estimate_.prompt),
+                                 static_cast<std::uint64_t>(estimate_.completion)};
+    auto usable = [this](const providers::Provider& p, const providers::Model& m) { return servable(p, m); };
+    for (const auto& choice : route) {
+      const auto* p = table.provider(choice.provider);
+      const auto* m = table.model(choice.provider, choice.model);
+      if (p && m && fallback::fits(*m, in) && servable(*p, *m)) plan_.add({p, m});
+    }
+    for (const auto& c : fallback_.plan(table, in, usable)) plan_.add(c);
+    if (plan_.empty()) {
+      if (soonest_) return fail(Errc::all_rate_limited, providers::all_rate_limited_message(soonest_), soonest_);
+      if (!unservable_reason_.empty()) return fail(Errc::invalid_argument, unservable_reason_);
+      return fail(Errc::invalid_argument,
+                  fmt::format("no model can hold {} tokens ({} prompt + {} output) under the {} fallback policy",
+                              in.total(), in.prompt_tokens, in.max_output_tokens, "chosen"));
+    }
+    admit_started_ = now();
+    return {};
+  }
+
+  /// Whether a model could serve the call now: offered on the tier, not cooling for every
+  /// account, and with a usable key. Remembers when a refused one comes back.
+  bool servable(const providers::Provider& p, const providers::Model& m) {
+    if (!s_.limit_config(p, m)) {
+      unservable_reason_ = fmt::format("{} {} is not offered on tier {}", p.display, m.name, s_.settings(p.name).tier);
+      return false;
+    }
+    const Instant t = now();
+    const WallTime w = wall();
+    std::optional<Duration> back;
+    bool any_key = false;
+    for (std::size_t i : s_.keys().indices(p.name)) {
+      any_key = true;
+      const auto c = s_.keys().view(i, w);
+      const auto cooling = s_.cooldowns().cooling_until(CooldownKey{p.name, m.name, c.account}, t);
+      if (c.usable() && !cooling) return true;
+      Duration d = Duration::max();
+      if (!c.usable() && c.health != keys::KeyHealth::invalid && c.until != WallTime::max()) d = c.until - w;
+      if (cooling) d = c.usable() ? *cooling - t : std::max(d, *cooling - t);
+      if (d != Duration::max() && (!back || d < *back)) back = d;
+    }
+    if (!any_key) unservable_reason_ = fmt::format("no {} key is configured", providers::detail::shout(p.name));
+    else if (!back) unservable_reason_ = fmt::format("every {} key was refused by the provider", providers::detail::shout(p.name));
+    if (back) remember_wait(*back);
+    return false;
+  }
+
+  // ---- the loop ----------------------------------------------------------------------------
+
+  WalkStep advance() {
+    for (;;) {
+      const Instant t = now();
+      if (req_.deadline && t >= *req_.deadline)
+        return finish(Error{Errc::timed_out, "The call's deadline passed before a provider could answer it.", {}});
+      switch (phase_) {
+        case Phase::candidate:
+          if (auto step = enter_candidate()) return *step;
+          break;
+        case Phase::key:
+          if (!pick_key()) {
+            next_candidate();
+            break;
+          }
+          phase_ = Phase::admit;
+          admit_started_ = t;
+          [[fallthrough]];
+        case Phase::admit: {
+          auto step = admit(t);
+          if (step) return *step;
+          break;  // refused: next candidate already chosen
+        }
+      }
+    }
+  }
+
+  /// Starts on `plan_[cursor_]`, or ends the walk when the plan is spent.
+  std::optional<WalkStep> enter_candidate() {
+    if (cursor_ >= plan_.size()) return finish(nothing_left());
+    const auto& c = cand();
+    if (moved_) {
+      const bool other_provider = last_provider_ != c.provider->name;
+      note(other_provider ? EventKind::switched_provider : EventKind::switched_model,
+           providers::switching_message(c.provider->name, c.model->name, s_.secrets()));
+      ++fallbacks_;
+    }
+    last_provider_ = c.provider->name;
+    // The spend budget holds this candidate's worst case (its prices) until the call settles.
+    if (SpendBudget* spend = s_.spend()) {
+      spend_hold_ = SpendReservation{};
+      auto hold = spend->reserve(c.model->price, estimate_, wall());
+      if (!hold) {
+        if (spend->downgrades() && downgrade()) return std::nullopt;  // cursor_ moved
+        note(EventKind::budget_exhausted, hold.error().message);
+        return finish(hold.error());
+      }
+      spend_hold_ = std::move(*hold);
+    }
+    avoid_.reset();
+    retry_ = backoff::RetryState{};
+    phase_ = Phase::key;
+    return std::nullopt;
+  }
+
+  /// At the spend limit with `downgrade`: moves to the cheapest remaining candidate whose
+  /// worst case still fits; false when none does.
+  bool downgrade() {
+    SpendBudget* spend = s_.spend();
+    std::optional<std::size_t> best;
+    double best_cost = 0;
+    const double left = spend->remaining(wall());
+    for (std::size_t i = cursor_ + 1; i < plan_.size(); ++i) {
+      const double c = providers::estimated_cost(plan_[i].model->price, estimate_).total_cost;
+      if (c <= left && (!best || c < best_cost)) {
+        best = i;
+        best_cost = c;
+      }
+    }
+    if (!best) return false;
+    note(EventKind::budget_alert,
+         fmt::format("The spend budget is nearly used up; moving to the cheapest model that fits, {} {}.",
+                     providers::detail::shout(plan_[*best].provider->name), plan_[*best].model->name));
+    // Bring it forward: the candidates between are dearer.
+    std::swap(plan_.begin()[cursor_ + 1], plan_.begin()[*best]);
+    next_candidate();
+    return true;
+  }
+
+  void next_candidate() {
+    leave_line();
+    admission_ = Admission{};
+    ++cursor_;
+    moved_ = true;
+    phase_ = Phase::candidate;
+  }
+
+  /// Picks a key for the current candidate; false when none is usable.
+  bool pick_key() {
+    const auto& c = cand();
+    const Instant t = now();
+    const WallTime w = wall();
+    std::array<keys::KeyView, 32> views{};
+    const std::size_t n = s_.keys().views(c.provider->name, w, t, views);
+    for (std::size_t i = 0; i < n; ++i) {
+      auto& v = views[i];
+      if (auto until = s_.cooldowns().cooling_until(CooldownKey{c.provider->name, c.model->name, v.account}, t)) {
+        if (v.health == keys::KeyHealth::healthy || v.until < *until) {
+          v.health = keys::KeyHealth::cooling;
+          v.until = *until;
+        }
+      }
+      if constexpr (std::is_same_v<Keys, keys::least_loaded>) {
+        if (const Set* set = s_.find_limit_set(*c.provider, *c.model, v.account)) v.headroom = headroom(*set, t);
+      }
+    }
+    const std::span<const keys::KeyView> span{views.data(), n};
+    auto picked = keys_.pick(span, t, rng_, avoid_);
+    if (!picked) {
+      for (const auto& v : span)
+        if (v.health != keys::KeyHealth::invalid && v.until != instant_max && v.until > t) remember_wait(v.until - t);
+      return false;
+    }
+    if (have_key_ && *picked != key_)
+      note(EventKind::key_rotated,
+           fmt::format("Using another {} key.", providers::detail::shout(c.provider->name)), std::nullopt,
+           s_.keys().fingerprint(*picked));
+    key_ = *picked;
+    have_key_ = true;
+    auto set = s_.limit_set(*c.provider, *c.model, s_.keys().account(key_));
+    if (!set) {
+      unservable_reason_ = set.error().message;
+      return false;
+    }
+    set_ = *set;
+    return true;
+  }
+
+  static double headroom(const Set& set, Instant t) {
+    double h = 1.0;
+    for (std::size_t i = 0; i < rate_dimensions; ++i) {
+      const auto d = static_cast<Dimension>(i);
+      if (const auto* l = set.rate_limiter(d)) {
+        const double burst = static_cast<double>(std::max<std::uint64_t>(1, l->limit().burst));
+        h = std::min(h, static_cast<double>(set.available(d, t)) / burst);
+      }
+    }
+    return h;
+  }
+
+  Cost cost() const noexcept {
+    return Cost{1, static_cast<std::uint64_t>(std::max<std::int64_t>(0, estimate_.prompt)),
+                static_cast<std::uint64_t>(std::max<std::int64_t>(0, estimate_.completion))};
+  }
+
+  // ---- admission -------------------------------------------------------------------------
+
+  /// One admission step at `t`: send (admitted), wait, or — refused within the call's
+  /// patience, or not admissible at all here — on to the next candidate (nullopt).
+  std::optional<WalkStep> admit(Instant t) {
+    auto& line = set_->line();
+    const Duration patience = req_.max_wait ? std::max(*req_.max_wait, Duration{0}) : backoff::default_wait_cap;
+    Instant give_up = admit_started_ + patience;
+    if (req_.deadline && *req_.deadline < give_up) give_up = *req_.deadline;
+    const Duration poll = s_.config().concurrency_poll;
+
+    const auto try_set = [&]() -> std::optional<Duration> {  // nullopt: admitted
+      auto a = set_->admit(cost(), t);
+      if (!a) {
+        unservable_reason_ = a.error().message;
+        return Duration::max();
+      }
+      if (a->admitted) {
+        admission_ = std::move(*a);
+        return std::nullopt;
+      }
+      return a->bound == Dimension::concurrency ? poll : a->retry_after;
+    };
+
+    if (!ticket_) {
+      if (line.empty()) {
+        const auto wait = try_set();
+        if (!wait) return admitted(t);
+        if (*wait == Duration::max()) return refuse_candidate(std::nullopt);
+        if (t + *wait > give_up) return refuse_candidate(*wait);
+      }
+      auto joined = line.join(req_.priority, s_.config().max_waiters);
+      if (!joined) return finish(std::move(joined.error()));
+      ticket_ = *joined;
+      line_set_ = set_;
+    }
+    if (!line.is_head(ticket_)) {
+      const auto head = line.head_wake();
+      // Behind the head: wake when it tries next (a little later when it is due now, so a
+      // waiter does not spin while the head runs).
+      const Instant wake = head && *head > t ? *head : t + std::chrono::milliseconds{1};
+      if (wake > give_up) return refuse_candidate(wake - t);
+      return wait_until(wake);
+    }
+    const auto wait = try_set();
+    if (!wait) {
+      leave_line();
+      return admitted(t);
+    }
+    if (*wait == Duration::max()) return refuse_candidate(std::nullopt);
+    if (t + *wait > give_up) return refuse_candidate(*wait);
+    line.set_head_wake(ticket_, t + *wait);
+    return wait_until(t + *wait);
+  }
+
+  std::optional<WalkStep> wait_until(Instant at) {
+    if (!waiting_since_) waiting_since_ = now();
+    wake_ = at;
+    return WalkStep::wait;
+  }
+
+  std::optional<WalkStep> admitted(Instant t) {
+    if (waiting_since_) {
+      const Duration waited = t - *waiting_since_;
+      waiting_since_.reset();
+      if (waited > Duration{0})
+        note(EventKind::waited,
+             fmt::format("Waited {} for {}'s rate limit.", providers::humanize(waited),
+                         providers::detail::target(cand().provider->name, cand().model->name)),
+             waited);
+    }
+    return WalkStep::send;
+  }
+
+  std::optional<WalkStep> refuse_candidate(std::optional<Duration> wait) {
+    if (wait) remember_wait(*wait);
+    waiting_since_.reset();
+    next_candidate();
+    return std::nullopt;
+  }
+
+  void leave_line() noexcept {
+    if (ticket_ && line_set_) line_set_->line().leave(ticket_);
+    ticket_ = detail::WaitLine::Ticket{};
+    line_set_ = nullptr;
+  }
+
+  // ---- a reply -----------------------------------------------------------------------------
+
+  WalkStep act(transport::Reply reply) {
+    ++attempts_;
+    const Instant t = now();
+    const WallTime w = wall();
+    const auto& c = cand();
+    providers::Verdict v;
+    if (reply.failure) {
+      v = providers::classify_network_failure(*reply.failure, req_.cacheable);
+    } else {
+      const auto headers = reply.header_view();
+      v = providers::classify(c.provider, c.provider->dialect,
+                              providers::Reply{reply.status, providers::HeaderView(headers), reply.body}, w);
+    }
+    admission_.lease.release();  // the call is over: its concurrency slot is free
+    sync_limits(v.limits, t);
+    last_verdict_ = v;
+    using providers::Kind;
+    switch (v.kind) {
+      case Kind::success: return succeed(reply, t, w);
+      case Kind::rate_limit_requests:
+      case Kind::rate_limit_tokens:
+      case Kind::rate_limit_unspecified:
+        ++rate_limited_;
+        if (!v.retryable) {  // larger than the limit: no wait helps here
+          note(EventKind::failed, providers::describe(v, c.provider->name, c.model->name, s_.secrets()));
+          next_candidate();
+          return advance();
+        }
+        return back_off(v, t, true);
+      case Kind::overloaded:
+      case Kind::server_error:
+        if (reply.status == 529 || reply.status == 503) ++rate_limited_;
+        return back_off(v, t, false);
+      case Kind::network_error:
+        if (!v.retryable) return finish(Error{Errc::io_error, redact(providers::describe(v, c.provider->name, c.model->name)), {}});
+        return back_off(v, t, false);
+      case Kind::rate_limit_requests_daily:
+      case Kind::rate_limit_tokens_daily:
+      case Kind::quota_daily:
+      case Kind::quota_monthly:
+      case Kind::insufficient_quota_billing:
+        ++rate_limited_;
+        exhaust(v, t, w);
+        phase_ = Phase::key;  // another account's key for the same model, at once
+        return advance();
+      case Kind::auth:
+        (void)s_.keys().mark_invalid(key_, w);
+        keys_.failed(key_);
+        note(EventKind::key_invalid,
+             fmt::format("{} rejected a key; it will not be used again.", providers::detail::shout(c.provider->name)),
+             std::nullopt, s_.keys().fingerprint(key_));
+        phase_ = Phase::key;
+        return advance();
+      case Kind::permission_denied:
+      case Kind::context_length_exceeded:
+        note(EventKind::failed, providers::describe(v, c.provider->name, c.model->name, s_.secrets()));
+        next_candidate();
+        return advance();
+      case Kind::bad_request:
+      case Kind::content_filter:
+        return finish(Error{Errc::rejected, redact(providers::describe(v, c.provider->name, c.model->name)), {}});
+    }
+    return finish(Error{Errc::rejected, "unclassifiable reply", {}});
+  }
+
+  std::string redact(std::string_view s) const { return providers::redact(s, s_.secrets()); }
+
+  /// Adopts the provider's own counts where they are more conservative than ours.
+  void sync_limits(const providers::HeaderSnapshot& h, Instant t) {
+    if (!set_ || h.empty()) return;
+    const auto one = [&](const providers::LimitReading& r, Dimension minute, Dimension day) {
+      if (!r.remaining || !r.reset_after || *r.remaining < 0) return;
+      const bool daily = r.window && *r.window >= std::chrono::hours{1};
+      set_->sync(daily ? day : minute, static_cast<std::uint64_t>(*r.remaining), *r.reset_after, t);
+    };
+    one(h.requests, Dimension::requests_per_minute, Dimension::requests_per_day);
+    one(h.tokens, Dimension::tokens_per_minute, Dimension::tokens_per_day);
+    one(h.input_tokens, Dimension::input_tokens_per_minute, Dimension::input_tokens_per_minute);
+    one(h.output_tokens, Dimension::output_tokens_per_minute, Dimension::output_tokens_per_minute);
+  }
+
+  /// Backs off on the same target, or gives up on it: cooled for every call site, then the
+  /// next candidate.
+  WalkStep back_off(const providers::Verdict& v, Instant t, bool rate_limit) {
+    const auto& c = cand();
+    auto step = backoff::next_step(backoff_, retry_, v.wait, rng_);
+    if (step.retry() && req_.deadline && t + step.wait > *req_.deadline) step.outcome = backoff::Outcome::over_cap;
+    if (step.retry()) {
+      ++retries_;
+      note(EventKind::retried,
+           fmt::format("{} Retrying in {}.", providers::describe(v, c.provider->name, c.model->name, s_.secrets()),
+                       providers::humanize(step.wait)),
+           step.wait);
+      retry_ = retry_.after(step.wait);
+      admission_ = Admission{};
+      phase_ = Phase::admit;
+      admit_started_ = t + step.wait;
+      wake_ = t + step.wait;
+      return WalkStep::wait;
+    }
+    // Give up on this target. A rate limit cools it for this account (another account has its
+    // own limit); an overloaded or failing model is cooled for everyone.
+    Duration cool = v.wait ? *v.wait
+                  : step.outcome == backoff::Outcome::over_cap ? step.wait
+                  : rate_limit ? std::max<Duration>(retry_.last_wait, std::chrono::minutes{1})
+                               : s_.config().failure_cooldown;
+    if (cool <= Duration{0}) cool = std::chrono::seconds{1};
+    const std::string_view account = rate_limit ? s_.keys().account(key_) : std::string_view{};
+    const std::string why = providers::rate_limited_message(c.provider->name, c.model->name, cool, s_.secrets());
+    s_.cooldowns().cool(CooldownKey{c.provider->name, c.model->name, account}, t + cool, why, t);
+    remember_wait(cool);
+    note(EventKind::cooled, why, cool);
+    next_candidate();
+    return advance();
+  }
+
+  /// A daily, monthly or billing allowance is spent: the account (or, where the provider
+  /// limits per model, the account's use of this model) is out until the reset.
+  void exhaust(const providers::Verdict& v, Instant t, WallTime w) {
+    using providers::Kind;
+    const auto& c = cand();
+    WallTime until;
+    if (v.kind == Kind::insufficient_quota_billing) until = keys::until_reset;
+    else if (v.resets_at) until = *v.resets_at;
+    else if (v.wait) until = w + *v.wait;
+    else if (auto r = providers::next_daily_reset(*c.provider, w)) until = *r;
+    else until = w + (v.kind == Kind::quota_monthly ? Duration{std::chrono::hours{24 * 30}} : Duration{std::chrono::hours{24}});
+    const std::string_view account = s_.keys().account(key_);
+    const bool per_model = c.provider->limits_per_model &&
+                           (v.kind == Kind::rate_limit_requests_daily || v.kind == Kind::rate_limit_tokens_daily);
+    const std::string who = providers::detail::target(c.provider->name, c.model->name);
+    if (per_model) {
+      const Duration left = until - w;
+      const std::string why = providers::rate_limited_message(c.provider->name, c.model->name, left, s_.secrets());
+      s_.cooldowns().cool(CooldownKey{c.provider->name, c.model->name, account}, t + left, why, t);
+      remember_wait(left);
+      note(EventKind::key_exhausted,
+           fmt::format("The daily limit of {} is spent for this account; it is back in {}.", who, providers::humanize(left)),
+           left, s_.keys().fingerprint(key_));
+    } else {
+      (void)s_.keys().mark_exhausted(key_, until, w);
+      if (until != keys::until_reset) remember_wait(until - w);
+      note(EventKind::key_exhausted,
+           until == keys::until_reset
+               ? fmt::format("A {} account's credit is spent; its keys are out until it is topped up.",
+                             providers::detail::shout(c.provider->name))
+               : fmt::format("A {} account's quota is spent; its keys are back in {}.",
+                             providers::detail::shout(c.provider->name), providers::humanize(until - w)),
+           until == keys::until_reset ? std::nullopt : std::optional<Duration>(until - w), s_.keys().fingerprint(key_));
+    }
+    keys_.failed(key_);
+    avoid_ = account;
+  }
+
+  WalkStep succeed(const transport::Reply& reply, Instant t, WallTime w) {
+    const auto& c = cand();
+    Response r;
+    nlohmann::json body = nlohmann::json::parse(reply.body, nullptr, false);
+    providers::Usage usage;
+    bool have_usage = false;
+    if (!body.is_discarded()) {
+      if (auto u = providers::usage_from_json(body); u && u->total() > 0) {
+        usage = *u;
+        have_usage = true;
+      }
+      r.content = providers::content_from_json(c.provider->dialect, body);
+    }
+    if (!have_usage) usage = providers::Usage{estimate_.prompt, 0, 0, 0, 0};
+    // Real usage replaces the estimate in the token dimensions.
+    set_->reconcile(admission_, Cost{1, static_cast<std::uint64_t>(std::max<std::int64_t>(0, usage.input_tokens)),
+                                     static_cast<std::uint64_t>(std::max<std::int64_t>(0, usage.output_tokens))},
+                    t);
+    r.usage = usage;
+    r.cost = providers::cost_of(c.model->price, usage);
+    task_ticket_.settle(usage.total());
+    if (spend_hold_.active()) {
+      for (auto& alert : spend_hold_.settle(r.cost.total_cost, w)) note(EventKind::budget_alert, alert.message);
+    }
+    r.provider = c.provider->name;
+    r.model = c.model->name;
+    r.key_fingerprint = std::string(s_.keys().fingerprint(key_));
+    r.attempts = attempts_;
+    if (cache_key_) {
+      Response cached = r;
+      cached.events.clear();
+      const std::size_t bytes = cached.content.size() + 256;
+      s_.cache().insert(*cache_key_, std::move(cached), bytes, t);
+    }
+    r.events = std::move(events_);
+    record(r.provider, r.model, true, false, usage, r.cost.total_cost);
+    result_ = std::move(r);
+    return WalkStep::done;
+  }
+
+  // ---- the end -----------------------------------------------------------------------------
+
+  Error nothing_left() const {
+    if (soonest_)
+      return Error{Errc::all_rate_limited, providers::all_rate_limited_message(soonest_), soonest_};
+    if (last_verdict_) {
+      const auto& v = *last_verdict_;
+      return Error{Errc::rejected,
+                   providers::redact(providers::describe(v, last_provider_, {}), s_.secrets()), std::nullopt};
+    }
+    if (!unservable_reason_.empty()) return Error{Errc::invalid_argument, unservable_reason_, std::nullopt};
+    return Error{Errc::all_rate_limited, providers::all_rate_limited_message(std::nullopt), std::nullopt};
+  }
+
+  WalkStep finish(Error e) {
+    leave_line();
+    admission_ = Admission{};
+    e.message = redact(e.message);
+    note(EventKind::failed, e.message, e.retry_after);
+    const bool targeted = cursor_ < plan_.size();
+    record(targeted ? std::string_view(cand().provider->name) : std::string_view(req_.provider),
+           targeted ? std::string_view(cand().model->name) : std::string_view(req_.model), false, false, {}, 0,
+           e.code, e.message);
+    result_ = tl::unexpected(std::move(e));
+    done_ = true;
+    return WalkStep::done;
+  }
+
+  void record(std::string_view provider, std::string_view model, bool success, bool cache_hit,
+              const providers::Usage& usage, double cost, std::optional<Errc> error = std::nullopt,
+              std::string_view message = {}) {
+    CallRecord rec;
+    rec.provider = provider;
+    rec.model = model;
+    rec.task = req_.task;
+    rec.usage = usage;
+    rec.cost_usd = cost;
+    rec.latency = now() - started_;
+    rec.success = success;
+    rec.cache_hit = cache_hit;
+    rec.rate_limited = rate_limited_;
+    rec.retries = retries_;
+    rec.fallbacks = fallbacks_;
+    rec.error = error;
+    rec.error_message = message;
+    rec.at = started_wall_;
+    if (have_key_) rec.key_fingerprint = s_.keys().fingerprint(key_);
+    s_.stats().record(rec);
+  }
+
+  StateT& s_;
+  Backoff backoff_;
+  Keys& keys_;
+  const Fallback& fallback_;
+  Request req_;
+  Random rng_;
+
+  Instant started_{};
+  WallTime started_wall_{};
+  providers::TokenEstimate estimate_{};
+  TaskTicket task_ticket_{};
+  SpendReservation spend_hold_{};
+  std::optional<CacheKey> cache_key_{};
+  fallback::Candidates plan_{};
+  std::size_t cursor_ = 0;
+  Phase phase_ = Phase::candidate;
+  bool moved_ = false;
+  std::string_view last_provider_{};
+
+  std::size_t key_ = 0;
+  bool have_key_ = false;
+  keys::AvoidAccount avoid_{};
+  Set* set_ = nullptr;
+  Admission admission_{};
+  detail::WaitLine::Ticket ticket_{};
+  Set* line_set_ = nullptr;
+  Instant admit_started_{};
+  std::optional<Instant> waiting_since_{};
+  Instant wake_{};
+  backoff::RetryState retry_{};
+
+  std::uint32_t attempts_ = 0, rate_limited_ = 0, retries_ = 0, fallbacks_ = 0;
+  std::optional<Duration> soonest_{};
+  std::optional<providers::Verdict> last_verdict_{};
+  std::string unservable_reason_{};
+  std::vector<Event> events_{};
+  Result<Response> result_{tl::unexpected(Error{Errc::invalid_argument, "the call has not finished", {}})};
+  bool done_ = false;
+};
+
+}  // namespace governed

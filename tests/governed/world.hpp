@@ -1,0 +1,72 @@
+#pragma once
+// A small world for the composition's tests: simulated Groq, OpenAI and Anthropic on a manual
+// clock, a State over them, and a `Governed` call site.
+
+#include <governed/governed.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace governed::test {
+
+using Clock = clock::manual;
+using Sim = transport::simulated<Clock>;
+using TestState = State<limiter::gcra, Clock>;
+
+struct SimKey {
+  std::string provider, key, account;
+};
+
+struct World {
+  explicit World(std::vector<SimKey> keys = default_keys(), StateConfig config = {}, std::size_t participants = 1)
+      : clock(Instant{std::chrono::hours{1}}, Clock::default_wall_start, participants) {
+    for (const char* name : {"groq", "openai", "anthropic"}) {
+      sim::Config c;
+      c.provider = name;
+      for (const auto& k : keys)
+        if (k.provider == name) c.keys.push_back({.key = k.key, .account = k.account});
+      providers.push_back(sim::Provider::create(std::move(c)).value());
+    }
+    transport = std::make_shared<Sim>(clock, providers);
+    for (const auto& k : keys) config.keys.keys.push_back({k.provider, k.key, k.account});
+    config.keys.persist = config.keys.state_file.has_value();
+    if (!config.seed) config.seed = 7;
+    state = TestState::create(std::move(config), clock).value();
+  }
+
+  static std::vector<SimKey> default_keys() {
+    return {{"groq", "gsk_test_groq_key_aaaaaaaaaaaaaaaaaaaa", "groq-org-a"},
+            {"openai", "sk-test-openai-key-aaaaaaaaaaaaaaaaaaaa", "org-openai-a"},
+            {"anthropic", "sk-ant-test-key-aaaaaaaaaaaaaaaaaaaaaa", "anthropic-a"}};
+  }
+
+  sim::Provider& sim(std::string_view name) { return *transport->find(name); }
+
+  template <class... Policies>
+  Governed<Sim, Clock, Policies...> governed() {
+    return Governed<Sim, Clock, Policies...>(state, transport);
+  }
+
+  Clock clock;
+  std::vector<std::shared_ptr<sim::Provider>> providers;
+  std::shared_ptr<Sim> transport;
+  std::shared_ptr<TestState> state;
+};
+
+inline Request ask(std::string provider, std::string model, std::string text = "Say hello in one word.") {
+  Request r;
+  r.provider = std::move(provider);
+  r.model = std::move(model);
+  r.messages = {{"user", std::move(text)}};
+  r.max_tokens = 64;
+  return r;
+}
+
+inline std::size_t count(const std::vector<Event>& events, EventKind kind) {
+  std::size_t n = 0;
+  for (const auto& e : events) n += e.kind == kind ? 1 : 0;
+  return n;
+}
+
+}  // namespace governed::test
