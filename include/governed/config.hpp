@@ -1,0 +1,481 @@
+#pragma once
+/// @file
+/// Configuration from the environment and from a JSON file, into the same `StateConfig` and
+/// backoff a program would build in code.
+///
+/// ```cpp
+/// // OPENAI_MAX_CONCURRENCY=3 OPENAI_STAGGER_SECONDS=15 OPENAI_TPM_LIMIT=30000
+/// // OPENAI_TPM_HEADROOM=0.15 OPENAI_EST_TOKENS_PER_RUN=7000 OPENAI_RETRY_MAX_ATTEMPTS=5
+/// // OPENAI_BACKOFF_BASE_SECONDS=2 OPENAI_API_KEY=… OPENAI_API_KEY_2=…
+/// auto config = governed::from_env("OPENAI");
+/// if (!config) die(config.error().message);   // "OPENAI_TPM_HEADROOM: 1.5 is not in [0, 1)"
+/// auto state = governed::State<>::create(std::move(config->state));
+/// governed::Governed<governed::transport::http> g{*state, transport, config->backoff};
+/// ```
+///
+/// A malformed value is an error naming the variable (or the file and JSON pointer); nothing
+/// is half-applied. A secret's value never appears in an error.
+
+#include <governed/backoff/exponential.hpp>
+#include <governed/error.hpp>
+#include <governed/result.hpp>
+#include <governed/state.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+
+namespace governed {
+
+/// What configuration yields: the State's configuration and the backoff of the call sites.
+struct Configuration {
+  StateConfig state{};
+  backoff::exponential backoff{};
+};
+
+/// Reads one environment variable; empty when unset. Tests pass their own.
+using Environment = std::function<std::optional<std::string>(const std::string&)>;
+
+inline Environment process_environment() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    if (const char* v = std::getenv(name.c_str())) return std::string(v);
+    return std::nullopt;
+  };
+}
+
+namespace detail {
+
+inline std::string_view trimmed(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+inline Result<std::uint64_t> env_count(const std::string& name, std::string_view text, std::uint64_t max) {
+  const std::string_view t = trimmed(text);
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (t.empty() || ec != std::errc{} || end != t.data() + t.size())
+    return fail(Errc::invalid_argument, fmt::format("{}: \"{}\" is not a whole number", name, t.substr(0, 40)));
+  if (v > max) return fail(Errc::invalid_argument, fmt::format("{}: {} is larger than {}", name, v, max));
+  return v;
+}
+
+inline Result<double> env_number(const std::string& name, std::string_view text, double lo, double hi, bool hi_open) {
+  const std::string t(trimmed(text));
+  char* end = nullptr;
+  errno = 0;
+  const double v = t.empty() ? NAN : std::strtod(t.c_str(), &end);
+  if (t.empty() || errno != 0 || end != t.c_str() + t.size() || !std::isfinite(v))
+    return fail(Errc::invalid_argument, fmt::format("{}: \"{}\" is not a number", name, t.substr(0, 40)));
+  if (v < lo || (hi_open ? v >= hi : v > hi))
+    return fail(Errc::invalid_argument, fmt::format("{}: {} is not in [{}, {}{}", name, v, lo, hi, hi_open ? ")" : "]"));
+  return v;
+}
+
+inline Duration seconds_to_duration(double s) {
+  return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(s));
+}
+
+inline std::string lower_name(std::string_view prefix) {
+  std::string s(prefix);
+  for (auto& c : s)
+    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+  return s;
+}
+
+}  // namespace detail
+
+/// Adds what the `PREFIX_*` variables say to `into`, for `provider` (default: the prefix in
+/// lower case — "OPENAI" configures "openai"):
+///
+/// | variable | sets |
+/// |---|---|
+/// | `PREFIX_API_KEY`, `PREFIX_API_KEY_2` … `_32` | the provider's keys (gaps allowed) |
+/// | `PREFIX_ACCOUNT`, `PREFIX_ACCOUNT_2` … | the account (organisation/project) of each key |
+/// | `PREFIX_TIER` | the table tier whose limits apply |
+/// | `PREFIX_RPM_LIMIT`, `_TPM_LIMIT`, `_RPD_LIMIT`, `_TPD_LIMIT` | published limits |
+/// | `PREFIX_TPM_HEADROOM` | share of each limit kept in reserve, in [0, 1) |
+/// | `PREFIX_MAX_CONCURRENCY` | calls in flight |
+/// | `PREFIX_STAGGER_SECONDS` | seconds between launches |
+/// | `PREFIX_EST_TOKENS_PER_RUN` | floor under each call's token estimate |
+/// | `PREFIX_RETRY_MAX_ATTEMPTS` | attempts per target, the first included |
+/// | `PREFIX_BACKOFF_BASE_SECONDS` | the exponential curve's base |
+/// | `PREFIX_BASE_URL` | another endpoint |
+///
+/// All or nothing: on an error `into` is unchanged.
+inline Result<void> apply_env(Configuration& into, std::string_view prefix, std::string_view provider = {},
+                              const Environment& env = process_environment()) {
+  if (prefix.empty()) return fail(Errc::invalid_argument, "from_env: the prefix is empty");
+  Configuration c = into;
+  const std::string name = provider.empty() ? detail::lower_name(prefix) : std::string(provider);
+  if (!c.state.table.provider(name))
+    return fail(Errc::invalid_argument, fmt::format("from_env: the provider table has no provider \"{}\"", name));
+  ProviderSettings& s = c.state.providers[name];
+  const std::string p(prefix);
+  const auto var = [&](std::string_view suffix) { return fmt::format("{}_{}", p, suffix); };
+
+  const auto count = [&](std::string_view suffix, std::uint64_t max, auto&& set) -> Result<void> {
+    const std::string n = var(suffix);
+    if (auto v = env(n)) {
+      auto x = detail::env_count(n, *v, max);
+      if (!x) return tl::unexpected(x.error());
+      set(*x);
+    }
+    return {};
+  };
+  const auto number = [&](std::string_view suffix, double lo, double hi, bool open, auto&& set) -> Result<void> {
+    const std::string n = var(suffix);
+    if (auto v = env(n)) {
+      auto x = detail::env_number(n, *v, lo, hi, open);
+      if (!x) return tl::unexpected(x.error());
+      set(*x);
+    }
+    return {};
+  };
+
+  constexpr std::uint64_t big = std::uint64_t{1} << 40;
+  for (auto r : {count("RPM_LIMIT", big, [&](std::uint64_t v) { s.rpm = v; }),
+                 count("TPM_LIMIT", big, [&](std::uint64_t v) { s.tpm = v; }),
+                 count("RPD_LIMIT", big, [&](std::uint64_t v) { s.rpd = v; }),
+                 count("TPD_LIMIT", big, [&](std::uint64_t v) { s.tpd = v; }),
+                 count("MAX_CONCURRENCY", 100000, [&](std::uint64_t v) { s.max_concurrency = std::uint32_t(v); }),
+                 count("EST_TOKENS_PER_RUN", big, [&](std::uint64_t v) { s.est_tokens_per_call = v; }),
+                 count("RETRY_MAX_ATTEMPTS", 100, [&](std::uint64_t v) { c.backoff.attempts = std::uint32_t(v); }),
+                 number("TPM_HEADROOM", 0.0, 1.0, true, [&](double v) { s.headroom = v; }),
+                 number("STAGGER_SECONDS", 0.0, 86400.0, false,
+                        [&](double v) { s.stagger = detail::seconds_to_duration(v); }),
+                 number("BACKOFF_BASE_SECONDS", 0.0, 3600.0, false,
+                        [&](double v) { c.backoff.base = detail::seconds_to_duration(v); })})
+    if (!r) return r;
+  if (auto v = env(var("RETRY_MAX_ATTEMPTS")); v && c.backoff.attempts == 0)
+    return fail(Errc::invalid_argument, fmt::format("{}: at least 1 attempt is needed", var("RETRY_MAX_ATTEMPTS")));
+  if (auto v = env(var("TIER"))) s.tier = std::string(detail::trimmed(*v));
+  if (auto v = env(var("BASE_URL"))) {
+    const std::string_view u = detail::trimmed(*v);
+    if (!(u.starts_with("https://") || u.starts_with("http://")))
+      return fail(Errc::invalid_argument, fmt::format("{}: a base URL starts with https:// or http://", var("BASE_URL")));
+    s.base_url = std::string(u);
+  }
+  for (int i = 1; i <= 32; ++i) {
+    const std::string key_var = i == 1 ? var("API_KEY") : var(fmt::format("API_KEY_{}", i));
+    auto key = env(key_var);
+    if (!key) continue;
+    const std::string_view k = detail::trimmed(*key);
+    if (k.empty()) return fail(Errc::invalid_argument, fmt::format("{}: the key is empty", key_var));
+    if (k.find_first_of(" \t\r\n") != std::string_view::npos)
+      return fail(Errc::invalid_argument, fmt::format("{}: the key contains white space", key_var));
+    const std::string acct_var = i == 1 ? var("ACCOUNT") : var(fmt::format("ACCOUNT_{}", i));
+    std::string account;
+    if (auto a = env(acct_var)) account = std::string(detail::trimmed(*a));
+    c.state.keys.keys.push_back({name, std::string(k), std::move(account), 1});
+  }
+  if (auto r = c.backoff.validate(); !r) return fail(r.error().code, fmt::format("from_env({}): {}", p, r.error().message));
+  into = std::move(c);
+  return {};
+}
+
+/// A configuration with defaults and the `PREFIX_*` variables of the process (see `apply_env`).
+inline Result<Configuration> from_env(std::string_view prefix, std::string_view provider = {},
+                                      const Environment& env = process_environment()) {
+  Configuration c;
+  if (auto r = apply_env(c, prefix, provider, env); !r) return tl::unexpected(r.error());
+  return c;
+}
+
+namespace detail {
+
+/// Reads a configuration document, naming the file and the JSON pointer of the first problem.
+class ConfigReader {
+ public:
+  explicit ConfigReader(std::string source, const Environment& env) : source_(std::move(source)), env_(env) {}
+
+  Result<Configuration> read(const nlohmann::json& doc) {
+    Configuration c;
+    if (!object(doc, "", {"providers", "keys", "tasks", "spend", "routing", "cache", "max_waiters", "backoff",
+                          "failure_cooldown_seconds", "seed"}))
+      return error();
+    if (auto it = doc.find("providers"); it != doc.end() && object(*it, "/providers", {})) {
+      for (const auto& [name, pj] : it->items()) {
+        const std::string ptr = "/providers/" + name;
+        if (!c.state.table.provider(name)) return bad(ptr, "the provider table has no such provider");
+        if (!object(pj, ptr, {"tier", "rpm", "tpm", "rpd", "tpd", "itpm", "otpm", "max_concurrency",
+                               "stagger_seconds", "headroom", "est_tokens_per_call", "base_url"}))
+          return error();
+        ProviderSettings s;
+        if (auto v = pj.find("tier"); v != pj.end()) {
+          if (!v->is_string()) return bad(ptr + "/tier", "must be a string");
+          s.tier = v->get<std::string>();
+        }
+        for (auto [field, target] : {std::pair{"rpm", &s.rpm}, std::pair{"tpm", &s.tpm}, std::pair{"rpd", &s.rpd},
+                                     std::pair{"tpd", &s.tpd}, std::pair{"itpm", &s.itpm}, std::pair{"otpm", &s.otpm}}) {
+          if (auto v = pj.find(field); v != pj.end()) {
+            auto n = count(*v, ptr + "/" + field);
+            if (!n) return tl::unexpected(n.error());
+            *target = *n;
+          }
+        }
+        if (auto v = pj.find("max_concurrency"); v != pj.end()) {
+          auto n = count(*v, ptr + "/max_concurrency");
+          if (!n) return tl::unexpected(n.error());
+          if (*n > 100000) return bad(ptr + "/max_concurrency", "must be at most 100000");
+          s.max_concurrency = static_cast<std::uint32_t>(*n);
+        }
+        if (auto v = pj.find("est_tokens_per_call"); v != pj.end()) {
+          auto n = count(*v, ptr + "/est_tokens_per_call");
+          if (!n) return tl::unexpected(n.error());
+          s.est_tokens_per_call = *n;
+        }
+        if (auto v = pj.find("stagger_seconds"); v != pj.end()) {
+          auto n = number(*v, ptr + "/stagger_seconds", 0, 86400, false);
+          if (!n) return tl::unexpected(n.error());
+          s.stagger = seconds_to_duration(*n);
+        }
+        if (auto v = pj.find("headroom"); v != pj.end()) {
+          auto n = number(*v, ptr + "/headroom", 0, 1, true);
+          if (!n) return tl::unexpected(n.error());
+          s.headroom = *n;
+        }
+        if (auto v = pj.find("base_url"); v != pj.end()) {
+          if (!v->is_string()) return bad(ptr + "/base_url", "must be a string");
+          s.base_url = v->get<std::string>();
+        }
+        c.state.providers[name] = std::move(s);
+      }
+    } else if (it != doc.end()) {
+      return error();
+    }
+    if (auto it = doc.find("keys"); it != doc.end()) {
+      if (!it->is_array()) return bad("/keys", "must be an array");
+      for (std::size_t i = 0; i < it->size(); ++i) {
+        const auto& kj = (*it)[i];
+        const std::string ptr = fmt::format("/keys/{}", i);
+        if (!object(kj, ptr, {"provider", "key", "key_env", "account", "weight"})) return error();
+        keys::KeyConfig k;
+        if (!kj.contains("provider") || !kj["provider"].is_string()) return bad(ptr + "/provider", "must be a string");
+        k.provider = kj["provider"].get<std::string>();
+        if (!c.state.table.provider(k.provider)) return bad(ptr + "/provider", "the provider table has no such provider");
+        if (kj.contains("key") == kj.contains("key_env"))
+          return bad(ptr, "give exactly one of key and key_env (an environment variable holding the key)");
+        if (kj.contains("key")) {
+          if (!kj["key"].is_string()) return bad(ptr + "/key", "must be a string");
+          k.key = kj["key"].get<std::string>();
+        } else {
+          if (!kj["key_env"].is_string()) return bad(ptr + "/key_env", "must be a string");
+          const auto name = kj["key_env"].get<std::string>();
+          auto v = env_(name);
+          if (!v || v->empty()) return bad(ptr + "/key_env", fmt::format("the variable {} is not set", name));
+          k.key = *v;
+        }
+        if (auto a = kj.find("account"); a != kj.end()) {
+          if (!a->is_string()) return bad(ptr + "/account", "must be a string");
+          k.account = a->get<std::string>();
+        }
+        if (auto w = kj.find("weight"); w != kj.end()) {
+          auto n = count(*w, ptr + "/weight");
+          if (!n) return tl::unexpected(n.error());
+          if (*n == 0 || *n > 1000000) return bad(ptr + "/weight", "must be in [1, 1000000]");
+          k.weight = static_cast<std::uint32_t>(*n);
+        }
+        c.state.keys.keys.push_back(std::move(k));
+      }
+    }
+    if (auto it = doc.find("tasks"); it != doc.end()) {
+      if (!object(*it, "/tasks", {"calls", "default_calls", "tokens", "default_tokens"})) return error();
+      for (auto [field, target] : {std::pair{"calls", &c.state.tasks.calls_by_kind},
+                                   std::pair{"tokens", &c.state.tasks.tokens_by_kind}}) {
+        if (auto m = it->find(field); m != it->end()) {
+          if (!m->is_object()) return bad(std::string("/tasks/") + field, "must be an object of task kinds");
+          target->clear();
+          for (const auto& [kind, v] : m->items()) {
+            auto n = count(v, fmt::format("/tasks/{}/{}", field, kind));
+            if (!n) return tl::unexpected(n.error());
+            (*target)[kind] = static_cast<std::int64_t>(*n);
+          }
+        }
+      }
+      if (auto v = it->find("default_calls"); v != it->end()) {
+        auto n = count(*v, "/tasks/default_calls");
+        if (!n) return tl::unexpected(n.error());
+        c.state.tasks.default_calls = static_cast<std::int64_t>(*n);
+      }
+      if (auto v = it->find("default_tokens"); v != it->end()) {
+        auto n = count(*v, "/tasks/default_tokens");
+        if (!n) return tl::unexpected(n.error());
+        c.state.tasks.default_tokens = static_cast<std::int64_t>(*n);
+      }
+    }
+    if (auto it = doc.find("spend"); it != doc.end()) {
+      if (!object(*it, "/spend", {"daily_usd", "monthly_usd", "alert_at", "at_limit", "time_zone"})) return error();
+      SpendBudgetConfig s;
+      for (auto [field, target] : {std::pair{"daily_usd", &s.daily_usd}, std::pair{"monthly_usd", &s.monthly_usd}}) {
+        if (auto v = it->find(field); v != it->end()) {
+          auto n = number(*v, std::string("/spend/") + field, 0, 1e12, false);
+          if (!n) return tl::unexpected(n.error());
+          *target = *n;
+        }
+      }
+      if (auto v = it->find("alert_at"); v != it->end()) {
+        if (!v->is_array()) return bad("/spend/alert_at", "must be an array of fractions");
+        s.alert_at.clear();
+        for (std::size_t i = 0; i < v->size(); ++i) {
+          auto n = number((*v)[i], fmt::format("/spend/alert_at/{}", i), 0, 1, false);
+          if (!n) return tl::unexpected(n.error());
+          s.alert_at.push_back(*n);
+        }
+      }
+      if (auto v = it->find("at_limit"); v != it->end()) {
+        if (*v == "refuse") s.at_limit = AtLimit::refuse;
+        else if (*v == "downgrade") s.at_limit = AtLimit::downgrade;
+        else return bad("/spend/at_limit", "must be \"refuse\" or \"downgrade\"");
+      }
+      if (auto v = it->find("time_zone"); v != it->end()) {
+        if (!v->is_string()) return bad("/spend/time_zone", "must be an IANA time zone name");
+        s.time_zone = v->get<std::string>();
+      }
+      c.state.spend = std::move(s);
+    }
+    if (auto it = doc.find("routing"); it != doc.end()) {
+      auto r = ModelRouting::from_json(*it);
+      if (!r) return bad("/routing", r.error().message);
+      c.state.routing = std::move(*r);
+    }
+    if (auto it = doc.find("cache"); it != doc.end()) {
+      if (!object(*it, "/cache", {"ttl_seconds", "max_entries", "max_bytes"})) return error();
+      if (auto v = it->find("ttl_seconds"); v != it->end()) {
+        auto n = number(*v, "/cache/ttl_seconds", 0, 86400 * 365.0, false);
+        if (!n) return tl::unexpected(n.error());
+        c.state.cache.ttl = seconds_to_duration(*n);
+      }
+      for (auto [field, target] : {std::pair{"max_entries", &c.state.cache.max_entries},
+                                   std::pair{"max_bytes", &c.state.cache.max_bytes}}) {
+        if (auto v = it->find(field); v != it->end()) {
+          auto n = count(*v, std::string("/cache/") + field);
+          if (!n) return tl::unexpected(n.error());
+          *target = static_cast<std::size_t>(*n);
+        }
+      }
+    }
+    if (auto v = doc.find("max_waiters"); v != doc.end()) {
+      auto n = count(*v, "/max_waiters");
+      if (!n) return tl::unexpected(n.error());
+      if (*n == 0) return bad("/max_waiters", "must be at least 1");
+      c.state.max_waiters = static_cast<std::size_t>(*n);
+    }
+    if (auto v = doc.find("failure_cooldown_seconds"); v != doc.end()) {
+      auto n = number(*v, "/failure_cooldown_seconds", 0, 86400, false);
+      if (!n) return tl::unexpected(n.error());
+      c.state.failure_cooldown = seconds_to_duration(*n);
+    }
+    if (auto v = doc.find("seed"); v != doc.end()) {
+      auto n = count(*v, "/seed");
+      if (!n) return tl::unexpected(n.error());
+      c.state.seed = *n;
+    }
+    if (auto it = doc.find("backoff"); it != doc.end()) {
+      if (!object(*it, "/backoff", {"base_seconds", "factor", "min_seconds", "max_seconds", "attempts"})) return error();
+      for (auto [field, target] : {std::pair{"base_seconds", &c.backoff.base}, std::pair{"min_seconds", &c.backoff.min},
+                                   std::pair{"max_seconds", &c.backoff.max}}) {
+        if (auto v = it->find(field); v != it->end()) {
+          auto n = number(*v, std::string("/backoff/") + field, 0, 86400, false);
+          if (!n) return tl::unexpected(n.error());
+          *target = seconds_to_duration(*n);
+        }
+      }
+      if (auto v = it->find("factor"); v != it->end()) {
+        auto n = number(*v, "/backoff/factor", 1, 100, false);
+        if (!n) return tl::unexpected(n.error());
+        c.backoff.factor = *n;
+      }
+      if (auto v = it->find("attempts"); v != it->end()) {
+        auto n = count(*v, "/backoff/attempts");
+        if (!n) return tl::unexpected(n.error());
+        if (*n == 0 || *n > 100) return bad("/backoff/attempts", "must be in [1, 100]");
+        c.backoff.attempts = static_cast<std::uint32_t>(*n);
+      }
+      if (auto r = c.backoff.validate(); !r) return bad("/backoff", r.error().message);
+    }
+    return c;
+  }
+
+ private:
+  tl::unexpected<Error> bad(const std::string& ptr, std::string_view what) {
+    return fail(Errc::invalid_argument, fmt::format("{}: {}: {}", source_, ptr.empty() ? "/" : ptr, what));
+  }
+  tl::unexpected<Error> error() { return tl::unexpected(*error_); }
+
+  bool object(const nlohmann::json& j, const std::string& ptr, std::initializer_list<std::string_view> allowed) {
+    if (!j.is_object()) {
+      error_ = bad(ptr, "must be an object").value();
+      return false;
+    }
+    if (allowed.size() == 0) return true;
+    for (const auto& [k, v] : j.items()) {
+      bool known = false;
+      for (auto a : allowed) known = known || a == k;
+      if (!known) {
+        error_ = bad(ptr + "/" + k, "unknown field").value();
+        return false;
+      }
+    }
+    return true;
+  }
+
+  Result<std::uint64_t> count(const nlohmann::json& v, const std::string& ptr) {
+    if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<std::int64_t>() >= 0))
+      return bad(ptr, "must be a whole number, 0 or more");
+    return v.get<std::uint64_t>();
+  }
+
+  Result<double> number(const nlohmann::json& v, const std::string& ptr, double lo, double hi, bool open) {
+    if (!v.is_number()) return bad(ptr, "must be a number");
+    const double d = v.get<double>();
+    if (!std::isfinite(d) || d < lo || (open ? d >= hi : d > hi))
+      return bad(ptr, fmt::format("must be in [{}, {}{}", lo, hi, open ? ")" : "]"));
+    return d;
+  }
+
+  std::string source_;
+  const Environment& env_;
+  std::optional<Error> error_;
+};
+
+}  // namespace detail
+
+/// A configuration from JSON text (comments allowed); `source` names it in errors.
+inline Result<Configuration> from_json(std::string_view text, std::string_view source = "configuration",
+                                       const Environment& env = process_environment()) {
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(text, nullptr, true, /*ignore_comments=*/true);
+  } catch (const nlohmann::json::parse_error& e) {
+    // e.byte is the offset of the error: turn it into a line for people.
+    std::size_t line = 1;
+    for (std::size_t i = 0; i < text.size() && i + 1 < e.byte; ++i) line += text[i] == '\n' ? 1 : 0;
+    return fail(Errc::parse_error, fmt::format("{}: line {}: not valid JSON", source, line));
+  }
+  return detail::ConfigReader(std::string(source), env).read(doc);
+}
+
+/// A configuration from a JSON file.
+inline Result<Configuration> from_json_file(const std::filesystem::path& path,
+                                            const Environment& env = process_environment()) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(Errc::io_error, fmt::format("cannot read {}", path.string()));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return from_json(ss.str(), path.string(), env);
+}
+
+}  // namespace governed
