@@ -1,0 +1,147 @@
+#include <governed/transport/simulated.hpp>
+
+#include "sim_helpers.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+
+using namespace simtest;
+namespace gp = governed::providers;
+
+static_assert(transport::Transport<transport::simulated<clock::manual>>);
+
+namespace {
+
+Request hello_request(std::string model) {
+  Request r;
+  r.model = std::move(model);
+  r.messages = {{"user", "Say hello."}};
+  r.max_tokens = 64;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("simulated: attempts go to the provider they name, on the governor's clock", "[transport][simulated]") {
+  clock::manual c;
+  auto openai = make({.provider = "openai", .keys = {{.key = "sk-test-a1", .account = "org-a"}}, .limits = {.rpm = 1}});
+  auto groq = make({.provider = "groq", .keys = {{.key = "gsk_test_a", .account = "org_a"}}});
+  transport::simulated t{c, {openai, groq}};
+
+  const Request req = hello_request("gpt-4o");
+  transport::Reply r = t.send({req, "openai", "gpt-4o", "https://api.openai.com/v1", "sk-test-a1"});
+  REQUIRE(r.status == 200);
+  CHECK_FALSE(r.failure);
+  CHECK(r.latency == 300ms + 64 * 20ms);
+  auto usage = gp::extract_usage(r.body);
+  REQUIRE(usage);
+  CHECK(usage->output_tokens == 64);
+
+  transport::Reply limited = t.send({req, "openai", "gpt-4o", "", "sk-test-a1"});
+  CHECK(limited.status == 429);
+  const auto hs = limited.header_view();
+  auto v = gp::classify("openai", limited.status, gp::HeaderView{hs}, limited.body, c.wall_now());
+  CHECK(v.kind == gp::Kind::rate_limit_requests);
+  c.advance(61s);
+  CHECK(t.send({req, "openai", "gpt-4o", "", "sk-test-a1"}).status == 200);
+
+  const Request g = hello_request("llama-3.3-70b-versatile");
+  CHECK(t.send({g, "groq", "llama-3.3-70b-versatile", "", "gsk_test_a"}).status == 200);
+  CHECK(groq->log().size() == 1);
+  CHECK(openai->log().size() == 3);
+  CHECK(openai->log()[2].at == c.now());
+
+  // A provider nobody simulates: nothing was sent.
+  transport::Reply none = t.send({req, "anthropic", "claude", "", "k"});
+  CHECK(none.status == 0);
+  REQUIRE(none.failure);
+  CHECK(*none.failure == gp::NetworkFailure::connect_refused);
+}
+
+TEST_CASE("simulated: async_send completes through the executor", "[transport][simulated]") {
+  clock::manual c;
+  auto openai = make({.provider = "openai", .keys = {{.key = "sk-test-a1"}}});
+  boost::asio::io_context io;
+  transport::simulated t{c, {openai}, io.get_executor()};
+  const Request req = hello_request("gpt-4o");
+
+  int status = 0;
+  t.async_send({req, "openai", "gpt-4o", "", "sk-test-a1"}, [&](transport::Reply r) { status = r.status; });
+  CHECK(status == 0);  // posted, never inline
+  io.run();
+  CHECK(status == 200);
+
+  io.restart();
+  std::future<transport::Reply> f = t.async_send({req, "openai", "gpt-4o", "", "wrong"}, boost::asio::use_future);
+  io.run();
+  CHECK(f.get().status == 401);
+}
+
+TEST_CASE("simulated: 8 threads on one account never get more than the limit admitted", "[transport][simulated][concurrency]") {
+  clock::manual c;
+  auto p = make({.provider = "openai",
+                 .accounts = {{.id = "org-a", .limits = {.rpm = 100, .rpd = 150}}},
+                 .keys = {{.key = "sk-test-a1", .account = "org-a"}, {.key = "sk-test-a2", .account = "org-a"}}});
+  transport::simulated t{c, {p}};
+  constexpr int threads = 8, per_thread = 200;
+  std::atomic<int> ok{0}, limited{0}, other{0};
+  std::vector<std::thread> pool;
+  for (int i = 0; i < threads; ++i) {
+    pool.emplace_back([&, i] {
+      const Request req = hello_request("gpt-4o");
+      const char* key = i % 2 ? "sk-test-a1" : "sk-test-a2";
+      for (int j = 0; j < per_thread; ++j) {
+        const int s = t.send({req, "openai", "gpt-4o", "", key}).status;
+        (s == 200 ? ok : s == 429 ? limited : other).fetch_add(1);
+        // Half-way through, the minute passes (one thread moves the clock; the others keep going).
+        if (i == 0 && j == per_thread / 2) c.advance(61s);
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  // 100 per minute, 150 per day: whatever the interleaving, at most 150 pass in all and at
+  // most 100 before the minute turned.
+  CHECK(ok.load() <= 150);
+  CHECK(ok.load() >= 100);
+  CHECK(other.load() == 0);
+  CHECK(ok.load() + limited.load() == threads * per_thread);
+  const auto log = p->log();
+  CHECK(log.size() == std::size_t{threads * per_thread});
+  const Instant start{};
+  std::size_t first_minute = 0, admitted = 0;
+  for (const auto& e : log) {
+    if (e.outcome != sim::Outcome::success) continue;
+    ++admitted;
+    if (e.at == start) ++first_minute;
+  }
+  CHECK(admitted == std::size_t(ok.load()));
+  CHECK(first_minute <= 100);
+}
+
+TEST_CASE("simulated: the 429 count is exact under contention", "[transport][simulated][concurrency]") {
+  clock::manual c;
+  auto p = make({.provider = "anthropic",
+                 .accounts = {{.id = "org-a", .limits = {.rpm = 250}}},
+                 .keys = {{.key = "sk-ant-test-1", .account = "org-a"}, {.key = "sk-ant-test-2", .account = "org-a"}}});
+  transport::simulated t{c, {p}};
+  std::atomic<int> ok{0}, limited{0};
+  std::vector<std::thread> pool;
+  for (int i = 0; i < 8; ++i) {
+    pool.emplace_back([&, i] {
+      const Request req = hello_request("claude-3-5-haiku-20241022");
+      for (int j = 0; j < 125; ++j) {
+        const int s = t.send({req, "anthropic", req.model, "", i % 2 ? "sk-ant-test-1" : "sk-ant-test-2"}).status;
+        (s == 200 ? ok : limited).fetch_add(1);
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  CHECK(ok.load() == 250);
+  CHECK(limited.load() == 750);
+  CHECK(p->count([](const sim::LogEntry& e) { return e.status == 429; }) == 750);
+}
