@@ -449,3 +449,17 @@ TEST_CASE("the request log keeps the latest entries up to its capacity", "[sim][
   CHECK(silent->log().empty());
   CHECK(silent->received() == 1);
 }
+
+TEST_CASE("a request that brings an older instant than one already answered counts as arriving now",
+          "[sim][limits]") {
+  // Threads read the clock before the provider's lock: the one that read first may arrive last.
+  clock::manual c;
+  auto p = make({.provider = "openai", .keys = {{.key = "sk-test-a1"}}, .limits = {.rpm = 1}});
+  const Instant t0 = c.now();
+  CHECK(p->handle(sim::Call{"gpt-4o", "sk-test-a1", hello(), 64, 1}, t0 + 61s, c.wall_now()).status == 200);
+  // Read at t0, 61 s before the first was admitted, it would find an empty window; it arrives
+  // after the first, so it shares that request's minute.
+  auto late = p->handle(sim::Call{"gpt-4o", "sk-test-a1", hello(), 64, 1}, t0, c.wall_now());
+  CHECK(late.status == 429);
+  CHECK(p->log().back().at == t0 + 61s);
+}

@@ -102,6 +102,11 @@ class Provider {
   /// headers).
   Reply handle(const Call& call, Instant now, WallTime wall) {
     std::lock_guard lk(m_);
+    // A request arrives no earlier than one already answered: callers read the clock before
+    // taking the lock, so a thread can bring an instant older than its predecessor's, and the
+    // windows must not count it in the past.
+    if (now < latest_) now = latest_;
+    latest_ = now;
     const std::uint64_t serial = ++serial_;
     const std::optional<std::size_t> key = find_key(call.api_key);
     const std::string account = key ? accounts_of_keys_[*key] : std::string{};
@@ -340,6 +345,7 @@ class Provider {
 
   mutable std::mutex m_;
   std::uint64_t serial_ = 0;
+  Instant latest_{Instant::min()};
   Random rng_;
   FailureInjection failures_;
   Script script_;
