@@ -110,9 +110,8 @@ class Governed {
   /// completion token (a callback, `use_future`, `use_awaitable`, `deferred`). The token's
   /// cancellation slot stops a wait at once — the call ends with `Errc::cancelled`, its place
   /// in a wait line and its budget holds given back.
-  template <boost::asio::completion_token_for<void(Result<Response>)> Token =
-                boost::asio::default_completion_token_t<executor_type>>
-  auto async_send(Request request, Token&& token = boost::asio::default_completion_token_t<executor_type>{}) {
+  template <boost::asio::completion_token_for<void(Result<Response>)> Token>
+  auto async_send(Request request, Token&& token) {
     return boost::asio::async_initiate<Token, void(Result<Response>)>(
         [self = *this](auto handler, Request req) mutable {
           auto op = std::make_shared<AsyncOp<std::decay_t<decltype(handler)>>>(self, std::move(req), std::move(handler));

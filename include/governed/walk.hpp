@@ -203,6 +203,8 @@ class Walk {
     // The plan: the task's route first, then the fallback policy's order from the origin.
     const fallback::PlanInput in{origin->name, origin_model->name, static_cast<std::uint64_t>(estimate_.prompt),
                                  static_cast<std::uint64_t>(estimate_.completion)};
+    plan_now_ = now();
+    plan_wall_ = wall();
     auto usable = [this](const providers::Provider& p, const providers::Model& m) { return servable(p, m); };
     for (const auto& choice : route) {
       const auto* p = table.provider(choice.provider);
@@ -228,8 +230,8 @@ class Walk {
       unservable_reason_ = fmt::format("{} {} is not offered on tier {}", p.display, m.name, s_.settings(p.name).tier);
       return false;
     }
-    const Instant t = now();
-    const WallTime w = wall();
+    const Instant t = plan_now_;
+    const WallTime w = plan_wall_;
     std::optional<Duration> back;
     bool any_key = false;
     for (std::size_t i : s_.keys().indices(p.name)) {
@@ -736,6 +738,8 @@ class Walk {
 
   Instant started_{};
   WallTime started_wall_{};
+  Instant plan_now_{};  // one reading of each clock for the whole plan
+  WallTime plan_wall_{};
   providers::TokenEstimate estimate_{};
   TaskTicket task_ticket_{};
   SpendReservation spend_hold_{};

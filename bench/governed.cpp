@@ -1,0 +1,103 @@
+// A governed call end to end on a warm State: plan, key, admission, the attempt, classifying
+// the reply, reconciling usage and cost, statistics — through a transport that answers at once,
+// so what is measured is the governor itself. Beside one clock read and the bare gcra admit.
+#include <governed/governed.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include "ratios.hpp"
+
+#include <memory>
+#include <string>
+
+namespace {
+
+using namespace governed;
+
+// A provider that answers every attempt at once: success for every model but `refused`,
+// which answers OpenAI's 403 for a model the key may not use (the walk moves to the next).
+struct InstantTransport {
+  std::string refused;
+  transport::Reply send(const transport::Attempt& a) {
+    transport::Reply r;
+    if (a.model == refused) {
+      r.status = 403;
+      r.body = forbidden;
+      return r;
+    }
+    r.status = 200;
+    r.body = ok;
+    return r;
+  }
+  static inline const std::string ok =
+      R"({"id":"chatcmpl-1","object":"chat.completion","model":"gpt-4o-mini","choices":[{"index":0,)"
+      R"("message":{"role":"assistant","content":"Hello."},"finish_reason":"stop"}],)"
+      R"("usage":{"prompt_tokens":12,"completion_tokens":2,"total_tokens":14}})";
+  static inline const std::string forbidden =
+      R"({"error":{"message":"You are not allowed to use this model.","type":"invalid_request_error",)"
+      R"("param":null,"code":"model_not_found"}})";
+};
+
+using G = Governed<InstantTransport>;
+
+std::shared_ptr<State<>> warm_state() {
+  StateConfig c;
+  c.keys.keys = {{"openai", "sk-bench-key-000000000000000000000", "org-bench"}};
+  c.keys.persist = false;
+  // Limits far above what a benchmark sends: every admission succeeds, as on a warm path.
+  c.providers["openai"] = ProviderSettings{.rpm = std::uint64_t{1} << 40, .tpm = std::uint64_t{1} << 50, .rpd = 0, .tpd = 0};
+  c.seed = 1;
+  return State<>::create(std::move(c)).value();
+}
+
+Request hello(std::string model) {
+  Request r;
+  r.provider = "openai";
+  r.model = std::move(model);
+  r.messages = {{"user", "Say hello."}};
+  r.max_tokens = 16;
+  return r;
+}
+
+void BM_Governed_Send_Success(benchmark::State& st) {
+  auto state = warm_state();
+  G g(state, std::make_shared<InstantTransport>());
+  const Request req = hello("gpt-4o-mini");
+  for (auto _ : st) {
+    auto r = g.send(req);
+    if (!r) {
+      st.SkipWithError(r.error().message.c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_Governed_Send_Success)->Threads(1);
+
+void BM_Governed_Send_FallbackHop(benchmark::State& st) {
+  auto state = warm_state();
+  G g(state, std::make_shared<InstantTransport>(InstantTransport{"gpt-4o"}));
+  const Request req = hello("gpt-4o");
+  for (auto _ : st) {
+    auto r = g.send(req);
+    if (!r) {
+      st.SkipWithError(r.error().message.c_str());
+      break;
+    }
+    if (r->model != "gpt-4o-mini") {
+      st.SkipWithError(("the hop landed on " + r->model).c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_Governed_Send_FallbackHop)->Threads(1);
+
+}  // namespace
+
+GOVERNED_RATIO("governed send(), success path / clock read, goal <= 30",
+               ({"BM_Governed_Send_Success/threads:1"}), ({"BM_Baseline_ClockNow/threads:1"}), 30);
+GOVERNED_RATIO("governed send(), one fallback hop / clock read", ({"BM_Governed_Send_FallbackHop/threads:1"}),
+               ({"BM_Baseline_ClockNow/threads:1"}), 0);
+GOVERNED_RATIO("governed send(), success path / gcra admit", ({"BM_Governed_Send_Success/threads:1"}),
+               ({"BM_Gcra_TryAcquire_Admit/threads:1"}), 0);
