@@ -12,3 +12,17 @@
 #include <governed/limit_set.hpp>
 #include <governed/limit_store.hpp>
 #include <governed/providers.hpp>
+#include <governed/backoff.hpp>
+#include <governed/budget.hpp>
+#include <governed/cache.hpp>
+#include <governed/cooldowns.hpp>
+#include <governed/fallback.hpp>
+#include <governed/keys.hpp>
+#include <governed/observe.hpp>
+#include <governed/policies.hpp>
+#include <governed/request.hpp>
+#include <governed/state.hpp>
+#include <governed/walk.hpp>
+#include <governed/governor.hpp>
+#include <governed/transport/concept.hpp>
+#include <governed/transport/simulated.hpp>
