@@ -4,6 +4,10 @@
 
 #include <governed/governed.hpp>
 
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,14 +22,23 @@ struct SimKey {
   std::string provider, key, account;
 };
 
+/// Changes a simulated provider's configuration before it is built (limits, accounts,
+/// forbidden models).
+using SimTweak = std::function<void(sim::Config&)>;
+
 struct World {
-  explicit World(std::vector<SimKey> keys = default_keys(), StateConfig config = {}, std::size_t participants = 1)
+  explicit World(std::vector<SimKey> keys = default_keys(), StateConfig config = {}, std::size_t participants = 1,
+                 const SimTweak& tweak = {})
       : clock(Instant{std::chrono::hours{1}}, Clock::default_wall_start, participants) {
-    for (const char* name : {"groq", "openai", "anthropic"}) {
+    std::vector<std::string> names{"groq", "openai", "anthropic"};
+    for (const auto& k : keys)
+      if (std::find(names.begin(), names.end(), k.provider) == names.end()) names.push_back(k.provider);
+    for (const auto& name : names) {
       sim::Config c;
       c.provider = name;
       for (const auto& k : keys)
         if (k.provider == name) c.keys.push_back({.key = k.key, .account = k.account});
+      if (tweak) tweak(c);
       providers.push_back(sim::Provider::create(std::move(c)).value());
     }
     transport = std::make_shared<Sim>(clock, providers);
@@ -63,6 +76,12 @@ inline Request ask(std::string provider, std::string model, std::string text = "
   return r;
 }
 
+/// Requests the simulator answered with `outcome`.
+inline std::size_t count(const std::vector<sim::LogEntry>& log, sim::Outcome outcome) {
+  return static_cast<std::size_t>(
+      std::count_if(log.begin(), log.end(), [&](const sim::LogEntry& e) { return e.outcome == outcome; }));
+}
+
 inline std::size_t count(const std::vector<Event>& events, EventKind kind) {
   std::size_t n = 0;
   for (const auto& e : events) n += e.kind == kind ? 1 : 0;
@@ -70,3 +89,11 @@ inline std::size_t count(const std::vector<Event>& events, EventKind kind) {
 }
 
 }  // namespace governed::test
+
+// A failed expectation on a call shows where it went or why it failed.
+template <>
+struct Catch::StringMaker<governed::Result<governed::Response>> {
+  static std::string convert(const governed::Result<governed::Response>& r) {
+    return r ? "ok: " + r->provider + " " + r->model : "error: " + r.error().message;
+  }
+};
