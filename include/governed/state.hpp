@@ -25,6 +25,7 @@
 #include <governed/clock/concept.hpp>
 #include <governed/clock/steady.hpp>
 #include <governed/cooldowns.hpp>
+#include <governed/keys/health_store.hpp>
 #include <governed/keys/pool.hpp>
 #include <governed/limit_set.hpp>
 #include <governed/limit_store.hpp>
@@ -32,6 +33,7 @@
 #include <governed/limiter/gcra.hpp>
 #include <governed/observe/event.hpp>
 #include <governed/observe/stats.hpp>
+#include <governed/providers/messages.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/random.hpp>
 #include <governed/request.hpp>
@@ -45,6 +47,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -208,6 +211,37 @@ class State {
     return store_.find(LimitKey{p.name, account, group_of(p, m)});
   }
 
+  /// `account`'s daily allowance for `model` at `provider` is spent until `until` (wall clock):
+  /// every call site skips that (provider, model, account) until then, and — with a persisted
+  /// key pool — so does the next process, until the provider's reset. Other models of the
+  /// account stay in use: providers that limit per model (Groq's TPD on one model) leave the
+  /// others open. An error means only that the health file could not be written; the
+  /// cooldown in memory holds.
+  Result<void> exhaust_model(const providers::Provider& p, const providers::Model& m, std::string_view account,
+                             WallTime until) {
+    const Instant t = clock_->now();
+    const WallTime w = clock_->wall_now();
+    if (until <= w) return {};
+    const Duration left = until - w;
+    cooldowns_.cool(CooldownKey{p.name, m.name, account}, saturating_after(t, left),
+                    providers::rate_limited_message(p.name, m.name, left, secrets_), t);
+    if (!model_health_) return {};
+    keys::HealthRecords mine;
+    for (std::size_t i : pool_->indices(p.name))
+      if (pool_->account(i) == account)
+        mine.emplace(model_record_name(pool_->fingerprint(i), m.name),
+                     keys::HealthRecord{keys::KeyHealth::exhausted, until, p.name});
+    std::lock_guard lk(*model_health_io_);
+    std::vector<std::string> warnings;
+    auto merged = model_health_->merge(mine, w, warnings);
+    for (const auto& text : warnings) warn(text);
+    if (!merged) {
+      warn(merged.error().message);
+      return tl::unexpected(merged.error());
+    }
+    return {};
+  }
+
   /// A random source for one call: seeded from the configured seed and a sequence number,
   /// so a seeded single-threaded test draws the same numbers every run.
   Random next_random() noexcept {
@@ -216,6 +250,52 @@ class State {
   }
 
  private:
+  /// The health file's name for "the key `fingerprint` may not use `model` until …": the
+  /// key's fingerprint (never the key, never the account id) and the model, so the pool, which
+  /// matches whole fingerprints, passes these records through its merges untouched.
+  static std::string model_record_name(std::string_view fingerprint, std::string_view model) {
+    return fmt::format("{} model {}", fingerprint, model);
+  }
+
+  static Instant saturating_after(Instant t, Duration d) noexcept {
+    return d >= Instant::max() - t ? Instant::max() : t + d;
+  }
+
+  void warn(std::string_view text) const {
+    if (config_.keys.on_warning) config_.keys.on_warning(text);
+  }
+
+  /// Takes in the per-model exhaustions an earlier run (or another process) recorded.
+  void load_model_health() {
+    if (!config_.keys.persist) return;
+    const auto file = pool_->state_file();
+    if (!file) return;
+    model_health_.emplace(*file);
+    const Instant t = clock_->now();
+    const WallTime w = clock_->wall_now();
+    std::vector<std::string> warnings;
+    auto records = model_health_->load(w, warnings);
+    for (const auto& text : warnings) warn(text);
+    if (!records) return warn(records.error().message);
+    for (const auto& [name, r] : *records) {
+      if (r.health != keys::KeyHealth::exhausted || r.until <= w) continue;
+      const auto sep = name.find(" model ");
+      if (sep == std::string::npos) continue;
+      const std::string_view fp = std::string_view(name).substr(0, sep);
+      const std::string_view model = std::string_view(name).substr(sep + 7);
+      for (std::size_t i = 0; i < pool_->size(); ++i) {
+        if (pool_->fingerprint(i) != fp) continue;
+        const providers::Provider* p = config_.table.provider(pool_->provider(i));
+        const providers::Model* m = p ? config_.table.model(p->name, model) : nullptr;
+        if (!m) break;
+        const Duration left = r.until - w;
+        cooldowns_.cool(CooldownKey{p->name, m->name, pool_->account(i)}, saturating_after(t, left),
+                        providers::rate_limited_message(p->name, m->name, left, secrets_), t);
+        break;
+      }
+    }
+  }
+
   State(StateConfig config, Clock* clock, std::unique_ptr<Clock> owned, keys::Pool pool,
         std::optional<SpendBudget> spend, std::vector<std::string> secrets)
       : config_(std::move(config)),
@@ -255,8 +335,10 @@ class State {
       if (!b) return tl::unexpected(b.error());
       spend.emplace(std::move(*b));
     }
-    return std::shared_ptr<State>(
+    auto state = std::shared_ptr<State>(
         new State(std::move(config), clock, std::move(owned), std::move(*pool), std::move(spend), std::move(secrets)));
+    state->load_model_health();
+    return state;
   }
 
   StateConfig config_;
@@ -274,6 +356,10 @@ class State {
   ProviderSettings default_settings_{};
   std::uint64_t seed_;
   std::atomic<std::uint64_t> sequence_{0};
+  /// The key-health file, for per-model exhaustions (none without persistence); its writes
+  /// are serialised here as the pool serialises its own.
+  std::optional<keys::HealthStore> model_health_{};
+  std::unique_ptr<std::mutex> model_health_io_ = std::make_unique<std::mutex>();
 };
 
 }  // namespace governed

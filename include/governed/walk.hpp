@@ -527,7 +527,7 @@ class Walk {
       case Kind::quota_monthly:
       case Kind::insufficient_quota_billing:
         ++rate_limited_;
-        exhaust(v, t, w);
+        exhaust(v, w);
         phase_ = Phase::key;  // another account's key for the same model, at once
         return advance();
       case Kind::auth:
@@ -603,7 +603,7 @@ class Walk {
 
   /// A daily, monthly or billing allowance is spent: the account (or, where the provider
   /// limits per model, the account's use of this model) is out until the reset.
-  void exhaust(const providers::Verdict& v, Instant t, WallTime w) {
+  void exhaust(const providers::Verdict& v, WallTime w) {
     using providers::Kind;
     const auto& c = cand();
     WallTime until;
@@ -617,9 +617,10 @@ class Walk {
                            (v.kind == Kind::rate_limit_requests_daily || v.kind == Kind::rate_limit_tokens_daily);
     const std::string who = providers::detail::target(c.provider->name, c.model->name);
     if (per_model) {
+      // Cooled for this account and model only, in memory and in the health file: a restart
+      // keeps skipping it until the reset, and the account's other models stay in use.
       const Duration left = until - w;
-      const std::string why = providers::rate_limited_message(c.provider->name, c.model->name, left, s_.secrets());
-      s_.cooldowns().cool(CooldownKey{c.provider->name, c.model->name, account}, t + left, why, t);
+      (void)s_.exhaust_model(*c.provider, *c.model, account, until);
       remember_wait(left);
       note(EventKind::key_exhausted,
            fmt::format("The daily limit of {} is spent for this account; it is back in {}.", who, providers::humanize(left)),
