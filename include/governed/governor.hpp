@@ -33,6 +33,7 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/system_executor.hpp>
@@ -196,9 +197,13 @@ class Governed {
         }
         case WalkStep::send:
           if constexpr (detail::AsyncTransport<T>) {
-            owner.transport_->async_send(walk.attempt(), [self = this->shared_from_this()](transport::Reply r) {
-              self->run(self->walk.on_reply(std::move(r)));
-            });
+            // The walk goes on where the caller's handler runs (its strand, its io_context),
+            // not on whatever executor the transport completes on.
+            auto ex = boost::asio::get_associated_executor(handler, owner.ex_);
+            owner.transport_->async_send(
+                walk.attempt(), boost::asio::bind_executor(ex, [self = this->shared_from_this()](transport::Reply r) {
+                  self->run(self->walk.on_reply(std::move(r)));
+                }));
           } else {
             run(walk.on_reply(owner.transport_->send(walk.attempt())));
           }

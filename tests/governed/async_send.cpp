@@ -1,0 +1,161 @@
+// async_send through a callback, use_future and a cancellation slot; the wait line's bound
+// (queue_full at once) and priority classes. Time moves only when the test advances it.
+#include "world.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <optional>
+
+using namespace governed;
+using namespace governed::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// One request a minute for gpt-4o: 2 RPM with no headroom plans a burst of 1 and one request
+/// every 60 s, so the second call waits exactly 60 s. No token limit: without headroom the
+/// token dimension's burst would be one token.
+StateConfig one_a_minute(std::size_t max_waiters = 1024) {
+  StateConfig c;
+  c.providers["openai"] = ProviderSettings{.tier = "tier1", .rpm = 2, .tpm = 0, .headroom = 0.0};
+  c.max_waiters = max_waiters;
+  return c;
+}
+
+/// A call site whose transport and completions run on `ioc`.
+Governed<Sim, Clock, fallback::none> on(World& w, boost::asio::io_context& ioc) {
+  auto t = std::make_shared<Sim>(w.clock, w.providers, ioc.get_executor());
+  return Governed<Sim, Clock, fallback::none>(w.state, t, {}, {}, ioc.get_executor());
+}
+
+/// Runs what is ready. An io_context that ran out of work stops, and a stopped one runs
+/// nothing until restarted.
+void poll(boost::asio::io_context& ioc) {
+  ioc.restart();
+  ioc.poll();
+}
+
+detail::WaitLine& line_of(World& w) {
+  const auto& table = w.state->table();
+  auto* set = w.state->find_limit_set(*table.provider("openai"), *table.model("openai", "gpt-4o"), "org-openai-a");
+  REQUIRE(set);
+  return set->line();
+}
+
+}  // namespace
+
+TEST_CASE("async_send completes a callback", "[governed][async]") {
+  World w(World::default_keys(), {}, 0);
+  boost::asio::io_context ioc;
+  auto g = on(w, ioc);
+  std::optional<Result<Response>> got;
+  g.async_send(ask("openai", "gpt-4o"), [&](Result<Response> r) { got = std::move(r); });
+  CHECK_FALSE(got);  // never inline
+  ioc.run();
+  REQUIRE(got);
+  REQUIRE(*got);
+  CHECK((*got)->model == "gpt-4o");
+  CHECK(w.sim("openai").log().size() == 1);
+}
+
+TEST_CASE("async_send with use_future, waiting out a limit on the clock", "[governed][async]") {
+  // use_future completes on the system executor's threads; the clock jumps when the one
+  // waiting call is parked on it.
+  World w(World::default_keys(), one_a_minute(), 1);
+  auto g = w.governed<fallback::none>();
+  const Instant t0 = w.clock.now();
+  auto first = g.async_send(ask("openai", "gpt-4o"), boost::asio::use_future).get();
+  REQUIRE(first);
+  auto second = g.async_send(ask("openai", "gpt-4o"), boost::asio::use_future).get();
+  REQUIRE(second);
+  CHECK(count(second->events, EventKind::waited) == 1);
+  CHECK(w.clock.now() - t0 == 60s);
+  const auto log = w.sim("openai").log();
+  REQUIRE(log.size() == 2);
+  CHECK(log[1].at - t0 == 60s);
+}
+
+TEST_CASE("a cancelled async_send stops its wait, leaves the line, and the next call is not blocked",
+          "[governed][async]") {
+  World w(World::default_keys(), one_a_minute(), 0);
+  boost::asio::io_context ioc;
+  auto g = on(w, ioc);
+  const Instant t0 = w.clock.now();
+  REQUIRE(g.send(ask("openai", "gpt-4o")));
+
+  boost::asio::cancellation_signal signal;
+  std::optional<Result<Response>> cancelled;
+  g.async_send(ask("openai", "gpt-4o"),
+               boost::asio::bind_cancellation_slot(signal.slot(), [&](Result<Response> r) { cancelled = std::move(r); }));
+  poll(ioc);
+  CHECK_FALSE(cancelled);
+  CHECK(line_of(w).size() == 1);
+  signal.emit(boost::asio::cancellation_type::terminal);
+  poll(ioc);
+  REQUIRE(cancelled);
+  REQUIRE_FALSE(*cancelled);
+  CHECK(cancelled->error().code == Errc::cancelled);
+  CHECK(line_of(w).size() == 0);
+
+  std::optional<Result<Response>> next;
+  g.async_send(ask("openai", "gpt-4o"), [&](Result<Response> r) { next = std::move(r); });
+  poll(ioc);
+  CHECK_FALSE(next);
+  w.clock.advance(60s);
+  poll(ioc);
+  REQUIRE(next);
+  CHECK(*next);
+  const auto log = w.sim("openai").log();
+  REQUIRE(log.size() == 2);  // the cancelled call sent nothing
+  CHECK(log[1].at - t0 == 60s);
+}
+
+TEST_CASE("a full wait line answers queue_full at once", "[governed][async]") {
+  World w(World::default_keys(), one_a_minute(1), 0);
+  boost::asio::io_context ioc;
+  auto g = on(w, ioc);
+  REQUIRE(g.send(ask("openai", "gpt-4o")));
+  std::optional<Result<Response>> waiting, refused;
+  g.async_send(ask("openai", "gpt-4o"), [&](Result<Response> r) { waiting = std::move(r); });
+  g.async_send(ask("openai", "gpt-4o"), [&](Result<Response> r) { refused = std::move(r); });
+  poll(ioc);
+  REQUIRE(refused);
+  REQUIRE_FALSE(*refused);
+  CHECK(refused->error().code == Errc::queue_full);
+  CHECK_FALSE(waiting);
+  w.clock.advance(60s);
+  poll(ioc);
+  REQUIRE(waiting);
+  CHECK(*waiting);
+  CHECK(w.sim("openai").log().size() == 2);
+}
+
+TEST_CASE("a waiter of a higher priority class is admitted first", "[governed][async]") {
+  World w(World::default_keys(), one_a_minute(), 0);
+  boost::asio::io_context ioc;
+  auto g = on(w, ioc);
+  REQUIRE(g.send(ask("openai", "gpt-4o")));
+  std::vector<std::string> order;
+  for (const auto& [name, priority] : std::vector<std::pair<std::string, int>>{{"low-1", 0}, {"low-2", 0}, {"high", 5}}) {
+    Request r = ask("openai", "gpt-4o");
+    r.priority = priority;
+    r.max_wait = 10min;
+    g.async_send(std::move(r), [&order, name = name](Result<Response> res) {
+      if (res) order.push_back(name);
+      else order.push_back(name + ": " + res.error().message);
+    });
+  }
+  poll(ioc);
+  CHECK(order.empty());
+  for (int minute = 0; minute < 3; ++minute) {
+    w.clock.advance(60s);
+    poll(ioc);
+    CHECK(order.size() == static_cast<std::size_t>(minute + 1));
+  }
+  CHECK(order == std::vector<std::string>{"high", "low-1", "low-2"});
+}
