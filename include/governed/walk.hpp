@@ -490,6 +490,16 @@ class Walk {
     const Instant t = now();
     const WallTime w = wall();
     const auto& c = cand();
+    if (reply.streamed && reply.streamed->chunks > 0 && (reply.failure || reply.status < 200 || reply.status >= 300)) {
+      // The caller has already shown part of the answer: a retry or another model would
+      // start it again, so the failure is returned as it is.
+      admission_.lease.release();
+      return finish(Error{Errc::io_error,
+                          fmt::format("The answer from {} broke off after it began; it is not retried because part "
+                                      "of it was already delivered.",
+                                      providers::detail::target(c.provider->name, c.model->name)),
+                          {}});
+    }
     providers::Verdict v;
     if (reply.failure) {
       v = providers::classify_network_failure(*reply.failure, req_.cacheable);
@@ -643,10 +653,16 @@ class Walk {
   WalkStep succeed(const transport::Reply& reply, Instant t, WallTime w) {
     const auto& c = cand();
     Response r;
-    nlohmann::json body = nlohmann::json::parse(reply.body, nullptr, false);
     providers::Usage usage;
     bool have_usage = false;
-    if (!body.is_discarded()) {
+    if (reply.streamed) {
+      // A stream's text was assembled as it went out; its usage came in the final event.
+      r.content = reply.streamed->content;
+      if (reply.streamed->usage && reply.streamed->usage->total() > 0) {
+        usage = *reply.streamed->usage;
+        have_usage = true;
+      }
+    } else if (nlohmann::json body = nlohmann::json::parse(reply.body, nullptr, false); !body.is_discarded()) {
       if (auto u = providers::usage_from_json(body); u && u->total() > 0) {
         usage = *u;
         have_usage = true;

@@ -4,10 +4,13 @@
 
 #include <governed/providers/headers.hpp>
 #include <governed/providers/classify.hpp>
+#include <governed/providers/usage.hpp>
 #include <governed/request.hpp>
 #include <governed/time.hpp>
 
 #include <concepts>
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +29,17 @@ struct Attempt {
   std::string_view api_key;
 };
 
+/// What a streamed reply delivered before it ended: the text the caller was shown, and the
+/// usage the provider reported in its final event (OpenAI's `include_usage` chunk,
+/// Anthropic's `message_delta`, Gemini's last `usageMetadata`), when it did.
+struct Streamed {
+  std::string content;
+  std::optional<providers::Usage> usage{};
+  /// Pieces handed to the caller's `on_chunk`; once this is non-zero the call can not be
+  /// retried, whatever happens next.
+  std::uint32_t chunks = 0;
+};
+
 /// What came back, handed unchanged to the classifier: status, headers (names lower-case) and
 /// body — or, when no reply arrived, why (`failure`: its kind also says whether the request
 /// provably never reached the server, so a retry can not bill it twice).
@@ -35,6 +49,10 @@ struct Reply {
   std::string body;
   std::optional<providers::NetworkFailure> failure{};
   Duration latency{0};
+  /// Set by a streaming send: what reached the caller. A reply that failed before the stream
+  /// began (a 429, a refused connection) has `chunks == 0` and is classified like any other;
+  /// its error body is in `body`.
+  std::optional<Streamed> streamed{};
 
   /// The headers as the classifier reads them. Valid while this reply lives.
   std::vector<providers::Header> header_view() const {
@@ -51,6 +69,17 @@ struct Reply {
 template <class T>
 concept Transport = requires(T& t, const Attempt& a) {
   { t.send(a) } -> std::same_as<Reply>;
+};
+
+/// Where a streaming transport hands each piece of output text as it arrives.
+using ChunkSink = std::function<void(std::string_view text)>;
+
+/// A streaming transport also offers `stream(attempt, on_chunk)` (blocking), and
+/// asynchronous ones `async_stream(attempt, on_chunk, token)` completing with `void(Reply)`:
+/// the text goes to `on_chunk` piece by piece, and the final `Reply` carries `streamed`.
+template <class T>
+concept StreamingTransport = Transport<T> && requires(T& t, const Attempt& a, ChunkSink sink) {
+  { t.stream(a, sink) } -> std::same_as<Reply>;
 };
 
 }  // namespace governed::transport
