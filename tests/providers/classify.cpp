@@ -301,3 +301,76 @@ TEST_CASE("accounts switched off, key spend caps and regions", "[providers][clas
   expect({"azure", 429, {}, R"({"error":{"code":"RateLimitReached","message":"Rate limit is exceeded. Try again in 1 seconds."}})"},
          {K::rate_limit_unspecified, true, false, 1.0});
 }
+
+TEST_CASE("Gemini's spent prepaid credit is billing; its quotas stay rate limits", "[providers][classify]") {
+  using K = gp::Kind;
+  // The API sent it as 429 RESOURCE_EXHAUSTED, the status of every quota, with no details:
+  // only the words tell it apart. No wait brings the credit back: another account at once.
+  expect({"gemini", 429, {}, R"({"error":{"code":429,"message":"Your prepayment credits are depleted. Please go to AI Studio at https://ai.studio/projects to manage your project and billing. Learn more at https://ai.google.dev/gemini-api/docs/billing#prepay. ","status":"RESOURCE_EXHAUSTED"}})"},
+         {K::insufficient_quota_billing, false, true, std::nullopt});
+  // Since the API moved it to 402 Payment Required.
+  expect({"gemini", 402, {}, R"({"error":{"code":402,"message":"Your prepayment credits are depleted. Please go to AI Studio at https://ai.studio/projects to manage your project and billing. Learn more at https://ai.google.dev/gemini-api/docs/billing#prepay.","status":"RESOURCE_EXHAUSTED"}})"},
+         {K::insufficient_quota_billing, false, true, std::nullopt});
+  // Gemini's OpenAI-compatible endpoint, called as an unknown OpenAI-compatible server.
+  expect({"gemini-openai", 429, {}, R"({"error":{"code":429,"message":"Your prepayment credits are depleted. Please go to AI Studio at https://ai.studio/projects to manage your project and billing.","status":"RESOURCE_EXHAUSTED"}})"},
+         {K::insufficient_quota_billing, false, true, std::nullopt});
+  // Quotas speak of "plan and billing details" too, and keep their window and dimension.
+  const std::string billing_words = "You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.";
+  expect({"gemini", 429, {}, R"({"error":{"code":429,"message":")" + billing_words + R"(","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests","quotaId":"GenerateRequestsPerMinutePerProjectPerModel-FreeTier","quotaDimensions":{"location":"global","model":"gemini-2.0-flash"},"quotaValue":"15"}]},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"31s"}]}})"},
+         {K::rate_limit_requests, true, false, 31.0});
+  const auto day = run({"gemini", 429, {}, R"({"error":{"code":429,"message":")" + billing_words + R"(","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests","quotaId":"GenerateRequestsPerDayPerProjectPerModel-FreeTier","quotaDimensions":{"location":"global","model":"gemini-2.0-flash"},"quotaValue":"200"}]},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"14s"}]}})"});
+  CHECK(day.kind == K::rate_limit_requests_daily);
+  CHECK(day.rotate_key);
+  expect({"gemini", 429, {}, R"({"error":{"code":429,"message":")" + billing_words + R"(","status":"RESOURCE_EXHAUSTED"}})"},
+         {K::rate_limit_unspecified, true, false, std::nullopt});
+  expect({"gemini", 429, {}, R"({"error":{"code":429,"message":"Resource has been exhausted (e.g. check quota).","status":"RESOURCE_EXHAUSTED"}})"},
+         {K::rate_limit_unspecified, true, false, std::nullopt});
+}
+
+TEST_CASE("an unknown, retired or undeployed model moves on to the next model in every dialect",
+          "[providers][classify]") {
+  using K = gp::Kind;
+  const Expect next_model{K::permission_denied, false, false, std::nullopt};
+  // Anthropic: 404 not_found_error naming the field.
+  expect({"anthropic", 404, {}, R"({"type":"error","error":{"type":"not_found_error","message":"model: claude-3-5-sonnet-latest"},"request_id":"req_011CaSimulatedNotFound01"})"}, next_model);
+  // Mistral: 400 invalid_model, code 1500.
+  expect({"mistral", 400, {}, R"({"object":"error","message":"Invalid model: mistral-medium-3.5","type":"invalid_model","param":null,"code":"1500"})"}, next_model);
+  // OpenRouter: 400 for an id it does not know, 404 for a model no provider serves any more
+  // (or none that can serve this request).
+  expect({"openrouter", 400, {}, R"({"error":{"message":"claude-sonnet-4-6 is not a valid model ID","code":400},"user_id":"user_0000000000000000000000000000"})"}, next_model);
+  expect({"openrouter", 404, {}, R"({"error":{"message":"No endpoints found for deepseek/deepseek-chat-v3.1:free.","code":404}})"}, next_model);
+  expect({"openrouter", 404, {}, R"({"error":{"message":"No endpoints found that support tool use. To learn more about provider routing, visit: https://openrouter.ai/docs/provider-routing","code":404}})"}, next_model);
+  // Groq: 404 model_not_found, 400 model_decommissioned (in its newer envelope).
+  expect({"groq", 404, {}, R"({"error":{"message":"The model `llama3-70b` does not exist or you do not have access to it.","type":"invalid_request_error","code":"model_not_found"}})"}, next_model);
+  expect({"groq", 400, {}, R"({"request_id":"req_01kjf0gsxyej1syt7a6t1dptd1","created_at":"2026-02-27T07:37:56.926Z","error":{"message":"The model `deepseek-r1-distill-llama-70b` has been decommissioned and is no longer supported. Please refer to https://console.groq.com/docs/deprecations for a recommendation on which model to use instead.","type":"invalid_request_error","param":"","code":"model_decommissioned"}})"}, next_model);
+  // DeepSeek: 400 whose code is only invalid_request_error; the words name the model.
+  expect({"deepseek", 400, {}, R"({"error":{"message":"Model Not Exist","type":"invalid_request_error","param":null,"code":"invalid_request_error"}})"}, next_model);
+  // Azure OpenAI: no deployment of that name; a deployment whose model cannot chat.
+  expect({"azure", 404, {}, R"({"error":{"code":"DeploymentNotFound","message":"The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again."}})"}, next_model);
+  expect({"azure", 400, {}, R"({"error":{"code":"OperationNotSupported","message":"The chatCompletion operation does not work with the specified model, text-embedding-3-large. Please choose different model and try again. You can learn more about which models can be used with each operation here: https://go.microsoft.com/fwlink/?linkid=2197993."}})"}, next_model);
+  // Azure AI model inference.
+  expect({"azure", 404, {}, R"({"error":{"code":"unknown_model","message":"Unknown model: /Phi-3.5-MoE-instruct","details":"Unknown model: /Phi-3.5-MoE-instruct"}})"}, next_model);
+  // Gemini: a retired model answers 404 NOT_FOUND with its retirement date.
+  expect({"gemini", 404, {}, R"({"error":{"code":404,"message":"Gemini 1.0 Pro Vision has been deprecated on July 12, 2024. Consider switching to different model, for example gemini-1.5-flash.","status":"NOT_FOUND"}})"}, next_model);
+  // Together: a model with no serverless endpoint.
+  expect({"together", 400, {}, R"({"id":"okkMHaP-2kFHot-a023f4f7ce12ff7e","error":{"message":"Unable to access non-serverless model deepcogito/cogito-v1-preview-llama-8B. Please visit https://api.together.ai/models/deepcogito/cogito-v1-preview-llama-8B to create and start a new dedicated endpoint for the model.","type":"invalid_request_error","param":null,"code":"model_not_available"}})"}, next_model);
+  // Bedrock: a model id it does not know (a bare name, or one not offered in the region).
+  expect({"bedrock", 400, {}, R"({"message":"The provided model identifier is invalid."})"}, next_model);
+  // A LiteLLM proxy that knows no model of that name.
+  expect({"litellm", 400, {}, R"({"error":{"message":"400: {'error': 'Invalid model name passed in model=Lite-GPT-12'}","type":"None","param":"None","code":400}})"}, next_model);
+}
+
+TEST_CASE("a wrong request or a wrong path is not a wrong model", "[providers][classify]") {
+  using K = gp::Kind;
+  const Expect return_it{K::bad_request, false, false, std::nullopt};
+  // A parameter "not supported with this model" is the request's fault: every call with it
+  // fails the same way on this model, and the caller has to change it.
+  expect({"openai", 400, {}, R"({"error":{"message":"Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.","type":"invalid_request_error","param":"max_tokens","code":"unsupported_parameter"}})"}, return_it);
+  expect({"openai", 400, {}, R"({"error":{"message":"Unsupported value: 'temperature' does not support 0.7 with this model. Only the default (1) value is supported.","type":"invalid_request_error","param":"temperature","code":"unsupported_value"}})"}, return_it);
+  expect({"anthropic", 400, {}, R"({"type":"error","error":{"type":"invalid_request_error","message":"model: Field required"}})"}, return_it);
+  // A 404 that names no model is a wrong base URL or path: no model will fix it, the
+  // configuration must.
+  expect({"openai", 404, {}, R"json({"error":{"message":"Invalid URL (POST /v1/chat/completion)","type":"invalid_request_error","param":null,"code":null}})json"}, return_it);
+  expect({"anthropic", 404, {}, R"({"type":"error","error":{"type":"not_found_error","message":"Not Found"}})"}, return_it);
+  expect({"vllm", 404, {}, R"({"detail":"Not Found"})"}, return_it);
+}

@@ -59,12 +59,6 @@ constexpr sim::Failure failures[] = {sim::Failure::billing,       sim::Failure::
 TEST_CASE("every simulated failure is classified as its kind in every dialect", "[sim][classify]") {
   for (std::string_view provider : dialects) {
     for (sim::Failure f : failures) {
-      // Gemini's spent prepaid credit and three dialects' unknown-model replies are read
-      // otherwise by the classifier; those cases are pinned on their own below.
-      if (provider == "gemini" && f == sim::Failure::billing) continue;
-      if (f == sim::Failure::unknown_model &&
-          (provider == "anthropic" || provider == "mistral" || provider == "openrouter"))
-        continue;
       const sim::Reply r = sim::failure(speaker(provider), f);
       const auto v = classify(provider, r);
       const Expect e = expected(f);
@@ -93,21 +87,28 @@ TEST_CASE("the statuses are the providers' own", "[sim][classify]") {
   }
 }
 
-TEST_CASE("Gemini's spent prepaid credit: a 429 the classifier does not yet tell from a rate limit",
-          "[sim][classify][!shouldfail]") {
-  const auto v = classify("gemini", sim::failure(speaker("gemini"), sim::Failure::billing));
+TEST_CASE("Gemini's spent prepaid credit is billing, not a rate limit, though it comes as 429",
+          "[sim][classify]") {
+  const sim::Reply r = sim::failure(speaker("gemini"), sim::Failure::billing);
+  CHECK(r.status == 429);
+  const auto v = classify("gemini", r);
   CHECK(gp::to_string(v.kind) == "insufficient_quota_billing");
+  CHECK(v.rotate_key);
+  CHECK_FALSE(v.retryable);
+  CHECK_FALSE(v.wait);
 }
 
-TEST_CASE("an unknown model moves on to the next model in every dialect",
-          "[sim][classify][!shouldfail]") {
+TEST_CASE("an unknown model moves on to the next model in every dialect", "[sim][classify]") {
   // Anthropic's 404 not_found_error "model: …", Mistral's 400 invalid_model and OpenRouter's
-  // 400 "… is not a valid model ID" are read as bad_request (return the error) where OpenAI's
-  // 404 model_not_found is permission_denied (next model).
-  for (std::string_view provider : {"anthropic", "mistral", "openrouter"}) {
+  // 400 "… is not a valid model ID" mean what OpenAI's 404 model_not_found means: this model
+  // cannot serve the call, the next one can.
+  for (std::string_view provider : dialects) {
     CAPTURE(provider);
     const auto v = classify(provider, sim::failure(speaker(provider), sim::Failure::unknown_model));
     CHECK(gp::to_string(v.kind) == "permission_denied");
+    CHECK(v.scope == gp::Scope::model);
+    CHECK_FALSE(v.retryable);
+    CHECK_FALSE(v.rotate_key);
   }
 }
 

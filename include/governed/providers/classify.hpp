@@ -137,10 +137,12 @@ inline bool billing_signal(const Evidence& e) noexcept {
       e.code_or_type("billing_not_active") || e.code_or_type("insufficient_balance") ||
       e.code_or_type("payment_required"))
     return true;
+  // Gemini's spent prepaid credit, "Your prepayment credits are depleted", has no code of its
+  // own (first sent as 429 RESOURCE_EXHAUSTED, later as 402).
   const std::string_view m = e.msg;
   return has_any(m, "credit balance", "insufficient balance", "insufficient credits",
                  "more credits", "can only afford", "billing_hard_limit", "payment method is required",
-                 "add a payment method to continue");
+                 "add a payment method to continue", "prepayment credit", "credits are depleted");
 }
 
 inline bool auth_signal(const Evidence& e) noexcept {
@@ -158,16 +160,64 @@ inline bool auth_signal(const Evidence& e) noexcept {
                  "has been suspended", "has been restricted");
 }
 
+/// The key may not use what the request names: Anthropic's permission_error, Gemini's
+/// PERMISSION_DENIED.
+inline bool permission_signal(const Evidence& e) noexcept {
+  return e.code_or_type("permission_error") || e.code_or_type("permission_denied") ||
+         e.gstatus == "permission_denied";
+}
+
+/// `phrase` follows a mention of the model in the same clause: "The model `gpt-7` does not
+/// exist", "models/gemini-9 is not found", "Publisher Model `projects/…/models/x` was not
+/// found". A clause ends at ", ", "; " or ". " (a dot inside "gemini-1.5-flash" does not end
+/// one), so "model" in one clause and "not found" in the next do not pair.
+inline bool model_then(std::string_view m, std::string_view phrase) noexcept {
+  constexpr std::size_t reach = 160;  // the longest model path seen (Vertex) is ~120 characters
+  for (auto pos = m.find("model"); pos != std::string_view::npos; pos = m.find("model", pos + 1)) {
+    const std::string_view clause = m.substr(pos, reach);
+    const std::size_t hit = clause.find(phrase);
+    if (hit == std::string_view::npos) continue;
+    const std::string_view between = clause.substr(0, hit);
+    if (!has_any(between, ", ", "; ", ". ")) return true;
+  }
+  return false;
+}
+
+/// The model the request names is unknown, retired, not deployed, or cannot serve this
+/// operation: no request to it can succeed here, another model can, so the walk moves on.
+/// The codes come first; the words count only when they say that the model itself is what is
+/// missing, never when a parameter is not supported "with this model" (OpenAI's 400
+/// unsupported_parameter is the request's fault and stays bad_request).
 inline bool model_unusable_signal(const Evidence& e) noexcept {
-  if (e.code_or_type("model_not_found") || e.code_or_type("model_decommissioned") ||
-      e.code_or_type("model_not_active") || e.code_or_type("deploymentnotfound") ||
-      e.code_or_type("permission_error") || e.code_or_type("permission_denied") ||
-      e.gstatus == "permission_denied")
+  if (e.code_or_type("model_not_found") ||       // OpenAI, Groq, Together (404)
+      e.code_or_type("model_decommissioned") ||  // Groq (400)
+      e.code_or_type("model_not_active") ||
+      e.code_or_type("model_not_available") ||   // Together: a model without a serverless endpoint
+      e.code_or_type("invalid_model") ||         // Mistral (400, code "1500")
+      e.code_or_type("unknown_model") ||         // Azure AI model inference (404)
+      e.code_or_type("deploymentnotfound"))      // Azure OpenAI (404)
     return true;
   const std::string_view m = e.msg;
-  return has(m, "model") && has_any(m, "does not exist", "not found", "decommissioned",
-                                    "not supported", "do not have access", "no access",
-                                    "not available", "deprecated");
+  // Azure: "The chatCompletion operation does not work with the specified model, x. Please
+  // choose different model and try again."
+  if (e.code_or_type("operationnotsupported") && has(m, "model")) return true;
+  // Anthropic answers an unknown model with 404 not_found_error "model: <name>"; OpenRouter a
+  // retired one with 404 "No endpoints found for <model>." (or none that support tools).
+  // A 404 that names no model is a wrong path, not a wrong model.
+  if (e.status == 404 && (has(m, "model") || has_any(m, "no endpoints found", "no endpoints available")))
+    return true;
+  if (has_any(m, "is not a valid model",   // OpenRouter (400): "x is not a valid model ID"
+              "invalid model",             // Mistral "Invalid model: x", LiteLLM "Invalid model name"
+              "unknown model",             // "Unknown model: x"
+              "model not exist",           // DeepSeek (400): "Model Not Exist"
+              "model not found", "no such model",
+              "model identifier is invalid"))  // Bedrock (400): "The provided model identifier is invalid."
+    return true;
+  for (std::string_view phrase : {"does not exist", "not found", "has been decommissioned",
+                                  "has been deprecated", "is deprecated", "no longer supported",
+                                  "no longer available"})
+    if (model_then(m, phrase)) return true;
+  return false;
 }
 
 /// Capacity, not the caller's allowance. "Try again later" alone is weak: Anthropic ends its
@@ -242,7 +292,8 @@ inline bool daily_signal(std::string_view m) noexcept {
 /// Gemini and Vertex: RESOURCE_EXHAUSTED is a quota when QuotaFailure names one (its quotaId
 /// says the window and the dimension), shared capacity when Vertex says "try again later",
 /// and an unnamed rate limit otherwise. The prose ("check your plan and billing") is the
-/// same for all of them and decides nothing.
+/// same for all of them and decides nothing; spent prepaid credit, which shares the status
+/// and carries no details, is told apart before this (`billing_signal`).
 inline Kind gemini_rate_limit(const Evidence& e) noexcept {
   if (!e.body.quota_ids.empty()) {
     // Several quotas can be exceeded at once (tokens per minute, requests per minute and per
@@ -282,7 +333,12 @@ inline Kind gemini_rate_limit(const Evidence& e) noexcept {
 /// Every other dialect's rate-limit family, read from type, code and the conventional phrases.
 inline Kind rate_limit_kind(Dialect d, const Evidence& e) noexcept {
   const std::string_view m = e.msg;
-  if (d == Dialect::gemini || e.gstatus == "resource_exhausted") return gemini_rate_limit(e);
+  if (d == Dialect::gemini || e.gstatus == "resource_exhausted") {
+    // "Your prepayment credits are depleted" came as 429 RESOURCE_EXHAUSTED like every quota:
+    // no wait brings the credit back, so it is billing, whatever the status says.
+    if (billing_signal(e)) return Kind::insufficient_quota_billing;
+    return gemini_rate_limit(e);
+  }
   // OpenAI's and Groq's `code: rate_limit_exceeded` rules out billing (insufficient_quota has
   // its own code) and capacity (server_error): only the window and the dimension remain.
   if (e.code == "rate_limit_exceeded" && (e.type.starts_with("token") || e.type.starts_with("request"))) {
@@ -350,7 +406,8 @@ inline Kind decide(Dialect d, const Evidence& e) noexcept {
   }
   if (context_signal(e)) return Kind::context_length_exceeded;
   if (content_signal(e)) return Kind::content_filter;
-  if (model_unusable_signal(e) && (s == 403 || s == 404 || s == 400)) return Kind::permission_denied;
+  if ((model_unusable_signal(e) || permission_signal(e)) && (s == 400 || s == 403 || s == 404))
+    return Kind::permission_denied;
   // The provider refuses this caller's region: no request to it can succeed, others may.
   if (has_any(m, "location is not supported", "unsupported_country", "country, region, or territory not supported"))
     return Kind::permission_denied;
