@@ -67,6 +67,12 @@ class Candidates {
   std::size_t size_ = 0;
 };
 
+/// A policy whose plan always begins with the requested model when it fits (it says so with
+/// `static constexpr bool origin_first = true`): a call asks it for the rest only when the
+/// requested model does not answer.
+template <class Policy>
+concept origin_first = requires { requires Policy::origin_first; };
+
 namespace detail {
 
 /// Adds `model` of `provider` when the table knows it, it fits, and `usable` accepts it.

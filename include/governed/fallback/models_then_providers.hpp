@@ -16,6 +16,7 @@ namespace governed::fallback {
 /// no usable key), are left out.
 struct models_then_providers {
   using family = governed::family::fallback;
+  static constexpr bool origin_first = true;
 
   template <class Usable>
   Candidates plan(const providers::Table& table, const PlanInput& in, Usable&& usable) const {

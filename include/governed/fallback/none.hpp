@@ -11,6 +11,7 @@ namespace governed::fallback {
 /// with the reason and the wait, and never moves.
 struct none {
   using family = governed::family::fallback;
+  static constexpr bool origin_first = true;
 
   template <class Usable>
   Candidates plan(const providers::Table& table, const PlanInput& in, Usable&& usable) const {

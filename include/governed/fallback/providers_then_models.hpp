@@ -15,6 +15,7 @@ namespace governed::fallback {
 /// about the quality tier than the vendor.
 struct providers_then_models {
   using family = governed::family::fallback;
+  static constexpr bool origin_first = true;
 
   template <class Usable>
   Candidates plan(const providers::Table& table, const PlanInput& in, Usable&& usable) const {
