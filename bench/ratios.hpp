@@ -8,7 +8,9 @@
 //                  {"BM_Baseline_ClockNow/threads:1", "BM_Baseline_AtomicCas/threads:1"}, 1.5);
 //
 // reads: time of the numerator benchmarks (summed) over time of the denominators (summed),
-// goal ≤ 1.5. The reporter prints every ratio whose benchmarks ran, and the verdict.
+// goal ≤ 1.5. A name written "-BM_…" is subtracted instead, to quote one part of a larger
+// path (a call minus the reading of its reply). The reporter prints every ratio whose
+// benchmarks ran, and the verdict.
 
 #include <benchmark/benchmark.h>
 
@@ -56,12 +58,13 @@ class RatioReporter : public benchmark::ConsoleReporter {
     auto sum = [&](const std::vector<std::string>& names, bool& ok) {
       double s = 0;
       for (const auto& n : names) {
-        auto it = ns_.find(n);
+        const bool minus = !n.empty() && n.front() == '-';
+        auto it = ns_.find(minus ? n.substr(1) : n);
         if (it == ns_.end()) {
           ok = false;
           return 0.0;
         }
-        s += it->second;
+        s += minus ? -it->second : it->second;
       }
       return s;
     };
