@@ -68,7 +68,9 @@ struct LimitSetConfig {
   /// Share of each published limit kept in reserve: aim at 85 % by default.
   double headroom = 0.15;
   /// The largest request expected, in tokens: the token dimensions' burst is at least this,
-  /// so such a request can be admitted at all. 0: no request is larger than the headroom share.
+  /// so such a request can be admitted at all. 0: unknown — the burst is then at least a
+  /// tenth of the limit (with no headroom it would otherwise be one token, and every real
+  /// call would be refused as larger than the limiter can ever hold).
   std::uint64_t largest_request_tokens = 0;
 };
 
@@ -146,7 +148,10 @@ class LimitSet {
       const bool requests = d == Dimension::requests_per_minute || d == Dimension::requests_per_day;
       const bool daily = d == Dimension::requests_per_day || d == Dimension::tokens_per_day;
       std::uint64_t largest = 1;
-      if (!requests && c.largest_request_tokens > 0) largest = c.largest_request_tokens;
+      if (!requests) {
+        largest = c.largest_request_tokens > 0 ? c.largest_request_tokens
+                                               : std::max<std::uint64_t>(1, (published[i] + 9) / 10);
+      }
       const limiter::PublishedLimit p{published[i], daily ? Duration{std::chrono::hours{24}}
                                                           : Duration{std::chrono::minutes{1}}};
       auto limit = Limiter::derive(p, limiter::Headroom{c.headroom, largest});

@@ -88,6 +88,21 @@ TEST_CASE("planning errors name the dimension", "[limit_set]") {
   CHECK(governed::make_limit_set(bad).error().code == Errc::invalid_argument);
 }
 
+TEST_CASE("with no headroom and no size given, a token limit still admits real calls", "[limit_set]") {
+  LimitSetConfig c;
+  c.tokens_per_minute = 30000;
+  c.headroom = 0.0;  // and no largest_request_tokens
+  auto set = make(c);
+  // The burst is a tenth of the limit, the rest the sustained rate: 3 000 + 27 000 a minute.
+  const auto* tpm = set->rate_limiter(Dimension::tokens_per_minute);
+  REQUIRE(tpm != nullptr);
+  CHECK(tpm->limit().burst == 3000);
+  CHECK(set->admit(Cost{1, 1500, 1000}, Instant{})->admitted);
+  CHECK_FALSE(set->admit(Cost{1, 1000, 0}, Instant{})->admitted);  // 500 left of the burst
+  // A call larger than the burst is refused as never admissible, not left waiting.
+  CHECK_FALSE(make(c)->admit(Cost{1, 3001, 0}, Instant{}));
+}
+
 TEST_CASE("reconcile gives back an over-estimate and charges an under-estimate", "[limit_set]") {
   LimitSetConfig c;
   c.tokens_per_minute = 10000;
