@@ -1,0 +1,127 @@
+#pragma once
+/// @file
+/// Anthropic messages on the wire: `POST {base}/messages` with `x-api-key: <key>`,
+/// `anthropic-version` and `{"model", "max_tokens", "messages", "system"?, …}`.
+///
+/// `max_tokens` is required by the API, so it is always sent. System messages are not
+/// messages there: they go, joined by blank lines, into the top-level `system`. A "tool"
+/// message is sent as the user's turn (its content is what the tool said). There is no `n`:
+/// one answer per call. A stream asks for `stream: true`.
+///
+/// The stream: `message_start` carries the input usage, `content_block_delta` the text
+/// (`text_delta`), `message_delta` the output usage so far (cumulative, and in newer API
+/// versions the input counts again), `message_stop` the end, `ping` nothing, and
+/// `event: error` an error in Anthropic's error shape.
+
+#include <governed/detail/wire_body.hpp>
+#include <governed/transport/concept.hpp>
+#include <governed/wire/http_request.hpp>
+#include <governed/wire/options.hpp>
+#include <governed/wire/sse.hpp>
+#include <governed/wire/stream_event.hpp>
+#include <governed/wire/url.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+
+namespace governed::wire {
+
+inline nlohmann::json anthropic_body(const transport::Attempt& a, bool stream) {
+  nlohmann::json body = nlohmann::json::object();
+  body["model"] = a.model;
+  body["max_tokens"] = a.request.max_tokens;
+  std::string system;
+  nlohmann::json messages = nlohmann::json::array();
+  for (const auto& m : a.request.messages) {
+    if (m.role == "system") {
+      if (!system.empty()) system += "\n\n";
+      system += m.content;
+      continue;
+    }
+    messages.push_back({{"role", m.role == "assistant" ? "assistant" : "user"}, {"content", m.content}});
+  }
+  body["messages"] = std::move(messages);
+  if (!system.empty()) body["system"] = std::move(system);
+  if (a.request.temperature) body["temperature"] = *a.request.temperature;
+  if (stream) body["stream"] = true;
+  detail::apply_parameters(body, a.request.parameters);
+  return body;
+}
+
+inline HttpRequest anthropic_request(const transport::Attempt& a, const Url& base, const Options& o, bool stream) {
+  HttpRequest r;
+  r.stream = stream;
+  r.target = base.target("/messages");
+  r.headers = {{"x-api-key", std::string(a.api_key)},
+               {"anthropic-version", o.anthropic_version},
+               {"content-type", "application/json"},
+               {"accept", stream ? "text/event-stream" : "application/json"},
+               {"user-agent", o.user_agent}};
+  r.body = anthropic_body(a, stream).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+/// Reads the events of an Anthropic stream, adding up usage across `message_start` and
+/// `message_delta`.
+class AnthropicStream {
+ public:
+  StreamEvent read(const SseEvent& e) {
+    const nlohmann::json j = nlohmann::json::parse(e.data, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return detail::malformed_event();
+    std::string_view type = detail::string_at(j, "type");
+    if (type.empty()) type = e.event;
+    StreamEvent out;
+    if (type == "content_block_delta") {
+      auto d = j.find("delta");
+      if (d != j.end() && d->is_object() && detail::string_at(*d, "type") == "text_delta")
+        out.text = detail::string_at(*d, "text");
+    } else if (type == "message_start") {
+      auto m = j.find("message");
+      if (m != j.end() && m->is_object() && take(m->value("usage", nlohmann::json{}))) out.usage = usage();
+    } else if (type == "message_delta") {
+      if (take(j.value("usage", nlohmann::json{}))) out.usage = usage();
+    } else if (type == "message_stop") {
+      out.done = true;
+    } else if (type == "error") {
+      out.error = true;
+      out.error_body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+    return out;
+  }
+
+ private:
+  /// Takes the counts present in `u`; false when it has none that read as counts.
+  bool take(const nlohmann::json& u) {
+    if (!u.is_object()) return false;
+    bool any = false;
+    auto one = [&](const char* name, std::int64_t& field) {
+      auto it = u.find(name);
+      if (it == u.end() || !it->is_number_integer() || it->get<std::int64_t>() < 0) return;
+      // 2^50 tokens is beyond any real count; the cap keeps the sum below from overflowing.
+      field = std::min<std::int64_t>(it->get<std::int64_t>(), std::int64_t{1} << 50);
+      any = true;
+    };
+    one("input_tokens", fresh_);
+    one("output_tokens", output_);
+    one("cache_read_input_tokens", cached_);
+    one("cache_creation_input_tokens", written_);
+    return any;
+  }
+
+  providers::Usage usage() const noexcept {
+    providers::Usage u;
+    // Anthropic's input_tokens exclude the cache; governed's include it (see usage.hpp).
+    u.input_tokens = fresh_ + cached_ + written_;
+    u.cached_input_tokens = cached_;
+    u.cache_write_tokens = written_;
+    u.output_tokens = output_;
+    return u;
+  }
+
+  std::int64_t fresh_ = 0, output_ = 0, cached_ = 0, written_ = 0;
+};
+
+}  // namespace governed::wire

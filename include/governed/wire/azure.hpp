@@ -1,0 +1,37 @@
+#pragma once
+/// @file
+/// Azure OpenAI on the wire. The deployment (governed's model name for Azure) is in the URL
+/// and the API version in the query:
+/// `POST {base}/deployments/{deployment}/chat/completions?api-version=2024-10-21` with
+/// `api-key: <key>` and the OpenAI body without `model`. A base URL that carries its own
+/// `api-version` keeps it. The v1 API (a base URL ending in `/openai/v1`) takes the OpenAI
+/// shape — `{base}/chat/completions`, `model` in the body, no version — with the same
+/// `api-key` header. Replies and streams are OpenAI's.
+
+#include <governed/wire/openai.hpp>
+
+#include <string>
+
+namespace governed::wire {
+
+inline HttpRequest azure_request(const transport::Attempt& a, const Url& base, const Options& o, bool stream) {
+  HttpRequest r;
+  r.stream = stream;
+  const bool v1 = base.path.ends_with("/openai/v1");
+  if (v1) {
+    r.target = base.target("/chat/completions");
+  } else {
+    const bool versioned = base.query.starts_with("api-version=") || base.query.find("&api-version=") != std::string::npos;
+    r.target = base.target("/deployments/" + detail::path_segment(a.model) + "/chat/completions",
+                           versioned ? std::string{} : "api-version=" + o.azure_api_version);
+  }
+  r.headers = {{"api-key", std::string(a.api_key)},
+               {"content-type", "application/json"},
+               {"accept", stream ? "text/event-stream" : "application/json"},
+               {"user-agent", o.user_agent}};
+  r.body = openai_body(a, providers::Dialect::azure, stream, v1).dump(-1, ' ', false,
+                                                                      nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+}  // namespace governed::wire

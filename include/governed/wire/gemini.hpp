@@ -1,0 +1,102 @@
+#pragma once
+/// @file
+/// Google Gemini on the wire: `POST {base}/models/{model}:generateContent` (a stream:
+/// `:streamGenerateContent?alt=sse`) with `x-goog-api-key: <key>` and
+/// `{"contents": [{"role": "user"|"model", "parts": [{"text"}]}], "systemInstruction"?,
+/// "generationConfig": {"maxOutputTokens", "temperature"?, "candidateCount"?}}`.
+///
+/// The assistant's role is "model" there; system messages go, joined by blank lines, into
+/// `systemInstruction`; a "tool" message is sent as the user's turn. `Request::parameters`
+/// merge into the body, so `{"generationConfig": {"topP": 0.9}}` adds to the config rather
+/// than replacing it.
+///
+/// Each streamed event is a whole `GenerateContentResponse`: text in the `text` parts of
+/// `candidates[0].content` (thought parts are not output), `usageMetadata` (the last one is
+/// the call's), a `finishReason` on the last candidate. The stream has no end marker beyond
+/// the end of the body.
+
+#include <governed/detail/wire_body.hpp>
+#include <governed/transport/concept.hpp>
+#include <governed/wire/http_request.hpp>
+#include <governed/wire/options.hpp>
+#include <governed/wire/sse.hpp>
+#include <governed/wire/stream_event.hpp>
+#include <governed/wire/url.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace governed::wire {
+
+inline nlohmann::json gemini_body(const transport::Attempt& a) {
+  nlohmann::json body = nlohmann::json::object();
+  std::string system;
+  nlohmann::json contents = nlohmann::json::array();
+  for (const auto& m : a.request.messages) {
+    if (m.role == "system") {
+      if (!system.empty()) system += "\n\n";
+      system += m.content;
+      continue;
+    }
+    contents.push_back({{"role", m.role == "assistant" ? "model" : "user"},
+                        {"parts", nlohmann::json::array({{{"text", m.content}}})}});
+  }
+  body["contents"] = std::move(contents);
+  if (!system.empty()) body["systemInstruction"] = {{"parts", nlohmann::json::array({{{"text", system}}})}};
+  nlohmann::json config = {{"maxOutputTokens", a.request.max_tokens}};
+  if (a.request.temperature) config["temperature"] = *a.request.temperature;
+  if (a.request.n != 1) config["candidateCount"] = a.request.n;
+  body["generationConfig"] = std::move(config);
+  detail::apply_parameters(body, a.request.parameters);
+  return body;
+}
+
+inline HttpRequest gemini_request(const transport::Attempt& a, const Url& base, const Options& o, bool stream) {
+  HttpRequest r;
+  r.stream = stream;
+  std::string_view model = a.model;
+  if (model.starts_with("models/")) model.remove_prefix(7);
+  r.target = base.target("/models/" + detail::path_segment(model) +
+                             (stream ? ":streamGenerateContent" : ":generateContent"),
+                         stream ? "alt=sse" : "");
+  r.headers = {{"x-goog-api-key", std::string(a.api_key)},
+               {"content-type", "application/json"},
+               {"accept", stream ? "text/event-stream" : "application/json"},
+               {"user-agent", o.user_agent}};
+  r.body = gemini_body(a).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+/// Reads the events of a Gemini stream.
+class GeminiStream {
+ public:
+  StreamEvent read(const SseEvent& e) const {
+    const nlohmann::json j = nlohmann::json::parse(e.data, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return detail::malformed_event();
+    StreamEvent out;
+    if (auto err = j.find("error"); err != j.end() && !err->is_null()) {
+      out.error = true;
+      out.error_body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      return out;
+    }
+    if (auto c = j.find("candidates"); c != j.end() && c->is_array() && !c->empty() && (*c)[0].is_object()) {
+      const auto& first = (*c)[0];
+      if (auto content = first.find("content"); content != first.end() && content->is_object()) {
+        if (auto parts = content->find("parts"); parts != content->end() && parts->is_array()) {
+          for (const auto& p : *parts) {
+            if (!p.is_object()) continue;
+            if (auto t = p.find("thought"); t != p.end() && t->is_boolean() && t->get<bool>()) continue;
+            out.text += detail::string_at(p, "text");
+          }
+        }
+      }
+      if (!detail::string_at(first, "finishReason").empty()) out.done = true;
+    }
+    if (j.contains("usageMetadata")) out.usage = detail::usage_in(j);
+    return out;
+  }
+};
+
+}  // namespace governed::wire

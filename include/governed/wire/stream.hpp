@@ -1,0 +1,105 @@
+#pragma once
+/// @file
+/// A provider's streamed answer read as it arrives: body bytes in (any split), text pieces
+/// out to the caller, the usage of the final event kept — in the attempt's dialect.
+///
+/// The reader stops at the first sign the stream is not a provider's: an event whose data
+/// is not JSON, an event or line over the size limit, or an error the provider reported
+/// in the stream (kept in `error_body()` for the classifier).
+///
+/// ```cpp
+/// wire::StreamReader r{providers::Dialect::anthropic};
+/// r.feed(bytes, [](std::string_view piece) { std::cout << piece; });
+/// if (r.complete()) use(r.streamed().usage);
+/// ```
+
+#include <governed/providers/table.hpp>
+#include <governed/transport/concept.hpp>
+#include <governed/wire/anthropic.hpp>
+#include <governed/wire/format.hpp>
+#include <governed/wire/gemini.hpp>
+#include <governed/wire/openai.hpp>
+#include <governed/wire/sse.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace governed::wire {
+
+class StreamReader {
+ public:
+  /// Why a stream stopped being read.
+  enum class Problem : std::uint8_t {
+    none,
+    error_event,  ///< the provider reported an error in the stream
+    malformed,    ///< an event is not the dialect's JSON
+    too_large,    ///< a line or event over the limit
+  };
+
+  explicit StreamReader(providers::Dialect d, std::size_t max_event_bytes = SseParser::default_max_event_bytes)
+      : sse_(max_event_bytes), format_(format_of(d)) {
+    switch (format_) {
+      case Format::anthropic: decoder_.emplace<AnthropicStream>(); break;
+      case Format::gemini: decoder_.emplace<GeminiStream>(); break;
+      default: decoder_.emplace<OpenAiStream>(); break;
+    }
+  }
+
+  /// Reads `bytes`, handing each non-empty piece of text to `on_text(std::string_view)` in
+  /// order. Returns false once the stream has a problem; further input is then ignored.
+  template <class OnText>
+  bool feed(std::string_view bytes, OnText&& on_text) {
+    if (problem_ != Problem::none) return false;
+    const auto status = sse_.feed(bytes, [&](const SseEvent& e) -> bool {
+      if (done_ && format_ != Format::gemini) return true;  // after the end marker: nothing counts
+      StreamEvent ev = std::visit([&](auto& d) { return d.read(e); }, decoder_);
+      if (ev.malformed) {
+        problem_ = Problem::malformed;
+        return false;
+      }
+      if (ev.error) {
+        problem_ = Problem::error_event;
+        error_body_ = std::move(ev.error_body);
+        return false;
+      }
+      if (ev.usage) out_.usage = ev.usage;
+      if (!ev.text.empty()) {
+        out_.content += ev.text;
+        ++out_.chunks;
+        on_text(std::string_view(ev.text));
+      }
+      if (ev.done) done_ = true;
+      return true;
+    });
+    if (status == SseParser::Status::too_large && problem_ == Problem::none) problem_ = Problem::too_large;
+    return problem_ == Problem::none;
+  }
+
+  /// The provider's end marker arrived (for Gemini: a finish reason).
+  bool done() const noexcept { return done_; }
+  /// Whether the stream, now that its body has ended, is a whole answer: no problem, no
+  /// half event left, and the end marker where the dialect sends one.
+  bool complete() const noexcept {
+    return problem_ == Problem::none && !sse_.pending() && (done_ || format_ == Format::gemini);
+  }
+  Problem problem() const noexcept { return problem_; }
+  /// The error the provider reported in the stream, as JSON.
+  const std::string& error_body() const noexcept { return error_body_; }
+
+  const transport::Streamed& streamed() const noexcept { return out_; }
+  transport::Streamed take() noexcept { return std::move(out_); }
+
+ private:
+  SseParser sse_;
+  Format format_;
+  std::variant<OpenAiStream, AnthropicStream, GeminiStream> decoder_;
+  transport::Streamed out_;
+  std::string error_body_;
+  Problem problem_ = Problem::none;
+  bool done_ = false;
+};
+
+}  // namespace governed::wire
