@@ -53,6 +53,12 @@ struct Reply {
   /// began (a 429, a refused connection) has `chunks == 0` and is classified like any other;
   /// its error body is in `body`.
   std::optional<Streamed> streamed{};
+  /// With `failure`: what happened, in words for people (never a key) — "the reply's
+  /// content-length (2147483648 bytes) is over the 16777216-byte limit".
+  std::string failure_detail{};
+  /// The caller cancelled the attempt (through its completion token's cancellation slot);
+  /// `failure` then says how far it had got.
+  bool cancelled = false;
 
   /// The headers as the classifier reads them. Valid while this reply lives.
   std::vector<providers::Header> header_view() const {
