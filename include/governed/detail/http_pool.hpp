@@ -52,6 +52,7 @@ struct HttpConnection {
   bool quiet() noexcept {
     auto& s = socket();
     if (!s.is_open()) return false;
+    if (tls && SSL_pending(tls->native_handle()) > 0) return false;  // decrypted and unread
 #if defined(__unix__) || defined(__APPLE__)
     char c;
     const auto n = ::recv(s.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
