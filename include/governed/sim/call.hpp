@@ -6,9 +6,11 @@
 
 #include <governed/providers/headers.hpp>
 #include <governed/providers/tokens.hpp>
+#include <governed/sim/stream.hpp>
 #include <governed/time.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -18,21 +20,26 @@
 namespace governed::sim {
 
 /// One request as the provider sees it: the model, the key it was sent with (borrowed,
-/// compared, never stored), the messages and the output asked for.
+/// compared, never stored), the messages and the output asked for, and whether the answer is
+/// to be streamed.
 struct Call {
   std::string_view model;
   std::string_view api_key;
   std::span<const providers::ChatMessage> messages{};
   std::uint32_t max_tokens = 1024;
   std::uint32_t n = 1;
+  bool stream = false;
 };
 
-/// The provider's answer: status, headers (lower-case names), body, and how long it took.
+/// The provider's answer: status, headers (lower-case names), body, and how long it took. A
+/// streamed call that was accepted answers 200 with an empty body and its answer in `stream`
+/// (how it is framed on a wire is the wire's business); a refused one answers as any call.
 struct Reply {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers{};
   std::string body{};
   Duration latency{0};
+  std::optional<Stream> stream{};
 
   /// The first header of that name (names are stored lower-case).
   std::optional<std::string_view> header(std::string_view name) const noexcept {

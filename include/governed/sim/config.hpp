@@ -46,6 +46,10 @@ struct Config {
   /// Tokens a reply generates per choice (capped by the request's max_tokens), and its text.
   std::int64_t completion_tokens = 64;
   std::string completion_text = "This is a simulated completion.";
+  /// Whether a stream's final event reports usage (Anthropic and Gemini always do; OpenAI
+  /// and the APIs that copy it only when asked with `stream_options.include_usage`). False
+  /// imitates a stream that ends without usage.
+  bool stream_usage = true;
   /// Count max_tokens rather than the tokens generated against token limits (OpenAI's
   /// documented rule for admission); false counts what was used.
   bool count_max_tokens = false;

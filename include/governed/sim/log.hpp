@@ -24,6 +24,7 @@ enum class Outcome : std::uint8_t {
   overloaded,     ///< injected or scripted capacity error
   server_error,   ///< injected 500
   scripted,       ///< a canned reply queued by the test
+  broken,         ///< a stream that began and broke off (a scripted fault); its tokens were counted
 };
 
 constexpr std::string_view to_string(Outcome o) noexcept {
@@ -37,6 +38,7 @@ constexpr std::string_view to_string(Outcome o) noexcept {
     case Outcome::overloaded: return "overloaded";
     case Outcome::server_error: return "server_error";
     case Outcome::scripted: return "scripted";
+    case Outcome::broken: return "broken";
   }
   return "unknown";
 }

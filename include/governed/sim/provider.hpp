@@ -8,7 +8,9 @@
 /// rate, models latency, and answers in the imitated provider's own dialect with its
 /// rate-limit headers on every reply. It runs on whatever clock the caller passes
 /// (`handle(call, now, wall)`) and knows nothing of transports: the in-process
-/// `transport::simulated` and the loopback HTTP server both wrap it.
+/// `transport::simulated` and the loopback HTTP server both wrap it. A streamed call
+/// (`Call::stream`) is limited and refused exactly as any call; once accepted, its answer is
+/// described as pieces and a final usage (`sim::Stream`), which either wrapper delivers.
 ///
 /// ```cpp
 /// sim::Config cfg;
@@ -24,6 +26,7 @@
 /// (401), billing by key, account or spent credit (402/429), permission (403), the model
 /// (404), injected capacity failures, scripted outages and daily exhaustions, then the limits.
 
+#include <governed/providers/content.hpp>
 #include <governed/providers/cost.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/providers/tokens.hpp>
@@ -35,6 +38,7 @@
 #include <governed/sim/log.hpp>
 #include <governed/sim/meter.hpp>
 #include <governed/sim/script.hpp>
+#include <governed/sim/stream.hpp>
 
 #include <fmt/format.h>
 
@@ -125,6 +129,7 @@ class Provider {
 
     if (auto canned = script_.take(call.model)) {
       canned->latency = cfg_.latency.fixed;
+      if (call.stream) stream_canned(*canned, call.model);
       entry.status = canned->status;
       entry.outcome = Outcome::scripted;
       record(std::move(entry));
@@ -178,6 +183,21 @@ class Provider {
         *acct->credit -= providers::cost_of(m->price, providers::Usage{.input_tokens = entry.input_tokens,
                                                                         .output_tokens = generated}).total_cost;
     }
+    if (call.stream) {
+      // The answer goes out piece by piece; the usage of every choice comes in the final
+      // event. A scripted break cuts it short, after the tokens were counted and charged, as
+      // a dropped connection does: the provider generated them.
+      Reply r;
+      r.stream = Stream{split_pieces(cfg_.completion_text), std::nullopt, script_.take_break(call.model)};
+      if (cfg_.stream_usage && !r.stream->broken_after)
+        r.stream->usage = providers::Usage{.input_tokens = entry.input_tokens, .output_tokens = generated};
+      const bool broken = r.stream->broken_after.has_value();
+      Reply out = finish(std::move(r), broken ? Outcome::broken : Outcome::success, &meter);
+      for (auto& [name, value] : out.headers)
+        if (name == "content-type") value = "text/event-stream";
+      out.latency = cfg_.latency.of(generated, rng_);
+      return out;
+    }
     Reply r = success(who, cfg_.completion_text, entry.input_tokens, generated, call.n,
                       per_choice < cfg_.completion_tokens);
     Reply out = finish(std::move(r), Outcome::success, &meter);
@@ -197,6 +217,12 @@ class Provider {
   void overload(std::string model, Instant until) {
     std::lock_guard lk(m_);
     script_.overload(std::move(model), until);
+  }
+  /// The next stream of `model` (empty: any model) that begins breaks off after `pieces`
+  /// pieces: a connection dropped mid-answer.
+  void break_stream(std::string model, std::uint32_t pieces) {
+    std::lock_guard lk(m_);
+    script_.break_stream(std::move(model), pieces);
   }
   /// Changes a key's status (by its index in `Config::keys`); false when there is no such key.
   bool set_key_status(std::size_t index, KeyStatus s) {
@@ -281,6 +307,18 @@ class Provider {
     }
     for (const auto& a : cfg_.accounts) accounts_.emplace(a.id, AccountState{a.status, a.credit_usd});
     for (const auto& id : accounts_of_keys_) accounts_.try_emplace(id);
+  }
+
+  /// A canned success answering a streamed call: its body's text and usage, as pieces and a
+  /// final event (a scripted break applies). Not thread-safe: the caller holds the lock.
+  void stream_canned(Reply& r, std::string_view model) {
+    if (r.status < 200 || r.status >= 300 || r.stream) return;
+    const nlohmann::json body = nlohmann::json::parse(r.body, nullptr, false);
+    if (body.is_discarded()) return;
+    Stream s{split_pieces(providers::content_from_json(provider_.dialect, body)), std::nullopt, script_.take_break(model)};
+    if (auto u = providers::usage_from_json(body); u && u->total() > 0 && !s.broken_after) s.usage = *u;
+    r.body.clear();
+    r.stream = std::move(s);
   }
 
   /// Not thread-safe: the caller holds the lock.

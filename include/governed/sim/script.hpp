@@ -1,14 +1,16 @@
 #pragma once
 /// @file
 /// `sim::Script`: what a scenario test makes the provider do besides enforcing its limits —
-/// canned replies, and states that last until a given instant ("model X at account A is over
-/// its daily tokens until T", "model Y is overloaded until T").
+/// canned replies, streams that break off after k pieces, and states that last until a given
+/// instant ("model X at account A is over its daily tokens until T", "model Y is overloaded
+/// until T").
 
 #include <governed/sim/call.hpp>
 #include <governed/sim/meter.hpp>
 #include <governed/time.hpp>
 
 #include <algorithm>
+#include <cstdint>
 #include <deque>
 #include <optional>
 #include <string>
@@ -32,6 +34,21 @@ class Script {
 
   /// `model` (empty: every model) answers the capacity error until `until`.
   void overload(std::string model, Instant until) { outages_.push_back({std::move(model), until}); }
+
+  /// The next stream answered for `model` (empty: for any model) breaks off after `pieces`
+  /// pieces; breaks queued for one model are used first in, first out. A call that is refused
+  /// (a limit, a key) does not use one up: only a stream that begins does.
+  void break_stream(std::string model, std::uint32_t pieces) { breaks_.emplace_back(std::move(model), pieces); }
+
+  /// The break in force for the next stream of `model`, used up.
+  std::optional<std::uint32_t> take_break(std::string_view model) {
+    auto it = std::find_if(breaks_.begin(), breaks_.end(),
+                           [&](const auto& b) { return b.first.empty() || b.first == model; });
+    if (it == breaks_.end()) return std::nullopt;
+    const std::uint32_t pieces = it->second;
+    breaks_.erase(it);
+    return pieces;
+  }
 
   std::optional<Reply> take(std::string_view model) {
     auto it = std::find_if(canned_.begin(), canned_.end(),
@@ -68,6 +85,7 @@ class Script {
     Instant until;
   };
   std::deque<std::pair<std::string, Reply>> canned_;
+  std::deque<std::pair<std::string, std::uint32_t>> breaks_;
   std::vector<Exhaustion> exhausted_;
   std::vector<Outage> outages_;
 };

@@ -3,7 +3,9 @@
 /// `transport::simulated`: the in-process provider for tests and benchmarks. Each attempt is
 /// answered by the `sim::Provider` imitating the attempt's provider, on the governor's clock:
 /// limits, dialects, headers and latency as the real provider, with no socket and no sleep
-/// (the modelled latency is reported in `Reply::latency`).
+/// (the modelled latency is reported in `Reply::latency`). It streams too (`stream`,
+/// `async_stream`): the provider's answer is cut into pieces (see sim/stream.hpp), and a test
+/// can make a stream break off after k pieces (`sim::Provider::break_stream`).
 ///
 /// ```cpp
 /// clock::manual clock;
@@ -24,7 +26,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/system_executor.hpp>
 
+#include <cstddef>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -47,17 +51,9 @@ class simulated {
 
   /// One attempt, answered at once.
   Reply send(const Attempt& a) {
-    sim::Provider* p = find(a.provider);
+    sim::Reply r;
+    if (!answer(a, false, r)) return refused();
     Reply out;
-    if (!p) {
-      out.failure = providers::NetworkFailure::connect_refused;
-      return out;
-    }
-    std::vector<providers::ChatMessage> messages;
-    messages.reserve(a.request.messages.size());
-    for (const auto& m : a.request.messages) messages.push_back({m.role, m.content});
-    const sim::Call call{a.model, a.api_key, messages, a.request.max_tokens, a.request.n};
-    sim::Reply r = p->handle(call, clock_->now(), clock_->wall_now());
     out.status = r.status;
     out.headers = std::move(r.headers);
     out.body = std::move(r.body);
@@ -80,6 +76,37 @@ class simulated {
         token, send(a));
   }
 
+  /// One attempt, streamed: a refusal (429, 529, 401, …) comes back as from `send`, with
+  /// `streamed` set and no piece shown; an accepted call hands each piece of the provider's
+  /// answer to `on_chunk`, in order, inline on this thread, and returns 200 with `streamed`
+  /// holding the text, the pieces shown, and the final usage when the provider sent one. A
+  /// stream the provider broke off (`sim::Provider::break_stream`) returns after the pieces
+  /// before the break with `failure` closed_early and no usage.
+  Reply stream(const Attempt& a, const ChunkSink& on_chunk) {
+    sim::Reply r;
+    if (!answer(a, true, r)) return refused();
+    return deliver(std::move(r), on_chunk);
+  }
+
+  /// The same, asynchronous: the provider answers when this is called, then the pieces and
+  /// the completion `void(Reply)` run together in one handler posted to the handler's
+  /// associated executor (default: this transport's) — `on_chunk` runs there, never inline
+  /// in this call, and every piece before the completion.
+  template <boost::asio::completion_token_for<void(Reply)> Token>
+  auto async_stream(const Attempt& a, ChunkSink on_chunk, Token&& token) {
+    sim::Reply r;
+    const bool reached = answer(a, true, r);
+    return boost::asio::async_initiate<Token, void(Reply)>(
+        [ex = ex_](auto handler, sim::Reply reply, bool reached, ChunkSink sink) {
+          auto target = boost::asio::get_associated_executor(handler, ex);
+          boost::asio::post(target, [reply = std::move(reply), reached, sink = std::move(sink),
+                                     handler = std::move(handler)]() mutable {
+            std::move(handler)(reached ? deliver(std::move(reply), sink) : refused());
+          });
+        },
+        token, std::move(r), reached, std::move(on_chunk));
+  }
+
   executor_type get_executor() const noexcept { return ex_; }
 
   /// The provider answering for `name`, or null.
@@ -90,6 +117,47 @@ class simulated {
   }
 
  private:
+  /// The provider's answer to `a` in `out`; false when no simulated provider serves it.
+  bool answer(const Attempt& a, bool stream, sim::Reply& out) {
+    sim::Provider* p = find(a.provider);
+    if (!p) return false;
+    std::vector<providers::ChatMessage> messages;
+    messages.reserve(a.request.messages.size());
+    for (const auto& m : a.request.messages) messages.push_back({m.role, m.content});
+    const sim::Call call{a.model, a.api_key, messages, a.request.max_tokens, a.request.n, stream};
+    out = p->handle(call, clock_->now(), clock_->wall_now());
+    return true;
+  }
+
+  /// A provider nobody simulates: the connection is refused, nothing was sent.
+  static Reply refused() {
+    Reply out;
+    out.failure = providers::NetworkFailure::connect_refused;
+    return out;
+  }
+
+  /// A streamed answer handed to `on_chunk` piece by piece.
+  static Reply deliver(sim::Reply r, const ChunkSink& on_chunk) {
+    Reply out;
+    out.status = r.status;
+    out.headers = std::move(r.headers);
+    out.body = std::move(r.body);
+    out.latency = r.latency;
+    Streamed& s = out.streamed.emplace();
+    if (!r.stream) return out;  // refused before the stream began: classified as any reply
+    const std::size_t sent = r.stream->sent();
+    for (std::size_t i = 0; i < sent; ++i) {
+      const std::string& piece = r.stream->pieces[i];
+      if (piece.empty()) continue;
+      s.content += piece;
+      ++s.chunks;
+      if (on_chunk) on_chunk(piece);
+    }
+    if (r.stream->broken_after) out.failure = providers::NetworkFailure::closed_early;
+    else s.usage = r.stream->usage;
+    return out;
+  }
+
   const Clock* clock_;
   std::vector<std::shared_ptr<sim::Provider>> providers_;
   executor_type ex_;
