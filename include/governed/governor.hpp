@@ -11,6 +11,9 @@
 /// if (!reply) show(reply.error().message);  // "All alternative providers are rate limited…"
 ///
 /// auto fast = g.with<governed::backoff::none>();  // same limits, cooldowns, keys, budgets
+///
+/// // Streamed: the text as it comes; the usage reconciled from the stream's final event.
+/// auto streamed = g.stream(request, [](std::string_view piece) { std::cout << piece << std::flush; });
 /// ```
 ///
 /// Policies come in any order and any subset; each family has a default (`gcra`,
@@ -36,9 +39,15 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/system_executor.hpp>
 
+#include <algorithm>
+#include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -60,6 +69,20 @@ template <class T>
 concept AsyncTransport = requires(T& t, const transport::Attempt& a) {
   t.async_send(a, [](transport::Reply) {});
 };
+
+template <class T>
+concept AsyncStreamingTransport = requires(T& t, const transport::Attempt& a, transport::ChunkSink sink) {
+  t.async_stream(a, std::move(sink), [](transport::Reply) {});
+};
+
+/// The walk's rule "never retried once output began" rests on `Streamed::chunks`: the count
+/// of pieces that really reached the caller (`shown`) wins over a transport that reported
+/// fewer, or no `streamed` at all.
+inline transport::Reply counted(transport::Reply r, std::uint32_t shown) {
+  if (!r.streamed) r.streamed.emplace();
+  r.streamed->chunks = std::max(r.streamed->chunks, shown);
+  return r;
+}
 
 }  // namespace detail
 
@@ -90,27 +113,32 @@ class Governed {
         ex_(std::move(ex)) {}
 
   /// The call, blocking: sleeps on the State's clock while it waits for a limit or backs off.
-  Result<Response> send(Request request) {
-    Walk<state_type, backoff_type, keys_type, fallback_type> walk(*state_, backoff_, *keys_, *fallback_,
-                                                                  std::move(request));
-    for (WalkStep step = walk.start();;) {
-      switch (step) {
-        case WalkStep::wait:
-          state_->clock().sleep_until(walk.wake_at());
-          step = walk.resume();
-          break;
-        case WalkStep::send:
-          step = walk.on_reply(transport_->send(walk.attempt()));
-          break;
-        case WalkStep::done: return walk.take_result();
-      }
-    }
+  Result<Response> send(Request request) { return run(std::move(request), nullptr); }
+
+  /// The call, streamed and blocking: governed like `send` — budgets, cache, limits, keys,
+  /// backoff and fallback — while the answer's text goes to `on_chunk` piece by piece, in
+  /// order, inline on this thread (from within the transport's `stream`). The `Response`
+  /// holds the whole text, and the usage and cost of the stream's final event (when it
+  /// reported none: the prompt's estimate and the streamed text's estimated tokens).
+  ///
+  /// A stream refused before its first piece (429, 529, a refused connection) is retried or
+  /// falls back like any call, and `on_chunk` sees nothing of it. Once a piece was shown, a
+  /// failure is returned as `Errc::io_error` and never retried: the caller already has part
+  /// of the answer. An answer from the response cache (a cacheable request) is handed to
+  /// `on_chunk` whole, as one piece.
+  Result<Response> stream(Request request, transport::ChunkSink on_chunk) {
+    static_assert(transport::StreamingTransport<T>,
+                  "Governed::stream: the transport does not stream; it needs `Reply stream(const Attempt&, "
+                  "ChunkSink)` (see transport::StreamingTransport), or call send()");
+    if constexpr (transport::StreamingTransport<T>) return run(std::move(request), &on_chunk);
+    else return tl::unexpected(Error{Errc::invalid_argument, "the transport does not stream", {}});
   }
 
   /// The call, asynchronous: completes with `void(Result<Response>)` through any Asio
   /// completion token (a callback, `use_future`, `use_awaitable`, `deferred`). The token's
   /// cancellation slot stops a wait at once — the call ends with `Errc::cancelled`, its place
-  /// in a wait line and its budget holds given back.
+  /// in a wait line and its budget holds given back — and reaches the attempt in flight, which
+  /// a transport that honours it (`transport::http`) stops, ending the call the same way.
   template <boost::asio::completion_token_for<void(Result<Response>)> Token>
   auto async_send(Request request, Token&& token) {
     return boost::asio::async_initiate<Token, void(Result<Response>)>(
@@ -119,6 +147,31 @@ class Governed {
           op->run(op->walk.start());
         },
         token, std::move(request));
+  }
+
+  /// The call, streamed and asynchronous: `stream` through any Asio completion token,
+  /// completing with `void(Result<Response>)`, with `async_send`'s cancellation: a waiting
+  /// call stops at once with `Errc::cancelled`, and so does a stream under way when its
+  /// transport honours the slot (`transport::http` does; `transport::simulated` answers at
+  /// once, so there is nothing to stop).
+  ///
+  /// `on_chunk` runs on the completion handler's associated executor (without one: this call
+  /// site's executor), through a strand: pieces in order, never two at once, every piece
+  /// before the completion — whichever thread the transport reads on. With a transport that
+  /// only has the blocking `stream`, that call runs where the walk runs and its pieces are
+  /// handed over the same way.
+  template <boost::asio::completion_token_for<void(Result<Response>)> Token>
+  auto async_stream(Request request, transport::ChunkSink on_chunk, Token&& token) {
+    static_assert(transport::StreamingTransport<T>,
+                  "Governed::async_stream: the transport does not stream; it needs `Reply stream(const "
+                  "Attempt&, ChunkSink)` (see transport::StreamingTransport), or call async_send()");
+    return boost::asio::async_initiate<Token, void(Result<Response>)>(
+        [self = *this](auto handler, Request req, transport::ChunkSink sink) mutable {
+          auto op = std::make_shared<AsyncOp<std::decay_t<decltype(handler)>, true>>(self, std::move(req),
+                                                                                   std::move(handler), std::move(sink));
+          op->run(op->walk.start());
+        },
+        token, std::move(request), std::move(on_chunk));
   }
 
   /// The same call site with `News` replacing the policies of their families, sharing this
@@ -163,6 +216,42 @@ class Governed {
     }(static_cast<Tuple*>(nullptr));
   }
 
+  /// The blocking walk; with `on_chunk`, each attempt streams.
+  Result<Response> run(Request request, transport::ChunkSink* on_chunk) {
+    Walk<state_type, backoff_type, keys_type, fallback_type> walk(*state_, backoff_, *keys_, *fallback_,
+                                                                  std::move(request));
+    for (WalkStep step = walk.start();;) {
+      switch (step) {
+        case WalkStep::wait:
+          state_->clock().sleep_until(walk.wake_at());
+          step = walk.resume();
+          break;
+        case WalkStep::send:
+          if constexpr (transport::StreamingTransport<T>) {
+            if (on_chunk) {
+              std::uint32_t shown = 0;
+              // Two references: std::function keeps them without allocating.
+              const transport::ChunkSink sink = [&shown, on_chunk](std::string_view piece) {
+                if (piece.empty()) return;
+                ++shown;
+                if (*on_chunk) (*on_chunk)(piece);
+              };
+              transport::Reply reply = transport_->stream(walk.attempt(), sink);
+              step = walk.on_reply(detail::counted(std::move(reply), shown));
+              break;
+            }
+          }
+          step = walk.on_reply(transport_->send(walk.attempt()));
+          break;
+        case WalkStep::done: {
+          Result<Response> r = walk.take_result();
+          if (on_chunk && *on_chunk && r && r->from_cache && !r->content.empty()) (*on_chunk)(r->content);
+          return r;
+        }
+      }
+    }
+  }
+
   template <class P>
   void set_policy(P p) {
     if constexpr (std::is_same_v<P, backoff_type>) backoff_ = std::move(p);
@@ -170,12 +259,31 @@ class Governed {
     else if constexpr (std::is_same_v<P, keys_type>) keys_ = std::make_shared<keys_type>(std::move(p));
   }
 
+  struct NoStream {};
+
+  /// What a streamed call adds to its operation: the caller's sink, the strand that keeps the
+  /// pieces and the end of each attempt in order on the caller's executor, and the pieces
+  /// shown in the current attempt (touched only on the strand).
+  struct StreamSide {
+    transport::ChunkSink on_chunk;
+    std::optional<boost::asio::strand<executor_type>> strand{};
+    std::uint32_t shown = 0;
+  };
+
   /// One asynchronous call: the walk, and what keeps its policies and state alive.
-  template <class Handler>
-  struct AsyncOp : std::enable_shared_from_this<AsyncOp<Handler>> {
+  /// `Streaming`: each attempt streams (`async_stream`), and the pieces go to the caller.
+  template <class Handler, bool Streaming = false>
+  struct AsyncOp : std::enable_shared_from_this<AsyncOp<Handler, Streaming>> {
     AsyncOp(const Governed& g, Request req, Handler h)
         : owner(g), walk(*owner.state_, owner.backoff_, *owner.keys_, *owner.fallback_, std::move(req)),
           handler(std::move(h)) {}
+
+    AsyncOp(const Governed& g, Request req, Handler h, transport::ChunkSink sink)
+      requires Streaming
+        : owner(g), walk(*owner.state_, owner.backoff_, *owner.keys_, *owner.fallback_, std::move(req)),
+          handler(std::move(h)), side{std::move(sink)} {}
+
+    executor_type handler_executor() const { return boost::asio::get_associated_executor(handler, owner.ex_); }
 
     void run(WalkStep step) {
       switch (step) {
@@ -196,14 +304,16 @@ class Governed {
           return;
         }
         case WalkStep::send:
-          if constexpr (detail::AsyncTransport<T>) {
+          if constexpr (Streaming) {
+            if constexpr (transport::StreamingTransport<T>) stream_attempt();
+          } else if constexpr (detail::AsyncTransport<T>) {
             // The walk goes on where the caller's handler runs (its strand, its io_context),
             // not on whatever executor the transport completes on.
             auto ex = boost::asio::get_associated_executor(handler, owner.ex_);
-            owner.transport_->async_send(
-                walk.attempt(), boost::asio::bind_executor(ex, [self = this->shared_from_this()](transport::Reply r) {
-                  self->run(self->walk.on_reply(std::move(r)));
-                }));
+            with_slot(boost::asio::bind_executor(ex, [self = this->shared_from_this()](transport::Reply r) {
+                        self->end_attempt(std::move(r));
+                      }),
+                      [&](auto done) { owner.transport_->async_send(walk.attempt(), std::move(done)); });
           } else {
             run(walk.on_reply(owner.transport_->send(walk.attempt())));
           }
@@ -211,14 +321,73 @@ class Governed {
       }
     }
 
+    boost::asio::strand<executor_type>& strand() {
+      if (!side.strand) side.strand.emplace(boost::asio::make_strand(handler_executor()));
+      return *side.strand;
+    }
+
+    /// One streamed attempt: its pieces and its end both pass through the strand, so the
+    /// walk reads the reply after every piece of it was shown.
+    void stream_attempt() {
+      auto& st = strand();
+      side.shown = 0;
+      auto self = this->shared_from_this();
+      transport::ChunkSink sink = [self](std::string_view piece) { self->forward(piece); };
+      if constexpr (detail::AsyncStreamingTransport<T>) {
+        with_slot(boost::asio::bind_executor(st, [self](transport::Reply r) { self->end_attempt(std::move(r)); }),
+                  [&](auto done) { owner.transport_->async_stream(walk.attempt(), std::move(sink), std::move(done)); });
+      } else {
+        transport::Reply r = owner.transport_->stream(walk.attempt(), sink);
+        boost::asio::dispatch(st, [self, r = std::move(r)]() mutable { self->end_attempt(std::move(r)); });
+      }
+    }
+
+    void forward(std::string_view piece) {
+      if (piece.empty()) return;
+      if (strand().running_in_this_thread()) show(piece);
+      else boost::asio::post(strand(), [self = this->shared_from_this(), text = std::string(piece)] { self->show(text); });
+    }
+
+    void show(std::string_view piece) {
+      ++side.shown;
+      if (side.on_chunk) side.on_chunk(piece);
+    }
+
+    /// Hands `done` to `start` carrying the caller's cancellation slot, when it has one: a
+    /// transport that honours it stops the attempt in flight and answers `Reply::cancelled`.
+    template <class Done, class Start>
+    void with_slot(Done done, Start&& start) {
+      auto slot = boost::asio::get_associated_cancellation_slot(handler);
+      if (slot.is_connected()) start(boost::asio::bind_cancellation_slot(slot, std::move(done)));
+      else start(std::move(done));
+    }
+
+    /// The end of one attempt. Cancelled by the caller: the call ends so, never retried.
+    void end_attempt(transport::Reply r) {
+      if (r.cancelled) return run(walk.abort(Error{Errc::cancelled, "The call was cancelled.", {}}));
+      if constexpr (Streaming) run(walk.on_reply(detail::counted(std::move(r), side.shown)));
+      else run(walk.on_reply(std::move(r)));
+    }
+
     void complete() {
-      auto ex = boost::asio::get_associated_executor(handler, owner.ex_);
-      boost::asio::dispatch(ex, boost::asio::append(std::move(handler), walk.take_result()));
+      if constexpr (Streaming) {
+        // Through the strand: after the last piece; a cached answer is shown whole first.
+        boost::asio::dispatch(strand(), [self = this->shared_from_this()] {
+          Result<Response> r = self->walk.take_result();
+          if (r && r->from_cache && !r->content.empty()) self->show(r->content);
+          auto ex = self->handler_executor();
+          boost::asio::dispatch(ex, boost::asio::append(std::move(self->handler), std::move(r)));
+        });
+      } else {
+        auto ex = boost::asio::get_associated_executor(handler, owner.ex_);
+        boost::asio::dispatch(ex, boost::asio::append(std::move(handler), walk.take_result()));
+      }
     }
 
     Governed owner;
     Walk<state_type, backoff_type, keys_type, fallback_type> walk;
     Handler handler;
+    [[no_unique_address]] std::conditional_t<Streaming, StreamSide, NoStream> side{};
   };
 
   std::shared_ptr<state_type> state_;

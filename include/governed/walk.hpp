@@ -492,7 +492,18 @@ class Walk {
     const auto& c = cand();
     if (reply.streamed && reply.streamed->chunks > 0 && (reply.failure || reply.status < 200 || reply.status >= 300)) {
       // The caller has already shown part of the answer: a retry or another model would
-      // start it again, so the failure is returned as it is.
+      // start it again, so the failure is returned as it is. What was generated was billed:
+      // the limits, the task's tokens and the spend budget count it, as for a success.
+      const providers::Usage used = stream_usage(*reply.streamed, *c.model);
+      set_->reconcile(admission_,
+                      Cost{1, static_cast<std::uint64_t>(std::max<std::int64_t>(0, used.input_tokens)),
+                           static_cast<std::uint64_t>(std::max<std::int64_t>(0, used.output_tokens))},
+                      t);
+      task_ticket_.settle(used.total());
+      if (spend_hold_.active()) {
+        for (auto& alert : spend_hold_.settle(providers::cost_of(c.model->price, used).total_cost, w))
+          note(EventKind::budget_alert, alert.message);
+      }
       admission_.lease.release();
       return finish(Error{Errc::io_error,
                           fmt::format("The answer from {} broke off after it began; it is not retried because part "
@@ -650,6 +661,18 @@ class Walk {
     avoid_ = account;
   }
 
+  /// What a stream used: the usage of its final event; when it reported none (OpenAI without
+  /// `include_usage`, a stream that broke off), the prompt's estimate and the streamed text's
+  /// tokens estimated with the model's tokenizer parameters — the provider bills what it
+  /// generated, so zero output tokens would undercount every limit and budget.
+  providers::Usage stream_usage(const transport::Streamed& s, const providers::Model& m) const {
+    if (s.usage && s.usage->total() > 0) return *s.usage;
+    providers::Usage u;
+    u.input_tokens = estimate_.prompt;
+    u.output_tokens = static_cast<std::int64_t>(std::ceil(providers::text_tokens(s.content, m.estimate.letters_per_token)));
+    return u;
+  }
+
   WalkStep succeed(const transport::Reply& reply, Instant t, WallTime w) {
     const auto& c = cand();
     Response r;
@@ -658,10 +681,8 @@ class Walk {
     if (reply.streamed) {
       // A stream's text was assembled as it went out; its usage came in the final event.
       r.content = reply.streamed->content;
-      if (reply.streamed->usage && reply.streamed->usage->total() > 0) {
-        usage = *reply.streamed->usage;
-        have_usage = true;
-      }
+      usage = stream_usage(*reply.streamed, *c.model);
+      have_usage = true;
     } else if (nlohmann::json body = nlohmann::json::parse(reply.body, nullptr, false); !body.is_discarded()) {
       if (auto u = providers::usage_from_json(body); u && u->total() > 0) {
         usage = *u;
