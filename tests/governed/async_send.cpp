@@ -159,3 +159,53 @@ TEST_CASE("a waiter of a higher priority class is admitted first", "[governed][a
   }
   CHECK(order == std::vector<std::string>{"high", "low-1", "low-2"});
 }
+
+// The other token styles: deferred and use_awaitable (Boost 1.81's default token for
+// any_io_executor is void, so each is passed explicitly).
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+TEST_CASE("async_send with deferred sends nothing until the operation is launched", "[governed][async]") {
+  World w(World::default_keys(), {}, 0);
+  boost::asio::io_context ioc;
+  auto g = on(w, ioc);
+  auto op = g.async_send(ask("openai", "gpt-4o"), boost::asio::deferred);
+  poll(ioc);
+  CHECK(w.sim("openai").log().empty());  // deferred: not initiated yet
+
+  std::optional<Result<Response>> got;
+  std::move(op)([&](Result<Response> r) { got = std::move(r); });
+  poll(ioc);
+  REQUIRE(got);
+  REQUIRE(*got);
+  CHECK((*got)->model == "gpt-4o");
+  CHECK(w.sim("openai").log().size() == 1);
+}
+
+TEST_CASE("async_send with use_awaitable in a coroutine, waiting out a limit", "[governed][async]") {
+  World w(World::default_keys(), one_a_minute(), 0);
+  boost::asio::io_context ioc;
+  auto g = on(w, ioc);
+  const Instant t0 = w.clock.now();
+  std::vector<Result<Response>> got;
+  boost::asio::co_spawn(
+      ioc,
+      [&]() -> boost::asio::awaitable<void> {
+        for (int i = 0; i < 2; ++i) got.push_back(co_await g.async_send(ask("openai", "gpt-4o"), boost::asio::use_awaitable));
+      },
+      boost::asio::detached);
+  poll(ioc);
+  REQUIRE(got.size() == 1);  // the second call waits for the minute
+  CHECK(got[0]);
+  w.clock.advance(60s);
+  ioc.restart();
+  ioc.run();  // runs the coroutine to completion
+  REQUIRE(got.size() == 2);
+  REQUIRE(got[1]);
+  CHECK(count(got[1]->events, EventKind::waited) == 1);
+  const auto log = w.sim("openai").log();
+  REQUIRE(log.size() == 2);
+  CHECK(log[1].at - t0 == 60s);
+}
