@@ -1,0 +1,614 @@
+#pragma once
+/// @file
+/// `sim::Server`: simulated providers behind loopback HTTP (Boost.Beast), speaking each
+/// provider's wire format, so that `transport::http`, the providers' official SDKs, curl —
+/// anything that talks to a provider — can talk to `sim::Provider` instead.
+///
+/// Every request is read, routed by its path (sim/route.hpp), authenticated the provider's
+/// way (`authorization: Bearer`; Anthropic `x-api-key`; Gemini `x-goog-api-key` or
+/// `?key=`; Azure `api-key`), its body read into a `sim::Call` (sim/call_body.hpp), and
+/// answered by the provider: its status, headers (the rate-limit family, `retry-after`,
+/// request id) and body go out as the provider made them, after the reply's modelled latency
+/// has passed on the server's clock. An accepted stream goes out as the dialect's
+/// server-sent events (sim/sse.hpp), its latency spread over the events. What never reaches
+/// the provider is answered in the provider's error shape too: 404 for an unknown endpoint,
+/// 400 for a body the API does not take (401 instead when the key is unknown as well, as
+/// providers check the key first), 413 for a body over `max_body_bytes`, 400 for bytes that
+/// are not HTTP.
+///
+/// Routing: each provider is served under the path of its table base URL (`/v1` OpenAI and
+/// Anthropic, `/openai/v1` Groq, `/api/v1` OpenRouter, `/v1beta` Gemini, `/openai` Azure)
+/// and under `/{name}` followed by that path; when two providers share a path the first
+/// keeps it and the others are reached by name. A request under any other prefix goes to
+/// the one provider that speaks its format, when there is one. `base_url(name)` gives the
+/// URL a client is configured with.
+///
+/// ```cpp
+/// clock::steady clock;
+/// auto openai = sim::Provider::create({.provider = "openai", .keys = {{.key = "sk-a"}}, .tier = "tier1"});
+/// auto server = sim::Server<clock::steady>::create({*openai}, clock);   // its own I/O thread
+/// // POST (*server)->base_url("openai") + "/chat/completions"
+/// ```
+///
+/// Time: the providers' windows and the replies' latency run on `Clock` — `clock::steady`
+/// for real time, `clock::scaled` to run an hour of limits in a minute, `clock::manual` in
+/// tests (with zero latency, or the waits park until the test moves time). Socket timeouts
+/// (`idle_timeout`, `io_timeout`) are real time whatever the clock.
+///
+/// Secrets: keys are compared and forgotten; no reply, header or error quotes one, and a
+/// request's query string (where Gemini's `key=` travels) is never echoed.
+
+#include <governed/result.hpp>
+#include <governed/sim/call_body.hpp>
+#include <governed/sim/dialect.hpp>
+#include <governed/sim/provider.hpp>
+#include <governed/sim/request_errors.hpp>
+#include <governed/sim/route.hpp>
+#include <governed/sim/sse.hpp>
+#include <governed/time.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace governed::sim {
+
+struct ServerOptions {
+  /// Where to listen. Loopback by default: the simulator accepts any client that knows a
+  /// configured key, which is no protection on a network.
+  std::string address = "127.0.0.1";
+  /// 0: any free port (read it back with `port()`).
+  std::uint16_t port = 0;
+  /// I/O threads of a server that runs its own (`create` without an executor).
+  std::size_t threads = 1;
+  /// A request body larger than this is answered 413 and the connection closed. Chat
+  /// requests are kilobytes; 8 MiB leaves room for long contexts while 200 connections can
+  /// not make the server hold more than 1.6 GB.
+  std::uint64_t max_body_bytes = std::uint64_t{8} << 20;
+  /// The request line and headers; more is answered 431.
+  std::uint32_t max_header_bytes = 64 * 1024;
+  /// Connections served at once; one more is answered 503 and closed.
+  std::size_t max_connections = 4096;
+  /// A keep-alive connection with no request for this long (real time) is closed.
+  std::chrono::milliseconds idle_timeout{60'000};
+  /// Reading one request once it has begun, or writing one reply (real time).
+  std::chrono::milliseconds io_timeout{30'000};
+  /// Wait each reply's modelled latency on the clock before it goes out (false: answer at once).
+  bool wait_latency = true;
+};
+
+namespace server_detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+/// The path part of a base URL ("https://api.groq.com/openai/v1" → "/openai/v1").
+inline std::string path_of(std::string_view url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return "/v1";
+  const std::string_view rest = url.substr(scheme + 3);
+  const auto slash = rest.find('/');
+  if (slash == std::string_view::npos) return "";
+  std::string_view path = rest.substr(slash);
+  path = path.substr(0, path.find('?'));
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  return std::string(path);
+}
+
+/// Whether a provider of format `p` answers a route of format `r` (Azure's v1 API speaks
+/// OpenAI's chat completions).
+inline bool serves(governed::wire::Format p, governed::wire::Format r) noexcept {
+  return p == r || (p == governed::wire::Format::azure && r == governed::wire::Format::openai);
+}
+
+inline std::string bearer(std::string_view v) {
+  constexpr std::string_view scheme = "Bearer ";
+  if (v.size() < scheme.size()) return {};
+  for (std::size_t i = 0; i < scheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(v[i])) != std::tolower(static_cast<unsigned char>(scheme[i]))) return {};
+  v.remove_prefix(scheme.size());
+  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+  return std::string(v);
+}
+
+/// The key a request carries, the way `format` sends it.
+inline std::string key_of(const http::request<http::string_body>& req, governed::wire::Format format, const Route& route) {
+  auto field = [&](std::string_view name) -> std::string {
+    auto it = req.find(beast::string_view(name.data(), name.size()));
+    return it == req.end() ? std::string{} : std::string(it->value());
+  };
+  switch (format) {
+    case governed::wire::Format::anthropic:
+      if (auto k = field("x-api-key"); !k.empty()) return k;
+      break;
+    case governed::wire::Format::gemini:
+      if (auto k = field("x-goog-api-key"); !k.empty()) return k;
+      if (auto k = query_value(route.query, "key")) return *k;
+      return {};
+    case governed::wire::Format::azure:
+      if (auto k = field("api-key"); !k.empty()) return k;
+      break;
+    case governed::wire::Format::openai:
+      break;
+  }
+  return bearer(field("authorization"));
+}
+
+/// Whether `key` is one the provider was configured with and not as invalid (for a request
+/// that fails before the provider sees it: 400 when the key is good, else 401).
+inline bool known_key(const Provider& p, std::string_view key) {
+  for (const auto& k : p.config().keys)
+    if (k.key == key) return k.status != KeyStatus::invalid;
+  return false;
+}
+
+struct Mount {
+  std::string prefix;
+  std::size_t provider;
+};
+
+/// What an answer did to the connection.
+enum class After : std::uint8_t { keep, close };
+
+}  // namespace server_detail
+
+template <class Clock>
+class Server {
+  using tcp = server_detail::tcp;
+  using Request = server_detail::http::request<server_detail::http::string_body>;
+
+ public:
+  /// A server with its own I/O threads (`options.threads`), listening at once.
+  static Result<std::unique_ptr<Server>> create(std::vector<std::shared_ptr<Provider>> providers, Clock& clock,
+                                                ServerOptions options = {}) {
+    auto owned = std::make_unique<Owned>();
+    auto s = make(owned->io.get_executor(), std::move(providers), clock, options);
+    if (!s) return s;
+    (*s)->owned_ = std::move(owned);
+    for (std::size_t i = 0; i < std::max<std::size_t>(options.threads, 1); ++i)
+      (*s)->owned_->threads.emplace_back([io = &(*s)->owned_->io] { io->run(); });
+    return s;
+  }
+
+  /// A server whose I/O runs on `ex` (the caller runs its io_context). The providers and
+  /// the clock must outlive the io_context's run, since connections still open when the
+  /// server is destroyed finish there.
+  static Result<std::unique_ptr<Server>> create(boost::asio::any_io_executor ex,
+                                                std::vector<std::shared_ptr<Provider>> providers, Clock& clock,
+                                                ServerOptions options = {}) {
+    return make(std::move(ex), std::move(providers), clock, options);
+  }
+
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// Stops listening and closes every connection; with its own threads, joins them.
+  ~Server() {
+    stop();
+    if (owned_) {
+      owned_->io.stop();
+      for (auto& t : owned_->threads)
+        if (t.joinable()) t.join();
+      core_.reset();
+      owned_.reset();
+    }
+  }
+
+  /// Stops accepting and closes every open connection (replies being written are cut off).
+  void stop() {
+    core_->stop();
+  }
+
+  std::uint16_t port() const noexcept { return core_->port; }
+  /// "http://127.0.0.1:PORT".
+  std::string url() const { return fmt::format("http://{}:{}", core_->options.address, core_->port); }
+  /// The base URL a client of provider `name` is configured with (its path included:
+  /// ".../v1", ".../openai/v1", ".../v1beta"); empty when no such provider is served.
+  std::string base_url(std::string_view name) const {
+    for (const auto& m : core_->mounts)
+      if (core_->providers[m.provider]->config().provider == name) return url() + m.prefix;
+    return {};
+  }
+  /// Connections open now, and the most open at once so far.
+  std::size_t open_connections() const noexcept { return core_->open.load(); }
+  std::size_t peak_connections() const noexcept { return core_->peak.load(); }
+  /// Requests read so far (answered or not).
+  std::uint64_t requests() const noexcept { return core_->requests.load(); }
+
+  /// The provider serving `name`, or null.
+  Provider* find(std::string_view name) const noexcept {
+    for (const auto& p : core_->providers)
+      if (p->config().provider == name) return p.get();
+    return nullptr;
+  }
+
+ private:
+  struct Owned {
+    boost::asio::io_context io;
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
+    std::vector<std::thread> threads;
+  };
+
+  /// What the connections share; each holds it, so it lives while any is open.
+  struct Core : std::enable_shared_from_this<Core> {
+    Core(boost::asio::any_io_executor ex, Clock& c, ServerOptions o)
+        : executor(ex), acceptor(boost::asio::make_strand(ex)), clock(&c), options(std::move(o)) {}
+
+    boost::asio::any_io_executor executor;
+    tcp::acceptor acceptor;
+    Clock* clock;
+    ServerOptions options;
+    std::vector<std::shared_ptr<Provider>> providers;
+    std::vector<server_detail::Mount> mounts;
+    std::uint16_t port = 0;
+    std::atomic<std::size_t> open{0}, peak{0};
+    std::atomic<std::uint64_t> requests{0}, serial{0};
+    std::atomic<bool> stopped{false};
+    std::mutex m;
+    std::uint64_t next_id = 0;
+    std::map<std::uint64_t, std::weak_ptr<server_detail::beast::tcp_stream>> live;
+
+    void stop() {
+      if (stopped.exchange(true)) return;
+      boost::asio::post(acceptor.get_executor(), [self = this->shared_from_this()] {
+        boost::system::error_code ignored;
+        self->acceptor.close(ignored);
+      });
+      std::lock_guard lk(m);
+      for (auto& [id, w] : live)
+        if (auto s = w.lock())
+          boost::asio::post(s->get_executor(), [s] {
+            boost::system::error_code ignored;
+            s->socket().shutdown(tcp::socket::shutdown_both, ignored);
+            s->close();
+          });
+    }
+  };
+
+  explicit Server(std::shared_ptr<Core> core) : core_(std::move(core)) {}
+
+  static Result<std::unique_ptr<Server>> make(boost::asio::any_io_executor ex,
+                                              std::vector<std::shared_ptr<Provider>> providers, Clock& clock,
+                                              ServerOptions options) {
+    if (providers.empty()) return fail(Errc::invalid_argument, "sim server: no provider to serve");
+    for (const auto& p : providers)
+      if (!p) return fail(Errc::invalid_argument, "sim server: a provider is null");
+    auto core = std::make_shared<Core>(ex, clock, std::move(options));
+    core->providers = std::move(providers);
+    // Each provider at its table path unless an earlier one of the same format has it, then
+    // each at /{name}{path}; lookups take the first match, so a table path ("/openai/v1",
+    // Groq's) wins over a name-made one (OpenAI's "/openai" + "/v1").
+    auto path_of = [](const Provider& p) {
+      return p.entry().base_url.empty() ? std::string("/v1") : server_detail::path_of(p.entry().base_url);
+    };
+    for (std::size_t i = 0; i < core->providers.size(); ++i) {
+      const Provider& p = *core->providers[i];
+      const std::string path = path_of(p);
+      const auto format = governed::wire::format_of(p.entry().dialect);
+      bool taken = false;
+      for (const auto& m : core->mounts)
+        if (m.prefix == path && governed::wire::format_of(core->providers[m.provider]->entry().dialect) == format) taken = true;
+      if (!taken) core->mounts.push_back({path, i});
+    }
+    for (std::size_t i = 0; i < core->providers.size(); ++i)
+      core->mounts.push_back({"/" + core->providers[i]->config().provider + path_of(*core->providers[i]), i});
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(core->options.address, ec);
+    if (ec) return fail(Errc::invalid_argument, fmt::format("sim server: \"{}\" is not an IP address", core->options.address));
+    const tcp::endpoint at{address, core->options.port};
+    core->acceptor.open(at.protocol(), ec);
+    if (!ec) core->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) core->acceptor.bind(at, ec);
+    if (!ec) core->acceptor.listen(boost::asio::socket_base::max_listen_connections, ec);
+    if (ec)
+      return fail(Errc::invalid_argument, fmt::format("sim server: can not listen on {}:{}: {}", core->options.address,
+                                                      core->options.port, ec.message()));
+    core->port = core->acceptor.local_endpoint().port();
+    boost::asio::co_spawn(core->acceptor.get_executor(), accept(core), boost::asio::detached);
+    return std::unique_ptr<Server>(new Server(std::move(core)));
+  }
+
+  static boost::asio::awaitable<void> accept(std::shared_ptr<Core> core) {
+    namespace asio = boost::asio;
+    while (!core->stopped) {
+      auto [ec, socket] = co_await core->acceptor.async_accept(asio::make_strand(core->executor),
+                                                               asio::as_tuple(asio::use_awaitable));
+      if (ec == asio::error::operation_aborted || core->stopped || !core->acceptor.is_open()) co_return;
+      if (ec) {
+        // A connection reset before it was accepted, or out of descriptors: pause a little
+        // (real time) so that a persistent error does not spin, and keep going.
+        asio::steady_timer pause(core->acceptor.get_executor(), std::chrono::milliseconds(10));
+        co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+        continue;
+      }
+      auto ex = socket.get_executor();
+      asio::co_spawn(ex, session(core, std::move(socket)), asio::detached);
+    }
+  }
+
+  /// One connection: requests read and answered in turn while the client keeps it alive.
+  static boost::asio::awaitable<void> session(std::shared_ptr<Core> core, tcp::socket socket) {
+    namespace asio = boost::asio;
+    namespace beast = boost::beast;
+    namespace http = beast::http;
+    using server_detail::After;
+    auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+    const std::size_t now_open = ++core->open;
+    for (std::size_t peak = core->peak.load(); now_open > peak && !core->peak.compare_exchange_weak(peak, now_open);) {
+    }
+    std::uint64_t id = 0;
+    {
+      std::lock_guard lk(core->m);
+      id = core->next_id++;
+      core->live.emplace(id, stream);
+    }
+    struct Leave {
+      Core* c;
+      std::uint64_t id;
+      ~Leave() {
+        --c->open;
+        std::lock_guard lk(c->m);
+        c->live.erase(id);
+      }
+    } leave{core.get(), id};
+
+    if (now_open > core->options.max_connections || core->stopped) {
+      co_await write_plain(*stream, 503, "the simulator is serving its maximum number of connections", 11, core->options);
+      co_return shut(*stream);
+    }
+
+    beast::flat_buffer buffer;
+    for (;;) {
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(core->options.max_header_bytes);
+      parser.body_limit(core->options.max_body_bytes);
+      // Waiting for the next request may take the idle time; once it begins, the I/O timeout.
+      stream->expires_after(core->options.idle_timeout);
+      auto [hec, hn] = co_await http::async_read_header(*stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+      if (!hec && !parser.is_done()) {
+        stream->expires_after(core->options.io_timeout);
+        auto [bec, bn] = co_await http::async_read(*stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+        hec = bec;
+      }
+      if (hec) {
+        if (core->stopped) co_return shut(*stream);
+        const bool ours = hec.category() == http::make_error_code(http::error::bad_method).category() &&
+                          hec != http::error::end_of_stream && hec != http::error::partial_message;
+        if (!ours) co_return shut(*stream);  // closed, reset or timed out: nobody to answer
+        ++core->requests;
+        const auto serial = ++core->serial;
+        const providers::Dialect d = core->providers.front()->entry().dialect;
+        Reply r;
+        if (hec == http::error::body_limit) {
+          r = request_error(d, 413, fmt::format("The request body is larger than the {} bytes this server accepts.",
+                                                core->options.max_body_bytes), {}, serial);
+        } else if (hec == http::error::header_limit) {
+          r = request_error(d, 431, "The request headers are too large.", {}, serial);
+        } else {
+          r = request_error(d, 400, fmt::format("The request is not valid HTTP ({}).", hec.message()), {}, serial);
+        }
+        r.headers.emplace_back("content-type", "application/json");
+        co_await write_reply(*stream, std::move(r), 11, false, core->options);
+        co_return shut(*stream);
+      }
+      ++core->requests;
+      Request req = parser.release();
+      After after = After::close;
+      try {
+        after = co_await answer(core, *stream, req);
+      } catch (const std::exception&) {
+        after = After::close;  // the connection went away mid-reply, or worse: this connection only
+      }
+      if (after == After::close || !req.keep_alive() || core->stopped) co_return shut(*stream);
+    }
+  }
+
+  static void shut(boost::beast::tcp_stream& s) {
+    boost::system::error_code ignored;
+    s.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    s.close();
+  }
+
+  /// Finds the provider for `route`: by mount, else the only one speaking its format.
+  static Provider* choose(const Core& core, const Route& route) {
+    for (const auto& m : core.mounts) {
+      const Provider& p = *core.providers[m.provider];
+      if (m.prefix == route.prefix && server_detail::serves(governed::wire::format_of(p.entry().dialect), route.format))
+        return core.providers[m.provider].get();
+    }
+    Provider* only = nullptr;
+    for (const auto& p : core.providers) {
+      if (!server_detail::serves(governed::wire::format_of(p->entry().dialect), route.format)) continue;
+      if (only) return nullptr;
+      only = p.get();
+    }
+    return only;
+  }
+
+  /// Answers one request; whether the connection can serve another.
+  static boost::asio::awaitable<server_detail::After> answer(std::shared_ptr<Core> core, boost::beast::tcp_stream& stream,
+                                                             const Request& req) {
+    namespace http = boost::beast::http;
+    using server_detail::After;
+    const unsigned version = req.version();
+    const bool keep = req.keep_alive();
+    const std::string_view target(req.target().data(), req.target().size());
+    auto route = route_of(target);
+    Provider* p = route ? choose(*core, *route) : nullptr;
+    const providers::Dialect shape = p ? p->entry().dialect : core->providers.front()->entry().dialect;
+
+    auto fixed = [&](Reply r, const Provider* who) {
+      // A reply the server made itself gets the headers the provider puts on every reply.
+      const auto serial = ++core->serial;
+      const Provider& speaker = who ? *who : *core->providers.front();
+      common_headers(Speaker{speaker.entry(), {}, {}, core->clock->wall_now(), serial}, Readings{}, r);
+      return r;
+    };
+
+    if (!route || !p || req.method() != http::verb::post ||
+        (route->format == governed::wire::Format::azure && !query_value(route->query, "api-version"))) {
+      const std::string_view method(req.method_string().data(), req.method_string().size());
+      co_await write_reply(stream, fixed(no_route(shape, method, target, core->serial.load()), p), version, keep,
+                           core->options);
+      co_return After::keep;
+    }
+    Provider& provider = *p;
+    const std::string key = server_detail::key_of(req, route->format, *route);
+
+    auto body = read_call(req.body(), *route);
+    if (!body) {
+      Reply r = server_detail::known_key(provider, key)
+                    ? bad_body(shape, body.error(), core->serial.load())
+                    : failure(Speaker{provider.entry(), {}, {}, core->clock->wall_now(), core->serial.load()},
+                              Failure::invalid_key);
+      co_await write_reply(stream, fixed(std::move(r), p), version, keep, core->options);
+      co_return After::keep;
+    }
+    if (route->format == governed::wire::Format::anthropic && req.find("anthropic-version") == req.end() &&
+        server_detail::known_key(provider, key)) {
+      Reply r = request_error(shape, 400, "anthropic-version: header is required", {}, core->serial.load());
+      co_await write_reply(stream, fixed(std::move(r), p), version, keep, core->options);
+      co_return After::keep;
+    }
+
+    std::vector<providers::ChatMessage> messages;
+    const Call call = body->call(key, messages);
+    const Instant start = core->clock->now();
+    Reply reply = provider.handle(call, start, core->clock->wall_now());
+    const auto serial = ++core->serial;
+
+    if (!reply.stream) {
+      if (core->options.wait_latency && reply.latency > Duration::zero()) co_await wait_until(core, stream, start + reply.latency);
+      co_await write_reply(stream, std::move(reply), version, keep, core->options);
+      co_return After::keep;
+    }
+
+    // A stream: the provider's headers, then the events paced over the reply's latency —
+    // the time to the first token before the first event, the rest spread evenly.
+    const StreamFrame frame{provider.entry().dialect,
+                            call.model,
+                            serial,
+                            std::chrono::duration_cast<std::chrono::seconds>(core->clock->wall_now().time_since_epoch()).count(),
+                            call.n,
+                            body->include_usage,
+                            std::int64_t{call.max_tokens} < provider.config().completion_tokens};
+    FramedStream framed = frame_stream(*reply.stream, frame);
+    const Duration first = std::min(reply.latency, provider.config().latency.fixed);
+    const Duration step = framed.events.size() > 1 ? (reply.latency - first) / static_cast<std::int64_t>(framed.events.size() - 1)
+                                                   : Duration::zero();
+    const bool wait = core->options.wait_latency && reply.latency > Duration::zero();
+
+    if (route->format == governed::wire::Format::gemini && !route->sse) {
+      // Without alt=sse Gemini streams one JSON array; here it goes out whole.
+      if (wait) co_await wait_until(core, stream, start + reply.latency);
+      reply.body = gemini_array(framed);
+      for (auto& [name, value] : reply.headers)
+        if (name == "content-type") value = "application/json";
+      if (!framed.complete) {
+        co_await write_reply(stream, std::move(reply), version, false, core->options, /*cut=*/true);
+        co_return After::close;
+      }
+      co_await write_reply(stream, std::move(reply), version, keep, core->options);
+      co_return After::keep;
+    }
+
+    if (wait) co_await wait_until(core, stream, start + first);
+    http::response<http::empty_body> res{http::status(reply.status), version};
+    for (const auto& [name, value] : reply.headers) res.insert(name, value);
+    res.set(http::field::cache_control, "no-cache");
+    res.keep_alive(keep);
+    res.chunked(true);
+    http::response_serializer<http::empty_body> sr{res};
+    stream.expires_after(core->options.io_timeout);
+    co_await http::async_write_header(stream, sr, boost::asio::use_awaitable);
+    Instant at = start + first;
+    for (std::size_t i = 0; i < framed.events.size(); ++i) {
+      if (wait && i > 0) {
+        at += step;
+        co_await wait_until(core, stream, at);
+      }
+      stream.expires_after(core->options.io_timeout);
+      co_await boost::asio::async_write(stream, http::make_chunk(boost::asio::buffer(framed.events[i])),
+                                        boost::asio::use_awaitable);
+    }
+    if (!framed.complete) co_return After::close;  // broken off: no last chunk, the connection drops
+    stream.expires_after(core->options.io_timeout);
+    co_await boost::asio::async_write(stream, http::make_chunk_last(), boost::asio::use_awaitable);
+    co_return After::keep;
+  }
+
+  /// Waits until `t` on the server's clock.
+  static boost::asio::awaitable<void> wait_until(const std::shared_ptr<Core>& core, boost::beast::tcp_stream& stream,
+                                                 Instant t) {
+    stream.expires_never();
+    co_await core->clock->async_wait_until(stream.get_executor(), t, boost::asio::as_tuple(boost::asio::use_awaitable));
+  }
+
+  /// A whole reply with a content-length (`cut`: announce the whole length, send half, as a
+  /// broken connection does).
+  static boost::asio::awaitable<void> write_reply(boost::beast::tcp_stream& stream, Reply r, unsigned version, bool keep,
+                                                  const ServerOptions& o, bool cut = false) {
+    namespace http = boost::beast::http;
+    http::response<http::string_body> res{http::status(r.status), version};
+    for (const auto& [name, value] : r.headers) res.insert(name, value);
+    res.keep_alive(keep);
+    res.body() = std::move(r.body);
+    res.prepare_payload();
+    stream.expires_after(o.io_timeout);
+    if (!cut) {
+      auto [ec, n] = co_await http::async_write(stream, res, boost::asio::as_tuple(boost::asio::use_awaitable));
+      (void)ec;
+      (void)n;
+      co_return;
+    }
+    http::response_serializer<http::string_body> sr{res};
+    auto [ec, n] = co_await http::async_write_header(stream, sr, boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (ec) co_return;
+    const std::string& b = res.body();
+    co_await boost::asio::async_write(stream, boost::asio::buffer(b.data(), b.size() / 2),
+                                      boost::asio::as_tuple(boost::asio::use_awaitable));
+  }
+
+  /// A reply with a plain-text body (before any request was read).
+  static boost::asio::awaitable<void> write_plain(boost::beast::tcp_stream& stream, int status, std::string_view text,
+                                                  unsigned version, const ServerOptions& o) {
+    Reply r;
+    r.status = status;
+    r.headers.emplace_back("content-type", "text/plain");
+    r.body = std::string(text);
+    co_await write_reply(stream, std::move(r), version, false, o);
+  }
+
+  std::unique_ptr<Owned> owned_;
+  std::shared_ptr<Core> core_;
+};
+
+}  // namespace governed::sim
