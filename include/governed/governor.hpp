@@ -113,7 +113,7 @@ class Governed {
         ex_(std::move(ex)) {}
 
   /// The call, blocking: sleeps on the State's clock while it waits for a limit or backs off.
-  Result<Response> send(Request request) { return run(std::move(request), nullptr); }
+  Result<Response> send(const Request& request) { return run(request, nullptr); }
 
   /// The call, streamed and blocking: governed like `send` — budgets, cache, limits, keys,
   /// backoff and fallback — while the answer's text goes to `on_chunk` piece by piece, in
@@ -126,11 +126,11 @@ class Governed {
   /// failure is returned as `Errc::io_error` and never retried: the caller already has part
   /// of the answer. An answer from the response cache (a cacheable request) is handed to
   /// `on_chunk` whole, as one piece.
-  Result<Response> stream(Request request, transport::ChunkSink on_chunk) {
+  Result<Response> stream(const Request& request, transport::ChunkSink on_chunk) {
     static_assert(transport::StreamingTransport<T>,
                   "Governed::stream: the transport does not stream; it needs `Reply stream(const Attempt&, "
                   "ChunkSink)` (see transport::StreamingTransport), or call send()");
-    if constexpr (transport::StreamingTransport<T>) return run(std::move(request), &on_chunk);
+    if constexpr (transport::StreamingTransport<T>) return run(request, &on_chunk);
     else return tl::unexpected(Error{Errc::invalid_argument, "the transport does not stream", {}});
   }
 
@@ -217,9 +217,9 @@ class Governed {
   }
 
   /// The blocking walk; with `on_chunk`, each attempt streams.
-  Result<Response> run(Request request, transport::ChunkSink* on_chunk) {
+  Result<Response> run(const Request& request, transport::ChunkSink* on_chunk) {
     Walk<state_type, backoff_type, keys_type, fallback_type> walk(*state_, backoff_, *keys_, *fallback_,
-                                                                  std::move(request));
+                                                                  std::cref(request));
     for (WalkStep step = walk.start();;) {
       switch (step) {
         case WalkStep::wait:

@@ -21,6 +21,7 @@
 #include <governed/observe/event.hpp>
 #include <governed/observe/stats.hpp>
 #include <governed/providers/classify.hpp>
+#include <governed/providers/completion.hpp>
 #include <governed/providers/content.hpp>
 #include <governed/providers/cost.hpp>
 #include <governed/providers/messages.hpp>
@@ -38,6 +39,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -61,7 +63,13 @@ class Walk {
 
   /// `keys` is the call site's key policy (shared: round robin's turn spans calls).
   Walk(StateT& state, const Backoff& backoff, Keys& keys, const Fallback& fallback, Request request)
-      : s_(state), backoff_(backoff), keys_(keys), fallback_(fallback), req_(std::move(request)),
+      : s_(state), backoff_(backoff), keys_(keys), fallback_(fallback), owned_(std::move(request)), req_(*owned_),
+        rng_(state.next_random()) {}
+
+  /// A walk over a request the caller keeps alive until the walk ends (the blocking call's,
+  /// which need not be copied).
+  Walk(StateT& state, const Backoff& backoff, Keys& keys, const Fallback& fallback, std::reference_wrapper<const Request> request)
+      : s_(state), backoff_(backoff), keys_(keys), fallback_(fallback), req_(request.get()),
         rng_(state.next_random()) {}
 
   Walk(const Walk&) = delete;
@@ -92,7 +100,10 @@ class Walk {
   }
 
   /// The outcome; valid once after `WalkStep::done`.
-  Result<Response> take_result() { return std::move(result_); }
+  Result<Response> take_result() {
+    if (!result_) return tl::unexpected(Error{Errc::invalid_argument, "the call has not finished", {}});
+    return std::move(*result_);
+  }
 
   /// Gives up: the call ends with `error` (cancellation, a failed timer).
   WalkStep abort(Error error) { return finish(std::move(error)); }
@@ -103,6 +114,8 @@ class Walk {
   const fallback::Candidate& cand() const noexcept { return plan_[cursor_]; }
   Instant now() const noexcept { return s_.clock().now(); }
   WallTime wall() const noexcept { return s_.clock().wall_now(); }
+  /// The wall time at monotonic `t` of this call: one reading of each clock serves the walk.
+  WallTime wall_at(Instant t) const noexcept { return started_wall_ + (t - started_); }
 
   std::string_view base_url() const noexcept {
     const auto& st = s_.settings(cand().provider->name);
@@ -148,7 +161,7 @@ class Walk {
 
     // Estimate with the origin model's parameters; every candidate is close enough to it for
     // planning, and each admission uses the same figure.
-    std::array<providers::ChatMessage, 64> inline_msgs{};
+    std::array<providers::ChatMessage, 8> inline_msgs;
     std::vector<providers::ChatMessage> many;
     std::span<const providers::ChatMessage> msgs;
     if (req_.messages.size() <= inline_msgs.size()) {
@@ -181,7 +194,7 @@ class Walk {
       params["n"] = req_.n;
       if (req_.temperature) params["temperature"] = *req_.temperature;
       if (auto key = CacheKey::of(origin->name, origin_model->name, msgs_json, params)) {
-        if (auto hit = s_.cache().find(*key, now())) {
+        if (auto hit = s_.cache().find(*key, started_)) {
           Response r = *hit;
           r.from_cache = true;
           r.attempts = 0;
@@ -191,7 +204,7 @@ class Walk {
                fmt::format("Answered from the cache ({} {}).", providers::detail::shout(r.provider), r.model));
           r.events = std::move(events_);
           task_ticket_.settle(0);
-          record(r.provider, r.model, true, true, {}, 0);
+          record(started_, r.provider, r.model, true, true, {}, 0);
           result_ = std::move(r);
           done_ = true;
           return {};
@@ -201,52 +214,44 @@ class Walk {
     }
 
     // The plan: the task's route first, then the fallback policy's order from the origin.
+    // Whether a candidate can serve the call now (tier, cooldowns, keys) is asked only when
+    // the walk reaches it: the first one usually answers, and the rest are never looked at.
     const fallback::PlanInput in{origin->name, origin_model->name, static_cast<std::uint64_t>(estimate_.prompt),
                                  static_cast<std::uint64_t>(estimate_.completion)};
-    plan_now_ = now();
-    plan_wall_ = wall();
-    auto usable = [this](const providers::Provider& p, const providers::Model& m) { return servable(p, m); };
+    plan_input_ = in;
     for (const auto& choice : route) {
       const auto* p = table.provider(choice.provider);
       const auto* m = table.model(choice.provider, choice.model);
-      if (p && m && fallback::fits(*m, in) && servable(*p, *m)) plan_.add({p, m});
+      if (p && m && fallback::fits(*m, in)) plan_.add({p, m});
     }
-    for (const auto& c : fallback_.plan(table, in, usable)) plan_.add(c);
-    if (plan_.empty()) {
-      if (soonest_) return fail(Errc::all_rate_limited, providers::all_rate_limited_message(soonest_), soonest_);
-      if (!unservable_reason_.empty()) return fail(Errc::invalid_argument, unservable_reason_);
+    // A policy that always begins with the requested model needs asking for the rest only when
+    // the walk moves on.
+    if constexpr (fallback::origin_first<Fallback>) {
+      if (plan_.empty() && fallback::fits(*origin_model, in)) {
+        plan_.add({origin, origin_model});
+        rest_planned_ = false;
+      }
+    }
+    if (rest_planned_) plan_rest();
+    if (plan_.empty())
       return fail(Errc::invalid_argument,
                   fmt::format("no model can hold {} tokens ({} prompt + {} output) under the {} fallback policy",
                               in.total(), in.prompt_tokens, in.max_output_tokens, "chosen"));
-    }
-    admit_started_ = now();
+    admit_started_ = started_;
     return {};
   }
 
-  /// Whether a model could serve the call now: offered on the tier, not cooling for every
-  /// account, and with a usable key. Remembers when a refused one comes back.
-  bool servable(const providers::Provider& p, const providers::Model& m) {
-    if (!s_.limit_config(p, m)) {
-      unservable_reason_ = fmt::format("{} {} is not offered on tier {}", p.display, m.name, s_.settings(p.name).tier);
-      return false;
-    }
-    const Instant t = plan_now_;
-    const WallTime w = plan_wall_;
-    std::optional<Duration> back;
-    bool any_key = false;
-    for (std::size_t i : s_.keys().indices(p.name)) {
-      any_key = true;
-      const auto c = s_.keys().view(i, w);
-      const auto cooling = s_.cooldowns().cooling_until(CooldownKey{p.name, m.name, c.account}, t);
-      if (c.usable() && !cooling) return true;
-      Duration d = Duration::max();
-      if (!c.usable() && c.health != keys::KeyHealth::invalid && c.until != WallTime::max()) d = c.until - w;
-      if (cooling) d = c.usable() ? *cooling - t : std::max(d, *cooling - t);
-      if (d != Duration::max() && (!back || d < *back)) back = d;
-    }
-    if (!any_key) unservable_reason_ = fmt::format("no {} key is configured", providers::detail::shout(p.name));
-    else if (!back) unservable_reason_ = fmt::format("every {} key was refused by the provider", providers::detail::shout(p.name));
-    if (back) remember_wait(*back);
+  /// The fallback policy's candidates after those already planned.
+  void plan_rest() {
+    rest_planned_ = true;
+    auto any = [](const providers::Provider&, const providers::Model&) { return true; };
+    for (const auto& c : fallback_.plan(s_.table(), plan_input_, any)) plan_.add(c);
+  }
+
+  /// Whether the configured tier offers the model at all.
+  bool offered(const providers::Provider& p, const providers::Model& m) {
+    if (s_.limit_config(p, m)) return true;
+    unservable_reason_ = fmt::format("{} {} is not offered on tier {}", p.display, m.name, s_.settings(p.name).tier);
     return false;
   }
 
@@ -259,29 +264,38 @@ class Walk {
         return finish(Error{Errc::timed_out, "The call's deadline passed before a provider could answer it.", {}});
       switch (phase_) {
         case Phase::candidate:
-          if (auto step = enter_candidate()) return *step;
+          if (auto step = enter_candidate(t)) return *step;
           break;
-        case Phase::key:
-          if (!pick_key()) {
+        case Phase::key:  // the same candidate, another key (the last one failed)
+          if (auto key = choose_key(t); key && use_key(*key)) {
+            phase_ = Phase::admit;
+            admit_started_ = t;
+          } else {
             next_candidate();
-            break;
           }
-          phase_ = Phase::admit;
-          admit_started_ = t;
-          [[fallthrough]];
-        case Phase::admit: {
-          auto step = admit(t);
-          if (step) return *step;
-          break;  // refused: next candidate already chosen
-        }
+          break;
+        case Phase::admit: break;
+      }
+      if (phase_ == Phase::admit) {
+        if (auto step = admit(t)) return *step;
+        // refused: the next candidate is already chosen
       }
     }
   }
 
   /// Starts on `plan_[cursor_]`, or ends the walk when the plan is spent.
-  std::optional<WalkStep> enter_candidate() {
+  std::optional<WalkStep> enter_candidate(Instant t) {
+    if (cursor_ >= plan_.size() && !rest_planned_) plan_rest();
     if (cursor_ >= plan_.size()) return finish(nothing_left());
     const auto& c = cand();
+    // A model the tier does not offer, or with no key to use now (cooling, exhausted,
+    // invalid), is skipped without a word: nothing was tried on it, so nothing switched.
+    avoid_.reset();
+    std::optional<std::size_t> key;
+    if (!offered(*c.provider, *c.model) || !(key = choose_key(t))) {
+      ++cursor_;
+      return std::nullopt;
+    }
     if (moved_) {
       const bool other_provider = last_provider_ != c.provider->name;
       note(other_provider ? EventKind::switched_provider : EventKind::switched_model,
@@ -292,7 +306,7 @@ class Walk {
     // The spend budget holds this candidate's worst case (its prices) until the call settles.
     if (SpendBudget* spend = s_.spend()) {
       spend_hold_ = SpendReservation{};
-      auto hold = spend->reserve(c.model->price, estimate_, wall());
+      auto hold = spend->reserve(c.model->price, estimate_, wall_at(t));
       if (!hold) {
         if (spend->downgrades() && downgrade()) return std::nullopt;  // cursor_ moved
         note(EventKind::budget_exhausted, hold.error().message);
@@ -300,9 +314,13 @@ class Walk {
       }
       spend_hold_ = std::move(*hold);
     }
-    avoid_.reset();
     retry_ = backoff::RetryState{};
-    phase_ = Phase::key;
+    if (!use_key(*key)) {
+      next_candidate();
+      return std::nullopt;
+    }
+    phase_ = Phase::admit;
+    admit_started_ = t;
     return std::nullopt;
   }
 
@@ -310,6 +328,7 @@ class Walk {
   /// worst case still fits; false when none does.
   bool downgrade() {
     SpendBudget* spend = s_.spend();
+    if (!rest_planned_) plan_rest();
     std::optional<std::size_t> best;
     double best_cost = 0;
     const double left = spend->remaining(wall());
@@ -339,12 +358,17 @@ class Walk {
   }
 
   /// Picks a key for the current candidate; false when none is usable.
-  bool pick_key() {
+  /// The key the keys policy picks for the current candidate at `t`; none when no key is
+  /// usable (remembering when the first comes back, or why none ever will).
+  std::optional<std::size_t> choose_key(Instant t) {
     const auto& c = cand();
-    const Instant t = now();
-    const WallTime w = wall();
-    std::array<keys::KeyView, 32> views{};
+    const WallTime w = wall_at(t);
+    std::array<keys::KeyView, 32> views;
     const std::size_t n = s_.keys().views(c.provider->name, w, t, views);
+    if (n == 0) {
+      unservable_reason_ = fmt::format("no {} key is configured", providers::detail::shout(c.provider->name));
+      return std::nullopt;
+    }
     for (std::size_t i = 0; i < n; ++i) {
       auto& v = views[i];
       if (auto until = s_.cooldowns().cooling_until(CooldownKey{c.provider->name, c.model->name, v.account}, t)) {
@@ -360,15 +384,29 @@ class Walk {
     const std::span<const keys::KeyView> span{views.data(), n};
     auto picked = keys_.pick(span, t, rng_, avoid_);
     if (!picked) {
+      bool comes_back = false;
       for (const auto& v : span)
-        if (v.health != keys::KeyHealth::invalid && v.until != instant_max && v.until > t) remember_wait(v.until - t);
-      return false;
+        if (v.health != keys::KeyHealth::invalid && v.until != instant_max && v.until > t) {
+          remember_wait(v.until - t);
+          comes_back = true;
+        }
+      if (!comes_back)
+        unservable_reason_ =
+            fmt::format("every {} key was refused by the provider", providers::detail::shout(c.provider->name));
+      return std::nullopt;
     }
-    if (have_key_ && *picked != key_)
+    return *picked;
+  }
+
+  /// Sends the current candidate's attempts with key `picked`; false when its limit set can
+  /// not be had.
+  bool use_key(std::size_t picked) {
+    const auto& c = cand();
+    if (have_key_ && picked != key_)
       note(EventKind::key_rotated,
            fmt::format("Using another {} key.", providers::detail::shout(c.provider->name)), std::nullopt,
-           s_.keys().fingerprint(*picked));
-    key_ = *picked;
+           s_.keys().fingerprint(picked));
+    key_ = picked;
     have_key_ = true;
     auto set = s_.limit_set(*c.provider, *c.model, s_.keys().account(key_));
     if (!set) {
@@ -488,7 +526,7 @@ class Walk {
   WalkStep act(transport::Reply reply) {
     ++attempts_;
     const Instant t = now();
-    const WallTime w = wall();
+    const WallTime w = wall_at(t);
     const auto& c = cand();
     if (reply.streamed && reply.streamed->chunks > 0 && (reply.failure || reply.status < 200 || reply.status >= 300)) {
       // The caller has already shown part of the answer: a retry or another model would
@@ -683,12 +721,12 @@ class Walk {
       r.content = reply.streamed->content;
       usage = stream_usage(*reply.streamed, *c.model);
       have_usage = true;
-    } else if (nlohmann::json body = nlohmann::json::parse(reply.body, nullptr, false); !body.is_discarded()) {
-      if (auto u = providers::usage_from_json(body); u && u->total() > 0) {
-        usage = *u;
+    } else if (auto read = providers::read_completion(c.provider->dialect, reply.body)) {
+      if (read->usage && read->usage->total() > 0) {
+        usage = *read->usage;
         have_usage = true;
       }
-      r.content = providers::content_from_json(c.provider->dialect, body);
+      r.content = std::move(read->content);
     }
     if (!have_usage) usage = providers::Usage{estimate_.prompt, 0, 0, 0, 0};
     // Real usage replaces the estimate in the token dimensions.
@@ -712,7 +750,7 @@ class Walk {
       s_.cache().insert(*cache_key_, std::move(cached), bytes, t);
     }
     r.events = std::move(events_);
-    record(r.provider, r.model, true, false, usage, r.cost.total_cost);
+    record(t, r.provider, r.model, true, false, usage, r.cost.total_cost);
     result_ = std::move(r);
     return WalkStep::done;
   }
@@ -737,7 +775,7 @@ class Walk {
     e.message = redact(e.message);
     note(EventKind::failed, e.message, e.retry_after);
     const bool targeted = cursor_ < plan_.size();
-    record(targeted ? std::string_view(cand().provider->name) : std::string_view(req_.provider),
+    record(now(), targeted ? std::string_view(cand().provider->name) : std::string_view(req_.provider),
            targeted ? std::string_view(cand().model->name) : std::string_view(req_.model), false, false, {}, 0,
            e.code, e.message);
     result_ = tl::unexpected(std::move(e));
@@ -745,7 +783,8 @@ class Walk {
     return WalkStep::done;
   }
 
-  void record(std::string_view provider, std::string_view model, bool success, bool cache_hit,
+  /// Counts the call, ended at `end`, in the statistics.
+  void record(Instant end, std::string_view provider, std::string_view model, bool success, bool cache_hit,
               const providers::Usage& usage, double cost, std::optional<Errc> error = std::nullopt,
               std::string_view message = {}) {
     CallRecord rec;
@@ -754,7 +793,7 @@ class Walk {
     rec.task = req_.task;
     rec.usage = usage;
     rec.cost_usd = cost;
-    rec.latency = now() - started_;
+    rec.latency = end - started_;
     rec.success = success;
     rec.cache_hit = cache_hit;
     rec.rate_limited = rate_limited_;
@@ -771,18 +810,19 @@ class Walk {
   Backoff backoff_;
   Keys& keys_;
   const Fallback& fallback_;
-  Request req_;
+  std::optional<Request> owned_{};
+  const Request& req_;
   Random rng_;
 
   Instant started_{};
   WallTime started_wall_{};
-  Instant plan_now_{};  // one reading of each clock for the whole plan
-  WallTime plan_wall_{};
   providers::TokenEstimate estimate_{};
   TaskTicket task_ticket_{};
   SpendReservation spend_hold_{};
   std::optional<CacheKey> cache_key_{};
   fallback::Candidates plan_{};
+  fallback::PlanInput plan_input_{};
+  bool rest_planned_ = true;
   std::size_t cursor_ = 0;
   Phase phase_ = Phase::candidate;
   bool moved_ = false;
@@ -805,7 +845,7 @@ class Walk {
   std::optional<providers::Verdict> last_verdict_{};
   std::string unservable_reason_{};
   std::vector<Event> events_{};
-  Result<Response> result_{tl::unexpected(Error{Errc::invalid_argument, "the call has not finished", {}})};
+  std::optional<Result<Response>> result_{};
   bool done_ = false;
 };
 
