@@ -7,7 +7,9 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <memory>
 #include <new>
+#include <string>
 
 // The replacement pairs new with malloc and delete with free; GCC cannot see that pairing.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -61,4 +63,64 @@ TEMPLATE_TEST_CASE("admission on an existing limit set allocates nothing", "[all
   const long during = allocations.load() - before;
   CHECK(during == 0);
   CHECK(admitted > 100);
+}
+
+namespace {
+
+// Answers every attempt with the same success body, as a real transport hands one over.
+struct FixedReply {
+  std::string body =
+      R"({"id":"chatcmpl-1","object":"chat.completion","model":"gpt-4o-mini","choices":[{"index":0,)"
+      R"("message":{"role":"assistant","content":"Hello."},"finish_reason":"stop"}],)"
+      R"("usage":{"prompt_tokens":12,"completion_tokens":2,"total_tokens":14}})";
+  governed::transport::Reply send(const governed::transport::Attempt&) {
+    governed::transport::Reply r;
+    r.status = 200;
+    r.body = body;
+    return r;
+  }
+};
+
+// Heap blocks a string holds (0 when it fits the small-string buffer).
+long heap_blocks(const std::string& s) { return s.capacity() > std::string{}.capacity() ? 1 : 0; }
+
+}  // namespace
+
+TEST_CASE("a governed send on a warm state allocates only the reply, its reading and the response", "[alloc]") {
+  governed::StateConfig c;
+  c.keys.keys = {{"openai", "sk-alloc-test-key-0000000000000000", "org-alloc"}};
+  c.keys.persist = false;
+  c.providers["openai"] = governed::ProviderSettings{.rpm = std::uint64_t{1} << 40, .tpm = std::uint64_t{1} << 50};
+  c.seed = 1;
+  auto state = governed::State<>::create(std::move(c));
+  REQUIRE(state);
+  auto transport = std::make_shared<FixedReply>();
+  governed::Governed<FixedReply> g(*state, transport);
+  governed::Request req;
+  req.provider = "openai";
+  req.model = "gpt-4o-mini";
+  req.messages = {{"user", "Say hello."}};
+  req.max_tokens = 16;
+  for (int i = 0; i < 3; ++i) REQUIRE(g.send(req));  // limit set, statistics series: made once
+
+  // What a call costs with no governor at all: the transport's reply and reading it.
+  long before = allocations.load();
+  {
+    const governed::transport::Attempt a{req, "openai", "gpt-4o-mini", "", "sk"};
+    auto reply = transport->send(a);
+    const long transport_blocks = allocations.load() - before;
+    before = allocations.load();
+    auto read = governed::providers::read_completion(governed::providers::Dialect::openai, reply.body);
+    REQUIRE(read);
+    const long reading_blocks = allocations.load() - before;
+
+    before = allocations.load();
+    auto r = g.send(req);
+    const long send_blocks = allocations.load() - before;
+    REQUIRE(r);
+    const long response_blocks = heap_blocks(r->content) + heap_blocks(r->provider) + heap_blocks(r->model) +
+                                 heap_blocks(r->key_fingerprint) + (r->events.capacity() > 0 ? 1 : 0);
+    CAPTURE(transport_blocks, reading_blocks, response_blocks);
+    CHECK(send_blocks == transport_blocks + reading_blocks + response_blocks);
+  }
 }
