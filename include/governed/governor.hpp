@@ -332,7 +332,11 @@ class Governed {
       auto& st = strand();
       side.shown = 0;
       auto self = this->shared_from_this();
-      transport::ChunkSink sink = [self](std::string_view piece) { self->forward(piece); };
+      // Weak: the completion handler keeps the operation alive while the attempt runs, and a
+      // transport that keeps its sink after that must not keep the call (and its State) too.
+      transport::ChunkSink sink = [weak = std::weak_ptr<AsyncOp>(self)](std::string_view piece) {
+        if (auto op = weak.lock()) op->forward(piece);
+      };
       if constexpr (detail::AsyncStreamingTransport<T>) {
         with_slot(boost::asio::bind_executor(st, [self](transport::Reply r) { self->end_attempt(std::move(r)); }),
                   [&](auto done) { owner.transport_->async_stream(walk.attempt(), std::move(sink), std::move(done)); });
