@@ -15,10 +15,10 @@ using namespace governed::backoff;
 
 namespace {
 
-constexpr Duration i64_max{std::numeric_limits<std::int64_t>::max()};
+constexpr Duration jitter_i64_max{std::numeric_limits<std::int64_t>::max()};
 
 template <class B>
-std::vector<Duration> sequence(const B& b, std::uint64_t seed) {
+std::vector<Duration> seeded_sequence(const B& b, std::uint64_t seed) {
   Random rng{seed};
   std::vector<Duration> out;
   RetryState s;
@@ -31,7 +31,7 @@ std::vector<Duration> sequence(const B& b, std::uint64_t seed) {
 
 // Draws `n` waits for retry k and reports their range and mean (in seconds).
 struct Spread {
-  Duration lo = i64_max;
+  Duration lo = jitter_i64_max;
   Duration hi{0};
   double mean_s = 0;
 };
@@ -104,8 +104,8 @@ TEST_CASE("decorrelated_jitter: in [min, 3 · previous], never above max", "[bac
   CHECK(sp.lo >= 4s);
   // A huge previous wait saturates 3 · previous instead of wrapping.
   Random rng{3};
-  const decorrelated_jitter open{.max = i64_max, .attempts = 10};
-  const auto w = open.next(RetryState{.attempt = 2, .last_wait = i64_max}, rng);
+  const decorrelated_jitter open{.max = jitter_i64_max, .attempts = 10};
+  const auto w = open.next(RetryState{.attempt = 2, .last_wait = jitter_i64_max}, rng);
   REQUIRE(w);
   CHECK(*w >= 4s);
   CHECK(decorrelated_jitter{.min = 90s, .max = 60s}.next(RetryState{}, rng) == 60s);
@@ -113,13 +113,13 @@ TEST_CASE("decorrelated_jitter: in [min, 3 · previous], never above max", "[bac
 }
 
 TEST_CASE("jitter: the same seed gives the same waits; another seed, others", "[backoff][jitter]") {
-  CHECK(sequence(full_jitter{}, 42) == sequence(full_jitter{}, 42));
-  CHECK(sequence(equal_jitter{}, 42) == sequence(equal_jitter{}, 42));
-  CHECK(sequence(decorrelated_jitter{}, 42) == sequence(decorrelated_jitter{}, 42));
-  CHECK(sequence(full_jitter{}, 42) != sequence(full_jitter{}, 43));
-  CHECK(sequence(decorrelated_jitter{}, 42) != sequence(decorrelated_jitter{}, 43));
-  CHECK(sequence(full_jitter{}, 42).size() == 4);
-  CHECK(sequence(decorrelated_jitter{.attempts = 3}, 42).size() == 2);
+  CHECK(seeded_sequence(full_jitter{}, 42) == seeded_sequence(full_jitter{}, 42));
+  CHECK(seeded_sequence(equal_jitter{}, 42) == seeded_sequence(equal_jitter{}, 42));
+  CHECK(seeded_sequence(decorrelated_jitter{}, 42) == seeded_sequence(decorrelated_jitter{}, 42));
+  CHECK(seeded_sequence(full_jitter{}, 42) != seeded_sequence(full_jitter{}, 43));
+  CHECK(seeded_sequence(decorrelated_jitter{}, 42) != seeded_sequence(decorrelated_jitter{}, 43));
+  CHECK(seeded_sequence(full_jitter{}, 42).size() == 4);
+  CHECK(seeded_sequence(decorrelated_jitter{.attempts = 3}, 42).size() == 2);
 }
 
 TEST_CASE("jitter: a degenerate curve of zero draws zero", "[backoff][jitter]") {

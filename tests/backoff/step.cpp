@@ -15,7 +15,7 @@ using namespace governed::backoff;
 
 namespace {
 
-constexpr Duration i64_max{std::numeric_limits<std::int64_t>::max()};
+constexpr Duration step_i64_max{std::numeric_limits<std::int64_t>::max()};
 
 // Runs a whole walk on one target with no hints: the waits slept, and how it ended.
 template <class B>
@@ -70,7 +70,7 @@ TEST_CASE("next_step: a provider's stated wait wins over the curve", "[backoff]"
   // A negative hint (clock skew in an HTTP date) means "now".
   CHECK(next_step(b, RetryState{}, -3s, rng) == Step{Outcome::wait, 0s, true});
   // A hint of centuries saturates the total instead of wrapping to a negative one.
-  CHECK(next_step(b, RetryState{2, 4s, 4s}, i64_max, rng).outcome == Outcome::over_cap);
+  CHECK(next_step(b, RetryState{2, 4s, 4s}, step_i64_max, rng).outcome == Outcome::over_cap);
   // A hinted retry draws no random number: the jittered curve's next draw is unchanged.
   Random a{9}, c{9};
   (void)next_step(full_jitter{}, RetryState{}, 2s, a);

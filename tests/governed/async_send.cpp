@@ -20,7 +20,7 @@ namespace {
 /// One request a minute for gpt-4o: 2 RPM with no headroom plans a burst of 1 and one request
 /// every 60 s, so the second call waits exactly 60 s. No token limit: without headroom the
 /// token dimension's burst would be one token.
-StateConfig one_a_minute(std::size_t max_waiters = 1024) {
+StateConfig one_a_minute_queued(std::size_t max_waiters = 1024) {
   StateConfig c;
   c.providers["openai"] = ProviderSettings{.tier = "tier1", .rpm = 2, .tpm = 0, .headroom = 0.0};
   c.max_waiters = max_waiters;
@@ -28,14 +28,14 @@ StateConfig one_a_minute(std::size_t max_waiters = 1024) {
 }
 
 /// A call site whose transport and completions run on `ioc`.
-Governed<Sim, Clock, fallback::none> on(World& w, boost::asio::io_context& ioc) {
+Governed<Sim, Clock, fallback::none> call_site_on(World& w, boost::asio::io_context& ioc) {
   auto t = std::make_shared<Sim>(w.clock, w.providers, ioc.get_executor());
   return Governed<Sim, Clock, fallback::none>(w.state, t, {}, {}, ioc.get_executor());
 }
 
 /// Runs what is ready. An io_context that ran out of work stops, and a stopped one runs
 /// nothing until restarted.
-void poll(boost::asio::io_context& ioc) {
+void run_ready(boost::asio::io_context& ioc) {
   ioc.restart();
   ioc.poll();
 }
@@ -52,7 +52,7 @@ detail::WaitLine& line_of(World& w) {
 TEST_CASE("async_send completes a callback", "[governed][async]") {
   World w(World::default_keys(), {}, 0);
   boost::asio::io_context ioc;
-  auto g = on(w, ioc);
+  auto g = call_site_on(w, ioc);
   std::optional<Result<Response>> got;
   g.async_send(ask("openai", "gpt-4o"), [&](Result<Response> r) { got = std::move(r); });
   CHECK_FALSE(got);  // never inline
@@ -66,7 +66,7 @@ TEST_CASE("async_send completes a callback", "[governed][async]") {
 TEST_CASE("async_send with use_future, waiting out a limit on the clock", "[governed][async]") {
   // use_future completes on the system executor's threads; the clock jumps when the one
   // waiting call is parked on it.
-  World w(World::default_keys(), one_a_minute(), 1);
+  World w(World::default_keys(), one_a_minute_queued(), 1);
   auto g = w.governed<fallback::none>();
   const Instant t0 = w.clock.now();
   auto first = g.async_send(ask("openai", "gpt-4o"), boost::asio::use_future).get();
@@ -82,9 +82,9 @@ TEST_CASE("async_send with use_future, waiting out a limit on the clock", "[gove
 
 TEST_CASE("a cancelled async_send stops its wait, leaves the line, and the next call is not blocked",
           "[governed][async]") {
-  World w(World::default_keys(), one_a_minute(), 0);
+  World w(World::default_keys(), one_a_minute_queued(), 0);
   boost::asio::io_context ioc;
-  auto g = on(w, ioc);
+  auto g = call_site_on(w, ioc);
   const Instant t0 = w.clock.now();
   REQUIRE(g.send(ask("openai", "gpt-4o")));
 
@@ -92,11 +92,11 @@ TEST_CASE("a cancelled async_send stops its wait, leaves the line, and the next 
   std::optional<Result<Response>> cancelled;
   g.async_send(ask("openai", "gpt-4o"),
                boost::asio::bind_cancellation_slot(signal.slot(), [&](Result<Response> r) { cancelled = std::move(r); }));
-  poll(ioc);
+  run_ready(ioc);
   CHECK_FALSE(cancelled);
   CHECK(line_of(w).size() == 1);
   signal.emit(boost::asio::cancellation_type::terminal);
-  poll(ioc);
+  run_ready(ioc);
   REQUIRE(cancelled);
   REQUIRE_FALSE(*cancelled);
   CHECK(cancelled->error().code == Errc::cancelled);
@@ -104,10 +104,10 @@ TEST_CASE("a cancelled async_send stops its wait, leaves the line, and the next 
 
   std::optional<Result<Response>> next;
   g.async_send(ask("openai", "gpt-4o"), [&](Result<Response> r) { next = std::move(r); });
-  poll(ioc);
+  run_ready(ioc);
   CHECK_FALSE(next);
   w.clock.advance(60s);
-  poll(ioc);
+  run_ready(ioc);
   REQUIRE(next);
   CHECK(*next);
   const auto log = w.sim("openai").log();
@@ -116,29 +116,29 @@ TEST_CASE("a cancelled async_send stops its wait, leaves the line, and the next 
 }
 
 TEST_CASE("a full wait line answers queue_full at once", "[governed][async]") {
-  World w(World::default_keys(), one_a_minute(1), 0);
+  World w(World::default_keys(), one_a_minute_queued(1), 0);
   boost::asio::io_context ioc;
-  auto g = on(w, ioc);
+  auto g = call_site_on(w, ioc);
   REQUIRE(g.send(ask("openai", "gpt-4o")));
   std::optional<Result<Response>> waiting, refused;
   g.async_send(ask("openai", "gpt-4o"), [&](Result<Response> r) { waiting = std::move(r); });
   g.async_send(ask("openai", "gpt-4o"), [&](Result<Response> r) { refused = std::move(r); });
-  poll(ioc);
+  run_ready(ioc);
   REQUIRE(refused);
   REQUIRE_FALSE(*refused);
   CHECK(refused->error().code == Errc::queue_full);
   CHECK_FALSE(waiting);
   w.clock.advance(60s);
-  poll(ioc);
+  run_ready(ioc);
   REQUIRE(waiting);
   CHECK(*waiting);
   CHECK(w.sim("openai").log().size() == 2);
 }
 
 TEST_CASE("a waiter of a higher priority class is admitted first", "[governed][async]") {
-  World w(World::default_keys(), one_a_minute(), 0);
+  World w(World::default_keys(), one_a_minute_queued(), 0);
   boost::asio::io_context ioc;
-  auto g = on(w, ioc);
+  auto g = call_site_on(w, ioc);
   REQUIRE(g.send(ask("openai", "gpt-4o")));
   std::vector<std::string> order;
   for (const auto& [name, priority] : std::vector<std::pair<std::string, int>>{{"low-1", 0}, {"low-2", 0}, {"high", 5}}) {
@@ -150,11 +150,11 @@ TEST_CASE("a waiter of a higher priority class is admitted first", "[governed][a
       else order.push_back(name + ": " + res.error().message);
     });
   }
-  poll(ioc);
+  run_ready(ioc);
   CHECK(order.empty());
   for (int minute = 0; minute < 3; ++minute) {
     w.clock.advance(60s);
-    poll(ioc);
+    run_ready(ioc);
     CHECK(order.size() == static_cast<std::size_t>(minute + 1));
   }
   CHECK(order == std::vector<std::string>{"high", "low-1", "low-2"});
@@ -170,14 +170,14 @@ TEST_CASE("a waiter of a higher priority class is admitted first", "[governed][a
 TEST_CASE("async_send with deferred sends nothing until the operation is launched", "[governed][async]") {
   World w(World::default_keys(), {}, 0);
   boost::asio::io_context ioc;
-  auto g = on(w, ioc);
+  auto g = call_site_on(w, ioc);
   auto op = g.async_send(ask("openai", "gpt-4o"), boost::asio::deferred);
-  poll(ioc);
+  run_ready(ioc);
   CHECK(w.sim("openai").log().empty());  // deferred: not initiated yet
 
   std::optional<Result<Response>> got;
   std::move(op)([&](Result<Response> r) { got = std::move(r); });
-  poll(ioc);
+  run_ready(ioc);
   REQUIRE(got);
   REQUIRE(*got);
   CHECK((*got)->model == "gpt-4o");
@@ -185,9 +185,9 @@ TEST_CASE("async_send with deferred sends nothing until the operation is launche
 }
 
 TEST_CASE("async_send with use_awaitable in a coroutine, waiting out a limit", "[governed][async]") {
-  World w(World::default_keys(), one_a_minute(), 0);
+  World w(World::default_keys(), one_a_minute_queued(), 0);
   boost::asio::io_context ioc;
-  auto g = on(w, ioc);
+  auto g = call_site_on(w, ioc);
   const Instant t0 = w.clock.now();
   std::vector<Result<Response>> got;
   boost::asio::co_spawn(
@@ -196,7 +196,7 @@ TEST_CASE("async_send with use_awaitable in a coroutine, waiting out a limit", "
         for (int i = 0; i < 2; ++i) got.push_back(co_await g.async_send(ask("openai", "gpt-4o"), boost::asio::use_awaitable));
       },
       boost::asio::detached);
-  poll(ioc);
+  run_ready(ioc);
   REQUIRE(got.size() == 1);  // the second call waits for the minute
   CHECK(got[0]);
   w.clock.advance(60s);

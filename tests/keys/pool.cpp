@@ -23,21 +23,21 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
+struct PoolDir {
   fs::path path;
-  TempDir() {
+  PoolDir() {
     std::random_device rd;
     path = fs::temp_directory_path() / ("governed-pool-" + std::to_string(rd()) + std::to_string(rd()));
     fs::create_directories(path);
   }
-  ~TempDir() {
+  ~PoolDir() {
     std::error_code ec;
     fs::remove_all(path, ec);
   }
   fs::path file() const { return path / "key-health.json"; }
 };
 
-std::string slurp(const fs::path& p) {
+std::string read_pool_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
@@ -278,7 +278,7 @@ TEST_CASE("pool: no key left names the provider and when the first key comes bac
 
 TEST_CASE("pool: a restart keeps an exhausted key out until the provider's reset, then uses it",
           "[keys][pool]") {
-  TempDir d;
+  PoolDir d;
   // 2025-03-14 15:00 UTC; Gemini's daily quota resets at midnight in Los Angeles (PDT from
   // 9 March: 07:00 UTC).
   clock::manual clk(Instant{}, WallTime{std::chrono::sys_days{std::chrono::year{2025} / 3 / 14}} + 15h);
@@ -297,7 +297,7 @@ TEST_CASE("pool: a restart keeps an exhausted key out until the provider's reset
     REQUIRE(first->mark_invalid(1, clk.wall_now()));
   }
   // The file names keys by fingerprint only: no key, no account id.
-  const std::string text = slurp(d.file());
+  const std::string text = read_pool_file(d.file());
   for (const auto& secret : {gem_a, gem_b, std::string("alpha-123"), std::string("beta-456")})
     CHECK(text.find(secret) == std::string::npos);
   CHECK(text.find(fingerprint(gem_a)) != std::string::npos);
@@ -320,11 +320,11 @@ TEST_CASE("pool: a restart keeps an exhausted key out until the provider's reset
   REQUIRE(third);
   CHECK(third->health(0, clk.wall_now()) == KeyHealth::healthy);
   CHECK(third->health(1, clk.wall_now()) == KeyHealth::invalid);
-  CHECK(slurp(d.file()).find(fingerprint(gem_a)) == std::string::npos);
+  CHECK(read_pool_file(d.file()).find(fingerprint(gem_a)) == std::string::npos);
 }
 
 TEST_CASE("pool: two pools over one file merge their findings instead of overwriting", "[keys][pool]") {
-  TempDir d;
+  PoolDir d;
   clock::manual clk;
   const auto now = clk.wall_now();
   auto a = Pool::open(on_file(three_openai_one_groq(), d.file()), now);
@@ -360,7 +360,7 @@ TEST_CASE("pool: two pools over one file merge their findings instead of overwri
 
 TEST_CASE("pool: a corrupt health file is set aside with a warning and the pool starts healthy",
           "[keys][pool]") {
-  TempDir d;
+  PoolDir d;
   {
     std::ofstream(d.file()) << "{\"format\": \"governed key health\", \"version\": 1, \"keys\": {\"x\": ";
   }
@@ -372,11 +372,11 @@ TEST_CASE("pool: a corrupt health file is set aside with a warning and the pool 
   CHECK(warnings[0].find("set aside") != std::string::npos);
   CHECK(pool->available("openai", clk.wall_now()));
   // A fresh, valid file replaced it.
-  CHECK(nlohmann::json::parse(slurp(d.file()))["version"] == 1);
+  CHECK(nlohmann::json::parse(read_pool_file(d.file()))["version"] == 1);
 }
 
 TEST_CASE("pool: a health file that can not be reached is a clear error at open", "[keys][pool]") {
-  TempDir d;
+  PoolDir d;
   std::ofstream(d.path / "file") << "x";
   clock::manual clk;
   auto pool = Pool::open(on_file(three_openai_one_groq(), d.path / "file" / "key-health.json"), clk.wall_now());
@@ -435,7 +435,7 @@ TEST_CASE("pool: readers and writers on many threads", "[keys][pool][concurrency
 }
 
 TEST_CASE("pool: persisted writes from many threads and two pools lose nothing", "[keys][pool][concurrency]") {
-  TempDir d;
+  PoolDir d;
   clock::manual clk;
   const auto now = clk.wall_now();
   std::vector<KeyConfig> keys;

@@ -21,7 +21,7 @@ using namespace std::chrono_literals;
 using governed::WallTime;
 
 namespace {
-WallTime at(int y, unsigned mo, unsigned d, int h = 0, int mi = 0) {
+WallTime wall_at(int y, unsigned mo, unsigned d, int h = 0, int mi = 0) {
   return WallTime{date::sys_days{date::year{y} / mo / d}.time_since_epoch()} + std::chrono::hours{h} +
          std::chrono::minutes{mi};
 }
@@ -71,12 +71,12 @@ TEST_CASE("the built-in table has every provider and the published figures", "[p
 TEST_CASE("Gemini's daily quota resets at midnight Pacific, across daylight saving", "[providers][table]") {
   const auto& gemini = *gp::builtin_table().provider("gemini");
   // Summer (PDT, UTC-7): 2025-07-10 12:00 UTC is 05:00 local; midnight local is 07:00 UTC next day.
-  CHECK(gp::next_daily_reset(gemini, at(2025, 7, 10, 12)) == at(2025, 7, 11, 7));
+  CHECK(gp::next_daily_reset(gemini, wall_at(2025, 7, 10, 12)) == wall_at(2025, 7, 11, 7));
   // Winter (PST, UTC-8).
-  CHECK(gp::next_daily_reset(gemini, at(2025, 1, 10, 12)) == at(2025, 1, 11, 8));
+  CHECK(gp::next_daily_reset(gemini, wall_at(2025, 1, 10, 12)) == wall_at(2025, 1, 11, 8));
   // Just before midnight local.
-  CHECK(gp::next_daily_reset(gemini, at(2025, 1, 11, 7, 59)) == at(2025, 1, 11, 8));
-  CHECK_FALSE(gp::next_daily_reset(*gp::builtin_table().provider("openai"), at(2025, 1, 10)));
+  CHECK(gp::next_daily_reset(gemini, wall_at(2025, 1, 11, 7, 59)) == wall_at(2025, 1, 11, 8));
+  CHECK_FALSE(gp::next_daily_reset(*gp::builtin_table().provider("openai"), wall_at(2025, 1, 10)));
 }
 
 TEST_CASE("overrides patch the table; bad files are refused with where and why", "[providers][table]") {
@@ -262,14 +262,14 @@ TEST_CASE("cost from prices, and totals per model, provider, task, day, month", 
         Approx(0.13));
 
   gp::CostLedger ledger;
-  ledger.record("openai", "gpt-4o", "task-1", c, at(2025, 1, 31, 23));
-  ledger.record("openai", "gpt-4o-mini", "task-1", c, at(2025, 2, 1, 1));
-  ledger.record("groq", "gemma2-9b-it", "task-2", c, at(2025, 2, 1, 2));
+  ledger.record("openai", "gpt-4o", "task-1", c, wall_at(2025, 1, 31, 23));
+  ledger.record("openai", "gpt-4o-mini", "task-1", c, wall_at(2025, 2, 1, 1));
+  ledger.record("groq", "gemma2-9b-it", "task-2", c, wall_at(2025, 2, 1, 2));
   CHECK(ledger.model("openai", "gpt-4o").total_cost == Approx(c.total_cost));
   CHECK(ledger.provider("openai").total_cost == Approx(2 * c.total_cost));
   CHECK(ledger.task("task-1").total_cost == Approx(2 * c.total_cost));
-  CHECK(ledger.day(at(2025, 2, 1, 12)).total_cost == Approx(2 * c.total_cost));
-  CHECK(ledger.month(at(2025, 1, 2)).total_cost == Approx(c.total_cost));
+  CHECK(ledger.day(wall_at(2025, 2, 1, 12)).total_cost == Approx(2 * c.total_cost));
+  CHECK(ledger.month(wall_at(2025, 1, 2)).total_cost == Approx(c.total_cost));
   CHECK(ledger.total().total_cost == Approx(3 * c.total_cost));
   CHECK(ledger.task("none").total_cost == 0);
 }

@@ -19,7 +19,7 @@ static_assert(transport::StreamingTransport<transport::simulated<clock::manual>>
 
 namespace {
 
-Request hello_request(std::string model) {
+Request stream_hello_request(std::string model) {
   Request r;
   r.model = std::move(model);
   r.messages = {{"user", "Say hello."}};
@@ -123,7 +123,7 @@ TEST_CASE("simulated: stream hands the pieces over in order and reports what was
   clock::manual c;
   auto p = make({.provider = "openai", .keys = {{.key = "sk-test-a1"}}});
   transport::simulated t{c, {p}};
-  const Request req = hello_request("gpt-4o");
+  const Request req = stream_hello_request("gpt-4o");
   std::vector<std::string> seen;
   transport::ChunkSink sink = [&](std::string_view piece) { seen.emplace_back(piece); };
 
@@ -171,7 +171,7 @@ TEST_CASE("simulated: async_stream posts the pieces and the completion together"
   std::optional<transport::Reply> got;
   {
     // The attempt's request is borrowed only for the call.
-    const Request req = hello_request("gpt-4o");
+    const Request req = stream_hello_request("gpt-4o");
     t.async_stream({req, "openai", "gpt-4o", "", "sk-test-a1"}, [&](std::string_view piece) { seen.emplace_back(piece); },
                    [&](transport::Reply r) {
                      CHECK(seen.size() == 5);
@@ -186,7 +186,7 @@ TEST_CASE("simulated: async_stream posts the pieces and the completion together"
   CHECK(seen.size() == 5);
 
   io.restart();
-  const Request req = hello_request("gpt-4o");
+  const Request req = stream_hello_request("gpt-4o");
   auto f = t.async_stream({req, "openai", "gpt-4o", "", "wrong"}, {}, boost::asio::use_future);
   io.run();
   CHECK(f.get().status == 401);
