@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstddef>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
@@ -40,6 +42,8 @@ struct Cooldown {
 /// cooling.
 ///
 /// Reads (every call, every candidate) take a shared lock; cooling (rare) takes it exclusively.
+/// Most of the time nothing is cooling at all, so a read first looks at the number of entries
+/// (one load) and takes no lock when there are none.
 class Cooldowns {
  public:
   /// Cools `key` until `until`; an existing entry keeps the later of the two times.
@@ -52,16 +56,20 @@ class Cooldowns {
           c.until = until;
           c.reason = std::move(reason);
         }
-        return;
+        return counted();
       }
     }
     entries_.push_back(Cooldown{std::string(key.provider), std::string(key.model),
                                 std::string(key.account), until, std::move(reason)});
+    counted();
   }
 
   /// Until when `key` is cooling at `now`: its own entry, or its model's entry for every
   /// account. Empty when it may be tried.
   std::optional<Instant> cooling_until(const CooldownKey& key, Instant now) const {
+    // A read that sees no entry is ordered before the `cool` that adds one, as if it had
+    // taken the lock first: the same answer the lock would give.
+    if (size_.load(std::memory_order_acquire) == 0) return std::nullopt;
     std::shared_lock lk(m_);
     std::optional<Instant> until;
     for (const auto& c : entries_) {
@@ -80,6 +88,7 @@ class Cooldowns {
     std::erase_if(entries_, [&](const Cooldown& c) {
       return c.provider == key.provider && c.model == key.model && c.account == key.account;
     });
+    counted();
   }
 
   /// The entries still cooling at `now`, soonest to end first.
@@ -103,8 +112,12 @@ class Cooldowns {
   }
 
  private:
+  /// Under the exclusive lock: publishes how many entries there are.
+  void counted() noexcept { size_.store(entries_.size(), std::memory_order_release); }
+
   mutable std::shared_mutex m_;
   std::vector<Cooldown> entries_;
+  std::atomic<std::size_t> size_{0};
 };
 
 }  // namespace governed

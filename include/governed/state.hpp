@@ -49,6 +49,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -148,9 +149,46 @@ class State {
     return it == config_.providers.end() ? default_settings_ : it->second;
   }
 
+  /// The settings of a provider of `table()`, without looking its name up.
+  const ProviderSettings& settings(const providers::Provider& p) const noexcept {
+    const auto i = config_.table.index_of(p);
+    return i ? *by_provider_[*i].settings : settings(p.name);
+  }
+
   /// The limits of `model` at `provider` for its configured tier, with the settings'
   /// overrides; none when the model is not offered on that tier.
   std::optional<LimitSetConfig> limit_config(const providers::Provider& p, const providers::Model& m) const {
+    if (const auto i = config_.table.index_of(m)) return by_model_[*i].limits;
+    return plan_limits(p, m);
+  }
+
+  /// Whether the configured tier offers `m` at `p` at all (`limit_config` has a value), without
+  /// building the limits again: they are worked out once per model of `table()`.
+  bool offers(const providers::Provider& p, const providers::Model& m) const {
+    if (const auto i = config_.table.index_of(m)) return by_model_[*i].limits.has_value();
+    return plan_limits(p, m).has_value();
+  }
+
+  /// The pool indices of `p`'s keys (`keys().indices(p.name)`), without looking its name up.
+  std::span<const std::size_t> key_indices(const providers::Provider& p) const noexcept {
+    const auto i = config_.table.index_of(p);
+    return i ? by_provider_[*i].keys : pool_->indices(p.name);
+  }
+
+  /// The statistics series of `m` at `p` (`stats().model(p.name, m.name)`) and of `p`
+  /// (`stats().provider(p.name)`): looked up by name on a State's first call to each, then
+  /// held, so counting a call finds its series without a lock.
+  Series& model_series(const providers::Provider& p, const providers::Model& m) {
+    const auto i = config_.table.index_of(m);
+    return i ? held(by_model_[*i].series, [&] { return &stats_.model(p.name, m.name); }) : stats_.model(p.name, m.name);
+  }
+  Series& provider_series(const providers::Provider& p) {
+    const auto i = config_.table.index_of(p);
+    return i ? held(by_provider_[*i].series, [&] { return &stats_.provider(p.name); }) : stats_.provider(p.name);
+  }
+
+ private:
+  std::optional<LimitSetConfig> plan_limits(const providers::Provider& p, const providers::Model& m) const {
     const ProviderSettings& s = settings(p.name);
     LimitSetConfig c;
     c.headroom = s.headroom;
@@ -187,6 +225,8 @@ class State {
     return c;
   }
 
+ public:
+
   /// The model group a provider limits `model` in: the model itself where limits are per
   /// model, else one group for the whole account.
   static std::string_view group_of(const providers::Provider& p, const providers::Model& m) noexcept {
@@ -204,6 +244,21 @@ class State {
       return fail(Errc::invalid_argument, fmt::format("{} {} is not offered on tier {}", p.display, m.name,
                                                       settings(p.name).tier.empty() ? "any" : settings(p.name).tier));
     return store_.find_or_create(key, *c);
+  }
+
+  /// The limit set key `key` of the pool counts against for `model` at `provider` (its
+  /// account's): `limit_set(p, m, keys().account(key))`, held after the first call for each
+  /// model and key of `table()`, so later calls find it with one load.
+  Result<Set*> limit_set(const providers::Provider& p, const providers::Model& m, std::size_t key) {
+    const auto i = config_.table.index_of(m);
+    if (!i || key >= pool_->size() || !set_slots_) return limit_set(p, m, pool_->account(key));
+    std::atomic<Set*>& slot = set_slots_[*i * pool_->size() + key];
+    if (Set* s = slot.load(std::memory_order_acquire)) return s;
+    auto set = limit_set(p, m, pool_->account(key));
+    // Release: a thread that loads the pointer sees the set built. Two threads store the
+    // same set (the store agrees on one per key).
+    if (set) slot.store(*set, std::memory_order_release);
+    return set;
   }
 
   /// The existing limit set, or null (nothing created).
@@ -257,6 +312,52 @@ class State {
     return fmt::format("{} model {}", fingerprint, model);
   }
 
+  /// What a State holds per provider and per model of its table, so that a call looks
+  /// nothing up by name twice: the settings (a map keyed by name), the key indices (a search
+  /// of the pool), the tier's limits (worked out from the tiers and the overrides), the
+  /// statistics series (a map under a lock), and per model and key the limit set (a hash of
+  /// three names). The table and the settings never change after `create`.
+  struct ProviderEntry {
+    const ProviderSettings* settings = nullptr;
+    std::span<const std::size_t> keys{};
+    std::atomic<Series*> series{nullptr};
+  };
+  struct ModelEntry {
+    std::optional<LimitSetConfig> limits{};
+    std::atomic<Series*> series{nullptr};
+  };
+  /// At most this many (model, key) limit-set slots (8 bytes each); beyond it — thousands of
+  /// keys — the sets are found by name each time.
+  static constexpr std::size_t max_set_slots = std::size_t{1} << 16;
+
+  /// `slot`'s series, found with `find` the first time.
+  template <class Find>
+  static Series& held(std::atomic<Series*>& slot, Find&& find) {
+    if (Series* s = slot.load(std::memory_order_acquire)) return *s;
+    Series* s = find();  // every thread finds the same series: the Statistics agree on one
+    slot.store(s, std::memory_order_release);
+    return *s;
+  }
+
+  void resolve_table() {
+    const auto& t = config_.table;
+    by_provider_ = std::make_unique<ProviderEntry[]>(t.providers().size());
+    for (std::size_t i = 0; i < t.providers().size(); ++i) {
+      by_provider_[i].settings = &settings(t.providers()[i].name);
+      by_provider_[i].keys = pool_->indices(t.providers()[i].name);
+    }
+    by_model_ = std::make_unique<ModelEntry[]>(t.models().size());
+    for (std::size_t i = 0; i < t.models().size(); ++i) {
+      const auto& m = t.models()[i];
+      if (const providers::Provider* p = t.provider(m.provider)) by_model_[i].limits = plan_limits(*p, m);
+    }
+    const std::size_t slots = t.models().size() * pool_->size();
+    if (slots > 0 && slots <= max_set_slots) {
+      set_slots_ = std::make_unique<std::atomic<Set*>[]>(slots);
+      for (std::size_t i = 0; i < slots; ++i) set_slots_[i].store(nullptr, std::memory_order_relaxed);
+    }
+  }
+
   static Instant saturating_after(Instant t, Duration d) noexcept {
     return d >= Instant::max() - t ? Instant::max() : t + d;
   }
@@ -307,7 +408,9 @@ class State {
         cache_(config_.cache),
         stats_(secrets),
         secrets_(std::move(secrets)),
-        seed_(config_.seed ? *config_.seed : Random::from_entropy()()) {}
+        seed_(config_.seed ? *config_.seed : Random::from_entropy()()) {
+    resolve_table();
+  }
 
   static Result<std::shared_ptr<State>> build(StateConfig config, Clock* clock, std::unique_ptr<Clock> owned) {
     if (auto r = config.routing.validate(config.table); !r) return tl::unexpected(r.error());
@@ -360,6 +463,9 @@ class State {
   /// are serialised here as the pool serialises its own.
   std::optional<keys::HealthStore> model_health_{};
   std::unique_ptr<std::mutex> model_health_io_ = std::make_unique<std::mutex>();
+  std::unique_ptr<ProviderEntry[]> by_provider_;
+  std::unique_ptr<ModelEntry[]> by_model_;
+  std::unique_ptr<std::atomic<Set*>[]> set_slots_;
 };
 
 }  // namespace governed

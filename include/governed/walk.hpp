@@ -32,6 +32,7 @@
 #include <governed/state.hpp>
 #include <governed/transport/concept.hpp>
 
+#include <boost/container/static_vector.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -118,7 +119,7 @@ class Walk {
   WallTime wall_at(Instant t) const noexcept { return started_wall_ + (t - started_); }
 
   std::string_view base_url() const noexcept {
-    const auto& st = s_.settings(cand().provider->name);
+    const auto& st = s_.settings(*cand().provider);
     return st.base_url ? std::string_view(*st.base_url) : std::string_view(cand().provider->base_url);
   }
 
@@ -154,7 +155,7 @@ class Walk {
     }
     const providers::Provider* origin = table.provider(provider);
     if (!origin) return fail(Errc::invalid_argument, fmt::format("unknown provider \"{}\"", provider));
-    const providers::Model* origin_model = table.model(provider, model);
+    const providers::Model* origin_model = table.model(*origin, model);
     if (!origin_model)
       return fail(Errc::invalid_argument, fmt::format("{} has no model \"{}\" in the provider table", origin->display, model));
     if (req_.messages.empty()) return fail(Errc::invalid_argument, "a request needs at least one message");
@@ -174,7 +175,7 @@ class Walk {
       msgs = many;
     }
     estimate_ = providers::estimate_request(origin_model->estimate, msgs, req_.max_tokens, req_.n);
-    const std::uint64_t floor = s_.settings(origin->name).est_tokens_per_call;
+    const std::uint64_t floor = s_.settings(*origin).est_tokens_per_call;
     if (floor > 0 && static_cast<std::uint64_t>(estimate_.total()) < floor)
       estimate_.prompt = static_cast<std::int64_t>(floor) - estimate_.completion;
 
@@ -204,7 +205,8 @@ class Walk {
                fmt::format("Answered from the cache ({} {}).", providers::detail::shout(r.provider), r.model));
           r.events = std::move(events_);
           task_ticket_.settle(0);
-          record(started_, r.provider, r.model, true, true, {}, 0);
+          // By name: the cached answer may come from a model the call fell back to.
+          record(started_, {}, r.provider, r.model, true, true, {}, 0);
           result_ = std::move(r);
           done_ = true;
           return {};
@@ -250,7 +252,7 @@ class Walk {
 
   /// Whether the configured tier offers the model at all.
   bool offered(const providers::Provider& p, const providers::Model& m) {
-    if (s_.limit_config(p, m)) return true;
+    if (s_.offers(p, m)) return true;
     unservable_reason_ = fmt::format("{} {} is not offered on tier {}", p.display, m.name, s_.settings(p.name).tier);
     return false;
   }
@@ -357,20 +359,24 @@ class Walk {
     phase_ = Phase::candidate;
   }
 
-  /// Picks a key for the current candidate; false when none is usable.
   /// The key the keys policy picks for the current candidate at `t`; none when no key is
   /// usable (remembering when the first comes back, or why none ever will).
   std::optional<std::size_t> choose_key(Instant t) {
     const auto& c = cand();
     const WallTime w = wall_at(t);
-    std::array<keys::KeyView, 32> views;
-    const std::size_t n = s_.keys().views(c.provider->name, w, t, views);
+    // Only as many views as the provider has keys (at most 32) are built: a call site with
+    // one key pays for one.
+    boost::container::static_vector<keys::KeyView, 32> views;
+    for (std::size_t i : s_.key_indices(*c.provider)) {
+      if (views.size() == views.capacity()) break;
+      views.push_back(s_.keys().key_view(i, w, t));
+    }
+    const std::size_t n = views.size();
     if (n == 0) {
       unservable_reason_ = fmt::format("no {} key is configured", providers::detail::shout(c.provider->name));
       return std::nullopt;
     }
-    for (std::size_t i = 0; i < n; ++i) {
-      auto& v = views[i];
+    for (auto& v : views) {
       if (auto until = s_.cooldowns().cooling_until(CooldownKey{c.provider->name, c.model->name, v.account}, t)) {
         if (v.health == keys::KeyHealth::healthy || v.until < *until) {
           v.health = keys::KeyHealth::cooling;
@@ -408,7 +414,7 @@ class Walk {
            s_.keys().fingerprint(picked));
     key_ = picked;
     have_key_ = true;
-    auto set = s_.limit_set(*c.provider, *c.model, s_.keys().account(key_));
+    auto set = s_.limit_set(*c.provider, *c.model, key_);
     if (!set) {
       unservable_reason_ = set.error().message;
       return false;
@@ -559,8 +565,9 @@ class Walk {
     }
     admission_.lease.release();  // the call is over: its concurrency slot is free
     sync_limits(v.limits, t);
-    last_verdict_ = v;
     using providers::Kind;
+    if (v.kind == Kind::success) return succeed(reply, t, w);
+    last_verdict_ = v;  // what "nothing left" reports: a success ends the walk first
     switch (v.kind) {
       case Kind::success: return succeed(reply, t, w);
       case Kind::rate_limit_requests:
@@ -713,7 +720,8 @@ class Walk {
 
   WalkStep succeed(const transport::Reply& reply, Instant t, WallTime w) {
     const auto& c = cand();
-    Response r;
+    // Built where take_result() moves it from: one move of the Response, not two.
+    Response& r = *result_.emplace();
     providers::Usage usage;
     bool have_usage = false;
     if (reply.streamed) {
@@ -750,8 +758,7 @@ class Walk {
       s_.cache().insert(*cache_key_, std::move(cached), bytes, t);
     }
     r.events = std::move(events_);
-    record(t, r.provider, r.model, true, false, usage, r.cost.total_cost);
-    result_ = std::move(r);
+    record(t, c, r.provider, r.model, true, false, usage, r.cost.total_cost);
     return WalkStep::done;
   }
 
@@ -775,7 +782,8 @@ class Walk {
     e.message = redact(e.message);
     note(EventKind::failed, e.message, e.retry_after);
     const bool targeted = cursor_ < plan_.size();
-    record(now(), targeted ? std::string_view(cand().provider->name) : std::string_view(req_.provider),
+    record(now(), targeted ? cand() : fallback::Candidate{},
+           targeted ? std::string_view(cand().provider->name) : std::string_view(req_.provider),
            targeted ? std::string_view(cand().model->name) : std::string_view(req_.model), false, false, {}, 0,
            e.code, e.message);
     result_ = tl::unexpected(std::move(e));
@@ -783,10 +791,11 @@ class Walk {
     return WalkStep::done;
   }
 
-  /// Counts the call, ended at `end`, in the statistics.
-  void record(Instant end, std::string_view provider, std::string_view model, bool success, bool cache_hit,
-              const providers::Usage& usage, double cost, std::optional<Errc> error = std::nullopt,
-              std::string_view message = {}) {
+  /// Counts the call, ended at `end`, in the statistics: into `where`'s series when the call
+  /// reached a candidate of the table (held by the State), else by the names.
+  void record(Instant end, fallback::Candidate where, std::string_view provider, std::string_view model,
+              bool success, bool cache_hit, const providers::Usage& usage, double cost,
+              std::optional<Errc> error = std::nullopt, std::string_view message = {}) {
     CallRecord rec;
     rec.provider = provider;
     rec.model = model;
@@ -803,7 +812,10 @@ class Walk {
     rec.error_message = message;
     rec.at = started_wall_;
     if (have_key_) rec.key_fingerprint = s_.keys().fingerprint(key_);
-    s_.stats().record(rec);
+    if (where.provider && where.model)
+      s_.stats().record(rec, s_.model_series(*where.provider, *where.model), s_.provider_series(*where.provider));
+    else
+      s_.stats().record(rec);
   }
 
   StateT& s_;

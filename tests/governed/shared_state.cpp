@@ -153,3 +153,42 @@ TEST_CASE("16 threads x 1000 calls through two call sites: no 429 and the allowa
   INFO("throughput " << per_minute << " calls per minute over " << minutes << " minutes");
   CHECK(per_minute >= 0.9 * (1 - headroom) * 600);
 }
+
+TEST_CASE("what a State holds per table entry agrees with the lookups by name", "[governed][state]") {
+  World w;
+  auto& s = *w.state;
+  const auto& table = s.table();
+  for (const auto& p : table.providers()) {
+    CHECK(&s.settings(p) == &s.settings(p.name));
+    const auto by_name = s.keys().indices(p.name);
+    const auto held = s.key_indices(p);
+    CHECK(std::equal(held.begin(), held.end(), by_name.begin(), by_name.end()));
+    CHECK(&s.provider_series(p) == &s.stats().provider(p.name));
+    for (const auto* m : table.models_of(p.name)) {
+      CHECK(table.model(p, m->name) == m);
+      CHECK(s.offers(p, *m) == s.limit_config(p, *m).has_value());
+      CHECK(&s.model_series(p, *m) == &s.stats().model(p.name, m->name));
+      if (!s.offers(p, *m)) continue;
+      for (std::size_t k : by_name) {
+        auto held_set = s.limit_set(p, *m, k);
+        auto named_set = s.limit_set(p, *m, s.keys().account(k));
+        REQUIRE(held_set);
+        REQUIRE(named_set);
+        CHECK(*held_set == *named_set);
+        CHECK(*s.limit_set(p, *m, k) == *held_set);  // the second time, from the held slot
+      }
+    }
+  }
+  // A provider and model of another table (a copy) are looked up by name.
+  const providers::Table copy = table;
+  const auto* p = copy.provider("openai");
+  const auto* m = copy.model("openai", "gpt-4o");
+  REQUIRE(p);
+  REQUIRE(m);
+  CHECK(table.model(*p, "gpt-4o") == nullptr);
+  CHECK(&s.settings(*p) == &s.settings("openai"));
+  CHECK(&s.model_series(*p, *m) == &s.stats().model("openai", "gpt-4o"));
+  auto set = s.limit_set(*p, *m, std::size_t{0});
+  REQUIRE(set);
+  CHECK(*set == *s.limit_set(*table.provider("openai"), *table.model("openai", "gpt-4o"), s.keys().account(0)));
+}

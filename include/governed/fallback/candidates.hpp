@@ -4,6 +4,8 @@
 
 #include <governed/providers/table.hpp>
 
+#include <boost/container/static_vector.hpp>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -40,31 +42,30 @@ inline double worst_case_cost(const providers::Model& m, const PlanInput& in) no
 }
 
 /// An ordered plan of at most `capacity` candidates, without duplicates, held inline: planning
-/// a call allocates nothing.
+/// a call allocates nothing, and starting one writes nothing to the slots it does not use.
 class Candidates {
  public:
   static constexpr std::size_t capacity = 48;
 
   /// Appends `c` unless it is already planned or the plan is full; says whether it was added.
   bool add(const Candidate& c) noexcept {
-    if (c.provider == nullptr || c.model == nullptr || size_ == capacity) return false;
-    for (std::size_t i = 0; i < size_; ++i)
-      if (items_[i].model == c.model) return false;
-    items_[size_++] = c;
+    if (c.provider == nullptr || c.model == nullptr || items_.size() == capacity) return false;
+    for (const auto& have : items_)
+      if (have.model == c.model) return false;
+    items_.push_back(c);
     return true;
   }
 
   const Candidate* begin() const noexcept { return items_.data(); }
-  const Candidate* end() const noexcept { return items_.data() + size_; }
+  const Candidate* end() const noexcept { return items_.data() + items_.size(); }
   Candidate* begin() noexcept { return items_.data(); }
-  Candidate* end() noexcept { return items_.data() + size_; }
-  std::size_t size() const noexcept { return size_; }
-  bool empty() const noexcept { return size_ == 0; }
+  Candidate* end() noexcept { return items_.data() + items_.size(); }
+  std::size_t size() const noexcept { return items_.size(); }
+  bool empty() const noexcept { return items_.empty(); }
   const Candidate& operator[](std::size_t i) const noexcept { return items_[i]; }
 
  private:
-  std::array<Candidate, capacity> items_{};
-  std::size_t size_ = 0;
+  boost::container::static_vector<Candidate, capacity> items_;
 };
 
 /// A policy whose plan always begins with the requested model when it fits (it says so with
@@ -80,7 +81,7 @@ template <class Usable>
 void offer(Candidates& out, const providers::Table& table, const providers::Provider* provider,
            std::string_view model, const PlanInput& in, Usable& usable) {
   if (provider == nullptr) return;
-  const providers::Model* m = table.model(provider->name, model);
+  const providers::Model* m = table.model(*provider, model);
   if (m == nullptr || !fits(*m, in) || !usable(*provider, *m)) return;
   out.add(Candidate{provider, m});
 }

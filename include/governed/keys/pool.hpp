@@ -228,21 +228,26 @@ class Pool {
     std::size_t n = 0;
     for (std::size_t i : indices(provider)) {
       if (n == out.size()) break;
-      const KeyCandidate c = view(i, wall_now);
-      KeyView& v = out[n++];
-      v = KeyView{};
-      v.index = c.index;
-      v.account = c.account;
-      v.health = c.health;
-      v.weight = c.weight;
-      if (c.health == KeyHealth::cooling || c.health == KeyHealth::exhausted) {
-        // until > wall_now here (an ended state reads healthy); saturate instead of wrapping
-        // for "until reset" (year 2262).
-        const Duration left = c.until - wall_now;
-        v.until = c.until == WallTime::max() || left >= instant_max - now ? instant_max : now + left;
-      }
+      out[n++] = key_view(i, wall_now, now);
     }
     return n;
+  }
+
+  /// The selection policies' view of key `i` (see `views`). Lock-free, allocation-free.
+  KeyView key_view(std::size_t i, WallTime wall_now, Instant now) const noexcept {
+    const KeyCandidate c = view(i, wall_now);
+    KeyView v;
+    v.index = c.index;
+    v.account = c.account;
+    v.health = c.health;
+    v.weight = c.weight;
+    if (c.health == KeyHealth::cooling || c.health == KeyHealth::exhausted) {
+      // until > wall_now here (an ended state reads healthy); saturate instead of wrapping
+      // for "until reset" (year 2262).
+      const Duration left = c.until - wall_now;
+      v.until = c.until == WallTime::max() || left >= instant_max - now ? instant_max : now + left;
+    }
+    return v;
   }
 
   std::vector<KeyCandidate> candidates(std::string_view provider, WallTime now) const {

@@ -129,6 +129,16 @@ class Statistics {
     if (!r.task.empty()) (t ? *t : task(r.task)).add(r);
   }
 
+  /// The same, into the model's and provider's series the caller already holds (what
+  /// `model(r.provider, r.model)` and `provider(r.provider)` returned — a State resolves them
+  /// once per table entry). Only a named task's series is looked up: a call that names no task
+  /// finds nothing by name and takes no lock.
+  void record(const CallRecord& r, Series& model_series, Series& provider_series) {
+    model_series.add(r);
+    provider_series.add(r);
+    if (!r.task.empty()) task(r.task).add(r);
+  }
+
   /// Visits every series of `scope` in label order: `f(const SeriesLabels&, const Series&)`.
   template <class F>
   void for_each(Scope scope, F&& f) const {

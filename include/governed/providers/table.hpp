@@ -33,6 +33,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace governed::providers {
@@ -307,8 +308,10 @@ class TableReader {
 
 }  // namespace detail
 
-/// The whole table. Lookups are linear: a table holds tens of models and is read when a call
-/// is planned, not per byte.
+/// The whole table. A table holds tens of models and a handful of providers; every call looks
+/// its model up by name, so each provider's models are one contiguous range (`from_document`
+/// adds them provider by provider) and a lookup compares names only within it: with the
+/// built-in table that is a few compares instead of a scan of every model.
 class Table {
  public:
   const std::vector<Provider>& providers() const noexcept { return providers_; }
@@ -322,9 +325,26 @@ class Table {
     return nullptr;
   }
   const Model* model(std::string_view provider, std::string_view name) const noexcept {
-    for (const auto& m : models_)
-      if (m.provider == provider && m.name == name) return &m;
+    const Provider* p = this->provider(provider);
+    return p ? model(*p, name) : nullptr;
+  }
+  /// The model `name` of `p`, which must be this table's.
+  const Model* model(const Provider& p, std::string_view name) const noexcept {
+    const auto i = index_of(p);
+    if (!i) return nullptr;
+    for (std::size_t m = ranges_[*i].first; m < ranges_[*i].second; ++m)
+      if (models_[m].name == name) return &models_[m];
     return nullptr;
+  }
+  /// The position of `p` in `providers()`, when it is this table's (not a copy's).
+  std::optional<std::size_t> index_of(const Provider& p) const noexcept {
+    if (providers_.empty() || &p < providers_.data() || &p >= providers_.data() + providers_.size()) return std::nullopt;
+    return static_cast<std::size_t>(&p - providers_.data());
+  }
+  /// The position of `m` in `models()`, when it is this table's (not a copy's).
+  std::optional<std::size_t> index_of(const Model& m) const noexcept {
+    if (models_.empty() || &m < models_.data() || &m >= models_.data() + models_.size()) return std::nullopt;
+    return static_cast<std::size_t>(&m - models_.data());
   }
   /// The first model of that name at any provider.
   const Model* find_model(std::string_view name) const noexcept {
@@ -380,6 +400,8 @@ class Table {
  private:
   std::vector<Provider> providers_;
   std::vector<Model> models_;
+  /// Per provider (same order), its models' positions [first, second) in `models_`.
+  std::vector<std::pair<std::size_t, std::size_t>> ranges_;
   nlohmann::json document_;
 };
 
@@ -460,6 +482,7 @@ inline Result<Table> Table::from_document(nlohmann::json doc, std::string_view s
     p.as_of = r.date_str(pj, pp, "as_of");
     p.note = r.str(pj, pp, "note", false);
 
+    const std::size_t first_model = t.models_.size();
     if (auto mit = pj.find("models"); mit != pj.end()) {
       if (!mit->is_object()) r.fail_at(pp + "/models", "must be an object");
       for (const auto& [mname, mj] : mit->is_object() ? mit->items() : nlohmann::json::object().items()) {
@@ -518,6 +541,7 @@ inline Result<Table> Table::from_document(nlohmann::json doc, std::string_view s
         t.models_.push_back(std::move(m));
       }
     }
+    t.ranges_.emplace_back(first_model, t.models_.size());
     t.providers_.push_back(std::move(p));
     if (r.error) break;
   }
