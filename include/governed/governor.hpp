@@ -268,6 +268,9 @@ class Governed {
     transport::ChunkSink on_chunk;
     std::optional<boost::asio::strand<executor_type>> strand{};
     std::uint32_t shown = 0;
+    /// The text shown in the current attempt: what a cancelled stream is charged for when
+    /// its transport hands back none of it.
+    std::string text{};
   };
 
   /// One asynchronous call: the walk, and what keeps its policies and state alive.
@@ -331,6 +334,7 @@ class Governed {
     void stream_attempt() {
       auto& st = strand();
       side.shown = 0;
+      side.text.clear();
       auto self = this->shared_from_this();
       // Weak: the completion handler keeps the operation alive while the attempt runs, and a
       // transport that keeps its sink after that must not keep the call (and its State) too.
@@ -354,6 +358,7 @@ class Governed {
 
     void show(std::string_view piece) {
       ++side.shown;
+      side.text += piece;
       if (side.on_chunk) side.on_chunk(piece);
     }
 
@@ -366,9 +371,18 @@ class Governed {
       else start(std::move(done));
     }
 
-    /// The end of one attempt. Cancelled by the caller: the call ends so, never retried.
+    /// The end of one attempt. Cancelled by the caller: the call ends so, never retried (and
+    /// a stream it had already seen part of is charged for that part).
     void end_attempt(transport::Reply r) {
-      if (r.cancelled) return run(walk.abort(Error{Errc::cancelled, "The call was cancelled.", {}}));
+      if (r.cancelled) {
+        if constexpr (Streaming) {
+          if (side.shown > 0) {
+            r = detail::counted(std::move(r), side.shown);
+            if (r.streamed->content.size() < side.text.size()) r.streamed->content = side.text;
+          }
+        }
+        return run(walk.cancel(r, Error{Errc::cancelled, "The call was cancelled.", {}}));
+      }
       if constexpr (Streaming) run(walk.on_reply(detail::counted(std::move(r), side.shown)));
       else run(walk.on_reply(std::move(r)));
     }

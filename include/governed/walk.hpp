@@ -109,6 +109,18 @@ class Walk {
   /// Gives up: the call ends with `error` (cancellation, a failed timer).
   WalkStep abort(Error error) { return finish(std::move(error)); }
 
+  /// The caller cancelled the attempt `attempt()` described, and the transport ended it with
+  /// `reply`: the call ends with `error`, never retried. When the attempt was a stream that
+  /// had already shown pieces, the provider billed what it generated, so that is charged as
+  /// for a stream that broke off.
+  WalkStep cancel(const transport::Reply& reply, Error error) {
+    if (reply.streamed && reply.streamed->chunks > 0 && set_ && admission_.admitted) {
+      const Instant t = now();
+      charge_partial(*reply.streamed, t, wall_at(t));
+    }
+    return finish(std::move(error));
+  }
+
  private:
   enum class Phase : std::uint8_t { candidate, key, admit };
 
@@ -536,19 +548,8 @@ class Walk {
     const auto& c = cand();
     if (reply.streamed && reply.streamed->chunks > 0 && (reply.failure || reply.status < 200 || reply.status >= 300)) {
       // The caller has already shown part of the answer: a retry or another model would
-      // start it again, so the failure is returned as it is. What was generated was billed:
-      // the limits, the task's tokens and the spend budget count it, as for a success.
-      const providers::Usage used = stream_usage(*reply.streamed, *c.model);
-      set_->reconcile(admission_,
-                      Cost{1, static_cast<std::uint64_t>(std::max<std::int64_t>(0, used.input_tokens)),
-                           static_cast<std::uint64_t>(std::max<std::int64_t>(0, used.output_tokens))},
-                      t);
-      task_ticket_.settle(used.total());
-      if (spend_hold_.active()) {
-        for (auto& alert : spend_hold_.settle(providers::cost_of(c.model->price, used).total_cost, w))
-          note(EventKind::budget_alert, alert.message);
-      }
-      admission_.lease.release();
+      // start it again, so the failure is returned as it is.
+      charge_partial(*reply.streamed, t, w);
       return finish(Error{Errc::io_error,
                           fmt::format("The answer from {} broke off after it began; it is not retried because part "
                                       "of it was already delivered.",
@@ -617,6 +618,25 @@ class Walk {
   }
 
   std::string redact(std::string_view s) const { return providers::redact(s, s_.secrets()); }
+
+  /// A stream that ended after some of it reached the caller (broken off, or cancelled): what
+  /// was generated was billed, so the limits, the task's tokens, the spend budget — and the
+  /// statistics, when the walk finishes — count it, as for a success.
+  void charge_partial(const transport::Streamed& streamed, Instant t, WallTime w) {
+    const auto& c = cand();
+    const providers::Usage used = stream_usage(streamed, *c.model);
+    set_->reconcile(admission_,
+                    Cost{1, static_cast<std::uint64_t>(std::max<std::int64_t>(0, used.input_tokens)),
+                         static_cast<std::uint64_t>(std::max<std::int64_t>(0, used.output_tokens))},
+                    t);
+    task_ticket_.settle(used.total());
+    const double cost = providers::cost_of(c.model->price, used).total_cost;
+    if (spend_hold_.active()) {
+      for (auto& alert : spend_hold_.settle(cost, w)) note(EventKind::budget_alert, alert.message);
+    }
+    admission_.lease.release();
+    charged_ = Charged{used, cost};
+  }
 
   /// Adopts the provider's own counts where they are more conservative than ours.
   void sync_limits(const providers::HeaderSnapshot& h, Instant t) {
@@ -784,8 +804,8 @@ class Walk {
     const bool targeted = cursor_ < plan_.size();
     record(now(), targeted ? cand() : fallback::Candidate{},
            targeted ? std::string_view(cand().provider->name) : std::string_view(req_.provider),
-           targeted ? std::string_view(cand().model->name) : std::string_view(req_.model), false, false, {}, 0,
-           e.code, e.message);
+           targeted ? std::string_view(cand().model->name) : std::string_view(req_.model), false, false,
+           charged_ ? charged_->usage : providers::Usage{}, charged_ ? charged_->cost : 0.0, e.code, e.message);
     result_ = tl::unexpected(std::move(e));
     done_ = true;
     return WalkStep::done;
@@ -859,6 +879,13 @@ class Walk {
   std::vector<Event> events_{};
   std::optional<Result<Response>> result_{};
   bool done_ = false;
+  /// What a call that ended in failure was charged for (a stream cut off after its first
+  /// piece), for the statistics.
+  struct Charged {
+    providers::Usage usage;
+    double cost = 0;
+  };
+  std::optional<Charged> charged_{};
 };
 
 }  // namespace governed

@@ -232,7 +232,7 @@ TEST_CASE("stream: a stream that drops before its first piece is classified like
   CHECK(w.sim("openai").log().size() == 3);
 }
 
-TEST_CASE("stream: budgets are settled with the stream's usage, whole or broken", "[governed][stream]") {
+TEST_CASE("stream: budgets and statistics are settled with the stream's usage, whole or broken", "[governed][stream]") {
   StateConfig c;
   c.spend = SpendBudgetConfig{.daily_usd = 100.0};
   c.tasks.default_tokens = 1'000'000;
@@ -273,6 +273,16 @@ TEST_CASE("stream: budgets are settled with the stream's usage, whole or broken"
   const double partial = providers::cost_of(model->price, providers::Usage{.input_tokens = in, .output_tokens = out}).total_cost;
   CHECK(spend->spent(Period::day, now) == Approx(r->cost.total_cost + partial));
   CHECK(spend->reserved(Period::day, now) == 0);
+
+  // The statistics count what was charged: the broken stream's tokens and cost too.
+  for (Series* series : {&w.state->stats().model("openai", "gpt-4o"), &w.state->stats().provider("openai"),
+                         &w.state->stats().task("worker")}) {
+    CHECK(series->requests.load() == 2);
+    CHECK(series->failures.load() == 1);
+    CHECK(series->input_tokens.load() == static_cast<std::uint64_t>(r->usage.input_tokens + in));
+    CHECK(series->output_tokens.load() == static_cast<std::uint64_t>(r->usage.output_tokens + out));
+    CHECK(series->cost_usd() == Approx(r->cost.total_cost + partial));
+  }
 }
 
 TEST_CASE("stream: a cached answer is shown whole, as one piece, and nothing is sent", "[governed][stream]") {
@@ -573,4 +583,15 @@ TEST_CASE("async_stream: cancelled mid-stream, the call ends cancelled and is no
   REQUIRE_FALSE(*got);
   CHECK(got->error().code == Errc::cancelled);
   CHECK(t->attempts == 1);
+
+  // "Hello" was generated and shown, so it was billed: the statistics count it (the prompt at
+  // its estimate, the text shown at the model's tokenizer estimate), and so does the cost.
+  const auto* model = w.state->table().model("openai", "gpt-4o");
+  const auto out = static_cast<std::uint64_t>(std::ceil(providers::text_tokens("Hello", model->estimate.letters_per_token)));
+  const Series& series = w.state->stats().model("openai", "gpt-4o");
+  CHECK(series.requests.load() == 1);
+  CHECK(series.failures.load() == 1);
+  CHECK(series.input_tokens.load() > 0);
+  CHECK(series.output_tokens.load() == out);
+  CHECK(series.cost_usd() > 0);
 }
