@@ -459,8 +459,17 @@ class Walk {
   std::optional<WalkStep> admit(Instant t) {
     auto& line = set_->line();
     const Duration patience = req_.max_wait ? std::max(*req_.max_wait, Duration{0}) : backoff::default_wait_cap;
-    Instant give_up = admit_started_ + patience;
-    if (req_.deadline && *req_.deadline < give_up) give_up = *req_.deadline;
+    const Instant patient_until = admit_started_ + patience;
+    // Whether waking at `at` is longer than the call may wait. The patience is compared to the
+    // microsecond, rounded down: limits count closed windows, so a cell that has to wait for
+    // one to pass is admitted 1 ns after it ends — a 1 RPM limit admits its second request
+    // 60 s + 1 ns after the first — and that nanosecond must not turn the inclusive 60 s cap
+    // into a fallback. No provider states, and no sleep keeps, a wait finer than that. The
+    // deadline is exact: past it the call has failed.
+    const auto too_late = [&](Instant at) {
+      if (req_.deadline && at > *req_.deadline) return true;
+      return at > patient_until && at - patient_until >= std::chrono::microseconds{1};
+    };
     const Duration poll = s_.config().concurrency_poll;
 
     const auto try_set = [&]() -> std::optional<Duration> {  // nullopt: admitted
@@ -481,7 +490,7 @@ class Walk {
         const auto wait = try_set();
         if (!wait) return admitted(t);
         if (*wait == Duration::max()) return refuse_candidate(std::nullopt);
-        if (t + *wait > give_up) return refuse_candidate(*wait);
+        if (too_late(t + *wait)) return refuse_candidate(*wait);
       }
       auto joined = line.join(req_.priority, s_.config().max_waiters);
       if (!joined) return finish(std::move(joined.error()));
@@ -493,7 +502,7 @@ class Walk {
       // Behind the head: wake when it tries next (a little later when it is due now, so a
       // waiter does not spin while the head runs).
       const Instant wake = head && *head > t ? *head : t + std::chrono::milliseconds{1};
-      if (wake > give_up) return refuse_candidate(wake - t);
+      if (too_late(wake)) return refuse_candidate(wake - t);
       return wait_until(wake);
     }
     const auto wait = try_set();
@@ -502,7 +511,7 @@ class Walk {
       return admitted(t);
     }
     if (*wait == Duration::max()) return refuse_candidate(std::nullopt);
-    if (t + *wait > give_up) return refuse_candidate(*wait);
+    if (too_late(t + *wait)) return refuse_candidate(*wait);
     line.set_head_wake(ticket_, t + *wait);
     return wait_until(t + *wait);
   }

@@ -109,3 +109,33 @@ TEST_CASE("everything cooling: all_rate_limited with the shortest wait, and no s
   CHECK(w.clock.now() == t0);
   for (const char* p : {"groq", "openai", "anthropic"}) CHECK(w.sim(p).log().empty());
 }
+
+TEST_CASE("issue 5: a limit of 1 request per minute with no headroom waits out its minute instead of falling back",
+          "[governed][regression]") {
+  // Windows are counted closed, so the second request may leave only 1 ns after the first
+  // one's minute: a wait of 60 s + 1 ns, within the inclusive 60 s cap to the microsecond.
+  StateConfig c;
+  c.providers["openai"] = ProviderSettings{.tier = "tier1", .rpm = 1, .tpm = 0, .headroom = 0.0};
+  World w(World::default_keys(), c);
+  auto g = w.governed();
+  const Instant t0 = w.clock.now();
+  REQUIRE(g.send(ask("openai", "gpt-4o")));
+  auto second = g.send(ask("openai", "gpt-4o"));
+  REQUIRE(second);
+  CHECK(second->provider == "openai");
+  CHECK(second->model == "gpt-4o");
+  CHECK(count(second->events, EventKind::waited) == 1);
+  CHECK(w.clock.now() == t0 + 60s + 1ns);
+  const auto log = w.sim("openai").log();
+  REQUIRE(log.size() == 2);
+  CHECK(count(log, sim::Outcome::success) == 2);
+
+  // A wait really longer than the call's patience still moves on at once.
+  Request impatient = ask("openai", "gpt-4o");
+  impatient.max_wait = 59s;
+  const Instant t1 = w.clock.now();
+  auto third = g.send(impatient);
+  REQUIRE(third);
+  CHECK(third->model != "gpt-4o");
+  CHECK(w.clock.now() == t1);
+}
