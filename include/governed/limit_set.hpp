@@ -72,6 +72,12 @@ struct LimitSetConfig {
   /// tenth of the limit (with no headroom it would otherwise be one token, and every real
   /// call would be refused as larger than the limiter can ever hold).
   std::uint64_t largest_request_tokens = 0;
+  /// How much later than another a call admitted at the same instant may reach the provider
+  /// (network, connection set-up, scheduling): each limit is planned over its window plus
+  /// this, so a late arrival can not push a provider's exact sliding window over the limit.
+  /// 0 (the default) plans to the limit exactly, which a token-bucket provider (OpenAI,
+  /// Anthropic) tolerates; 1 s costs a per-minute limit 1/61 of its rate.
+  Duration skew{0};
 };
 
 /// What one call costs in each dimension. `input_tokens + output_tokens` is its token count;
@@ -154,7 +160,7 @@ class LimitSet {
       }
       const limiter::PublishedLimit p{published[i], daily ? Duration{std::chrono::hours{24}}
                                                           : Duration{std::chrono::minutes{1}}};
-      auto limit = Limiter::derive(p, limiter::Headroom{c.headroom, largest});
+      auto limit = Limiter::derive(p, limiter::Headroom{c.headroom, largest, c.skew});
       if (!limit) {
         return fail(limit.error().code,
                     fmt::format("{}: {}", to_string(d), limit.error().message));

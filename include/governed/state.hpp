@@ -74,6 +74,9 @@ struct ProviderSettings {
   /// A floor under each call's token estimate: what one run of the application's workload
   /// is known to use, when the prompt alone underestimates it (tools, long outputs).
   std::uint64_t est_tokens_per_call = 0;
+  /// How much later than another a call admitted with it may reach the provider; each limit
+  /// is planned over its window plus this (see `LimitSetConfig::skew`).
+  Duration skew{0};
   /// Another base URL (a proxy, the generic OpenAI-compatible entry, Azure's resource).
   std::optional<std::string> base_url{};
 };
@@ -195,6 +198,7 @@ class State {
     c.max_concurrency = s.max_concurrency;
     c.stagger = s.stagger;
     c.largest_request_tokens = s.est_tokens_per_call;
+    c.skew = s.skew;
     for (const auto& t : m.tiers) {
       if (s.tier.empty() ? !t.available : t.name != s.tier) continue;
       if (!t.available) return std::nullopt;

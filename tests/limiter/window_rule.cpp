@@ -40,11 +40,14 @@ struct Scenario {
   Duration window;
   double headroom;
   std::uint64_t largest;
+  /// Planned skew allowance; each admitted call then reaches the "provider" up to this much
+  /// later, by a random delay of its own.
+  Duration skew{0};
 };
 
 template <class L>
 void run(const Scenario& sc, std::uint64_t seed) {
-  auto planned = L::derive(PublishedLimit{sc.limit, sc.window}, Headroom{sc.headroom, sc.largest});
+  auto planned = L::derive(PublishedLimit{sc.limit, sc.window}, Headroom{sc.headroom, sc.largest, sc.skew});
   if (!planned) {
     // Only the split-window families refuse, and only when a request exceeds half the limit.
     CHECK(planned.error().code == governed::Errc::exceeds_capacity);
@@ -61,6 +64,9 @@ void run(const Scenario& sc, std::uint64_t seed) {
   std::uniform_int_distribution<std::uint64_t> size(1, sc.largest);
   std::uniform_int_distribution<std::int64_t> gap(0, 2 * std::max<std::int64_t>(mean_gap, 1));
   std::uniform_int_distribution<int> op(0, 99);
+  std::uniform_int_distribution<std::int64_t> delay(0, sc.skew.count());
+  // When the call reaches the provider: admitted, plus a delay of its own within the skew.
+  auto arrival = [&](Instant admitted) { return sc.skew.count() > 0 ? admitted + Duration{delay(rng)} : admitted; };
 
   std::vector<Sent> sent;
   struct Refundable {
@@ -79,7 +85,7 @@ void run(const Scenario& sc, std::uint64_t seed) {
       const Decision d = l.try_acquire(n, t);
       REQUIRE(d.verdict != Verdict::exceeds_capacity);
       if (d.admitted()) {
-        sent.push_back({t, n});
+        sent.push_back({arrival(t), n});
         if (o % 4 == 0) open.push_back({sent.size() - 1, d.stamp});
       }
     } else if (o < 90) {
@@ -91,7 +97,7 @@ void run(const Scenario& sc, std::uint64_t seed) {
       if (r->wait(t) > sc.window) {
         l.cancel(*r, t);  // too long a wait: abandoned, its cells given back
       } else {
-        sent.push_back({r->ready_at, n});
+        sent.push_back({arrival(r->ready_at), n});
       }
     } else if (!open.empty()) {
       // The real usage of an earlier admission came in below its estimate.
@@ -112,6 +118,9 @@ const std::vector<Scenario> scenarios{
     {1, 1min, 0.0, 1},         {30000, 1min, 0.15, 7000}, {30000, 1min, 0.0, 7000},
     {30000, 1min, 0.15, 500},  {14400, 24h, 0.15, 1},     {1000, 1s, 0.3, 40},
     {100, 1min, 0.15, 100},
+    // Calls reaching the provider up to a second apart from their admission order.
+    {60, 1min, 0.15, 1, 1s},   {30000, 1min, 0.15, 7000, 1s}, {30000, 1min, 0.0, 500, 1s},
+    {1, 1min, 0.0, 1, 1s},     {200000, 1min, 0.15, 7000, 2s},
 };
 
 }  // namespace
@@ -142,6 +151,22 @@ TEST_CASE("derive plans the rate families with burst and rate summing to the lim
   auto one = gcra::derive({1, 1min}, {0.15, 1});
   REQUIRE(one);
   CHECK(*one == Limit{1, 1min + 1ns, 1});
+}
+
+TEST_CASE("derive plans over the provider's window plus the skew allowance", "[limiter][derive]") {
+  // A call may arrive up to 1 s after one admitted with it: the same cells over 61 s.
+  auto rate = gcra::derive({30000, 1min}, {0.15, 1, 1s});
+  REQUIRE(rate);
+  CHECK(*rate == Limit{25500, 61s, 4500});
+  auto window = sliding_window::derive({30000, 1min}, {0.15, 7000, 1s});
+  REQUIRE(window);
+  CHECK(*window == Limit{25500, 61s, 25500});
+  auto split = fixed_window::derive({30000, 1min}, {0.15, 7000, 1s});
+  REQUIRE(split);
+  CHECK(*split == Limit{15000, 61s, 15000});
+  // A skew longer than the window itself is a mistake, not a plan.
+  CHECK(gcra::derive({60, 1s}, {0.15, 1, 2s}).error().code == governed::Errc::invalid_argument);
+  CHECK(gcra::derive({60, 1min}, {0.15, 1, -1s}).error().code == governed::Errc::invalid_argument);
 }
 
 TEST_CASE("derive plans windows from what a boundary can double", "[limiter][derive]") {

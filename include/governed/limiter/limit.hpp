@@ -58,9 +58,15 @@ struct PublishedLimit {
 /// - `largest` is the largest single request expected, in cells: the burst is at least that,
 ///   or such a request could never be admitted.
 /// Each algorithm turns these into a `Limit` by its own worst case (see its `derive`).
+/// - `skew` is how much later one admitted call may reach the provider than another
+///   admitted at the same instant (network, queues, scheduling). The provider's window of
+///   length W then spans up to W + skew of the limiter's clock, so the limiter plans its window
+///   that much longer. Without it the busiest window can hold exactly the limit, and the call
+///   that arrives late tips it over.
 struct Headroom {
   double share = 0.15;
   std::uint64_t largest = 1;
+  Duration skew{0};
 };
 
 /// floor((1 − h) · L), at least 1, at most L.
@@ -74,6 +80,8 @@ inline std::uint64_t sustained(std::uint64_t limit, double headroom) {
 inline Result<void> check_published(const PublishedLimit& p, const Headroom& h) {
   if (p.limit == 0) return fail(Errc::invalid_argument, "a published limit of zero admits nothing");
   if (p.window.count() <= 0) return fail(Errc::invalid_argument, "a published limit's window must be positive");
+  if (h.skew < Duration{0} || h.skew > p.window)
+    return fail(Errc::invalid_argument, "the skew allowance must be between zero and the limit's window");
   if (!(h.share >= 0.0 && h.share < 1.0))
     return fail(Errc::invalid_argument, fmt::format("headroom must be in [0, 1), not {}", h.share));
   if (h.largest > p.limit)
@@ -83,9 +91,13 @@ inline Result<void> check_published(const PublishedLimit& p, const Headroom& h) 
   return {};
 }
 
+/// The window a limiter plans over: the provider's, lengthened by the skew allowance.
+inline Duration planned_window(const PublishedLimit& p, const Headroom& h) noexcept { return p.window + h.skew; }
+
 /// For rate algorithms (GCRA, token bucket): with burst B and one cell every T, a closed
 /// window of length W holds at most B + ⌊W/T⌋ cells. So B = clamp(⌈h·L⌉, largest, L) and
-/// the rate is min(⌊(1−h)·L⌋, L − B) per window, making B + ⌊W/T⌋ ≤ L.
+/// the rate is min(⌊(1−h)·L⌋, L − B) per window, making B + ⌊W/T⌋ ≤ L. (W here and below is
+/// the planned window, the provider's plus the skew allowance.)
 ///
 /// 30 000 TPM, h = 0.15, largest 1: B = 4 500, rate 25 500/min. With 7 000-token requests
 /// the burst must be 7 000 and the rate drops to 23 000/min, so the sum stays 30 000.
@@ -97,8 +109,8 @@ inline Result<Limit> derive_rate(const PublishedLimit& p, const Headroom& h) {
       static_cast<std::uint64_t>(std::ceil(static_cast<long double>(p.limit) * h.share));
   const std::uint64_t burst = std::min(std::max<std::uint64_t>({reserve, h.largest, 1}), p.limit);
   const std::uint64_t rate = std::min(sustained(p.limit, h.share), p.limit - burst);
-  if (rate == 0) return Limit{1, p.window + Duration{1}, burst};
-  return Limit{rate, p.window, burst};
+  if (rate == 0) return Limit{1, planned_window(p, h) + Duration{1}, burst};
+  return Limit{rate, planned_window(p, h), burst};
 }
 
 /// For windows counted separately (fixed windows, the two-window estimate): a closed window
@@ -112,7 +124,7 @@ inline Result<Limit> derive_split_window(const PublishedLimit& p, const Headroom
                 fmt::format("{} can hold at most {} cells a window under a limit of {} (a window "
                             "boundary may double it), less than a request of {}",
                             algorithm, capacity, p.limit, h.largest));
-  return Limit{capacity, p.window, capacity};
+  return Limit{capacity, planned_window(p, h), capacity};
 }
 
 }  // namespace governed::limiter

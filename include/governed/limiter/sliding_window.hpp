@@ -48,7 +48,7 @@ class sliding_window {
       return fail(Errc::exceeds_capacity,
                   fmt::format("a request of {} cells does not fit {} planned of {} per window",
                               h.largest, c, p.limit));
-    return Limit{c, p.window, c};
+    return Limit{c, planned_window(p, h), c};
   }
 
   Decision try_acquire(std::uint64_t n, Instant now) {
