@@ -114,6 +114,7 @@ inline governed::Request request_for(const TaskSpec& task, const CallSpec& c) {
 inline void run_plain(ClientKind kind, const Workload& w, const Setup& s, Tally& tally) {
   governed::transport::HttpOptions options;
   options.proxy = governed::transport::ProxySettings::none();
+  options.max_idle_per_host = w.users.size();
   governed::transport::http http{options};
   const std::uint32_t attempts = kind == ClientKind::naive ? 1 : 5;
   run_users(w, tally, s.clock, s.deadline, [&](std::size_t user, const TaskSpec& task, const CallSpec& c) {
@@ -146,7 +147,12 @@ inline void run_plain(ClientKind kind, const Workload& w, const Setup& s, Tally&
 inline void run_governed(const Workload& w, const Setup& s, Tally& tally) {
   using Client = governed::Governed<governed::transport::http, Clock, governed::keys::least_loaded>;
   governed::StateConfig config;
-  config.providers["openai"] = {.tier = s.tier, .headroom = s.headroom, .base_url = s.base_url};
+  // The clock runs `factor` times faster than real time, so the few milliseconds between a
+  // call's admission and its arrival at the simulator (HTTP, threads being scheduled) are
+  // seconds of simulated time; the simulator counts an exact sliding minute. The limits are
+  // planned for calls arriving up to 30 ms of real time out of step.
+  const auto skew = std::chrono::duration_cast<Duration>(std::chrono::milliseconds{30} * s.clock.factor());
+  config.providers["openai"] = {.tier = s.tier, .headroom = s.headroom, .skew = skew, .base_url = s.base_url};
   for (std::size_t i = 0; i < s.keys.size(); ++i)
     config.keys.keys.push_back({.provider = "openai", .key = s.keys[i], .account = s.accounts[i]});
   config.keys.persist = false;  // a demo leaves the user's key-health file alone
@@ -163,6 +169,7 @@ inline void run_governed(const Workload& w, const Setup& s, Tally& tally) {
 
   governed::transport::HttpOptions options;
   options.proxy = governed::transport::ProxySettings::none();
+  options.max_idle_per_host = w.users.size();
   Client g{*state, std::make_shared<governed::transport::http>(options)};
   run_users(w, tally, s.clock, s.deadline, [&](std::size_t, const TaskSpec& task, const CallSpec& c) {
     auto req = request_for(task, c);
