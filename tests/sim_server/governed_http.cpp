@@ -382,3 +382,25 @@ TEST_CASE("governed over http: 32 calls in flight at once each get their answer 
   // Connections went back to the pool for the next calls.
   CHECK(w.http->idle_connections(w.server->base_url("openai")) >= 1);
 }
+
+TEST_CASE("governed over http: a transport whose last owner lets go on its own I/O thread finishes there",
+          "[sim_server][governed][concurrency]") {
+  // A call site dropped while its async call completes: the last reference to the transport
+  // goes with the completion, on the transport's own thread, inside its io_context's run().
+  // That io_context must outlive the run (it used to be destroyed under it).
+  Wire w({simulated("openai", {{.key = "sk-wire-openai-aaaaaaaaaaaa", .account = "org-a"}})});
+  auto t = std::make_shared<transport::http>();
+  const std::weak_ptr<transport::http> alive = t;
+  transport::http* raw = t.get();
+  const Request r = ask("openai", "gpt-4o-mini");
+  const std::string base = w.server->base_url("openai");
+  std::promise<int> status;
+  raw->async_send(transport::Attempt{r, "openai", r.model, base, "sk-wire-openai-aaaaaaaaaaaa"},
+                  [t = std::move(t), &status](transport::Reply reply) mutable {
+                    t.reset();
+                    status.set_value(reply.status);
+                  });
+  CHECK(status.get_future().get() == 200);
+  CHECK(alive.expired());
+  CHECK(w.sim("openai").log().size() == 1);
+}

@@ -103,11 +103,14 @@ class http {
   /// A transport with its own I/O thread (one thread serves every connection: the work is
   /// waiting, not computing).
   explicit http(HttpOptions options = {}, const providers::Table& table = providers::builtin_table())
-      : owned_(std::make_unique<Owned>()) {
+      : owned_(std::make_shared<Owned>()) {
     core_ = std::make_shared<detail::HttpCore>(owned_->io.get_executor(), std::move(options), table);
-    owned_->thread = std::thread([io = &owned_->io, core = core_.get()] {
+    // The thread shares its io_context: when the last owner of the transport lets go on this
+    // very thread (a completion handler holding the last reference), the io_context must
+    // outlive the run() it is inside; it goes when that run returns.
+    owned_->thread = std::thread([owned = owned_, core = core_.get()] {
       io_thread_of() = core;
-      io->run();
+      owned->io.run();
     });
   }
 
@@ -209,7 +212,7 @@ class http {
     return r;
   }
 
-  std::unique_ptr<Owned> owned_;
+  std::shared_ptr<Owned> owned_;
   std::shared_ptr<detail::HttpCore> core_;
 };
 
