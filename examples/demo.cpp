@@ -3,10 +3,10 @@
 // HTTP, with the same tier-1 limits and the same keys.
 //
 //   governed-demo [--users 10] [--tier tier1] [--duration 30] [--keys 2] [--accounts 1]
-//                 [--headroom 0.15] [--time-scale 60] [--seed 1] [--json] [--plot FILE.svg]
+//                 [--headroom 0.15] [--time-scale 30] [--seed 1] [--json] [--plot FILE.svg]
 //   governed-demo --real          (with OPENAI_API_KEY set: a tiny governed run against OpenAI)
 //
-// Time is simulated and sped up (--time-scale 60: a minute in a real second); the
+// Time is simulated and sped up (--time-scale 30: a minute in two real seconds); the
 // simulators, the clients' waits and the governor's limits all run on that one clock.
 // Every user runs one task of each kind (scraper: 18–30 calls, job hunter, worker, cover-letter
 // writer), each call waiting for the previous answer. A table follows the live progress bars:
@@ -47,7 +47,7 @@ struct Options {
   std::size_t keys = 2;
   std::size_t accounts = 1;
   double headroom = 0.15;
-  double time_scale = 60;
+  double time_scale = 30;
   std::uint64_t seed = 1;
   bool json = false;
   std::string plot;

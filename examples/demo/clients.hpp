@@ -150,13 +150,14 @@ inline void run_governed(const Workload& w, const Setup& s, Tally& tally) {
   // The clock runs `factor` times faster than real time, so the few milliseconds between a
   // call's admission and its arrival at the simulator (HTTP, threads being scheduled) are
   // seconds of simulated time; the simulator counts an exact sliding minute. The limits are
-  // planned for calls arriving up to 30 ms of real time out of step.
-  const auto skew = std::chrono::duration_cast<Duration>(std::chrono::milliseconds{30} * s.clock.factor());
+  // planned for calls arriving up to 60 ms of real time out of step.
+  const auto skew = std::chrono::duration_cast<Duration>(std::chrono::milliseconds{60} * s.clock.factor());
   config.providers["openai"] = {.tier = s.tier, .headroom = s.headroom, .skew = skew, .base_url = s.base_url};
   for (std::size_t i = 0; i < s.keys.size(); ++i)
     config.keys.keys.push_back({.provider = "openai", .key = s.keys[i], .account = s.accounts[i]});
   config.keys.persist = false;  // a demo leaves the user's key-health file alone
   config.routing = governed::ModelRouting::original_application();
+  config.cache.ttl = std::chrono::minutes{5};  // a job board's search results stay good that long
   config.seed = s.seed;
   auto state = Client::state_type::create(std::move(config), s.clock);
   if (!state) throw std::runtime_error(state.error().message);

@@ -2,7 +2,7 @@
 # governed client completes every task and receives no 429, on the same workload and limits
 # as the two clients beside it.
 #   cmake -DDEMO=path/to/governed-demo -P check.cmake
-execute_process(COMMAND ${DEMO} --json --users 3 --time-scale 40
+execute_process(COMMAND ${DEMO} --json --users 3 --time-scale 15
                 OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc TIMEOUT 300)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "governed-demo exited with ${rc}: ${err}")
