@@ -6,6 +6,7 @@
 #include <benchmark/benchmark.h>
 
 #include "ratios.hpp"
+#include "warm_state.hpp"
 
 #include <memory>
 #include <string>
@@ -39,25 +40,8 @@ struct InstantTransport {
 };
 
 using G = Governed<InstantTransport>;
-
-std::shared_ptr<State<>> warm_state() {
-  StateConfig c;
-  c.keys.keys = {{"openai", "sk-bench-key-000000000000000000000", "org-bench"}};
-  c.keys.persist = false;
-  // Limits far above what a benchmark sends: every admission succeeds, as on a warm path.
-  c.providers["openai"] = ProviderSettings{.rpm = std::uint64_t{1} << 40, .tpm = std::uint64_t{1} << 50, .rpd = 0, .tpd = 0};
-  c.seed = 1;
-  return State<>::create(std::move(c)).value();
-}
-
-Request hello(std::string model) {
-  Request r;
-  r.provider = "openai";
-  r.model = std::move(model);
-  r.messages = {{"user", "Say hello."}};
-  r.max_tokens = 16;
-  return r;
-}
+using governed_bench::hello;
+using governed_bench::warm_state;
 
 void BM_Governed_Send_Success(benchmark::State& st) {
   auto state = warm_state();

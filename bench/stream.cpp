@@ -7,6 +7,7 @@
 #include <benchmark/benchmark.h>
 
 #include "ratios.hpp"
+#include "warm_state.hpp"
 
 #include <cstddef>
 #include <memory>
@@ -38,24 +39,10 @@ struct InstantStreamer {
   }
 };
 
-// The same warm State as the send benchmarks: one key, limits far above what is sent.
-std::shared_ptr<State<>> warm_state() {
-  StateConfig c;
-  c.keys.keys = {{"openai", "sk-bench-key-000000000000000000000", "org-bench"}};
-  c.keys.persist = false;
-  c.providers["openai"] = ProviderSettings{.rpm = std::uint64_t{1} << 40, .tpm = std::uint64_t{1} << 50, .rpd = 0, .tpd = 0};
-  c.seed = 1;
-  return State<>::create(std::move(c)).value();
-}
-
 void BM_Governed_Stream_Success(benchmark::State& st) {
-  auto state = warm_state();
+  auto state = governed_bench::warm_state();
   Governed<InstantStreamer> g(state, std::make_shared<InstantStreamer>());
-  Request req;
-  req.provider = "openai";
-  req.model = "gpt-4o-mini";
-  req.messages = {{"user", "Say hello."}};
-  req.max_tokens = 16;
+  const Request req = governed_bench::hello("gpt-4o-mini");
   std::size_t bytes = 0;
   const transport::ChunkSink sink = [&bytes](std::string_view piece) { bytes += piece.size(); };
   for (auto _ : st) {
