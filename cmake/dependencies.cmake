@@ -1,4 +1,5 @@
-# The dependencies of governed::governed, found as imported targets. Shared by the build tree
+# The dependencies of governed::governed (and OpenSSL for governed::http), found as imported
+# targets. Shared by the build tree
 # and by governedConfig.cmake (installed), so a consumer finds exactly what the library uses.
 include(CMakeFindDependencyMacro)
 find_dependency(Threads)
@@ -7,3 +8,5 @@ find_dependency(fmt CONFIG)
 find_dependency(tl-expected CONFIG)
 find_dependency(nlohmann_json CONFIG)
 find_dependency(date CONFIG)
+# transport::http's TLS; only governed::http links it.
+find_dependency(OpenSSL)

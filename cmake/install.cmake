@@ -2,7 +2,7 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 install(DIRECTORY include/governed TYPE INCLUDE)
-install(TARGETS governed EXPORT governed-targets)
+install(TARGETS governed governed_http EXPORT governed-targets)
 install(EXPORT governed-targets NAMESPACE governed::
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/governed)
 # The build tree is importable too, without installing.
