@@ -173,6 +173,27 @@ void BM_Http_Governed_Send(benchmark::State& st) {
 }
 BENCHMARK(BM_Http_Governed_Send)->UseRealTime()->Threads(1);
 
+// The transport alone, without the governor: the same attempt handed to transport::http's
+// blocking send (its I/O thread, the wire format, the pool) and its reply left unread. What
+// it adds to the bare request is the transport's; what governed send adds to it, the
+// governor's.
+void BM_Http_Transport_Send(benchmark::State& st) {
+  transport::HttpOptions o;
+  transport::http t(std::move(o));
+  const Request r = hello();
+  const std::string base = loopback().server->base_url("openai");
+  const transport::Attempt a{r, "openai", r.model, base, bench_key};
+  for (auto _ : st) {
+    auto reply = t.send(a);
+    if (reply.status != 200) {
+      st.SkipWithError("the transport's attempt was not answered 200");
+      break;
+    }
+    benchmark::DoNotOptimize(reply);
+  }
+}
+BENCHMARK(BM_Http_Transport_Send)->UseRealTime()->Threads(1);
+
 // ---- calls in flight ------------------------------------------------------------------------
 
 constexpr int calls_per_round = 256;
@@ -267,6 +288,10 @@ BENCHMARK(BM_Http_Governed_InFlight)->Arg(1)->Arg(64)->UseRealTime()->Threads(1)
 
 GOVERNED_RATIO("governed HTTP round trip / bare Beast request (loopback sim), goal <= 1.2",
                ({"BM_Http_Governed_Send/real_time/threads:1"}), ({"BM_Http_Bare_Send/real_time/threads:1"}), 1.2);
+GOVERNED_RATIO("transport::http attempt alone / bare Beast request (loopback sim)",
+               ({"BM_Http_Transport_Send/real_time/threads:1"}), ({"BM_Http_Bare_Send/real_time/threads:1"}), 0);
+GOVERNED_RATIO("governed HTTP round trip / transport::http attempt alone",
+               ({"BM_Http_Governed_Send/real_time/threads:1"}), ({"BM_Http_Transport_Send/real_time/threads:1"}), 0);
 GOVERNED_RATIO("governed HTTP round trip / clock read", ({"BM_Http_Governed_Send/real_time/threads:1"}),
                ({"BM_Baseline_ClockNow/threads:1"}), 0);
 GOVERNED_RATIO("governed async_send, 1 in flight / bare Beast async, 1 in flight",
