@@ -1,6 +1,6 @@
 // Hot paths do not allocate: admission on an existing limit set (and a store lookup) performs
-// no heap allocation. The global operator new is replaced to count, so this is its own binary.
-#define CATCH_CONFIG_MAIN
+// no heap allocation. The global operator new is replaced to count, so this is its own binary
+// (with the Catch2 main every test executable shares).
 #include <governed/governed.hpp>
 
 #include <catch2/catch.hpp>
