@@ -75,11 +75,11 @@ Loopback& loopback() {
   return l;
 }
 
-using G = Governed<transport::http>;
+using HttpGoverned = Governed<transport::http>;
 
 /// A warm governor pointed at the loopback provider; the pool keeps as many idle connections
 /// as the widest run has calls in flight, as an application running 64 at once would set it.
-G governed_http() {
+HttpGoverned governed_http() {
   StateConfig c;
   c.keys.keys = {{"openai", bench_key, "org-bench"}};
   c.keys.persist = false;
@@ -91,7 +91,7 @@ G governed_http() {
   c.seed = 1;
   transport::HttpOptions o;
   o.max_idle_per_host = 64;
-  return G(State<>::create(std::move(c)).value(), std::make_shared<transport::http>(std::move(o)));
+  return HttpGoverned(State<>::create(std::move(c)).value(), std::make_shared<transport::http>(std::move(o)));
 }
 
 Request hello() {
@@ -160,7 +160,7 @@ void BM_Http_Bare_Send(benchmark::State& st) {
 BENCHMARK(BM_Http_Bare_Send)->UseRealTime()->Threads(1);
 
 void BM_Http_Governed_Send(benchmark::State& st) {
-  G g = governed_http();
+  HttpGoverned g = governed_http();
   const Request r = hello();
   for (auto _ : st) {
     auto res = g.send(r);
@@ -242,9 +242,9 @@ BENCHMARK(BM_Http_Bare_InFlight)->Arg(1)->Arg(64)->UseRealTime()->Threads(1);
 /// A round of governed calls keeping `width` in flight: each completion starts the next. The
 /// last completion holds the round until it has told the waiting thread.
 struct Round : std::enable_shared_from_this<Round> {
-  Round(G& g, const Request& r, int total) : g(g), r(r), total(total) {}
+  Round(HttpGoverned& g, const Request& r, int total) : g(g), r(r), total(total) {}
 
-  G& g;
+  HttpGoverned& g;
   const Request& r;
   int total;
   std::atomic<int> started{0}, done{0}, failed{0};
@@ -270,7 +270,7 @@ struct Round : std::enable_shared_from_this<Round> {
 
 void BM_Http_Governed_InFlight(benchmark::State& st) {
   const int width = static_cast<int>(st.range(0));
-  G g = governed_http();
+  HttpGoverned g = governed_http();
   const Request r = hello();
   // A first round opens the pool's connections.
   if (std::make_shared<Round>(g, r, width)->run(width) > 0) st.SkipWithError("a governed call failed while warming up");

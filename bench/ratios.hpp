@@ -97,5 +97,5 @@ class RatioReporter : public benchmark::ConsoleReporter {
 #define GOVERNED_BENCH_CAT2(a, b) a##b
 #define GOVERNED_BENCH_CAT(a, b) GOVERNED_BENCH_CAT2(a, b)
 #define GOVERNED_RATIO(label, num, den, goal)                                                 \
-  static ::governed_bench::RegisterRatio GOVERNED_BENCH_CAT(governed_ratio_, __LINE__){       \
+  static ::governed_bench::RegisterRatio GOVERNED_BENCH_CAT(governed_ratio_, __COUNTER__){       \
       ::governed_bench::Ratio{label, std::vector<std::string> num, std::vector<std::string> den, goal}}
