@@ -110,7 +110,7 @@ TEST_CASE("everything cooling: all_rate_limited with the shortest wait, and no s
   for (const char* p : {"groq", "openai", "anthropic"}) CHECK(w.sim(p).log().empty());
 }
 
-TEST_CASE("issue 5: a limit of 1 request per minute with no headroom waits out its minute instead of falling back",
+TEST_CASE("a limit of 1 request per minute with no headroom waits out its minute instead of falling back",
           "[governed][regression]") {
   // Windows are counted closed, so the second request may leave only 1 ns after the first
   // one's minute: a wait of 60 s + 1 ns, within the inclusive 60 s cap to the microsecond.

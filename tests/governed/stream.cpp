@@ -1,4 +1,4 @@
-// Streaming (issue 5, "Streaming"): a streamed call is governed like any call — limits,
+// Streaming: a streamed call is governed like any call — limits,
 // backoff, cancellation, budgets, cache — its pieces reach the caller in order, its usage is
 // reconciled from the stream's final event, and once a piece was shown a failure is returned,
 // never retried. Simulated providers on a manual clock; no sleeps.

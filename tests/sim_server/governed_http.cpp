@@ -1,5 +1,5 @@
-// Issue 6, end to end over loopback: `Governed<transport::http>` against `sim::Server` in each
-// provider's wire format, and the scenarios of issue 5 that live on the wire — a per-minute
+// End to end over loopback: `Governed<transport::http>` against `sim::Server` in each
+// provider's wire format, and the governed scenarios that live on the wire — a per-minute
 // limit learnt from the provider's own headers or answered by its 429 and retry-after, a daily
 // 429 that moves to another account's key at once, a model that is out for its daily limit
 // and skipped, a refused key never used again, a streamed call. The server and the State read
