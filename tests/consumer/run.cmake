@@ -17,7 +17,6 @@ run(${CMAKE_COMMAND} -S ${consumer} -B ${WORK_DIR}/sub ${common} -DMODE=subdirec
     -DGOVERNED_SOURCE_DIR=${SOURCE_DIR})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/sub)
 run(${WORK_DIR}/sub/consumer)
-run(${WORK_DIR}/sub/consumer-http)
 
 # 2. install, then find_package
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/lib ${common} -DGOVERNED_BUILD_TESTS=OFF
