@@ -3,6 +3,9 @@ include(CMakePackageConfigHelpers)
 
 install(DIRECTORY include/governed TYPE INCLUDE)
 install(TARGETS governed governed_http EXPORT governed-targets)
+if(TARGET governed_redis)
+  install(TARGETS governed_redis EXPORT governed-targets)
+endif()
 install(EXPORT governed-targets NAMESPACE governed::
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/governed)
 # The build tree is importable too, without installing.

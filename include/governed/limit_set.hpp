@@ -9,11 +9,14 @@
 #include <governed/limiter/limit.hpp>
 #include <governed/limiter/stagger.hpp>
 #include <governed/result.hpp>
+#include <governed/shared_limits.hpp>
 #include <governed/time.hpp>
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -115,6 +118,12 @@ struct Admission {
   Cost cost{};
   /// Per rate dimension, the limiter's stamp of this admission (what `reconcile` needs).
   std::array<Instant, rate_dimensions> stamps{};
+  /// Admitted by the set's shared store (see `SharedLimits`), whose stamps need these too.
+  bool shared = false;
+  std::array<std::int64_t, rate_dimensions> epochs{};
+  /// Refused because another process recorded the allowance behind this set as spent until
+  /// then (see `SharedLimits::exhaust`): a wait would not help, another account would.
+  std::optional<WallTime> exhausted_until{};
   limiter::concurrency::Lease lease{};
 
   explicit operator bool() const noexcept { return admitted; }
@@ -174,7 +183,16 @@ class LimitSet {
   ///
   /// An error only when the cost can never be admitted (more than a dimension's burst): the
   /// caller must split the request or use a larger limit, since no wait would help.
-  Result<Admission> admit(const Cost& cost, Instant now) {
+  Result<Admission> admit(const Cost& cost, Instant now) { return admit(cost, now, WallTime{}); }
+
+  /// As above, with the wall-clock time (what a shared set compares exhaustion records with,
+  /// when its clock is not real time).
+  Result<Admission> admit(const Cost& cost, Instant now, WallTime wall) {
+    if (shared_) {
+      auto a = admit_shared(cost, now, wall);
+      if (a || failure_ == SharedFailure::fail_closed || a.error().code == Errc::exceeds_capacity) return a;
+      // The shared store is out of reach: this process's share of the limit admits meanwhile.
+    }
     if (auto too_big = check_capacity(cost)) return tl::unexpected(std::move(*too_big));
     Admission a;
     a.at = now;
@@ -226,6 +244,18 @@ class LimitSet {
   /// over-counted, takes what it under-counted (a debt later requests wait out).
   void reconcile(const Admission& a, const Cost& actual, Instant now) {
     if (!a.admitted) return;
+    if (a.shared) {
+      std::array<std::uint64_t, rate_dimensions> was{}, is{};
+      SharedDecision d;
+      for (std::size_t i = 0; i < rate_dimensions; ++i) {
+        was[i] = a.cost.in(static_cast<Dimension>(i));
+        is[i] = actual.in(static_cast<Dimension>(i));
+        d.stamps[i] = a.stamps[i].time_since_epoch().count();
+        d.epochs[i] = a.epochs[i];
+      }
+      if (was != is) shared_->reconcile(d, was, is, now);
+      return;
+    }
     for (std::size_t i = 0; i < rate_dimensions; ++i) {
       auto& l = limiters_[i];
       if (!l) continue;
@@ -240,7 +270,46 @@ class LimitSet {
   /// Adopts a provider's own count for one dimension (from its rate-limit headers), where it is
   /// more conservative than ours.
   void sync(Dimension d, std::uint64_t remaining, Duration reset_after, Instant now) {
+    if (shared_ && static_cast<std::size_t>(d) < rate_dimensions && limits_[static_cast<std::size_t>(d)]) {
+      shared_->sync(static_cast<std::size_t>(d), remaining, reset_after, now);
+      return;
+    }
     if (auto* l = rate_limiter(d)) l->sync(remaining, reset_after, now);
+  }
+
+  /// Moves the set's rate dimensions to a shared store; its own limiters then admit only while
+  /// the store can not be reached, and only if `failure` says so. Before first use only.
+  void share(std::unique_ptr<SharedLimits> shared, SharedFailure failure,
+             const std::array<std::optional<limiter::Limit>, rate_dimensions>& limits) {
+    shared_ = std::move(shared);
+    failure_ = failure;
+    limits_ = limits;
+    for (std::size_t i = 0; i < rate_dimensions; ++i)
+      shared_available_[i].store(limits_[i] ? limits_[i]->burst : UINT64_MAX, std::memory_order_relaxed);
+  }
+
+  /// Tells every process sharing this set that its allowance is spent until `until` (wall
+  /// clock; `wall` is now); a set kept in this process only has nobody to tell.
+  void exhaust(WallTime until, WallTime wall) {
+    if (shared_) shared_->exhaust(until, wall);
+  }
+
+  /// Whether the rate dimensions live in a shared store.
+  bool shared() const noexcept { return shared_ != nullptr; }
+
+  /// The share of `d`'s burst that could be taken at once now, from 0 to 1 (1 when `d` has no
+  /// limit): how rested the dimension is, whichever store holds it.
+  double fill(Dimension d, Instant now) const {
+    const auto i = static_cast<std::size_t>(d);
+    if (i >= rate_dimensions) return 1.0;
+    if (shared_) {
+      if (!limits_[i]) return 1.0;
+      const auto burst = static_cast<double>(std::max<std::uint64_t>(1, limits_[i]->burst));
+      return std::min(1.0, static_cast<double>(shared_available_[i].load(std::memory_order_relaxed)) / burst);
+    }
+    if (!limiters_[i]) return 1.0;
+    const auto burst = static_cast<double>(std::max<std::uint64_t>(1, limiters_[i]->limit().burst));
+    return std::min(1.0, static_cast<double>(limiters_[i]->available(now)) / burst);
   }
 
   /// The limiter of a rate dimension, or null when the set has no such limit.
@@ -272,6 +341,69 @@ class LimitSet {
   const detail::WaitLine& line() const noexcept { return line_; }
 
  private:
+  Result<Admission> admit_shared(const Cost& cost, Instant now, WallTime wall) {
+    std::array<std::uint64_t, rate_dimensions> cells{};
+    for (std::size_t i = 0; i < rate_dimensions; ++i) {
+      if (!limits_[i]) continue;
+      cells[i] = cost.in(static_cast<Dimension>(i));
+      if (cells[i] > limits_[i]->burst) {
+        const auto d = static_cast<Dimension>(i);
+        return fail(Errc::exceeds_capacity,
+                    fmt::format("{} {} can never be admitted: the {} limit admits at most {} at once", cells[i],
+                                d == Dimension::requests_per_minute || d == Dimension::requests_per_day ? "requests"
+                                                                                                         : "tokens",
+                                to_string(d), limits_[i]->burst));
+      }
+    }
+    Admission a;
+    a.at = now;
+    a.cost = cost;
+    if (!concurrency_.unbounded()) {
+      a.lease = concurrency_.try_acquire();
+      if (!a.lease) {
+        a.bound = Dimension::concurrency;
+        return a;
+      }
+    }
+    if (stagger_.enabled()) {
+      // Launch spacing is per process; checked first so a refusal here takes nothing shared.
+      if (const auto d = stagger_.peek(now); !d.admitted()) {
+        a.lease.release();
+        a.bound = Dimension::stagger;
+        a.retry_after = d.retry_after;
+        return a;
+      }
+    }
+    auto d = shared_->admit(cells, now, wall);
+    if (!d) {
+      a.lease.release();
+      if (failure_ == SharedFailure::fail_closed)
+        return fail(d.error().code == Errc::timed_out ? Errc::timed_out : Errc::io_error,
+                    fmt::format("the shared rate limits can not be reached, and calls are refused until they can: {}",
+                                d.error().message));
+      return tl::unexpected(d.error());
+    }
+    for (std::size_t i = 0; i < rate_dimensions; ++i)
+      if (limits_[i] && d->available[i] != UINT64_MAX)
+        shared_available_[i].store(d->available[i], std::memory_order_relaxed);
+    if (!d->admitted) {
+      a.lease.release();
+      a.exhausted_until = d->exhausted_until;
+      if (d->exhausted_until) return a;
+      a.bound = static_cast<Dimension>(d->bound);
+      a.retry_after = d->retry_after;
+      return a;
+    }
+    if (stagger_.enabled()) (void)stagger_.try_acquire(now);
+    a.admitted = true;
+    a.shared = true;
+    for (std::size_t i = 0; i < rate_dimensions; ++i) {
+      a.stamps[i] = Instant{Duration{d->stamps[i]}};
+      a.epochs[i] = d->epochs[i];
+    }
+    return a;
+  }
+
   std::optional<Error> check_capacity(const Cost& cost) const {
     for (std::size_t i = 0; i < rate_dimensions; ++i) {
       const auto& l = limiters_[i];
@@ -317,6 +449,12 @@ class LimitSet {
   limiter::concurrency concurrency_;
   limiter::stagger stagger_;
   detail::WaitLine line_;
+  /// The shared store of the rate dimensions, its limits (the whole published limits, where
+  /// the local limiters hold one replica's share), and what it last said each could take.
+  std::unique_ptr<SharedLimits> shared_{};
+  SharedFailure failure_ = SharedFailure::fail_open;
+  std::array<std::optional<limiter::Limit>, rate_dimensions> limits_{};
+  std::array<std::atomic<std::uint64_t>, rate_dimensions> shared_available_{};
 };
 
 /// Builds a limit set from published limits, or the error naming the limit that can not be

@@ -3,7 +3,9 @@
 /// `LimitStore<Limiter>`: the limit sets of every (provider, account, model group), found
 /// without a lock.
 
+#include <governed/limit_key.hpp>
 #include <governed/limit_set.hpp>
+#include <governed/shared_limits.hpp>
 #include <governed/result.hpp>
 
 #include <algorithm>
@@ -17,16 +19,6 @@
 #include <vector>
 
 namespace governed {
-
-/// Which limit set a call counts against. Providers limit accounts (an organisation or a
-/// project), not keys: two keys of one account share one set.
-struct LimitKey {
-  std::string_view provider;
-  std::string_view account;
-  std::string_view group;  ///< model group: the models a provider limits together
-
-  friend bool operator==(const LimitKey&, const LimitKey&) = default;
-};
 
 /// A hash table of limit sets that only grows: entries are created once and live as long as
 /// the store. Lookup walks one bucket's list with acquire loads — no lock, no allocation, no
@@ -65,12 +57,32 @@ class LimitStore {
 
   /// The set for `key`, created from `config` if it does not exist yet (an existing set keeps
   /// its configuration). An error when `config` can not be planned.
-  Result<Set*> find_or_create(const LimitKey& key, const LimitSetConfig& config) {
+  ///
+  /// With a `shared` backend, the set's rate dimensions live there (planned as GCRA on the
+  /// published limits), and its own limiters hold 1/N of each limit for when the backend can
+  /// not be reached (see `SharedBackend`). `real_time`: the State's clock is real time.
+  Result<Set*> find_or_create(const LimitKey& key, const LimitSetConfig& config, SharedBackend* shared = nullptr,
+                              bool real_time = true) {
     if (Set* s = find(key)) return s;
-    auto plan = Set::plan(config);
+    std::unique_ptr<SharedLimits> remote;
+    std::array<std::optional<limiter::Limit>, rate_dimensions> full{};
+    LimitSetConfig local = config;
+    SharedFailure failure = SharedFailure::fail_open;
+    if (shared) {
+      auto planned = LimitSet<limiter::gcra>::plan(config);
+      if (!planned) return tl::unexpected(planned.error());
+      full = *planned;
+      auto made = shared->limits(key, full, real_time);
+      if (!made) return tl::unexpected(made.error());
+      remote = std::move(*made);
+      local = share_of(config, shared->replicas());
+      failure = shared->on_failure();
+    }
+    auto plan = Set::plan(local);
     if (!plan) return tl::unexpected(plan.error());
     const std::size_t h = hash(key);
-    auto fresh = std::make_unique<Node>(h, key, config, *plan);
+    auto fresh = std::make_unique<Node>(h, key, local, *plan);
+    if (remote) fresh->set.share(std::move(remote), failure, full);
     auto& head = bucket(h);
     Node* first = head.load(std::memory_order_acquire);
     for (;;) {
@@ -101,6 +113,23 @@ class LimitStore {
   }
 
  private:
+  /// `config` with every rate limit divided among `replicas` processes (at least 1 each; the
+  /// largest request still has to fit one share).
+  static LimitSetConfig share_of(LimitSetConfig config, unsigned replicas) {
+    if (replicas <= 1) return config;
+    for (auto* v : {&config.requests_per_minute, &config.tokens_per_minute, &config.input_tokens_per_minute,
+                    &config.output_tokens_per_minute, &config.requests_per_day, &config.tokens_per_day})
+      if (*v > 0) *v = std::max<std::uint64_t>(1, *v / replicas);
+    if (config.largest_request_tokens > 0) {
+      std::uint64_t smallest = UINT64_MAX;
+      for (auto v : {config.tokens_per_minute, config.input_tokens_per_minute, config.output_tokens_per_minute,
+                     config.tokens_per_day})
+        if (v > 0) smallest = std::min(smallest, v);
+      if (smallest != UINT64_MAX) config.largest_request_tokens = std::min(config.largest_request_tokens, smallest);
+    }
+    return config;
+  }
+
   struct Node {
     Node(std::size_t h, const LimitKey& k, const LimitSetConfig& config,
          const std::array<std::optional<limiter::Limit>, rate_dimensions>& plan)

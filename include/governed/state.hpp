@@ -23,6 +23,7 @@
 #include <governed/budget/task.hpp>
 #include <governed/cache.hpp>
 #include <governed/clock/concept.hpp>
+#include <governed/clock/coarse.hpp>
 #include <governed/clock/steady.hpp>
 #include <governed/cooldowns.hpp>
 #include <governed/keys/health_store.hpp>
@@ -38,6 +39,7 @@
 #include <governed/random.hpp>
 #include <governed/request.hpp>
 #include <governed/result.hpp>
+#include <governed/shared_limits.hpp>
 
 #include <fmt/format.h>
 
@@ -52,6 +54,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -102,6 +105,9 @@ struct StateConfig {
   Duration failure_cooldown = std::chrono::minutes{5};
   /// Seeds the random source of jitter and random key choices; none: from entropy.
   std::optional<std::uint64_t> seed{};
+  /// Where the limit sets' rate dimensions live when several processes share them (see
+  /// `redis::backend`); none: in this process.
+  std::shared_ptr<SharedBackend> shared{};
 };
 
 template <limiter::RateLimiter Limiter = limiter::gcra, clock::Clock Clock = clock::steady>
@@ -110,6 +116,9 @@ class State {
   using limiter_type = Limiter;
   using clock_type = Clock;
   using Set = LimitSet<Limiter>;
+  /// Whether the clock is real time (its instants mean the same in every process, so a shared
+  /// store may keep its own), not a manual or scaled one.
+  static constexpr bool real_time = std::is_same_v<Clock, clock::steady> || std::is_same_v<Clock, clock::coarse>;
 
   /// A State on `clock`, which it borrows: it must outlive the State.
   static Result<std::shared_ptr<State>> create(StateConfig config, Clock& clock) {
@@ -247,7 +256,7 @@ class State {
     if (!c)
       return fail(Errc::invalid_argument, fmt::format("{} {} is not offered on tier {}", p.display, m.name,
                                                       settings(p.name).tier.empty() ? "any" : settings(p.name).tier));
-    return store_.find_or_create(key, *c);
+    return store_.find_or_create(key, *c, config_.shared.get(), real_time);
   }
 
   /// The limit set key `key` of the pool counts against for `model` at `provider` (its

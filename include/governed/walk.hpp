@@ -437,13 +437,7 @@ class Walk {
 
   static double headroom(const Set& set, Instant t) {
     double h = 1.0;
-    for (std::size_t i = 0; i < rate_dimensions; ++i) {
-      const auto d = static_cast<Dimension>(i);
-      if (const auto* l = set.rate_limiter(d)) {
-        const double burst = static_cast<double>(std::max<std::uint64_t>(1, l->limit().burst));
-        h = std::min(h, static_cast<double>(set.available(d, t)) / burst);
-      }
-    }
+    for (std::size_t i = 0; i < rate_dimensions; ++i) h = std::min(h, set.fill(static_cast<Dimension>(i), t));
     return h;
   }
 
@@ -473,9 +467,13 @@ class Walk {
     const Duration poll = s_.config().concurrency_poll;
 
     const auto try_set = [&]() -> std::optional<Duration> {  // nullopt: admitted
-      auto a = set_->admit(cost(), t);
+      auto a = set_->admit(cost(), t, wall_at(t));
       if (!a) {
         unservable_reason_ = a.error().message;
+        return Duration::max();
+      }
+      if (a->exhausted_until) {
+        spent_elsewhere_ = a->exhausted_until;
         return Duration::max();
       }
       if (a->admitted) {
@@ -489,6 +487,7 @@ class Walk {
       if (line.empty()) {
         const auto wait = try_set();
         if (!wait) return admitted(t);
+        if (spent_elsewhere_) return skip_spent_account(t);
         if (*wait == Duration::max()) return refuse_candidate(std::nullopt);
         if (too_late(t + *wait)) return refuse_candidate(*wait);
       }
@@ -510,10 +509,38 @@ class Walk {
       leave_line();
       return admitted(t);
     }
+    if (spent_elsewhere_) return skip_spent_account(t);
     if (*wait == Duration::max()) return refuse_candidate(std::nullopt);
     if (too_late(t + *wait)) return refuse_candidate(*wait);
     line.set_head_wake(ticket_, t + *wait);
     return wait_until(t + *wait);
+  }
+
+  /// Another process sharing this limit set found its account's allowance spent: this process
+  /// records it too (as if the provider had said so here) and tries another account's key at
+  /// once, without having spent a call to learn it.
+  std::optional<WalkStep> skip_spent_account(Instant t) {
+    const WallTime until = *std::exchange(spent_elsewhere_, std::nullopt);
+    leave_line();
+    waiting_since_.reset();
+    const auto& c = cand();
+    const WallTime w = wall_at(t);
+    const std::string_view account = s_.keys().account(key_);
+    const std::string who = providers::detail::target(c.provider->name, c.model->name);
+    if (c.provider->limits_per_model) {
+      (void)s_.exhaust_model(*c.provider, *c.model, account, until);
+    } else {
+      (void)s_.keys().mark_exhausted(key_, until, w);
+    }
+    if (until != keys::until_reset && until > w) remember_wait(until - w);
+    note(EventKind::key_exhausted,
+         fmt::format("Another process found the allowance of {} spent for this account; using another.", who),
+         until != keys::until_reset && until > w ? std::optional<Duration>(until - w) : std::nullopt,
+         s_.keys().fingerprint(key_));
+    keys_.failed(key_);
+    avoid_ = account;
+    phase_ = Phase::key;
+    return std::nullopt;
   }
 
   std::optional<WalkStep> wait_until(Instant at) {
@@ -731,6 +758,8 @@ class Walk {
                              providers::detail::shout(c.provider->name), providers::humanize(until - w)),
            until == keys::until_reset ? std::nullopt : std::optional<Duration>(until - w), s_.keys().fingerprint(key_));
     }
+    // Every process sharing the limit set skips the account at its next call.
+    if (set_) set_->exhaust(until, w);
     keys_.failed(key_);
     avoid_ = account;
   }
@@ -873,6 +902,8 @@ class Walk {
   bool have_key_ = false;
   keys::AvoidAccount avoid_{};
   Set* set_ = nullptr;
+  /// Set by an admission refused because another process recorded the account spent.
+  std::optional<WallTime> spent_elsewhere_{};
   Admission admission_{};
   detail::WaitLine::Ticket ticket_{};
   Set* line_set_ = nullptr;

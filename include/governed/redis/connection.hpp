@@ -1,0 +1,314 @@
+#pragma once
+/// @file
+/// `redis::Connection`: one connection to a Redis server — plain TCP or TLS — whose I/O runs on
+/// the calling thread.
+///
+/// Each connection owns a small io_context that only the thread using the connection runs, for
+/// exactly as long as one exchange takes: a call costs the round trip and no hand-off to another
+/// thread, which is what an admission on the hot path can afford. Every wait has a deadline
+/// (connect, TLS handshake, each round trip); one that passes closes the connection and is an
+/// error, never a hang. A pool (`redis::Client`) lends connections to threads one at a time.
+///
+/// Requests are pipelined: `send_later` writes a command at once and leaves its reply to be
+/// read ahead of the next call's, so work whose answer nobody waits for (a reconciliation after
+/// a call) costs no round trip of its own.
+
+#include <governed/redis/reply.hpp>
+#include <governed/redis/url.hpp>
+#include <governed/result.hpp>
+#include <governed/time.hpp>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/write.hpp>
+#include <fmt/format.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace governed::redis {
+
+/// How to reach a server.
+struct ConnectOptions {
+  /// Resolving, connecting, the TLS handshake and logging in, together.
+  Duration connect_timeout = std::chrono::milliseconds{500};
+  /// One round trip: a request written and its reply read.
+  Duration command_timeout = std::chrono::milliseconds{500};
+  /// For rediss://: a CA file to verify the server against instead of the system's store.
+  std::string ca_file{};
+  /// Told about each error reply to a command sent with `send_later` (nobody else reads it).
+  std::function<void(std::string_view)> on_late_error{};
+};
+
+class Connection {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  /// Connects, logs in (AUTH) and selects the database.
+  static Result<std::unique_ptr<Connection>> open(const Endpoint& endpoint, const ConnectOptions& options) {
+    std::unique_ptr<Connection> c(new Connection(endpoint, options));
+    if (auto ok = c->start(); !ok) return tl::unexpected(ok.error());
+    return c;
+  }
+
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  /// False once an I/O error, a timeout or a protocol error has closed it.
+  bool usable() const noexcept { return !broken_; }
+  /// Replies of `send_later` commands not read yet.
+  std::size_t unread() const noexcept { return unread_; }
+  const Endpoint& endpoint() const noexcept { return endpoint_; }
+
+  /// Sends `args` and reads its reply (an error reply is a value, not a failure).
+  Result<Reply> call(std::span<const std::string_view> args) {
+    out_.clear();
+    format_command(out_, args);
+    auto replies = exchange(1);
+    if (!replies) return tl::unexpected(replies.error());
+    return std::move(replies->front());
+  }
+  Result<Reply> call(std::initializer_list<std::string_view> args) {
+    return call(std::span<const std::string_view>(args.begin(), args.size()));
+  }
+
+  /// Writes `requests` (`count` commands, made with `format_command`) at once and reads their
+  /// replies, in order.
+  Result<std::vector<Reply>> pipeline(std::string_view requests, std::size_t count) {
+    out_.assign(requests);
+    return exchange(count);
+  }
+
+  /// Writes `args` now; its reply is read, and reported to `on_late_error` if it is an error,
+  /// before the next call's.
+  Result<void> send_later(std::span<const std::string_view> args) {
+    out_.clear();
+    format_command(out_, args);
+    const auto deadline = clock::now() + options_.command_timeout;
+    if (auto w = write(deadline); !w) return w;
+    ++unread_;
+    return {};
+  }
+
+  /// Closes the socket; the connection is unusable afterwards.
+  void close() noexcept {
+    boost::system::error_code ec;
+    lowest().close(ec);
+    broken_ = true;
+  }
+
+ private:
+  using tcp = boost::asio::ip::tcp;
+  using tls_stream = boost::asio::ssl::stream<tcp::socket>;
+
+  Connection(const Endpoint& endpoint, const ConnectOptions& options)
+      : endpoint_(endpoint), options_(options), socket_(io_) {}
+
+  tcp::socket& lowest() noexcept { return tls_ ? tls_->next_layer() : socket_; }
+
+  Error io_failure(std::string_view what, const boost::system::error_code& ec) {
+    return Error{Errc::io_error,
+                 fmt::format("Redis at {}: {} failed ({})", endpoint_.describe(), what, ec.message()), {}};
+  }
+
+  /// Runs the operation `start` begins (it takes a completion handler `(error_code, size_t)`)
+  /// on this thread until it completes or `deadline` passes, which closes the connection.
+  template <class Start>
+  Result<std::size_t> run(std::string_view what, clock::time_point deadline, Start&& start) {
+    bool done = false;
+    boost::system::error_code result;
+    std::size_t bytes = 0;
+    start([&](const boost::system::error_code& ec, std::size_t n) {
+      done = true;
+      result = ec;
+      bytes = n;
+    });
+    io_.restart();
+    while (!done) {
+      if (io_.run_one_until(deadline) == 0 && !done) {
+        // Out of time: closing the socket completes the operation (aborted), so nothing is
+        // left to run on this io_context once the connection is gone.
+        close();
+        io_.restart();
+        while (!done && io_.run_one() > 0) {
+        }
+        return fail(Errc::timed_out, fmt::format("Redis at {}: {} did not finish in time", endpoint_.describe(), what));
+      }
+    }
+    if (result) {
+      broken_ = true;
+      return tl::unexpected(io_failure(what, result));
+    }
+    return bytes;
+  }
+
+  Result<void> write(clock::time_point deadline) {
+    if (broken_) return fail(Errc::io_error, fmt::format("Redis at {}: the connection is closed", endpoint_.describe()));
+    auto r = run("a write", deadline, [&](auto handler) {
+      if (tls_) boost::asio::async_write(*tls_, boost::asio::buffer(out_), std::move(handler));
+      else boost::asio::async_write(socket_, boost::asio::buffer(out_), std::move(handler));
+    });
+    if (!r) return tl::unexpected(r.error());
+    return {};
+  }
+
+  /// The next reply from the server.
+  Result<Reply> read(clock::time_point deadline) {
+    for (;;) {
+      auto next = reader_.next();
+      if (!next) {
+        close();
+        return tl::unexpected(next.error());
+      }
+      if (*next) return std::move(**next);
+      auto n = run("a read", deadline, [&](auto handler) {
+        if (tls_) tls_->async_read_some(boost::asio::buffer(in_), std::move(handler));
+        else socket_.async_read_some(boost::asio::buffer(in_), std::move(handler));
+      });
+      if (!n) return tl::unexpected(n.error());
+      if (auto fed = reader_.feed(std::string_view(in_.data(), *n)); !fed) {
+        close();
+        return tl::unexpected(fed.error());
+      }
+    }
+  }
+
+  /// Writes `out_`, reads what earlier `send_later` commands left unread, then `count` replies.
+  Result<std::vector<Reply>> exchange(std::size_t count) {
+    const auto deadline = clock::now() + options_.command_timeout;
+    if (auto w = write(deadline); !w) return tl::unexpected(w.error());
+    for (; unread_ > 0; --unread_) {
+      auto late = read(deadline);
+      if (!late) return tl::unexpected(late.error());
+      if (late->is_error() && options_.on_late_error) options_.on_late_error(late->text);
+    }
+    std::vector<Reply> replies;
+    replies.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      auto r = read(deadline);
+      if (!r) return tl::unexpected(r.error());
+      replies.push_back(std::move(*r));
+    }
+    return replies;
+  }
+
+  Result<void> start() {
+    const auto deadline = clock::now() + options_.connect_timeout;
+    tcp::resolver resolver(io_);
+    tcp::resolver::results_type endpoints;
+    bool resolved = false;
+    boost::system::error_code rec;
+    resolver.async_resolve(endpoint_.host, std::to_string(endpoint_.port),
+                           [&](const boost::system::error_code& ec, tcp::resolver::results_type r) {
+                             resolved = true;
+                             rec = ec;
+                             endpoints = std::move(r);
+                           });
+    io_.restart();
+    while (!resolved) {
+      if (io_.run_one_until(deadline) == 0 && !resolved) {
+        resolver.cancel();
+        io_.restart();
+        while (!resolved && io_.run_one() > 0) {
+        }
+        broken_ = true;
+        return fail(Errc::timed_out, fmt::format("Redis at {}: resolving the host took too long", endpoint_.describe()));
+      }
+    }
+    if (rec) {
+      broken_ = true;
+      return tl::unexpected(io_failure("resolving the host", rec));
+    }
+    auto connected = run("connecting", deadline, [&](auto handler) {
+      boost::asio::async_connect(socket_, endpoints,
+                                 [h = std::move(handler)](const boost::system::error_code& ec, const tcp::endpoint&) mutable {
+                                   h(ec, 0);
+                                 });
+    });
+    if (!connected) return tl::unexpected(connected.error());
+    boost::system::error_code ec;
+    socket_.set_option(tcp::no_delay(true), ec);  // requests are small and waited for
+    if (endpoint_.tls) {
+      if (auto ok = handshake(deadline); !ok) return ok;
+    }
+    // Log in and choose the database in one round trip.
+    out_.clear();
+    std::size_t count = 0;
+    if (!endpoint_.password.empty()) {
+      if (endpoint_.user.empty()) format_command(out_, {"AUTH", endpoint_.password});
+      else format_command(out_, {"AUTH", endpoint_.user, endpoint_.password});
+      ++count;
+    }
+    const std::string db = std::to_string(endpoint_.db);
+    if (endpoint_.db != 0) {
+      format_command(out_, {"SELECT", db});
+      ++count;
+    }
+    if (count == 0) return {};
+    const auto saved = options_.command_timeout;
+    options_.command_timeout = std::max(Duration{0}, std::chrono::duration_cast<Duration>(deadline - clock::now()));
+    auto replies = exchange(count);
+    options_.command_timeout = saved;
+    if (!replies) return tl::unexpected(replies.error());
+    for (const auto& r : *replies) {
+      if (!r.is_error()) continue;
+      close();
+      // Redis's own texts (WRONGPASS, NOAUTH, ERR DB index is out of range) name no secret.
+      return fail(Errc::rejected, fmt::format("Redis at {} refused the login: {}", endpoint_.describe(), r.text));
+    }
+    return {};
+  }
+
+  Result<void> handshake(clock::time_point deadline) {
+    tls_context_.emplace(boost::asio::ssl::context::tls_client);
+    auto& ctx = *tls_context_;
+    boost::system::error_code ec;
+    ctx.set_options(boost::asio::ssl::context::default_workarounds | boost::asio::ssl::context::no_sslv2 |
+                        boost::asio::ssl::context::no_sslv3 | boost::asio::ssl::context::no_tlsv1 |
+                        boost::asio::ssl::context::no_tlsv1_1,
+                    ec);
+    ctx.set_verify_mode(boost::asio::ssl::verify_peer, ec);
+    if (!options_.ca_file.empty()) ctx.load_verify_file(options_.ca_file, ec);
+    else ctx.set_default_verify_paths(ec);
+    if (ec) {
+      broken_ = true;
+      return tl::unexpected(io_failure("loading the CA certificates", ec));
+    }
+    ctx.set_verify_callback(boost::asio::ssl::host_name_verification(endpoint_.host));
+    tls_.emplace(std::move(socket_), ctx);
+    if (endpoint_.host.find_first_not_of("0123456789.:") != std::string::npos)
+      SSL_set_tlsext_host_name(tls_->native_handle(), endpoint_.host.c_str());  // SNI: names only
+    auto shaken = run("the TLS handshake", deadline, [&](auto handler) {
+      tls_->async_handshake(boost::asio::ssl::stream_base::client,
+                            [h = std::move(handler)](const boost::system::error_code& e) mutable { h(e, 0); });
+    });
+    if (!shaken) return tl::unexpected(shaken.error());
+    return {};
+  }
+
+  Endpoint endpoint_;
+  ConnectOptions options_;
+  boost::asio::io_context io_{1};
+  tcp::socket socket_;
+  std::optional<boost::asio::ssl::context> tls_context_{};
+  std::optional<tls_stream> tls_{};
+  ReplyReader reader_{};
+  std::string out_{};
+  std::array<char, 16384> in_{};
+  std::size_t unread_ = 0;
+  bool broken_ = false;
+};
+
+}  // namespace governed::redis

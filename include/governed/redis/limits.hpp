@@ -1,0 +1,452 @@
+#pragma once
+/// @file
+/// Limit sets in Redis: every process that points its `State` at the same Redis (and
+/// namespace) counts against one limit.
+///
+/// ```cpp
+/// governed::StateConfig config;
+/// config.shared = governed::redis::backend("redis://redis.internal:6379", {.replicas = 3}).value();
+/// auto state = governed::State<>::create(std::move(config));   // call sites unchanged
+/// ```
+///
+/// Each limit set is one Lua script call: GCRA on every rate dimension of the set, checked and
+/// taken together — all or nothing — inside Redis, so no two processes ever interleave between
+/// the check and the take. Time is the server's (`TIME`), so the processes' clocks never matter;
+/// a State on a manual or scaled clock passes its own instants instead, so tests and the
+/// time-scaled demo stay exact. The script runs by its SHA-1 (`EVALSHA`) and is loaded again
+/// when a restarted or flushed server answers `NOSCRIPT`.
+///
+/// Keys: `governed:<namespace>:{<provider>|<account>|<group>}:<dimension>`, a hash of the
+/// dimension's theoretical arrival time (`t`, µs), the time refunds have returned (`r`) and the
+/// instant it was created (`e`), expiring once rested. The braces are a Redis Cluster hash tag:
+/// one set's keys share a slot, different sets spread over the cluster. The account is named
+/// by 12 hex digits of its SHA-1, never by its id.
+///
+/// Reconciliations (the real usage after a call) and provider header syncs are written at once
+/// and their replies read with the next call's: they cost no round trip of their own.
+
+#include <governed/limit_key.hpp>
+#include <governed/limiter/limit.hpp>
+#include <governed/redis/client.hpp>
+#include <governed/result.hpp>
+#include <governed/shared_limits.hpp>
+#include <governed/time.hpp>
+
+#include <fmt/format.h>
+
+#include <array>
+#include <charconv>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace governed::redis {
+
+/// The admission script. KEYS: one hash per rate dimension taking part, then the set's health
+/// key. ARGV[1]: now in µs, or "" for the server's TIME; ARGV[2]: the wall clock in µs, or ""
+/// for TIME; then per dimension: cells, emission interval T (µs), burst (cells), and how long
+/// past resting the key is kept (ms). Replies {1, now, stamp, epoch, available, …} when
+/// admitted, {0, now, refusing key (1-based), wait µs, available, …} when not, and {2, now,
+/// until} when the set's allowance is recorded spent until `until` (wall µs).
+inline const Script& admit_script() {
+  static const Script s{R"lua(-- governed: admit on a shared GCRA limit set, all dimensions or none
+local now, wall
+if ARGV[1] == '' or ARGV[2] == '' then
+  local t = redis.call('TIME')
+  local server = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  now = tonumber(ARGV[1]) or server
+  wall = tonumber(ARGV[2]) or server
+else
+  now = tonumber(ARGV[1])
+  wall = tonumber(ARGV[2])
+end
+local spent = tonumber(redis.call('HGET', KEYS[#KEYS], 'x'))
+if spent and spent > wall then return {2, now, spent} end
+local k = #KEYS - 1
+local tat, ret, ep, nxt, per, burst = {}, {}, {}, {}, {}, {}
+local bound, worst = 0, 0
+for i = 1, k do
+  local b = 2 + (i - 1) * 4
+  local n = tonumber(ARGV[b + 1])
+  per[i] = tonumber(ARGV[b + 2])
+  burst[i] = tonumber(ARGV[b + 3])
+  local v = redis.call('HMGET', KEYS[i], 't', 'r', 'e')
+  tat[i] = tonumber(v[1]) or 0
+  ret[i] = tonumber(v[2]) or 0
+  ep[i] = tonumber(v[3])
+  nxt[i] = math.max(tat[i], now) + n * per[i]
+  local over = nxt[i] - now - burst[i] * per[i]
+  if over > 0 and (bound == 0 or over > worst) then
+    bound = i
+    worst = over
+  end
+end
+local function available(i, t)
+  local level = math.max(t - now, 0)
+  return math.max(math.floor((burst[i] * per[i] - level) / per[i]), 0)
+end
+if bound > 0 then
+  local out = {0, now, bound, worst}
+  for i = 1, k do out[#out + 1] = available(i, tat[i]) end
+  return out
+end
+local out = {1, now}
+for i = 1, k do
+  if ep[i] then
+    redis.call('HSET', KEYS[i], 't', nxt[i])
+  else
+    ep[i] = now
+    ret[i] = 0
+    redis.call('HSET', KEYS[i], 't', nxt[i], 'r', 0, 'e', now)
+  end
+  redis.call('PEXPIRE', KEYS[i], math.ceil((nxt[i] - now) / 1000) + tonumber(ARGV[2 + (i - 1) * 4 + 4]))
+  out[#out + 1] = nxt[i] + ret[i]
+  out[#out + 1] = ep[i]
+  out[#out + 1] = available(i, nxt[i])
+end
+return out
+)lua"};
+  return s;
+}
+
+/// The adjustment script: refunds ('r': cells, stamp, epoch), debts ('c': cells) and provider
+/// syncs ('s': remaining, reset µs), the same arithmetic as `limiter::gcra`'s `refund`,
+/// `consume` and `sync`. KEYS: one hash per dimension; ARGV[1]: now or ""; then per key: op, a,
+/// b, c, T (µs), burst, keep (ms).
+inline const Script& adjust_script() {
+  static const Script s{R"lua(-- governed: reconcile or sync a shared GCRA limit set
+local now
+if ARGV[1] == '' then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+else
+  now = tonumber(ARGV[1])
+end
+for i = 1, #KEYS do
+  local b = 1 + (i - 1) * 7
+  local op = ARGV[b + 1]
+  local a, s, e = tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4])
+  local per, burst, keep = tonumber(ARGV[b + 5]), tonumber(ARGV[b + 6]), tonumber(ARGV[b + 7])
+  local v = redis.call('HMGET', KEYS[i], 't', 'r', 'e')
+  local tat, ret, ep = tonumber(v[1]), tonumber(v[2]) or 0, tonumber(v[3])
+  local new
+  if op == 'r' then
+    -- Only slots still ahead of now go back, and only to the incarnation that took them.
+    if tat and ep == e and tat > now then
+      local stop = s - ret
+      local ahead = stop - now
+      if ahead > 0 then
+        new = math.max(tat - math.min(a * per, ahead), now)
+        if new >= tat then
+          new = nil
+        elseif stop < tat then
+          redis.call('HSET', KEYS[i], 'r', ret + tat - new)
+        end
+      end
+    end
+  elseif op == 'c' then
+    new = math.max(tat or 0, now) + a * per
+  elseif op == 's' then
+    local floor
+    if a == 0 then
+      floor = now + math.max(s, 0) + (burst - 1) * per
+    elseif a < burst then
+      floor = now + (burst - a) * per
+    end
+    if floor and (not tat or tat < floor) then new = floor end
+  end
+  if new then
+    if ep then
+      redis.call('HSET', KEYS[i], 't', new)
+    else
+      redis.call('HSET', KEYS[i], 't', new, 'r', 0, 'e', now)
+    end
+    redis.call('PEXPIRE', KEYS[i], math.ceil((new - now) / 1000) + keep)
+  end
+end
+return #KEYS
+)lua"};
+  return s;
+}
+
+/// The exhaustion script: KEYS[1] the set's health key, ARGV[1] until when its allowance is
+/// spent (wall µs), ARGV[2] the wall clock now (µs; "" for the server's TIME). A later end than
+/// the recorded one wins; the record expires with it (relative to the caller's clock, which
+/// under a manual clock is not the server's).
+inline const Script& exhaust_script() {
+  static const Script s{R"lua(-- governed: record a shared limit set's allowance as spent
+local spent = tonumber(ARGV[1])
+local wall = tonumber(ARGV[2])
+if not wall then
+  local t = redis.call('TIME')
+  wall = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+if spent <= wall then return 0 end
+local recorded = tonumber(redis.call('HGET', KEYS[1], 'x'))
+if recorded and recorded >= spent then return 0 end
+redis.call('HSET', KEYS[1], 'x', spent)
+redis.call('PEXPIRE', KEYS[1], math.ceil((spent - wall) / 1000) + 1000)
+return 1
+)lua"};
+  return s;
+}
+
+/// How a `State`'s limit sets use Redis.
+struct BackendOptions {
+  /// Sets apart the keys of unrelated applications on one server.
+  std::string name_space = "default";
+  /// How many processes share the limits; while Redis can not be reached, each admits against
+  /// 1/N of every limit (fail-open).
+  unsigned replicas = 1;
+  SharedFailure on_failure = SharedFailure::fail_open;
+  ClientOptions client{};
+};
+
+namespace detail {
+
+inline constexpr std::array<std::string_view, 6> dimension_keys{"rpm", "tpm", "itpm", "otpm", "rpd", "tpd"};
+
+/// A name that can sit inside a key and its hash tag: no braces, no spaces, no control bytes.
+inline std::string key_part(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) out.push_back(c == '{' || c == '}' || static_cast<unsigned char>(c) <= 0x20 ? '_' : c);
+  return out;
+}
+
+/// Fixed storage for the decimal numbers of one script call's arguments.
+class Numbers {
+ public:
+  std::string_view add(std::int64_t v) {
+    auto& slot = slots_[used_++];
+    const auto r = std::to_chars(slot.data(), slot.data() + slot.size(), v);
+    return {slot.data(), static_cast<std::size_t>(r.ptr - slot.data())};
+  }
+
+ private:
+  std::array<std::array<char, 24>, 48> slots_{};
+  std::size_t used_ = 0;
+};
+
+}  // namespace detail
+
+/// One limit set's rate dimensions in Redis (see the file comment).
+class SharedLimitSet final : public SharedLimits {
+ public:
+  SharedLimitSet(std::shared_ptr<ScriptRunner> redis, std::string prefix,
+                 const std::array<std::optional<limiter::Limit>, 6>& plan, bool real_time)
+      : redis_(std::move(redis)), real_time_(real_time), health_key_(prefix + ":health") {
+    for (std::size_t i = 0; i < 6; ++i) {
+      if (!plan[i]) continue;
+      Dim& d = dims_[i];
+      d.present = true;
+      d.key = fmt::format("{}:{}", prefix, detail::dimension_keys[i]);
+      // T rounded up to whole µs: never a faster rate than planned.
+      const std::int64_t window_ns = std::max<std::int64_t>(1, plan[i]->window.count());
+      const std::int64_t cells = static_cast<std::int64_t>(std::max<std::uint64_t>(1, plan[i]->cells));
+      const std::int64_t per_ns = (window_ns + cells - 1) / cells;
+      d.per_us = std::max<std::int64_t>(1, (per_ns + 999) / 1000);
+      d.burst = static_cast<std::int64_t>(plan[i]->burst);
+      // Kept a whole window past resting, so a reconcile that comes late still finds the
+      // incarnation its admission was stamped in.
+      d.keep_ms = std::chrono::duration_cast<std::chrono::milliseconds>(plan[i]->window).count() + 1000;
+    }
+  }
+
+  Result<SharedDecision> admit(const std::array<std::uint64_t, 6>& cells, Instant now, WallTime wall) override {
+    detail::Numbers num;
+    std::array<std::string_view, 7> keys{};
+    std::array<std::string_view, 2 + 6 * 4> args{};
+    std::array<std::size_t, 6> which{};
+    std::size_t k = 0, a = 0;
+    args[a++] = time_arg(num, now);
+    args[a++] = real_time_ ? std::string_view{} : num.add(wall.time_since_epoch().count() / 1000);
+    for (std::size_t i = 0; i < 6; ++i) {
+      const Dim& d = dims_[i];
+      if (!d.present || cells[i] == 0) continue;
+      which[k] = i;
+      keys[k++] = d.key;
+      args[a++] = num.add(static_cast<std::int64_t>(cells[i]));
+      args[a++] = num.add(d.per_us);
+      args[a++] = num.add(d.burst);
+      args[a++] = num.add(d.keep_ms);
+    }
+    SharedDecision out;
+    out.available.fill(UINT64_MAX);
+    keys[k] = health_key_;
+    auto r = redis_->eval(admit_script(), std::span(keys.data(), k + 1), std::span(args.data(), a));
+    if (!r) return tl::unexpected(r.error());
+    const auto bad = [&] {
+      return fail(Errc::parse_error, fmt::format("Redis at {} answered the limit script with something else than "
+                                                 "it returns{}{}",
+                                                 redis_->describe(), r->is_error() ? ": " : "",
+                                                 r->is_error() ? r->text : ""));
+    };
+    const auto& e = r->elements;
+    if (r->type != Reply::Type::array || e.size() < 2) return bad();
+    for (const auto& x : e)
+      if (x.type != Reply::Type::integer) return bad();
+    if (e[0].integer == 2) {
+      if (e.size() != 3) return bad();
+      out.exhausted_until = WallTime{std::chrono::duration_cast<Duration>(std::chrono::microseconds{e[2].integer})};
+      return out;
+    }
+    if (e[0].integer == 1) {
+      if (e.size() != 2 + 3 * k) return bad();
+      out.admitted = true;
+      for (std::size_t j = 0; j < k; ++j) {
+        out.stamps[which[j]] = e[2 + 3 * j].integer;
+        out.epochs[which[j]] = e[3 + 3 * j].integer;
+        out.available[which[j]] = static_cast<std::uint64_t>(std::max<std::int64_t>(0, e[4 + 3 * j].integer));
+      }
+      return out;
+    }
+    if (e[0].integer != 0 || e.size() != 4 + k || e[2].integer < 1 || static_cast<std::size_t>(e[2].integer) > k ||
+        e[3].integer < 0)
+      return bad();
+    out.bound = which[static_cast<std::size_t>(e[2].integer - 1)];
+    out.retry_after = std::chrono::duration_cast<Duration>(std::chrono::microseconds{e[3].integer});
+    for (std::size_t j = 0; j < k; ++j)
+      out.available[which[j]] = static_cast<std::uint64_t>(std::max<std::int64_t>(0, e[4 + j].integer));
+    return out;
+  }
+
+  void reconcile(const SharedDecision& admitted, const std::array<std::uint64_t, 6>& was,
+                 const std::array<std::uint64_t, 6>& is, Instant now) override {
+    detail::Numbers num;
+    std::array<std::string_view, 6> keys{};
+    std::array<std::string_view, 1 + 6 * 7> args{};
+    std::size_t k = 0, a = 0;
+    args[a++] = time_arg(num, now);
+    for (std::size_t i = 0; i < 6; ++i) {
+      const Dim& d = dims_[i];
+      if (!d.present || was[i] == is[i]) continue;
+      keys[k++] = d.key;
+      if (is[i] < was[i]) {
+        args[a++] = "r";
+        args[a++] = num.add(static_cast<std::int64_t>(was[i] - is[i]));
+        args[a++] = num.add(admitted.stamps[i]);
+        args[a++] = num.add(admitted.epochs[i]);
+      } else {
+        args[a++] = "c";
+        args[a++] = num.add(static_cast<std::int64_t>(is[i] - was[i]));
+        args[a++] = "0";
+        args[a++] = "0";
+      }
+      args[a++] = num.add(d.per_us);
+      args[a++] = num.add(d.burst);
+      args[a++] = num.add(d.keep_ms);
+    }
+    if (k == 0) return;
+    // Lost with the connection if Redis is down: the estimate then stands, which only ever
+    // over-counts (a debt not taken is the one case that under-counts, and it is bounded by
+    // the call's own tokens).
+    (void)redis_->eval_later(adjust_script(), std::span(keys.data(), k), std::span(args.data(), a));
+  }
+
+  void sync(std::size_t dim, std::uint64_t remaining, Duration reset_after, Instant now) override {
+    if (dim >= 6 || !dims_[dim].present) return;
+    const Dim& d = dims_[dim];
+    detail::Numbers num;
+    const std::array<std::string_view, 1> keys{d.key};
+    const std::array<std::string_view, 8> args{
+        time_arg(num, now),
+        "s",
+        num.add(static_cast<std::int64_t>(std::min<std::uint64_t>(remaining, INT64_MAX))),
+        num.add(std::chrono::duration_cast<std::chrono::microseconds>(reset_after).count()),
+        "0",
+        num.add(d.per_us),
+        num.add(d.burst),
+        num.add(d.keep_ms)};
+    (void)redis_->eval_later(adjust_script(), keys, args);
+  }
+
+  void exhaust(WallTime until, WallTime wall) override {
+    // "Until topped up" (no reset time) is kept as far ahead as a µs count allows.
+    constexpr std::int64_t far = std::int64_t{4'000'000'000'000'000};
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(until.time_since_epoch()).count();
+    detail::Numbers num;
+    const std::array<std::string_view, 1> keys{health_key_};
+    const std::array<std::string_view, 2> args{
+        num.add(std::min(us, far)),
+        real_time_ ? std::string_view{}
+                   : num.add(std::chrono::duration_cast<std::chrono::microseconds>(wall.time_since_epoch()).count())};
+    (void)redis_->eval_later(exhaust_script(), keys, args);
+  }
+
+  /// The Redis key of dimension `dim` (empty when the set has no such limit).
+  std::string_view key(std::size_t dim) const noexcept { return dim < 6 ? std::string_view(dims_[dim].key) : ""; }
+
+ private:
+  struct Dim {
+    bool present = false;
+    std::string key{};
+    std::int64_t per_us = 1;
+    std::int64_t burst = 1;
+    std::int64_t keep_ms = 0;
+  };
+
+  std::string_view time_arg(detail::Numbers& num, Instant now) const {
+    if (real_time_) return "";
+    return num.add(now.time_since_epoch().count() / 1000);
+  }
+
+  std::shared_ptr<ScriptRunner> redis_;
+  bool real_time_;
+  std::string health_key_;
+  std::array<Dim, 6> dims_{};
+};
+
+/// Makes the Redis limit sets of a `State` (`StateConfig::shared`).
+class Backend final : public SharedBackend {
+ public:
+  Backend(std::shared_ptr<ScriptRunner> redis, BackendOptions options)
+      : redis_(std::move(redis)), options_(std::move(options)) {}
+
+  Result<std::unique_ptr<SharedLimits>> limits(const LimitKey& key, const std::array<std::optional<limiter::Limit>, 6>& plan,
+                                               bool real_time) override {
+    return std::unique_ptr<SharedLimits>(
+        std::make_unique<SharedLimitSet>(redis_, prefix(key), plan, real_time));
+  }
+
+  unsigned replicas() const noexcept override { return options_.replicas; }
+  SharedFailure on_failure() const noexcept override { return options_.on_failure; }
+
+  /// The server (or cluster) the limit sets run on.
+  ScriptRunner& redis() noexcept { return *redis_; }
+  const BackendOptions& options() const noexcept { return options_; }
+
+  /// `governed:<namespace>:{<provider>|<account digest>|<group>}`: what every key of the set
+  /// `key` starts with.
+  std::string prefix(const LimitKey& key) const {
+    const std::string account = key.account.empty() ? "-" : Script::digest(key.account).substr(0, 12);
+    return fmt::format("governed:{}:{{{}|{}|{}}}", detail::key_part(options_.name_space), detail::key_part(key.provider),
+                       account, detail::key_part(key.group));
+  }
+
+ private:
+  std::shared_ptr<ScriptRunner> redis_;
+  BackendOptions options_;
+};
+
+/// The backend for the Redis at `url` (`redis://[[user]:password@]host[:port][/db]`, or
+/// `rediss://` for TLS). Nothing is connected yet: a State made with it starts while Redis is
+/// down, and its limit sets follow `options.on_failure` until Redis answers.
+inline Result<std::shared_ptr<Backend>> backend(std::string_view url, BackendOptions options = {}) {
+  if (options.replicas == 0) return fail(Errc::invalid_argument, "replicas must be at least 1");
+  if (options.name_space.empty()) return fail(Errc::invalid_argument, "the Redis namespace must not be empty");
+  // Replies nobody waits for (reconciliations, syncs, exhaustion records) are still checked:
+  // an error among them is told where the client tells its other news.
+  if (!options.client.connect.on_late_error && options.client.on_event)
+    options.client.connect.on_late_error = [tell = options.client.on_event](std::string_view e) {
+      tell(fmt::format("Redis refused an update of the shared limits: {}", e));
+    };
+  auto client = Client::make(url, options.client);
+  if (!client) return tl::unexpected(client.error());
+  return std::make_shared<Backend>(std::move(*client), std::move(options));
+}
+
+}  // namespace governed::redis

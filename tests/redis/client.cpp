@@ -1,0 +1,224 @@
+// redis::Client against a real redis-server of the test's own: login, pool bound, scripts, and
+// the failures a client must survive — a dead server, a restarted one, one that never answers
+// and one that answers garbage.
+#include <governed/redis/client.hpp>
+
+#include "server.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+using governed::Errc;
+using governed::redis::Client;
+using governed::redis::ClientOptions;
+using governed::redis::Reply;
+using governed::redis::Script;
+
+namespace {
+
+ClientOptions quick_client() {
+  ClientOptions o;
+  o.connect.connect_timeout = std::chrono::milliseconds{300};
+  o.connect.command_timeout = std::chrono::milliseconds{300};
+  o.retry_min = std::chrono::milliseconds{20};
+  o.retry_max = std::chrono::milliseconds{40};
+  return o;
+}
+
+/// A TCP server on loopback that accepts connections and then either says nothing or writes
+/// `reply` once, on a thread of its own.
+class SilentServer {
+ public:
+  explicit SilentServer(std::string reply = {}) : acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+    reply_ = std::move(reply);
+    thread_ = std::thread([this] {
+      boost::system::error_code ec;
+      for (;;) {
+        boost::asio::ip::tcp::socket s(io_);
+        acceptor_.accept(s, ec);
+        if (ec || stop_) return;
+        if (!reply_.empty()) boost::asio::write(s, boost::asio::buffer(reply_), ec);
+        held_.push_back(std::move(s));
+      }
+    });
+  }
+  ~SilentServer() {
+    stop_ = true;
+    boost::system::error_code ec;
+    boost::asio::ip::tcp::socket poke(io_);
+    poke.connect(acceptor_.local_endpoint(), ec);
+    thread_.join();
+  }
+  std::string url() const { return fmt::format("redis://127.0.0.1:{}", acceptor_.local_endpoint().port()); }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::string reply_;
+  std::atomic<bool> stop_{false};
+  std::vector<boost::asio::ip::tcp::socket> held_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("a client runs commands and pipelined replies come back in order", "[redis][client]") {
+  GOVERNED_REDIS_SERVER(server);
+  auto c = Client::make(server.url(), quick_client());
+  REQUIRE(c);
+  auto pong = (*c)->call({"PING"});
+  REQUIRE(pong);
+  CHECK(pong->text == "PONG");
+  REQUIRE((*c)->send_later(std::array<std::string_view, 3>{"SET", "governed:test:later", "1"}));
+  REQUIRE((*c)->send_later(std::array<std::string_view, 2>{"INCR", "governed:test:later"}));
+  auto got = (*c)->call({"GET", "governed:test:later"});  // after both: one connection, in order
+  REQUIRE(got);
+  CHECK(got->text == "2");
+  CHECK((*c)->open_connections() == 1);
+}
+
+TEST_CASE("the pool never opens more connections than its bound, however many threads call", "[redis][client][concurrency]") {
+  GOVERNED_REDIS_SERVER(server);
+  auto options = quick_client();
+  options.max_connections = 3;
+  options.connect.command_timeout = std::chrono::seconds{5};
+  auto c = Client::make(server.url(), options);
+  REQUIRE(c);
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i)
+        if (auto r = (*c)->call({"INCR", "governed:test:pool"}); r && r->type == Reply::Type::integer) ++ok;
+    });
+  for (auto& t : threads) t.join();
+  CHECK(ok == 1600);
+  CHECK((*c)->open_connections() <= 3);
+  auto total = (*c)->call({"GET", "governed:test:pool"});
+  REQUIRE(total);
+  CHECK(total->text == "1600");
+}
+
+TEST_CASE("AUTH with a password, and a wrong one refused without showing it", "[redis][client][secrets]") {
+  GOVERNED_REDIS_SERVER(server, std::vector<std::string>{"--requirepass", "hunter2"});
+  auto good = Client::make(server.url(":hunter2@"), quick_client());
+  REQUIRE(good);
+  auto pong = (*good)->call({"PING"});
+  REQUIRE(pong);
+  CHECK(pong->text == "PONG");
+
+  auto bad = Client::make(server.url(":wrong-secret@"), quick_client());
+  REQUIRE(bad);
+  auto refused = (*bad)->call({"PING"});
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == Errc::rejected);
+  CHECK(refused.error().message.find("wrong-secret") == std::string::npos);
+  CHECK(refused.error().message.find("refused the login") != std::string::npos);
+  CHECK_FALSE((*bad)->down());  // a refusal is an answer: the server is up
+
+  auto none = Client::make(server.url(), quick_client());
+  auto noauth = (*none)->call({"PING"});
+  REQUIRE(noauth);
+  CHECK(noauth->error_code() == "NOAUTH");
+}
+
+TEST_CASE("an ACL user logs in with user and password; SELECT picks the database", "[redis][client]") {
+  GOVERNED_REDIS_SERVER(server);
+  auto admin = Client::make(server.url(), quick_client());
+  REQUIRE((*admin)->call({"ACL", "SETUSER", "app", "on", ">pa55", "~*", "+@all"}));
+  auto app = Client::make(server.url("app:pa55@") + "/3", quick_client());
+  REQUIRE(app);
+  REQUIRE((*app)->call({"SET", "governed:test:db", "three"}));
+  auto in3 = (*app)->call({"GET", "governed:test:db"});
+  REQUIRE(in3);
+  CHECK(in3->text == "three");
+  auto in0 = (*admin)->call({"GET", "governed:test:db"});
+  REQUIRE(in0);
+  CHECK(in0->is_nil());
+}
+
+TEST_CASE("a script runs by its SHA-1 and is loaded again after SCRIPT FLUSH", "[redis][client][script]") {
+  GOVERNED_REDIS_SERVER(server);
+  auto c = Client::make(server.url(), quick_client());
+  const Script script{"return tonumber(ARGV[1]) * 2"};
+  CHECK(script.sha1.size() == 40);
+  const std::array<std::string_view, 1> args{"21"};
+  auto first = (*c)->eval(script, {}, args);  // never seen: NOSCRIPT, loaded, run
+  REQUIRE(first);
+  CHECK(first->integer == 42);
+  auto exists = (*c)->call({"SCRIPT", "EXISTS", script.sha1});
+  REQUIRE(exists);
+  REQUIRE(exists->elements.size() == 1);
+  CHECK(exists->elements[0].integer == 1);  // the server's SHA-1 is ours
+  REQUIRE((*c)->call({"SCRIPT", "FLUSH"}));
+  auto again = (*c)->eval(script, {}, args);
+  REQUIRE(again);
+  CHECK(again->integer == 42);
+}
+
+TEST_CASE("a dead server fails calls fast, and a restarted one is used again", "[redis][client][faults]") {
+  GOVERNED_REDIS_SERVER(server);
+  std::vector<std::string> events;
+  auto options = quick_client();
+  options.on_event = [&](std::string_view e) { events.emplace_back(e); };
+  auto c = Client::make(server.url(), options);
+  REQUIRE((*c)->call({"PING"}));
+  server.kill();
+  auto lost = (*c)->call({"PING"});
+  REQUIRE_FALSE(lost);
+  CHECK((lost.error().code == Errc::io_error || lost.error().code == Errc::timed_out));
+  // Marked down: the next call is told at once instead of waiting out a connect timeout.
+  const auto t0 = std::chrono::steady_clock::now();
+  auto fast = (*c)->call({"PING"});
+  REQUIRE_FALSE(fast);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds{100});
+  REQUIRE(server.restart());
+  bool back = false;
+  for (int i = 0; i < 200 && !back; ++i) {  // the backoff is 20–40 ms of real time
+    back = (*c)->call({"PING"}).has_value();
+    if (!back) std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  }
+  CHECK(back);
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].find("unreachable") != std::string::npos);
+  CHECK(events[1].find("answers again") != std::string::npos);
+}
+
+TEST_CASE("a server that never answers times out at the command timeout, not later", "[redis][client][faults]") {
+  SilentServer silent;
+  auto c = Client::make(silent.url(), quick_client());
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = (*c)->call({"PING"});
+  const auto took = std::chrono::steady_clock::now() - t0;
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::timed_out);
+  CHECK(took < std::chrono::seconds{2});
+}
+
+TEST_CASE("a server that answers garbage is an error, and the connection is dropped", "[redis][client][faults]") {
+  SilentServer garbage{"HTTP/1.1 400 Bad Request\r\n\r\n"};
+  auto c = Client::make(garbage.url(), quick_client());
+  auto r = (*c)->call({"PING"});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::parse_error);
+  CHECK((*c)->open_connections() == 0);
+}
+
+TEST_CASE("nothing listening: connection refused quickly, named without the password", "[redis][client][faults]") {
+  auto port = [] {
+    auto s = governed_test::RedisServer::start();
+    return s ? s->port() : std::uint16_t{1};
+  }();  // started and stopped: nothing listens there now
+  auto c = Client::make(fmt::format("redis://:hunter2@127.0.0.1:{}", port), quick_client());
+  auto r = (*c)->call({"PING"});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::io_error);
+  CHECK(r.error().message.find("hunter2") == std::string::npos);
+  CHECK(r.error().message.find(std::to_string(port)) != std::string::npos);
+}

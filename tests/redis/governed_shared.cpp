@@ -1,0 +1,101 @@
+// Governed call sites in two "processes" (two States) whose limits live in one Redis: the only
+// change from a single-process setup is `StateConfig::shared`; call sites are untouched.
+#include <governed/redis/limits.hpp>
+
+#include "../governed/world.hpp"
+#include "server.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace std::chrono_literals;
+using governed::Errc;
+using governed::StateConfig;
+using governed::test::ask;
+using governed::test::World;
+
+namespace {
+
+StateConfig shared_config(const governed_test::RedisServer& server, const std::string& name_space) {
+  StateConfig config;
+  // 10 RPM with half in reserve: a burst of 5 for the account, whichever process asks.
+  config.providers["openai"] = {.tier = "tier1", .rpm = 10, .headroom = 0.5};
+  governed::redis::BackendOptions o;
+  o.name_space = name_space;
+  o.replicas = 2;
+  config.shared = governed::redis::backend(server.url(), o).value();
+  return config;
+}
+
+}  // namespace
+
+TEST_CASE("two processes' call sites sharing Redis send the account's limit once between them",
+          "[redis][governed]") {
+  GOVERNED_REDIS_SERVER(server);
+  const std::string ns = governed_test::fresh_namespace("governed");
+  World a(World::default_keys(), shared_config(server, ns));
+  World b(World::default_keys(), shared_config(server, ns));
+  auto ga = a.governed<governed::fallback::none>();
+  auto gb = b.governed<governed::fallback::none>();
+  auto r = ask("openai", "gpt-4o-mini");
+  r.max_wait = 0s;  // refused at once rather than waiting: the count shows the shared limit
+  int sent = 0, refused = 0;
+  for (int i = 0; i < 8; ++i) {
+    for (auto* g : {&ga, &gb}) {
+      auto reply = g->send(r);
+      if (reply) ++sent;
+      else if (reply.error().code == Errc::all_rate_limited) ++refused;
+    }
+  }
+  CHECK(sent == 5);
+  CHECK(refused == 11);
+  // Each simulated provider saw only what was admitted: no 429 came back to either process.
+  CHECK(a.sim("openai").log().size() + b.sim("openai").log().size() == 5);
+}
+
+namespace {
+
+std::vector<governed::test::SimKey> two_openai_accounts() {
+  return {{"openai", "sk-test-openai-key-aaaaaaaaaaaaaaaaaaaa", "org-openai-a"},
+          {"openai", "sk-test-openai-key-bbbbbbbbbbbbbbbbbbbb", "org-openai-b"}};
+}
+
+}  // namespace
+
+TEST_CASE("an account found spent by one process is skipped by another at its next call, without a 429",
+          "[redis][governed][keys]") {
+  GOVERNED_REDIS_SERVER(server);
+  const std::string ns = governed_test::fresh_namespace("spent");
+  auto config = [&] {
+    StateConfig c;
+    governed::redis::BackendOptions o;
+    o.name_space = ns;
+    c.shared = governed::redis::backend(server.url(), o).value();
+    return c;
+  };
+  World a(two_openai_accounts(), config());
+  World b(two_openai_accounts(), config());
+  const governed::Instant t0 = a.clock.now();
+  a.sim("openai").exhaust("org-openai-a", "gpt-4o", governed::sim::Measure::requests, t0 + 5h);
+  auto ga = a.governed();
+  auto first = ga.send(ask("openai", "gpt-4o"));
+  REQUIRE(first);
+  REQUIRE(a.sim("openai").log().size() == 2);  // the 429 on account a, then account b
+  CHECK(a.sim("openai").log()[0].status == 429);
+  REQUIRE(a.state->config().shared);
+  REQUIRE(static_cast<governed::redis::Backend&>(*a.state->config().shared).redis().flush());
+
+  // Process b's own provider would still serve account a: only the shared record keeps it off.
+  auto gb = b.governed();
+  std::size_t skipped = 0;
+  for (int i = 0; i < 4; ++i) {
+    auto r = gb.send(ask("openai", "gpt-4o"));
+    REQUIRE(r);
+    skipped += governed::test::count(r->events, governed::EventKind::key_exhausted);
+  }
+  CHECK(skipped >= 1);
+  for (const auto& e : b.sim("openai").log()) {
+    CHECK(e.key_index == std::optional<std::size_t>{1});
+    CHECK(e.status == 200);
+  }
+  CHECK(b.clock.now() == t0);  // no wait: the account was skipped, not waited for
+}

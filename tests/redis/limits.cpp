@@ -1,0 +1,376 @@
+// Limit sets in Redis: several stores ("processes") pointed at one server count against one
+// limit — exactly, all dimensions or none — and survive the server going away and coming back.
+#include <governed/redis/limits.hpp>
+
+#include <governed/limit_store.hpp>
+
+#include "server.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace std::chrono_literals;
+using governed::Cost;
+using governed::Dimension;
+using governed::Duration;
+using governed::Errc;
+using governed::Instant;
+using governed::LimitKey;
+using governed::LimitSetConfig;
+using governed::LimitStore;
+using governed::SharedFailure;
+
+namespace {
+
+governed::redis::BackendOptions shared_options(std::string_view test, unsigned replicas = 1,
+                                               SharedFailure failure = SharedFailure::fail_open) {
+  governed::redis::BackendOptions o;
+  o.name_space = governed_test::fresh_namespace(test);
+  o.replicas = replicas;
+  o.on_failure = failure;
+  o.client.connect.connect_timeout = 300ms;
+  o.client.connect.command_timeout = 300ms;
+  o.client.retry_min = 20ms;
+  o.client.retry_max = 40ms;
+  return o;
+}
+
+const LimitKey openai_key{"openai", "org-secret-account", "gpt-4o-mini"};
+
+/// One "process": its own store (and its own connections) on the shared backend.
+struct Replica {
+  Replica(const governed_test::RedisServer& server, const governed::redis::BackendOptions& options)
+      : backend(governed::redis::backend(server.url(), options).value()) {}
+
+  governed::LimitSet<>& set(const LimitSetConfig& c, bool real_time = false) {
+    auto s = store.find_or_create(openai_key, c, backend.get(), real_time);
+    REQUIRE(s);
+    return **s;
+  }
+
+  std::shared_ptr<governed::redis::Backend> backend;
+  LimitStore<> store;
+};
+
+LimitSetConfig rpm(std::uint64_t n, double headroom) {
+  LimitSetConfig c;
+  c.requests_per_minute = n;
+  c.headroom = headroom;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("two processes sharing one Redis limit admit it once, not twice", "[redis][limits]") {
+  GOVERNED_REDIS_SERVER(server);
+  const auto options = shared_options("twice");
+  Replica a(server, options), b(server, options);
+  const auto c = rpm(60, 0.5);  // burst 30, then one every 2 s
+  auto& sa = a.set(c);
+  auto& sb = b.set(c);
+  CHECK(sa.shared());
+  const Instant t0{1h};
+  int admitted = 0;
+  for (int i = 0; i < 40; ++i) {
+    auto r = (i % 2 ? sa : sb).admit(Cost{1, 0, 0}, t0);
+    REQUIRE(r);
+    admitted += r->admitted ? 1 : 0;
+  }
+  CHECK(admitted == 30);
+  auto refused = sa.admit(Cost{1, 0, 0}, t0);
+  REQUIRE(refused);
+  CHECK_FALSE(refused->admitted);
+  CHECK(refused->bound == Dimension::requests_per_minute);
+  CHECK(refused->retry_after == 2s);
+  // Exactly when it said: not a microsecond before.
+  CHECK_FALSE(sb.admit(Cost{1, 0, 0}, t0 + 2s - 1us)->admitted);
+  CHECK(sb.admit(Cost{1, 0, 0}, t0 + 2s)->admitted);
+  CHECK_FALSE(sa.admit(Cost{1, 0, 0}, t0 + 2s)->admitted);
+}
+
+TEST_CASE("a shared set takes from every dimension or from none", "[redis][limits]") {
+  GOVERNED_REDIS_SERVER(server);
+  Replica a(server, shared_options("all-or-none"));
+  LimitSetConfig c;
+  c.requests_per_minute = 10;
+  c.tokens_per_minute = 10000;
+  c.headroom = 0.0;
+  c.largest_request_tokens = 6000;
+  auto& s = a.set(c);
+  const Instant t0{1h};
+  REQUIRE(s.admit(Cost{1, 6000, 0}, t0)->admitted);
+  auto second = s.admit(Cost{1, 6000, 0}, t0);
+  REQUIRE(second);
+  CHECK_FALSE(second->admitted);
+  CHECK(second->bound == Dimension::tokens_per_minute);
+  // The refused call took no request: the whole remaining request burst is still there.
+  // RPM 10 at headroom 0: burst 1, 9 a minute; the first took the burst.
+  CHECK(s.fill(Dimension::requests_per_minute, t0) == 0.0);
+  const Instant later = t0 + Duration{60s} / 9 + 1ms;
+  auto third = s.admit(Cost{1, 0, 0}, later);
+  INFO("bound " << to_string(third->bound) << " wait " << third->retry_after.count());
+  REQUIRE(third->admitted);
+  CHECK_FALSE(s.admit(Cost{1, 0, 0}, later)->admitted);
+}
+
+TEST_CASE("a request larger than the shared burst is an error, not a wait", "[redis][limits]") {
+  GOVERNED_REDIS_SERVER(server);
+  Replica a(server, shared_options("too-big"));
+  LimitSetConfig c;
+  c.tokens_per_minute = 30000;  // burst 4 500 at 15 %
+  auto r = a.set(c).admit(Cost{1, 7000, 0}, Instant{1h});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::exceeds_capacity);
+}
+
+TEST_CASE("reconcile returns an over-estimate to every process, and charges an under-estimate", "[redis][limits]") {
+  GOVERNED_REDIS_SERVER(server);
+  const auto options = shared_options("reconcile");
+  Replica a(server, options), b(server, options);
+  LimitSetConfig c;
+  c.tokens_per_minute = 10000;
+  c.headroom = 0.0;
+  c.largest_request_tokens = 6000;  // burst 6 000, then 4 000 a minute
+  auto& sa = a.set(c);
+  auto& sb = b.set(c);
+  const Instant t0{1h};
+  auto first = sa.admit(Cost{1, 6000, 0}, t0);
+  REQUIRE(first->admitted);
+  CHECK_FALSE(sb.admit(Cost{1, 3000, 0}, t0)->admitted);
+  sa.reconcile(*first, Cost{1, 1000, 0}, t0);  // used 1 000 of the 6 000 estimated
+  REQUIRE(a.backend->redis().flush());  // the server has run the reconcile
+  CHECK(sb.admit(Cost{1, 3000, 0}, t0)->admitted);
+  CHECK_FALSE(sb.admit(Cost{1, 3000, 0}, t0)->admitted);
+
+  // Used more than estimated: the debt holds back the next call for everyone.
+  const Instant t1 = t0 + 10min;  // rested
+  auto low = sb.admit(Cost{1, 1000, 0}, t1);
+  REQUIRE(low->admitted);
+  sb.reconcile(*low, Cost{1, 6000, 0}, t1);
+  REQUIRE(b.backend->redis().flush());
+  auto held = sa.admit(Cost{1, 1000, 0}, t1);
+  REQUIRE(held);
+  CHECK_FALSE(held->admitted);
+  CHECK(held->retry_after == 15s);  // 1 000 tokens at 4 000 a minute
+}
+
+TEST_CASE("a provider's remaining count, synced by one process, holds back the others", "[redis][limits]") {
+  GOVERNED_REDIS_SERVER(server);
+  const auto options = shared_options("sync");
+  Replica a(server, options), b(server, options);
+  const auto c = rpm(100, 0.0);  // burst 1, 99 a minute
+  LimitSetConfig wide = c;
+  wide.headroom = 0.5;  // burst 50
+  auto& sa = a.set(wide);
+  auto& sb = b.set(wide);
+  const Instant t0{1h};
+  sa.sync(Dimension::requests_per_minute, 0, 30s, t0);  // the provider says: none left for 30 s
+  REQUIRE(a.backend->redis().flush());
+  auto r = sb.admit(Cost{1, 0, 0}, t0);
+  REQUIRE(r);
+  CHECK_FALSE(r->admitted);
+  CHECK(r->retry_after >= 30s);
+}
+
+TEST_CASE("Redis down: fail-open admits one replica's share, then the shared limit again", "[redis][limits][faults]") {
+  GOVERNED_REDIS_SERVER(server);
+  std::atomic<int> events{0};
+  auto options = shared_options("fail-open", 2);
+  options.client.on_event = [&](std::string_view) { ++events; };
+  Replica a(server, options);
+  auto& s = a.set(rpm(60, 0.5));  // shared: burst 30; one of two replicas alone: 30 RPM, burst 15
+  const Instant t0{1h};
+  REQUIRE(s.admit(Cost{1, 0, 0}, t0)->admitted);
+  server.kill();
+  int local = 0;
+  for (int i = 0; i < 40; ++i) {
+    auto r = s.admit(Cost{1, 0, 0}, t0);
+    REQUIRE(r);  // never an error: the local share answers
+    local += r->admitted ? 1 : 0;
+  }
+  CHECK(local == 15);
+  CHECK(events >= 1);
+  REQUIRE(server.restart());  // empty: the shared limit starts rested
+  int shared = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (shared == 0 && std::chrono::steady_clock::now() < deadline) {
+    auto r = s.admit(Cost{1, 0, 0}, t0 + 1s);
+    REQUIRE(r);
+    if (r->admitted && r->shared) ++shared;
+    else std::this_thread::sleep_for(5ms);  // the reconnect backoff is 20–40 ms of real time
+  }
+  CHECK(shared == 1);
+}
+
+TEST_CASE("Redis down: fail-closed refuses with a clear error", "[redis][limits][faults]") {
+  GOVERNED_REDIS_SERVER(server);
+  Replica a(server, shared_options("fail-closed", 2, SharedFailure::fail_closed));
+  auto& s = a.set(rpm(60, 0.5));
+  REQUIRE(s.admit(Cost{1, 0, 0}, Instant{1h})->admitted);
+  server.kill();
+  auto r = s.admit(Cost{1, 0, 0}, Instant{1h});
+  REQUIRE_FALSE(r);
+  CHECK((r.error().code == Errc::io_error || r.error().code == Errc::timed_out));
+  CHECK(r.error().message.find("shared rate limits can not be reached") != std::string::npos);
+}
+
+TEST_CASE("SCRIPT FLUSH mid-run: the next admission loads the script again", "[redis][limits][script]") {
+  GOVERNED_REDIS_SERVER(server);
+  Replica a(server, shared_options("flush"));
+  auto& s = a.set(rpm(60, 0.5));
+  const Instant t0{1h};
+  REQUIRE(s.admit(Cost{1, 0, 0}, t0)->admitted);
+  REQUIRE(governed::redis::Client::make(server.url()).value()->call({"SCRIPT", "FLUSH"}));
+  auto r = s.admit(Cost{1, 0, 0}, t0);
+  REQUIRE(r);
+  CHECK(r->admitted);
+  CHECK(r->shared);
+}
+
+TEST_CASE("the keys of a shared set share one hash tag and never name the account", "[redis][limits][secrets]") {
+  GOVERNED_REDIS_SERVER(server);
+  auto options = shared_options("keys");
+  options.name_space = "keys-test";
+  Replica a(server, options);
+  LimitSetConfig c = rpm(60, 0.5);
+  c.tokens_per_minute = 100000;
+  auto& s = a.set(c);
+  REQUIRE(s.admit(Cost{1, 100, 0}, Instant{1h})->admitted);
+  auto keys = governed::redis::Client::make(server.url()).value()->call({"KEYS", "governed:keys-test:*"});
+  REQUIRE(keys);
+  REQUIRE(keys->elements.size() == 2);
+  const std::string prefix = a.backend->prefix(openai_key);
+  CHECK(prefix.starts_with("governed:keys-test:{openai|"));
+  CHECK(prefix.ends_with("|gpt-4o-mini}"));
+  for (const auto& k : keys->elements) {
+    CHECK(k.text.starts_with(prefix));
+    CHECK(k.text.find("org-secret-account") == std::string::npos);
+  }
+}
+
+TEST_CASE("threads of one process on a shared set admit exactly the burst", "[redis][limits][concurrency]") {
+  GOVERNED_REDIS_SERVER(server);
+  Replica a(server, shared_options("threads"));
+  auto& s = a.set(rpm(200, 0.5));  // burst 100
+  std::atomic<int> admitted{0}, errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) {
+        auto r = s.admit(Cost{1, 0, 0}, Instant{1h});
+        if (!r) ++errors;
+        else if (r->admitted) ++admitted;
+      }
+    });
+  for (auto& t : threads) t.join();
+  CHECK(errors == 0);
+  CHECK(admitted == 100);
+}
+
+namespace {
+
+/// Redis's clock, in µs.
+std::int64_t server_time(governed::redis::Client& c) {
+  auto t = c.call({"TIME"});
+  REQUIRE(t);
+  REQUIRE(t->elements.size() == 2);
+  return std::stoll(t->elements[0].text) * 1'000'000 + std::stoll(t->elements[1].text);
+}
+
+}  // namespace
+
+TEST_CASE("4 processes x 4 threads on one limit of 600 a minute admit no more than it allows, and nearly all",
+          "[redis][limits][processes]") {
+  GOVERNED_REDIS_SERVER(server);
+  const auto options = shared_options("processes");
+  const auto c = rpm(600, 0.0);  // headroom 0: burst 1, then one every 60 s / 599
+  constexpr auto run_for = 10s;
+  auto probe = governed::redis::Client::make(server.url()).value();
+  const std::int64_t start = server_time(*probe);
+  std::vector<pid_t> children;
+  std::vector<int> pipes;
+  for (int p = 0; p < 4; ++p) {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      ::close(fds[0]);
+      // A process of its own: its own backend, store and connections; the server's clock.
+      Replica r(server, options);
+      auto set = r.store.find_or_create(openai_key, c, r.backend.get(), true);
+      std::atomic<int> admitted{0}, errors{0};
+      const auto until = std::chrono::steady_clock::now() + run_for;
+      std::vector<std::thread> threads;
+      for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&] {
+          while (std::chrono::steady_clock::now() < until) {
+            auto a = (*set)->admit(Cost{1, 0, 0}, Instant{});
+            if (!a || (a->admitted && !a->shared)) ++errors;
+            else if (a->admitted) ++admitted;
+          }
+        });
+      for (auto& t : threads) t.join();
+      const int out[2] = {admitted.load(), errors.load()};
+      (void)!::write(fds[1], out, sizeof out);
+      ::_exit(0);
+    }
+    ::close(fds[1]);
+    children.push_back(pid);
+    pipes.push_back(fds[0]);
+  }
+  int admitted = 0, errors = 0;
+  for (std::size_t i = 0; i < children.size(); ++i) {
+    int got[2] = {0, 0};
+    REQUIRE(::read(pipes[i], got, sizeof got) == static_cast<ssize_t>(sizeof got));
+    ::close(pipes[i]);
+    admitted += got[0];
+    errors += got[1];
+    int status = 0;
+    ::waitpid(children[i], &status, 0);
+  }
+  const std::int64_t end = server_time(*probe);
+  // GCRA with burst B and one cell every T admits at most B + ⌊span / T⌋ in any span; T is
+  // 60 s / 599 rounded up to the µs.
+  const std::int64_t per_us = (60'000'000'000LL / 599 + 1 + 999) / 1000;
+  const std::int64_t most = 1 + (end - start) / per_us;
+  const std::int64_t run_cells = 1 + std::chrono::duration_cast<std::chrono::microseconds>(run_for).count() / per_us;
+  CHECK(errors == 0);
+  CHECK(admitted <= most);
+  CHECK(admitted * 100 >= run_cells * 95);
+}
+
+TEST_CASE("an allowance recorded spent by one process refuses the others' admissions until then",
+          "[redis][limits][keys]") {
+  GOVERNED_REDIS_SERVER(server);
+  auto options = shared_options("spent");
+  std::vector<std::string> late;
+  options.client.connect.on_late_error = [&](std::string_view e) { late.emplace_back(e); };
+  Replica a(server, options), b(server, options);
+  auto& sa = a.set(rpm(60, 0.5));
+  auto& sb = b.set(rpm(60, 0.5));
+  const Instant t0{1h};
+  const governed::WallTime w0{std::chrono::hours{24 * 20000}};
+  REQUIRE(sb.admit(Cost{1, 0, 0}, t0, w0)->admitted);
+  sa.exhaust(w0 + 5h, w0);
+  REQUIRE(a.backend->redis().flush());
+  CHECK(late.empty());
+  auto refused = sb.admit(Cost{1, 0, 0}, t0 + 1s, w0 + 1s);
+  REQUIRE(refused);
+  CHECK_FALSE(refused->admitted);
+  REQUIRE(refused->exhausted_until);
+  CHECK(*refused->exhausted_until == w0 + 5h);
+  // An earlier end does not shorten the record; its end reopens the set.
+  sa.exhaust(w0 + 3h, w0 + 2h);
+  REQUIRE(a.backend->redis().flush());
+  CHECK(sb.admit(Cost{1, 0, 0}, t0 + 2h, w0 + 2h)->exhausted_until == w0 + 5h);
+  auto reopened = sb.admit(Cost{1, 0, 0}, t0 + 5h, w0 + 5h + 1us);
+  REQUIRE(reopened);
+  CHECK(reopened->admitted);
+}
