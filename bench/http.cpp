@@ -3,8 +3,8 @@
 // building the same JSON body and parsing the reply's text and usage with nlohmann. The
 // provider (sim::Server, one I/O thread) answers at once with limits no run reaches, so the
 // difference is the governor and its transport: admission, the wire format, the connection
-// pool, the hand-over between the caller's thread and the transport's, classifying the reply
-// and reconciling its usage.
+// pool, the attempt's timers and Asio's event loop (on the caller's own thread for a blocking
+// call), classifying the reply and reconciling its usage.
 //
 // Throughput: calls per second with 1 and with 64 calls kept in flight — governed
 // `async_send` (one transport I/O thread) beside bare Beast coroutines on one io_context (one
@@ -174,9 +174,9 @@ void BM_Http_Governed_Send(benchmark::State& st) {
 BENCHMARK(BM_Http_Governed_Send)->UseRealTime()->Threads(1);
 
 // The transport alone, without the governor: the same attempt handed to transport::http's
-// blocking send (its I/O thread, the wire format, the pool) and its reply left unread. What
-// it adds to the bare request is the transport's; what governed send adds to it, the
-// governor's.
+// blocking send (run on this thread: the wire format, the pool, the timers) and its reply
+// left unread. What it adds to the bare request is the transport's; what governed send adds
+// to it, the governor's.
 void BM_Http_Transport_Send(benchmark::State& st) {
   transport::HttpOptions o;
   transport::http t(std::move(o));

@@ -14,9 +14,17 @@
 /// One exception is proven safe and retried once, on a fresh connection: a reused
 /// keep-alive connection whose very first write failed, with no byte written.
 ///
-/// Each exchange runs on its own strand, so its timer, its cancellation and its I/O never
-/// run at once; a timeout or a cancellation cancels the pending operation and the
-/// connection is closed, never reused.
+/// Each exchange runs on its own strand of the executor it was given — a strand of the
+/// transport's for an asynchronous attempt; for a blocking one the calling thread's own
+/// io_context, which only that thread runs — so its timer, its cancellation and its I/O
+/// never run at once; a timeout or a cancellation cancels the pending operation and the
+/// connection is closed, never reused. A pooled connection last used on another io_context
+/// is moved to the exchange's before the request is written.
+///
+/// One timer serves every phase: it wakes no later than the current phase's deadline, and
+/// when it wakes early (a phase with a later deadline has begun) it waits again, so moving
+/// from phase to phase costs no timer operation. The reply is parsed from what has been
+/// read, and more is read only when the parser needs it.
 
 #include <governed/detail/http_pool.hpp>
 #include <governed/providers/content.hpp>
@@ -160,12 +168,16 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
 
   /// Takes what it needs from `a` now (the attempt's request and key are borrowed only for
   /// this call): the HTTP request, with the key in its auth header, lives until the
-  /// exchange ends.
-  HttpExchange(std::shared_ptr<HttpCore> core, const transport::Attempt& a, bool stream, transport::ChunkSink sink)
+  /// exchange ends. The exchange's I/O runs on `io`, through a strand of it unless
+  /// `one_thread` (only the thread that runs the exchange runs `io`); `keep`, when set, owns
+  /// `io`'s execution context and is handed to the connections made or moved there.
+  HttpExchange(std::shared_ptr<HttpCore> core, boost::asio::any_io_executor io, std::shared_ptr<void> keep,
+               bool one_thread, const transport::Attempt& a, bool stream, transport::ChunkSink sink)
       : core_(std::move(core)),
-        strand_(boost::asio::make_strand(core_->ex)),
+        io_(std::move(io)),
+        keep_(std::move(keep)),
+        strand_(one_thread ? io_ : boost::asio::any_io_executor(boost::asio::make_strand(io_))),
         timer_(strand_),
-        resolver_(strand_),
         stream_(stream),
         sink_(std::move(sink)) {
     init(a);
@@ -183,7 +195,10 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
     if (!reply.failure) {
       for (int round = 0; round < 2; ++round) {
         bool reused = false;
-        if (round == 0) conn_ = core_->pool.take(route_.origin);
+        if (round == 0) {
+          conn_ = core_->pool.take(route_.origin);
+          if (conn_ && !conn_->rebind(io_, keep_)) conn_.reset();
+        }
         if (conn_) {
           reused = true;
         } else if (!co_await open()) {
@@ -211,7 +226,8 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
     interrupt();
   }
 
-  const boost::asio::strand<boost::asio::any_io_executor>& strand() const noexcept { return strand_; }
+  /// Where the exchange runs: post to it to touch the exchange from outside.
+  const boost::asio::any_io_executor& strand() const noexcept { return strand_; }
 
   /// Ends a failed run that threw (an allocation failure, a throwing chunk sink that
   /// escaped): the connection is dropped and the reply says the reply was lost.
@@ -284,15 +300,28 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
 
   // ---- timers and cancellation --------------------------------------------------------------
 
-  /// Enters `p`; the timer fires at `deadline` or at the total deadline, whichever is first.
-  void arm(Phase p, http_ns::steady::time_point deadline) {
+  /// Enters `p`, which times out at `deadline` or at the total deadline, whichever is first.
+  /// The timer is set again only when it would wake too late; `wake_by` sets it earlier
+  /// still (to the next phase's likely deadline, sparing a second setting).
+  void arm(Phase p, http_ns::steady::time_point deadline,
+           http_ns::steady::time_point wake_by = http_ns::steady::time_point::max()) {
     phase_ = p;
+    deadline_ = std::min(deadline, total_deadline_);
+    if (timer_armed_ && timer_at_ <= deadline_) return;  // it wakes in time and looks again
+    wait_until(std::min(deadline_, wake_by));
+  }
+
+  void wait_until(http_ns::steady::time_point at) {
+    timer_armed_ = true;
+    timer_at_ = at;
     ++generation_;
-    timer_.expires_at(std::min(deadline, total_deadline_));
+    timer_.expires_at(at);
     timer_.async_wait([weak = weak_from_this(), gen = generation_](http_ns::error_code ec) {
       if (ec) return;
       auto self = weak.lock();
       if (!self || self->generation_ != gen || self->finished_) return;
+      self->timer_armed_ = false;
+      if (http_ns::steady::now() < self->deadline_) return self->wait_until(self->deadline_);
       self->expired_ = true;
       self->interrupt();
     });
@@ -301,7 +330,7 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
   http_ns::steady::time_point after(Duration d) const { return http_ns::steady::now() + std::chrono::duration_cast<http_ns::steady::duration>(d); }
 
   void interrupt() {
-    resolver_.cancel();
+    if (resolver_) resolver_->cancel();
     if (conn_) {
       http_ns::error_code ec;
       conn_->socket().cancel(ec);
@@ -367,25 +396,34 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
     using namespace http_ns;
     conn_ = std::make_unique<HttpConnection>();
     conn_->origin = route_.origin;
-    if (url_.tls) conn_->tls.emplace(core_->ex, core_->tls);
-    else conn_->plain.emplace(core_->ex);
+    conn_->made_on = keep_;
+    conn_->bound_to = keep_;
+    if (url_.tls) conn_->tls.emplace(io_, core_->tls);
+    else conn_->plain.emplace(io_);
     const auto connect_deadline = after(core_->options.timeouts.connect);
     const std::string host = route_.proxy ? route_.proxy->url.host : route_.host;
     const std::uint16_t port = route_.proxy ? route_.proxy->url.port : route_.port;
 
-    arm(Phase::resolve, connect_deadline);
-    auto [rec, results] = co_await resolver_.async_resolve(host, std::to_string(port), use_tuple);
-    if (stopped()) co_return fail_stopped(), false;
-    if (rec) co_return fail(Failure::dns, fmt::format("{} did not resolve ({})", host, rec.message())), false;
     std::vector<tcp::endpoint> endpoints;
     const bool loopback_only = !url_.tls && !core_->options.allow_plain_http;
-    for (const auto& r : results)
-      if (!loopback_only || r.endpoint().address().is_loopback()) endpoints.push_back(r.endpoint());
+    error_code literal;
+    const auto address = asio::ip::make_address(host, literal);
+    if (!literal) {
+      // An address needs no resolver (whose lookups run on a thread of its own).
+      if (!loopback_only || address.is_loopback()) endpoints.emplace_back(address, port);
+    } else {
+      arm(Phase::resolve, connect_deadline);
+      resolver_.emplace(strand_);
+      auto [rec, results] = co_await resolver_->async_resolve(host, std::to_string(port), use_tuple);
+      if (stopped()) co_return fail_stopped(), false;
+      if (rec) co_return fail(Failure::dns, fmt::format("{} did not resolve ({})", host, rec.message())), false;
+      for (const auto& r : results)
+        if (!loopback_only || r.endpoint().address().is_loopback()) endpoints.push_back(r.endpoint());
+    }
     if (endpoints.empty()) co_return fail(Failure::connect_refused, plain_refusal()), false;
 
     arm(Phase::connect, connect_deadline);
     auto [cec, ep] = co_await asio::async_connect(conn_->socket(), endpoints, use_tuple);
-    (void)ep;
     if (stopped()) co_return fail_stopped(), false;
     if (cec) {
       const bool refused = cec == asio::error::connection_refused;
@@ -394,6 +432,7 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
                                  refused ? std::string("connection refused") : cec.message())),
           false;
     }
+    conn_->protocol = ep.protocol();
     error_code ignored;
     conn_->socket().set_option(tcp::no_delay(true), ignored);
 
@@ -472,7 +511,9 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
   template <class Stream>
   boost::asio::awaitable<void> exchange(Stream& s, bool reused, bool& retry) {
     using namespace http_ns;
-    arm(Phase::send, total_deadline_);
+    // The timer is set once for the common case: to the first-byte deadline counted from
+    // now, which is no later than the real one, counted once the request is written.
+    arm(Phase::send, total_deadline_, after(core_->options.timeouts.first_byte));
     auto [wec, written] = co_await bhttp::async_write(s, req_, use_tuple);
     if (stopped()) co_return fail_stopped();
     if (wec) {
@@ -486,21 +527,31 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
     ++conn_->requests;
 
     arm(Phase::wait, after(core_->options.timeouts.first_byte));
-    auto [fec, first] = co_await s.async_read_some(buf_.prepare(16 * 1024), use_tuple);
-    buf_.commit(first);
+    auto& buf = conn_->buffer;  // empty: a connection with unread bytes is never reused
+    auto [fec, first] = co_await s.async_read_some(buf.prepare(16 * 1024), use_tuple);
+    buf.commit(first);
     if (stopped()) co_return fail_stopped();
     if (fec) co_return read_failed(fec);
 
+    // The reply is parsed from what has been read, and more is read only when the parser
+    // needs it: a reply that came whole (the usual case) takes no further I/O operation, and
+    // a stream's pieces go to the caller as each read brings them.
     arm(Phase::read, total_deadline_);
     const auto& limits = core_->options.limits;
     for (int interim = 0;; ++interim) {
       parser_.emplace();
       parser_->header_limit(limits.header_bytes);
       parser_->body_limit(stream_ ? limits.stream_bytes : limits.body_bytes);
-      auto [hec, hn] = co_await bhttp::async_read_header(s, buf_, *parser_, use_tuple);
-      (void)hn;
-      if (stopped()) co_return fail_stopped();
-      if (hec) co_return read_failed(hec);
+      for (;;) {
+        error_code ec = bhttp::error::need_more;
+        if (buf.size() > 0) buf.consume(parser_->put(buf.data(), ec));
+        if (ec && ec != bhttp::error::need_more) co_return read_failed(ec);
+        if (parser_->is_header_done()) break;
+        auto [rec, n] = co_await s.async_read_some(buf.prepare(HttpConnection::chunk_size), use_tuple);
+        buf.commit(n);
+        if (stopped()) co_return fail_stopped();
+        if (rec) co_return read_failed(ended(rec));
+      }
       const unsigned status = parser_->get().result_int();
       // An interim 1xx reply (100 Continue, 103 Early Hints) precedes the real one.
       if (status >= 100 && status < 200 && status != 101 && interim < 8) continue;
@@ -518,18 +569,26 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
     sse_ = stream_ && ok && type.substr(0, 17) == "text/event-stream";
     if (sse_) reader_.emplace(dialect_, limits.event_bytes);
 
-    std::vector<char> chunk(16 * 1024);
+    auto& chunk = conn_->chunk;
+    if (!chunk) chunk = std::make_unique_for_overwrite<char[]>(HttpConnection::chunk_size);
+    parser_->eager(true);
     while (!parser_->is_done()) {
       auto& body = parser_->get().body();
-      body.data = chunk.data();
-      body.size = chunk.size();
-      auto [bec, bn] = co_await bhttp::async_read(s, buf_, *parser_, use_tuple);
-      (void)bn;
-      if (bec == bhttp::error::need_buffer) bec = {};
-      const std::size_t got = chunk.size() - parser_->get().body().size;
-      if (got > 0 && !take(std::string_view(chunk.data(), got))) co_return;
+      body.data = chunk.get();
+      body.size = HttpConnection::chunk_size;
+      error_code ec = bhttp::error::need_more;
+      if (buf.size() > 0) buf.consume(parser_->put(buf.data(), ec));
+      const std::size_t got = HttpConnection::chunk_size - parser_->get().body().size;
+      if (got > 0 && !take(std::string_view(chunk.get(), got))) co_return;
+      if (ec == bhttp::error::need_buffer) continue;  // the chunk is full and more is read
+      if (ec && ec != bhttp::error::need_more) co_return read_failed(ec);
+      if (parser_->is_done()) break;
+      auto [rec, n] = co_await s.async_read_some(buf.prepare(HttpConnection::chunk_size), use_tuple);
+      buf.commit(n);
       if (stopped()) co_return fail_stopped();
-      if (bec) co_return read_failed(bec);
+      if (rec) {
+        if (const auto e = ended(rec)) co_return read_failed(e);
+      }
     }
     complete();
   }
@@ -597,6 +656,15 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
     }
   }
 
+  /// What a read that failed with `ec` means for the reply: the end of the stream is the
+  /// parser's to judge (a reply without a length ends with it; any other is cut short).
+  http_ns::error_code ended(http_ns::error_code ec) {
+    if (ec != boost::asio::error::eof || !parser_ || !parser_->got_some()) return ec;
+    http_ns::error_code eof;
+    parser_->put_eof(eof);
+    return eof;
+  }
+
   void read_failed(const http_ns::error_code& ec) {
     using namespace http_ns;
     const bool began = reply.status != 0;
@@ -629,7 +697,6 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
   void drop_connection() {
     if (conn_) conn_->close();
     conn_.reset();
-    buf_.clear();
   }
 
   void finish() {
@@ -638,18 +705,23 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
     ++generation_;
     timer_.cancel();
     const bool reusable = conn_ && !reply.failure && parser_ && parser_->is_done() && parser_->keep_alive() &&
-                          buf_.size() == 0 && !stopped();
+                          conn_->buffer.size() == 0 && !stopped();
     if (reusable) core_->pool.give(std::move(conn_));
     else drop_connection();
     if (sse_ && reader_) reply.streamed = reader_->take();
     reply.latency = std::chrono::duration_cast<Duration>(http_ns::steady::now() - start_);
     req_ = {};  // the key leaves with the request
+    // The execution context is the caller's to keep from now on: a cancellation posted
+    // late may hold the exchange in that context's queue, which must not hold the context.
+    keep_.reset();
   }
 
   std::shared_ptr<HttpCore> core_;
-  boost::asio::strand<boost::asio::any_io_executor> strand_;
+  boost::asio::any_io_executor io_;
+  std::shared_ptr<void> keep_;
+  boost::asio::any_io_executor strand_;
   boost::asio::steady_timer timer_;
-  http_ns::tcp::resolver resolver_;
+  std::optional<http_ns::tcp::resolver> resolver_;  // only for a name to look up
   bool stream_;
   transport::ChunkSink sink_;
   providers::Dialect dialect_ = providers::Dialect::openai;
@@ -657,10 +729,10 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
   HttpRoute route_;
   http_ns::bhttp::request<http_ns::bhttp::string_body> req_;
   std::unique_ptr<HttpConnection> conn_;
-  http_ns::beast::flat_buffer buf_;
   std::optional<http_ns::bhttp::response_parser<http_ns::bhttp::buffer_body>> parser_;
   std::optional<wire::StreamReader> reader_;
-  http_ns::steady::time_point start_{}, total_deadline_{};
+  http_ns::steady::time_point start_{}, total_deadline_{}, deadline_{}, timer_at_{};
+  bool timer_armed_ = false;
   std::uint64_t generation_ = 0;
   Phase phase_ = Phase::resolve;
   bool sse_ = false, expired_ = false, cancelled_ = false, finished_ = false;

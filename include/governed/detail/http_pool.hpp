@@ -9,10 +9,17 @@
 /// young enough and quiet: a server that closed it, or sent anything unasked (a `408`, a
 /// TLS alert), has made it useless, and writing a request into it would lose the request
 /// in a way that can not be told apart from a server that took it.
+///
+/// One pool serves every thread an attempt runs on: the transport's I/O thread (or the
+/// executor it was given) for asynchronous attempts, and each calling thread's own
+/// io_context for blocking ones. A connection taken on another io_context than the one it
+/// was last used on is moved there (`rebind`) before use.
 
 #include <governed/time.hpp>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <algorithm>
@@ -29,6 +36,7 @@
 #if defined(__unix__) || defined(__APPLE__)
 #include <cerrno>
 #include <sys/socket.h>
+#include <unistd.h>
 #endif
 
 namespace governed::detail {
@@ -39,11 +47,22 @@ struct HttpConnection {
 
   /// The origin it is connected to (the pool's key).
   std::string origin;
+  /// Keep alive, when the transport or a calling thread owns them, the io_context the
+  /// connection was made on (a TLS stream's internal timers stay there) and the one its
+  /// socket is registered with now: either may belong to a thread that has since ended.
+  /// Declared before the streams, so they go after them.
+  std::shared_ptr<void> made_on, bound_to;
+  tcp protocol = tcp::v4();
   std::optional<tcp::socket> plain;
   std::optional<tls_stream> tls;
   std::chrono::steady_clock::time_point idle_since{};
   /// Requests it has carried.
   std::uint32_t requests = 0;
+  /// What has been read and not yet parsed (empty between replies), and the space a body is
+  /// read into, kept with the connection so that a reused one reads without allocating.
+  static constexpr std::size_t chunk_size = 16 * 1024;
+  boost::beast::flat_buffer buffer;
+  std::unique_ptr<char[]> chunk;
 
   tcp::socket& socket() noexcept { return tls ? tls->next_layer() : *plain; }
 
@@ -63,6 +82,35 @@ struct HttpConnection {
     boost::system::error_code ec;
     return s.available(ec) == 0 && !ec;
 #endif
+  }
+
+  /// Moves the socket to `ex`'s io_context (a no-op when it is there already): the
+  /// descriptor leaves the old reactor and joins the new one, with its TLS session, if any,
+  /// untouched. Only between exchanges, with no operation pending. False when the socket
+  /// could not be moved; it is closed then.
+  bool rebind(const boost::asio::any_io_executor& ex, std::shared_ptr<void> keep) noexcept {
+    auto& s = socket();
+    if (s.get_executor() == ex) return true;
+    boost::system::error_code ec;
+    const auto fd = s.release(ec);
+    if (ec) {
+      close();
+      return false;
+    }
+    try {
+      tcp::socket moved(ex);
+      moved.assign(protocol, fd, ec);
+      if (!ec) {
+        s = std::move(moved);
+        bound_to = std::move(keep);
+        return true;
+      }
+    } catch (...) {
+    }
+#if defined(__unix__) || defined(__APPLE__)
+    ::close(fd);
+#endif
+    return false;
   }
 
   void close() noexcept {

@@ -17,10 +17,15 @@
 /// attempt has connect, TLS handshake, first-byte and total timeouts, and size limits on
 /// headers, body and stream events. `HTTPS_PROXY`/`NO_PROXY` are honoured through CONNECT.
 ///
+/// A blocking `send` or `stream` runs its attempt on the calling thread, on an io_context
+/// of that thread's own, with no hand-over to another thread and back; asynchronous attempts
+/// run on the transport's I/O thread (or the executor it was given). Both draw on the same
+/// pool: a connection is moved to whichever io_context takes it next.
+///
 /// ```cpp
-/// auto t = std::make_shared<transport::http>();         // its own I/O thread
+/// auto t = std::make_shared<transport::http>();         // its own I/O thread, for async_send
 /// Governed<transport::http> g{state, t};
-/// auto r = g.send(request);                              // or g.async_send(request, token)
+/// auto r = g.send(request);                              // on this thread; or g.async_send(request, token)
 ///
 /// transport::Reply s = t->stream(attempt, [](std::string_view piece) { std::cout << piece; });
 /// ```
@@ -61,6 +66,14 @@ class http {
       if (auto self = x.lock()) boost::asio::post(self->strand(), [self] { self->cancel(); });
     }
   };
+
+  /// An exchange for an asynchronous attempt: on the transport's executor.
+  std::shared_ptr<detail::HttpExchange> async_exchange(const Attempt& a, bool stream, ChunkSink sink) const {
+    std::shared_ptr<void> keep;
+    if (owned_) keep = std::shared_ptr<void>(owned_, &owned_->io);
+    return std::make_shared<detail::HttpExchange>(core_, core_->ex, std::move(keep), false, a, stream,
+                                                  std::move(sink));
+  }
 
   template <class Token>
   auto start(std::shared_ptr<detail::HttpExchange> x, Token&& token) {
@@ -114,9 +127,10 @@ class http {
     });
   }
 
-  /// A transport doing its I/O on `ex` (an io_context's executor, a thread pool's). The
-  /// blocking `send` and `stream` must then not be called from a thread running `ex` when
-  /// that is the only thread running it: the reply could never be read.
+  /// A transport doing its asynchronous I/O on `ex` (an io_context's executor, a thread
+  /// pool's); the blocking `send` and `stream` still run on the calling thread, which may be
+  /// one running `ex` (it is then held for the attempt). `ex`'s execution context must
+  /// outlive the transport.
   explicit http(executor_type ex, HttpOptions options = {}, const providers::Table& table = providers::builtin_table())
       : core_(std::make_shared<detail::HttpCore>(std::move(ex), std::move(options), table)) {}
 
@@ -155,28 +169,31 @@ class http {
   /// had got. The attempt's request and key are read before this returns.
   template <boost::asio::completion_token_for<void(Reply)> Token>
   auto async_send(const Attempt& a, Token&& token) {
-    return start(std::make_shared<detail::HttpExchange>(core_, a, false, ChunkSink{}), std::forward<Token>(token));
+    return start(async_exchange(a, false, ChunkSink{}), std::forward<Token>(token));
   }
 
   /// The streamed attempt, asynchronously: `on_chunk` as for `stream`, then `void(Reply)`.
   template <boost::asio::completion_token_for<void(Reply)> Token>
   auto async_stream(const Attempt& a, ChunkSink on_chunk, Token&& token) {
-    return start(std::make_shared<detail::HttpExchange>(core_, a, true, std::move(on_chunk)),
-                 std::forward<Token>(token));
+    return start(async_exchange(a, true, std::move(on_chunk)), std::forward<Token>(token));
   }
 
-  /// One attempt, blocking until the reply has been read.
+  /// One attempt, blocking until the reply has been read. It runs on the calling thread
+  /// (its connect, TLS handshake, timeouts and reads), with a connection from the shared
+  /// pool; the transport's destructor cancels it as it does asynchronous ones. Refused on
+  /// the transport's own I/O thread.
   Reply send(const Attempt& a) {
     if (io_thread_of() == core_.get()) return refused_on_io_thread();
-    return async_send(a, boost::asio::use_future).get();
+    return here(a, false, ChunkSink{});
   }
 
   /// One attempt streamed: each piece of text goes to `on_chunk` as it arrives — on the
-  /// transport's I/O thread, one call at a time, in order; it should not block — and the
-  /// reply carries `streamed` (the text, the final usage, the pieces delivered).
+  /// calling thread, one call at a time, in order, while the attempt's own timers wait; it
+  /// should not block — and the reply carries `streamed` (the text, the final usage, the
+  /// pieces delivered). (`async_stream` calls `on_chunk` on the transport's I/O thread.)
   Reply stream(const Attempt& a, ChunkSink on_chunk) {
     if (io_thread_of() == core_.get()) return refused_on_io_thread(true);
-    return async_stream(a, std::move(on_chunk), boost::asio::use_future).get();
+    return here(a, true, std::move(on_chunk));
   }
 
   executor_type get_executor() const noexcept { return core_->ex; }
@@ -197,6 +214,55 @@ class http {
     std::thread thread;
   };
 
+  /// The io_context each thread runs its blocking attempts on, made on its first one. The
+  /// connections made on it keep it alive after the thread has ended.
+  struct CallerIo {
+    std::shared_ptr<boost::asio::io_context> io = std::make_shared<boost::asio::io_context>(1);
+    bool busy = false;
+  };
+
+  static CallerIo& caller_io() {
+    thread_local CallerIo here;
+    return here;
+  }
+
+  /// A blocking attempt, run to its end on the calling thread.
+  Reply here(const Attempt& a, bool stream, ChunkSink sink) {
+    CallerIo& home = caller_io();
+    // A blocking attempt started from inside another on this thread (a chunk callback that
+    // sends) gets an io_context of its own: the thread's is being run further up the stack.
+    std::shared_ptr<boost::asio::io_context> io =
+        home.busy ? std::make_shared<boost::asio::io_context>(1) : home.io;
+    struct Busy {
+      CallerIo& home;
+      bool was;
+      ~Busy() { home.busy = was; }
+    } busy{home, std::exchange(home.busy, true)};
+
+    auto x = std::make_shared<detail::HttpExchange>(core_, io->get_executor(), io, true, a, stream, std::move(sink));
+    std::optional<Reply> out;
+    if (!core_->track(x)) x->cancel();
+    boost::asio::co_spawn(x->strand(), x->run(), [x, &out](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          x->abandon(std::string("the exchange failed: ") + ex.what());
+        } catch (...) {
+          x->abandon("the exchange failed");
+        }
+      }
+      out.emplace(std::move(x->reply));
+    });
+    io->restart();
+    io->run();  // returns when the exchange and its timer are done: nothing else runs here
+    if (!out) {
+      x->abandon("the exchange did not complete");
+      return std::move(x->reply);
+    }
+    return std::move(*out);
+  }
+
   /// The transport whose I/O thread this is, if any.
   static const detail::HttpCore*& io_thread_of() {
     thread_local const detail::HttpCore* core = nullptr;
@@ -206,8 +272,8 @@ class http {
   static Reply refused_on_io_thread(bool stream = false) {
     Reply r;
     r.failure = providers::NetworkFailure::connect_refused;
-    r.failure_detail = "send() or stream() was called on the transport's own I/O thread, where it could never "
-                       "complete; use async_send there";
+    r.failure_detail = "send() or stream() was called on the transport's own I/O thread, which it would hold "
+                       "for the whole attempt, stalling every other; use async_send there";
     if (stream) r.streamed.emplace();
     return r;
   }
