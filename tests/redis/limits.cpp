@@ -374,3 +374,60 @@ TEST_CASE("an allowance recorded spent by one process refuses the others' admiss
   REQUIRE(reopened);
   CHECK(reopened->admitted);
 }
+
+namespace {
+
+std::int64_t script_calls(const governed_test::RedisServer& server) {
+  auto c = governed::redis::Client::make(server.url()).value();
+  auto info = c->call({"INFO", "commandstats"});
+  REQUIRE(info);
+  std::int64_t n = 0;
+  for (std::string_view cmd : {"cmdstat_evalsha:calls=", "cmdstat_eval:calls="}) {
+    const auto at = info->text.find(cmd);
+    if (at != std::string::npos) n += std::stoll(info->text.substr(at + cmd.size()));
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("lease batching: one round trip serves several calls, and the shared limit still holds exactly",
+          "[redis][limits][lease]") {
+  GOVERNED_REDIS_SERVER(server);
+  auto options = shared_options("lease");
+  options.lease = 5;
+  options.lease_hold = 100ms;
+  Replica a(server, options), b(server, options);
+  auto& sa = a.set(rpm(60, 0.5));  // burst 30, then one every 2 s
+  auto& sb = b.set(rpm(60, 0.5));
+  const Instant t0{1h};
+  int by_a = 0, by_b = 0;
+  REQUIRE(sa.admit(Cost{1, 0, 0}, t0)->admitted);  // takes 5, spends 1
+  ++by_a;
+  for (int i = 0; i < 40; ++i) by_b += sb.admit(Cost{1, 0, 0}, t0)->admitted ? 1 : 0;
+  for (int i = 0; i < 10; ++i) by_a += sa.admit(Cost{1, 0, 0}, t0)->admitted ? 1 : 0;
+  CHECK(by_a == 5);   // its lease, and nothing more: b holds the rest
+  CHECK(by_b == 25);
+
+  // Unspent cells go back when the lease is held too long: b's last block is spent, a's is
+  // spent, so nothing is left to return here — but a new lease taken and left idle is.
+  const Instant t1 = t0 + 2h;  // rested: 30 again
+  REQUIRE(sa.admit(Cost{1, 0, 0}, t1)->admitted);  // a holds 4 unspent
+  int later_b = 0;
+  for (int i = 0; i < 40; ++i) later_b += sb.admit(Cost{1, 0, 0}, t1)->admitted ? 1 : 0;
+  CHECK(later_b == 25);
+  // Past the hold a's next call returns its 4 unspent cells before taking anything.
+  REQUIRE(sa.admit(Cost{1, 0, 0}, t1 + 200ms)->admitted);
+  REQUIRE(a.backend->redis().flush());
+  int returned = 0;
+  for (int i = 0; i < 10; ++i) returned += sb.admit(Cost{1, 0, 0}, t1 + 200ms)->admitted ? 1 : 0;
+  CHECK(returned == 3);  // 4 returned, 1 of them taken again by a
+
+  // Rested again: 25 calls in a row from one process are 5 round trips.
+  const Instant t2 = t1 + 2h;
+  const auto calls_before = script_calls(server);
+  int in_a_row = 0;
+  for (int i = 0; i < 25; ++i) in_a_row += sa.admit(Cost{1, 0, 0}, t2)->admitted ? 1 : 0;
+  CHECK(in_a_row == 25);
+  CHECK(script_calls(server) - calls_before == 5);
+}

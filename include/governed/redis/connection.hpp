@@ -27,7 +27,11 @@
 #include <boost/asio/write.hpp>
 #include <fmt/format.h>
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -156,6 +160,7 @@ class Connection {
 
   Result<void> write(clock::time_point deadline) {
     if (broken_) return fail(Errc::io_error, fmt::format("Redis at {}: the connection is closed", endpoint_.describe()));
+    if (direct_) return write_direct(deadline);
     auto r = run("a write", deadline, [&](auto handler) {
       if (tls_) boost::asio::async_write(*tls_, boost::asio::buffer(out_), std::move(handler));
       else boost::asio::async_write(socket_, boost::asio::buffer(out_), std::move(handler));
@@ -173,7 +178,7 @@ class Connection {
         return tl::unexpected(next.error());
       }
       if (*next) return std::move(**next);
-      auto n = run("a read", deadline, [&](auto handler) {
+      auto n = direct_ ? read_direct(deadline) : run("a read", deadline, [&](auto handler) {
         if (tls_) tls_->async_read_some(boost::asio::buffer(in_), std::move(handler));
         else socket_.async_read_some(boost::asio::buffer(in_), std::move(handler));
       });
@@ -256,7 +261,10 @@ class Connection {
       format_command(out_, {"SELECT", db});
       ++count;
     }
-    if (count == 0) return {};
+    if (count == 0) {
+      if (!endpoint_.tls) go_direct();
+      return {};
+    }
     const auto saved = options_.command_timeout;
     options_.command_timeout = std::max(Duration{0}, std::chrono::duration_cast<Duration>(deadline - clock::now()));
     auto replies = exchange(count);
@@ -268,7 +276,65 @@ class Connection {
       // Redis's own texts (WRONGPASS, NOAUTH, ERR DB index is out of range) name no secret.
       return fail(Errc::rejected, fmt::format("Redis at {} refused the login: {}", endpoint_.describe(), r.text));
     }
+    if (!endpoint_.tls) go_direct();
     return {};
+  }
+
+  /// The plain-TCP path once connected: blocking send and recv on the socket's descriptor, with
+  /// the command timeout as the socket's send and receive timeouts — two system calls a round
+  /// trip, as a bare hiredis connection makes, where an Asio operation driven from here costs
+  /// an epoll round and handler dispatch besides. Connecting, TLS and logging in stay Asio's.
+  void go_direct() {
+    boost::system::error_code ec;
+    socket_.native_non_blocking(false, ec);
+    if (ec) return;
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(options_.command_timeout).count();
+    timeval tv{};
+    tv.tv_sec = static_cast<time_t>(us / 1'000'000);
+    tv.tv_usec = static_cast<suseconds_t>(us % 1'000'000);
+    if (tv.tv_sec == 0 && tv.tv_usec == 0) tv.tv_usec = 1;  // 0 would mean "no timeout"
+    const int fd = socket_.native_handle();
+    if (::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
+        ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0)
+      return;
+    direct_ = true;
+  }
+
+  Error direct_failure(std::string_view what, int err) {
+    close();
+    if (err == EAGAIN || err == EWOULDBLOCK)
+      return Error{Errc::timed_out, fmt::format("Redis at {}: {} did not finish in time", endpoint_.describe(), what), {}};
+    return io_failure(what, boost::system::error_code(err, boost::system::system_category()));
+  }
+
+  Result<void> write_direct(clock::time_point deadline) {
+    const int fd = socket_.native_handle();
+    std::size_t done = 0;
+    while (done < out_.size()) {
+      const ssize_t n = ::send(fd, out_.data() + done, out_.size() - done, MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return tl::unexpected(direct_failure("a write", errno));
+      }
+      done += static_cast<std::size_t>(n);
+      if (done < out_.size() && clock::now() > deadline) return tl::unexpected(direct_failure("a write", EAGAIN));
+    }
+    return {};
+  }
+
+  Result<std::size_t> read_direct(clock::time_point deadline) {
+    if (clock::now() > deadline) return tl::unexpected(direct_failure("a read", EAGAIN));
+    const int fd = socket_.native_handle();
+    for (;;) {
+      const ssize_t n = ::recv(fd, in_.data(), in_.size(), 0);
+      if (n > 0) return static_cast<std::size_t>(n);
+      if (n == 0) {
+        close();
+        return fail(Errc::io_error, fmt::format("Redis at {}: the server closed the connection", endpoint_.describe()));
+      }
+      if (errno == EINTR) continue;
+      return tl::unexpected(direct_failure("a read", errno));
+    }
   }
 
   Result<void> handshake(clock::time_point deadline) {
@@ -309,6 +375,7 @@ class Connection {
   std::array<char, 16384> in_{};
   std::size_t unread_ = 0;
   bool broken_ = false;
+  bool direct_ = false;  ///< plain TCP, connected: see `go_direct`
 };
 
 }  // namespace governed::redis

@@ -1,0 +1,193 @@
+// Admissions on a limit set kept in Redis, beside the same script driven without governed: a
+// bare hiredis connection sending the same EVALSHA, and redis-benchmark (the server's own load
+// generator) sending it from 1 and from 50 connections, in the same run.
+//
+// The Redis is $GOVERNED_REDIS_URL, else redis://127.0.0.1:6379; with none answering, these
+// benchmarks are skipped with a message (bench/redis.sh starts one and runs them).
+#include <governed/clock/steady.hpp>
+#include <governed/limit_store.hpp>
+#include <governed/redis.hpp>
+
+#include <benchmark/benchmark.h>
+#include <hiredis/hiredis.h>
+
+#include "ratios.hpp"
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace {
+
+using namespace governed;
+
+std::string redis_url() {
+  const char* u = std::getenv("GOVERNED_REDIS_URL");
+  return u && *u ? u : "redis://127.0.0.1:6379";
+}
+
+/// The limit every benchmark admits on: far above any rate a run reaches, so each call is one
+/// admitted script run.
+const std::array<std::optional<limiter::Limit>, 6>& open_plan() {
+  static const std::array<std::optional<limiter::Limit>, 6> plan{
+      limiter::Limit{1'000'000'000, std::chrono::seconds{60}, 1'000'000'000}};
+  return plan;
+}
+
+const LimitKey bench_key{"openai", "org-bench", "bench"};
+
+/// The backend and limit set shared by a benchmark's threads, or the reason there is none.
+struct Shared {
+  std::shared_ptr<redis::Client> client;
+  std::shared_ptr<redis::Backend> backend;
+  std::unique_ptr<SharedLimits> set;
+  std::string skip;
+
+  Shared() {
+    redis::ClientOptions o;
+    o.max_connections = 64;
+    auto c = redis::Client::make(redis_url(), o);
+    if (!c) {
+      skip = c.error().message;
+      return;
+    }
+    client = *c;
+    if (auto pong = client->call({"PING"}); !pong) {
+      skip = "no Redis answers at " + client->describe() + " (set GOVERNED_REDIS_URL, or run bench/redis.sh)";
+      return;
+    }
+    backend = std::make_shared<redis::Backend>(client, redis::BackendOptions{.name_space = "bench"});
+    set = *backend->limits(bench_key, open_plan(), true);
+  }
+};
+
+Shared& shared() {
+  static Shared s;
+  return s;
+}
+
+/// The arguments governed's admission sends for one request, for the baselines to send too.
+std::vector<std::string> admit_args() {
+  const auto& s = shared();
+  const std::string key = s.backend->prefix(bench_key) + ":rpm";
+  return {"EVALSHA", redis::admit_script().sha1, "2", key, s.backend->prefix(bench_key) + ":health", "", "", "1", "1", "1000000000", "61000"};
+}
+
+void BM_Redis_Governed_Admit(benchmark::State& state) {
+  auto& s = shared();
+  if (!s.set) return state.SkipWithError(s.skip.c_str());
+  const std::array<std::uint64_t, 6> one{1, 0, 0, 0, 0, 0};
+  for (auto _ : state) {
+    auto d = s.set->admit(one, Instant{}, WallTime{});
+    if (!d || !d->admitted) return state.SkipWithError(d ? "refused" : d.error().message.c_str());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Redis_Governed_Admit)->UseRealTime()->Threads(1)->Threads(50);
+
+/// One hiredis blocking connection per thread sending the same EVALSHA: the floor for one
+/// admission from one connection.
+void BM_Redis_Raw_Evalsha(benchmark::State& state) {
+  auto& s = shared();
+  if (!s.set) return state.SkipWithError(s.skip.c_str());
+  const auto& e = s.client->endpoint();
+  redisContext* c = redisConnect(e.host.c_str(), e.port);
+  if (!c || c->err) return state.SkipWithError("hiredis could not connect");
+  std::unique_ptr<redisContext, void (*)(redisContext*)> owned(c, redisFree);
+  if (!e.password.empty()) freeReplyObject(redisCommand(c, "AUTH %s", e.password.c_str()));
+  freeReplyObject(redisCommand(c, "SCRIPT LOAD %s", redis::admit_script().source.c_str()));
+  const auto args = admit_args();
+  std::vector<const char*> argv;
+  std::vector<std::size_t> lens;
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  for (auto _ : state) {
+    auto* r = static_cast<redisReply*>(redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()));
+    if (!r || r->type != REDIS_REPLY_ARRAY) return state.SkipWithError("EVALSHA failed");
+    freeReplyObject(r);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Redis_Raw_Evalsha)->UseRealTime()->Threads(1)->Threads(50);
+
+/// redis-benchmark sending the same EVALSHA from `clients` connections; each iteration is
+/// credited one request's share of its run (manual time), so its time per iteration is
+/// 1 / its rate.
+void redis_benchmark(benchmark::State& state, int clients) {
+  auto& s = shared();
+  if (!s.set) return state.SkipWithError(s.skip.c_str());
+  const auto& e = s.client->endpoint();
+  std::string cmd = fmt::format("redis-benchmark -h {} -p {} -c {} -n {} -q", e.host, e.port, clients,
+                                clients == 1 ? 20000 : 200000);
+  if (!e.password.empty()) cmd += " -a '" + e.password + "' --no-auth-warning";
+  for (const auto& a : admit_args()) cmd += " '" + a + "'";
+  cmd += " 2>/dev/null";
+  double rate = 0;
+  for (auto _ : state) {
+    if (rate == 0) {
+      std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
+      if (!p) return state.SkipWithError("redis-benchmark could not be run");
+      std::string out;
+      char buf[512];
+      while (std::fgets(buf, sizeof buf, p.get())) out += buf;
+      // "-q" prints "<command>: <n> requests per second, p50=…" (after \r-overwritten progress).
+      const auto at = out.rfind(" requests per second");
+      const auto colon = at == std::string::npos ? at : out.rfind(": ", at);
+      if (colon == std::string::npos) return state.SkipWithError("redis-benchmark is not installed or failed");
+      rate = std::atof(out.c_str() + colon + 2);
+      if (rate <= 0) return state.SkipWithError("redis-benchmark printed no rate");
+    }
+    state.SetIterationTime(1.0 / rate);
+  }
+  state.counters["requests_per_second"] = rate;
+}
+void BM_Redis_RedisBenchmark_Evalsha_1(benchmark::State& state) { redis_benchmark(state, 1); }
+void BM_Redis_RedisBenchmark_Evalsha_50(benchmark::State& state) { redis_benchmark(state, 50); }
+BENCHMARK(BM_Redis_RedisBenchmark_Evalsha_1)->UseManualTime()->Iterations(1000);
+BENCHMARK(BM_Redis_RedisBenchmark_Evalsha_50)->UseManualTime()->Iterations(1000);
+
+}  // namespace
+
+GOVERNED_RATIO("Redis admission, 1 connection / bare hiredis EVALSHA, goal <= 1.25 (>= 0.8x its rate)",
+               ({"BM_Redis_Governed_Admit/real_time/threads:1"}), ({"BM_Redis_Raw_Evalsha/real_time/threads:1"}), 1.25);
+GOVERNED_RATIO("Redis admission, 1 connection / redis-benchmark EVALSHA -c 1",
+               ({"BM_Redis_Governed_Admit/real_time/threads:1"}),
+               ({"BM_Redis_RedisBenchmark_Evalsha_1/iterations:1000/manual_time"}), 0);
+GOVERNED_RATIO("Redis admission, 50 threads / bare hiredis EVALSHA, 50 threads, goal <= 1.25",
+               ({"BM_Redis_Governed_Admit/real_time/threads:50"}), ({"BM_Redis_Raw_Evalsha/real_time/threads:50"}),
+               1.25);
+GOVERNED_RATIO("Redis admission, 50 threads (per admission) / redis-benchmark EVALSHA -c 50",
+               ({"BM_Redis_Governed_Admit/real_time/threads:50"}),
+               ({"BM_Redis_RedisBenchmark_Evalsha_50/iterations:1000/manual_time"}), 0);
+
+namespace {
+
+/// The same admissions with lease batching: one round trip takes the cells of 10 calls.
+void BM_Redis_Governed_Admit_Lease10(benchmark::State& state) {
+  auto& s = shared();
+  if (!s.set) return state.SkipWithError(s.skip.c_str());
+  static redis::SharedLimitSet leased(s.client, s.backend->prefix(LimitKey{"openai", "org-bench", "lease"}), open_plan(),
+                                      true, 10, std::chrono::milliseconds{100});
+  const std::array<std::uint64_t, 6> one{1, 0, 0, 0, 0, 0};
+  governed::clock::steady steady;
+  for (auto _ : state) {
+    auto d = leased.admit(one, steady.now(), WallTime{});
+    if (!d || !d->admitted) return state.SkipWithError(d ? "refused" : d.error().message.c_str());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Redis_Governed_Admit_Lease10)->UseRealTime()->Threads(1)->Threads(50);
+
+}  // namespace
+
+GOVERNED_RATIO("Redis admission with lease batching (10), 1 thread / bare hiredis EVALSHA, goal <= 0.2 (>= 5x its rate)",
+               ({"BM_Redis_Governed_Admit_Lease10/real_time/threads:1"}),
+               ({"BM_Redis_Raw_Evalsha/real_time/threads:1"}), 0.2);
+GOVERNED_RATIO("Redis admission with lease batching (10), 50 threads / bare hiredis EVALSHA, 50 threads, goal <= 0.2",
+               ({"BM_Redis_Governed_Admit_Lease10/real_time/threads:50"}),
+               ({"BM_Redis_Raw_Evalsha/real_time/threads:50"}), 0.2);
