@@ -431,3 +431,31 @@ TEST_CASE("lease batching: one round trip serves several calls, and the shared l
   CHECK(in_a_row == 25);
   CHECK(script_calls(server) - calls_before == 5);
 }
+
+TEST_CASE("an exhaustion recorded while Redis is down is written back when it returns", "[redis][limits][faults][keys]") {
+  GOVERNED_REDIS_SERVER(server);
+  const auto options = shared_options("write-back");
+  Replica a(server, options), b(server, options);
+  auto& sa = a.set(rpm(60, 0.5));
+  auto& sb = b.set(rpm(60, 0.5));
+  const Instant t0{1h};
+  const governed::WallTime w0{std::chrono::hours{24 * 20000}};
+  REQUIRE(sa.admit(Cost{1, 0, 0}, t0, w0)->admitted);
+  server.kill();
+  sa.exhaust(w0 + 5h, w0);  // nowhere to write it now
+  REQUIRE(server.restart());
+  // a's next admission that reaches the restarted server writes the record back.
+  bool reached = false;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!reached && std::chrono::steady_clock::now() < deadline) {
+    auto r = sa.admit(Cost{1, 0, 0}, t0 + 1s, w0 + 1s);
+    reached = r && r->shared;
+    if (!reached) std::this_thread::sleep_for(5ms);  // the reconnect backoff is 20–40 ms of real time
+  }
+  REQUIRE(reached);
+  REQUIRE(a.backend->redis().flush());
+  auto refused = sb.admit(Cost{1, 0, 0}, t0 + 2s, w0 + 2s);
+  REQUIRE(refused);
+  REQUIRE(refused->exhausted_until);
+  CHECK(*refused->exhausted_until == w0 + 5h);
+}

@@ -23,7 +23,9 @@
 /// by 12 hex digits of its SHA-1, never by its id.
 ///
 /// Reconciliations (the real usage after a call) and provider header syncs are written at once
-/// and their replies read with the next call's: they cost no round trip of their own.
+/// and their replies read with the next call's: they cost no round trip of their own. A record
+/// that an account's allowance is spent (`:health`, checked by every admission) is waited for,
+/// and written back later if Redis could not be reached.
 
 #include <governed/limit_key.hpp>
 #include <governed/limiter/limit.hpp>
@@ -35,6 +37,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <atomic>
 #include <charconv>
 #include <cstdint>
 #include <memory>
@@ -42,6 +45,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace governed::redis {
@@ -351,6 +355,7 @@ class SharedLimitSet final : public SharedLimits {
     keys[k] = health_key_;
     auto r = redis_->eval(admit_script(), std::span(keys.data(), k + 1), std::span(args.data(), a));
     if (!r) return tl::unexpected(r.error());
+    write_back_pending(wall);
     const auto bad = [&] {
       return fail(Errc::parse_error, fmt::format("Redis at {} answered the limit script with something else than "
                                                  "it returns{}{}",
@@ -438,6 +443,17 @@ class SharedLimitSet final : public SharedLimits {
   }
 
   void exhaust(WallTime until, WallTime wall) override {
+    if (!send_exhaust(until, wall)) {
+      // Redis is out of reach: the State keeps the exhaustion locally meanwhile, and the next
+      // admission that reaches Redis writes it back, so no other process misses it.
+      std::lock_guard lk(pending_mutex_);
+      if (!pending_exhaust_ || *pending_exhaust_ < until) pending_exhaust_ = until;
+      has_pending_.store(true, std::memory_order_release);
+    }
+  }
+
+ private:
+  bool send_exhaust(WallTime until, WallTime wall) {
     // "Until topped up" (no reset time) is kept as far ahead as a µs count allows.
     constexpr std::int64_t far = std::int64_t{4'000'000'000'000'000};
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(until.time_since_epoch()).count();
@@ -447,9 +463,25 @@ class SharedLimitSet final : public SharedLimits {
         num.add(std::min(us, far)),
         real_time_ ? std::string_view{}
                    : num.add(std::chrono::duration_cast<std::chrono::microseconds>(wall.time_since_epoch()).count())};
-    (void)redis_->eval_later(exhaust_script(), keys, args);
+    // Waited for, unlike reconciliations: it is rare (a provider just refused a call), and a
+    // write into a connection the server has already dropped would look sent and be lost.
+    auto r = redis_->eval(exhaust_script(), keys, args);
+    return r && !r->is_error();
   }
 
+  /// Writes back an exhaustion recorded while Redis was out of reach.
+  void write_back_pending(WallTime wall) {
+    if (!has_pending_.load(std::memory_order_acquire)) return;
+    std::optional<WallTime> until;
+    {
+      std::lock_guard lk(pending_mutex_);
+      until = std::exchange(pending_exhaust_, std::nullopt);
+      has_pending_.store(false, std::memory_order_relaxed);
+    }
+    if (until) exhaust(*until, wall);
+  }
+
+ public:
   /// The Redis key of dimension `dim` (empty when the set has no such limit).
   std::string_view key(std::size_t dim) const noexcept { return dim < 6 ? std::string_view(dims_[dim].key) : ""; }
 
@@ -482,6 +514,10 @@ class SharedLimitSet final : public SharedLimits {
   Duration lease_hold_{};
   std::mutex lease_mutex_;
   Lease lease_{};
+  /// An exhaustion that could not be written (Redis was out of reach), to write back.
+  std::mutex pending_mutex_;
+  std::optional<WallTime> pending_exhaust_{};
+  std::atomic<bool> has_pending_{false};
 };
 
 /// Makes the Redis limit sets of a `State` (`StateConfig::shared`).
