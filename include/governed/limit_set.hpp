@@ -294,6 +294,11 @@ class LimitSet {
     if (shared_) shared_->exhaust(until, wall);
   }
 
+  /// Tells every process sharing this set that its target is cooling down until `until`.
+  void cool(WallTime until, WallTime wall) {
+    if (shared_) shared_->cool(until, wall);
+  }
+
   /// Whether the rate dimensions live in a shared store.
   bool shared() const noexcept { return shared_ != nullptr; }
 
@@ -390,7 +395,7 @@ class LimitSet {
       a.lease.release();
       a.exhausted_until = d->exhausted_until;
       if (d->exhausted_until) return a;
-      a.bound = static_cast<Dimension>(d->bound);
+      a.bound = d->bound < rate_dimensions ? static_cast<Dimension>(d->bound) : Dimension::none;
       a.retry_after = d->retry_after;
       return a;
     }

@@ -34,6 +34,8 @@ enum class SharedFailure : std::uint8_t {
 /// The shared store's answer to one admission. Stamps and epochs are the store's own and mean
 /// nothing locally: they come back with `reconcile`.
 struct SharedDecision {
+  /// `bound` when no rate dimension refused but the target itself (it is cooling down).
+  static constexpr std::size_t target = SIZE_MAX;
   bool admitted = false;
   std::size_t bound = 0;  ///< the rate dimension (index) that refused with the longest wait
   Duration retry_after{0};
@@ -63,6 +65,9 @@ class SharedLimits {
   /// clock; `wall` is now on the caller's clock): every process's next admission on it is
   /// refused with `exhausted_until`.
   virtual void exhaust(WallTime until, WallTime wall) = 0;
+  /// Records that the target behind this set backed off until `until` (wall clock; `wall` is
+  /// now): every process's admissions on it are refused with that wait meanwhile.
+  virtual void cool(WallTime until, WallTime wall) = 0;
 };
 
 /// Makes the `SharedLimits` of each limit set.

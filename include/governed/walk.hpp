@@ -717,6 +717,8 @@ class Walk {
     const std::string_view account = rate_limit ? s_.keys().account(key_) : std::string_view{};
     const std::string why = providers::rate_limited_message(c.provider->name, c.model->name, cool, s_.secrets());
     s_.cooldowns().cool(CooldownKey{c.provider->name, c.model->name, account}, t + cool, why, t);
+    // Other processes sharing this limit set wait it out too instead of each meeting the 429.
+    if (set_ && rate_limit) set_->cool(wall_at(t) + cool, wall_at(t));
     remember_wait(cool);
     note(EventKind::cooled, why, cool);
     next_candidate();

@@ -459,3 +459,21 @@ TEST_CASE("an exhaustion recorded while Redis is down is written back when it re
   REQUIRE(refused->exhausted_until);
   CHECK(*refused->exhausted_until == w0 + 5h);
 }
+
+TEST_CASE("a target one process backed off from makes the others wait it out, not meet the 429", "[redis][limits]") {
+  GOVERNED_REDIS_SERVER(server);
+  const auto options = shared_options("cool");
+  Replica a(server, options), b(server, options);
+  auto& sa = a.set(rpm(60, 0.5));
+  auto& sb = b.set(rpm(60, 0.5));
+  const Instant t0{1h};
+  const governed::WallTime w0{std::chrono::hours{24 * 20000}};
+  REQUIRE(sb.admit(Cost{1, 0, 0}, t0, w0)->admitted);
+  sa.cool(w0 + 30s, w0);
+  auto held = sb.admit(Cost{1, 0, 0}, t0 + 10s, w0 + 10s);
+  REQUIRE(held);
+  CHECK_FALSE(held->admitted);
+  CHECK(held->bound == Dimension::none);
+  CHECK(held->retry_after == 20s);
+  CHECK(sb.admit(Cost{1, 0, 0}, t0 + 30s, w0 + 30s)->admitted);
+}

@@ -54,8 +54,9 @@ namespace governed::redis {
 /// key. ARGV[1]: now in µs, or "" for the server's TIME; ARGV[2]: the wall clock in µs, or ""
 /// for TIME; then per dimension: cells, emission interval T (µs), burst (cells), and how long
 /// past resting the key is kept (ms). Replies {1, now, stamp, epoch, available, …} when
-/// admitted, {0, now, refusing key (1-based), wait µs, available, …} when not, and {2, now,
-/// until} when the set's allowance is recorded spent until `until` (wall µs).
+/// admitted, {0, now, refusing key (1-based), wait µs, available, …} when not, {2, now, until}
+/// when the set's allowance is recorded spent until `until` (wall µs), and {3, now, wait µs}
+/// while a process that met the provider's 429 has the set cooling down.
 inline const Script& admit_script() {
   static const Script s{R"lua(-- governed: admit on a shared GCRA limit set, all dimensions or none
 local now, wall
@@ -68,8 +69,10 @@ else
   now = tonumber(ARGV[1])
   wall = tonumber(ARGV[2])
 end
-local spent = tonumber(redis.call('HGET', KEYS[#KEYS], 'x'))
+local health = redis.call('HMGET', KEYS[#KEYS], 'x', 'c')
+local spent, cooled = tonumber(health[1]), tonumber(health[2])
 if spent and spent > wall then return {2, now, spent} end
+if cooled and cooled > wall then return {3, now, cooled - wall} end
 local k = #KEYS - 1
 local tat, ret, ep, nxt, per, burst = {}, {}, {}, {}, {}, {}
 local bound, worst = 0, 0
@@ -177,23 +180,25 @@ return #KEYS
   return s;
 }
 
-/// The exhaustion script: KEYS[1] the set's health key, ARGV[1] until when its allowance is
-/// spent (wall µs), ARGV[2] the wall clock now (µs; "" for the server's TIME). A later end than
-/// the recorded one wins; the record expires with it (relative to the caller's clock, which
-/// under a manual clock is not the server's).
-inline const Script& exhaust_script() {
-  static const Script s{R"lua(-- governed: record a shared limit set's allowance as spent
-local spent = tonumber(ARGV[1])
+/// The health script: KEYS[1] the set's health key, ARGV[1] until when (wall µs), ARGV[2] the
+/// wall clock now (µs; "" for the server's TIME), ARGV[3] the field: 'x' the allowance is spent,
+/// 'c' the target is cooling down. A later end than the recorded one wins; the key lives until
+/// its last record ends (relative to the caller's clock, which under a manual clock is not the
+/// server's).
+inline const Script& health_script() {
+  static const Script s{R"lua(-- governed: record a shared limit set's allowance spent, or its target cooling
+local stop = tonumber(ARGV[1])
 local wall = tonumber(ARGV[2])
 if not wall then
   local t = redis.call('TIME')
   wall = tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
-if spent <= wall then return 0 end
-local recorded = tonumber(redis.call('HGET', KEYS[1], 'x'))
-if recorded and recorded >= spent then return 0 end
-redis.call('HSET', KEYS[1], 'x', spent)
-redis.call('PEXPIRE', KEYS[1], math.ceil((spent - wall) / 1000) + 1000)
+if stop <= wall then return 0 end
+local recorded = tonumber(redis.call('HGET', KEYS[1], ARGV[3]))
+if recorded and recorded >= stop then return 0 end
+redis.call('HSET', KEYS[1], ARGV[3], stop)
+local ttl = math.ceil((stop - wall) / 1000) + 1000
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 return 1
 )lua"};
   return s;
@@ -371,6 +376,12 @@ class SharedLimitSet final : public SharedLimits {
       out.exhausted_until = WallTime{std::chrono::duration_cast<Duration>(std::chrono::microseconds{e[2].integer})};
       return out;
     }
+    if (e[0].integer == 3) {
+      if (e.size() != 3 || e[2].integer < 0) return bad();
+      out.bound = SharedDecision::target;
+      out.retry_after = std::chrono::duration_cast<Duration>(std::chrono::microseconds{e[2].integer});
+      return out;
+    }
     if (e[0].integer == 1) {
       if (e.size() != 2 + 3 * k) return bad();
       out.admitted = true;
@@ -453,19 +464,22 @@ class SharedLimitSet final : public SharedLimits {
   }
 
  private:
-  bool send_exhaust(WallTime until, WallTime wall) {
+  bool send_exhaust(WallTime until, WallTime wall) { return send_health(until, wall, "x"); }
+
+  bool send_health(WallTime until, WallTime wall, std::string_view field) {
     // "Until topped up" (no reset time) is kept as far ahead as a µs count allows.
     constexpr std::int64_t far = std::int64_t{4'000'000'000'000'000};
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(until.time_since_epoch()).count();
     detail::Numbers num;
     const std::array<std::string_view, 1> keys{health_key_};
-    const std::array<std::string_view, 2> args{
+    const std::array<std::string_view, 3> args{
         num.add(std::min(us, far)),
         real_time_ ? std::string_view{}
-                   : num.add(std::chrono::duration_cast<std::chrono::microseconds>(wall.time_since_epoch()).count())};
+                   : num.add(std::chrono::duration_cast<std::chrono::microseconds>(wall.time_since_epoch()).count()),
+        field};
     // Waited for, unlike reconciliations: it is rare (a provider just refused a call), and a
     // write into a connection the server has already dropped would look sent and be lost.
-    auto r = redis_->eval(exhaust_script(), keys, args);
+    auto r = redis_->eval(health_script(), keys, args);
     return r && !r->is_error();
   }
 
@@ -482,6 +496,11 @@ class SharedLimitSet final : public SharedLimits {
   }
 
  public:
+  void cool(WallTime until, WallTime wall) override {
+    // A cooldown only spares other processes a 429 or two: not worth keeping when Redis is down.
+    (void)send_health(until, wall, "c");
+  }
+
   /// The Redis key of dimension `dim` (empty when the set has no such limit).
   std::string_view key(std::size_t dim) const noexcept { return dim < 6 ? std::string_view(dims_[dim].key) : ""; }
 
