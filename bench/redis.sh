@@ -4,8 +4,10 @@
 #   bench/redis.sh [governed-bench binary] [extra Google Benchmark flags...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bench=${1:-build/gcc/bench/governed-bench}
+bench=${1:-build/bench/bench/governed-bench}
 shift || true
+# Built (optimised) by ./dev bench when missing; listing the benchmarks runs none of them.
+[ -x "$bench" ] || ./dev bench --benchmark_list_tests >/dev/null
 if [ -z "${GOVERNED_REDIS_URL:-}" ]; then
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   dir=$(mktemp -d)
