@@ -292,6 +292,44 @@ TEST_CASE("a slot moving to another node: ASK is followed for the call, MOVED up
   CHECK(nodes.index_of(cluster.node_of(slot)->port) == to);
 }
 
+TEST_CASE("threads calling through a slot's move lose no call and count none twice", "[redis][cluster]") {
+  GOVERNED_REDIS_CLUSTER(nodes);
+  auto made = Cluster::make(nodes.seed_urls(), cluster_backend_options("threads-moving").client);
+  REQUIRE(made);
+  Cluster& cluster = **made;
+  const governed::redis::Script count{"-- governed test: count\nreturn redis.call('INCR', KEYS[1])"};
+  const std::string key = "{cluster-threads}:count";
+  const std::array<std::string_view, 1> keys{key};
+  const auto slot = key_slot(key);
+  const std::size_t from = nodes.owner(slot), to = (from + 1) % nodes.size();
+  REQUIRE(from < nodes.size());
+  // The map read, and the key made, before the move: every thread's calls meet it.
+  REQUIRE(cluster.eval(count, keys, {}));
+  std::atomic<bool> moved{false};
+  std::atomic<int> done{1}, errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      // Until 50 calls of this thread have gone through after the move, so each has met MOVED.
+      for (int after = 0; after < 50;) {
+        const bool late = moved.load();
+        if (cluster.eval(count, keys, {})) ++done;
+        else ++errors;
+        if (late) ++after;
+      }
+    });
+  const bool moved_ok = nodes.begin_move(slot, from, to) && nodes.finish_move(slot, from, to);
+  moved = true;
+  for (auto& t : threads) t.join();
+  REQUIRE(resharded(nodes, moved_ok));
+  CHECK(errors == 0);
+  auto total = nodes.call(to, {"GET", key});
+  REQUIRE(total);
+  CHECK(std::stoll(total->text) == done.load());
+  CHECK(cluster.counters().moved >= 1);
+  CHECK(nodes.index_of(cluster.node_of(slot)->port) == to);
+}
+
 TEST_CASE("a limit set whose slot moves with its keys keeps its count on the new node", "[redis][cluster]") {
   GOVERNED_REDIS_CLUSTER(nodes);
   ClusterProcess p(nodes, cluster_backend_options("resharding"));
