@@ -1,7 +1,8 @@
 #pragma once
 /// @file
-/// Limits shared by several processes through Redis: `redis::backend(url)` for
-/// `StateConfig::shared`, and the client it runs on. Link `governed::redis` (hiredis, OpenSSL).
+/// Limits shared by several processes through Redis: `redis::backend(url)` (one server) or
+/// `redis::cluster_backend(seed_urls)` (Redis Cluster) for `StateConfig::shared`, and the
+/// clients they run on. Link `governed::redis` (hiredis, OpenSSL).
 
 #include <governed/redis/client.hpp>
 #include <governed/redis/cluster.hpp>
