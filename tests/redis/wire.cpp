@@ -142,3 +142,11 @@ TEST_CASE("nesting deeper than the reader supports is an error", "[redis][resp]"
   REQUIRE_FALSE(next);
   CHECK(next.error().code == Errc::parse_error);
 }
+
+TEST_CASE("an array announcing more elements than governed reads is refused before any allocation", "[redis][resp]") {
+  ReplyReader r;
+  REQUIRE(r.feed("*222222222\r\n"));
+  auto next = r.next();
+  REQUIRE_FALSE(next);
+  CHECK(next.error().code == Errc::parse_error);
+}

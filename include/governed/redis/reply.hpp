@@ -4,8 +4,8 @@
 /// (`redisFormatCommandArgv`), and `ReplyReader` turns the bytes a server sends into `Reply`
 /// values (hiredis's reader). Everything else — sockets, TLS, timers — is Asio's.
 ///
-/// hiredis builds its reply trees with its own allocator; a `Reply` is a plain value copied out
-/// of one, so nothing of hiredis leaks past this header.
+/// hiredis's reader builds each reply through functions given to it, here straight into `Reply`
+/// values, so nothing of hiredis leaks past this header.
 
 #include <governed/result.hpp>
 
@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <optional>
 #include <span>
 #include <string>
@@ -70,11 +71,89 @@ inline void format_command(std::string& out, std::initializer_list<std::string_v
   format_command(out, std::span<const std::string_view>(args.begin(), args.size()));
 }
 
+namespace detail {
+
+/// The most elements one reply array may announce. hiredis would allocate the announced count
+/// at once, so `*222222222` from a hostile server would be a 1.7 GB allocation; governed's
+/// replies hold a handful.
+inline constexpr int max_reply_elements = 1 << 20;
+
+/// hiredis's reader builds replies through these: straight into `Reply` values, each child in
+/// its place in its parent's elements, so no tree of hiredis objects is built and copied.
+struct ReplyBuilder {
+  /// Where the value of `task` goes: its slot in the parent array, or a new root.
+  static Reply* place(const redisReadTask* task) noexcept {
+    if (!task->parent) return new (std::nothrow) Reply;
+    auto* parent = static_cast<Reply*>(task->parent->obj);
+    if (!parent || task->idx < 0 || static_cast<std::size_t>(task->idx) >= parent->elements.size()) return nullptr;
+    return &parent->elements[static_cast<std::size_t>(task->idx)];
+  }
+
+  /// Null (which hiredis reports as out of memory) after freeing a root that could not be filled.
+  static void* failed(const redisReadTask* task, Reply* r) noexcept {
+    if (!task->parent) delete r;
+    return nullptr;
+  }
+
+  static void* string(const redisReadTask* task, char* str, std::size_t len) noexcept {
+    Reply* r = place(task);
+    if (!r) return nullptr;
+    r->type = task->type == REDIS_REPLY_ERROR    ? Reply::Type::error
+              : task->type == REDIS_REPLY_STATUS ? Reply::Type::status
+                                                 : Reply::Type::string;
+    try {
+      r->text.assign(str, len);
+    } catch (...) {
+      return failed(task, r);
+    }
+    return r;
+  }
+
+  static void* array(const redisReadTask* task, int elements) noexcept {
+    if (elements < 0 || elements > max_reply_elements) return nullptr;
+    Reply* r = place(task);
+    if (!r) return nullptr;
+    r->type = Reply::Type::array;
+    try {
+      r->elements.resize(static_cast<std::size_t>(elements));
+    } catch (...) {
+      return failed(task, r);
+    }
+    return r;
+  }
+
+  static void* integer(const redisReadTask* task, long long value) noexcept {
+    Reply* r = place(task);
+    if (!r) return nullptr;
+    r->type = Reply::Type::integer;
+    r->integer = value;
+    return r;
+  }
+
+  static void* nil(const redisReadTask* task) noexcept {
+    Reply* r = place(task);
+    if (!r) return nullptr;
+    r->type = Reply::Type::nil;
+    return r;
+  }
+
+  /// hiredis frees only roots (a reply it gives up on); children live in their parent.
+  static void free(void* root) noexcept { delete static_cast<Reply*>(root); }
+
+  static redisReplyObjectFunctions* functions() noexcept {
+    static redisReplyObjectFunctions f{&string, &array, &integer, &nil, &free};
+    return &f;
+  }
+};
+
+}  // namespace detail
+
 /// Reads replies from the bytes of one connection, in order. A protocol error (bytes that are
-/// not RESP) leaves the reader unusable: the connection must be closed.
+/// not RESP, or an array larger than any governed asks for) leaves the reader unusable: the
+/// connection must be closed.
 class ReplyReader {
  public:
-  ReplyReader() : reader_(redisReaderCreate()) {
+  ReplyReader() : reader_(redisReaderCreateWithFunctions(detail::ReplyBuilder::functions())) {
     if (!reader_) throw std::bad_alloc();
     // Replies nest at most a few levels here; hiredis bounds the depth itself (7) and refuses
     // deeper input as a protocol error rather than overflowing.
@@ -97,33 +176,16 @@ class ReplyReader {
     void* raw = nullptr;
     if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) return tl::unexpected(protocol_error());
     if (!raw) return std::optional<Reply>{};
-    std::unique_ptr<redisReply, void (*)(void*)> owned(static_cast<redisReply*>(raw), freeReplyObject);
-    return std::optional<Reply>{convert(*owned)};
+    std::unique_ptr<Reply> owned(static_cast<Reply*>(raw));
+    return std::optional<Reply>{std::move(*owned)};
   }
 
  private:
   Error protocol_error() const {
     return Error{Errc::parse_error,
-                 fmt::format("the Redis server sent bytes that are not RESP ({})", std::string_view(reader_->errstr)),
+                 fmt::format("the Redis server sent bytes that are not RESP, or more than governed reads ({})",
+                             std::string_view(reader_->errstr)),
                  {}};
-  }
-
-  static Reply convert(const redisReply& r) {
-    Reply out;
-    switch (r.type) {
-      case REDIS_REPLY_STRING: out.type = Reply::Type::string; break;
-      case REDIS_REPLY_STATUS: out.type = Reply::Type::status; break;
-      case REDIS_REPLY_ERROR: out.type = Reply::Type::error; break;
-      case REDIS_REPLY_INTEGER: out.type = Reply::Type::integer; out.integer = r.integer; return out;
-      case REDIS_REPLY_ARRAY:
-        out.type = Reply::Type::array;
-        out.elements.reserve(r.elements);
-        for (std::size_t i = 0; i < r.elements; ++i) out.elements.push_back(convert(*r.element[i]));
-        return out;
-      default: out.type = Reply::Type::nil; return out;
-    }
-    out.text.assign(r.str, r.len);
-    return out;
   }
 
   struct Free {
