@@ -351,14 +351,8 @@ class LimitSet {
     for (std::size_t i = 0; i < rate_dimensions; ++i) {
       if (!limits_[i]) continue;
       cells[i] = cost.in(static_cast<Dimension>(i));
-      if (cells[i] > limits_[i]->burst) {
-        const auto d = static_cast<Dimension>(i);
-        return fail(Errc::exceeds_capacity,
-                    fmt::format("{} {} can never be admitted: the {} limit admits at most {} at once", cells[i],
-                                d == Dimension::requests_per_minute || d == Dimension::requests_per_day ? "requests"
-                                                                                                         : "tokens",
-                                to_string(d), limits_[i]->burst));
-      }
+      if (cells[i] > limits_[i]->burst)
+        return tl::unexpected(capacity_error(cells[i], static_cast<Dimension>(i), limits_[i]->burst));
     }
     Admission a;
     a.at = now;
@@ -415,15 +409,18 @@ class LimitSet {
       if (!l) continue;
       const auto d = static_cast<Dimension>(i);
       const std::uint64_t n = cost.in(d);
-      if (n > l->limit().burst) {
-        return Error{Errc::exceeds_capacity,
-                     fmt::format("{} {} can never be admitted: the {} limit admits at most {} at once",
-                                 n, d == Dimension::requests_per_minute || d == Dimension::requests_per_day
-                                        ? "requests" : "tokens",
-                                 to_string(d), l->limit().burst)};
-      }
+      if (n > l->limit().burst) return capacity_error(n, d, l->limit().burst);
     }
     return std::nullopt;
+  }
+
+  /// `n` cells of `d` are more than its burst: no wait would ever admit them.
+  static Error capacity_error(std::uint64_t n, Dimension d, std::uint64_t burst) {
+    return Error{Errc::exceeds_capacity,
+                 fmt::format("{} {} can never be admitted: the {} limit admits at most {} at once", n,
+                             d == Dimension::requests_per_minute || d == Dimension::requests_per_day ? "requests"
+                                                                                                      : "tokens",
+                             to_string(d), burst)};
   }
 
   void fill_wait(Admission& a, const Cost& cost, Instant now) const {
