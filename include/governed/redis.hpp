@@ -1,12 +1,13 @@
 #pragma once
 /// @file
-/// Limits shared by several processes through Redis: `redis::backend(url)` (one server) or
-/// `redis::cluster_backend(seed_urls)` (Redis Cluster) for `StateConfig::shared`, and the
-/// clients they run on. Link `governed::redis` (hiredis, OpenSSL).
+/// Limits and budgets shared by several processes through Redis: `redis::backend(url)` (one
+/// server) or `redis::cluster_backend(seed_urls)` (Redis Cluster) for `StateConfig::shared`,
+/// and the clients they run on. Link `governed::redis` (hiredis, OpenSSL).
 
 #include <governed/redis/client.hpp>
 #include <governed/redis/cluster.hpp>
 #include <governed/redis/connection.hpp>
 #include <governed/redis/limits.hpp>
 #include <governed/redis/reply.hpp>
+#include <governed/redis/spend.hpp>
 #include <governed/redis/url.hpp>

@@ -9,6 +9,10 @@
 /// process. The set also keeps a local limiter holding 1/N of each limit (N = the configured
 /// replica count), which admits in the backend's place while it can not be reached, when the
 /// backend's policy is `SharedFailure::fail_open`.
+///
+/// A backend may also keep the State's budgets and statistics (`spend`, `tasks`, `stats`), so
+/// that a budget is one budget across the processes; a backend that does not leaves them in
+/// each process.
 
 #include <governed/limit_key.hpp>
 #include <governed/limiter/limit.hpp>
@@ -21,6 +25,10 @@
 #include <optional>
 
 namespace governed {
+
+class SharedSpend;
+class SharedTasks;
+class SharedStats;
 
 /// What a limit set does while its shared store can not be reached.
 enum class SharedFailure : std::uint8_t {
@@ -84,6 +92,8 @@ class SharedBackend {
   /// How many processes share the limits: the local fallback holds 1/N of each.
   virtual unsigned replicas() const noexcept = 0;
   virtual SharedFailure on_failure() const noexcept = 0;
+  /// The store of the State's USD spend budget (see budget/spend.hpp); null: in the process.
+  virtual std::shared_ptr<SharedSpend> spend() { return nullptr; }
 };
 
 }  // namespace governed

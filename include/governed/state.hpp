@@ -447,7 +447,7 @@ class State {
     config.keys.keys.clear();  // the pool holds the secrets; the copy of the config does not
     std::optional<SpendBudget> spend;
     if (config.spend) {
-      auto b = SpendBudget::make(*config.spend);
+      auto b = SpendBudget::make(*config.spend, config.shared ? config.shared->spend() : nullptr);
       if (!b) return tl::unexpected(b.error());
       spend.emplace(std::move(*b));
     }

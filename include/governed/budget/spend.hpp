@@ -18,6 +18,12 @@
 /// `AtLimit::downgrade` the error still comes, and `downgrades()` tells the caller to try the
 /// cheapest model whose worst case fits `remaining()` before giving up.
 ///
+/// Shared: made with a `SharedSpend` (a State whose `StateConfig::shared` is a Redis backend
+/// gets one, see redis/spend.hpp), the spend, the holds and the alerts of every process live
+/// in one store, so a budget is one budget however many replicas charge it. While the store
+/// can not be reached, the budget follows the store's `SharedFailure`: refuse, or admit
+/// against a local budget holding 1/N of what the store last said was left.
+///
 /// ```cpp
 /// auto budget = governed::SpendBudget::make({.daily_usd = 10.0});
 /// auto hold = budget->reserve(price, estimate, clock.wall_now());   // worst case
@@ -30,6 +36,7 @@
 #include <governed/providers/cost.hpp>
 #include <governed/providers/messages.hpp>
 #include <governed/result.hpp>
+#include <governed/shared_limits.hpp>
 #include <governed/time.hpp>
 
 #include <date/date.h>
@@ -103,6 +110,69 @@ inline std::string dollars(double usd) {
 
 }  // namespace detail
 
+/// One period as a shared spend store is told it: which calendar day or month (`id`, the local
+/// date it starts: "2026-12-02", "2026-12"), when it ends, and its limit in nano-dollars.
+struct SpendWindow {
+  Period period = Period::day;
+  std::string id{};
+  WallTime end{};
+  std::optional<std::int64_t> limit{};
+};
+
+/// What a shared spend store holds for one period, in nano-dollars.
+struct SpendTotals {
+  std::int64_t spent = 0;
+  std::int64_t held = 0;
+};
+
+/// The store's answer to a reservation: the totals of both periods as it found them (before
+/// this hold), and whether the hold was taken.
+struct SharedSpendDecision {
+  bool admitted = false;
+  std::array<SpendTotals, 2> totals{};
+};
+
+/// An alert threshold as a shared store checks it: its name (so every process names it alike
+/// whatever else it configured) and the spend, in nano-dollars, that reaches it.
+struct SpendThreshold {
+  std::string name;
+  std::int64_t at = 0;
+};
+
+/// A threshold the store found crossed, once across every process sharing it.
+struct SharedSpendAlert {
+  std::size_t window = 0;  ///< 0: the day, 1: the month
+  std::string threshold;
+  std::int64_t spent = 0;
+};
+
+/// The day and month spend of a budget kept outside the process, checked and taken in one
+/// step there, so that processes sharing it can not together spend past a limit.
+class SharedSpend {
+ public:
+  virtual ~SharedSpend() = default;
+  /// Holds `need` (nano-dollars) as `hold` in both `windows` if every limited one fits
+  /// spent + held + need, else in none; `now` (wall clock) also drops holds whose owner never
+  /// settled them. `need` empty: only reads the totals.
+  virtual Result<SharedSpendDecision> reserve(const std::array<SpendWindow, 2>& windows,
+                                              std::optional<std::int64_t> need, std::string_view hold,
+                                              WallTime now) = 0;
+  /// Drops `hold` from the periods it was taken in (`held_in`, by id) and charges `actual` to
+  /// `windows` (the periods of `now`), returning the thresholds this charge crossed first.
+  virtual Result<std::vector<SharedSpendAlert>> settle(std::string_view hold, const std::array<std::string, 2>& held_in,
+                                                       const std::array<SpendWindow, 2>& windows, std::int64_t actual,
+                                                       const std::array<std::vector<SpendThreshold>, 2>& thresholds,
+                                                       WallTime now) = 0;
+  /// Drops `hold` without charging anything; nobody waits for it.
+  virtual void release(std::string_view hold, const std::array<std::string, 2>& held_in) noexcept = 0;
+  /// A name for a new hold, unique across the processes sharing the store.
+  virtual std::string next_hold() = 0;
+  /// How many processes share the budget: while the store can not be reached, each spends at
+  /// most 1/N of what was left.
+  virtual unsigned replicas() const noexcept = 0;
+  virtual SharedFailure on_failure() const noexcept = 0;
+};
+
 class SpendBudget;
 
 /// A call's hold on the budget, at its worst-case cost. `settle` replaces the hold with the
@@ -123,6 +193,8 @@ class SpendReservation {
   /// The worst case held, in USD.
   double amount() const noexcept { return detail::to_usd(nano_); }
   bool active() const noexcept { return owner_ != nullptr; }
+  /// Whether the hold lives in a shared store (else in this process).
+  bool shared() const noexcept { return !hold_.empty(); }
 
  private:
   friend class SpendBudget;
@@ -131,14 +203,18 @@ class SpendReservation {
   void* owner_ = nullptr;  // SpendBudget::Impl
   std::int64_t nano_ = 0;
   std::array<std::int64_t, 2> period_start_{};  // which day and month the hold was taken in
+  std::string hold_{};                          // its name in the shared store; empty: held here
+  std::array<std::string, 2> held_in_{};        // the store's ids of that day and month
 };
 
-/// Daily and monthly USD budgets. Thread-safe (one mutex, held for a few comparisons).
+/// Daily and monthly USD budgets. Thread-safe (one mutex, held for a few comparisons; a
+/// shared budget asks its store without holding it).
 class SpendBudget {
  public:
   /// Validates the configuration: limits positive and finite, thresholds in (0, 1], a time
-  /// zone the database knows.
-  static Result<SpendBudget> make(SpendBudgetConfig config) {
+  /// zone the database knows. With `shared`, the spend lives in that store (see the file
+  /// comment).
+  static Result<SpendBudget> make(SpendBudgetConfig config, std::shared_ptr<SharedSpend> shared = nullptr) {
     for (auto [limit, name] : {std::pair{config.daily_usd, "daily_usd"}, std::pair{config.monthly_usd, "monthly_usd"}}) {
       if (limit && !(std::isfinite(*limit) && *limit > 0))
         return fail(Errc::invalid_argument, fmt::format("spend budget: {} must be a positive amount", name));
@@ -158,7 +234,7 @@ class SpendBudget {
                     fmt::format("spend budget: unknown time zone \"{}\"", config.time_zone));
       }
     }
-    return SpendBudget(std::move(config), zone);
+    return SpendBudget(std::move(config), zone, std::move(shared));
   }
 
   /// Holds `worst_case_usd` against every configured period. Refused with `budget_exhausted`
@@ -167,14 +243,36 @@ class SpendBudget {
     if (!(std::isfinite(worst_case_usd) && worst_case_usd >= 0))
       return fail(Errc::invalid_argument, "a call's worst-case cost must be a finite, non-negative amount");
     const std::int64_t need = detail::to_nano_up(worst_case_usd);
+    if (impl_->shared) {
+      const auto windows = impl_->windows_at(now);
+      std::string hold = impl_->shared->next_hold();
+      auto d = impl_->shared->reserve(windows, need, hold, now);
+      if (d) {
+        impl_->remember(windows, d->totals, d->admitted ? need : 0);
+        if (!d->admitted) return tl::unexpected(impl_->shared_refusal(windows, d->totals, need, now));
+        SpendReservation r;
+        r.owner_ = impl_.get();
+        r.nano_ = need;
+        r.hold_ = std::move(hold);
+        r.held_in_ = {windows[0].id, windows[1].id};
+        return r;
+      }
+      if (impl_->shared->on_failure() == SharedFailure::fail_closed)
+        return fail(d.error().code == Errc::timed_out ? Errc::timed_out : Errc::io_error,
+                    fmt::format("the shared spend budget can not be reached, and calls are refused until it can: {}",
+                                d.error().message));
+      // Out of reach, fail-open: this process's share of what was left admits meanwhile.
+    }
     std::lock_guard lk(impl_->m);
     std::optional<Error> refusal;
     for (auto& w : impl_->windows) {
       impl_->roll(w, now);
-      if (!w.limit) continue;
-      if (detail::sat_add(detail::sat_add(w.spent, w.reserved), need) > *w.limit) {
+      const auto limit = impl_->local_limit(w);
+      if (!limit) continue;
+      if (detail::sat_add(detail::sat_add(w.spent, w.reserved), need) > *limit) {
         const Duration wait = w.end - now;
-        if (!refusal || wait > *refusal->retry_after) refusal = impl_->refusal(w, need, wait);
+        if (!refusal || wait > *refusal->retry_after)
+          refusal = impl_->refusal(w.period, *limit, w.spent, w.reserved, need, wait);
       }
     }
     if (refusal) return tl::unexpected(std::move(*refusal));
@@ -197,14 +295,14 @@ class SpendBudget {
 
   /// Charges spend that had no hold (a call made outside the governor, a correction).
   std::vector<BudgetAlert> record(double usd, WallTime now) {
-    std::lock_guard lk(impl_->m);
-    return impl_->charge(detail::to_nano(std::max(0.0, std::isfinite(usd) ? usd : 0.0)), now);
+    return impl_->settle_shared_or_local({}, {}, 0, {}, detail::to_nano(std::max(0.0, std::isfinite(usd) ? usd : 0.0)),
+                                         now);
   }
 
-  /// Settled spend in the period containing `now`.
-  double spent(Period p, WallTime now) const { return read(p, now, &Impl::Window::spent); }
+  /// Settled spend in the period containing `now` (every process's, when shared).
+  double spent(Period p, WallTime now) const { return detail::to_usd(totals(now)[std::size_t(p)].spent); }
   /// Held by calls in flight in the period containing `now`.
-  double reserved(Period p, WallTime now) const { return read(p, now, &Impl::Window::reserved); }
+  double reserved(Period p, WallTime now) const { return detail::to_usd(totals(now)[std::size_t(p)].held); }
   std::optional<double> limit(Period p) const {
     const auto& l = impl_->windows[std::size_t(p)].limit;
     return l ? std::optional<double>(detail::to_usd(*l)) : std::nullopt;
@@ -215,8 +313,10 @@ class SpendBudget {
   /// fits this.
   double remaining(WallTime now) const {
     double r = std::numeric_limits<double>::infinity();
+    const auto t = totals(now);
     for (Period p : {Period::day, Period::month}) {
-      if (auto l = limit(p)) r = std::min(r, std::max(0.0, *l - spent(p, now) - reserved(p, now)));
+      const auto& x = t[std::size_t(p)];
+      if (auto l = limit(p)) r = std::min(r, std::max(0.0, *l - detail::to_usd(x.spent) - detail::to_usd(x.held)));
     }
     return r;
   }
@@ -232,6 +332,8 @@ class SpendBudget {
 
   AtLimit at_limit() const noexcept { return impl_->config.at_limit; }
   bool downgrades() const noexcept { return impl_->config.at_limit == AtLimit::downgrade; }
+  /// Whether the spend lives in a shared store.
+  bool shared() const noexcept { return impl_->shared != nullptr; }
 
  private:
   friend class SpendReservation;
@@ -242,6 +344,7 @@ class SpendBudget {
       std::optional<std::int64_t> limit;
       WallTime start = WallTime::max();  // [start, end): the period the counters belong to
       WallTime end = WallTime::min();
+      std::string id{};  // the local date it starts on: "2026-12-02", "2026-12"
       std::int64_t spent = 0;
       std::int64_t reserved = 0;
       std::uint64_t alerted = 0;  // bit i: threshold i reported this period
@@ -249,8 +352,12 @@ class SpendBudget {
 
     SpendBudgetConfig config;
     const date::time_zone* zone;  // nullptr: UTC
+    std::shared_ptr<SharedSpend> shared;
     std::mutex m;
     std::array<Window, 2> windows;
+    /// Shared: what the store last said was spent or held in each period (by id), from which
+    /// the local share is worked out while it can not be reached.
+    std::array<std::pair<std::string, std::int64_t>, 2> seen{};
 
     /// Moves `w` to the period containing `now` when it has left its own, starting afresh.
     void roll(Window& w, WallTime now) const {
@@ -261,14 +368,16 @@ class SpendBudget {
       if (zone) today = date::floor<date::days>(zone->to_local(secs));
       else today = date::local_days{date::floor<date::days>(secs).time_since_epoch()};
       date::local_days first, next;
+      const date::year_month_day ymd{today};
       if (w.period == Period::day) {
         first = today;
         next = today + date::days{1};
+        w.id = fmt::format("{:04}-{:02}-{:02}", int(ymd.year()), unsigned(ymd.month()), unsigned(ymd.day()));
       } else {
-        const date::year_month_day ymd{today};
         const auto ym = ymd.year() / ymd.month();
         first = date::local_days{ym / 1};
         next = date::local_days{(ym + date::months{1}) / 1};
+        w.id = fmt::format("{:04}-{:02}", int(ymd.year()), unsigned(ymd.month()));
       }
       w.start = to_sys(first);
       w.end = to_sys(next);
@@ -282,36 +391,116 @@ class SpendBudget {
       return WallTime{zone->to_sys(date::local_seconds{d.time_since_epoch()}, date::choose::earliest)};
     }
 
-    Error refusal(const Window& w, std::int64_t need, Duration wait) const {
+    /// The periods containing `now`, as a shared store is told them.
+    std::array<SpendWindow, 2> windows_at(WallTime now) {
+      std::lock_guard lk(m);
+      std::array<SpendWindow, 2> out;
+      for (std::size_t i = 0; i < 2; ++i) {
+        roll(windows[i], now);
+        out[i] = SpendWindow{windows[i].period, windows[i].id, windows[i].end, windows[i].limit};
+      }
+      return out;
+    }
+
+    /// Remembers what the store said was spent or held (`taken`: and just held) per period.
+    void remember(const std::array<SpendWindow, 2>& w, const std::array<SpendTotals, 2>& t, std::int64_t taken) {
+      std::lock_guard lk(m);
+      for (std::size_t i = 0; i < 2; ++i) seen[i] = {w[i].id, detail::sat_add(detail::sat_add(t[i].spent, t[i].held), taken)};
+    }
+
+    /// The limit the local count is held to: the whole limit in memory; when shared (and the
+    /// store is out of reach), 1/N of what the store last said was neither spent nor held in
+    /// the period (holds counted as spent: the worst case), so the N processes together stay
+    /// within it.
+    std::optional<std::int64_t> local_limit(const Window& w) const {
+      if (!w.limit || !shared) return w.limit;
+      const std::int64_t before = seen[std::size_t(w.period)].first == w.id ? seen[std::size_t(w.period)].second : 0;
+      return std::max<std::int64_t>(0, *w.limit - before) / std::max(1u, shared->replicas());
+    }
+
+    Error refusal(Period p, std::int64_t limit, std::int64_t spent, std::int64_t held, std::int64_t need,
+                  Duration wait) const {
       return Error{Errc::budget_exhausted,
                    fmt::format("The {} budget ({}) can not cover this call: {} spent, {} held by "
                                "calls in flight, up to {} needed. It resets in {}.",
-                               to_string(w.period), detail::dollars(detail::to_usd(*w.limit)),
-                               detail::dollars(detail::to_usd(w.spent)),
-                               detail::dollars(detail::to_usd(w.reserved)),
-                               detail::dollars(detail::to_usd(need)), providers::humanize(wait)),
+                               to_string(p), detail::dollars(detail::to_usd(limit)), detail::dollars(detail::to_usd(spent)),
+                               detail::dollars(detail::to_usd(held)), detail::dollars(detail::to_usd(need)),
+                               providers::humanize(wait)),
                    wait};
     }
 
+    Error shared_refusal(const std::array<SpendWindow, 2>& w, const std::array<SpendTotals, 2>& t, std::int64_t need,
+                         WallTime now) const {
+      std::optional<std::size_t> worst;
+      for (std::size_t i = 0; i < 2; ++i) {
+        if (!w[i].limit || detail::sat_add(detail::sat_add(t[i].spent, t[i].held), need) <= *w[i].limit) continue;
+        if (!worst || w[i].end > w[*worst].end) worst = i;
+      }
+      const std::size_t i = worst.value_or(0);
+      return refusal(w[i].period, w[i].limit.value_or(0), t[i].spent, t[i].held, need, w[i].end - now);
+    }
+
+    BudgetAlert alert(Period p, double t, std::int64_t spent_nano, std::int64_t limit_nano) const {
+      const double spent = detail::to_usd(spent_nano), limit = detail::to_usd(limit_nano);
+      return BudgetAlert{p, t, spent, limit,
+                         fmt::format("{:g} % of the {} budget ({}) is spent: {}.", t * 100, to_string(p),
+                                     detail::dollars(limit), detail::dollars(spent))};
+    }
+
+    /// Adds `nano` to the local count. Alerts are raised here only for a budget in memory: a
+    /// shared one's come from its store, once across every process (none while it is out of
+    /// reach).
     std::vector<BudgetAlert> charge(std::int64_t nano, WallTime now) {
       std::vector<BudgetAlert> alerts;
       for (auto& w : windows) {
         roll(w, now);
         w.spent = detail::sat_add(w.spent, nano);
-        if (!w.limit) continue;
+        if (!w.limit || shared) continue;
         for (std::size_t i = 0; i < config.alert_at.size() && i < 64; ++i) {
           const double t = config.alert_at[i];
           if (w.alerted & (std::uint64_t{1} << i)) continue;
           if (static_cast<double>(w.spent) < t * static_cast<double>(*w.limit)) continue;
           w.alerted |= std::uint64_t{1} << i;
-          const double spent = detail::to_usd(w.spent), limit = detail::to_usd(*w.limit);
-          alerts.push_back(BudgetAlert{
-              w.period, t, spent, limit,
-              fmt::format("{:g} % of the {} budget ({}) is spent: {}.", t * 100, to_string(w.period),
-                          detail::dollars(limit), detail::dollars(spent))});
+          alerts.push_back(alert(w.period, t, w.spent, *w.limit));
         }
       }
       return alerts;
+    }
+
+    static std::string threshold_name(double t) { return fmt::format("{:g}", t); }
+
+    /// Charges `nano` at `now`, after dropping the hold `hold` (shared; none: ""), in the store
+    /// if there is one and it answers, else here.
+    std::vector<BudgetAlert> settle_shared_or_local(std::string_view hold, const std::array<std::string, 2>& held_in,
+                                                    std::int64_t held_nano, const std::array<std::int64_t, 2>& starts,
+                                                    std::int64_t nano, WallTime now) {
+      if (shared) {
+        const auto w = windows_at(now);
+        std::array<std::vector<SpendThreshold>, 2> thresholds;
+        for (std::size_t i = 0; i < 2; ++i) {
+          if (!w[i].limit) continue;
+          for (double t : config.alert_at)
+            thresholds[i].push_back(
+                {threshold_name(t), static_cast<std::int64_t>(std::ceil(t * static_cast<double>(*w[i].limit)))});
+        }
+        auto crossed = shared->settle(hold, held_in, w, nano, thresholds, now);
+        if (crossed) {
+          std::vector<BudgetAlert> alerts;
+          for (const auto& c : *crossed) {
+            if (c.window > 1 || !w[c.window].limit) continue;
+            for (double t : config.alert_at)
+              if (threshold_name(t) == c.threshold) alerts.push_back(alert(w[c.window].period, t, c.spent, *w[c.window].limit));
+          }
+          return alerts;
+        }
+        // Out of reach: the spend is counted locally (the local share sees it); the hold in
+        // the store expires.
+        std::lock_guard lk(m);
+        return charge(nano, now);
+      }
+      std::lock_guard lk(m);
+      if (!hold.empty() || held_nano > 0) unhold(held_nano, starts);
+      return charge(nano, now);
     }
 
     void unhold(std::int64_t nano, const std::array<std::int64_t, 2>& starts) noexcept {
@@ -323,8 +512,10 @@ class SpendBudget {
     }
   };
 
-  SpendBudget(SpendBudgetConfig config, const date::time_zone* zone) : impl_(std::make_unique<Impl>()) {
+  SpendBudget(SpendBudgetConfig config, const date::time_zone* zone, std::shared_ptr<SharedSpend> shared)
+      : impl_(std::make_unique<Impl>()) {
     impl_->zone = zone;
+    impl_->shared = std::move(shared);
     impl_->windows[0].period = Period::day;
     impl_->windows[1].period = Period::month;
     if (config.daily_usd) impl_->windows[0].limit = detail::to_nano(*config.daily_usd);
@@ -332,11 +523,20 @@ class SpendBudget {
     impl_->config = std::move(config);
   }
 
-  double read(Period p, WallTime now, std::int64_t Impl::Window::*field) const {
+  /// Spent and held per period at `now`: the store's, when shared and it answers; else the
+  /// local count.
+  std::array<SpendTotals, 2> totals(WallTime now) const {
+    if (impl_->shared) {
+      const auto w = impl_->windows_at(now);
+      if (auto d = impl_->shared->reserve(w, std::nullopt, {}, now)) return d->totals;
+    }
     std::lock_guard lk(impl_->m);
-    auto w = impl_->windows[std::size_t(p)];
-    if (!(now >= w.start && now < w.end)) return 0;
-    return detail::to_usd(w.*field);
+    std::array<SpendTotals, 2> out{};
+    for (std::size_t i = 0; i < 2; ++i) {
+      const auto& w = impl_->windows[i];
+      if (now >= w.start && now < w.end) out[i] = {w.spent, w.reserved};
+    }
+    return out;
   }
 
   // On the heap so reservations keep a stable address when the budget is moved.
@@ -349,6 +549,8 @@ inline SpendReservation& SpendReservation::operator=(SpendReservation&& o) noexc
     owner_ = std::exchange(o.owner_, nullptr);
     nano_ = o.nano_;
     period_start_ = o.period_start_;
+    hold_ = std::move(o.hold_);
+    held_in_ = std::move(o.held_in_);
   }
   return *this;
 }
@@ -356,14 +558,17 @@ inline SpendReservation& SpendReservation::operator=(SpendReservation&& o) noexc
 inline std::vector<BudgetAlert> SpendReservation::settle(double actual_usd, WallTime now) {
   if (!owner_) return {};
   auto* impl = static_cast<SpendBudget::Impl*>(std::exchange(owner_, nullptr));
+  const std::int64_t nano = detail::to_nano(std::isfinite(actual_usd) ? std::max(0.0, actual_usd) : 0.0);
+  if (!hold_.empty()) return impl->settle_shared_or_local(hold_, held_in_, nano_, period_start_, nano, now);
   std::lock_guard lk(impl->m);
   impl->unhold(nano_, period_start_);
-  return impl->charge(detail::to_nano(std::isfinite(actual_usd) ? std::max(0.0, actual_usd) : 0.0), now);
+  return impl->charge(nano, now);
 }
 
 inline void SpendReservation::release() noexcept {
   if (!owner_) return;
   auto* impl = static_cast<SpendBudget::Impl*>(std::exchange(owner_, nullptr));
+  if (!hold_.empty()) return impl->shared->release(hold_, held_in_);
   std::lock_guard lk(impl->m);
   impl->unhold(nano_, period_start_);
 }

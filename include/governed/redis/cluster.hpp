@@ -531,8 +531,7 @@ class Cluster final : public ScriptRunner {
 /// The limit-set backend (`StateConfig::shared`) on the Redis Cluster that `seed_urls` belong
 /// to. Nothing is connected yet; see `redis::backend` for the options.
 inline Result<std::shared_ptr<Backend>> cluster_backend(std::vector<std::string> seed_urls, BackendOptions options = {}) {
-  if (options.replicas == 0) return fail(Errc::invalid_argument, "replicas must be at least 1");
-  if (options.name_space.empty()) return fail(Errc::invalid_argument, "the Redis namespace must not be empty");
+  if (auto bad = detail::check(options)) return tl::unexpected(std::move(*bad));
   // As redis::backend: errors in replies nobody waits for are told where the client tells its
   // other news.
   if (!options.client.connect.on_late_error && options.client.on_event)

@@ -26,10 +26,13 @@
 /// and their replies read with the next call's: they cost no round trip of their own. A record
 /// that an account's allowance is spent (`:health`, checked by every admission) is waited for,
 /// and written back later if Redis could not be reached.
+///
+/// The same backend keeps the State's USD spend budget (redis/spend.hpp) in Redis.
 
 #include <governed/limit_key.hpp>
 #include <governed/limiter/limit.hpp>
 #include <governed/redis/client.hpp>
+#include <governed/redis/spend.hpp>
 #include <governed/result.hpp>
 #include <governed/shared_limits.hpp>
 #include <governed/time.hpp>
@@ -221,6 +224,12 @@ struct BackendOptions {
   /// round trip.
   std::uint32_t lease = 0;
   Duration lease_hold = std::chrono::milliseconds{100};
+  /// How long a spend budget's hold outlives a process that died before settling it. Longer
+  /// than any call's wait and generation together (a call outliving it is still charged in
+  /// full, but its worst case stops being held); shorter is what a crash may keep from others.
+  Duration hold_ttl = std::chrono::minutes{15};
+  /// How long a budget's period is kept after it ends (its keys' expiry).
+  Duration budget_keep = std::chrono::hours{1};
 };
 
 namespace detail {
@@ -539,6 +548,20 @@ class SharedLimitSet final : public SharedLimits {
   std::atomic<bool> has_pending_{false};
 };
 
+namespace detail {
+
+/// What is wrong with `options`, if anything.
+inline std::optional<Error> check(const BackendOptions& options) {
+  if (options.replicas == 0) return Error{Errc::invalid_argument, "replicas must be at least 1"};
+  if (options.name_space.empty()) return Error{Errc::invalid_argument, "the Redis namespace must not be empty"};
+  if (options.hold_ttl <= Duration{0}) return Error{Errc::invalid_argument, "a spend hold's expiry must be positive"};
+  if (options.budget_keep < Duration{0})
+    return Error{Errc::invalid_argument, "how long a budget period is kept must not be negative"};
+  return std::nullopt;
+}
+
+}  // namespace detail
+
 /// Makes the Redis limit sets of a `State` (`StateConfig::shared`).
 class Backend final : public SharedBackend {
  public:
@@ -554,6 +577,12 @@ class Backend final : public SharedBackend {
   unsigned replicas() const noexcept override { return options_.replicas; }
   SharedFailure on_failure() const noexcept override { return options_.on_failure; }
 
+  std::shared_ptr<SharedSpend> spend() override {
+    return std::make_shared<RedisSpend>(redis_, fmt::format("governed:{}:budget:{{{}|spend}}", ns(), ns()),
+                                        options_.replicas, options_.on_failure, options_.hold_ttl,
+                                        options_.budget_keep);
+  }
+
   /// The server (or cluster) the limit sets run on.
   ScriptRunner& redis() noexcept { return *redis_; }
   const BackendOptions& options() const noexcept { return options_; }
@@ -567,6 +596,11 @@ class Backend final : public SharedBackend {
   }
 
  private:
+  std::string ns() const { return detail::key_part(options_.name_space); }
+
+ public:
+
+ private:
   std::shared_ptr<ScriptRunner> redis_;
   BackendOptions options_;
 };
@@ -575,8 +609,7 @@ class Backend final : public SharedBackend {
 /// `rediss://` for TLS). Nothing is connected yet: a State made with it starts while Redis is
 /// down, and its limit sets follow `options.on_failure` until Redis answers.
 inline Result<std::shared_ptr<Backend>> backend(std::string_view url, BackendOptions options = {}) {
-  if (options.replicas == 0) return fail(Errc::invalid_argument, "replicas must be at least 1");
-  if (options.name_space.empty()) return fail(Errc::invalid_argument, "the Redis namespace must not be empty");
+  if (auto bad = detail::check(options)) return tl::unexpected(std::move(*bad));
   // Replies nobody waits for (reconciliations, syncs, exhaustion records) are still checked:
   // an error among them is told where the client tells its other news.
   if (!options.client.connect.on_late_error && options.client.on_event)
