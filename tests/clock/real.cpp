@@ -69,3 +69,19 @@ TEST_CASE("scaled clock reads a nonsensical factor as 1", "[clock]") {
   CHECK(governed::clock::scaled{-3.0}.factor() == 1.0);
   CHECK(governed::clock::scaled{std::numeric_limits<double>::quiet_NaN()}.factor() == 1.0);
 }
+
+TEST_CASE("a scaled clock built from another's origin reads what the other reads", "[clock]") {
+  // What a replica of a time-scaled run does with the origin its parent passed it.
+  const governed::clock::scaled parent{60.0, Instant{5s}};
+  const governed::clock::scaled replica{parent.factor(), parent.real_origin(), Instant{5s}, parent.wall_start()};
+  // Read in between two reads of the parent: the replica can not be outside them.
+  const Instant before = parent.now();
+  const Instant seen = replica.now();
+  const Instant after = parent.now();
+  CHECK(seen >= before);
+  CHECK(seen <= after);
+  CHECK(replica.wall_start() == parent.wall_start());
+  // A clock that only shares the factor starts where it is made, on its own origin.
+  const governed::clock::scaled stranger{60.0, Instant{5s}};
+  CHECK(stranger.real_origin() > parent.real_origin());
+}

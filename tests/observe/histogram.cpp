@@ -138,3 +138,29 @@ TEST_CASE("records from many threads are all counted", "[histogram][concurrency]
   CHECK(h.count() == 160'000);
   CHECK(h.quantile(1.0) >= 8ms);
 }
+
+TEST_CASE("histograms of several processes add up bucket by bucket to the histogram of all samples",
+          "[histogram]") {
+  // Two replicas each record their own calls; the parent adds their buckets into one.
+  std::mt19937_64 rng{7};
+  std::lognormal_distribution<double> seconds{0.5, 1.0};
+  LatencyHistogram a, b, all, merged;
+  std::vector<std::int64_t> sample;
+  for (int i = 0; i < 5000; ++i) {
+    const auto d = Duration{static_cast<std::int64_t>(seconds(rng) * 1e9)};
+    (i % 3 == 0 ? a : b).record(d);
+    all.record(d);
+    sample.push_back(d.count());
+  }
+  for (const auto* part : {&a, &b})
+    for (std::size_t i = 0; i < LatencyHistogram::bucket_count; ++i)
+      if (const auto n = part->in_bucket(i)) merged.record(Duration{static_cast<std::int64_t>(LatencyHistogram::lower_of(i))}, n);
+  CHECK(merged.count() == 5000);
+  for (double q : {0.5, 0.9, 0.99, 0.999}) {
+    CHECK(merged.quantile(q) == all.quantile(q));
+    check_within_bucket(merged, sample, q);
+  }
+  // The sum is kept at each bucket's lower bound: below the true sum by less than 1/64.
+  CHECK(merged.sum() <= all.sum());
+  CHECK(static_cast<double>((all.sum() - merged.sum()).count()) <= static_cast<double>(all.sum().count()) / 64.0);
+}

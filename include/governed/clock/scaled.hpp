@@ -32,7 +32,22 @@ class scaled {
         start_(start),
         wall_start_(wall_start) {}
 
+  /// A clock that reads the same as another one, in this or another process of the same host:
+  /// `real_origin` and `wall_start` are the other clock's (`real_origin()`, `wall_start()`,
+  /// passed over as nanosecond counts). `steady_clock` is CLOCK_MONOTONIC, one clock for every
+  /// process of a host, so replicas of a time-scaled run agree on every instant — what limits
+  /// shared in Redis need when the caller's instants are their time.
+  scaled(double factor, std::chrono::steady_clock::time_point real_origin, Instant start, WallTime wall_start)
+      : factor_(std::isfinite(factor) && factor > 0 ? factor : 1.0),
+        real_origin_(real_origin),
+        start_(start),
+        wall_start_(wall_start) {}
+
   double factor() const noexcept { return factor_; }
+  /// The real instant at which this clock read `start`.
+  std::chrono::steady_clock::time_point real_origin() const noexcept { return real_origin_; }
+  /// The wall time this clock read at `real_origin()`.
+  WallTime wall_start() const noexcept { return wall_start_; }
 
   Instant now() const noexcept { return start_ + elapsed(); }
 

@@ -64,13 +64,20 @@ class LatencyHistogram {
   }
 
   /// Records one sample. Negative durations (a clock set back in a test) count as 0.
-  void record(Duration d) noexcept {
+  void record(Duration d) noexcept { record(d, 1); }
+
+  /// Records `times` samples of `d` at once: how histograms kept in other processes are added
+  /// into this one, bucket by bucket (`in_bucket`, `lower_of`).
+  void record(Duration d, std::uint64_t times) noexcept {
     const std::uint64_t v = d.count() > 0 ? static_cast<std::uint64_t>(d.count()) : 0;
-    buckets_[index_of(v)].fetch_add(1, std::memory_order_relaxed);
+    buckets_[index_of(v)].fetch_add(times, std::memory_order_relaxed);
     const auto le = std::lower_bound(exposition_bounds.begin(), exposition_bounds.end(), d.count());
-    exposition_[static_cast<std::size_t>(le - exposition_bounds.begin())].fetch_add(1, std::memory_order_relaxed);
-    sum_ns_.fetch_add(v, std::memory_order_relaxed);
+    exposition_[static_cast<std::size_t>(le - exposition_bounds.begin())].fetch_add(times, std::memory_order_relaxed);
+    sum_ns_.fetch_add(v * times, std::memory_order_relaxed);
   }
+
+  /// Samples in fine bucket `i` (< bucket_count).
+  std::uint64_t in_bucket(std::size_t i) const noexcept { return buckets_[i].load(std::memory_order_relaxed); }
 
   std::uint64_t count() const noexcept {
     std::uint64_t n = 0;
