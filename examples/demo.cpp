@@ -4,7 +4,14 @@
 //
 //   governed-demo [--users 10] [--tier tier1] [--duration 30] [--keys 2] [--accounts 1]
 //                 [--headroom 0.15] [--time-scale 30] [--seed 1] [--json] [--plot FILE.svg]
+//                 [--redis URL] [--replicas N]
 //   governed-demo --real          (with OPENAI_API_KEY set: a tiny governed run against OpenAI)
+//
+// --redis URL keeps the governed client's State (limits, cooldowns, key health) in that Redis.
+// --replicas N runs the governed client as N processes, each with its share of the users,
+// twice side by side: with the State in each process's memory (N limiters, each allowing the
+// whole limit) and in Redis (one limit for all) — in the Redis given with --redis, or in a
+// redis-server of the demo's own on a loopback port.
 //
 // Time is simulated and sped up (--time-scale 30: a minute in two real seconds); the
 // simulators, the clients' waits and the governor's limits all run on that one clock.
@@ -15,10 +22,12 @@
 // same as JSON; --plot draws admitted calls per second against the limit (gnuplot).
 
 #include "demo/clients.hpp"
+#include "demo/replicas.hpp"
 #include "demo/report.hpp"
 #include "demo/workload.hpp"
 
 #include <governed/clock/steady.hpp>
+#include <governed/redis/local_server.hpp>
 #include <governed/sim/server.hpp>
 
 #include <CLI/CLI.hpp>
@@ -31,12 +40,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 namespace sim = governed::sim;
+using governed::Duration;
+using governed::Instant;
 using namespace std::chrono_literals;
 
 namespace {
@@ -53,7 +65,19 @@ struct Options {
   bool json = false;
   std::string plot;
   bool real = false;
+  std::string redis;  ///< --redis URL
+  unsigned replicas = 0;  ///< --replicas N (0: one governed client in this process)
+  /// Set by the parent in a replica's arguments (hidden flags) and environment.
+  struct Replica {
+    int index = -1;  ///< -1: not a replica
+    std::string sim_url, name_space;
+    std::int64_t origin_ns = 0, wall_ns = 0, start_ns = 0;
+  } replica;
 };
+
+/// The environment variable a replica finds its Redis URL in (a password in it stays out of
+/// the process list).
+constexpr const char* replica_redis_env = "GOVERNED_DEMO_REDIS_URL";
 
 /// One simulated provider for one client: the tier's published limits per account, a hosted
 /// model's latency (300 ms to the first token, 20 ms a token), 150-token answers.
@@ -81,42 +105,146 @@ governed::Result<Simulator> start_simulator(const Options& o, const std::vector<
 /// Live progress, one line per client, redrawn in place while the clients run.
 class Progress {
  public:
-  Progress(const std::array<demo::Tally*, 3>& tallies, const std::array<Simulator*, 3>& sims, std::size_t tasks)
-      : tallies_(tallies), sims_(sims), tasks_(tasks) {}
+  struct Row {
+    std::string name;
+    std::function<std::uint64_t()> done, lost;
+    const Simulator* sim;
+  };
+
+  Progress(std::vector<Row> rows, std::size_t tasks) : rows_(std::move(rows)), tasks_(tasks) {}
 
   void draw(bool first) const {
-    if (!first) fmt::print(stderr, "\033[{}F", tallies_.size());
-    for (std::size_t i = 0; i < tallies_.size(); ++i) {
-      const auto done = tallies_[i]->tasks_done.load(), lost = tallies_[i]->tasks_lost.load();
-      const auto rejected = sims_[i]->provider->count([](const sim::LogEntry& e) { return e.status == 429; });
+    if (!first) fmt::print(stderr, "\033[{}F", rows_.size());
+    for (const auto& row : rows_) {
+      const auto done = row.done(), lost = row.lost();
+      const auto rejected = row.sim->provider->count([](const sim::LogEntry& e) { return e.status == 429; });
       constexpr std::size_t width = 30;
-      const std::size_t filled = tasks_ ? (done + lost) * width / tasks_ : width;
-      fmt::print(stderr, "{:<11} [{:#<{}}{:-<{}}] {:>4}/{} tasks  {:>4} lost  {:>5} 429s\033[K\n",
-                 demo::name_of(static_cast<demo::ClientKind>(i)), "", filled, "", width - filled, done + lost, tasks_,
-                 lost, rejected);
+      const std::size_t filled = tasks_ ? std::min<std::size_t>((done + lost) * width / tasks_, width) : width;
+      fmt::print(stderr, "{:<11} [{:#<{}}{:-<{}}] {:>4}/{} tasks  {:>4} lost  {:>5} 429s\033[K\n", row.name, "",
+                 filled, "", width - filled, done + lost, tasks_, lost, rejected);
     }
     std::fflush(stderr);
   }
 
+  /// Draws until `running` says the clients are done (only when stderr is a terminal).
+  void run_while(const std::function<bool()>& running, bool live) const {
+    if (live) draw(true);
+    while (running()) {
+      std::this_thread::sleep_for(200ms);
+      if (live) draw(false);
+    }
+    if (live) fmt::print(stderr, "\n");
+  }
+
  private:
-  std::array<demo::Tally*, 3> tallies_;
-  std::array<Simulator*, 3> sims_;
+  std::vector<Row> rows_;
   std::size_t tasks_;
 };
 
+/// The API keys every client has, and the account of each.
+struct Keys {
+  std::vector<std::string> keys, accounts;
+};
+
+Keys make_keys(const Options& o) {
+  Keys k;
+  for (std::size_t i = 0; i < o.keys; ++i) {
+    k.keys.push_back(fmt::format("sk-demo-{:04}-{:016x}", i, governed::Random{o.seed + i}()));
+    k.accounts.push_back(fmt::format("org-demo-{}", i % o.accounts));
+  }
+  return k;
+}
+
+demo::Capacity capacity_of(const Options& o) {
+  demo::Capacity cap;
+  const auto limits = sim::table_limits(governed::providers::builtin_table(), "openai", cap.model, o.tier);
+  cap.rpm = static_cast<double>(limits.rpm.value_or(0) * static_cast<std::int64_t>(o.accounts));
+  cap.tpm = static_cast<double>(limits.tpm.value_or(0) * static_cast<std::int64_t>(o.accounts));
+  return cap;
+}
+
+Duration minutes(double m) {
+  return std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::ratio<60>>(m));
+}
+
+/// The workload's settings, as the JSON output states them.
+nlohmann::json workload_json(const Options& o, const demo::Workload& w) {
+  return {{"users", o.users},       {"tasks", w.tasks()},         {"calls", w.calls()},
+          {"tier", o.tier},         {"keys", o.keys},             {"accounts", o.accounts},
+          {"headroom", o.headroom}, {"duration_minutes", o.duration_minutes},
+          {"time_scale", o.time_scale}, {"seed", o.seed},         {"replicas", std::max(o.replicas, 1u)}};
+}
+
+/// Builds each client's report from its tally and its simulator's log, then prints the table
+/// (or JSON) and draws the plot.
+int present(const Options& o, const demo::Workload& workload, const std::vector<std::string>& names,
+            const std::vector<const demo::Tally*>& tallies, const std::vector<const Simulator*>& sims,
+            Instant start, const std::string& footnote) {
+  const auto cap = capacity_of(o);
+  const auto bin = std::chrono::duration_cast<Duration>(10s);
+  std::vector<demo::ClientReport> reports;
+  double tokens = 0, calls = 0;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const auto log = sims[i]->provider->log();
+    reports.push_back(demo::make_report(names[i], workload, *tallies[i], log, cap, start, bin));
+    for (const auto& e : log)
+      if (e.outcome == sim::Outcome::success && e.model == cap.model) {
+        tokens += static_cast<double>(e.input_tokens + e.output_tokens);
+        calls += 1;
+      }
+  }
+  // The call rate the limit allows at this workload's mean admitted call.
+  double limit_rate = cap.rpm / 60.0;
+  if (calls > 0 && cap.tpm > 0) limit_rate = std::min(limit_rate, cap.tpm / 60.0 / (tokens / calls));
+
+  if (o.json) {
+    nlohmann::json j;
+    j["workload"] = workload_json(o, workload);
+    j["limit"] = {{"model", cap.model}, {"rpm", cap.rpm}, {"tpm", cap.tpm}, {"calls_per_second", limit_rate}};
+    j["clients"] = nlohmann::json::array();
+    for (const auto& r : reports) j["clients"].push_back(demo::to_json(r));
+    fmt::print("{}\n", j.dump(2));
+  } else {
+    demo::print_table(stdout, reports, cap);
+    fmt::print("\nLimits: {} RPM and {} TPM for {} (all accounts); utilisation is measured while every user "
+               "still had work.{}\n",
+               cap.rpm, cap.tpm, cap.model, footnote);
+  }
+  if (!o.plot.empty()) {
+    if (auto p = demo::plot(o.plot, reports, cap, limit_rate, bin); !p) {
+      fmt::print(stderr, "governed-demo: {}\n", p.error().message);
+      return 1;
+    }
+    if (!o.json) fmt::print("plot: {}\n", o.plot);
+  }
+  return 0;
+}
+
+/// Whether the Redis at `url` answers, before any client relies on it: a demo that silently ran
+/// on its fail-open share would show nothing. The error names the server, never its password.
+governed::Result<void> reachable(const std::string& url) {
+  auto client = governed::redis::Client::make(url);
+  if (!client) return tl::unexpected(client.error());
+  auto pong = (*client)->call({"PING"});
+  if (!pong) return governed::fail(pong.error().code, fmt::format("--redis: {}", pong.error().message));
+  if (pong->is_error()) return governed::fail(governed::Errc::rejected, fmt::format("--redis: {}", pong->text));
+  return {};
+}
+
 int run_simulated(const Options& o) {
+  if (!o.redis.empty()) {
+    if (auto up = reachable(o.redis); !up) {
+      fmt::print(stderr, "governed-demo: {}\n", up.error().message);
+      return 2;
+    }
+  }
   const auto workload = demo::make_workload(o.users, o.seed);
   demo::Clock clock{o.time_scale};
-
-  std::vector<std::string> keys, accounts;
-  for (std::size_t i = 0; i < o.keys; ++i) {
-    keys.push_back(fmt::format("sk-demo-{:04}-{:016x}", i, governed::Random{o.seed + i}()));
-    accounts.push_back(fmt::format("org-demo-{}", i % o.accounts));
-  }
+  const auto keys = make_keys(o);
 
   std::array<Simulator, 3> sims;
   for (auto& s : sims) {
-    auto started = start_simulator(o, keys, accounts, clock);
+    auto started = start_simulator(o, keys.keys, keys.accounts, clock);
     if (!started) {
       fmt::print(stderr, "governed-demo: {}\n", started.error().message);
       return 2;
@@ -124,30 +252,27 @@ int run_simulated(const Options& o) {
     s = std::move(*started);
   }
 
-  demo::Capacity cap;
-  const auto limits = sim::table_limits(governed::providers::builtin_table(), "openai", cap.model, o.tier);
-  cap.rpm = static_cast<double>(limits.rpm.value_or(0) * static_cast<std::int64_t>(o.accounts));
-  cap.tpm = static_cast<double>(limits.tpm.value_or(0) * static_cast<std::int64_t>(o.accounts));
-
   std::array<demo::Tally, 3> tallies;
   const auto start = clock.now();
-  const auto deadline = start + std::chrono::duration_cast<governed::Duration>(
-                                    std::chrono::duration<double, std::ratio<60>>(o.duration_minutes));
+  const auto deadline = start + minutes(o.duration_minutes);
   auto setup_for = [&](std::size_t i) {
     return demo::Setup{.clock = clock,
                        .deadline = deadline,
                        .base_url = sims[i].server->base_url("openai"),
-                       .keys = keys,
-                       .accounts = accounts,
+                       .keys = keys.keys,
+                       .accounts = keys.accounts,
                        .headroom = o.headroom,
                        .tier = o.tier,
-                       .seed = o.seed};
+                       .seed = o.seed,
+                       .redis_url = o.redis,
+                       .name_space = fmt::format("demo-{}", ::getpid())};
   };
 
   if (!o.json)
     fmt::print("{} users, {} tasks, {} calls each client; {} keys on {} account(s), OpenAI {} limits, "
-               "{} simulated seconds a second\n\n",
-               o.users, workload.tasks(), workload.calls(), o.keys, o.accounts, o.tier, o.time_scale);
+               "{} simulated seconds a second{}\n\n",
+               o.users, workload.tasks(), workload.calls(), o.keys, o.accounts, o.tier, o.time_scale,
+               o.redis.empty() ? "" : "; governed keeps its State in Redis");
   std::fflush(stdout);
 
   std::atomic<int> running{3};
@@ -167,66 +292,190 @@ int run_simulated(const Options& o) {
       running.fetch_sub(1);
     });
 
-  const bool live = !o.json && ::isatty(STDERR_FILENO);
-  Progress progress({&tallies[0], &tallies[1], &tallies[2]}, {&sims[0], &sims[1], &sims[2]}, workload.tasks());
-  if (live) progress.draw(true);
-  while (running.load() > 0) {
-    std::this_thread::sleep_for(200ms);
-    if (live) progress.draw(false);
-  }
+  std::vector<Progress::Row> rows;
+  for (std::size_t i = 0; i < 3; ++i)
+    rows.push_back({demo::name_of(static_cast<demo::ClientKind>(i)), [&, i] { return tallies[i].tasks_done.load(); },
+                    [&, i] { return tallies[i].tasks_lost.load(); }, &sims[i]});
+  Progress{std::move(rows), workload.tasks()}.run_while([&] { return running.load() > 0; },
+                                                        !o.json && ::isatty(STDERR_FILENO));
   for (auto& t : clients) t.join();
   if (!failure.empty()) {
     fmt::print(stderr, "governed-demo: {}\n", failure);
     return 1;
   }
-  if (live) fmt::print(stderr, "\n");
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < 3; ++i) names.push_back(demo::name_of(static_cast<demo::ClientKind>(i)));
+  return present(o, workload, names, {&tallies[0], &tallies[1], &tallies[2]}, {&sims[0], &sims[1], &sims[2]},
+                 start, "");
+}
 
-  const auto bin = std::chrono::duration_cast<governed::Duration>(10s);
-  std::vector<demo::ClientReport> reports;
-  double tokens = 0, calls = 0;
-  for (std::size_t i = 0; i < 3; ++i) {
-    const auto log = sims[i].provider->log();
-    reports.push_back(demo::make_report(static_cast<demo::ClientKind>(i), workload, tallies[i], log, cap, start, bin));
-    for (const auto& e : log)
-      if (e.outcome == sim::Outcome::success && e.model == cap.model) {
-        tokens += static_cast<double>(e.input_tokens + e.output_tokens);
-        calls += 1;
-      }
-  }
-  // The call rate the limit allows at this workload's mean admitted call.
-  double limit_rate = cap.rpm / 60.0;
-  if (calls > 0 && cap.tpm > 0) limit_rate = std::min(limit_rate, cap.tpm / 60.0 / (tokens / calls));
-
-  if (o.json) {
-    nlohmann::json j;
-    j["workload"] = {{"users", o.users},
-                     {"tasks", workload.tasks()},
-                     {"calls", workload.calls()},
-                     {"tier", o.tier},
-                     {"keys", o.keys},
-                     {"accounts", o.accounts},
-                     {"headroom", o.headroom},
-                     {"duration_minutes", o.duration_minutes},
-                     {"time_scale", o.time_scale},
-                     {"seed", o.seed}};
-    j["limit"] = {{"model", cap.model}, {"rpm", cap.rpm}, {"tpm", cap.tpm}, {"calls_per_second", limit_rate}};
-    j["clients"] = nlohmann::json::array();
-    for (const auto& r : reports) j["clients"].push_back(demo::to_json(r));
-    fmt::print("{}\n", j.dump(2));
-  } else {
-    demo::print_table(stdout, reports, cap);
-    fmt::print("\nLimits: {} RPM and {} TPM for {} (all accounts); utilisation is measured while every user "
-               "still had work.\n",
-               cap.rpm, cap.tpm, cap.model);
-  }
-  if (!o.plot.empty()) {
-    if (auto p = demo::plot(o.plot, reports, cap, limit_rate, bin); !p) {
-      fmt::print(stderr, "governed-demo: {}\n", p.error().message);
-      return 1;
+/// A replica (started by `run_replicas` with the hidden flags): the governed client for its
+/// share of the users, against the parent's simulator, on the parent's clock. It reports on
+/// stdout (see demo/replicas.hpp).
+int run_replica(const Options& o) {
+  const auto& r = o.replica;
+  demo::Clock clock{o.time_scale, std::chrono::steady_clock::time_point{std::chrono::nanoseconds{r.origin_ns}},
+                          Instant{}, governed::WallTime{Duration{r.wall_ns}}};
+  const auto workload = demo::share_of(demo::make_workload(o.users, o.seed), static_cast<std::size_t>(r.index),
+                                       std::max(o.replicas, 1u));
+  const auto keys = make_keys(o);
+  const char* redis = std::getenv(replica_redis_env);
+  const Instant start{Duration{r.start_ns}};
+  const demo::Setup setup{.clock = clock,
+                          .deadline = start + minutes(o.duration_minutes),
+                          .base_url = r.sim_url,
+                          .keys = keys.keys,
+                          .accounts = keys.accounts,
+                          .headroom = o.headroom,
+                          .tier = o.tier,
+                          .seed = o.seed + static_cast<std::uint64_t>(r.index),
+                          .redis_url = redis ? redis : "",
+                          .name_space = r.name_space,
+                          .replicas = std::max(o.replicas, 1u)};
+  demo::Tally tally;
+  std::atomic<bool> done{false};
+  std::thread progress([&] {
+    while (!done.load()) {
+      fmt::print("progress {} {}\n", tally.tasks_done.load(), tally.tasks_lost.load());
+      std::fflush(stdout);
+      std::this_thread::sleep_for(200ms);
     }
-    if (!o.json) fmt::print("plot: {}\n", o.plot);
+  });
+  int status = 0;
+  try {
+    demo::run_governed(workload, setup, tally);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "governed-demo replica {}: {}\n", r.index, e.what());
+    status = 1;
   }
-  return 0;
+  done.store(true);
+  progress.join();
+  if (status == 0) fmt::print("result {}\n", demo::to_json(tally).dump());
+  std::fflush(stdout);
+  return status;
+}
+
+/// --replicas N: the governed client as N processes, twice side by side — each process with
+/// its State in memory, and all of them sharing one State in Redis — each group against its
+/// own simulator with the same limits and keys.
+int run_replicas(const Options& o) {
+  const auto workload = demo::make_workload(o.users, o.seed);
+  demo::Clock clock{o.time_scale};
+  const auto keys = make_keys(o);
+
+  std::optional<governed::redis::LocalServer> own_redis;
+  std::string redis_url = o.redis;
+  if (redis_url.empty()) {
+    auto server = governed::redis::LocalServer::start();
+    if (!server) {
+      fmt::print(stderr, "governed-demo: --replicas needs a Redis: {} (or give one with --redis URL)\n",
+                 server.error().message);
+      return 2;
+    }
+    own_redis.emplace(std::move(*server));
+    redis_url = own_redis->url();
+  }
+  auto where = governed::redis::parse_url(redis_url);
+  if (!where) {
+    fmt::print(stderr, "governed-demo: --redis: {}\n", where.error().message);
+    return 2;
+  }
+  if (auto up = reachable(redis_url); !up) {
+    fmt::print(stderr, "governed-demo: {}\n", up.error().message);
+    return 2;
+  }
+
+  std::array<Simulator, 2> sims;
+  for (auto& s : sims) {
+    auto started = start_simulator(o, keys.keys, keys.accounts, clock);
+    if (!started) {
+      fmt::print(stderr, "governed-demo: {}\n", started.error().message);
+      return 2;
+    }
+    s = std::move(*started);
+  }
+
+  const auto start = clock.now();
+  // A namespace of this run's own: keys a user's Redis holds from earlier runs never count.
+  const auto name_space = fmt::format("demo-{}-{}", ::getpid(), clock.wall_start().time_since_epoch().count());
+  const std::array<std::string, 2> names{"in memory", "in Redis"};
+  if (!o.json)
+    fmt::print("{} users, {} tasks, {} calls each group; {} keys on {} account(s), OpenAI {} limits, "
+               "{} simulated seconds a second\n{} replicas of the governed client per group, the State of "
+               "one group in each replica's memory, of the other in Redis at {}\n\n",
+               o.users, workload.tasks(), workload.calls(), o.keys, o.accounts, o.tier, o.time_scale, o.replicas,
+               where->describe());
+  std::fflush(stdout);
+
+  std::array<std::vector<std::unique_ptr<demo::Replica>>, 2> groups;
+  for (std::size_t g = 0; g < 2; ++g)
+    for (unsigned i = 0; i < o.replicas; ++i) {
+      std::vector<std::string> args{
+          "--replica",    std::to_string(i),
+          "--replicas",   std::to_string(o.replicas),
+          "--users",      std::to_string(o.users),
+          "--tier",       o.tier,
+          "--duration",   fmt::format("{}", o.duration_minutes),
+          "--keys",       std::to_string(o.keys),
+          "--accounts",   std::to_string(o.accounts),
+          "--headroom",   fmt::format("{}", o.headroom),
+          "--time-scale", fmt::format("{}", o.time_scale),
+          "--seed",       std::to_string(o.seed),
+          "--sim-url",    sims[g].server->base_url("openai"),
+          "--namespace",  name_space,
+          "--origin-ns",  std::to_string(clock.real_origin().time_since_epoch().count()),
+          "--wall-ns",    std::to_string(clock.wall_start().time_since_epoch().count()),
+          "--start-ns",   std::to_string(start.time_since_epoch().count())};
+      std::vector<std::string> env;
+      if (g == 1) env.push_back(fmt::format("{}={}", replica_redis_env, redis_url));
+      auto replica = demo::Replica::spawn(args, env);
+      if (!replica) {
+        fmt::print(stderr, "governed-demo: {}\n", replica.error().message);
+        return 1;
+      }
+      groups[g].push_back(std::move(*replica));
+    }
+
+  auto sum = [&](std::size_t g, auto field) {
+    return [&, g, field] {
+      std::uint64_t n = 0;
+      for (const auto& r : groups[g]) n += ((*r).*field)();
+      return n;
+    };
+  };
+  std::vector<Progress::Row> rows;
+  for (std::size_t g = 0; g < 2; ++g)
+    rows.push_back({names[g], sum(g, &demo::Replica::tasks_done), sum(g, &demo::Replica::tasks_lost), &sims[g]});
+  std::atomic<bool> running{true};
+  std::array<demo::Tally, 2> tallies;
+  std::string failure;
+  std::thread waiter([&] {
+    for (std::size_t g = 0; g < 2; ++g)
+      for (auto& r : groups[g]) {
+        auto result = r->wait();
+        if (!result) {
+          failure = result.error().message;
+          continue;
+        }
+        try {
+          demo::add_into(tallies[g], *result);
+        } catch (const std::exception& e) {
+          failure = fmt::format("a replica's report is not one: {}", e.what());
+        }
+      }
+    running.store(false);
+  });
+  Progress{std::move(rows), workload.tasks()}.run_while([&] { return running.load(); },
+                                                        !o.json && ::isatty(STDERR_FILENO));
+  waiter.join();
+  if (!failure.empty()) {
+    fmt::print(stderr, "governed-demo: {}\n", failure);
+    return 1;
+  }
+  return present(o, workload, {names[0], names[1]}, {&tallies[0], &tallies[1]}, {&sims[0], &sims[1]}, start,
+                 fmt::format("\nEach group is {} processes; retries and fallbacks are theirs, 429s and requests "
+                             "what their simulator saw.",
+                             o.replicas));
 }
 
 /// --real: two short calls of one worker task through `Governed<transport::http>` to OpenAI,
@@ -296,10 +545,25 @@ int main(int argc, char** argv) {
   app.add_flag("--json", o.json, "print the results as JSON instead of a table");
   app.add_option("--plot", o.plot, "draw admitted calls per second against the limit into this SVG file (gnuplot)");
   app.add_flag("--real", o.real, "a tiny governed run against the real OpenAI API (needs OPENAI_API_KEY)");
+  app.add_option("--redis", o.redis,
+                 "keep the governed client's State in this Redis (redis://[[user]:pass@]host[:port][/db], rediss://)");
+  app.add_option("--replicas", o.replicas,
+                 "run the governed client as this many processes, State in memory and in Redis side by side")
+      ->check(CLI::Range(1u, 16u));
+  // Set by the parent for a replica: not for users.
+  app.add_option("--replica", o.replica.index)->group("");
+  app.add_option("--sim-url", o.replica.sim_url)->group("");
+  app.add_option("--namespace", o.replica.name_space)->group("");
+  app.add_option("--origin-ns", o.replica.origin_ns)->group("");
+  app.add_option("--wall-ns", o.replica.wall_ns)->group("");
+  app.add_option("--start-ns", o.replica.start_ns)->group("");
   CLI11_PARSE(app, argc, argv);
   if (o.accounts > o.keys) {
     fmt::print(stderr, "governed-demo: --accounts ({}) can not exceed --keys ({})\n", o.accounts, o.keys);
     return 2;
   }
-  return o.real ? run_real(o) : run_simulated(o);
+  if (o.real) return run_real(o);
+  if (o.replica.index >= 0) return run_replica(o);
+  if (o.replicas > 0) return run_replicas(o);
+  return run_simulated(o);
 }

@@ -7,7 +7,8 @@
 //               wait 4, 8, 16, 32 s (exponential, 4–60 s) and try again, 5 attempts in all,
 //               ignoring what the provider says about when to come back.
 //   governed    `Governed<transport::http>`: limits planned with headroom before each call,
-//               keys, backoff on the provider's word, fallback, task budgets, response cache.
+//               keys, backoff on the provider's word, fallback, task budgets, response cache;
+//               its State in memory, or in Redis when the client runs as several replicas.
 //
 // Every user is a thread running its tasks in order; a task is lost at its first failed
 // call (its later calls depend on the answer). Calls, waits and the deadline run on the
@@ -18,6 +19,7 @@
 #include <governed/clock/scaled.hpp>
 #include <governed/governed.hpp>
 #include <governed/observe/histogram.hpp>
+#include <governed/redis.hpp>
 #include <governed/transport/http.hpp>
 
 #include <algorithm>
@@ -71,6 +73,11 @@ struct Setup {
   double headroom = 0.15;
   std::string tier = "tier1";
   std::uint64_t seed = 1;
+  /// governed only: where its State lives. Empty: in this process's memory; a Redis URL: in
+  /// that Redis, under `name_space`, shared with `replicas` processes in all.
+  std::string redis_url{};
+  std::string name_space = "demo";
+  unsigned replicas = 1;
 };
 
 /// One call of one task: true when it got its answer.
@@ -160,6 +167,13 @@ inline void run_governed(const Workload& w, const Setup& s, Tally& tally) {
   config.routing = governed::ModelRouting::original_application();
   config.cache.ttl = std::chrono::minutes{5};  // a job board's search results stay good that long
   config.seed = s.seed;
+  if (!s.redis_url.empty()) {
+    // Limits, cooldowns and key health live in Redis: every replica admits against the same
+    // limit. Were Redis lost, each would go on within 1/replicas of every limit.
+    auto shared = governed::redis::backend(s.redis_url, {.name_space = s.name_space, .replicas = s.replicas});
+    if (!shared) throw std::runtime_error(shared.error().message);
+    config.shared = std::move(*shared);
+  }
   auto state = Client::state_type::create(std::move(config), s.clock);
   if (!state) throw std::runtime_error(state.error().message);
   (*state)->observers().install([&tally](const governed::Event& e) {

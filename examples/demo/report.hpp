@@ -48,11 +48,11 @@ struct ClientReport {
 
 inline double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
 
-inline ClientReport make_report(ClientKind kind, const Workload& w, const Tally& t,
+inline ClientReport make_report(std::string name, const Workload& w, const Tally& t,
                                 const std::vector<governed::sim::LogEntry>& log, const Capacity& cap, Instant start,
                                 Duration bin) {
   ClientReport r;
-  r.name = name_of(kind);
+  r.name = std::move(name);
   r.tasks = w.tasks();
   r.tasks_done = t.tasks_done.load();
   r.retries = t.retries.load();
@@ -153,7 +153,7 @@ inline governed::Result<void> plot(const std::string& path, const std::vector<Cl
   };
   fmt::print(gp, "set terminal svg size 900,480 dynamic background rgb 'white'\n");
   fmt::print(gp, "set output {}\n", quoted(path));
-  fmt::print(gp, "set title 'Admitted {} calls per second, three clients, same workload and limits'\n", cap.model);
+  fmt::print(gp, "set title 'Admitted {} calls per second, {} clients, same workload and limits'\n", cap.model, rs.size());
   fmt::print(gp, "set xlabel 'simulated time (minutes)'\nset ylabel 'calls per second'\n");
   fmt::print(gp, "set key top right\nset grid\n");
   for (std::size_t c = 0; c < rs.size(); ++c) {
