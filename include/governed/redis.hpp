@@ -10,4 +10,5 @@
 #include <governed/redis/limits.hpp>
 #include <governed/redis/reply.hpp>
 #include <governed/redis/spend.hpp>
+#include <governed/redis/tasks.hpp>
 #include <governed/redis/url.hpp>

@@ -94,6 +94,8 @@ class SharedBackend {
   virtual SharedFailure on_failure() const noexcept = 0;
   /// The store of the State's USD spend budget (see budget/spend.hpp); null: in the process.
   virtual std::shared_ptr<SharedSpend> spend() { return nullptr; }
+  /// The store of the State's task budgets (see budget/task.hpp); null: in the process.
+  virtual std::shared_ptr<SharedTasks> tasks() { return nullptr; }
 };
 
 }  // namespace governed

@@ -416,7 +416,7 @@ class State {
         owned_clock_(std::move(owned)),
         clock_(clock),
         pool_(std::make_unique<keys::Pool>(std::move(pool))),
-        tasks_(config_.tasks),
+        tasks_(config_.tasks, config_.shared ? config_.shared->tasks() : nullptr),
         spend_(std::move(spend)),
         cache_(config_.cache),
         stats_(secrets),

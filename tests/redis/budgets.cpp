@@ -288,3 +288,141 @@ TEST_CASE("call sites of two States sharing Redis charge one spend budget", "[re
   CHECK(b.state->spend()->spent(Period::day, now) == Approx(cost));
   CHECK(a.state->spend()->reserved(Period::day, now) == 0);
 }
+
+namespace {
+
+/// One "process" counting tasks in the shared store.
+struct TaskCounter {
+  TaskCounter(const governed_test::RedisServer& server, const governed::redis::BackendOptions& options,
+              governed::TaskBudgetConfig config)
+      : backend(governed::redis::backend(server.url(), options).value()), tasks(std::move(config), backend->tasks()) {}
+
+  std::shared_ptr<governed::redis::Backend> backend;
+  governed::TaskBudgets tasks;
+};
+
+governed::TaskBudgetConfig agent_budget() {
+  governed::TaskBudgetConfig c;
+  c.calls_by_kind = {{"agent", 5}, {"scraper", 50}};
+  c.tokens_by_kind = {{"agent", 1000}};
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("a task whose calls land on two processes stops at its call limit once, not once per process",
+          "[redis][budget][task]") {
+  GOVERNED_REDIS_SERVER(server);
+  const std::string ns = governed_test::fresh_namespace("task");
+  const auto o = budget_options(ns);
+  TaskCounter a(server, o, agent_budget()), b(server, o, agent_budget());
+  REQUIRE(a.tasks.shared());
+  int counted = 0;
+  for (int i = 0; i < 4; ++i) {
+    for (auto* p : {&a, &b}) {
+      // The first call fixes the kind: b's "scraper" (50 calls) does not lift the agent's 5.
+      auto t = p->tasks.begin_call("run-abcdefghijklmnopqrstuvwx", p == &a ? "agent" : "scraper");
+      if (!t) {
+        CHECK(t.error().code == Errc::budget_exhausted);
+        CHECK_THAT(t.error().message, Catch::Contains("(agent) has used all 5 calls"));
+        continue;
+      }
+      ++counted;
+      t->settle(10);
+    }
+  }
+  CHECK(counted == 5);
+  REQUIRE(a.backend->redis().flush());
+  REQUIRE(b.backend->redis().flush());
+  auto u = a.tasks.usage("run-abcdefghijklmnopqrstuvwx");
+  REQUIRE(u);
+  CHECK(u->calls == 5);
+  CHECK(u->call_limit == 5);
+  CHECK(u->tokens == 50);
+  CHECK(u->tokens_reserved == 0);
+  // Another task is untouched.
+  CHECK(b.tasks.begin_call("run-18", "agent"));
+
+  // The task's key names it by digest only, and expires.
+  auto redis = governed::redis::Client::make(server.url()).value();
+  auto keys = redis->call({"KEYS", fmt::format("governed:{}:task:*", ns)});
+  REQUIRE(keys);
+  CHECK(keys->elements.size() == 2);
+  for (const auto& k : keys->elements) {
+    CHECK_THAT(k.text, !Catch::Contains("abcdefghijklmnopqrstuvwx") && !Catch::Contains("run-18"));
+    auto ttl = redis->call({"PTTL", k.text});
+    REQUIRE(ttl);
+    CHECK(ttl->integer > 0);
+  }
+
+  // Ended by one process, the task is forgotten by both.
+  a.tasks.end_task("run-abcdefghijklmnopqrstuvwx");
+  REQUIRE(a.backend->redis().flush());
+  CHECK_FALSE(b.tasks.usage("run-abcdefghijklmnopqrstuvwx"));
+}
+
+TEST_CASE("a shared task's tokens held by one process's call in flight are not spent by another's",
+          "[redis][budget][task]") {
+  GOVERNED_REDIS_SERVER(server);
+  const auto o = budget_options(governed_test::fresh_namespace("task-tokens"));
+  TaskCounter a(server, o, agent_budget()), b(server, o, agent_budget());
+  auto ta = a.tasks.begin_call("run-7", "agent", 600);
+  REQUIRE(ta);
+  auto tb = b.tasks.begin_call("run-7", "agent", 500);
+  REQUIRE_FALSE(tb);
+  CHECK_THAT(tb.error().message, Catch::Contains("budget of 1000 tokens (0 used, 600 in flight, 500 more needed)"));
+  ta->settle(200);  // sent without a wait: read with the flush
+  REQUIRE(a.backend->redis().flush());
+  auto again = b.tasks.begin_call("run-7", "agent", 500);
+  REQUIRE(again);
+  auto u = a.tasks.usage("run-7");
+  REQUIRE(u);
+  CHECK(u->tokens == 200);
+  CHECK(u->tokens_reserved == 500);
+  CHECK(u->token_limit == std::optional<std::int64_t>(1000));
+}
+
+TEST_CASE("with Redis gone, a fail-open task budget counts on from what it last saw and a fail-closed one refuses",
+          "[redis][budget][task]") {
+  GOVERNED_REDIS_SERVER(server);
+  const std::string ns = governed_test::fresh_namespace("task-gone");
+  TaskCounter open(server, budget_options(ns, 1, SharedFailure::fail_open), agent_budget());
+  TaskCounter closed(server, budget_options(ns, 1, SharedFailure::fail_closed), agent_budget());
+  for (int i = 0; i < 3; ++i) REQUIRE(open.tasks.begin_call("run-9", "agent"));
+  server.kill();
+  // 3 of 5 calls made when Redis went away: 2 more here.
+  CHECK(open.tasks.begin_call("run-9", "agent"));
+  CHECK(open.tasks.begin_call("run-9", "agent"));
+  auto sixth = open.tasks.begin_call("run-9", "agent");
+  REQUIRE_FALSE(sixth);
+  CHECK(sixth.error().code == Errc::budget_exhausted);
+  auto refused = closed.tasks.begin_call("run-10", "agent");
+  REQUIRE_FALSE(refused);
+  CHECK((refused.error().code == Errc::io_error || refused.error().code == Errc::timed_out));
+  CHECK_THAT(refused.error().message, Catch::Contains("shared task budgets can not be reached"));
+}
+
+TEST_CASE("call sites of two States sharing Redis count one task's calls together", "[redis][budget][task][governed]") {
+  GOVERNED_REDIS_SERVER(server);
+  const std::string ns = governed_test::fresh_namespace("task-states");
+  const auto config = [&] {
+    governed::StateConfig c;
+    c.tasks.calls_by_kind = {{"agent", 3}};
+    c.shared = governed::redis::backend(server.url(), budget_options(ns)).value();
+    return c;
+  };
+  governed::test::World a(governed::test::World::default_keys(), config());
+  governed::test::World b(governed::test::World::default_keys(), config());
+  auto ga = a.governed<governed::fallback::none>();
+  auto gb = b.governed<governed::fallback::none>();
+  auto r = governed::test::ask("openai", "gpt-4o-mini");
+  r.task_id = "agent-run-1";
+  r.task = "agent";
+  CHECK(ga.send(r));
+  CHECK(gb.send(r));
+  CHECK(ga.send(r));
+  auto fourth = gb.send(r);
+  REQUIRE_FALSE(fourth);
+  CHECK(fourth.error().code == Errc::budget_exhausted);
+  CHECK(a.sim("openai").log().size() + b.sim("openai").log().size() == 3);
+}

@@ -13,6 +13,13 @@
 /// Tokens are reserved before a call (its estimate) and settled after it (the real usage),
 /// so concurrent calls of one task cannot together overshoot its token budget.
 ///
+/// Shared: made with a `SharedTasks` (a State whose `StateConfig::shared` is a Redis backend
+/// gets one, see redis/tasks.hpp), each task's counts live in one store, so a task whose calls
+/// are spread over replicas is still one task with one budget. The process keeps a copy of
+/// what the store last said of each task it saw; while the store can not be reached, the
+/// budgets follow the store's `SharedFailure`: refuse, or count on from that copy here (the
+/// rest of the task's budget, not a 1/N share: a task mostly runs on one replica at a time).
+///
 /// ```cpp
 /// governed::TaskBudgets budgets;                        // scraper 50, ..., default 20
 /// auto t = budgets.begin_call("run-17", "scraper", 1200);
@@ -23,12 +30,14 @@
 
 #include <governed/providers/redact.hpp>
 #include <governed/result.hpp>
+#include <governed/shared_limits.hpp>
 
 #include <fmt/format.h>
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -60,6 +69,31 @@ struct TaskUsage {
   std::optional<std::int64_t> token_limit{};
 };
 
+/// What a shared store answers to a task's call: the task's usage as found (before this call;
+/// its limits are the ones its first call fixed), and whether the call was counted.
+struct SharedTaskDecision {
+  bool admitted = false;
+  std::string kind{};
+  TaskUsage usage{};
+};
+
+/// The call and token counts of every task instance, kept outside the process.
+class SharedTasks {
+ public:
+  virtual ~SharedTasks() = default;
+  /// Counts one call of `task` and holds `tokens`, when the task has calls left and the
+  /// tokens fit; the limits (and kind) given are kept on the task's first call.
+  virtual Result<SharedTaskDecision> begin_call(std::string_view task, std::string_view kind, std::int64_t call_limit,
+                                                std::optional<std::int64_t> token_limit, std::int64_t tokens) = 0;
+  /// Gives back `reserved` held tokens and adds `actual` used ones; nobody waits for it.
+  virtual void finish(std::string_view task, std::int64_t reserved, std::optional<std::int64_t> actual) noexcept = 0;
+  /// The task's usage; empty when it has made no call.
+  virtual Result<std::optional<TaskUsage>> usage(std::string_view task) = 0;
+  /// Forgets the task; nobody waits for it.
+  virtual void end(std::string_view task) noexcept = 0;
+  virtual SharedFailure on_failure() const noexcept = 0;
+};
+
 class TaskBudgets;
 
 /// One call's claim on its task's budget. The call itself is counted when the ticket is
@@ -76,6 +110,7 @@ class TaskTicket {
       owner_ = std::exchange(o.owner_, nullptr);
       task_ = std::move(o.task_);
       reserved_ = o.reserved_;
+      shared_ = o.shared_;
     }
     return *this;
   }
@@ -91,20 +126,22 @@ class TaskTicket {
 
  private:
   friend class TaskBudgets;
-  TaskTicket(TaskBudgets* owner, std::string task, std::int64_t reserved)
-      : owner_(owner), task_(std::move(task)), reserved_(reserved) {}
+  TaskTicket(TaskBudgets* owner, std::string task, std::int64_t reserved, bool shared = false)
+      : owner_(owner), task_(std::move(task)), reserved_(reserved), shared_(shared) {}
   inline void release() noexcept;
 
   TaskBudgets* owner_ = nullptr;
   std::string task_;
   std::int64_t reserved_ = 0;
+  bool shared_ = false;  // counted in the shared store (else here)
 };
 
 /// Call and token budgets of every task instance. Thread-safe (one mutex; a call takes it
 /// twice, at `begin_call` and at `settle`).
 class TaskBudgets {
  public:
-  explicit TaskBudgets(TaskBudgetConfig config = {}) : config_(std::move(config)) {}
+  explicit TaskBudgets(TaskBudgetConfig config = {}, std::shared_ptr<SharedTasks> shared = nullptr)
+      : config_(std::move(config)), shared_(std::move(shared)) {}
   TaskBudgets(const TaskBudgets&) = delete;
   TaskBudgets& operator=(const TaskBudgets&) = delete;
 
@@ -116,24 +153,33 @@ class TaskBudgets {
                                 std::int64_t estimated_tokens = 0) {
     if (estimated_tokens < 0) return fail(Errc::invalid_argument, "a token estimate can not be negative");
     if (task_id.empty()) return TaskTicket{};
+    if (shared_) {
+      auto d = shared_->begin_call(task_id, kind.empty() ? "default" : kind, call_limit(kind), token_limit(kind),
+                                   estimated_tokens);
+      if (d) {
+        std::lock_guard lk(m_);
+        auto it = tasks_.find(task_id);
+        if (it == tasks_.end()) it = tasks_.emplace(std::string(task_id), fresh(kind)).first;
+        Task& t = it->second;
+        t.kind = d->kind;
+        t.usage = d->usage;  // the copy the process counts on from while the store is away
+        if (!d->admitted) return refusal(task_id, t, estimated_tokens);
+        ++t.usage.calls;
+        t.usage.tokens_reserved += estimated_tokens;
+        return TaskTicket{this, std::string(task_id), estimated_tokens, true};
+      }
+      if (shared_->on_failure() == SharedFailure::fail_closed)
+        return fail(d.error().code == Errc::timed_out ? Errc::timed_out : Errc::io_error,
+                    fmt::format("the shared task budgets can not be reached, and calls are refused until they can: {}",
+                                d.error().message));
+    }
     std::lock_guard lk(m_);
     auto it = tasks_.find(task_id);
     if (it == tasks_.end()) it = tasks_.emplace(std::string(task_id), fresh(kind)).first;
     Task& t = it->second;
-    if (t.usage.calls >= t.usage.call_limit) {
-      return fail(Errc::budget_exhausted,
-                  providers::redact(fmt::format("Task {} ({}) has used all {} calls of its budget; it is stopped.",
-                                                task_id, t.kind, t.usage.call_limit)));
-    }
-    if (t.usage.token_limit &&
-        t.usage.tokens + t.usage.tokens_reserved + estimated_tokens > *t.usage.token_limit) {
-      return fail(Errc::budget_exhausted,
-                  providers::redact(fmt::format(
-                      "Task {} ({}) would exceed its budget of {} tokens ({} used, {} in flight, "
-                      "{} more needed); it is stopped.",
-                      task_id, t.kind, *t.usage.token_limit, t.usage.tokens, t.usage.tokens_reserved,
-                      estimated_tokens)));
-    }
+    if (t.usage.calls >= t.usage.call_limit ||
+        (t.usage.token_limit && t.usage.tokens + t.usage.tokens_reserved + estimated_tokens > *t.usage.token_limit))
+      return refusal(task_id, t, estimated_tokens);
     ++t.usage.calls;
     t.usage.tokens_reserved += estimated_tokens;
     return TaskTicket{this, std::string(task_id), estimated_tokens};
@@ -141,6 +187,9 @@ class TaskBudgets {
 
   /// What task `task_id` has used; empty when it has made no call.
   std::optional<TaskUsage> usage(std::string_view task_id) const {
+    if (shared_) {
+      if (auto u = shared_->usage(task_id)) return *u;
+    }
     std::lock_guard lk(m_);
     auto it = tasks_.find(task_id);
     if (it == tasks_.end()) return std::nullopt;
@@ -150,6 +199,7 @@ class TaskBudgets {
   /// Forgets a finished task, so a long-running process does not keep every id it ever saw.
   /// A ticket still in flight for it settles into nothing.
   void end_task(std::string_view task_id) {
+    if (shared_) shared_->end(task_id);
     std::lock_guard lk(m_);
     if (auto it = tasks_.find(task_id); it != tasks_.end()) tasks_.erase(it);
   }
@@ -166,6 +216,10 @@ class TaskBudgets {
     return it == config_.tokens_by_kind.end() ? config_.default_tokens : it->second;
   }
 
+  /// Whether the counts live in a shared store.
+  bool shared() const noexcept { return shared_ != nullptr; }
+
+  /// Tasks this process has seen (and not ended).
   std::size_t tasks() const {
     std::lock_guard lk(m_);
     return tasks_.size();
@@ -191,7 +245,21 @@ class TaskBudgets {
     return t;
   }
 
-  void finish(const std::string& task_id, std::int64_t reserved, std::optional<std::int64_t> actual) noexcept {
+  Result<TaskTicket> refusal(std::string_view task_id, const Task& t, std::int64_t estimated_tokens) const {
+    if (t.usage.calls >= t.usage.call_limit)
+      return fail(Errc::budget_exhausted,
+                  providers::redact(fmt::format("Task {} ({}) has used all {} calls of its budget; it is stopped.",
+                                                task_id, t.kind, t.usage.call_limit)));
+    return fail(Errc::budget_exhausted,
+                providers::redact(fmt::format("Task {} ({}) would exceed its budget of {} tokens ({} used, {} in flight, "
+                                              "{} more needed); it is stopped.",
+                                              task_id, t.kind, t.usage.token_limit.value_or(0), t.usage.tokens,
+                                              t.usage.tokens_reserved, estimated_tokens)));
+  }
+
+  void finish(const std::string& task_id, std::int64_t reserved, std::optional<std::int64_t> actual,
+              bool shared) noexcept {
+    if (shared && shared_) shared_->finish(task_id, reserved, actual);
     std::lock_guard lk(m_);
     auto it = tasks_.find(task_id);
     if (it == tasks_.end()) return;
@@ -201,18 +269,19 @@ class TaskBudgets {
   }
 
   TaskBudgetConfig config_;
+  std::shared_ptr<SharedTasks> shared_;
   mutable std::mutex m_;
   std::unordered_map<std::string, Task, Hash, std::equal_to<>> tasks_;
 };
 
 inline void TaskTicket::settle(std::int64_t actual_tokens) {
   if (!owner_) return;
-  std::exchange(owner_, nullptr)->finish(task_, reserved_, actual_tokens);
+  std::exchange(owner_, nullptr)->finish(task_, reserved_, actual_tokens, shared_);
 }
 
 inline void TaskTicket::release() noexcept {
   if (!owner_) return;
-  std::exchange(owner_, nullptr)->finish(task_, reserved_, std::nullopt);
+  std::exchange(owner_, nullptr)->finish(task_, reserved_, std::nullopt, shared_);
 }
 
 }  // namespace governed

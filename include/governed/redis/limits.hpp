@@ -27,12 +27,14 @@
 /// that an account's allowance is spent (`:health`, checked by every admission) is waited for,
 /// and written back later if Redis could not be reached.
 ///
-/// The same backend keeps the State's USD spend budget (redis/spend.hpp) in Redis.
+/// The same backend keeps the State's USD spend budget (redis/spend.hpp) and task budgets
+/// (redis/tasks.hpp) in Redis.
 
 #include <governed/limit_key.hpp>
 #include <governed/limiter/limit.hpp>
 #include <governed/redis/client.hpp>
 #include <governed/redis/spend.hpp>
+#include <governed/redis/tasks.hpp>
 #include <governed/result.hpp>
 #include <governed/shared_limits.hpp>
 #include <governed/time.hpp>
@@ -230,6 +232,8 @@ struct BackendOptions {
   Duration hold_ttl = std::chrono::minutes{15};
   /// How long a budget's period is kept after it ends (its keys' expiry).
   Duration budget_keep = std::chrono::hours{1};
+  /// How long a task's counts are kept after its last call when nobody ends it.
+  Duration task_ttl = std::chrono::hours{24};
 };
 
 namespace detail {
@@ -555,6 +559,7 @@ inline std::optional<Error> check(const BackendOptions& options) {
   if (options.replicas == 0) return Error{Errc::invalid_argument, "replicas must be at least 1"};
   if (options.name_space.empty()) return Error{Errc::invalid_argument, "the Redis namespace must not be empty"};
   if (options.hold_ttl <= Duration{0}) return Error{Errc::invalid_argument, "a spend hold's expiry must be positive"};
+  if (options.task_ttl <= Duration{0}) return Error{Errc::invalid_argument, "a task's expiry must be positive"};
   if (options.budget_keep < Duration{0})
     return Error{Errc::invalid_argument, "how long a budget period is kept must not be negative"};
   return std::nullopt;
@@ -581,6 +586,11 @@ class Backend final : public SharedBackend {
     return std::make_shared<RedisSpend>(redis_, fmt::format("governed:{}:budget:{{{}|spend}}", ns(), ns()),
                                         options_.replicas, options_.on_failure, options_.hold_ttl,
                                         options_.budget_keep);
+  }
+
+  std::shared_ptr<SharedTasks> tasks() override {
+    return std::make_shared<RedisTasks>(redis_, fmt::format("governed:{}:task:", ns()), ns(), options_.on_failure,
+                                        options_.task_ttl);
   }
 
   /// The server (or cluster) the limit sets run on.
