@@ -10,5 +10,6 @@
 #include <governed/redis/limits.hpp>
 #include <governed/redis/reply.hpp>
 #include <governed/redis/spend.hpp>
+#include <governed/redis/stats.hpp>
 #include <governed/redis/tasks.hpp>
 #include <governed/redis/url.hpp>

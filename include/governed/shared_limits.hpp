@@ -96,6 +96,9 @@ class SharedBackend {
   virtual std::shared_ptr<SharedSpend> spend() { return nullptr; }
   /// The store of the State's task budgets (see budget/task.hpp); null: in the process.
   virtual std::shared_ptr<SharedTasks> tasks() { return nullptr; }
+  /// Where the State's statistics are also totalled across processes (see observe/stats.hpp);
+  /// null: nowhere.
+  virtual std::shared_ptr<SharedStats> stats() { return nullptr; }
 };
 
 }  // namespace governed

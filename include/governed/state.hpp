@@ -419,7 +419,7 @@ class State {
         tasks_(config_.tasks, config_.shared ? config_.shared->tasks() : nullptr),
         spend_(std::move(spend)),
         cache_(config_.cache),
-        stats_(secrets),
+        stats_(secrets, config_.shared ? config_.shared->stats() : nullptr),
         secrets_(std::move(secrets)),
         seed_(config_.seed ? *config_.seed : Random::from_entropy()()) {
     resolve_table();

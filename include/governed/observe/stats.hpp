@@ -11,11 +11,17 @@
 ///
 /// Labels are redacted when a series is created (configured keys verbatim, then every
 /// secret-shaped token), so what an exporter prints never holds a secret.
+///
+/// Shared: made with a `SharedStats` (a State whose `StateConfig::shared` is a Redis backend
+/// gets one, see redis/stats.hpp), each call is also added to totals kept across processes —
+/// sent with later traffic, never waited for — and `shared_totals(scope)` reads the totals of
+/// every process. The latency histograms stay per process.
 
 #include <governed/error.hpp>
 #include <governed/observe/histogram.hpp>
 #include <governed/providers/redact.hpp>
 #include <governed/providers/usage.hpp>
+#include <governed/result.hpp>
 #include <governed/time.hpp>
 
 #include <atomic>
@@ -32,6 +38,25 @@
 #include <vector>
 
 namespace governed {
+
+struct CallRecord;
+
+/// The counters of a series as plain numbers: what a call adds, or totals read from a store.
+struct SeriesTotals {
+  std::uint64_t requests = 0;
+  std::uint64_t failures = 0;
+  std::uint64_t rate_limited = 0;
+  std::uint64_t retries = 0;
+  std::uint64_t fallbacks = 0;
+  std::uint64_t input_tokens = 0;
+  std::uint64_t output_tokens = 0;
+  std::uint64_t cache_hits = 0;
+  std::int64_t cost_nano_usd = 0;
+
+  double cost_usd() const noexcept { return static_cast<double>(cost_nano_usd) / 1e9; }
+  /// What the call `r` adds to each counter.
+  static inline SeriesTotals of(const CallRecord& r) noexcept;
+};
 
 /// What one call did, as the composition reports it when the call ends.
 struct CallRecord {
@@ -69,19 +94,33 @@ struct Series {
 
   void add(const CallRecord& r) noexcept {
     constexpr auto o = std::memory_order_relaxed;
-    requests.fetch_add(1, o);
-    if (!r.success) failures.fetch_add(1, o);
-    if (r.cache_hit) cache_hits.fetch_add(1, o);
-    if (r.rate_limited) rate_limited.fetch_add(r.rate_limited, o);
-    if (r.retries) retries.fetch_add(r.retries, o);
-    if (r.fallbacks) fallbacks.fetch_add(r.fallbacks, o);
-    if (r.usage.input_tokens > 0) input_tokens.fetch_add(static_cast<std::uint64_t>(r.usage.input_tokens), o);
-    if (r.usage.output_tokens > 0) output_tokens.fetch_add(static_cast<std::uint64_t>(r.usage.output_tokens), o);
-    if (std::isfinite(r.cost_usd) && r.cost_usd > 0)
-      cost_nano_usd.fetch_add(static_cast<std::int64_t>(std::llround(r.cost_usd * 1e9)), o);
+    const SeriesTotals d = SeriesTotals::of(r);
+    requests.fetch_add(d.requests, o);
+    if (d.failures) failures.fetch_add(d.failures, o);
+    if (d.cache_hits) cache_hits.fetch_add(d.cache_hits, o);
+    if (d.rate_limited) rate_limited.fetch_add(d.rate_limited, o);
+    if (d.retries) retries.fetch_add(d.retries, o);
+    if (d.fallbacks) fallbacks.fetch_add(d.fallbacks, o);
+    if (d.input_tokens) input_tokens.fetch_add(d.input_tokens, o);
+    if (d.output_tokens) output_tokens.fetch_add(d.output_tokens, o);
+    if (d.cost_nano_usd) cost_nano_usd.fetch_add(d.cost_nano_usd, o);
     latency.record(r.latency);
   }
 };
+
+inline SeriesTotals SeriesTotals::of(const CallRecord& r) noexcept {
+  SeriesTotals d;
+  d.requests = 1;
+  d.failures = r.success ? 0 : 1;
+  d.cache_hits = r.cache_hit ? 1 : 0;
+  d.rate_limited = r.rate_limited;
+  d.retries = r.retries;
+  d.fallbacks = r.fallbacks;
+  d.input_tokens = r.usage.input_tokens > 0 ? static_cast<std::uint64_t>(r.usage.input_tokens) : 0;
+  d.output_tokens = r.usage.output_tokens > 0 ? static_cast<std::uint64_t>(r.usage.output_tokens) : 0;
+  d.cost_nano_usd = std::isfinite(r.cost_usd) && r.cost_usd > 0 ? static_cast<std::int64_t>(std::llround(r.cost_usd * 1e9)) : 0;
+  return d;
+}
 
 /// Which grouping a series belongs to.
 enum class Scope : std::uint8_t { model, provider, task };
@@ -94,11 +133,32 @@ struct SeriesLabels {
   std::string task;
 };
 
+/// A series' totals across every process sharing a store.
+struct SharedSeries {
+  SeriesLabels labels;
+  SeriesTotals totals;
+};
+
+/// Counters kept outside the process, added to by every process sharing them.
+class SharedStats {
+ public:
+  virtual ~SharedStats() = default;
+  /// Adds `d` to the totals of the series `model`, `provider` and (when not null) `task`, whose
+  /// labels are redacted already. Nobody waits for it.
+  virtual void add(const SeriesLabels& model, const SeriesLabels& provider, const SeriesLabels* task,
+                   const SeriesTotals& d) noexcept = 0;
+  /// Every series of `scope` with its totals, in label order; what this process added before
+  /// is included.
+  virtual Result<std::vector<SharedSeries>> totals(Scope scope) = 0;
+};
+
 class Statistics {
  public:
   /// `secrets`: keys to remove verbatim from every label (keys without a recognisable shape,
-  /// such as Azure's and Mistral's, would otherwise pass).
-  explicit Statistics(std::vector<std::string> secrets = {}) : secrets_(std::move(secrets)) {}
+  /// such as Azure's and Mistral's, would otherwise pass). `shared`: where the totals of every
+  /// process are kept, if anywhere.
+  explicit Statistics(std::vector<std::string> secrets = {}, std::shared_ptr<SharedStats> shared = nullptr)
+      : secrets_(std::move(secrets)), shared_(std::move(shared)) {}
   Statistics(const Statistics&) = delete;
   Statistics& operator=(const Statistics&) = delete;
 
@@ -127,6 +187,7 @@ class Statistics {
     (m ? *m : model(r.provider, r.model)).add(r);
     (p ? *p : provider(r.provider)).add(r);
     if (!r.task.empty()) (t ? *t : task(r.task)).add(r);
+    if (shared_) share(r);
   }
 
   /// The same, into the model's and provider's series the caller already holds (what
@@ -137,7 +198,16 @@ class Statistics {
     model_series.add(r);
     provider_series.add(r);
     if (!r.task.empty()) task(r.task).add(r);
+    if (shared_) share(r);
   }
+
+  /// The totals of every process sharing the store, per series of `scope`; an error when
+  /// there is no store or it can not be reached.
+  Result<std::vector<SharedSeries>> shared_totals(Scope scope) const {
+    if (!shared_) return fail(Errc::invalid_argument, "these statistics are not shared");
+    return shared_->totals(scope);
+  }
+  bool shared() const noexcept { return shared_ != nullptr; }
 
   /// Visits every series of `scope` in label order: `f(const SeriesLabels&, const Series&)`.
   template <class F>
@@ -166,6 +236,20 @@ class Statistics {
 
   std::string clean(std::string_view s) const { return providers::redact(s, secrets_); }
 
+  /// Adds `r` to the shared totals, under the series' redacted labels (the series exist: the
+  /// call was just counted in them).
+  void share(const CallRecord& r) {
+    SeriesLabels m, p, t;
+    {
+      std::shared_lock lk(m_);
+      if (auto it = models_.find(View{r.provider, r.model}); it != models_.end()) m = it->second.labels;
+      if (auto it = providers_.find(View{r.provider, {}}); it != providers_.end()) p = it->second.labels;
+      if (!r.task.empty())
+        if (auto it = tasks_.find(View{r.task, {}}); it != tasks_.end()) t = it->second.labels;
+    }
+    shared_->add(m, p, r.task.empty() ? nullptr : &t, SeriesTotals::of(r));
+  }
+
   /// The series under `key`, or null; the caller holds the lock.
   static Series* find(const Map& map, View key) noexcept {
     auto it = map.find(key);
@@ -185,6 +269,7 @@ class Statistics {
   }
 
   std::vector<std::string> secrets_;
+  std::shared_ptr<SharedStats> shared_;
   mutable std::shared_mutex m_;
   Map models_, providers_, tasks_;
 };

@@ -28,12 +28,13 @@
 /// and written back later if Redis could not be reached.
 ///
 /// The same backend keeps the State's USD spend budget (redis/spend.hpp) and task budgets
-/// (redis/tasks.hpp) in Redis.
+/// (redis/tasks.hpp) in Redis, and totals its statistics there (redis/stats.hpp).
 
 #include <governed/limit_key.hpp>
 #include <governed/limiter/limit.hpp>
 #include <governed/redis/client.hpp>
 #include <governed/redis/spend.hpp>
+#include <governed/redis/stats.hpp>
 #include <governed/redis/tasks.hpp>
 #include <governed/result.hpp>
 #include <governed/shared_limits.hpp>
@@ -591,6 +592,10 @@ class Backend final : public SharedBackend {
   std::shared_ptr<SharedTasks> tasks() override {
     return std::make_shared<RedisTasks>(redis_, fmt::format("governed:{}:task:", ns()), ns(), options_.on_failure,
                                         options_.task_ttl);
+  }
+
+  std::shared_ptr<SharedStats> stats() override {
+    return std::make_shared<RedisStats>(redis_, fmt::format("governed:{}:stats:{{{}|stats}}", ns(), ns()));
   }
 
   /// The server (or cluster) the limit sets run on.
