@@ -19,6 +19,7 @@ using governed::redis::Client;
 using governed::redis::ClientOptions;
 using governed::redis::Reply;
 using governed::redis::Script;
+using governed_test::SilentServer;
 
 namespace {
 
@@ -30,41 +31,6 @@ ClientOptions quick_client() {
   o.retry_max = std::chrono::milliseconds{40};
   return o;
 }
-
-/// A TCP server on loopback that accepts connections and then either says nothing or writes
-/// `reply` once, on a thread of its own.
-class SilentServer {
- public:
-  explicit SilentServer(std::string reply = {}) : acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
-    reply_ = std::move(reply);
-    thread_ = std::thread([this] {
-      boost::system::error_code ec;
-      for (;;) {
-        boost::asio::ip::tcp::socket s(io_);
-        acceptor_.accept(s, ec);
-        if (ec || stop_) return;
-        if (!reply_.empty()) boost::asio::write(s, boost::asio::buffer(reply_), ec);
-        held_.push_back(std::move(s));
-      }
-    });
-  }
-  ~SilentServer() {
-    stop_ = true;
-    boost::system::error_code ec;
-    boost::asio::ip::tcp::socket poke(io_);
-    poke.connect(acceptor_.local_endpoint(), ec);
-    thread_.join();
-  }
-  std::string url() const { return fmt::format("redis://127.0.0.1:{}", acceptor_.local_endpoint().port()); }
-
- private:
-  boost::asio::io_context io_;
-  boost::asio::ip::tcp::acceptor acceptor_;
-  std::string reply_;
-  std::atomic<bool> stop_{false};
-  std::vector<boost::asio::ip::tcp::socket> held_;
-  std::thread thread_;
-};
 
 }  // namespace
 
