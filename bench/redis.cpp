@@ -7,6 +7,9 @@
 #include <governed/clock/steady.hpp>
 #include <governed/limit_store.hpp>
 #include <governed/redis.hpp>
+#include <governed/redis/async_connection.hpp>
+
+#include <boost/asio/io_context.hpp>
 
 #include <benchmark/benchmark.h>
 #include <hiredis/hiredis.h>
@@ -16,6 +19,7 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -118,12 +122,12 @@ BENCHMARK(BM_Redis_Raw_Evalsha)->UseRealTime()->Threads(1)->Threads(50);
 /// redis-benchmark sending the same EVALSHA from `clients` connections; each iteration is
 /// credited one request's share of its run (manual time), so its time per iteration is
 /// 1 / its rate.
-void redis_benchmark(benchmark::State& state, int clients) {
+void redis_benchmark(benchmark::State& state, int clients, int pipeline = 1) {
   auto& s = shared();
   if (!s.set) return state.SkipWithError(s.skip.c_str());
   const auto& e = s.client->endpoint();
-  std::string cmd = fmt::format("redis-benchmark -h {} -p {} -c {} -n {} -q", e.host, e.port, clients,
-                                clients == 1 ? 20000 : 200000);
+  std::string cmd = fmt::format("redis-benchmark -h {} -p {} -c {} -P {} -n {} -q", e.host, e.port, clients, pipeline,
+                                clients * pipeline == 1 ? 20000 : 200000);
   if (!e.password.empty()) cmd += " -a '" + e.password + "' --no-auth-warning";
   for (const auto& a : admit_args()) cmd += " '" + a + "'";
   cmd += " 2>/dev/null";
@@ -150,6 +154,42 @@ void BM_Redis_RedisBenchmark_Evalsha_1(benchmark::State& state) { redis_benchmar
 void BM_Redis_RedisBenchmark_Evalsha_50(benchmark::State& state) { redis_benchmark(state, 50); }
 BENCHMARK(BM_Redis_RedisBenchmark_Evalsha_1)->UseManualTime()->Iterations(1000);
 BENCHMARK(BM_Redis_RedisBenchmark_Evalsha_50)->UseManualTime()->Iterations(1000);
+void BM_Redis_RedisBenchmark_Evalsha_1x50(benchmark::State& state) { redis_benchmark(state, 1, 50); }
+BENCHMARK(BM_Redis_RedisBenchmark_Evalsha_1x50)->UseManualTime()->Iterations(1000);
+
+/// The admit script through one `redis::AsyncConnection` on an io_context run by this thread,
+/// `range(0)` calls kept in flight: each completion sends the next.
+void BM_Redis_Async_Admit(benchmark::State& state) {
+  auto& s = shared();
+  if (!s.set) return state.SkipWithError(s.skip.c_str());
+  boost::asio::io_context io;
+  auto c = redis::AsyncConnection::make(io.get_executor(), s.client->endpoint());
+  const auto args = admit_args();  // EVALSHA sha 2 key health ARGV…
+  const std::vector<std::string_view> keys{args[3], args[4]};
+  std::vector<std::string_view> argv(args.begin() + 5, args.end());
+  const auto in_flight = static_cast<std::size_t>(state.range(0));
+  constexpr std::size_t batch = 2000;
+  bool failed = false;
+  while (state.KeepRunningBatch(batch)) {
+    std::size_t sent = 0;
+    std::function<void(Result<redis::Reply>)> next = [&](Result<redis::Reply> r) {
+      if (!r || r->type != redis::Reply::Type::array) failed = true;
+      if (sent < batch) {
+        ++sent;
+        c->async_eval(redis::admit_script(), keys, argv, [&next](Result<redis::Reply> r) { next(std::move(r)); });
+      }
+    };
+    for (; sent < std::min(in_flight, batch); ++sent)
+      c->async_eval(redis::admit_script(), keys, argv, [&next](Result<redis::Reply> r) { next(std::move(r)); });
+    io.restart();
+    io.run();
+    if (failed) return state.SkipWithError("an async admission failed");
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["writes_per_call"] =
+      static_cast<double>(c->writes()) / static_cast<double>(std::max<std::int64_t>(1, state.iterations()));
+}
+BENCHMARK(BM_Redis_Async_Admit)->UseRealTime()->Arg(1)->Arg(50);
 
 }  // namespace
 
@@ -191,3 +231,10 @@ GOVERNED_RATIO("Redis admission with lease batching (10), 1 thread / bare hiredi
 GOVERNED_RATIO("Redis admission with lease batching (10), 50 threads / bare hiredis EVALSHA, 50 threads, goal <= 0.2",
                ({"BM_Redis_Governed_Admit_Lease10/real_time/threads:50"}),
                ({"BM_Redis_Raw_Evalsha/real_time/threads:50"}), 0.2);
+GOVERNED_RATIO("Redis async admission, 1 in flight / bare hiredis EVALSHA, 1 connection",
+               ({"BM_Redis_Async_Admit/1/real_time"}), ({"BM_Redis_Raw_Evalsha/real_time/threads:1"}), 0);
+GOVERNED_RATIO("Redis async admission, 50 in flight on 1 connection / bare hiredis EVALSHA, 50 threads, goal <= 1.25",
+               ({"BM_Redis_Async_Admit/50/real_time"}), ({"BM_Redis_Raw_Evalsha/real_time/threads:50"}), 1.25);
+GOVERNED_RATIO("Redis async admission, 50 in flight on 1 connection / redis-benchmark EVALSHA -c 1 -P 50",
+               ({"BM_Redis_Async_Admit/50/real_time"}),
+               ({"BM_Redis_RedisBenchmark_Evalsha_1x50/iterations:1000/manual_time"}), 0);
