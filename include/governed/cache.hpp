@@ -12,6 +12,13 @@
 /// provider would see the same request. The map compares the full canonical text, never only
 /// its hash: a hash collision is a miss, not another request's answer.
 ///
+/// Shared: made with a `SharedCache` (a State whose `StateConfig::shared` is a Redis backend
+/// gets one, see redis/cache.hpp), an answer one process stored serves the others too. A local
+/// miss asks the store (one round trip, only for cacheable requests); a hit is kept locally for
+/// what is left of its TTL; an insertion is sent to the store without waiting. A store that can
+/// not be reached is a miss, never an error: the cache only ever saves calls. The value type
+/// needs a `CacheCodec` to travel (see cached_response.hpp for `Response`).
+///
 /// ```cpp
 /// governed::ResponseCache<Reply> cache;   // 30 s, 1024 entries, 64 MiB
 /// auto key = governed::CacheKey::of("openai", "gpt-4o-mini", messages, {{"temperature", 0}});
@@ -25,6 +32,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -32,9 +40,11 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 namespace governed {
 
@@ -95,6 +105,31 @@ class CacheKey {
   std::size_t hash_ = 0;
 };
 
+/// Responses kept outside the process, read and written by every process sharing the store.
+class SharedCache {
+ public:
+  virtual ~SharedCache() = default;
+  /// The text stored for `key` and how long it has left; empty on a miss (a text stored for
+  /// another request whose hash collided is a miss).
+  virtual Result<std::optional<std::pair<std::string, Duration>>> get(const CacheKey& key) = 0;
+  /// Stores `text` for `key` for `ttl`; nobody waits for it.
+  virtual void put(const CacheKey& key, std::string_view text, Duration ttl) noexcept = 0;
+};
+
+/// How a cached value becomes text for a `SharedCache` and back: a specialisation has
+/// `static std::string encode(const Value&)` and `static std::optional<Value> decode(std::string_view)`
+/// (empty: not a value of this kind, a miss). Without one, values stay in the process.
+template <class Value>
+struct CacheCodec;
+
+namespace detail {
+template <class Value>
+concept shareable = requires(const Value& v, std::string_view text) {
+  { CacheCodec<Value>::encode(v) } -> std::convertible_to<std::string>;
+  { CacheCodec<Value>::decode(text) } -> std::same_as<std::optional<Value>>;
+};
+}  // namespace detail
+
 struct CacheConfig {
   Duration ttl = std::chrono::seconds{30};  ///< 0 or less: nothing is stored
   std::size_t max_entries = 1024;          ///< 0: nothing is stored
@@ -109,6 +144,7 @@ struct CacheStats {
   std::uint64_t replacements = 0;  ///< insertions that replaced an entry of the same key
   std::uint64_t evictions = 0;    ///< pushed out by the LRU bound
   std::uint64_t expirations = 0;  ///< found or purged past their TTL
+  std::uint64_t shared_hits = 0;  ///< local misses the shared store answered (counted in misses too)
   std::size_t entries = 0;
   std::size_t bytes = 0;
 };
@@ -119,12 +155,35 @@ struct CacheStats {
 template <class Value>
 class ResponseCache {
  public:
-  explicit ResponseCache(CacheConfig config = {}) : config_(config) {}
+  explicit ResponseCache(CacheConfig config = {}, std::shared_ptr<SharedCache> shared = nullptr)
+      : config_(config), shared_(std::move(shared)) {}
   ResponseCache(const ResponseCache&) = delete;
   ResponseCache& operator=(const ResponseCache&) = delete;
 
-  /// The fresh response for `key`, or nullptr. An expired entry is dropped on the way.
+  /// The fresh response for `key`, or nullptr. An expired entry is dropped on the way. Shared:
+  /// a local miss asks the store.
   std::shared_ptr<const Value> find(const CacheKey& key, Instant now) {
+    if (auto local = find_local(key, now); local || !shared_) return local;
+    if constexpr (detail::shareable<Value>) {
+      auto got = shared_->get(key);
+      if (!got || !*got) return nullptr;
+      auto value = CacheCodec<Value>::decode((*got)->first);
+      if (!value) return nullptr;
+      auto kept = std::make_shared<const Value>(std::move(*value));
+      // Kept here for what is left of it in the store, so no process serves it longer.
+      store_local(key, kept, (*got)->first.size(), now, std::min((*got)->second, config_.ttl));
+      std::lock_guard lk(m_);
+      ++stats_.shared_hits;
+      return kept;
+    }
+    return nullptr;
+  }
+
+  /// Whether answers are shared with other processes.
+  bool shared() const noexcept { return shared_ != nullptr; }
+
+ private:
+  std::shared_ptr<const Value> find_local(const CacheKey& key, Instant now) {
     std::lock_guard lk(m_);
     auto it = index_.find(Ref{key.canonical(), key.hash()});
     if (it == index_.end()) {
@@ -143,19 +202,30 @@ class ResponseCache {
     return entry->value;
   }
 
+ public:
+
   /// Stores `value` for `key` until `now + ttl`, replacing an entry of the same key, then
   /// evicts the least recently used entries until both bounds hold. `value_bytes`: what the
   /// value occupies (its body's size is a good figure). False when it was not stored.
   bool insert(const CacheKey& key, Value value, std::size_t value_bytes, Instant now) {
+    if (config_.ttl <= Duration::zero()) return false;
+    if constexpr (detail::shareable<Value>) {
+      if (shared_) shared_->put(key, CacheCodec<Value>::encode(value), config_.ttl);
+    }
+    return store_local(key, std::make_shared<const Value>(std::move(value)), value_bytes, now, config_.ttl);
+  }
+
+ private:
+  bool store_local(const CacheKey& key, std::shared_ptr<const Value> shared, std::size_t value_bytes, Instant now,
+                   Duration ttl) {
     const std::size_t bytes = key.canonical().size() + value_bytes;
-    if (config_.ttl <= Duration::zero() || config_.max_entries == 0 || bytes > config_.max_bytes) return false;
-    auto shared = std::make_shared<const Value>(std::move(value));
+    if (ttl <= Duration::zero() || config_.max_entries == 0 || bytes > config_.max_bytes) return false;
     std::lock_guard lk(m_);
     if (auto it = index_.find(Ref{key.canonical(), key.hash()}); it != index_.end()) {
       erase(it->second);
       ++stats_.replacements;
     }
-    lru_.push_front(Entry{key.canonical(), key.hash(), std::move(shared), now + config_.ttl, bytes});
+    lru_.push_front(Entry{key.canonical(), key.hash(), std::move(shared), now + ttl, bytes});
     index_.emplace(Ref{lru_.front().key, lru_.front().hash}, lru_.begin());
     bytes_ += bytes;
     ++stats_.insertions;
@@ -165,6 +235,8 @@ class ResponseCache {
     }
     return true;
   }
+
+ public:
 
   /// Drops every expired entry; returns how many. Lookups drop expired entries they meet, so
   /// this only frees memory sooner.
@@ -229,6 +301,7 @@ class ResponseCache {
   }
 
   CacheConfig config_;
+  std::shared_ptr<SharedCache> shared_;
   mutable std::mutex m_;
   std::list<Entry> lru_;  // most recently used first
   std::unordered_map<Ref, Iter, RefHash, RefEq> index_;

@@ -15,6 +15,7 @@
 #include <governed/backoff.hpp>
 #include <governed/budget.hpp>
 #include <governed/cache.hpp>
+#include <governed/cached_response.hpp>
 #include <governed/config.hpp>
 #include <governed/cooldowns.hpp>
 #include <governed/fallback.hpp>

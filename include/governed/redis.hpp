@@ -4,6 +4,7 @@
 /// server) or `redis::cluster_backend(seed_urls)` (Redis Cluster) for `StateConfig::shared`,
 /// and the clients they run on. Link `governed::redis` (hiredis, OpenSSL).
 
+#include <governed/redis/cache.hpp>
 #include <governed/redis/client.hpp>
 #include <governed/redis/cluster.hpp>
 #include <governed/redis/connection.hpp>

@@ -29,6 +29,7 @@ namespace governed {
 class SharedSpend;
 class SharedTasks;
 class SharedStats;
+class SharedCache;
 
 /// What a limit set does while its shared store can not be reached.
 enum class SharedFailure : std::uint8_t {
@@ -99,6 +100,8 @@ class SharedBackend {
   /// Where the State's statistics are also totalled across processes (see observe/stats.hpp);
   /// null: nowhere.
   virtual std::shared_ptr<SharedStats> stats() { return nullptr; }
+  /// The store of the State's response cache (see cache.hpp); null: in the process.
+  virtual std::shared_ptr<SharedCache> cache() { return nullptr; }
 };
 
 }  // namespace governed

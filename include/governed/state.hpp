@@ -22,6 +22,7 @@
 #include <governed/budget/spend.hpp>
 #include <governed/budget/task.hpp>
 #include <governed/cache.hpp>
+#include <governed/cached_response.hpp>
 #include <governed/clock/concept.hpp>
 #include <governed/clock/coarse.hpp>
 #include <governed/clock/steady.hpp>
@@ -418,7 +419,7 @@ class State {
         pool_(std::make_unique<keys::Pool>(std::move(pool))),
         tasks_(config_.tasks, config_.shared ? config_.shared->tasks() : nullptr),
         spend_(std::move(spend)),
-        cache_(config_.cache),
+        cache_(config_.cache, config_.shared ? config_.shared->cache() : nullptr),
         stats_(secrets, config_.shared ? config_.shared->stats() : nullptr),
         secrets_(std::move(secrets)),
         seed_(config_.seed ? *config_.seed : Random::from_entropy()()) {

@@ -28,10 +28,12 @@
 /// and written back later if Redis could not be reached.
 ///
 /// The same backend keeps the State's USD spend budget (redis/spend.hpp) and task budgets
-/// (redis/tasks.hpp) in Redis, and totals its statistics there (redis/stats.hpp).
+/// (redis/tasks.hpp) in Redis, totals its statistics there (redis/stats.hpp), and shares its
+/// response cache (redis/cache.hpp).
 
 #include <governed/limit_key.hpp>
 #include <governed/limiter/limit.hpp>
+#include <governed/redis/cache.hpp>
 #include <governed/redis/client.hpp>
 #include <governed/redis/spend.hpp>
 #include <governed/redis/stats.hpp>
@@ -592,6 +594,10 @@ class Backend final : public SharedBackend {
   std::shared_ptr<SharedTasks> tasks() override {
     return std::make_shared<RedisTasks>(redis_, fmt::format("governed:{}:task:", ns()), ns(), options_.on_failure,
                                         options_.task_ttl);
+  }
+
+  std::shared_ptr<SharedCache> cache() override {
+    return std::make_shared<RedisCache>(redis_, fmt::format("governed:{}:cache:", ns()), ns());
   }
 
   std::shared_ptr<SharedStats> stats() override {

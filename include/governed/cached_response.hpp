@@ -1,0 +1,67 @@
+#pragma once
+/// @file
+/// `CacheCodec<Response>`: how a governed call's answer is kept in a shared response cache.
+///
+/// Only what a cache hit returns travels: the content, the usage the provider reported and
+/// where it was answered (provider and model). The cost, the attempts and the events are those
+/// of the call that produced it and are reset on a hit anyway; the key fingerprint is left out,
+/// since a hit used no key.
+
+#include <governed/cache.hpp>
+#include <governed/request.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace governed {
+
+template <>
+struct CacheCodec<Response> {
+  static std::string encode(const Response& r) {
+    const nlohmann::json j = {{"content", r.content},
+                              {"provider", r.provider},
+                              {"model", r.model},
+                              {"usage",
+                               {{"input", r.usage.input_tokens},
+                                {"cached_input", r.usage.cached_input_tokens},
+                                {"cache_write", r.usage.cache_write_tokens},
+                                {"output", r.usage.output_tokens},
+                                {"reasoning", r.usage.reasoning_tokens}}}};
+    // Content that is not valid UTF-8 is replaced rather than refused: the local copy keeps it.
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+
+  /// Empty when `text` is not what `encode` writes (another version, a damaged value).
+  static std::optional<Response> decode(std::string_view text) {
+    const auto j = nlohmann::json::parse(text, nullptr, false);
+    if (!j.is_object()) return std::nullopt;
+    const auto str = [&](const char* k) -> const std::string* {
+      auto it = j.find(k);
+      return it != j.end() && it->is_string() ? it->template get_ptr<const std::string*>() : nullptr;
+    };
+    const auto* content = str("content");
+    const auto* provider = str("provider");
+    const auto* model = str("model");
+    auto usage = j.find("usage");
+    if (!content || !provider || !model || usage == j.end() || !usage->is_object()) return std::nullopt;
+    Response r;
+    r.content = *content;
+    r.provider = *provider;
+    r.model = *model;
+    const auto count = [&](const char* k) -> std::int64_t {
+      auto it = usage->find(k);
+      return it != usage->end() && it->is_number_integer() ? it->template get<std::int64_t>() : 0;
+    };
+    r.usage.input_tokens = count("input");
+    r.usage.cached_input_tokens = count("cached_input");
+    r.usage.cache_write_tokens = count("cache_write");
+    r.usage.output_tokens = count("output");
+    r.usage.reasoning_tokens = count("reasoning");
+    return r;
+  }
+};
+
+}  // namespace governed
