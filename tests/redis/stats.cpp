@@ -2,6 +2,7 @@
 // calls, and any of them reads the fleet's totals per model, provider and task kind.
 #include <governed/redis/stats.hpp>
 
+#include <governed/redis/cluster.hpp>
 #include <governed/redis/limits.hpp>
 #include <governed/state.hpp>
 
@@ -156,4 +157,25 @@ TEST_CASE("call sites of two States sharing Redis read the calls of both in the 
   CHECK(totals->front().labels.model == "gpt-4o-mini");
   CHECK(totals->front().totals.requests == 3);
   CHECK(totals->front().totals.cost_usd() == Approx(cost).margin(1e-9));
+}
+
+TEST_CASE("shared statistics on a Redis Cluster: one call's three series are one script on one slot",
+          "[redis][stats][cluster]") {
+  GOVERNED_REDIS_CLUSTER(nodes);
+  auto o = stats_options(governed_test::fresh_namespace("stats-cluster"));
+  o.client.connect.connect_timeout = 2s;
+  o.client.connect.command_timeout = 2s;
+  auto made = [&] { return governed::redis::cluster_backend(nodes.seed_urls(), o).value(); };
+  auto ba = made(), bb = made();
+  Statistics a({}, ba->stats()), b({}, bb->stats());
+  a.record(stats_call("openai", "gpt-4o-mini", "worker"));
+  b.record(stats_call("openai", "gpt-4o-mini", "worker"));
+  REQUIRE(bb->redis().flush());
+  for (auto scope : {Scope::model, Scope::provider, Scope::task}) {
+    auto totals = a.shared_totals(scope);
+    REQUIRE(totals);
+    REQUIRE(totals->size() == 1);
+    CHECK(totals->front().totals.requests == 2);
+    CHECK(totals->front().totals.cost_nano_usd == 3'000'000);
+  }
 }
