@@ -243,6 +243,8 @@ class Governed {
           }
           step = walk.on_reply(transport_->send(walk.attempt()));
           break;
+        case WalkStep::ask:  // never asked for: this walk admits on this thread
+          return fail(Errc::invalid_argument, "a blocking walk was asked to admit asynchronously");
         case WalkStep::done: {
           Result<Response> r = walk.take_result();
           if (on_chunk && *on_chunk && r && r->from_cache && !r->content.empty()) (*on_chunk)(r->content);
@@ -279,18 +281,31 @@ class Governed {
   struct AsyncOp : std::enable_shared_from_this<AsyncOp<Handler, Streaming>> {
     AsyncOp(const Governed& g, Request req, Handler h)
         : owner(g), walk(*owner.state_, owner.backoff_, *owner.keys_, *owner.fallback_, std::move(req)),
-          handler(std::move(h)) {}
+          handler(std::move(h)) {
+      walk.admit_asynchronously();
+    }
 
     AsyncOp(const Governed& g, Request req, Handler h, transport::ChunkSink sink)
       requires Streaming
         : owner(g), walk(*owner.state_, owner.backoff_, *owner.keys_, *owner.fallback_, std::move(req)),
-          handler(std::move(h)), side{std::move(sink)} {}
+          handler(std::move(h)), side{std::move(sink)} {
+      walk.admit_asynchronously();
+    }
 
     executor_type handler_executor() const { return boost::asio::get_associated_executor(handler, owner.ex_); }
 
     void run(WalkStep step) {
       switch (step) {
         case WalkStep::done: return complete();
+        case WalkStep::ask: {
+          // The limit set lives in a shared store: its answer comes back on the caller's
+          // executor, and no thread waits for it meanwhile.
+          auto ex = handler_executor();
+          walk.ask_shared(ex, [self = this->shared_from_this(), ex](Result<Admission> a) mutable {
+            boost::asio::dispatch(ex, [self, a = std::move(a)]() mutable { self->run(self->walk.on_answer(std::move(a))); });
+          });
+          return;
+        }
         case WalkStep::wait: {
           auto slot = boost::asio::get_associated_cancellation_slot(handler);
           auto ex = boost::asio::get_associated_executor(handler, owner.ex_);

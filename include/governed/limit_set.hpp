@@ -12,6 +12,8 @@
 #include <governed/shared_limits.hpp>
 #include <governed/time.hpp>
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -188,11 +190,38 @@ class LimitSet {
   /// As above, with the wall-clock time (what a shared set compares exhaustion records with,
   /// when its clock is not real time).
   Result<Admission> admit(const Cost& cost, Instant now, WallTime wall) {
-    if (shared_) {
-      auto a = admit_shared(cost, now, wall);
-      if (a || failure_ == SharedFailure::fail_closed || a.error().code == Errc::exceeds_capacity) return a;
-      // The shared store is out of reach: this process's share of the limit admits meanwhile.
-    }
+    if (!shared_) return admit_local(cost, now);
+    auto ask = prepare_shared(cost, now);
+    if (!ask) return tl::unexpected(std::move(ask.error()));
+    if (ask->answered) return std::move(ask->admission);
+    return shared_outcome(std::move(ask->admission), shared_->admit(ask->cells, now, wall), cost, now);
+  }
+
+  /// As `admit`, completing `done(Result<Admission>)` on `executor` instead of returning: a set
+  /// whose rate dimensions live in a shared store asks it without blocking the calling thread
+  /// (see `SharedLimits::async_admit`); any other set answers at once (posted, never inside
+  /// this call). The set must outlive the call.
+  template <class Handler>
+  void async_admit(const Cost& cost, Instant now, WallTime wall, boost::asio::any_io_executor executor, Handler&& done) {
+    auto post_now = [&](Result<Admission> r) {
+      boost::asio::post(executor, [r = std::move(r), done = std::forward<Handler>(done)]() mutable {
+        std::move(done)(std::move(r));
+      });
+    };
+    if (!shared_) return post_now(admit_local(cost, now));
+    auto ask = prepare_shared(cost, now);
+    if (!ask) return post_now(tl::unexpected(std::move(ask.error())));
+    if (ask->answered) return post_now(std::move(ask->admission));
+    shared_->async_admit(ask->cells, now, wall, executor,
+                         [this, a = std::move(ask->admission), cost, now, done = std::forward<Handler>(done)](
+                             Result<SharedDecision> d) mutable {
+                           std::move(done)(shared_outcome(std::move(a), std::move(d), cost, now));
+                         });
+  }
+
+ private:
+  /// The admission of a set whose limits are all this process's.
+  Result<Admission> admit_local(const Cost& cost, Instant now) {
     if (auto too_big = check_capacity(cost)) return tl::unexpected(std::move(*too_big));
     Admission a;
     a.at = now;
@@ -235,6 +264,7 @@ class LimitSet {
     return a;
   }
 
+ public:
   /// `admit(Cost{requests, tokens, 0}, now)`: all tokens counted as input.
   Result<Admission> admit(std::uint64_t requests, std::uint64_t tokens, Instant now) {
     return admit(Cost{requests, tokens, 0}, now);
@@ -346,41 +376,55 @@ class LimitSet {
   const detail::WaitLine& line() const noexcept { return line_; }
 
  private:
-  Result<Admission> admit_shared(const Cost& cost, Instant now, WallTime wall) {
+  /// What a shared admission asks the store for, or its answer when the process answers it
+  /// alone: a cost over a burst (an error), the concurrency bound or the launch spacing, which
+  /// are per process and checked first so that a refusal takes nothing shared.
+  struct SharedAsk {
+    bool answered = false;
+    Admission admission;  ///< answered: the answer; else the lease taken, to complete
     std::array<std::uint64_t, rate_dimensions> cells{};
+  };
+
+  Result<SharedAsk> prepare_shared(const Cost& cost, Instant now) {
+    SharedAsk ask;
     for (std::size_t i = 0; i < rate_dimensions; ++i) {
       if (!limits_[i]) continue;
-      cells[i] = cost.in(static_cast<Dimension>(i));
-      if (cells[i] > limits_[i]->burst)
-        return tl::unexpected(capacity_error(cells[i], static_cast<Dimension>(i), limits_[i]->burst));
+      ask.cells[i] = cost.in(static_cast<Dimension>(i));
+      if (ask.cells[i] > limits_[i]->burst)
+        return tl::unexpected(capacity_error(ask.cells[i], static_cast<Dimension>(i), limits_[i]->burst));
     }
-    Admission a;
+    Admission& a = ask.admission;
     a.at = now;
     a.cost = cost;
     if (!concurrency_.unbounded()) {
       a.lease = concurrency_.try_acquire();
       if (!a.lease) {
         a.bound = Dimension::concurrency;
-        return a;
+        ask.answered = true;
+        return ask;
       }
     }
     if (stagger_.enabled()) {
-      // Launch spacing is per process; checked first so a refusal here takes nothing shared.
       if (const auto d = stagger_.peek(now); !d.admitted()) {
         a.lease.release();
         a.bound = Dimension::stagger;
         a.retry_after = d.retry_after;
-        return a;
+        ask.answered = true;
       }
     }
-    auto d = shared_->admit(cells, now, wall);
+    return ask;
+  }
+
+  /// The admission the store's decision `d` makes of `a` (prepared by `prepare_shared`). While
+  /// the store can not be reached, fail-open admits against this process's share of the limit.
+  Result<Admission> shared_outcome(Admission a, Result<SharedDecision> d, const Cost& cost, Instant now) {
     if (!d) {
       a.lease.release();
       if (failure_ == SharedFailure::fail_closed)
         return fail(d.error().code == Errc::timed_out ? Errc::timed_out : Errc::io_error,
                     fmt::format("the shared rate limits can not be reached, and calls are refused until they can: {}",
                                 d.error().message));
-      return tl::unexpected(d.error());
+      return admit_local(cost, now);
     }
     for (std::size_t i = 0; i < rate_dimensions; ++i)
       if (limits_[i] && d->available[i] != UINT64_MAX)

@@ -19,6 +19,10 @@
 #include <governed/result.hpp>
 #include <governed/time.hpp>
 
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/post.hpp>
+
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -64,6 +68,17 @@ class SharedLimits {
   /// Takes `cells[d]` from every rate dimension `d` at once, or from none. `now` and `wall` are
   /// the caller's clock; a store that keeps its own time (a real-time clock) ignores them.
   virtual Result<SharedDecision> admit(const std::array<std::uint64_t, 6>& cells, Instant now, WallTime wall) = 0;
+  /// The decision of an `async_admit`.
+  using DecisionHandler = boost::asio::any_completion_handler<void(Result<SharedDecision>)>;
+  /// As `admit`, without blocking the calling thread: `done` runs with the decision on
+  /// `executor`. This default decides here, blocking, and posts the decision; a store that can
+  /// ask without blocking (redis::SharedLimitSet) does.
+  virtual void async_admit(const std::array<std::uint64_t, 6>& cells, Instant now, WallTime wall,
+                           boost::asio::any_io_executor executor, DecisionHandler done) {
+    boost::asio::post(executor, [d = admit(cells, now, wall), done = std::move(done)]() mutable {
+      std::move(done)(std::move(d));
+    });
+  }
   /// Gives back (`was > is`) or takes more (`is > was`) of an admission's cells, per dimension.
   /// It may travel with later traffic: nobody waits for it.
   virtual void reconcile(const SharedDecision& admitted, const std::array<std::uint64_t, 6>& was,

@@ -32,6 +32,7 @@
 #include <governed/state.hpp>
 #include <governed/transport/concept.hpp>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/container/static_vector.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -55,6 +56,9 @@ enum class WalkStep : std::uint8_t {
   wait,  ///< sleep until `wake_at()`, then `resume()`
   send,  ///< send `attempt()`, then `on_reply(reply)`
   done,  ///< `take_result()`
+  /// Only after `admit_asynchronously()`: the limit set lives in a shared store; call
+  /// `ask_shared(executor, done)`, and `on_answer(result)` with what `done` receives.
+  ask,
 };
 
 template <class StateT, class Backoff, class Keys, class Fallback>
@@ -93,6 +97,25 @@ class Walk {
   WalkStep on_reply(transport::Reply reply) { return act(std::move(reply)); }
 
   Instant wake_at() const noexcept { return wake_; }
+
+  /// Admissions on limit sets kept in a shared store are asked for without blocking: the walk
+  /// stops at `WalkStep::ask` instead of waiting for the store's answer on this thread. For
+  /// drivers that run on an executor (the asynchronous call).
+  void admit_asynchronously() noexcept { ask_async_ = true; }
+
+  /// After `WalkStep::ask`: asks the limit set's shared store; `done(Result<Admission>)` runs on
+  /// `executor` with the answer, to hand to `on_answer`.
+  template <class Handler>
+  void ask_shared(boost::asio::any_io_executor executor, Handler&& done) {
+    asking_ = false;
+    set_->async_admit(cost(), ask_at_, wall_at(ask_at_), std::move(executor), std::forward<Handler>(done));
+  }
+
+  /// The answer `ask_shared` got: the walk goes on from where it asked.
+  WalkStep on_answer(Result<Admission> answer) {
+    answer_ = std::move(answer);
+    return advance();
+  }
 
   /// The attempt to send; valid after `WalkStep::send` until `on_reply`.
   transport::Attempt attempt() const noexcept {
@@ -466,8 +489,15 @@ class Walk {
     };
     const Duration poll = s_.config().concurrency_poll;
 
-    const auto try_set = [&]() -> std::optional<Duration> {  // nullopt: admitted
-      auto a = set_->admit(cost(), t, wall_at(t));
+    // nullopt: admitted. With `asking_` set, the shared store is to be asked first (the walk
+    // comes back here with its answer in `answer_`).
+    const auto try_set = [&]() -> std::optional<Duration> {
+      if (!answer_ && ask_async_ && set_->shared()) {
+        asking_ = true;
+        ask_at_ = t;
+        return Duration::zero();
+      }
+      auto a = answer_ ? std::move(*std::exchange(answer_, std::nullopt)) : set_->admit(cost(), t, wall_at(t));
       if (!a) {
         unservable_reason_ = a.error().message;
         return Duration::max();
@@ -484,8 +514,9 @@ class Walk {
     };
 
     if (!ticket_) {
-      if (line.empty()) {
+      if (line.empty() || answer_) {
         const auto wait = try_set();
+        if (asking_) return WalkStep::ask;
         if (!wait) return admitted(t);
         if (spent_elsewhere_) return skip_spent_account(t);
         if (*wait == Duration::max()) return refuse_candidate(std::nullopt);
@@ -505,6 +536,7 @@ class Walk {
       return wait_until(wake);
     }
     const auto wait = try_set();
+    if (asking_) return WalkStep::ask;
     if (!wait) {
       leave_line();
       return admitted(t);
@@ -908,6 +940,12 @@ class Walk {
   std::optional<WallTime> spent_elsewhere_{};
   Admission admission_{};
   detail::WaitLine::Ticket ticket_{};
+  // Asynchronous admission on a shared store (see `admit_asynchronously`): whether to ask,
+  // whether the walk is stopped asking, at which instant it asked, and the answer to go on with.
+  bool ask_async_ = false;
+  bool asking_ = false;
+  Instant ask_at_{};
+  std::optional<Result<Admission>> answer_{};
   Set* line_set_ = nullptr;
   Instant admit_started_{};
   std::optional<Instant> waiting_since_{};

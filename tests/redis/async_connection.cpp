@@ -267,3 +267,72 @@ TEST_CASE("calls from several threads on an io_context run by several threads ea
   REQUIRE(seen.size() == static_cast<std::size_t>(callers * each));
   for (std::size_t i = 0; i < seen.size(); ++i) REQUIRE(seen[i] == static_cast<long long>(i + 1));
 }
+
+// ---- redis::Client's asynchronous calls --------------------------------------------------------
+
+#include <governed/redis/client.hpp>
+
+TEST_CASE("a client's async calls share one pipelined connection per io_context, which goes with the context",
+          "[redis][async][client]") {
+  GOVERNED_REDIS_SERVER(server);
+  auto client = governed::redis::Client::make(server.url()).value();
+  const Script incr{"return redis.call('INCR', KEYS[1])"};
+  const std::array<std::string_view, 1> keys{"async:client"};
+  for (int context = 0; context < 2; ++context) {
+    boost::asio::io_context io;
+    Results r;
+    for (int i = 0; i < 100; ++i) client->async_eval(incr, keys, {}, io.get_executor(), r.handler());
+    CHECK(r.got.empty());
+    io.run();
+    REQUIRE(r.got.size() == 100);
+    for (std::size_t i = 0; i < r.got.size(); ++i) {
+      REQUIRE(r.got[i]);
+      CHECK(r.got[i]->integer == static_cast<long long>(context * 100 + i + 1));
+    }
+    CHECK(boost::asio::has_service<governed::redis::detail::AsyncConnections>(io));
+    // The io_context goes first, with the connection it holds; the client lives on.
+  }
+  CHECK(client->open_connections() == 0);  // none of the blocking pool was needed
+  auto after = client->call({"GET", "async:client"});
+  REQUIRE(after);
+  CHECK(after->text == "200");
+}
+
+TEST_CASE("a client dropped with async calls in flight: they still complete", "[redis][async][client]") {
+  GOVERNED_REDIS_SERVER(server);
+  boost::asio::io_context io;
+  Results r;
+  {
+    auto client = governed::redis::Client::make(server.url()).value();
+    const Script ping{"return redis.call('PING')"};
+    client->async_eval(ping, {}, {}, io.get_executor(), r.handler());
+  }
+  io.run();
+  REQUIRE(r.got.size() == 1);
+  REQUIRE(r.got[0]);
+  CHECK(r.got[0]->text == "PONG");
+}
+
+TEST_CASE("an async call that finds the server gone marks it down: the next fails at once", "[redis][async][client]") {
+  GOVERNED_REDIS_SERVER(server);
+  governed::redis::ClientOptions o;
+  o.connect = quick_async();
+  o.retry_min = std::chrono::seconds{30};  // far longer than this test: still down at its end
+  o.retry_max = std::chrono::seconds{30};
+  auto client = governed::redis::Client::make(server.url(), o).value();
+  server.kill();
+  const Script ping{"return redis.call('PING')"};
+  boost::asio::io_context io;
+  Results first, second;
+  client->async_eval(ping, {}, {}, io.get_executor(), first.handler());
+  io.run();
+  REQUIRE(first.got.size() == 1);
+  REQUIRE_FALSE(first.got[0]);
+  CHECK(client->down());
+  client->async_eval(ping, {}, {}, io.get_executor(), second.handler());
+  io.restart();
+  io.run();
+  REQUIRE(second.got.size() == 1);
+  REQUIRE_FALSE(second.got[0]);
+  CHECK(second.got[0].error().message.find("unreachable") != std::string::npos);
+}

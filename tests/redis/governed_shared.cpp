@@ -5,6 +5,7 @@
 #include "../governed/world.hpp"
 #include "server.hpp"
 
+#include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
 using namespace std::chrono_literals;
@@ -98,4 +99,73 @@ TEST_CASE("an account found spent by one process is skipped by another at its ne
     CHECK(e.status == 200);
   }
   CHECK(b.clock.now() == t0);  // no wait: the account was skipped, not waited for
+}
+
+namespace {
+
+/// A call site of `w` whose transport and completions run on `io`.
+auto call_site_on(World& w, boost::asio::io_context& io) {
+  using G = governed::Governed<governed::test::Sim, governed::test::Clock, governed::fallback::none>;
+  auto t = std::make_shared<governed::test::Sim>(w.clock, w.providers, io.get_executor());
+  return G(w.state, t, {}, {}, io.get_executor());
+}
+
+/// Sends `rounds` × 2 asynchronous calls, alternating processes, all in flight at once, and
+/// counts what was sent and what was refused for the rate limit.
+std::pair<int, int> async_rounds(World& a, World& b, boost::asio::io_context& io, int rounds) {
+  auto ga = call_site_on(a, io);
+  auto gb = call_site_on(b, io);
+  auto r = ask("openai", "gpt-4o-mini");
+  r.max_wait = 0s;
+  int sent = 0, refused = 0;
+  for (int i = 0; i < rounds; ++i)
+    for (auto* g : {&ga, &gb})
+      g->async_send(r, [&](governed::Result<governed::Response> reply) {
+        if (reply) ++sent;
+        else if (reply.error().code == Errc::all_rate_limited) ++refused;
+      });
+  io.run();
+  return {sent, refused};
+}
+
+}  // namespace
+
+TEST_CASE("asynchronous call sites ask Redis on the caller's executor and share the limit the same way",
+          "[redis][governed][async]") {
+  GOVERNED_REDIS_SERVER(server);
+  const std::string ns = governed_test::fresh_namespace("async");
+  World a(World::default_keys(), shared_config(server, ns));
+  World b(World::default_keys(), shared_config(server, ns));
+  boost::asio::io_context io;
+  const auto [sent, refused] = async_rounds(a, b, io, 8);
+  CHECK(sent == 5);
+  CHECK(refused == 11);
+  CHECK(a.sim("openai").log().size() + b.sim("openai").log().size() == 5);
+  // The admissions went over the io_context's own pipelined connection, not the blocking pool.
+  CHECK(boost::asio::has_service<governed::redis::detail::AsyncConnections>(io));
+}
+
+TEST_CASE("with Redis gone, asynchronous call sites fail open to the same 1/N share as blocking ones",
+          "[redis][governed][async][faults]") {
+  GOVERNED_REDIS_SERVER(server);
+  const std::string ns = governed_test::fresh_namespace("async-open");
+  World a(World::default_keys(), shared_config(server, ns));
+  World b(World::default_keys(), shared_config(server, ns));
+  World c(World::default_keys(), shared_config(server, ns));
+  World d(World::default_keys(), shared_config(server, ns));
+  server.kill();
+  boost::asio::io_context io;
+  const auto [sent_async, refused_async] = async_rounds(a, b, io, 8);
+  auto gc = c.governed<governed::fallback::none>();
+  auto gd = d.governed<governed::fallback::none>();
+  auto r = ask("openai", "gpt-4o-mini");
+  r.max_wait = 0s;
+  int sent_blocking = 0;
+  for (int i = 0; i < 8; ++i)
+    for (auto* g : {&gc, &gd})
+      if (g->send(r)) ++sent_blocking;
+  CHECK(sent_async == sent_blocking);
+  CHECK(sent_async > 0);
+  CHECK(sent_async < 5 * 2);  // each process alone would have had the whole burst of 5
+  CHECK(sent_async + refused_async == 16);
 }

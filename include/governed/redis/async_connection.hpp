@@ -23,9 +23,9 @@
 /// Cancelling a call through its cancellation slot completes it at once with `cancelled`; its
 /// reply, when it comes, is read and dropped, so the replies of later calls stay in step.
 
-#include <governed/redis/client.hpp>
 #include <governed/redis/connection.hpp>
 #include <governed/redis/reply.hpp>
+#include <governed/redis/script.hpp>
 #include <governed/redis/url.hpp>
 #include <governed/result.hpp>
 

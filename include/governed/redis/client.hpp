@@ -14,15 +14,23 @@
 /// wait out a connect timeout: it tries again after 100 ms, then 200 ms … up to 5 s, and the
 /// first success resets that (reconnect with backoff).
 
+#include <governed/redis/async_connection.hpp>
 #include <governed/redis/connection.hpp>
 #include <governed/redis/reply.hpp>
+#include <governed/redis/script.hpp>
 #include <governed/redis/url.hpp>
 #include <governed/result.hpp>
 
-#include <boost/uuid/detail/sha1.hpp>
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/execution/context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/query.hpp>
+#include <boost/asio/execution_context.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <utility>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -49,21 +57,59 @@ struct ClientOptions {
   std::function<void(std::string_view)> on_event{};
 };
 
-/// A Lua script and its SHA-1, by which servers that have it cached run it.
-struct Script {
-  std::string source;
-  std::string sha1;
+namespace detail {
 
-  explicit Script(std::string src) : source(std::move(src)), sha1(digest(source)) {}
+/// The asynchronous connections made on one execution context (an io_context, a thread pool),
+/// one per `Client`, kept by the context itself: they go when it shuts down, so no socket
+/// outlives the context it belongs to, and a client that is gone has its connection closed at
+/// the next lookup.
+class AsyncConnections final : public boost::asio::execution_context::service {
+ public:
+  using key_type = AsyncConnections;
+  static inline boost::asio::execution_context::id id;
 
-  static std::string digest(std::string_view text) {
-    boost::uuids::detail::sha1 h;
-    h.process_bytes(text.data(), text.size());
-    boost::uuids::detail::sha1::digest_type d;
-    h.get_digest(d);
-    return fmt::format("{:08x}{:08x}{:08x}{:08x}{:08x}", d[0], d[1], d[2], d[3], d[4]);
+  explicit AsyncConnections(boost::asio::execution_context& context) : service(context) {}
+
+  /// The connection of the client whose liveness is `owner`, made by `make` the first time.
+  template <class Make>
+  std::shared_ptr<AsyncConnection> get(const std::shared_ptr<const int>& owner, Make&& make) {
+    std::lock_guard lk(m_);
+    std::shared_ptr<AsyncConnection> found;
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      if (it->owner.expired()) {
+        it->connection->close();
+        it = entries_.erase(it);
+        continue;
+      }
+      if (!it->owner.owner_before(owner) && !owner.owner_before(it->owner)) found = it->connection;
+      ++it;
+    }
+    if (!found) {
+      found = make();
+      entries_.push_back({owner, found});
+    }
+    return found;
   }
+
+ private:
+  struct Entry {
+    std::weak_ptr<const int> owner;
+    std::shared_ptr<AsyncConnection> connection;
+  };
+
+  // The context is going: its sockets' services are shut down already, its queued handlers
+  // (which hold the connections too) are being dropped. Letting go here lets each connection
+  // close while the services still exist.
+  void shutdown() override {
+    std::lock_guard lk(m_);
+    entries_.clear();
+  }
+
+  std::mutex m_;
+  std::vector<Entry> entries_;
 };
+
+}  // namespace detail
 
 /// Where scripts run: one server (`Client`), or a cluster that routes each call by its keys'
 /// slot.
@@ -78,11 +124,24 @@ class ScriptRunner {
                                   std::span<const std::string_view> args) = 0;
   /// Returns once the server has run everything sent so far with `eval_later`.
   virtual Result<void> flush() = 0;
+
+  /// The reply to an `async_eval`.
+  using EvalHandler = boost::asio::any_completion_handler<void(Result<Reply>)>;
+  /// As `eval`, without blocking: `done` runs with the reply on `executor`. `keys` and `args`
+  /// are copied before this returns. This default runs `eval` here and posts its reply; a
+  /// runner with connections of its own on the executor does better.
+  virtual void async_eval(const Script& script, std::span<const std::string_view> keys,
+                          std::span<const std::string_view> args, boost::asio::any_io_executor executor,
+                          EvalHandler done) {
+    boost::asio::post(executor, [r = eval(script, keys, args), done = std::move(done)]() mutable {
+      std::move(done)(std::move(r));
+    });
+  }
   /// The server (or cluster) for messages, without its password.
   virtual std::string describe() const = 0;
 };
 
-class Client final : public ScriptRunner {
+class Client final : public ScriptRunner, public std::enable_shared_from_this<Client> {
  public:
   using clock = std::chrono::steady_clock;
 
@@ -158,6 +217,40 @@ class Client final : public ScriptRunner {
       give_back(std::move(c), r.has_value());
     }
     return result;
+  }
+
+  /// As `eval`, on a connection of this client's that runs on `executor`'s execution context
+  /// (one per context, made at its first call), pipelined with every other call in flight
+  /// there. The reconnect backoff is the blocking calls': while the server is marked down, the
+  /// call fails at once.
+  void async_eval(const Script& script, std::span<const std::string_view> keys, std::span<const std::string_view> args,
+                  boost::asio::any_io_executor executor, EvalHandler done) override {
+    std::shared_ptr<AsyncConnection> conn;
+    {
+      std::unique_lock lk(mutex_);
+      if (failures_ > 0 && clock::now() < retry_at_) {
+        auto down = fail(Errc::io_error, fmt::format("Redis at {} is unreachable (next attempt in {} ms)",
+                                                      endpoint_.describe(), left_ms(retry_at_)));
+        lk.unlock();
+        boost::asio::post(executor, [down = std::move(down), done = std::move(done)]() mutable {
+          std::move(done)(std::move(down));
+        });
+        return;
+      }
+    }
+    auto& context = boost::asio::query(executor, boost::asio::execution::context);
+    conn = boost::asio::use_service<detail::AsyncConnections>(context).get(alive_, [&] {
+      return AsyncConnection::make(executor, endpoint_, options_.connect);
+    });
+    conn->async_eval(script, keys, args, [weak = weak_from_this(), done = std::move(done)](Result<Reply> r) mutable {
+      if (auto self = weak.lock()) {
+        std::unique_lock lk(self->mutex_);
+        if (r) self->mark_up(lk);
+        else if (r.error().code != Errc::rejected && r.error().code != Errc::cancelled)
+          self->mark_down(lk, r.error().message);
+      }
+      std::move(done)(std::move(r));
+    });
   }
 
   std::string describe() const override { return endpoint_.describe(); }
@@ -302,6 +395,8 @@ class Client final : public ScriptRunner {
   std::size_t open_ = 0;
   unsigned failures_ = 0;
   clock::time_point retry_at_{};
+  /// Expires with the client: the contexts' connection registries then close its connections.
+  std::shared_ptr<const int> alive_ = std::make_shared<const int>(0);
 };
 
 }  // namespace governed::redis

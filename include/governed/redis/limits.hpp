@@ -42,6 +42,8 @@
 #include <governed/shared_limits.hpp>
 #include <governed/time.hpp>
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
 #include <array>
@@ -302,7 +304,52 @@ class SharedLimitSet final : public SharedLimits {
 
   Result<SharedDecision> admit(const std::array<std::uint64_t, 6>& cells, Instant now, WallTime wall) override {
     if (lease_calls_ <= 1) return admit_remote(cells, now, wall);
+    // Held across the round trip: the threads that find the lease spent wait for the one
+    // refilling it rather than each taking a block.
     std::lock_guard lk(lease_mutex_);
+    std::array<std::uint64_t, 6> block{};
+    if (auto spent = spend_lease(cells, now, block)) return *spent;
+    auto d = admit_remote(block, now, wall);
+    if (!d || d->exhausted_until) return d;
+    if (!d->admitted) return admit_remote(cells, now, wall);  // the block does not fit: this call alone
+    return take_lease(*d, block, cells, now);
+  }
+
+  /// As `admit`, asking Redis on a pipelined connection of `executor`'s context (see
+  /// `ScriptRunner::async_eval`). A call the current lease covers is answered at once; one that
+  /// finds a refill already asked for goes to Redis for its own cells.
+  void async_admit(const std::array<std::uint64_t, 6>& cells, Instant now, WallTime wall,
+                   boost::asio::any_io_executor executor, DecisionHandler done) override {
+    if (lease_calls_ <= 1) return admit_remote_async(cells, now, wall, executor, std::move(done));
+    std::array<std::uint64_t, 6> block{};
+    {
+      std::lock_guard lk(lease_mutex_);
+      if (auto spent = spend_lease(cells, now, block)) {
+        return boost::asio::post(executor, [d = std::move(*spent), done = std::move(done)]() mutable {
+          std::move(done)(Result<SharedDecision>(std::move(d)));
+        });
+      }
+      if (refilling_) block = cells;
+      else refilling_ = block != cells;
+    }
+    if (block == cells) return admit_remote_async(cells, now, wall, executor, std::move(done));
+    admit_remote_async(block, now, wall, executor,
+                       [this, block, cells, now, wall, executor, done = std::move(done)](Result<SharedDecision> d) mutable {
+                         std::unique_lock lk(lease_mutex_);
+                         refilling_ = false;
+                         if (d && d->admitted) return std::move(done)(take_lease(*d, block, cells, now));
+                         lk.unlock();
+                         if (!d || d->exhausted_until) return std::move(done)(std::move(d));
+                         admit_remote_async(cells, now, wall, executor, std::move(done));  // the block does not fit
+                       });
+  }
+
+ private:
+  /// (Lease lock held.) The decision for `cells` out of the current lease, when it covers
+  /// them; otherwise the lease goes back and `block` is what the next one should take:
+  /// `lease_calls_` calls like this one, within each dimension's burst.
+  std::optional<SharedDecision> spend_lease(const std::array<std::uint64_t, 6>& cells, Instant now,
+                                            std::array<std::uint64_t, 6>& block) {
     if (lease_.active && now < lease_.expires && fits(cells)) {
       SharedDecision d = lease_.taken;
       for (std::size_t i = 0; i < 6; ++i) {
@@ -312,18 +359,21 @@ class SharedLimitSet final : public SharedLimits {
       return d;
     }
     give_back_lease(now);
-    // A block of `lease_calls_` calls like this one, within each dimension's burst.
-    std::array<std::uint64_t, 6> block{};
     for (std::size_t i = 0; i < 6; ++i) {
       if (!dims_[i].present || cells[i] == 0) continue;
       const auto burst = static_cast<std::uint64_t>(dims_[i].burst);
       block[i] = std::max(cells[i], std::min(burst, cells[i] * lease_calls_));
     }
-    auto d = admit_remote(block, now, wall);
-    if (!d || d->exhausted_until) return d;
-    if (!d->admitted) return admit_remote(cells, now, wall);  // the block does not fit: this call alone
+    return std::nullopt;
+  }
+
+  /// (Lease lock held.) Keeps what the admitted `block` holds beyond this call's `cells` as
+  /// the new lease (a lease taken meanwhile goes back first).
+  SharedDecision take_lease(const SharedDecision& d, const std::array<std::uint64_t, 6>& block,
+                            const std::array<std::uint64_t, 6>& cells, Instant now) {
+    give_back_lease(now);
     lease_.active = true;
-    lease_.taken = *d;
+    lease_.taken = d;
     lease_.expires = now + lease_hold_;
     for (std::size_t i = 0; i < 6; ++i) {
       lease_.size[i] = block[i];
@@ -353,38 +403,70 @@ class SharedLimitSet final : public SharedLimits {
     if (any) reconcile(lease_.taken, was, is, now == Instant{} ? lease_.expires : now);
   }
 
-  Result<SharedDecision> admit_remote(const std::array<std::uint64_t, 6>& cells, Instant now, WallTime wall) {
+  /// One run of the admit script: its keys and arguments (views into `num`, so an `AdmitCall`
+  /// stays where it was built), and which dimension each key is.
+  struct AdmitCall {
     detail::Numbers num;
     std::array<std::string_view, 7> keys{};
     std::array<std::string_view, 2 + 6 * 4> args{};
     std::array<std::size_t, 6> which{};
     std::size_t k = 0, a = 0;
-    args[a++] = time_arg(num, now);
-    args[a++] = real_time_ ? std::string_view{} : num.add(wall.time_since_epoch().count() / 1000);
+    std::span<const std::string_view> key_span() const { return {keys.data(), k + 1}; }
+    std::span<const std::string_view> arg_span() const { return {args.data(), a}; }
+  };
+
+  void prepare(AdmitCall& c, const std::array<std::uint64_t, 6>& cells, Instant now, WallTime wall) const {
+    c.args[c.a++] = time_arg(c.num, now);
+    c.args[c.a++] = real_time_ ? std::string_view{} : c.num.add(wall.time_since_epoch().count() / 1000);
     for (std::size_t i = 0; i < 6; ++i) {
       const Dim& d = dims_[i];
       if (!d.present || cells[i] == 0) continue;
-      which[k] = i;
-      keys[k++] = d.key;
-      args[a++] = num.add(static_cast<std::int64_t>(cells[i]));
-      args[a++] = num.add(d.per_us);
-      args[a++] = num.add(d.burst);
-      args[a++] = num.add(d.keep_ms);
+      c.which[c.k] = i;
+      c.keys[c.k++] = d.key;
+      c.args[c.a++] = c.num.add(static_cast<std::int64_t>(cells[i]));
+      c.args[c.a++] = c.num.add(d.per_us);
+      c.args[c.a++] = c.num.add(d.burst);
+      c.args[c.a++] = c.num.add(d.keep_ms);
     }
-    SharedDecision out;
-    out.available.fill(UINT64_MAX);
-    keys[k] = health_key_;
-    auto r = redis_->eval(admit_script(), std::span(keys.data(), k + 1), std::span(args.data(), a));
+    c.keys[c.k] = health_key_;
+  }
+
+  Result<SharedDecision> admit_remote(const std::array<std::uint64_t, 6>& cells, Instant now, WallTime wall) {
+    AdmitCall c;
+    prepare(c, cells, now, wall);
+    auto r = redis_->eval(admit_script(), c.key_span(), c.arg_span());
     if (!r) return tl::unexpected(r.error());
     write_back_pending(wall);
+    return decide(*r, c.which, c.k);
+  }
+
+  /// As `admit_remote`, asked without blocking; `done(Result<SharedDecision>)` on `executor`.
+  template <class Handler>
+  void admit_remote_async(const std::array<std::uint64_t, 6>& cells, Instant now, WallTime wall,
+                          const boost::asio::any_io_executor& executor, Handler&& done) {
+    AdmitCall c;
+    prepare(c, cells, now, wall);
+    redis_->async_eval(admit_script(), c.key_span(), c.arg_span(), executor,
+                       [this, which = c.which, k = c.k, wall, done = std::forward<Handler>(done)](Result<Reply> r) mutable {
+                         if (!r) return std::move(done)(Result<SharedDecision>(tl::unexpected(r.error())));
+                         // Rare (only after an outage), and then one blocking write.
+                         write_back_pending(wall);
+                         std::move(done)(decide(*r, which, k));
+                       });
+  }
+
+  /// The admit script's reply `r` for keys of dimensions `which[0..k)`.
+  Result<SharedDecision> decide(const Reply& r, const std::array<std::size_t, 6>& which, std::size_t k) const {
+    SharedDecision out;
+    out.available.fill(UINT64_MAX);
     const auto bad = [&] {
       return fail(Errc::parse_error, fmt::format("Redis at {} answered the limit script with something else than "
                                                  "it returns{}{}",
-                                                 redis_->describe(), r->is_error() ? ": " : "",
-                                                 r->is_error() ? r->text : ""));
+                                                 redis_->describe(), r.is_error() ? ": " : "",
+                                                 r.is_error() ? r.text : ""));
     };
-    const auto& e = r->elements;
-    if (r->type != Reply::Type::array || e.size() < 2) return bad();
+    const auto& e = r.elements;
+    if (r.type != Reply::Type::array || e.size() < 2) return bad();
     for (const auto& x : e)
       if (x.type != Reply::Type::integer) return bad();
     if (e[0].integer == 2) {
@@ -549,6 +631,7 @@ class SharedLimitSet final : public SharedLimits {
   Duration lease_hold_{};
   std::mutex lease_mutex_;
   Lease lease_{};
+  bool refilling_ = false;  ///< an asynchronous refill of the lease is in flight
   /// An exhaustion that could not be written (Redis was out of reach), to write back.
   std::mutex pending_mutex_;
   std::optional<WallTime> pending_exhaust_{};
