@@ -330,6 +330,43 @@ TEST_CASE("threads calling through a slot's move lose no call and count none twi
   CHECK(nodes.index_of(cluster.node_of(slot)->port) == to);
 }
 
+TEST_CASE("a call whose keys are split mid-move is sent again until the move is done, not failed",
+          "[redis][cluster]") {
+  GOVERNED_REDIS_CLUSTER(nodes);
+  auto made = Cluster::make(nodes.seed_urls(), cluster_backend_options("tryagain").client);
+  REQUIRE(made);
+  Cluster& cluster = **made;
+  // Two keys of one slot, as a limit set's dimensions are.
+  const governed::redis::Script both{
+      "-- governed test: both\nreturn {redis.call('INCR', KEYS[1]), redis.call('INCR', KEYS[2])}"};
+  const std::string first = "{cluster-split}:rpm", second = "{cluster-split}:tpm";
+  const std::array<std::string_view, 2> keys{first, second};
+  const auto slot = key_slot(first);
+  REQUIRE(cluster.eval(both, keys, {}));
+  const std::size_t from = nodes.owner(slot), to = (from + 1) % nodes.size();
+  REQUIRE(from < nodes.size());
+  REQUIRE(resharded(nodes, nodes.begin_move(slot, from, to)));
+  // One key carried over, the other not yet: neither node can run the call.
+  const std::string port = std::to_string(nodes.node(to).port());
+  auto carried = nodes.call(from, {"MIGRATE", "127.0.0.1", port, "", "0", "5000", "KEYS", first});
+  REQUIRE(carried);
+  REQUIRE_FALSE(carried->is_error());
+  std::optional<governed::Result<governed::redis::Reply>> got;
+  std::thread caller([&] { got = cluster.eval(both, keys, {}); });
+  // The rest of the move lands once the call has met TRYAGAIN and is being tried again.
+  const auto give_up = std::chrono::steady_clock::now() + 5s;
+  while (cluster.counters().tried_again == 0 && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
+  const bool finished = nodes.finish_move(slot, from, to);
+  caller.join();
+  REQUIRE(resharded(nodes, finished));
+  REQUIRE(got);
+  REQUIRE(*got);
+  REQUIRE((*got)->elements.size() == 2);
+  CHECK((*got)->elements[0].integer == 2);
+  CHECK((*got)->elements[1].integer == 2);
+  CHECK(cluster.counters().tried_again >= 1);
+}
+
 TEST_CASE("a limit set whose slot moves with its keys keeps its count on the new node", "[redis][cluster]") {
   GOVERNED_REDIS_CLUSTER(nodes);
   ClusterProcess p(nodes, cluster_backend_options("resharding"));

@@ -50,6 +50,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace governed::redis {
@@ -133,6 +134,7 @@ class Cluster final : public ScriptRunner {
     std::uint64_t moved = 0;      ///< MOVED redirections followed
     std::uint64_t asked = 0;      ///< ASK redirections followed
     std::uint64_t refreshes = 0;  ///< slot maps read (CLUSTER SLOTS answered)
+    std::uint64_t tried_again = 0;  ///< calls sent again after TRYAGAIN
   };
 
   /// A client for the cluster that one or more of `seed_urls` belong to (`redis://…` or
@@ -176,7 +178,11 @@ class Cluster final : public ScriptRunner {
   Cluster(const Cluster&) = delete;
   Cluster& operator=(const Cluster&) = delete;
 
-  /// Runs `script` on the master serving its keys' slot, following MOVED and ASK.
+  /// Runs `script` on the master serving its keys' slot, following MOVED and ASK. While the
+  /// slot's keys are split between the two nodes of a move (TRYAGAIN: a batch of them is on
+  /// the wire), the call is sent again after 5 ms, doubling to 50 ms, for up to the command
+  /// timeout — a move takes milliseconds, and waiting it out keeps the count exact where
+  /// failing open would not.
   Result<Reply> eval(const Script& script, std::span<const std::string_view> keys,
                      std::span<const std::string_view> args) override {
     auto slot = slot_of(keys);
@@ -186,6 +192,8 @@ class Cluster final : public ScriptRunner {
     std::shared_ptr<Client> node = std::move(route->node);
     std::uint64_t seen = route->version;
     bool asking = false;
+    const auto give_up = std::chrono::steady_clock::now() + options_.connect.command_timeout;
+    Duration pause = std::chrono::milliseconds{5};
     for (int redirects = 0;; ++redirects) {
       auto r = asking ? eval_asking(*node, script, keys, args) : node->eval(script, keys, args);
       if (!r) {
@@ -194,6 +202,13 @@ class Cluster final : public ScriptRunner {
         return r;
       }
       auto redirect = parse_redirect(*r, node->endpoint().host);
+      if (!redirect && r->error_code() == "TRYAGAIN" && std::chrono::steady_clock::now() + pause < give_up) {
+        std::this_thread::sleep_for(pause);
+        pause = std::min<Duration>(pause * 2, std::chrono::milliseconds{50});
+        tried_again_.fetch_add(1, std::memory_order_relaxed);
+        --redirects;  // not a redirection
+        continue;
+      }
       if (!redirect) return settled(std::move(*r), *slot);
       if (redirects == max_redirects)
         return fail(Errc::io_error, fmt::format("{} redirected a call more than {} times in a row (last: {})",
@@ -254,7 +269,7 @@ class Cluster final : public ScriptRunner {
 
   Counters counters() const noexcept {
     return {moved_.load(std::memory_order_relaxed), asked_.load(std::memory_order_relaxed),
-            refreshes_.load(std::memory_order_relaxed)};
+            refreshes_.load(std::memory_order_relaxed), tried_again_.load(std::memory_order_relaxed)};
   }
 
  private:
@@ -276,9 +291,9 @@ class Cluster final : public ScriptRunner {
   Cluster(ClientOptions options, std::shared_ptr<std::atomic<bool>> stale)
       : options_(std::move(options)), stale_(std::move(stale)) {}
 
-  /// `reply`, unless the cluster could not run the call at all: TRYAGAIN (a call whose keys
-  /// are split between the two nodes of a slot being moved, which no node can run until the
-  /// move is done) and CLUSTERDOWN are errors, not replies — a limit set then fails open or
+  /// `reply`, unless the cluster could not run the call at all: TRYAGAIN that outlasted the
+  /// retries (a call whose keys are split between the two nodes of a slot being moved, which
+  /// no node can run until the move is done) and CLUSTERDOWN are errors, not replies — a limit set then fails open or
   /// closed as when a node is down.
   Result<Reply> settled(Reply reply, std::optional<std::uint16_t> slot) {
     const std::string_view code = reply.error_code();
@@ -525,7 +540,7 @@ class Cluster final : public ScriptRunner {
   std::shared_ptr<const SlotMap> map_{};
   std::atomic<bool> loaded_{false};  ///< map_ is set (read without the lock on every call)
 
-  std::atomic<std::uint64_t> moved_{0}, asked_{0}, refreshes_{0};
+  std::atomic<std::uint64_t> moved_{0}, asked_{0}, refreshes_{0}, tried_again_{0};
 };
 
 /// The limit-set backend (`StateConfig::shared`) on the Redis Cluster that `seed_urls` belong
