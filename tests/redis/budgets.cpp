@@ -31,15 +31,7 @@ namespace {
 
 governed::redis::BackendOptions budget_options(const std::string& name_space, unsigned replicas = 1,
                                                SharedFailure failure = SharedFailure::fail_open) {
-  governed::redis::BackendOptions o;
-  o.name_space = name_space;
-  o.replicas = replicas;
-  o.on_failure = failure;
-  o.client.connect.connect_timeout = 300ms;
-  o.client.connect.command_timeout = 300ms;
-  o.client.retry_min = 20ms;
-  o.client.retry_max = 40ms;
-  return o;
+  return governed_test::quick_backend_options(name_space, replicas, failure);
 }
 
 /// One "process" charging the shared budget: its own backend (and connections).

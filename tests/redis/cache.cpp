@@ -20,13 +20,7 @@ using governed::ResponseCache;
 namespace {
 
 governed::redis::BackendOptions cache_options(const std::string& name_space) {
-  governed::redis::BackendOptions o;
-  o.name_space = name_space;
-  o.client.connect.connect_timeout = 300ms;
-  o.client.connect.command_timeout = 300ms;
-  o.client.retry_min = 20ms;
-  o.client.retry_max = 40ms;
-  return o;
+  return governed_test::quick_backend_options(name_space);
 }
 
 /// One "process" with its own cache on the shared store.

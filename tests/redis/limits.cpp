@@ -30,15 +30,7 @@ namespace {
 
 governed::redis::BackendOptions shared_options(std::string_view test, unsigned replicas = 1,
                                                SharedFailure failure = SharedFailure::fail_open) {
-  governed::redis::BackendOptions o;
-  o.name_space = governed_test::fresh_namespace(test);
-  o.replicas = replicas;
-  o.on_failure = failure;
-  o.client.connect.connect_timeout = 300ms;
-  o.client.connect.command_timeout = 300ms;
-  o.client.retry_min = 20ms;
-  o.client.retry_max = 40ms;
-  return o;
+  return governed_test::quick_backend_options(governed_test::fresh_namespace(test), replicas, failure);
 }
 
 const LimitKey openai_key{"openai", "org-secret-account", "gpt-4o-mini"};

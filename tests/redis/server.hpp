@@ -4,6 +4,7 @@
 // Cluster.
 
 #include <governed/redis/connection.hpp>
+#include <governed/redis/limits.hpp>
 #include <governed/redis/local_server.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -68,6 +69,22 @@ class SilentServer {
   std::thread thread_;
 };
 
+
+/// Backend options for a test's server on loopback: short timeouts and a short reconnect
+/// backoff, so a test that kills the server sees the failure and the recovery quickly.
+inline governed::redis::BackendOptions quick_backend_options(
+    std::string name_space, unsigned replicas = 1,
+    governed::SharedFailure failure = governed::SharedFailure::fail_open) {
+  governed::redis::BackendOptions o;
+  o.name_space = std::move(name_space);
+  o.replicas = replicas;
+  o.on_failure = failure;
+  o.client.connect.connect_timeout = std::chrono::milliseconds{300};
+  o.client.connect.command_timeout = std::chrono::milliseconds{300};
+  o.client.retry_min = std::chrono::milliseconds{20};
+  o.client.retry_max = std::chrono::milliseconds{40};
+  return o;
+}
 
 /// A namespace no other test (or earlier run) has used on a server.
 inline std::string fresh_namespace(std::string_view test) {

@@ -19,13 +19,7 @@ using governed::Statistics;
 namespace {
 
 governed::redis::BackendOptions stats_options(const std::string& name_space) {
-  governed::redis::BackendOptions o;
-  o.name_space = name_space;
-  o.client.connect.connect_timeout = 300ms;
-  o.client.connect.command_timeout = 300ms;
-  o.client.retry_min = 20ms;
-  o.client.retry_max = 40ms;
-  return o;
+  return governed_test::quick_backend_options(name_space);
 }
 
 /// One "process" counting into the shared totals.

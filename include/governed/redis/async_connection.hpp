@@ -248,21 +248,11 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection> {
 
   void handshake(std::uint64_t generation) {
     tls_context_.emplace(boost::asio::ssl::context::tls_client);
-    auto& ctx = *tls_context_;
-    boost::system::error_code ec;
-    ctx.set_options(boost::asio::ssl::context::default_workarounds | boost::asio::ssl::context::no_sslv2 |
-                        boost::asio::ssl::context::no_sslv3 | boost::asio::ssl::context::no_tlsv1 |
-                        boost::asio::ssl::context::no_tlsv1_1,
-                    ec);
-    ctx.set_verify_mode(boost::asio::ssl::verify_peer, ec);
-    if (!options_.ca_file.empty()) ctx.load_verify_file(options_.ca_file, ec);
-    else ctx.set_default_verify_paths(ec);
-    if (ec) return fail_all(io_failure("loading the CA certificates", ec));
-    ctx.set_verify_callback(boost::asio::ssl::host_name_verification(endpoint_.host));
-    tls_.emplace(std::move(socket_), ctx);
+    if (auto ec = detail::verify_server(*tls_context_, options_.ca_file, endpoint_.host))
+      return fail_all(io_failure("loading the CA certificates", ec));
+    tls_.emplace(std::move(socket_), *tls_context_);
     socket_ = tcp::socket(strand_);
-    if (endpoint_.host.find_first_not_of("0123456789.:") != std::string::npos)
-      SSL_set_tlsext_host_name(tls_->native_handle(), endpoint_.host.c_str());  // SNI: names only
+    detail::name_server(*tls_, endpoint_.host);
     tls_->async_handshake(boost::asio::ssl::stream_base::client,
                           [self = shared_from_this(), generation](const boost::system::error_code& e) {
                             if (generation != self->generation_) return;

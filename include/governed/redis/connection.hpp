@@ -44,6 +44,33 @@
 
 namespace governed::redis {
 
+namespace detail {
+
+/// Makes `ctx` verify the server: TLS 1.2 or later, the certificate chain against `ca_file` or
+/// the system's store, and the name `host`.
+inline boost::system::error_code verify_server(boost::asio::ssl::context& ctx, const std::string& ca_file,
+                                               const std::string& host) {
+  boost::system::error_code ec;
+  ctx.set_options(boost::asio::ssl::context::default_workarounds | boost::asio::ssl::context::no_sslv2 |
+                      boost::asio::ssl::context::no_sslv3 | boost::asio::ssl::context::no_tlsv1 |
+                      boost::asio::ssl::context::no_tlsv1_1,
+                  ec);
+  ctx.set_verify_mode(boost::asio::ssl::verify_peer, ec);
+  if (!ca_file.empty()) ctx.load_verify_file(ca_file, ec);
+  else ctx.set_default_verify_paths(ec);
+  if (!ec) ctx.set_verify_callback(boost::asio::ssl::host_name_verification(host));
+  return ec;
+}
+
+/// Sends `host` as the server name (SNI) when it is a name: an address literal is not one.
+template <class TlsStream>
+void name_server(TlsStream& stream, const std::string& host) {
+  if (host.find_first_not_of("0123456789.:") != std::string::npos)
+    SSL_set_tlsext_host_name(stream.native_handle(), host.c_str());
+}
+
+}  // namespace detail
+
 /// How to reach a server.
 struct ConnectOptions {
   /// Resolving, connecting, the TLS handshake and logging in, together.
@@ -339,23 +366,12 @@ class Connection {
 
   Result<void> handshake(clock::time_point deadline) {
     tls_context_.emplace(boost::asio::ssl::context::tls_client);
-    auto& ctx = *tls_context_;
-    boost::system::error_code ec;
-    ctx.set_options(boost::asio::ssl::context::default_workarounds | boost::asio::ssl::context::no_sslv2 |
-                        boost::asio::ssl::context::no_sslv3 | boost::asio::ssl::context::no_tlsv1 |
-                        boost::asio::ssl::context::no_tlsv1_1,
-                    ec);
-    ctx.set_verify_mode(boost::asio::ssl::verify_peer, ec);
-    if (!options_.ca_file.empty()) ctx.load_verify_file(options_.ca_file, ec);
-    else ctx.set_default_verify_paths(ec);
-    if (ec) {
+    if (auto ec = detail::verify_server(*tls_context_, options_.ca_file, endpoint_.host)) {
       broken_ = true;
       return tl::unexpected(io_failure("loading the CA certificates", ec));
     }
-    ctx.set_verify_callback(boost::asio::ssl::host_name_verification(endpoint_.host));
-    tls_.emplace(std::move(socket_), ctx);
-    if (endpoint_.host.find_first_not_of("0123456789.:") != std::string::npos)
-      SSL_set_tlsext_host_name(tls_->native_handle(), endpoint_.host.c_str());  // SNI: names only
+    tls_.emplace(std::move(socket_), *tls_context_);
+    detail::name_server(*tls_, endpoint_.host);
     auto shaken = run("the TLS handshake", deadline, [&](auto handler) {
       tls_->async_handshake(boost::asio::ssl::stream_base::client,
                             [h = std::move(handler)](const boost::system::error_code& e) mutable { h(e, 0); });

@@ -44,19 +44,28 @@ class LocalServer {
   /// until it accepts connections. Errors: redis-server missing, or it exited or stayed silent
   /// for 5 s (the port was taken, an argument was wrong).
   static Result<LocalServer> start(std::vector<std::string> extra = {}) {
+    return start_as(LocalServer{}, std::move(extra));
+  }
+
+  /// The files of a server that speaks TLS only (rediss://): its certificate chain and key, and
+  /// the CA file Redis insists on (clients are not asked for certificates).
+  struct TlsFiles {
+    std::string cert_file, key_file, ca_file;
+  };
+
+  /// As `start`, the port speaking TLS only.
+  static Result<LocalServer> start_tls(const TlsFiles& tls, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"--tls-cert-file", tls.cert_file, "--tls-key-file", tls.key_file,
+                                  "--tls-ca-cert-file", tls.ca_file, "--tls-auth-clients", "no"};
+    args.insert(args.end(), extra.begin(), extra.end());
     LocalServer s;
-    s.extra_ = std::move(extra);
-    char dir[] = "/tmp/governed-redis-XXXXXX";
-    if (!::mkdtemp(dir)) return fail(Errc::io_error, "could not make a directory for redis-server under /tmp");
-    s.dir_ = dir;
-    s.port_ = free_port();
-    if (s.port_ == 0) return fail(Errc::io_error, "no free loopback port for redis-server");
-    if (auto up = s.launch(); !up) return tl::unexpected(up.error());
-    return s;
+    s.tls_ = true;
+    return start_as(std::move(s), std::move(args));
   }
 
   LocalServer(LocalServer&& o) noexcept
-      : port_(o.port_), pid_(std::exchange(o.pid_, -1)), extra_(std::move(o.extra_)), dir_(std::move(o.dir_)) {
+      : port_(o.port_), pid_(std::exchange(o.pid_, -1)), tls_(o.tls_), extra_(std::move(o.extra_)),
+        dir_(std::move(o.dir_)) {
     o.dir_.clear();
   }
   LocalServer& operator=(LocalServer&&) = delete;
@@ -69,13 +78,17 @@ class LocalServer {
   }
 
   std::uint16_t port() const noexcept { return port_; }
-  /// `redis://127.0.0.1:<port>`, with `credentials` ("user:pass@") when given.
+  /// `redis://127.0.0.1:<port>` (`rediss://localhost:<port>` for a TLS server, the name its
+  /// certificate is for), with `credentials` ("user:pass@") when given.
   std::string url(std::string_view credentials = {}) const {
-    return fmt::format("redis://{}127.0.0.1:{}", credentials, port_);
+    return tls_ ? fmt::format("rediss://{}localhost:{}", credentials, port_)
+                : fmt::format("redis://{}127.0.0.1:{}", credentials, port_);
   }
   Endpoint endpoint() const {
     Endpoint e;
     e.port = port_;
+    e.tls = tls_;
+    if (tls_) e.host = "localhost";
     return e;
   }
 
@@ -90,6 +103,17 @@ class LocalServer {
 
  private:
   LocalServer() = default;
+
+  static Result<LocalServer> start_as(LocalServer s, std::vector<std::string> extra) {
+    s.extra_ = std::move(extra);
+    char dir[] = "/tmp/governed-redis-XXXXXX";
+    if (!::mkdtemp(dir)) return fail(Errc::io_error, "could not make a directory for redis-server under /tmp");
+    s.dir_ = dir;
+    s.port_ = free_port();
+    if (s.port_ == 0) return fail(Errc::io_error, "no free loopback port for redis-server");
+    if (auto up = s.launch(); !up) return tl::unexpected(up.error());
+    return s;
+  }
 
   /// A port the system has just handed out and taken back: free unless another program takes
   /// it in the moment before the server binds it (then `start` fails and says so).
@@ -107,9 +131,11 @@ class LocalServer {
   }
 
   Result<void> launch() {
-    std::vector<std::string> args{"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
+    // A TLS server listens on the port with TLS and on no plain one.
+    std::vector<std::string> args{"redis-server", "--port", tls_ ? "0" : std::to_string(port_), "--bind", "127.0.0.1",
                                   "--save", "", "--appendonly", "no", "--protected-mode", "no",
                                   "--dir", dir_, "--loglevel", "warning"};
+    if (tls_) args.insert(args.end(), {"--tls-port", std::to_string(port_)});
     args.insert(args.end(), extra_.begin(), extra_.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -162,6 +188,7 @@ class LocalServer {
 
   std::uint16_t port_ = 0;
   pid_t pid_ = -1;
+  bool tls_ = false;
   std::vector<std::string> extra_;
   std::string dir_;
 };
