@@ -103,24 +103,28 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection> {
     return async_call(std::span<const std::string_view>(args.begin(), args.size()), std::forward<Token>(token));
   }
 
-  /// Runs `script` by EVALSHA; a server that answers NOSCRIPT (restarted, flushed) gets it
-  /// again by EVAL, which caches it too.
+  /// Runs `script` by EVALSHA; a server that answers NOSCRIPT (restarted, flushed) is given
+  /// the source (SCRIPT LOAD) and asked again. Everything is copied before this returns: the
+  /// script, its keys and its arguments may go at once.
   template <class Token>
   auto async_eval(const Script& script, std::span<const std::string_view> keys, std::span<const std::string_view> args,
                   Token&& token) {
-    std::string by_sha = script_command("EVALSHA", script.sha1, keys, args);
-    std::string by_text = script_command("EVAL", script.source, keys, args);
     return boost::asio::async_initiate<Token, void(Result<Reply>)>(
-        [self = shared_from_this()](auto handler, std::string sha_request, std::string text_request) {
-          self->async_request(std::move(sha_request),
-                              [self, text_request = std::move(text_request), h = Handler(std::move(handler))](
-                                  Result<Reply> r) mutable {
-                                if (r && r->is_error() && r->text.starts_with("NOSCRIPT"))
-                                  self->async_request(std::move(text_request), std::move(h));
-                                else std::move(h)(std::move(r));
-                              });
+        [self = shared_from_this(), source = script.source](auto handler, std::string request) mutable {
+          std::string again = request;  // what is sent after a NOSCRIPT, as it was
+          self->async_request(std::move(request), [self, source = std::move(source), again = std::move(again),
+                                                   h = Handler(std::move(handler))](Result<Reply> r) mutable {
+            if (!r || r->error_code() != "NOSCRIPT") return std::move(h)(std::move(r));
+            std::string load;
+            format_command(load, {"SCRIPT", "LOAD", source});
+            self->async_request(std::move(load), [self, again = std::move(again), h = std::move(h)](
+                                                     Result<Reply> loaded) mutable {
+              if (!loaded || loaded->is_error()) return std::move(h)(std::move(loaded));
+              self->async_request(std::move(again), std::move(h));
+            });
+          });
         },
-        token, std::move(by_sha), std::move(by_text));
+        token, script_command("EVALSHA", script.sha1, keys, args));
   }
 
   /// Closes the connection: every call in flight fails with `io_error`.
