@@ -102,6 +102,20 @@ governed::Result<Simulator> start_simulator(const Options& o, const std::vector<
   return Simulator{std::move(*p), std::move(*s)};
 }
 
+/// N simulators alike, one per client or group, so no client spends another's quota.
+template <std::size_t N>
+governed::Result<std::array<Simulator, N>> start_simulators(const Options& o, const std::vector<std::string>& keys,
+                                                           const std::vector<std::string>& accounts,
+                                                           demo::Clock& clock) {
+  std::array<Simulator, N> sims;
+  for (auto& s : sims) {
+    auto started = start_simulator(o, keys, accounts, clock);
+    if (!started) return tl::unexpected(started.error());
+    s = std::move(*started);
+  }
+  return sims;
+}
+
 /// Live progress, one line per client, redrawn in place while the clients run.
 class Progress {
  public:
@@ -242,15 +256,12 @@ int run_simulated(const Options& o) {
   demo::Clock clock{o.time_scale};
   const auto keys = make_keys(o);
 
-  std::array<Simulator, 3> sims;
-  for (auto& s : sims) {
-    auto started = start_simulator(o, keys.keys, keys.accounts, clock);
-    if (!started) {
-      fmt::print(stderr, "governed-demo: {}\n", started.error().message);
-      return 2;
-    }
-    s = std::move(*started);
+  auto started = start_simulators<3>(o, keys.keys, keys.accounts, clock);
+  if (!started) {
+    fmt::print(stderr, "governed-demo: {}\n", started.error().message);
+    return 2;
   }
+  auto& sims = *started;
 
   std::array<demo::Tally, 3> tallies;
   const auto start = clock.now();
@@ -385,15 +396,12 @@ int run_replicas(const Options& o) {
     return 2;
   }
 
-  std::array<Simulator, 2> sims;
-  for (auto& s : sims) {
-    auto started = start_simulator(o, keys.keys, keys.accounts, clock);
-    if (!started) {
-      fmt::print(stderr, "governed-demo: {}\n", started.error().message);
-      return 2;
-    }
-    s = std::move(*started);
+  auto started = start_simulators<2>(o, keys.keys, keys.accounts, clock);
+  if (!started) {
+    fmt::print(stderr, "governed-demo: {}\n", started.error().message);
+    return 2;
   }
+  auto& sims = *started;
 
   const auto start = clock.now();
   // A namespace of this run's own: keys a user's Redis holds from earlier runs never count.
