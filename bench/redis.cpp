@@ -92,6 +92,23 @@ void BM_Redis_Governed_Admit(benchmark::State& state) {
 }
 BENCHMARK(BM_Redis_Governed_Admit)->UseRealTime()->Threads(1)->Threads(50);
 
+/// What a call does with the limit set: the admission, then (after the reply) the
+/// reconciliation of its estimate with the real count, which is sent without waiting and read
+/// ahead of the next admission's reply.
+void BM_Redis_Governed_AdmitReconcile(benchmark::State& state) {
+  auto& s = shared();
+  if (!s.set) return state.SkipWithError(s.skip.c_str());
+  // Two cells estimated, one used: one given back.
+  const std::array<std::uint64_t, 6> estimate{2, 0, 0, 0, 0, 0}, real{1, 0, 0, 0, 0, 0};
+  for (auto _ : state) {
+    auto d = s.set->admit(estimate, Instant{}, WallTime{});
+    if (!d || !d->admitted) return state.SkipWithError(d ? "refused" : d.error().message.c_str());
+    s.set->reconcile(*d, estimate, real, Instant{});
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Redis_Governed_AdmitReconcile)->UseRealTime()->Threads(1);
+
 /// One hiredis blocking connection per thread sending the same EVALSHA: the floor for one
 /// admission from one connection.
 void BM_Redis_Raw_Evalsha(benchmark::State& state) {
@@ -229,6 +246,9 @@ GOVERNED_RATIO("Redis admission, 1 connection / bare hiredis EVALSHA, goal <= 1.
 GOVERNED_RATIO("Redis admission, 1 connection / redis-benchmark EVALSHA -c 1",
                ({"BM_Redis_Governed_Admit/real_time/threads:1"}),
                ({"BM_Redis_RedisBenchmark_Evalsha_1/iterations:1000/manual_time"}), 0);
+GOVERNED_RATIO("Redis admission and reconciliation, 1 connection / admission alone",
+               ({"BM_Redis_Governed_AdmitReconcile/real_time/threads:1"}),
+               ({"BM_Redis_Governed_Admit/real_time/threads:1"}), 0);
 GOVERNED_RATIO("Redis admission, 50 threads / bare hiredis EVALSHA, 50 threads, goal <= 1.25",
                ({"BM_Redis_Governed_Admit/real_time/threads:50"}), ({"BM_Redis_Raw_Evalsha/real_time/threads:50"}),
                1.25);

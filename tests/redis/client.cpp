@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -126,6 +127,68 @@ TEST_CASE("a script runs by its SHA-1 and is loaded again after SCRIPT FLUSH", "
   auto again = (*c)->eval(script, {}, args);
   REQUIRE(again);
   CHECK(again->integer == 42);
+}
+
+namespace {
+
+/// How many times the server has run `command` (INFO commandstats), 0 before the first.
+long long times_run(Client& c, std::string_view command) {
+  auto info = c.call({"INFO", "commandstats"});
+  REQUIRE(info);
+  const std::string key = "cmdstat_" + std::string(command) + ":calls=";
+  const auto at = info->text.find(key);
+  return at == std::string::npos ? 0 : std::stoll(info->text.substr(at + key.size()));
+}
+
+}  // namespace
+
+TEST_CASE("a script sent for later goes with its source once, then by SHA-1, and survives SCRIPT FLUSH",
+          "[redis][client][script]") {
+  GOVERNED_REDIS_SERVER(server);
+  auto o = quick_client();
+  o.max_connections = 1;  // every call on the same connection
+  std::vector<std::string> late_errors;
+  o.connect.on_late_error = [&](std::string_view e) { late_errors.emplace_back(e); };
+  auto c = Client::make(server.url(), o);
+  REQUIRE(c);
+  auto& client = **c;
+  const Script add{"return redis.call('INCRBY', KEYS[1], ARGV[1])"};
+  const std::array<std::string_view, 1> keys{"governed:test:added"};
+  const std::array<std::string_view, 1> one{"1"};
+  auto value = [&] {
+    auto v = client.call({"GET", keys[0]});
+    REQUIRE(v);
+    return v->text;
+  };
+
+  REQUIRE(client.eval_later(add, keys, one));  // first time: EVAL with the source
+  CHECK(value() == "1");
+  const auto evals = times_run(client, "eval"), shas = times_run(client, "evalsha");
+  CHECK(evals == 1);
+  REQUIRE(client.eval_later(add, keys, one));  // cached now: EVALSHA
+  REQUIRE(client.eval_later(add, keys, one));
+  CHECK(value() == "3");
+  CHECK(times_run(client, "eval") == evals);
+  CHECK(times_run(client, "evalsha") == shas + 2);
+
+  // The server forgets the script: both EVALSHAs are answered NOSCRIPT and go again with the
+  // source once their replies are read, behind the call that read them.
+  REQUIRE(client.call({"SCRIPT", "FLUSH"}));
+  REQUIRE(client.eval_later(add, keys, one));
+  REQUIRE(client.eval_later(add, keys, one));
+  CHECK(value() == "3");
+  CHECK(value() == "5");  // nothing lost
+  CHECK(times_run(client, "eval") == evals + 2);
+  CHECK(late_errors.empty());  // NOSCRIPT is handled, not reported
+
+  // A script's own error still reaches on_late_error, whichever way it went.
+  const Script fails{"return redis.error_reply('governed test: refused')"};
+  REQUIRE(client.eval_later(fails, keys, one));
+  REQUIRE(client.eval_later(fails, keys, one));
+  CHECK(value() == "5");
+  REQUIRE(late_errors.size() == 2);
+  CHECK(late_errors[0].find("governed test: refused") != std::string::npos);
+  CHECK(late_errors[1].find("governed test: refused") != std::string::npos);
 }
 
 TEST_CASE("a dead server fails calls fast, and a restarted one is used again", "[redis][client][faults]") {

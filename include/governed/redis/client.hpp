@@ -185,14 +185,13 @@ class Client final : public ScriptRunner, public std::enable_shared_from_this<Cl
     return with_connection([&](Connection& c) { return eval_on(c, script, keys, args); });
   }
 
-  /// As `eval`, with the command's reply left to be read later (see `send_later`). It is sent
-  /// as EVAL with the source, since a reply nobody waits for could not ask for the script again
-  /// after a NOSCRIPT.
+  /// As `eval`, with the command's reply left to be read later (see `Connection::eval_later`:
+  /// the source goes once a connection, the SHA-1 after that).
   Result<void> eval_later(const Script& script, std::span<const std::string_view> keys,
                           std::span<const std::string_view> args) override {
     return with_connection([&](Connection& c) -> Result<void> {
-      std::vector<std::string_view> argv = eval_args("EVAL", script.source, keys, args);
-      return c.send_later(argv);
+      const std::vector<std::string_view> argv = eval_args("EVALSHA", script.sha1, keys, args);
+      return c.eval_later(script, std::span(argv).subspan(2));
     });
   }
 

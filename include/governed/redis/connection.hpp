@@ -14,6 +14,7 @@
 /// a call) costs no round trip of its own.
 
 #include <governed/redis/reply.hpp>
+#include <governed/redis/script.hpp>
 #include <governed/redis/url.hpp>
 #include <governed/result.hpp>
 #include <governed/time.hpp>
@@ -30,11 +31,14 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <span>
@@ -99,8 +103,8 @@ class Connection {
 
   /// False once an I/O error, a timeout or a protocol error has closed it.
   bool usable() const noexcept { return !broken_; }
-  /// Replies of `send_later` commands not read yet.
-  std::size_t unread() const noexcept { return unread_; }
+  /// Replies of `send_later` and `eval_later` commands not read yet.
+  std::size_t unread() const noexcept { return late_.size(); }
   const Endpoint& endpoint() const noexcept { return endpoint_; }
 
   /// Sends `args` and reads its reply (an error reply is a value, not a failure).
@@ -129,7 +133,34 @@ class Connection {
     format_command(out_, args);
     const auto deadline = clock::now() + options_.command_timeout;
     if (auto w = write(deadline); !w) return w;
-    ++unread_;
+    late_.emplace_back();
+    return {};
+  }
+
+  /// As `send_later`, running `script` with `rest` (the key count, the keys, the arguments).
+  /// The first time on this connection the script goes as EVAL with its source, which leaves it
+  /// cached on the server; after that as EVALSHA, a few dozen bytes instead of the source and
+  /// no digest of it for the server to compute. Should the server answer NOSCRIPT all the same
+  /// (a `SCRIPT FLUSH` since), the call is sent again with the source as soon as that reply is
+  /// read: after the call that read it instead of before, but not lost. `script` must outlive
+  /// the reply (scripts are static).
+  Result<void> eval_later(const Script& script, std::span<const std::string_view> rest) {
+    const bool cached = std::find(cached_.begin(), cached_.end(), script.sha1) != cached_.end();
+    std::vector<std::string_view> argv;
+    argv.reserve(2 + rest.size());
+    argv.push_back(cached ? "EVALSHA" : "EVAL");
+    argv.push_back(cached ? std::string_view(script.sha1) : std::string_view(script.source));
+    argv.insert(argv.end(), rest.begin(), rest.end());
+    out_.clear();
+    format_command(out_, argv);
+    const auto deadline = clock::now() + options_.command_timeout;
+    if (auto w = write(deadline); !w) return w;
+    if (cached) {
+      late_.push_back(Late{&script, out_});
+    } else {
+      cached_.push_back(script.sha1);
+      late_.emplace_back();
+    }
     return {};
   }
 
@@ -221,11 +252,23 @@ class Connection {
   Result<std::vector<Reply>> exchange(std::size_t count) {
     const auto deadline = clock::now() + options_.command_timeout;
     if (auto w = write(deadline); !w) return tl::unexpected(w.error());
-    for (; unread_ > 0; --unread_) {
+    std::string again;  // later scripts the server no longer had, with their source
+    std::size_t resent = 0;
+    for (const auto& sent : late_) {
       auto late = read(deadline);
-      if (!late) return tl::unexpected(late.error());
-      if (late->is_error() && options_.on_late_error) options_.on_late_error(late->text);
+      if (!late) {
+        late_.clear();
+        return tl::unexpected(late.error());
+      }
+      if (!late->is_error()) continue;
+      if (sent.script && late->error_code() == "NOSCRIPT") {
+        append_with_source(again, *sent.script, sent.command);
+        ++resent;
+      } else if (options_.on_late_error) {
+        options_.on_late_error(late->text);
+      }
     }
+    late_.clear();
     std::vector<Reply> replies;
     replies.reserve(count);
     for (std::size_t i = 0; i < count; ++i) {
@@ -233,7 +276,41 @@ class Connection {
       if (!r) return tl::unexpected(r.error());
       replies.push_back(std::move(*r));
     }
+    if (resent > 0) send_again(std::move(again), resent, deadline);
     return replies;
+  }
+
+  /// `command`, an EVALSHA of `script` as `eval_later` formatted it, as EVAL with the source.
+  static void append_with_source(std::string& out, const Script& script, std::string_view command) {
+    // "*<argc>\r\n" stays; the next two bulk strings ("$7\r\nEVALSHA\r\n", "$40\r\n<sha1>\r\n")
+    // become EVAL and the source; the rest (key count, keys, arguments) is kept as it was.
+    std::size_t at = command.find("\r\n") + 2;
+    const auto head = command.substr(0, at);
+    for (int bulk = 0; bulk < 2; ++bulk) {
+      const auto line = command.find("\r\n", at);
+      std::size_t length = 0;
+      std::from_chars(command.data() + at + 1, command.data() + line, length);
+      at = line + 2 + length + 2;
+    }
+    out.append(head);
+    fmt::format_to(std::back_inserter(out), "$4\r\nEVAL\r\n${}\r\n", script.source.size());
+    out.append(script.source).append("\r\n").append(command.substr(at));
+  }
+
+  /// Writes `requests` (`count` EVALs sent again after a NOSCRIPT) and reads their replies. The
+  /// call that found them is answered already, so a failure here is told to `on_late_error`
+  /// (and closes the connection), not returned.
+  void send_again(std::string requests, std::size_t count, clock::time_point deadline) {
+    out_ = std::move(requests);
+    auto lost = [&](const Error& e) {
+      if (options_.on_late_error) options_.on_late_error(fmt::format("a script call sent again was lost: {}", e.message));
+    };
+    if (auto w = write(deadline); !w) return lost(w.error());
+    for (std::size_t i = 0; i < count; ++i) {
+      auto r = read(deadline);
+      if (!r) return lost(r.error());
+      if (r->is_error() && options_.on_late_error) options_.on_late_error(r->text);
+    }
   }
 
   Result<void> start() {
@@ -389,7 +466,15 @@ class Connection {
   ReplyReader reader_{};
   std::string out_{};
   std::array<char, 16384> in_{};
-  std::size_t unread_ = 0;
+  /// A command sent for later whose reply is not read yet; for an EVALSHA, the script and the
+  /// command as sent, to send again with the source after a NOSCRIPT.
+  struct Late {
+    const Script* script = nullptr;
+    std::string command{};
+  };
+  std::vector<Late> late_{};
+  /// The SHA-1s of the scripts this connection has sent with their source.
+  std::vector<std::string> cached_{};
   bool broken_ = false;
   bool direct_ = false;  ///< plain TCP, connected: see `go_direct`
 };
