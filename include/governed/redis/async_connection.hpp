@@ -161,14 +161,8 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection> {
 
   static std::string script_command(std::string_view verb, std::string_view body, std::span<const std::string_view> keys,
                                     std::span<const std::string_view> args) {
-    std::vector<std::string_view> argv;
-    argv.reserve(3 + keys.size() + args.size());
     const std::string count = std::to_string(keys.size());
-    argv.push_back(verb);
-    argv.push_back(body);
-    argv.push_back(count);
-    argv.insert(argv.end(), keys.begin(), keys.end());
-    argv.insert(argv.end(), args.begin(), args.end());
+    const auto argv = script_call(verb, body, count, keys, args);
     std::string out;
     format_command(out, argv);
     return out;

@@ -190,8 +190,7 @@ class Client final : public ScriptRunner, public std::enable_shared_from_this<Cl
   Result<void> eval_later(const Script& script, std::span<const std::string_view> keys,
                           std::span<const std::string_view> args) override {
     return with_connection([&](Connection& c) -> Result<void> {
-      const std::vector<std::string_view> argv = eval_args("EVALSHA", script.sha1, keys, args);
-      return c.eval_later(script, std::span(argv).subspan(2));
+      return c.eval_later(script, keys, args);
     });
   }
 
@@ -257,7 +256,8 @@ class Client final : public ScriptRunner, public std::enable_shared_from_this<Cl
   /// Runs `script` on connection `c` (see `eval`).
   Result<Reply> eval_on(Connection& c, const Script& script, std::span<const std::string_view> keys,
                         std::span<const std::string_view> args) {
-    std::vector<std::string_view> argv = eval_args("EVALSHA", script.sha1, keys, args);
+    const std::string count = std::to_string(keys.size());
+    const auto argv = script_call("EVALSHA", script.sha1, count, keys, args);
     auto r = c.call(argv);
     if (!r || r->error_code() != "NOSCRIPT") return r;
     auto loaded = c.call({"SCRIPT", "LOAD", script.source});
@@ -301,21 +301,6 @@ class Client final : public ScriptRunner, public std::enable_shared_from_this<Cl
 
  private:
   Client(Endpoint endpoint, ClientOptions options) : endpoint_(std::move(endpoint)), options_(std::move(options)) {}
-
-  static std::vector<std::string_view> eval_args(std::string_view command, std::string_view script,
-                                                 std::span<const std::string_view> keys,
-                                                 std::span<const std::string_view> args) {
-    thread_local std::string count;
-    count = std::to_string(keys.size());
-    std::vector<std::string_view> argv;
-    argv.reserve(3 + keys.size() + args.size());
-    argv.push_back(command);
-    argv.push_back(script);
-    argv.push_back(count);
-    argv.insert(argv.end(), keys.begin(), keys.end());
-    argv.insert(argv.end(), args.begin(), args.end());
-    return argv;
-  }
 
   Result<std::unique_ptr<Connection>> borrow() {
     std::unique_lock lk(mutex_);

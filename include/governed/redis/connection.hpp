@@ -87,6 +87,21 @@ struct ConnectOptions {
   std::function<void(std::string_view)> on_late_error{};
 };
 
+/// The arguments of a script call: `command` (EVAL or EVALSHA), the script's source or SHA-1,
+/// the key count (`count`, its decimal text), the keys, the arguments.
+inline std::vector<std::string_view> script_call(std::string_view command, std::string_view script,
+                                                 std::string_view count, std::span<const std::string_view> keys,
+                                                 std::span<const std::string_view> args) {
+  std::vector<std::string_view> argv;
+  argv.reserve(3 + keys.size() + args.size());
+  argv.push_back(command);
+  argv.push_back(script);
+  argv.push_back(count);
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
 class Connection {
  public:
   using clock = std::chrono::steady_clock;
@@ -137,20 +152,19 @@ class Connection {
     return {};
   }
 
-  /// As `send_later`, running `script` with `rest` (the key count, the keys, the arguments).
+  /// As `send_later`, running `script` with `keys` and `args`.
   /// The first time on this connection the script goes as EVAL with its source, which leaves it
   /// cached on the server; after that as EVALSHA, a few dozen bytes instead of the source and
   /// no digest of it for the server to compute. Should the server answer NOSCRIPT all the same
   /// (a `SCRIPT FLUSH` since), the call is sent again with the source as soon as that reply is
   /// read: after the call that read it instead of before, but not lost. `script` must outlive
   /// the reply (scripts are static).
-  Result<void> eval_later(const Script& script, std::span<const std::string_view> rest) {
+  Result<void> eval_later(const Script& script, std::span<const std::string_view> keys,
+                          std::span<const std::string_view> args) {
     const bool cached = std::find(cached_.begin(), cached_.end(), script.sha1) != cached_.end();
-    std::vector<std::string_view> argv;
-    argv.reserve(2 + rest.size());
-    argv.push_back(cached ? "EVALSHA" : "EVAL");
-    argv.push_back(cached ? std::string_view(script.sha1) : std::string_view(script.source));
-    argv.insert(argv.end(), rest.begin(), rest.end());
+    const std::string count = std::to_string(keys.size());
+    const auto argv = cached ? script_call("EVALSHA", script.sha1, count, keys, args)
+                             : script_call("EVAL", script.source, count, keys, args);
     out_.clear();
     format_command(out_, argv);
     const auto deadline = clock::now() + options_.command_timeout;
