@@ -27,6 +27,7 @@
 /// read, and more is read only when the parser needs it.
 
 #include <governed/detail/http_pool.hpp>
+#include <governed/detail/json_limits.hpp>
 #include <governed/providers/content.hpp>
 #include <governed/providers/redact.hpp>
 #include <governed/providers/table.hpp>
@@ -623,6 +624,10 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
         fail(Failure::closed_early, fmt::format("an event of the stream is larger than {} bytes",
                                                 core_->options.limits.event_bytes));
         break;
+      case wire::StreamReader::Problem::too_deep:
+        fail(Failure::closed_early, fmt::format("an event of the stream nests deeper than {} levels",
+                                                reader_->max_event_depth()));
+        break;
       default: fail(Failure::closed_early, "the stream sent an event that is not the provider's JSON"); break;
     }
     return false;
@@ -638,9 +643,12 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
     }
     const bool ok = reply.status >= 200 && reply.status < 300;
     if (!ok) return;  // an error reply before any stream: classified like any other
-    // A server that answered a stream request with a whole body: the body is the stream.
-    const nlohmann::json j = nlohmann::json::parse(reply.body, nullptr, false);
-    if (j.is_discarded()) return;
+    // A server that answered a stream request with a whole body: the body is the stream. One
+    // nested past the limit is read as none, like a body that is not JSON; its bytes stay in
+    // `reply.body` for the caller.
+    auto parsed = parse_json(reply.body, JsonLimits{static_cast<std::size_t>(core_->options.limits.body_bytes)}, "the reply body");
+    if (!parsed) return;
+    const nlohmann::json& j = *parsed;
     auto& st = *reply.streamed;
     st.content = providers::content_from_json(dialect_, j);
     if (auto u = providers::usage_from_json(j)) st.usage = *u;

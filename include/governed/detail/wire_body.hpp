@@ -2,6 +2,7 @@
 /// @file
 /// Pieces every wire format's JSON body shares.
 
+#include <governed/detail/json_limits.hpp>
 #include <governed/providers/usage.hpp>
 #include <governed/wire/stream_event.hpp>
 
@@ -11,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 namespace governed::detail {
 
@@ -59,6 +61,28 @@ inline std::string path_segment(std::string_view s) {
 inline wire::StreamEvent malformed_event() {
   wire::StreamEvent e;
   e.malformed = true;
+  return e;
+}
+
+/// A stream event's data read as a JSON object within `limits` — or, when it is not one, the
+/// event that says why: too large, too deep, or malformed. Size and depth are measured
+/// before anything is parsed, so a hostile event costs one linear scan and no stack.
+inline std::variant<nlohmann::json, wire::StreamEvent> event_object(std::string_view data, const JsonLimits& limits) {
+  if (!check_json_limits(data, limits, "a stream event")) {
+    wire::StreamEvent e;
+    (data.size() > limits.max_bytes ? e.too_large : e.too_deep) = true;
+    return e;
+  }
+  nlohmann::json j = nlohmann::json::parse(data.begin(), data.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return malformed_event();
+  return j;
+}
+
+/// The event reporting the provider's error in `data`, kept as it came.
+inline wire::StreamEvent error_event(std::string_view data) {
+  wire::StreamEvent e;
+  e.error = true;
+  e.error_body.assign(data);
   return e;
 }
 

@@ -26,6 +26,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <variant>
 
 namespace governed::wire {
 
@@ -65,12 +67,15 @@ inline HttpRequest anthropic_request(const transport::Attempt& a, const Url& bas
 }
 
 /// Reads the events of an Anthropic stream, adding up usage across `message_start` and
-/// `message_delta`.
+/// `message_delta`; an event's data past `limits` is refused unread.
 class AnthropicStream {
  public:
+  explicit AnthropicStream(const JsonLimits& limits = {}) noexcept : limits_(limits) {}
+
   StreamEvent read(const SseEvent& e) {
-    const nlohmann::json j = nlohmann::json::parse(e.data, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return detail::malformed_event();
+    auto parsed = detail::event_object(e.data, limits_);
+    if (auto* refused = std::get_if<StreamEvent>(&parsed)) return std::move(*refused);
+    const nlohmann::json& j = std::get<nlohmann::json>(parsed);
     std::string_view type = detail::string_at(j, "type");
     if (type.empty()) type = e.event;
     StreamEvent out;
@@ -86,8 +91,7 @@ class AnthropicStream {
     } else if (type == "message_stop") {
       out.done = true;
     } else if (type == "error") {
-      out.error = true;
-      out.error_body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      return detail::error_event(e.data);
     }
     return out;
   }
@@ -121,6 +125,7 @@ class AnthropicStream {
     return u;
   }
 
+  JsonLimits limits_;
   std::int64_t fresh_ = 0, output_ = 0, cached_ = 0, written_ = 0;
 };
 

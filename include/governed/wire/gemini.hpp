@@ -27,6 +27,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <variant>
 
 namespace governed::wire {
 
@@ -69,18 +71,17 @@ inline HttpRequest gemini_request(const transport::Attempt& a, const Url& base, 
   return r;
 }
 
-/// Reads the events of a Gemini stream.
+/// Reads the events of a Gemini stream; an event's data past `limits` is refused unread.
 class GeminiStream {
  public:
+  explicit GeminiStream(const JsonLimits& limits = {}) noexcept : limits_(limits) {}
+
   StreamEvent read(const SseEvent& e) const {
-    const nlohmann::json j = nlohmann::json::parse(e.data, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return detail::malformed_event();
+    auto parsed = detail::event_object(e.data, limits_);
+    if (auto* refused = std::get_if<StreamEvent>(&parsed)) return std::move(*refused);
+    const nlohmann::json& j = std::get<nlohmann::json>(parsed);
+    if (auto err = j.find("error"); err != j.end() && !err->is_null()) return detail::error_event(e.data);
     StreamEvent out;
-    if (auto err = j.find("error"); err != j.end() && !err->is_null()) {
-      out.error = true;
-      out.error_body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-      return out;
-    }
     if (auto c = j.find("candidates"); c != j.end() && c->is_array() && !c->empty() && (*c)[0].is_object()) {
       const auto& first = (*c)[0];
       if (auto content = first.find("content"); content != first.end() && content->is_object()) {
@@ -97,6 +98,9 @@ class GeminiStream {
     if (j.contains("usageMetadata")) out.usage = detail::usage_in(j);
     return out;
   }
+
+ private:
+  JsonLimits limits_;
 };
 
 }  // namespace governed::wire

@@ -26,6 +26,8 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <utility>
+#include <variant>
 
 namespace governed::wire {
 
@@ -67,22 +69,21 @@ inline HttpRequest openai_request(const transport::Attempt& a, const Url& base, 
   return r;
 }
 
-/// Reads the chunks of an OpenAI-style stream.
+/// Reads the chunks of an OpenAI-style stream; a chunk's data past `limits` is refused unread.
 class OpenAiStream {
  public:
+  explicit OpenAiStream(const JsonLimits& limits = {}) noexcept : limits_(limits) {}
+
   StreamEvent read(const SseEvent& e) const {
     StreamEvent out;
     if (e.data == "[DONE]") {
       out.done = true;
       return out;
     }
-    const nlohmann::json j = nlohmann::json::parse(e.data, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return detail::malformed_event();
-    if (auto err = j.find("error"); err != j.end() && !err->is_null()) {
-      out.error = true;
-      out.error_body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-      return out;
-    }
+    auto parsed = detail::event_object(e.data, limits_);
+    if (auto* refused = std::get_if<StreamEvent>(&parsed)) return std::move(*refused);
+    const nlohmann::json& j = std::get<nlohmann::json>(parsed);
+    if (auto err = j.find("error"); err != j.end() && !err->is_null()) return detail::error_event(e.data);
     if (auto c = j.find("choices"); c != j.end() && c->is_array() && !c->empty() && (*c)[0].is_object()) {
       const auto& first = (*c)[0];
       if (auto d = first.find("delta"); d != first.end() && d->is_object()) out.text = detail::string_at(*d, "content");
@@ -94,6 +95,9 @@ class OpenAiStream {
     }
     return out;
   }
+
+ private:
+  JsonLimits limits_;
 };
 
 }  // namespace governed::wire

@@ -4,8 +4,9 @@
 /// out to the caller, the usage of the final event kept — in the attempt's dialect.
 ///
 /// The reader stops at the first sign the stream is not a provider's: an event whose data
-/// is not JSON, an event or line over the size limit, or an error the provider reported
-/// in the stream (kept in `error_body()` for the classifier).
+/// is not JSON, an event or line over the size limit, an event nested deeper than the depth
+/// limit (measured before it is parsed, so no event costs stack), or an error the provider
+/// reported in the stream (kept in `error_body()` for the classifier, as the server sent it).
 ///
 /// ```cpp
 /// wire::StreamReader r{providers::Dialect::anthropic};
@@ -13,6 +14,7 @@
 /// if (r.complete()) use(r.streamed().usage);
 /// ```
 
+#include <governed/detail/json_limits.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/transport/concept.hpp>
 #include <governed/wire/anthropic.hpp>
@@ -36,15 +38,22 @@ class StreamReader {
     none,
     error_event,  ///< the provider reported an error in the stream
     malformed,    ///< an event is not the dialect's JSON
-    too_large,    ///< a line or event over the limit
+    too_large,    ///< a line or event over the size limit
+    too_deep,     ///< an event nested deeper than the depth limit
   };
 
-  explicit StreamReader(providers::Dialect d, std::size_t max_event_bytes = SseParser::default_max_event_bytes)
-      : sse_(max_event_bytes), format_(format_of(d)) {
+  /// 64 levels: a provider's events nest five or six deep; a tool call's arguments are a
+  /// string inside them, not nesting.
+  static constexpr std::size_t default_max_event_depth = JsonLimits{}.max_depth;
+
+  explicit StreamReader(providers::Dialect d, std::size_t max_event_bytes = SseParser::default_max_event_bytes,
+                        std::size_t max_event_depth = default_max_event_depth)
+      : sse_(max_event_bytes), format_(format_of(d)), max_event_depth_(max_event_depth) {
+    const JsonLimits limits{max_event_bytes, max_event_depth};
     switch (format_) {
-      case Format::anthropic: decoder_.emplace<AnthropicStream>(); break;
-      case Format::gemini: decoder_.emplace<GeminiStream>(); break;
-      default: decoder_.emplace<OpenAiStream>(); break;
+      case Format::anthropic: decoder_.emplace<AnthropicStream>(limits); break;
+      case Format::gemini: decoder_.emplace<GeminiStream>(limits); break;
+      default: decoder_.emplace<OpenAiStream>(limits); break;
     }
   }
 
@@ -56,8 +65,8 @@ class StreamReader {
     const auto status = sse_.feed(bytes, [&](const SseEvent& e) -> bool {
       if (done_ && format_ != Format::gemini) return true;  // after the end marker: nothing counts
       StreamEvent ev = std::visit([&](auto& d) { return d.read(e); }, decoder_);
-      if (ev.malformed) {
-        problem_ = Problem::malformed;
+      if (ev.malformed || ev.too_large || ev.too_deep) {
+        problem_ = ev.too_deep ? Problem::too_deep : ev.too_large ? Problem::too_large : Problem::malformed;
         return false;
       }
       if (ev.error) {
@@ -86,7 +95,8 @@ class StreamReader {
     return problem_ == Problem::none && !sse_.pending() && (done_ || format_ == Format::gemini);
   }
   Problem problem() const noexcept { return problem_; }
-  /// The error the provider reported in the stream, as JSON.
+  std::size_t max_event_depth() const noexcept { return max_event_depth_; }
+  /// The error the provider reported in the stream: the event's data, as it came.
   const std::string& error_body() const noexcept { return error_body_; }
 
   const transport::Streamed& streamed() const noexcept { return out_; }
@@ -95,6 +105,7 @@ class StreamReader {
  private:
   SseParser sse_;
   Format format_;
+  std::size_t max_event_depth_;
   std::variant<OpenAiStream, AnthropicStream, GeminiStream> decoder_;
   transport::Streamed out_;
   std::string error_body_;

@@ -19,11 +19,15 @@ struct StreamEvent {
   /// The provider's end-of-answer marker (`[DONE]`, `message_stop`).
   bool done = false;
   /// The provider reported an error inside the stream (Anthropic `event: error`, an
-  /// OpenAI-style `{"error": …}` chunk); `error_body` is its JSON, for the classifier.
+  /// OpenAI-style `{"error": …}` chunk); `error_body` is the event's data as it came, for the
+  /// classifier (copied, never re-serialised: writing a tree out again recurses on its depth).
   bool error = false;
   std::string error_body;
-  /// The event is not what the dialect sends (its data is not JSON).
+  /// The event is not what the dialect sends (its data is not a JSON object).
   bool malformed = false;
+  /// The event's data is larger, or nests deeper, than the reader's limits: not read at all.
+  bool too_large = false;
+  bool too_deep = false;
 };
 
 }  // namespace governed::wire
