@@ -8,6 +8,7 @@
 /// since a hit used no key.
 
 #include <governed/cache.hpp>
+#include <governed/detail/json_limits.hpp>
 #include <governed/request.hpp>
 
 #include <nlohmann/json.hpp>
@@ -34,10 +35,17 @@ struct CacheCodec<Response> {
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
 
-  /// Empty when `text` is not what `encode` writes (another version, a damaged value).
+  /// What `decode` reads of a shared cache's value, which anyone with access to the store may
+  /// have written: `encode` nests two levels, and its size is the content's, at most six
+  /// times a 16 MiB reply once escaped.
+  static constexpr JsonLimits limits{std::size_t{128} << 20, 8};
+
+  /// Empty when `text` is not what `encode` writes (another version, a damaged value, one
+  /// past `limits`).
   static std::optional<Response> decode(std::string_view text) {
-    const auto j = nlohmann::json::parse(text, nullptr, false);
-    if (!j.is_object()) return std::nullopt;
+    const auto parsed = parse_json(text, limits, "a cached response");
+    if (!parsed || !parsed->is_object()) return std::nullopt;
+    const nlohmann::json& j = *parsed;
     const auto str = [&](const char* k) -> const std::string* {
       auto it = j.find(k);
       return it != j.end() && it->is_string() ? it->template get_ptr<const std::string*>() : nullptr;

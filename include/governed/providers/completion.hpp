@@ -8,12 +8,19 @@
 /// This is the reader on the success path of every call, where a DOM of the whole body would
 /// cost more than everything else the governor does; the DOM readers stay for callers that
 /// already hold a document. A test and a fuzz target hold the two to the same answers.
+///
+/// Untrusted bodies are bounded as `parse_json` bounds them: a body over `JsonLimits::max_bytes`
+/// is refused before it is read, and one nested past `max_depth` when the reader gets there.
+/// The reader never recurses: nlohmann's SAX parser keeps its own stack of open containers, and
+/// this handler only counts them.
 
+#include <governed/detail/json_limits.hpp>
 #include <governed/error.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/providers/usage.hpp>
 #include <governed/result.hpp>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <array>
@@ -140,7 +147,11 @@ class CompletionSax {
   using string_t = json::string_t;
   using binary_t = json::binary_t;
 
-  explicit CompletionSax(Dialect d) noexcept : dialect_(d) {}
+  explicit CompletionSax(Dialect d, std::size_t max_nesting = JsonLimits{}.max_depth) noexcept
+      : dialect_(d), max_nesting_(max_nesting) {}
+
+  /// The body nested past `max_nesting`: the parse stopped there.
+  bool too_deep() const noexcept { return too_deep_; }
 
   bool null() { return scalar(Scalar::null, 0, nullptr); }
   bool boolean(bool) { return scalar(Scalar::other, 0, nullptr); }
@@ -237,6 +248,10 @@ class CompletionSax {
   }
 
   bool open(bool array) {
+    if (depth_ >= max_nesting_) {
+      too_deep_ = true;
+      return false;
+    }
     if (depth_ == 0) top_is_object_ = !array;
     else value(Scalar::other, 0, nullptr, array ? Kind::array : Kind::object);
     if (!array && block_ == Block::none && depth_ <= max_depth) {
@@ -410,6 +425,8 @@ class CompletionSax {
   }
 
   Dialect dialect_;
+  std::size_t max_nesting_;
+  bool too_deep_ = false;
   std::array<Frame, max_depth> frames_{};
   std::size_t depth_ = 0;
   bool top_is_object_ = false;
@@ -432,10 +449,17 @@ class CompletionSax {
 }  // namespace detail
 
 /// The text of the first choice and the usage of a successful reply in `dialect`; a
-/// `parse_error` when the body is not JSON.
-inline Result<Completion> read_completion(Dialect dialect, std::string_view body) {
-  detail::CompletionSax sax(dialect);
-  if (!nlohmann::json::sax_parse(body.begin(), body.end(), &sax)) return fail(Errc::parse_error, "the reply body is not JSON");
+/// `parse_error` when the body is not JSON or is past `limits`.
+inline Result<Completion> read_completion(Dialect dialect, std::string_view body, const JsonLimits& limits = {}) {
+  if (body.size() > limits.max_bytes)
+    return fail(Errc::parse_error,
+                fmt::format("the reply body is {} bytes, more than the limit of {}", body.size(), limits.max_bytes));
+  detail::CompletionSax sax(dialect, limits.max_depth);
+  if (!nlohmann::json::sax_parse(body.begin(), body.end(), &sax)) {
+    if (sax.too_deep())
+      return fail(Errc::parse_error, fmt::format("the reply body nests deeper than the limit of {} levels", limits.max_depth));
+    return fail(Errc::parse_error, "the reply body is not JSON");
+  }
   return std::move(sax).finish();
 }
 

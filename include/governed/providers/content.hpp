@@ -6,7 +6,11 @@
 /// blocks of `content`, Gemini in the `text` parts of `candidates[0].content.parts`. A reply
 /// without text (a tool call, an empty candidate) is an empty string, not an error: the caller
 /// still has the whole body. A body that is not JSON is a `parse_error`.
+///
+/// `content_from_json` walks a tree it is given and copies parts of it, which recurses on
+/// their depth: give it trees from `parse_json`, whose depth is bounded.
 
+#include <governed/detail/json_limits.hpp>
 #include <governed/error.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/result.hpp>
@@ -62,11 +66,13 @@ inline std::string content_from_json(Dialect dialect, const nlohmann::json& j) {
   }
 }
 
-/// The text of the first choice of a successful reply in `dialect`.
-inline Result<std::string> extract_content(Dialect dialect, std::string_view body) {
-  nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return fail(Errc::parse_error, "the reply body is not a JSON object");
-  return content_from_json(dialect, j);
+/// The text of the first choice of a successful reply in `dialect`; a `parse_error` when
+/// the body is not a JSON object or is past `limits` (measured before it is parsed).
+inline Result<std::string> extract_content(Dialect dialect, std::string_view body, const JsonLimits& limits = {}) {
+  auto j = parse_json(body, limits, "the reply body");
+  if (!j) return tl::unexpected(j.error());
+  if (!j->is_object()) return fail(Errc::parse_error, "the reply body is not a JSON object");
+  return content_from_json(dialect, *j);
 }
 
 }  // namespace governed::providers

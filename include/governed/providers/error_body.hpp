@@ -10,6 +10,7 @@
 /// `error.metadata.raw`, Mistral `{"object":"error","message","type","code":"1300"}`, RFC 7807
 /// gateways `{"title","detail","status"}`, Bedrock `{"message"}`, and some send plain text.
 
+#include <governed/detail/json_limits.hpp>
 #include <governed/providers/wait.hpp>
 
 #include <nlohmann/json.hpp>
@@ -19,6 +20,12 @@
 #include <vector>
 
 namespace governed::providers {
+
+/// The most of an error body read as JSON: 256 KiB and 32 levels. Providers' error bodies are
+/// a few hundred bytes, four or five levels deep (Gemini's QuotaFailure violations are the
+/// deepest); a body past either limit is not one, and is read as text, so hostile input costs
+/// neither stack nor time.
+inline constexpr JsonLimits error_body_limits{std::size_t{256} * 1024, 32};
 
 struct ErrorBody {
   bool json = false;           ///< the body parsed as JSON
@@ -38,10 +45,6 @@ struct ErrorBody {
 
 namespace detail {
 
-/// Bodies nested deeper than this are not provider errors; the reader stops there and reads
-/// the body as text, so hostile input costs neither stack nor time.
-inline constexpr std::size_t max_body_depth = 32;
-inline constexpr std::size_t max_body_bytes = 256 * 1024;
 
 /// A SAX reader that keeps only the fields above. Classifying a 429 is on the retry path of
 /// every call; building a DOM of the body would cost more than everything the classifier
@@ -49,7 +52,7 @@ inline constexpr std::size_t max_body_bytes = 256 * 1024;
 class ErrorBodyReader {
  public:
   using json = nlohmann::json;
-  explicit ErrorBodyReader(ErrorBody& out) : out_(out) {}
+  ErrorBodyReader(ErrorBody& out, std::size_t max_depth) : out_(out), max_depth_(max_depth) {}
 
   bool null() { return scalar(nullptr); }
   bool boolean(bool) { return scalar(nullptr); }
@@ -136,7 +139,7 @@ class ErrorBodyReader {
   Seg here() const noexcept { return stack_.back().array ? Seg::item : key_; }
 
   bool open(bool array) {
-    if (stack_.size() >= max_body_depth) return false;
+    if (stack_.size() >= max_depth_) return false;
     const Seg s = stack_.empty() ? Seg::other : here();
     if (!stack_.empty()) ++stack_.back().items;
     stack_.push_back({s, array});
@@ -230,6 +233,7 @@ class ErrorBodyReader {
   };
 
   ErrorBody& out_;
+  std::size_t max_depth_;
   std::vector<Frame> stack_;
   Seg key_ = Seg::other;
   std::string header_key_;
@@ -242,14 +246,16 @@ class ErrorBodyReader {
 
 }  // namespace detail
 
-/// Reads an error body. Never throws for any input; a body that is not JSON (or is too deep
-/// or too large to be an error) becomes the message text.
-inline ErrorBody read_error_body(std::string_view body) {
+/// Reads an error body. Never throws for any input; a body that is not JSON (or is past
+/// `limits`, too deep or too large to be an error) becomes the message text, its first 2000
+/// bytes. The reader never recurses: nlohmann's SAX parser keeps its own stack, and the
+/// handler's stops at `limits.max_depth`.
+inline ErrorBody read_error_body(std::string_view body, const JsonLimits& limits = error_body_limits) {
   ErrorBody out;
   const std::string_view trimmed = detail::trim(body);
   if (trimmed.empty()) return out;
-  if ((trimmed.front() == '{' || trimmed.front() == '[') && trimmed.size() <= detail::max_body_bytes) {
-    detail::ErrorBodyReader reader(out);
+  if ((trimmed.front() == '{' || trimmed.front() == '[') && trimmed.size() <= limits.max_bytes) {
+    detail::ErrorBodyReader reader(out, limits.max_depth);
     if (nlohmann::json::sax_parse(trimmed.begin(), trimmed.end(), &reader)) {
       reader.finish();
       out.json = true;

@@ -5,6 +5,7 @@
 /// `prompt_tokens` include the cached ones, Anthropic's `input_tokens` exclude both cache
 /// reads and cache writes, and Gemini bills thinking tokens as output.
 
+#include <governed/detail/json_limits.hpp>
 #include <governed/result.hpp>
 
 #include <fmt/format.h>
@@ -85,11 +86,12 @@ inline Result<Usage> usage_from_json(const nlohmann::json& j) {
   return u;
 }
 
-/// Reads usage from reply text.
-inline Result<Usage> extract_usage(std::string_view body) {
-  auto j = nlohmann::json::parse(body.begin(), body.end(), nullptr, false);
-  if (j.is_discarded()) return fail(Errc::parse_error, "reply body is not JSON");
-  return usage_from_json(j);
+/// Reads usage from reply text; a `parse_error` when it is not JSON or is past `limits`
+/// (measured before it is parsed).
+inline Result<Usage> extract_usage(std::string_view body, const JsonLimits& limits = {}) {
+  auto j = parse_json(body, limits, "the reply body");
+  if (!j) return tl::unexpected(j.error());
+  return usage_from_json(*j);
 }
 
 }  // namespace governed::providers
