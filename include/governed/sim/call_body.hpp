@@ -16,7 +16,11 @@
 /// Gemini's `{"text"}`); the text parts are joined, other parts (images, tool calls) are
 /// counted by their JSON size. System prompts (Anthropic's `system`, Gemini's
 /// `systemInstruction`) count as a system message.
+///
+/// Anyone may send the simulator a body: each is measured against `JsonLimits` (size and
+/// nesting) before it is parsed, and one past them is a 400 that says which limit.
 
+#include <governed/detail/json_limits.hpp>
 #include <governed/providers/tokens.hpp>
 #include <governed/sim/call.hpp>
 #include <governed/sim/route.hpp>
@@ -134,8 +138,16 @@ inline tl::expected<std::string, BodyProblem> content_text(const json& c, const 
   return out;
 }
 
-inline tl::expected<json, BodyProblem> object_of(std::string_view text) {
-  json body = json::parse(text, nullptr, false);
+/// The body as a JSON object. Its size and nesting are measured before it is parsed: the
+/// readers below walk and copy parts of the tree, which recurses on their depth.
+inline tl::expected<json, BodyProblem> object_of(std::string_view text, const JsonLimits& limits) {
+  if (auto within = check_json_limits(text, limits, "the request body"); !within) {
+    std::string message = std::move(within.error().message);  // "the request body nests deeper than …"
+    message.front() = 'T';
+    message += '.';
+    return tl::unexpected(BodyProblem{BodyProblem::Kind::invalid, {}, std::move(message)});
+  }
+  json body = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded())
     return tl::unexpected(BodyProblem{BodyProblem::Kind::not_json, {}, "The request body is not valid JSON."});
   if (!body.is_object())
@@ -180,9 +192,9 @@ inline tl::expected<void, BodyProblem> messages_field(const json& body, CallBody
 }  // namespace body_detail
 
 /// OpenAI chat completions (and Azure's, whose deployment `route.model` names the model).
-inline tl::expected<CallBody, BodyProblem> openai_call(std::string_view text, const Route& route) {
+inline tl::expected<CallBody, BodyProblem> openai_call(std::string_view text, const Route& route, const JsonLimits& limits = {}) {
   using namespace body_detail;
-  auto parsed = object_of(text);
+  auto parsed = object_of(text, limits);
   if (!parsed) return tl::unexpected(parsed.error());
   const json& body = *parsed;
   CallBody out;
@@ -216,9 +228,9 @@ inline tl::expected<CallBody, BodyProblem> openai_call(std::string_view text, co
 }
 
 /// Anthropic messages: `max_tokens` is required, `system` a string or text blocks.
-inline tl::expected<CallBody, BodyProblem> anthropic_call(std::string_view text) {
+inline tl::expected<CallBody, BodyProblem> anthropic_call(std::string_view text, const JsonLimits& limits = {}) {
   using namespace body_detail;
-  auto parsed = object_of(text);
+  auto parsed = object_of(text, limits);
   if (!parsed) return tl::unexpected(parsed.error());
   const json& body = *parsed;
   CallBody out;
@@ -242,9 +254,9 @@ inline tl::expected<CallBody, BodyProblem> anthropic_call(std::string_view text)
 }
 
 /// Gemini generateContent: the model and the stream come from the route.
-inline tl::expected<CallBody, BodyProblem> gemini_call(std::string_view text, const Route& route) {
+inline tl::expected<CallBody, BodyProblem> gemini_call(std::string_view text, const Route& route, const JsonLimits& limits = {}) {
   using namespace body_detail;
-  auto parsed = object_of(text);
+  auto parsed = object_of(text, limits);
   if (!parsed) return tl::unexpected(parsed.error());
   const json& body = *parsed;
   CallBody out;
@@ -289,15 +301,16 @@ inline tl::expected<CallBody, BodyProblem> gemini_call(std::string_view text, co
   return out;
 }
 
-/// The body of a request on `route`, in its format.
-inline tl::expected<CallBody, BodyProblem> read_call(std::string_view text, const Route& route) {
+/// The body of a request on `route`, in its format. A body past `limits` (16 MiB, 64 levels by
+/// default) is refused before it is parsed.
+inline tl::expected<CallBody, BodyProblem> read_call(std::string_view text, const Route& route, const JsonLimits& limits = {}) {
   switch (route.format) {
-    case governed::wire::Format::anthropic: return anthropic_call(text);
-    case governed::wire::Format::gemini: return gemini_call(text, route);
+    case governed::wire::Format::anthropic: return anthropic_call(text, limits);
+    case governed::wire::Format::gemini: return gemini_call(text, route, limits);
     case governed::wire::Format::openai:
     case governed::wire::Format::azure: break;
   }
-  return openai_call(text, route);
+  return openai_call(text, route, limits);
 }
 
 }  // namespace governed::sim

@@ -26,6 +26,7 @@
 /// (401), billing by key, account or spent credit (402/429), permission (403), the model
 /// (404), injected capacity failures, scripted outages and daily exhaustions, then the limits.
 
+#include <governed/detail/json_limits.hpp>
 #include <governed/providers/content.hpp>
 #include <governed/providers/cost.hpp>
 #include <governed/providers/table.hpp>
@@ -313,8 +314,10 @@ class Provider {
   /// final event (a scripted break applies). Not thread-safe: the caller holds the lock.
   void stream_canned(Reply& r, std::string_view model) {
     if (r.status < 200 || r.status >= 300 || r.stream) return;
-    const nlohmann::json body = nlohmann::json::parse(r.body, nullptr, false);
-    if (body.is_discarded()) return;
+    // A scripted body is the operator's text: bounded like any other before it is walked.
+    const auto parsed = parse_json(r.body, JsonLimits{}, "a scripted reply");
+    if (!parsed) return;
+    const nlohmann::json& body = *parsed;
     Stream s{split_pieces(providers::content_from_json(provider_.dialect, body)), std::nullopt, script_.take_break(model)};
     if (auto u = providers::usage_from_json(body); u && u->total() > 0 && !s.broken_after) s.usage = *u;
     r.body.clear();
