@@ -16,6 +16,9 @@
 #include <thread>
 #include <vector>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 namespace gp = governed::providers;
 using namespace std::chrono_literals;
 using governed::WallTime;
@@ -272,4 +275,75 @@ TEST_CASE("cost from prices, and totals per model, provider, task, day, month", 
   CHECK(ledger.month(wall_at(2025, 1, 2)).total_cost == Approx(c.total_cost));
   CHECK(ledger.total().total_cost == Approx(3 * c.total_cost));
   CHECK(ledger.task("none").total_cost == 0);
+}
+
+TEST_CASE("a limit of 0 in an override is refused; \"unlimited\" says no limit", "[providers][table]") {
+  const auto& base = gp::builtin_table();
+  for (const char* field : {"rpm", "tpm", "rpd", "tpd", "itpm", "otpm"}) {
+    INFO(field);
+    auto zero = gp::apply_override(
+        base, fmt::format(R"({{"providers": {{"groq": {{"models": {{"llama-3.1-8b-instant": {{"tiers": {{"free": {{"{}": 0}}}}}}}}}}}}}})", field),
+        "over.json");
+    REQUIRE_FALSE(zero);
+    CHECK(zero.error().message ==
+          fmt::format("over.json: /providers/groq/models/llama-3.1-8b-instant/tiers/free/{}: must be a positive integer, "
+                      "\"unlimited\" or \"unavailable\"",
+                      field));
+  }
+  auto unlimited = gp::apply_override(
+      base, R"({"providers": {"groq": {"models": {"llama-3.1-8b-instant": {"tiers": {"free": {"tpd": "unlimited"}}}}}}})",
+      "over.json");
+  REQUIRE(unlimited);
+  CHECK(unlimited->model("groq", "llama-3.1-8b-instant")->tier("free")->tpd.state == gp::Cap::State::unlimited);
+}
+
+TEST_CASE("an override nested past the limit is refused before it is parsed", "[providers][table]") {
+  const auto& base = gp::builtin_table();
+  auto deep = gp::apply_override(base, std::string(100000, '['), "deep.json");
+  REQUIRE_FALSE(deep);
+  CHECK(deep.error().code == governed::Errc::parse_error);
+  CHECK(deep.error().message == "deep.json nests deeper than the limit of 32 levels");
+  // Brackets inside strings and comments do not count.
+  auto quoted = gp::apply_override(base, "// [[[[\n{\"providers\": {\"groq\": {\"note\": \"" + std::string(100, '[') + "\"}}}",
+                                   "quoted.json");
+  CHECK(quoted);
+  auto large = gp::apply_override(base, R"({"providers": {}})", "large.json", governed::JsonLimits{.max_bytes = 8});
+  REQUIRE_FALSE(large);
+  CHECK(large.error().message == "large.json is 17 bytes, more than the limit of 8");
+}
+
+TEST_CASE("load_override_file reads a regular file only, and refuses a device, a FIFO or a large file at once",
+          "[providers][table]") {
+  const auto& base = gp::builtin_table();
+  std::string pattern = (std::filesystem::temp_directory_path() / "governed-override-XXXXXX").string();
+  const std::filesystem::path dir = ::mkdtemp(pattern.data());
+  auto zero = gp::load_override_file(base, "/dev/zero");
+  REQUIRE_FALSE(zero);
+  CHECK(zero.error().message == "cannot read /dev/zero: not a regular file");
+  const auto fifo = dir / "fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  auto pipe = gp::load_override_file(base, fifo);
+  REQUIRE_FALSE(pipe);
+  CHECK(pipe.error().code == governed::Errc::io_error);
+  const auto big = dir / "big.json";
+  std::ofstream(big) << R"({"providers": {"groq": {"note": ")" << std::string(100, 'x') << R"("}}})";
+  auto large = gp::load_override_file(base, big, governed::JsonLimits{.max_bytes = 64});
+  REQUIRE_FALSE(large);
+  CHECK(large.error().message == "cannot read " + big.string() + ": larger than the limit of 64 bytes");
+  CHECK(gp::load_override_file(base, big));  // within the default limit
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("each provider's tiers are the names its models list; any other name is refused with them",
+          "[providers][table]") {
+  const auto& t = gp::builtin_table();
+  CHECK(t.tiers_of("openai") == std::vector<std::string>{"free", "tier1", "tier2", "tier3", "tier4", "tier5"});
+  CHECK(t.tiers_of("groq") == std::vector<std::string>{"free"});
+  CHECK(t.tiers_of("azure").empty());
+  CHECK_FALSE(gp::tier_problem(t, "openai", ""));
+  CHECK_FALSE(gp::tier_problem(t, "openai", "tier3"));
+  CHECK(gp::tier_problem(t, "openai", "Tier3") ==
+        "is not a tier of openai in the provider table; known tiers: free, tier1, tier2, tier3, tier4, tier5");
+  CHECK(gp::tier_problem(t, "groq", "tier1") == "is not a tier of groq in the provider table; known tiers: free");
+  CHECK(gp::tier_problem(t, "mistral", "free"));
 }

@@ -14,6 +14,8 @@
 /// if (!t) std::puts(t.error().message.c_str());   // "providers.json: /providers/groq/..."
 /// ```
 
+#include <governed/detail/bounded_file.hpp>
+#include <governed/detail/json_limits.hpp>
 #include <governed/providers/headers.hpp>
 #include <governed/providers/redact.hpp>
 #include <governed/providers/table_data.hpp>
@@ -27,7 +29,6 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -37,6 +38,10 @@
 #include <vector>
 
 namespace governed::providers {
+
+/// The most an override document (or the built-in one) may be: a table of every model of every
+/// provider is tens of kilobytes and six levels deep.
+inline constexpr JsonLimits table_json_limits{std::size_t{4} << 20, 32};
 
 /// How a provider wants its key.
 enum class AuthStyle : std::uint8_t {
@@ -245,11 +250,12 @@ class TableReader {
     auto it = j.find(key);
     if (it == j.end()) return {};
     const std::string p = ptr + "/" + std::string(key);
-    if (it->is_number_integer() && it->get<std::int64_t>() >= 0)
+    // 0 is refused: it would read as "no limit" to the limiter, the opposite of what it says.
+    if (it->is_number_integer() && it->get<std::int64_t>() >= 1)
       return {Cap::State::limited, it->get<std::int64_t>()};
     if (it->is_string() && *it == "unlimited") return {Cap::State::unlimited, 0};
     if (it->is_string() && *it == "unavailable") return {Cap::State::unavailable, 0};
-    fail_at(p, "must be a non-negative integer, \"unlimited\" or \"unavailable\"");
+    fail_at(p, "must be a positive integer, \"unlimited\" or \"unavailable\"");
     return {};
   }
 
@@ -352,6 +358,18 @@ class Table {
       if (m.name == name) return &m;
     return nullptr;
   }
+  /// The tier names the models of `provider` list, in the order they first appear: the names
+  /// a configuration may choose from. Empty when the provider publishes no tiers (Azure,
+  /// Mistral, OpenRouter: their limits are the user's to set).
+  std::vector<std::string> tiers_of(std::string_view provider) const {
+    std::vector<std::string> out;
+    for (const auto& m : models_)
+      if (m.provider == provider)
+        for (const auto& t : m.tiers)
+          if (std::find(out.begin(), out.end(), t.name) == out.end()) out.push_back(t.name);
+    return out;
+  }
+
   std::vector<const Model*> models_of(std::string_view provider) const {
     std::vector<const Model*> out;
     for (const auto& m : models_)
@@ -363,14 +381,18 @@ class Table {
   static Result<Table> from_document(nlohmann::json doc, std::string_view source);
 
   /// Builds a table from JSON text (comments allowed).
-  static Result<Table> from_json(std::string_view text, std::string_view source) {
-    auto doc = parse(text, source);
+  static Result<Table> from_json(std::string_view text, std::string_view source,
+                                 const JsonLimits& limits = table_json_limits) {
+    auto doc = parse(text, source, limits);
     if (!doc) return tl::unexpected(doc.error());
     return from_document(std::move(*doc), source);
   }
 
-  /// Parses JSON text; a syntax error names the source and the line.
-  static Result<nlohmann::json> parse(std::string_view text, std::string_view source) {
+  /// Parses JSON text within `limits` (size, nesting); a syntax error names the source and
+  /// the line.
+  static Result<nlohmann::json> parse(std::string_view text, std::string_view source,
+                                      const JsonLimits& limits = table_json_limits) {
+    if (auto ok = check_json_limits(text, limits, source, /*comments=*/true); !ok) return tl::unexpected(ok.error());
     try {
       return nlohmann::json::parse(text.begin(), text.end(), nullptr, true, true);
     } catch (const nlohmann::json::parse_error& e) {
@@ -580,8 +602,8 @@ inline const Table& builtin_table() {
 /// `base` with an override document (JSON merge patch) applied. On error `base` is untouched
 /// and the error names `source`.
 inline Result<Table> apply_override(const Table& base, std::string_view json_text,
-                                    std::string_view source) {
-  auto patch = Table::parse(json_text, source);
+                                    std::string_view source, const JsonLimits& limits = table_json_limits) {
+  auto patch = Table::parse(json_text, source, limits);
   if (!patch) return tl::unexpected(patch.error());
   if (!patch->is_object())
     return fail(Errc::invalid_argument, fmt::format("{}: /: must be an object", source));
@@ -590,14 +612,27 @@ inline Result<Table> apply_override(const Table& base, std::string_view json_tex
   return Table::from_document(std::move(doc), source);
 }
 
-/// Reads an override file and applies it to `base`.
-inline Result<Table> load_override_file(const Table& base, const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(Errc::io_error, fmt::format("{}: can not be read", path.string()));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return fail(Errc::io_error, fmt::format("{}: read failed", path.string()));
-  return apply_override(base, ss.str(), path.string());
+/// Reads an override file (a regular file of at most `limits.max_bytes`) and applies it to
+/// `base`.
+inline Result<Table> load_override_file(const Table& base, const std::filesystem::path& path,
+                                        const JsonLimits& limits = table_json_limits) {
+  auto text = governed::detail::read_bounded_file(path, limits.max_bytes);
+  if (!text) return tl::unexpected(text.error());
+  return apply_override(base, *text, path.string(), limits);
+}
+
+/// Why `tier` can not be `provider`'s tier in `table`, or nothing when it can (an empty tier
+/// always can: each model's first tier that offers it). The reason lists the known tiers, so
+/// `Tier1` for `tier1` is fixed at a glance; `tier` itself is not repeated (it may be anything).
+inline std::optional<std::string> tier_problem(const Table& table, std::string_view provider, std::string_view tier) {
+  if (tier.empty()) return std::nullopt;
+  const auto known = table.tiers_of(provider);
+  if (std::find(known.begin(), known.end(), tier) != known.end()) return std::nullopt;
+  if (known.empty())
+    return fmt::format("is not a tier of {}: the provider table publishes none for it; leave the tier empty and set "
+                       "its limits",
+                       provider);
+  return fmt::format("is not a tier of {} in the provider table; known tiers: {}", provider, fmt::join(known, ", "));
 }
 
 }  // namespace governed::providers
