@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cstdint>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -156,4 +158,40 @@ TEST_CASE("threads racing on one task get exactly its call budget", "[budget][ta
   CHECK(granted.load() == 50);
   CHECK(refused.load() == 8 * 40 - 50);
   for (int t = 0; t < 8; ++t) CHECK(budgets.usage("own-" + std::to_string(t))->calls == 20);
+}
+
+TEST_CASE("a budget past max_task_budget or below 0 is refused by validate, naming the kind", "[budget][task]") {
+  TaskBudgetConfig ok;
+  ok.calls_by_kind["crawler"] = governed::max_task_budget;
+  ok.default_tokens = 0;
+  CHECK(ok.validate());
+  TaskBudgetConfig big;
+  big.tokens_by_kind["crawler"] = governed::max_task_budget + 1;
+  REQUIRE_FALSE(big.validate());
+  CHECK(big.validate().error().message == "the token budget of task kind crawler must be in [0, 1000000000000000]");
+  TaskBudgetConfig negative;
+  negative.default_calls = -1;  // what 2^64 - 1 read as a signed count would become
+  REQUIRE_FALSE(negative.validate());
+  CHECK(negative.validate().error().code == Errc::invalid_argument);
+}
+
+TEST_CASE("a huge estimate or usage is refused, never wrapped into room", "[budget][task]") {
+  TaskBudgetConfig c;
+  c.default_tokens = governed::max_task_budget;
+  TaskBudgets budgets(c);
+  auto first = budgets.begin_call("t", "worker", 1000);
+  REQUIRE(first);
+  // 1000 reserved + INT64_MAX would wrap negative and fit; saturated, it does not.
+  auto huge = budgets.begin_call("t", "worker", std::numeric_limits<std::int64_t>::max());
+  REQUIRE_FALSE(huge);
+  CHECK(huge.error().code == Errc::budget_exhausted);
+  first->settle(std::numeric_limits<std::int64_t>::max());
+  first->settle(std::numeric_limits<std::int64_t>::max());  // settled once
+  auto second = budgets.begin_call("t2", "worker", 0);
+  REQUIRE(second);
+  second->settle(std::numeric_limits<std::int64_t>::max());
+  // Usage past the budget stays past it: a sum that saturates never wraps back into room.
+  CHECK(budgets.usage("t")->tokens == std::numeric_limits<std::int64_t>::max());
+  CHECK_FALSE(budgets.begin_call("t", "worker", 0));
+  CHECK_FALSE(budgets.begin_call("t2", "worker", 1));
 }

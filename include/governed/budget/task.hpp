@@ -28,6 +28,7 @@
 /// t->settle(usage.total());
 /// ```
 
+#include <governed/detail/saturating.hpp>
 #include <governed/providers/redact.hpp>
 #include <governed/result.hpp>
 #include <governed/shared_limits.hpp>
@@ -47,6 +48,11 @@
 
 namespace governed {
 
+/// The largest call or token budget a task may have: far above any real one (a million
+/// calls of a billion tokens), and far enough below 2^63 that sums of budgets, usage and
+/// estimates cannot wrap.
+inline constexpr std::int64_t max_task_budget = 1'000'000'000'000'000;
+
 /// The limits of each task kind.
 struct TaskBudgetConfig {
   /// Calls per task instance, by kind.
@@ -58,6 +64,24 @@ struct TaskBudgetConfig {
   /// `default_tokens`, and no value there means no token budget.
   std::map<std::string, std::int64_t, std::less<>> tokens_by_kind{};
   std::optional<std::int64_t> default_tokens{};
+
+  /// Every budget is in [0, `max_task_budget`] (0: the kind may make no call); the error
+  /// names the kind.
+  Result<void> validate() const {
+    const auto in_range = [](std::int64_t v) { return v >= 0 && v <= max_task_budget; };
+    for (const auto* by_kind : {&calls_by_kind, &tokens_by_kind})
+      for (const auto& [kind, v] : *by_kind)
+        if (!in_range(v))
+          return fail(Errc::invalid_argument,
+                      providers::redact(fmt::format("the {} budget of task kind {} must be in [0, {}]",
+                                                    by_kind == &calls_by_kind ? "call" : "token", kind,
+                                                    max_task_budget)));
+    if (!in_range(default_calls))
+      return fail(Errc::invalid_argument, fmt::format("the default call budget must be in [0, {}]", max_task_budget));
+    if (default_tokens && !in_range(*default_tokens))
+      return fail(Errc::invalid_argument, fmt::format("the default token budget must be in [0, {}]", max_task_budget));
+    return {};
+  }
 };
 
 /// What one task instance has used so far.
@@ -165,7 +189,7 @@ class TaskBudgets {
         t.usage = d->usage;  // the copy the process counts on from while the store is away
         if (!d->admitted) return refusal(task_id, t, estimated_tokens);
         ++t.usage.calls;
-        t.usage.tokens_reserved += estimated_tokens;
+        t.usage.tokens_reserved = detail::sat_add(t.usage.tokens_reserved, estimated_tokens);
         return TaskTicket{this, std::string(task_id), estimated_tokens, true};
       }
       if (shared_->on_failure() == SharedFailure::fail_closed)
@@ -177,11 +201,10 @@ class TaskBudgets {
     auto it = tasks_.find(task_id);
     if (it == tasks_.end()) it = tasks_.emplace(std::string(task_id), fresh(kind)).first;
     Task& t = it->second;
-    if (t.usage.calls >= t.usage.call_limit ||
-        (t.usage.token_limit && t.usage.tokens + t.usage.tokens_reserved + estimated_tokens > *t.usage.token_limit))
+    if (t.usage.calls >= t.usage.call_limit || !tokens_fit(t.usage, estimated_tokens))
       return refusal(task_id, t, estimated_tokens);
     ++t.usage.calls;
-    t.usage.tokens_reserved += estimated_tokens;
+    t.usage.tokens_reserved = detail::sat_add(t.usage.tokens_reserved, estimated_tokens);
     return TaskTicket{this, std::string(task_id), estimated_tokens};
   }
 
@@ -237,6 +260,13 @@ class TaskBudgets {
     std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
   };
 
+  /// Whether `estimated` more tokens fit the task's token budget; sums saturate, so a huge
+  /// estimate or usage is refused rather than wrapped into room.
+  static bool tokens_fit(const TaskUsage& u, std::int64_t estimated) noexcept {
+    if (!u.token_limit) return true;
+    return detail::sat_add(detail::sat_add(u.tokens, u.tokens_reserved), estimated) <= *u.token_limit;
+  }
+
   Task fresh(std::string_view kind) const {
     Task t;
     t.kind = kind.empty() ? "default" : std::string(kind);
@@ -265,7 +295,7 @@ class TaskBudgets {
     if (it == tasks_.end()) return;
     auto& u = it->second.usage;
     u.tokens_reserved = std::max<std::int64_t>(0, u.tokens_reserved - reserved);
-    if (actual) u.tokens += std::max<std::int64_t>(0, *actual);
+    if (actual) u.tokens = detail::sat_add(u.tokens, std::max<std::int64_t>(0, *actual));
   }
 
   TaskBudgetConfig config_;

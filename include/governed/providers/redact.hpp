@@ -11,6 +11,8 @@
 
 #include <governed/providers/wait.hpp>
 
+#include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -69,18 +71,90 @@ constexpr std::optional<std::string_view> secret_prefix(std::string_view t) noex
 
 }  // namespace detail
 
-/// `text` with every secret replaced: configured `keys` verbatim first (keys shorter than 6
-/// characters are ignored: removing every "abc" would destroy the text and protect nothing),
-/// then every secret-shaped token.
+/// The shortest configured key the redactor removes verbatim: removing every "abc" would
+/// destroy the text and protect nothing.
+inline constexpr std::size_t min_redacted_key_length = 6;
+
+namespace detail {
+
+constexpr bool is_base64_char(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '+' || c == '/';
+}
+
+constexpr int base64_value(char c) noexcept {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (is_digit(c)) return c - '0' + 52;
+  return c == '+' ? 62 : 63;
+}
+
+/// Whether `t` is standard Base64 (padded) of printable ASCII holding a ':' — the
+/// `user:password` of an HTTP Basic credential.
+constexpr bool is_basic_credential(std::string_view t) noexcept {
+  if (t.size() < 8 || t.size() % 4 != 0) return false;
+  std::size_t pad = 0;
+  while (pad < 2 && t[t.size() - 1 - pad] == '=') ++pad;
+  for (std::size_t i = 0; i < t.size() - pad; ++i)
+    if (!is_base64_char(t[i])) return false;
+  bool colon = false;
+  std::uint32_t bits = 0;
+  int have = 0;
+  for (std::size_t i = 0; i < t.size() - pad; ++i) {
+    bits = (bits << 6) | static_cast<std::uint32_t>(base64_value(t[i]));
+    have += 6;
+    if (have >= 8) {
+      have -= 8;
+      const auto byte = static_cast<unsigned char>((bits >> have) & 0xFF);
+      if (byte < 0x20 || byte > 0x7E) return false;
+      colon = colon || byte == ':';
+    }
+  }
+  return colon;
+}
+
+}  // namespace detail
+
+/// Why `key` can not be configured, or nothing when it can. The redactor removes a configured
+/// key only as written, so a key that could reach a text in another form, or that is too
+/// short to remove, would leak unnoticed. Refused:
+///
+/// - shorter than `min_redacted_key_length` (6) characters;
+/// - white space or control characters (a header value, two keys, or a stray newline);
+/// - percent-encoding: '%' followed by two hex digits (the decoded key would not be removed);
+/// - an HTTP Basic credential: standard Base64 (padded, `+` `/` alphabet, a multiple of 4
+///   long) of printable text with a ':' in it (`dXNlcjpwYXNz` is `user:pass`).
+///
+/// No real provider key is refused: OpenAI `sk-…`/`sk-proj-…`, Anthropic `sk-ant-…`, Groq
+/// `gsk_…`, OpenRouter `sk-or-…`, DeepSeek `sk-…` and Gemini `AIza…` (39 characters) are not
+/// padded standard Base64 ('-', '_' or a length not a multiple of 4); a 32-character Azure
+/// (hex) or Mistral key decodes to bytes that are printable with a ':' far less than once in
+/// a billion keys. A provider that takes no key is configured without one.
+constexpr std::optional<std::string_view> key_problem(std::string_view key) noexcept {
+  if (key.size() < min_redacted_key_length)
+    return "is shorter than 6 characters, too short to be kept out of messages "
+           "(a provider that takes no key is configured without one)";
+  for (std::size_t i = 0; i < key.size(); ++i) {
+    const auto c = static_cast<unsigned char>(key[i]);
+    if (c <= 0x20 || c == 0x7F) return "contains white space or a control character";
+    if (c == '%' && i + 2 < key.size() && detail::is_hex(key[i + 1]) && detail::is_hex(key[i + 2]))
+      return "is percent-encoded (%XX); give the key as the provider issued it";
+  }
+  if (detail::is_basic_credential(key))
+    return "is a Base64 user:password credential, not an API key; give the key as the provider issued it";
+  return std::nullopt;
+}
+
+/// `text` with every secret replaced: configured `keys` verbatim first (keys shorter than
+/// `min_redacted_key_length` are ignored), then every secret-shaped token.
 inline std::string redact(std::string_view text, std::span<const std::string> keys = {}) {
   std::string pass1;
   std::string_view src = text;
   bool any_key = false;
-  for (const auto& k : keys) any_key |= k.size() >= 6 && text.find(k) != std::string_view::npos;
+  for (const auto& k : keys) any_key |= k.size() >= min_redacted_key_length && text.find(k) != std::string_view::npos;
   if (any_key) {
     pass1.assign(text);
     for (const auto& k : keys) {
-      if (k.size() < 6) continue;
+      if (k.size() < min_redacted_key_length) continue;
       for (auto pos = pass1.find(k); pos != std::string::npos;
            pos = pass1.find(k, pos + redaction_mark.size())) {
         pass1.replace(pos, k.size(), redaction_mark);
