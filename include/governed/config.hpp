@@ -17,8 +17,11 @@
 /// is half-applied. A secret's value never appears in an error.
 
 #include <governed/backoff/exponential.hpp>
+#include <governed/detail/bounded_file.hpp>
+#include <governed/detail/json_limits.hpp>
 #include <governed/error.hpp>
 #include <governed/result.hpp>
+#include <governed/settings_check.hpp>
 #include <governed/state.hpp>
 
 #include <fmt/format.h>
@@ -29,10 +32,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -54,6 +55,19 @@ inline Environment process_environment() {
   };
 }
 
+/// The most a JSON configuration may be: a configuration of every provider, key and task
+/// kind is a few kilobytes and five levels deep.
+inline constexpr JsonLimits config_json_limits{std::size_t{1} << 20, 32};
+
+/// The variable that moves or turns off the key-health file, whatever the provider prefix:
+/// one State has one file. A path, or `off` (keys exhausted or invalid are remembered by
+/// this process only). Unset: `keys::default_health_file()`.
+inline constexpr std::string_view state_file_variable = "GOVERNED_STATE_FILE";
+
+/// The word that says "no limit" for a rate or quota limit in the environment and in JSON, as
+/// in the provider table; 0 is refused there, because to the limiter it means the same.
+inline constexpr std::string_view unlimited_word = "unlimited";
+
 namespace detail {
 
 inline std::string_view trimmed(std::string_view s) noexcept {
@@ -62,13 +76,31 @@ inline std::string_view trimmed(std::string_view s) noexcept {
   return s;
 }
 
+/// "NAME: <value> <what>" when the value may be shown (see `shown_value`), "NAME: <what>"
+/// otherwise; for the messages about a variable's value.
+inline std::string about_value(std::string_view name, std::string_view value, std::string_view what) {
+  return fmt::format("{}: {}", name, subject(value, what));
+}
+
 inline Result<std::uint64_t> env_count(const std::string& name, std::string_view text, std::uint64_t max) {
   const std::string_view t = trimmed(text);
   std::uint64_t v = 0;
   const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
   if (t.empty() || ec != std::errc{} || end != t.data() + t.size())
-    return fail(Errc::invalid_argument, fmt::format("{}: \"{}\" is not a whole number", name, t.substr(0, 40)));
+    return fail(Errc::invalid_argument, about_value(name, t, "is not a whole number"));
   if (v > max) return fail(Errc::invalid_argument, fmt::format("{}: {} is larger than {}", name, v, max));
+  return v;
+}
+
+/// A rate or quota limit: a positive whole number, or `unlimited` (0: no limit).
+inline Result<std::uint64_t> env_limit(const std::string& name, std::string_view text, std::uint64_t max) {
+  const std::string_view t = trimmed(text);
+  if (t == unlimited_word) return std::uint64_t{0};
+  auto v = env_count(name, t, max);
+  if (!v) return fail(v.error().code, v.error().message + ", nor \"unlimited\"");
+  if (*v == 0)
+    return fail(Errc::invalid_argument,
+                fmt::format("{}: 0 would allow no call at all; write \"unlimited\" for no limit", name));
   return v;
 }
 
@@ -78,9 +110,9 @@ inline Result<double> env_number(const std::string& name, std::string_view text,
   errno = 0;
   const double v = t.empty() ? NAN : std::strtod(t.c_str(), &end);
   if (t.empty() || errno != 0 || end != t.c_str() + t.size() || !std::isfinite(v))
-    return fail(Errc::invalid_argument, fmt::format("{}: \"{}\" is not a number", name, t.substr(0, 40)));
+    return fail(Errc::invalid_argument, about_value(name, t, "is not a number"));
   if (v < lo || (hi_open ? v >= hi : v > hi))
-    return fail(Errc::invalid_argument, fmt::format("{}: {} is not in [{}, {}{}", name, v, lo, hi, hi_open ? ")" : "]"));
+    return fail(Errc::invalid_argument, about_value(name, t, fmt::format("is not in [{}, {}{}", lo, hi, hi_open ? ")" : "]")));
   return v;
 }
 
@@ -95,6 +127,29 @@ inline std::string lower_name(std::string_view prefix) {
   return s;
 }
 
+/// The table's provider names, for an error about one it does not have.
+inline std::string provider_names(const providers::Table& table) {
+  std::string out;
+  for (const auto& p : table.providers()) out += (out.empty() ? "" : ", ") + p.name;
+  return out;
+}
+
+/// Applies a key-health file setting (a path, or `off`) to `keys`; the reason when it is
+/// neither. The path itself is never repeated: it is not checked beyond being one.
+inline std::optional<std::string_view> apply_state_file(keys::PoolConfig& keys, std::string_view value) {
+  if (value == "off") {
+    keys.persist = false;
+    keys.state_file.reset();
+    return std::nullopt;
+  }
+  if (value.empty()) return "is empty; give a path, or \"off\" to keep key health in memory only";
+  for (char ch : value)
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F) return "holds a control character";
+  keys.persist = true;
+  keys.state_file = std::filesystem::path(std::string(value));
+  return std::nullopt;
+}
+
 }  // namespace detail
 
 /// Adds what the `PREFIX_*` variables say to `into`, for `provider` (default: the prefix in
@@ -102,26 +157,31 @@ inline std::string lower_name(std::string_view prefix) {
 ///
 /// | variable | sets |
 /// |---|---|
-/// | `PREFIX_API_KEY`, `PREFIX_API_KEY_2` … `_32` | the provider's keys (gaps allowed) |
+/// | `PREFIX_API_KEY`, `PREFIX_API_KEY_2` … `_32` | the provider's keys (gaps allowed; see `providers::key_problem`) |
 /// | `PREFIX_ACCOUNT`, `PREFIX_ACCOUNT_2` … | the account (organisation/project) of each key |
-/// | `PREFIX_TIER` | the table tier whose limits apply |
-/// | `PREFIX_RPM_LIMIT`, `_TPM_LIMIT`, `_RPD_LIMIT`, `_TPD_LIMIT` | published limits |
+/// | `PREFIX_TIER` | the table tier whose limits apply; a name the table does not list is an error |
+/// | `PREFIX_RPM_LIMIT`, `_TPM_LIMIT`, `_RPD_LIMIT`, `_TPD_LIMIT`, `_ITPM_LIMIT`, `_OTPM_LIMIT` | limits: a positive number or `unlimited` |
 /// | `PREFIX_TPM_HEADROOM` | share of each limit kept in reserve, in [0, 1) |
 /// | `PREFIX_MAX_CONCURRENCY` | calls in flight |
 /// | `PREFIX_STAGGER_SECONDS` | seconds between launches |
 /// | `PREFIX_EST_TOKENS_PER_RUN` | floor under each call's token estimate |
 /// | `PREFIX_RETRY_MAX_ATTEMPTS` | attempts per target, the first included |
 /// | `PREFIX_BACKOFF_BASE_SECONDS` | the exponential curve's base |
-/// | `PREFIX_BASE_URL` | another endpoint |
+/// | `PREFIX_BASE_URL` | another endpoint (http or https, no `user:password@`) |
+/// | `GOVERNED_STATE_FILE` | the key-health file, or `off` (any prefix reads it) |
 ///
-/// All or nothing: on an error `into` is unchanged.
+/// All or nothing: on an error `into` is unchanged. A value that could be a secret is never
+/// repeated in an error.
 inline Result<void> apply_env(Configuration& into, std::string_view prefix, std::string_view provider = {},
                               const Environment& env = process_environment()) {
   if (prefix.empty()) return fail(Errc::invalid_argument, "from_env: the prefix is empty");
   Configuration c = into;
   const std::string name = provider.empty() ? detail::lower_name(prefix) : std::string(provider);
   if (!c.state.table.provider(name))
-    return fail(Errc::invalid_argument, fmt::format("from_env: the provider table has no provider \"{}\"", name));
+    return fail(Errc::invalid_argument,
+                fmt::format("from_env: the provider table has no provider {}; known providers: {}",
+                            detail::shown_value(name).empty() ? "of that name" : detail::shown_value(name),
+                            detail::provider_names(c.state.table)));
   ProviderSettings& s = c.state.providers[name];
   const std::string p(prefix);
   const auto var = [&](std::string_view suffix) { return fmt::format("{}_{}", p, suffix); };
@@ -132,6 +192,15 @@ inline Result<void> apply_env(Configuration& into, std::string_view prefix, std:
       auto x = detail::env_count(n, *v, max);
       if (!x) return tl::unexpected(x.error());
       set(*x);
+    }
+    return {};
+  };
+  const auto limit = [&](std::string_view suffix, std::optional<std::uint64_t>& target) -> Result<void> {
+    const std::string n = var(suffix);
+    if (auto v = env(n)) {
+      auto x = detail::env_limit(n, *v, std::uint64_t{1} << 40);
+      if (!x) return tl::unexpected(x.error());
+      target = *x;
     }
     return {};
   };
@@ -146,10 +215,8 @@ inline Result<void> apply_env(Configuration& into, std::string_view prefix, std:
   };
 
   constexpr std::uint64_t big = std::uint64_t{1} << 40;
-  for (auto r : {count("RPM_LIMIT", big, [&](std::uint64_t v) { s.rpm = v; }),
-                 count("TPM_LIMIT", big, [&](std::uint64_t v) { s.tpm = v; }),
-                 count("RPD_LIMIT", big, [&](std::uint64_t v) { s.rpd = v; }),
-                 count("TPD_LIMIT", big, [&](std::uint64_t v) { s.tpd = v; }),
+  for (auto r : {limit("RPM_LIMIT", s.rpm), limit("TPM_LIMIT", s.tpm), limit("RPD_LIMIT", s.rpd),
+                 limit("TPD_LIMIT", s.tpd), limit("ITPM_LIMIT", s.itpm), limit("OTPM_LIMIT", s.otpm),
                  count("MAX_CONCURRENCY", 100000, [&](std::uint64_t v) { s.max_concurrency = std::uint32_t(v); }),
                  count("EST_TOKENS_PER_RUN", big, [&](std::uint64_t v) { s.est_tokens_per_call = v; }),
                  count("RETRY_MAX_ATTEMPTS", 100, [&](std::uint64_t v) { c.backoff.attempts = std::uint32_t(v); }),
@@ -161,11 +228,15 @@ inline Result<void> apply_env(Configuration& into, std::string_view prefix, std:
     if (!r) return r;
   if (auto v = env(var("RETRY_MAX_ATTEMPTS")); v && c.backoff.attempts == 0)
     return fail(Errc::invalid_argument, fmt::format("{}: at least 1 attempt is needed", var("RETRY_MAX_ATTEMPTS")));
-  if (auto v = env(var("TIER"))) s.tier = std::string(detail::trimmed(*v));
+  if (auto v = env(var("TIER"))) {
+    const std::string_view tier = detail::trimmed(*v);
+    if (auto why = providers::tier_problem(c.state.table, name, tier))
+      return fail(Errc::invalid_argument, detail::about_value(var("TIER"), tier, *why));
+    s.tier = std::string(tier);
+  }
   if (auto v = env(var("BASE_URL"))) {
     const std::string_view u = detail::trimmed(*v);
-    if (!(u.starts_with("https://") || u.starts_with("http://")))
-      return fail(Errc::invalid_argument, fmt::format("{}: a base URL starts with https:// or http://", var("BASE_URL")));
+    if (auto why = detail::base_url_problem(u)) return fail(Errc::invalid_argument, fmt::format("{}: {}", var("BASE_URL"), *why));
     s.base_url = std::string(u);
   }
   for (int i = 1; i <= 32; ++i) {
@@ -174,13 +245,16 @@ inline Result<void> apply_env(Configuration& into, std::string_view prefix, std:
     if (!key) continue;
     const std::string_view k = detail::trimmed(*key);
     if (k.empty()) return fail(Errc::invalid_argument, fmt::format("{}: the key is empty", key_var));
-    if (k.find_first_of(" \t\r\n") != std::string_view::npos)
-      return fail(Errc::invalid_argument, fmt::format("{}: the key contains white space", key_var));
+    if (auto why = providers::key_problem(k))
+      return fail(Errc::invalid_argument, fmt::format("{}: the key {}", key_var, *why));
     const std::string acct_var = i == 1 ? var("ACCOUNT") : var(fmt::format("ACCOUNT_{}", i));
     std::string account;
     if (auto a = env(acct_var)) account = std::string(detail::trimmed(*a));
     c.state.keys.keys.push_back({name, std::string(k), std::move(account), 1});
   }
+  if (auto v = env(std::string(state_file_variable)))
+    if (auto why = detail::apply_state_file(c.state.keys, detail::trimmed(*v)))
+      return fail(Errc::invalid_argument, fmt::format("{}: {}", state_file_variable, *why));
   if (auto r = c.backoff.validate(); !r) return fail(r.error().code, fmt::format("from_env({}): {}", p, r.error().message));
   into = std::move(c);
   return {};
@@ -201,15 +275,28 @@ class ConfigReader {
  public:
   explicit ConfigReader(std::string source, const Environment& env) : source_(std::move(source)), env_(env) {}
 
+  /// Reads `doc` (within `config_json_limits`' depth). Nothing in it can throw by design; a
+  /// JSON exception all the same is an error, never an escape.
   Result<Configuration> read(const nlohmann::json& doc) {
+    try {
+      return read_document(doc);
+    } catch (const nlohmann::json::exception&) {
+      return bad("", "could not be read");
+    }
+  }
+
+ private:
+  Result<Configuration> read_document(const nlohmann::json& doc) {
     Configuration c;
     if (!object(doc, "", {"providers", "keys", "tasks", "spend", "routing", "cache", "max_waiters", "backoff",
-                          "failure_cooldown_seconds", "seed"}))
+                          "failure_cooldown_seconds", "seed", "state_file"}))
       return error();
     if (auto it = doc.find("providers"); it != doc.end() && object(*it, "/providers", {})) {
       for (const auto& [name, pj] : it->items()) {
         const std::string ptr = "/providers/" + name;
-        if (!c.state.table.provider(name)) return bad(ptr, "the provider table has no such provider");
+        if (!c.state.table.provider(name))
+          return bad(ptr, fmt::format("the provider table has no such provider; known providers: {}",
+                                      provider_names(c.state.table)));
         if (!object(pj, ptr, {"tier", "rpm", "tpm", "rpd", "tpd", "itpm", "otpm", "max_concurrency",
                                "stagger_seconds", "headroom", "est_tokens_per_call", "base_url"}))
           return error();
@@ -217,11 +304,13 @@ class ConfigReader {
         if (auto v = pj.find("tier"); v != pj.end()) {
           if (!v->is_string()) return bad(ptr + "/tier", "must be a string");
           s.tier = v->get<std::string>();
+          if (auto why = providers::tier_problem(c.state.table, name, s.tier))
+            return bad(ptr + "/tier", subject(s.tier, *why));
         }
         for (auto [field, target] : {std::pair{"rpm", &s.rpm}, std::pair{"tpm", &s.tpm}, std::pair{"rpd", &s.rpd},
                                      std::pair{"tpd", &s.tpd}, std::pair{"itpm", &s.itpm}, std::pair{"otpm", &s.otpm}}) {
           if (auto v = pj.find(field); v != pj.end()) {
-            auto n = count(*v, ptr + "/" + field);
+            auto n = limit(*v, ptr + "/" + field);
             if (!n) return tl::unexpected(n.error());
             *target = *n;
           }
@@ -250,6 +339,7 @@ class ConfigReader {
         if (auto v = pj.find("base_url"); v != pj.end()) {
           if (!v->is_string()) return bad(ptr + "/base_url", "must be a string");
           s.base_url = v->get<std::string>();
+          if (auto why = base_url_problem(*s.base_url)) return bad(ptr + "/base_url", *why);
         }
         c.state.providers[name] = std::move(s);
       }
@@ -265,18 +355,24 @@ class ConfigReader {
         keys::KeyConfig k;
         if (!kj.contains("provider") || !kj["provider"].is_string()) return bad(ptr + "/provider", "must be a string");
         k.provider = kj["provider"].get<std::string>();
-        if (!c.state.table.provider(k.provider)) return bad(ptr + "/provider", "the provider table has no such provider");
+        if (!c.state.table.provider(k.provider))
+          return bad(ptr + "/provider", fmt::format("the provider table has no such provider; known providers: {}",
+                                                    provider_names(c.state.table)));
         if (kj.contains("key") == kj.contains("key_env"))
           return bad(ptr, "give exactly one of key and key_env (an environment variable holding the key)");
         if (kj.contains("key")) {
           if (!kj["key"].is_string()) return bad(ptr + "/key", "must be a string");
           k.key = kj["key"].get<std::string>();
+          if (auto why = providers::key_problem(k.key)) return bad(ptr + "/key", fmt::format("the key {}", *why));
         } else {
-          if (!kj["key_env"].is_string()) return bad(ptr + "/key_env", "must be a string");
+          if (!kj["key_env"].is_string() || !is_variable_name(kj["key_env"].get_ref<const std::string&>()))
+            return bad(ptr + "/key_env", "must name an environment variable (letters, digits and _)");
           const auto name = kj["key_env"].get<std::string>();
           auto v = env_(name);
           if (!v || v->empty()) return bad(ptr + "/key_env", fmt::format("the variable {} is not set", name));
           k.key = *v;
+          if (auto why = providers::key_problem(k.key))
+            return bad(ptr + "/key_env", fmt::format("the key in {} {}", name, *why));
         }
         if (auto a = kj.find("account"); a != kj.end()) {
           if (!a->is_string()) return bad(ptr + "/account", "must be a string");
@@ -299,21 +395,21 @@ class ConfigReader {
           if (!m->is_object()) return bad(std::string("/tasks/") + field, "must be an object of task kinds");
           target->clear();
           for (const auto& [kind, v] : m->items()) {
-            auto n = count(v, fmt::format("/tasks/{}/{}", field, kind));
+            auto n = budget(v, fmt::format("/tasks/{}/{}", field, providers::detail::pointer_escape(kind)));
             if (!n) return tl::unexpected(n.error());
-            (*target)[kind] = static_cast<std::int64_t>(*n);
+            (*target)[kind] = *n;
           }
         }
       }
       if (auto v = it->find("default_calls"); v != it->end()) {
-        auto n = count(*v, "/tasks/default_calls");
+        auto n = budget(*v, "/tasks/default_calls");
         if (!n) return tl::unexpected(n.error());
-        c.state.tasks.default_calls = static_cast<std::int64_t>(*n);
+        c.state.tasks.default_calls = *n;
       }
       if (auto v = it->find("default_tokens"); v != it->end()) {
-        auto n = count(*v, "/tasks/default_tokens");
+        auto n = budget(*v, "/tasks/default_tokens");
         if (!n) return tl::unexpected(n.error());
-        c.state.tasks.default_tokens = static_cast<std::int64_t>(*n);
+        c.state.tasks.default_tokens = *n;
       }
     }
     if (auto it = doc.find("spend"); it != doc.end()) {
@@ -383,6 +479,10 @@ class ConfigReader {
       if (!n) return tl::unexpected(n.error());
       c.state.seed = *n;
     }
+    if (auto v = doc.find("state_file"); v != doc.end()) {
+      if (!v->is_string()) return bad("/state_file", "must be a path, or \"off\"");
+      if (auto why = apply_state_file(c.state.keys, v->get_ref<const std::string&>())) return bad("/state_file", *why);
+    }
     if (auto it = doc.find("backoff"); it != doc.end()) {
       if (!object(*it, "/backoff", {"base_seconds", "factor", "min_seconds", "max_seconds", "attempts"})) return error();
       for (auto [field, target] : {std::pair{"base_seconds", &c.backoff.base}, std::pair{"min_seconds", &c.backoff.min},
@@ -409,9 +509,14 @@ class ConfigReader {
     return c;
   }
 
- private:
+  /// An error at `ptr`. The pointer holds the document's own names (a provider, a task kind),
+  /// which may be anything: control characters are shown as '?', and secret-shaped names
+  /// are redacted like any other text.
   tl::unexpected<Error> bad(const std::string& ptr, std::string_view what) {
-    return fail(Errc::invalid_argument, fmt::format("{}: {}: {}", source_, ptr.empty() ? "/" : ptr, what));
+    std::string shown = ptr.empty() ? std::string("/") : ptr.substr(0, 200);
+    for (char& ch : shown)
+      if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F) ch = '?';
+    return fail(Errc::invalid_argument, providers::redact(fmt::format("{}: {}: {}", source_, shown, what)));
   }
   tl::unexpected<Error> error() { return tl::unexpected(*error_); }
 
@@ -425,7 +530,7 @@ class ConfigReader {
       bool known = false;
       for (auto a : allowed) known = known || a == k;
       if (!known) {
-        error_ = bad(ptr + "/" + k, "unknown field").value();
+        error_ = bad(ptr + "/" + providers::detail::pointer_escape(k), "unknown field").value();
         return false;
       }
     }
@@ -436,6 +541,30 @@ class ConfigReader {
     if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<std::int64_t>() >= 0))
       return bad(ptr, "must be a whole number, 0 or more");
     return v.get<std::uint64_t>();
+  }
+
+  /// A rate or quota limit: a positive whole number, or "unlimited" (0, "no limit", in code).
+  Result<std::uint64_t> limit(const nlohmann::json& v, const std::string& ptr) {
+    if (v.is_string() && v == unlimited_word) return std::uint64_t{0};
+    if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<std::int64_t>() > 0))
+      return bad(ptr, "must be a positive whole number, or \"unlimited\"");
+    if (v.get<std::uint64_t>() == 0) return bad(ptr, "0 would allow no call at all; write \"unlimited\" for no limit");
+    return v.get<std::uint64_t>();
+  }
+
+  /// A task budget: a whole number in [0, max_task_budget].
+  Result<std::int64_t> budget(const nlohmann::json& v, const std::string& ptr) {
+    auto n = count(v, ptr);
+    if (!n) return tl::unexpected(n.error());
+    if (*n > static_cast<std::uint64_t>(max_task_budget)) return bad(ptr, fmt::format("must be at most {}", max_task_budget));
+    return static_cast<std::int64_t>(*n);
+  }
+
+  static bool is_variable_name(std::string_view n) noexcept {
+    if (n.empty() || n.size() > 128 || (n.front() >= '0' && n.front() <= '9')) return false;
+    for (char ch : n)
+      if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_')) return false;
+    return true;
   }
 
   Result<double> number(const nlohmann::json& v, const std::string& ptr, double lo, double hi, bool open) {
@@ -453,9 +582,12 @@ class ConfigReader {
 
 }  // namespace detail
 
-/// A configuration from JSON text (comments allowed); `source` names it in errors.
+/// A configuration from JSON text (comments allowed) of at most `limits` (size, nesting);
+/// `source` names it in errors.
 inline Result<Configuration> from_json(std::string_view text, std::string_view source = "configuration",
-                                       const Environment& env = process_environment()) {
+                                       const Environment& env = process_environment(),
+                                       const JsonLimits& limits = config_json_limits) {
+  if (auto ok = check_json_limits(text, limits, source, /*comments=*/true); !ok) return tl::unexpected(ok.error());
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(text, nullptr, true, /*ignore_comments=*/true);
@@ -464,18 +596,21 @@ inline Result<Configuration> from_json(std::string_view text, std::string_view s
     std::size_t line = 1;
     for (std::size_t i = 0; i < text.size() && i + 1 < e.byte; ++i) line += text[i] == '\n' ? 1 : 0;
     return fail(Errc::parse_error, fmt::format("{}: line {}: not valid JSON", source, line));
+  } catch (const nlohmann::json::exception&) {
+    // The parser's other complaint: a number too large for any type (1e309).
+    return fail(Errc::parse_error, fmt::format("{}: not valid JSON (a number out of range)", source));
   }
   return detail::ConfigReader(std::string(source), env).read(doc);
 }
 
-/// A configuration from a JSON file.
+/// A configuration from a JSON file: a regular file of at most `limits.max_bytes` (a device,
+/// a FIFO or a directory is an error, and is never waited on).
 inline Result<Configuration> from_json_file(const std::filesystem::path& path,
-                                            const Environment& env = process_environment()) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(Errc::io_error, fmt::format("cannot read {}", path.string()));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return from_json(ss.str(), path.string(), env);
+                                            const Environment& env = process_environment(),
+                                            const JsonLimits& limits = config_json_limits) {
+  auto text = detail::read_bounded_file(path, limits.max_bytes);
+  if (!text) return tl::unexpected(text.error());
+  return from_json(*text, path.string(), env, limits);
 }
 
 }  // namespace governed

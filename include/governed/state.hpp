@@ -40,6 +40,7 @@
 #include <governed/random.hpp>
 #include <governed/request.hpp>
 #include <governed/result.hpp>
+#include <governed/settings_check.hpp>
 #include <governed/shared_limits.hpp>
 
 #include <fmt/format.h>
@@ -66,8 +67,12 @@ namespace governed {
 struct ProviderSettings {
   /// The table's tier whose published limits apply: "free", "tier1", … Empty: each model's
   /// first tier that offers it (a new account's limits: Groq's free tier, OpenAI's tier 1).
+  /// A name the table does not list for the provider (`Tier1`) is refused at `create`.
   std::string tier{};
-  /// Overrides of the published limits (per account and model group). 0: no such limit.
+  /// Overrides of the published limits (per account and model group). 0: no such limit — in
+  /// code only; the environment and JSON configuration spell it "unlimited" and refuse 0.
+  /// A model the table lists no limits for on the tier is not offered unless one of rpm,
+  /// tpm, itpm or otpm is set here.
   std::optional<std::uint64_t> rpm{}, tpm{}, rpd{}, tpd{}, itpm{}, otpm{};
   /// At most this many calls in flight per account and model group (0: unbounded).
   std::uint32_t max_concurrency = 0;
@@ -209,9 +214,11 @@ class State {
     c.stagger = s.stagger;
     c.largest_request_tokens = s.est_tokens_per_call;
     c.skew = s.skew;
+    bool listed = false;  // the table gives the model limits on the tier
     for (const auto& t : m.tiers) {
       if (s.tier.empty() ? !t.available : t.name != s.tier) continue;
       if (!t.available) return std::nullopt;
+      listed = true;
       const auto cap = [](const providers::Cap& cap) -> std::uint64_t {
         if (cap.state == providers::Cap::State::unavailable) return UINT64_MAX;  // marks "not offered"
         return cap.limited() && cap.value > 0 ? static_cast<std::uint64_t>(cap.value) : 0;
@@ -236,6 +243,13 @@ class State {
     over(c.tokens_per_day, s.tpd);
     over(c.input_tokens_per_minute, s.itpm);
     over(c.output_tokens_per_minute, s.otpm);
+    // Where the provider publishes tiers but none for this model on this tier (a model an
+    // override added without tiers, a tier its models do not all share, every tier
+    // "unavailable"), nothing is known of its limits: it is not offered, never "no limit",
+    // unless the settings give it a rate limit of their own.
+    const bool own_rate_limit = s.rpm || s.tpm || s.itpm || s.otpm;
+    if (!listed && !own_rate_limit && (!m.tiers.empty() || !config_.table.tiers_of(p.name).empty()))
+      return std::nullopt;
     return c;
   }
 
@@ -428,6 +442,8 @@ class State {
 
   static Result<std::shared_ptr<State>> build(StateConfig config, Clock* clock, std::unique_ptr<Clock> owned) {
     if (auto r = config.routing.validate(config.table); !r) return tl::unexpected(r.error());
+    if (auto r = check_settings(config.table, config.providers, config.keys, config.tasks); !r)
+      return tl::unexpected(r.error());
     for (const auto& [name, s] : config.providers) {
       if (!config.table.provider(name))
         return fail(Errc::invalid_argument, fmt::format("settings name provider {}, which the table does not have", name));
