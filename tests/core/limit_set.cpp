@@ -4,6 +4,7 @@
 
 #include <governed/limiter/fixed_window.hpp>
 #include <governed/limiter/sliding_window.hpp>
+#include <governed/limiter/sliding_window_approx.hpp>
 #include <governed/limiter/token_bucket.hpp>
 
 using namespace std::chrono_literals;
@@ -63,15 +64,58 @@ TEST_CASE("the bound dimension is the one with the longest wait", "[limit_set]")
   CHECK(a->retry_after > 11h);  // the next of 2 a day, 12 h after the burst
 }
 
-TEST_CASE("a cost above a dimension's burst is an error naming it", "[limit_set]") {
+TEST_CASE("a cost above a dimension's published limit is an error naming it", "[limit_set]") {
   LimitSetConfig c;
   c.tokens_per_minute = 30000;  // burst 4 500 at 15 % headroom
   auto set = make(c);
-  auto a = set->admit(1, 7000, Instant{});
+  auto a = set->admit(1, 30001, Instant{});
   REQUIRE_FALSE(a);
   CHECK(a.error().code == Errc::exceeds_capacity);
-  CHECK(a.error().message.find("tokens_per_minute") != std::string::npos);
+  CHECK_THAT(a.error().message, Catch::Contains("30001 tokens") && Catch::Contains("tokens_per_minute") &&
+                                    Catch::Contains("at most 30000 in any minute"));
   CHECK(set->available(Dimension::tokens_per_minute, Instant{}) == 4500);
+}
+
+TEST_CASE("a cost above the burst but within the published limit waits for rest instead of falling back",
+          "[limit_set][oversized]") {
+  // governed-demo's cover letters: 5 800 to 7 800 tokens on 30 000 TPM, nothing declared.
+  LimitSetConfig c;
+  c.requests_per_minute = 500;
+  c.tokens_per_minute = 30000;
+  auto set = make(c);
+  const auto* tpm = set->rate_limiter(Dimension::tokens_per_minute);
+  CHECK(tpm->limit().burst == 4500);  // the sustained rate is kept: 25 500 a minute
+  CHECK(tpm->limit().cells == 25500);
+  auto first = set->admit(1, 7800, Instant{});
+  REQUIRE(first);
+  CHECK(first->admitted);
+  auto second = set->admit(1, 7800, Instant{});
+  REQUIRE(second);
+  REQUIRE_FALSE(second->admitted);
+  CHECK(second->bound == Dimension::tokens_per_minute);
+  // (7 800 + 7 800 − 4 500)·T with T = 2.353 ms: under half a minute, never "never".
+  CHECK(second->retry_after > 26s);
+  CHECK(second->retry_after < 27s);
+  const Instant when = Instant{} + second->retry_after;
+  CHECK_FALSE(set->admit(1, 7800, when - 1ns)->admitted);
+  CHECK(set->admit(1, 7800, when)->admitted);
+}
+
+TEST_CASE("an oversized admission rolled back because another dimension refused keeps the rest it found",
+          "[limit_set][oversized]") {
+  LimitSetConfig c;
+  c.tokens_per_minute = 30000;  // burst 4 500
+  c.tokens_per_day = 100000;    // burst 15 000
+  auto set = make(c);
+  // The day's burst is spent; the minute is rested.
+  REQUIRE(set->admit(1, 15000, Instant{})->admitted);
+  const Instant later{10min};
+  auto a = set->admit(1, 7000, later);
+  REQUIRE(a);
+  REQUIRE_FALSE(a->admitted);
+  CHECK(a->bound == Dimension::tokens_per_day);
+  // The minute took 7 000 and gave them back, with the rest it had: still admissible at once.
+  CHECK(set->rate_limiter(Dimension::tokens_per_minute)->peek(7000, later).admitted());
 }
 
 TEST_CASE("planning errors name the dimension", "[limit_set]") {
@@ -99,8 +143,11 @@ TEST_CASE("with no headroom and no size given, a token limit still admits real c
   CHECK(tpm->limit().burst == 3000);
   CHECK(set->admit(Cost{1, 1500, 1000}, Instant{})->admitted);
   CHECK_FALSE(set->admit(Cost{1, 1000, 0}, Instant{})->admitted);  // 500 left of the burst
-  // A call larger than the burst is refused as never admissible, not left waiting.
-  CHECK_FALSE(make(c)->admit(Cost{1, 3001, 0}, Instant{}));
+  // A call larger than the burst is admitted on a rested limit; only one above the published
+  // limit is refused as never admissible.
+  CHECK(make(c)->admit(Cost{1, 3001, 0}, Instant{})->admitted);
+  CHECK(make(c)->admit(Cost{1, 30000, 0}, Instant{})->admitted);
+  CHECK_FALSE(make(c)->admit(Cost{1, 30001, 0}, Instant{}));
 }
 
 TEST_CASE("reconcile gives back an over-estimate and charges an under-estimate", "[limit_set]") {
@@ -238,4 +285,23 @@ TEMPLATE_TEST_CASE("every limiter family runs a limit set", "[limit_set]", gover
   for (int i = 0; i < 100; ++i) admitted += set->admit(1, 1000, Instant{})->admitted ? 1 : 0;
   CHECK(admitted >= 1);
   CHECK(admitted <= 10);
+}
+
+TEMPLATE_TEST_CASE("every limiter family admits through a limit set what the published limit admits",
+                   "[limit_set][oversized]", governed::limiter::gcra, governed::limiter::token_bucket,
+                   governed::limiter::sliding_window, governed::limiter::sliding_window_approx,
+                   governed::limiter::fixed_window) {
+  LimitSetConfig c;
+  c.tokens_per_minute = 30000;  // 15 % headroom, nothing declared
+  CHECK(make<TestType>(c)->admit(1, 7800, Instant{1h})->admitted);
+  auto set = make<TestType>(c);
+  CHECK(set->admit(1, 30000, Instant{1h})->admitted);
+  // The whole limit taken: the next waits, it is not refused.
+  auto again = set->admit(1, 30000, Instant{1h});
+  REQUIRE(again);
+  CHECK_FALSE(again->admitted);
+  CHECK(again->retry_after >= 1min);
+  auto too_big = make<TestType>(c)->admit(1, 30001, Instant{1h});
+  REQUIRE_FALSE(too_big);
+  CHECK(too_big.error().code == Errc::exceeds_capacity);
 }

@@ -33,6 +33,65 @@ TEMPLATE_TEST_CASE("a request larger than the burst is an error at once, never a
   CHECK(l.try_acquire(10, Instant{}).admitted());
 }
 
+namespace {
+// 6 a minute, a burst of 4, and single requests of up to 10 (the published limit): 5 to 10
+// cells are oversized for the rate families, 7 to 10 for the window families (6 a window).
+const Limit oversized_ten{6, 1min, 4, 10};
+}  // namespace
+
+TEMPLATE_TEST_CASE("a request above the burst but within the largest waits for room, never an error",
+                   "[limiter][oversized]", EVERY_FAMILY) {
+  TestType l{oversized_ten};
+  // An empty window serves it at once.
+  REQUIRE(l.try_acquire(10, Instant{5s}).admitted());
+  // Another waits until the first has left every window it could share with it: retry_after
+  // says exactly when.
+  const Decision d = l.try_acquire(10, Instant{5s});
+  REQUIRE(d.verdict == Verdict::not_yet);
+  CHECK(d.retry_after >= 1min);
+  const Instant when = Instant{5s} + d.retry_after;
+  CHECK_FALSE(l.peek(10, when - 1ns).admitted());
+  CHECK_FALSE(l.try_acquire(10, when - 1ns).admitted());
+  CHECK(l.peek(10, when).admitted());
+  CHECK(l.try_acquire(10, when).admitted());
+  // Above the largest is the only error.
+  CHECK(l.try_acquire(11, when + 1h).verdict == Verdict::exceeds_capacity);
+}
+
+TEMPLATE_TEST_CASE("an oversized reservation gets the slot where it fits, and cancelling it loses nothing",
+                   "[limiter][oversized][reserve]", EVERY_FAMILY) {
+  TestType l{oversized_ten};
+  REQUIRE(l.try_acquire(3, Instant{}).admitted());
+  auto first = l.reserve(10, Instant{});
+  REQUIRE(first);
+  CHECK(first->ready_at > Instant{});
+  // The slot is where a try_acquire would have been admitted.
+  {
+    TestType probe{oversized_ten};
+    REQUIRE(probe.try_acquire(3, Instant{}).admitted());
+    const Decision d = probe.try_acquire(10, Instant{});
+    REQUIRE(d.verdict == Verdict::not_yet);
+    CHECK(first->ready_at == Instant{} + d.retry_after);
+  }
+  // Nothing jumps ahead of it.
+  CHECK_FALSE(l.try_acquire(1, first->ready_at - 1ns).admitted());
+  l.cancel(*first, Instant{});
+  auto again = l.reserve(10, Instant{});
+  REQUIRE(again);
+  CHECK(again->ready_at <= first->ready_at);
+}
+
+TEMPLATE_TEST_CASE("a request within the burst after an oversized one waits its turn",
+                   "[limiter][oversized]", EVERY_FAMILY) {
+  TestType l{oversized_ten};
+  REQUIRE(l.try_acquire(10, Instant{}).admitted());
+  const Decision d = l.try_acquire(1, Instant{});
+  REQUIRE(d.verdict == Verdict::not_yet);
+  const Instant when = Instant{} + d.retry_after;
+  CHECK_FALSE(l.try_acquire(1, when - 1ns).admitted());
+  CHECK(l.try_acquire(1, when).admitted());
+}
+
 TEMPLATE_TEST_CASE("try_acquire takes cells and reports what remains", "[limiter]", EVERY_FAMILY) {
   TestType l{ten_a_minute};
   const Decision a = l.try_acquire(4, Instant{});

@@ -74,6 +74,32 @@ TEST_CASE("gcra at 25 500 TPM with burst 7 000 launches 7 000-token requests 16.
   for (std::size_t i = 1; i < at.size(); ++i) CHECK(at[i] - at[i - 1] == 16470594000ns);
 }
 
+TEMPLATE_TEST_CASE("30 000 TPM at 15 % headroom admits a 7 000-token request on its 4 500 burst after 5.88 s of rest",
+                   "[limiter][schedule][oversized]", gcra, token_bucket) {
+  // Nothing declared: burst 4 500, 25 500 a minute. GCRA moves one cell every
+  // T = ⌈60 s / 25 500⌉ = 2 352 942 ns; the bucket refills exactly 25 500 a minute, so its
+  // instants come up to n · 0.82 ns earlier.
+  auto planned = TestType::derive({30000, 1min}, {0.15, 1});
+  REQUIRE(planned);
+  TestType l{*planned};
+  const Duration T = 2352942ns;
+  const auto near = [](Duration a, Duration cells_of_T) {
+    const auto exact = cells_of_T / 2352942 * 60'000'000'000 / 25500;
+    return a >= exact && a <= cells_of_T;
+  };
+  REQUIRE(l.try_acquire(7000, Instant{}).admitted());
+  // The next 7 000 needs the limit rested (7 000 − 4 500)·T after the first's 7 000·T.
+  const Decision again = l.peek(7000, Instant{});
+  REQUIRE(again.verdict == Verdict::not_yet);
+  CHECK(near(again.retry_after, 9500 * T));  // 22.35 s
+  // A request within the burst only waits for the first to drain: 7 000·T = 16.47 s.
+  const Decision small = l.peek(4500, Instant{});
+  REQUIRE(small.verdict == Verdict::not_yet);
+  CHECK(near(small.retry_after, 7000 * T));
+  // After a rest of 2 500·T = 5.88 s past the drain, the 7 000 passes.
+  CHECK(l.try_acquire(7000, Instant{} + 9500 * T).admitted());
+}
+
 TEST_CASE("token bucket at 25 500 TPM refills 7 000 tokens in 16.47 s", "[limiter][token_bucket][schedule]") {
   token_bucket l{Limit{25500, 1min, 7000}};
   const auto at = eager(l, 7000, 5);

@@ -10,6 +10,7 @@
 
 #include <concepts>
 #include <cstdint>
+#include <string_view>
 
 namespace governed::limiter {
 
@@ -35,5 +36,13 @@ concept RateLimiter =
       { cl.limit() } -> std::same_as<const Limit&>;
       { L::derive(p, h) } -> std::same_as<Result<Limit>>;
     };
+
+/// The family's name for messages: `L::name` ("gcra", "token_bucket" …), or "a custom
+/// limiter" for one that has none.
+template <class L>
+constexpr std::string_view name_of() noexcept {
+  if constexpr (requires { std::string_view{L::name}; }) return L::name;
+  else return "a custom limiter";
+}
 
 }  // namespace governed::limiter

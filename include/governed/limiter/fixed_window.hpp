@@ -2,8 +2,10 @@
 /// @file
 /// `limiter::fixed_window`: at most C cells per aligned window — the naive baseline.
 
-#include <governed/detail/split_window.hpp>
+#include <governed/limiter/detail/split_window.hpp>
 #include <governed/family.hpp>
+
+#include <string_view>
 
 namespace governed::limiter {
 
@@ -17,10 +19,11 @@ namespace governed::limiter {
 class fixed_window : public governed::detail::split_window<false> {
  public:
   using family = governed::family::limiter;
+  static constexpr std::string_view name = "fixed_window";
   using split_window::split_window;
 
   static Result<Limit> derive(const PublishedLimit& p, const Headroom& h) {
-    return derive_split_window(p, h, "fixed_window");
+    return derive_split_window(p, h);
   }
 };
 

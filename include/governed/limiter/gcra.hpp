@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string_view>
 
 namespace governed::limiter {
 
@@ -27,15 +28,31 @@ namespace governed::limiter {
 /// is told to retry after 1 s. 25 500 TPM with burst 7 000: T = 2.353 ms; 7 000-token
 /// launches go 16.47 s apart.
 ///
+/// A request above the burst B but within `Limit::largest` (n ≤ L, the published limit, when
+/// derived) is oversized. It is admitted at t when the limit has been fully rested for
+/// (n − B)·T — TAT ≤ t − (n − B)·T, the stored TAT, not clamped to t — and moves TAT to
+/// t + n·T. Why every window of length W then still holds at most max(n, B + ⌊W/T⌋) ≤ L: each
+/// admission's cells occupy slots of T after max(TAT, t), so the cells admitted within
+/// [s, s + W] occupy disjoint slots that start at or after s. If the last of them is normal,
+/// its slots end by its time + B·T ≤ s + W + B·T, so they number at most ⌊W/T⌋ + B. If it is
+/// an oversized n at t, all before it end by t − (n − B)·T: they number at most
+/// (t − s)/T − (n − B), and with its n at most ⌊W/T⌋ + B again. Later requests queue behind
+/// its slots as behind any others. `derive_rate` makes B + W/T ≤ L.
+///
+/// 30 000 TPM at 15 % headroom (B = 4 500, 25 500/min, T = 2.353 ms): a 7 000-token request
+/// passes after 5.88 s of rest, and the next 4 500-token one 16.47 s after it.
+///
 /// A clock that steps backwards only makes TAT look further away, so it refuses more, never
 /// admits more. All arithmetic saturates: one cell a day (T = 8.64·10¹³ ns) with a billion-cell
 /// request, or a billion cells a second (T = 1 ns), stay defined.
 class gcra {
  public:
   using family = governed::family::limiter;
+  static constexpr std::string_view name = "gcra";
 
   explicit gcra(const Limit& limit) noexcept
       : limit_(limit),
+        largest_(largest_request(limit)),
         interval_(interval_of(limit)),
         horizon_(governed::detail::sat_mul(limit.burst == 0 ? 1 : limit.burst, interval_)) {}
 
@@ -49,7 +66,7 @@ class gcra {
 
   /// Takes `n` cells at `now` if they fit.
   Decision try_acquire(std::uint64_t n, Instant now) noexcept {
-    if (n > limit_.burst) return {Verdict::exceeds_capacity, Duration{0}, 0};
+    if (n > limit_.burst) return try_acquire_oversized(n, now);
     const std::int64_t t = now.time_since_epoch().count();
     const std::int64_t cost = governed::detail::sat_mul(n, interval_);
     // Read before the CAS, with acquire: a refund whose shift this sees has also moved the TAT
@@ -75,9 +92,14 @@ class gcra {
 
   /// What `try_acquire(n, now)` would answer, without taking anything.
   Decision peek(std::uint64_t n, Instant now) const noexcept {
-    if (n > limit_.burst) return {Verdict::exceeds_capacity, Duration{0}, 0};
     const std::int64_t t = now.time_since_epoch().count();
     const std::int64_t tat = tat_.load(std::memory_order_relaxed);
+    if (n > limit_.burst) {
+      if (n > largest_) return {Verdict::exceeds_capacity, Duration{0}, 0};
+      const std::int64_t wait = oversized_wait(n, tat, t);
+      if (wait > 0) return {Verdict::not_yet, Duration{wait}, remaining_at(tat, t)};
+      return {Verdict::admitted, Duration{0}, remaining_at(tat, t)};
+    }
     const std::int64_t next = governed::detail::sat_add(std::max(tat, t), governed::detail::sat_mul(n, interval_));
     const std::int64_t ahead = governed::detail::sat_sub(next, t);
     if (ahead > horizon_) return {Verdict::not_yet, Duration{ahead - horizon_}, remaining_at(tat, t)};
@@ -86,16 +108,22 @@ class gcra {
 
   /// Takes `n` cells in the earliest slot they fit, however far ahead, and says when that is.
   /// Later requests queue behind it: first come, first served.
+  /// An oversized request's slot is the first instant the limit has been rested for
+  /// (n − B)·T (see the class comment).
   Result<Reservation> reserve(std::uint64_t n, Instant now) noexcept {
-    if (n > limit_.burst) return capacity_error(n);
+    if (n > largest_) return capacity_error(n);
+    const bool oversized = n > limit_.burst;
     const std::int64_t t = now.time_since_epoch().count();
     const std::int64_t cost = governed::detail::sat_mul(n, interval_);
     const std::int64_t returned = returned_.load(std::memory_order_acquire);
     std::int64_t tat = tat_.load(std::memory_order_relaxed);
     for (;;) {
-      const std::int64_t next = governed::detail::sat_add(std::max(tat, t), cost);
+      const std::int64_t start =
+          oversized ? governed::detail::sat_add(t, std::max<std::int64_t>(0, oversized_wait(n, tat, t)))
+                    : std::max(tat, t);
+      const std::int64_t next = governed::detail::sat_add(start, cost);
       if (tat_.compare_exchange_weak(tat, next, std::memory_order_relaxed)) {
-        const std::int64_t ready = std::max(t, governed::detail::sat_sub(next, horizon_));
+        const std::int64_t ready = oversized ? start : std::max(t, governed::detail::sat_sub(next, horizon_));
         // A waiting reservation will send at `ready`, however much room refunds make before:
         // its slots must stay where they are (see `refund`).
         if (ready > t) raise_floor(next);
@@ -104,15 +132,26 @@ class gcra {
     }
   }
 
-  /// Gives a reservation's cells back (a cancelled wait). The latest reservation returns its
-  /// slots at once; one with others queued behind it keeps them until they drain, since the
-  /// reservations behind it will send at the times they were promised.
+  /// Gives a reservation's cells back (a cancelled wait, or an admission undone at once): one
+  /// neither refunded nor cancelled before. The latest reservation returns its slots at once;
+  /// one with others queued behind it keeps them until they drain, since the reservations
+  /// behind it will send at the times they were promised. The latest oversized one also gives
+  /// back the rest it waited for, so cancelling it leaves the limit as it found it.
   void cancel(const Reservation& r, Instant now) noexcept {
     const std::int64_t end = governed::detail::sat_sub(r.stamp.time_since_epoch().count(),
                                                        returned_.load(std::memory_order_acquire));
+    const std::int64_t lead =
+        r.cells > limit_.burst ? governed::detail::sat_mul(r.cells - limit_.burst, interval_) : 0;
+    const std::int64_t start = governed::detail::sat_sub(end, governed::detail::sat_mul(r.cells, interval_));
     std::int64_t floor = end;
-    floor_.compare_exchange_strong(floor, governed::detail::sat_sub(end, governed::detail::sat_mul(r.cells, interval_)),
-                                   std::memory_order_relaxed);
+    floor_.compare_exchange_strong(floor, governed::detail::sat_sub(start, lead), std::memory_order_relaxed);
+    if (lead > 0) {
+      // Nothing was taken after it (TAT is still its end): the limit had rested since at most
+      // start − lead before it came, and may again.
+      std::int64_t tat = end;
+      const std::int64_t back = std::max(governed::detail::sat_sub(start, lead), floor_.load(std::memory_order_relaxed));
+      if (back < end && tat_.compare_exchange_strong(tat, back, std::memory_order_relaxed)) return;
+    }
     refund(r.cells, r.stamp, now);
   }
 
@@ -172,6 +211,9 @@ class gcra {
                                   governed::detail::sat_sub(horizon_, interval_));
     } else if (remaining < limit_.burst) {
       floor_tat = governed::detail::sat_add(t, governed::detail::sat_mul(limit_.burst - remaining, interval_));
+    } else if (remaining < largest_) {
+      // Room for the burst, but an oversized request above `remaining` must wait.
+      floor_tat = governed::detail::sat_sub(t, governed::detail::sat_mul(remaining - limit_.burst, interval_));
     } else {
       return;
     }
@@ -193,6 +235,28 @@ class gcra {
   Instant rested_at() const noexcept { return Instant{Duration{tat_.load(std::memory_order_relaxed)}}; }
 
  private:
+  /// `try_acquire` for n above the burst: a path of its own, so the common one stays a plain
+  /// CAS loop.
+  Decision try_acquire_oversized(std::uint64_t n, Instant now) noexcept {
+    if (n > largest_) return {Verdict::exceeds_capacity, Duration{0}, 0};
+    const std::int64_t t = now.time_since_epoch().count();
+    const std::int64_t next = governed::detail::sat_add(t, governed::detail::sat_mul(n, interval_));
+    const std::int64_t returned = returned_.load(std::memory_order_acquire);
+    std::int64_t tat = tat_.load(std::memory_order_relaxed);
+    for (;;) {
+      const std::int64_t wait = oversized_wait(n, tat, t);
+      if (wait > 0) return {Verdict::not_yet, Duration{wait}, remaining_at(tat, t)};
+      if (tat_.compare_exchange_weak(tat, next, std::memory_order_relaxed))
+        return {Verdict::admitted, Duration{0}, 0, stamp_of(next, returned)};
+    }
+  }
+
+  /// How long from t until a TAT of `tat` has been rested for (n − B)·T (≤ 0: it has).
+  std::int64_t oversized_wait(std::uint64_t n, std::int64_t tat, std::int64_t t) const noexcept {
+    const std::int64_t lead = governed::detail::sat_mul(n - limit_.burst, interval_);
+    return governed::detail::sat_sub(governed::detail::sat_add(tat, lead), t);
+  }
+
   static std::int64_t interval_of(const Limit& l) noexcept {
     const std::int64_t w = l.window.count() > 0 ? l.window.count() : 1;
     const std::uint64_t c = l.cells == 0 ? 1 : l.cells;
@@ -221,11 +285,12 @@ class gcra {
 
   Result<Reservation> capacity_error(std::uint64_t n) const {
     return fail(Errc::exceeds_capacity,
-                fmt::format("{} cells can never be admitted by a limit whose burst is {}", n,
-                            limit_.burst));
+                fmt::format("{} cells can never be admitted by a limit that admits at most {} at once", n,
+                            largest_));
   }
 
   Limit limit_;
+  std::uint64_t largest_;  // the largest request admitted: the burst, or more (oversized)
   std::int64_t interval_;  // T, ns per cell, ≥ 1
   std::int64_t horizon_;   // burst · T: how far ahead of now the TAT may run
   // Starts in the far past: the limit is rested, whatever instant the clock starts at.

@@ -12,23 +12,34 @@
 #include <cmath>
 #include <algorithm>
 #include <cstdint>
-#include <string_view>
 
 namespace governed::limiter {
 
-/// A limiter's parameters: a sustained rate of `cells` per `window`, and a `burst` — the most
-/// cells that may be taken at one instant after a quiet spell.
+/// A limiter's parameters: a sustained rate of `cells` per `window`, a `burst` — the most
+/// cells that may be taken at one instant after a quiet spell —, and `largest`, the largest
+/// single request that may ever be admitted.
 ///
 /// Worked numbers: `Limit{60, 1min, 1}` admits one request a second, at t = 0, 1, 2 … s.
 /// `Limit{60, 1min, 10}` admits 10 at once, then one a second. GCRA and the token bucket use
-/// all three fields; the window algorithms admit `cells` per `window` and ignore `burst`.
+/// all the fields; the window algorithms admit `cells` per `window`, ignore `burst`, and read
+/// `largest` as the most one window may ever hold.
+///
+/// A request above the burst but within `largest` is "oversized": it is not refused, it waits
+/// until the limiter has rested long enough that taking it at once keeps every window within
+/// `largest` (each family's comment says when that is). A family's `derive` sets `largest` to
+/// the published limit, so headroom never makes unservable a request that the provider would
+/// accept; 0 (the default) means the burst, and only a request above it is refused.
 struct Limit {
   std::uint64_t cells = 1;
   Duration window = std::chrono::seconds{1};
   std::uint64_t burst = 1;
+  std::uint64_t largest = 0;
 
   friend bool operator==(const Limit&, const Limit&) = default;
 };
+
+/// The largest request `l` ever admits: `largest`, and never less than the burst.
+constexpr std::uint64_t largest_request(const Limit& l) noexcept { return std::max(l.burst, l.largest); }
 
 /// Refuses a limit no algorithm can run: zero cells, a window that is not positive, a zero
 /// burst, or a burst whose span (burst × window / cells) does not fit in 292 years.
@@ -55,9 +66,11 @@ struct PublishedLimit {
 /// holds more than `limit` cells:
 /// - `headroom` (0 ≤ h < 1, default 0.15) is the share kept in reserve for estimates that
 ///   come in low, clock skew and other clients.
-/// - `largest` is the largest single request expected, in cells: the burst is at least that,
-///   or such a request could never be admitted.
-/// Each algorithm turns these into a `Limit` by its own worst case (see its `derive`).
+/// - `largest` is the largest single request expected, in cells: the rate families make their
+///   burst at least that, so such a request passes without first waiting for the limit to
+///   rest. A larger one (up to the published limit) is still admitted, after that wait.
+/// Each algorithm turns these into a `Limit` by its own worst case (see its `derive`); every
+/// `Limit` derived admits requests up to the published limit (`Limit::largest`).
 /// - `skew` is how much later one admitted call may reach the provider than another
 ///   admitted at the same instant (network, queues, scheduling). The provider's window of
 ///   length W then spans up to W + skew of the limiter's clock, so the limiter plans its window
@@ -86,8 +99,8 @@ inline Result<void> check_published(const PublishedLimit& p, const Headroom& h) 
     return fail(Errc::invalid_argument, fmt::format("headroom must be in [0, 1), not {}", h.share));
   if (h.largest > p.limit)
     return fail(Errc::exceeds_capacity,
-                fmt::format("a request of {} cells can never fit a limit of {} per window", h.largest,
-                            p.limit));
+                fmt::format("a request of {} cells can never fit a published limit of {} per window",
+                            h.largest, p.limit));
   return {};
 }
 
@@ -100,31 +113,29 @@ inline Duration planned_window(const PublishedLimit& p, const Headroom& h) noexc
 /// the planned window, the provider's plus the skew allowance.)
 ///
 /// 30 000 TPM, h = 0.15, largest 1: B = 4 500, rate 25 500/min. With 7 000-token requests
-/// the burst must be 7 000 and the rate drops to 23 000/min, so the sum stays 30 000.
-/// When the burst is the whole limit (L = 1 RPM), the rate is one cell per W + 1 ns: the
-/// next cell comes only after the first has left every window.
+/// declared the burst is 7 000 and the rate drops to 23 000/min, so the sum stays 30 000.
+/// Undeclared, a 7 000-token request is oversized on the 4 500 burst: it passes once the
+/// limit has been rested for (7 000 − 4 500)·T = 5.9 s (see `gcra`), and never more than
+/// 30 000 land in one window. When the burst is the whole limit (L = 1 RPM), the rate is one
+/// cell per W + 1 ns: the next cell comes only after the first has left every window.
 inline Result<Limit> derive_rate(const PublishedLimit& p, const Headroom& h) {
   if (auto ok = check_published(p, h); !ok) return tl::unexpected(ok.error());
   const auto reserve =
       static_cast<std::uint64_t>(std::ceil(static_cast<long double>(p.limit) * h.share));
   const std::uint64_t burst = std::min(std::max<std::uint64_t>({reserve, h.largest, 1}), p.limit);
   const std::uint64_t rate = std::min(sustained(p.limit, h.share), p.limit - burst);
-  if (rate == 0) return Limit{1, planned_window(p, h) + Duration{1}, burst};
-  return Limit{rate, planned_window(p, h), burst};
+  if (rate == 0) return Limit{1, planned_window(p, h) + Duration{1}, burst, p.limit};
+  return Limit{rate, planned_window(p, h), burst, p.limit};
 }
 
 /// For windows counted separately (fixed windows, the two-window estimate): a closed window
-/// of length W overlaps two counted windows, so it may hold 2·C. C = min(⌊(1−h)·L⌋, ⌊L/2⌋).
-inline Result<Limit> derive_split_window(const PublishedLimit& p, const Headroom& h,
-                                         std::string_view algorithm) {
+/// of length W overlaps two counted windows, so it may hold 2·C. C = min(⌊(1−h)·L⌋, ⌊L/2⌋),
+/// at least 1. A request above C is admitted into a counted window only while that window
+/// and each neighbour together stay within L (see detail/split_window.hpp).
+inline Result<Limit> derive_split_window(const PublishedLimit& p, const Headroom& h) {
   if (auto ok = check_published(p, h); !ok) return tl::unexpected(ok.error());
-  const std::uint64_t capacity = std::min(sustained(p.limit, h.share), p.limit / 2);
-  if (capacity < h.largest || capacity == 0)
-    return fail(Errc::exceeds_capacity,
-                fmt::format("{} can hold at most {} cells a window under a limit of {} (a window "
-                            "boundary may double it), less than a request of {}",
-                            algorithm, capacity, p.limit, h.largest));
-  return Limit{capacity, planned_window(p, h), capacity};
+  const std::uint64_t capacity = std::max<std::uint64_t>(1, std::min(sustained(p.limit, h.share), p.limit / 2));
+  return Limit{capacity, planned_window(p, h), capacity, p.limit};
 }
 
 }  // namespace governed::limiter

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <string_view>
 
 namespace governed::limiter {
 
@@ -18,6 +19,7 @@ namespace governed::limiter {
 class none {
  public:
   using family = governed::family::limiter;
+  static constexpr std::string_view name = "none";
   static constexpr std::uint64_t unlimited = std::numeric_limits<std::uint64_t>::max();
 
   explicit none(const Limit& limit = {}) noexcept : limit_(limit) {}

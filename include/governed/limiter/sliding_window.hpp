@@ -15,12 +15,19 @@
 #include <cstdint>
 #include <mutex>
 #include <vector>
+#include <string_view>
 
 namespace governed::limiter {
 
 /// Remembers every admission of the last window (time, cells) and admits n cells at t when the
 /// cells logged in [t − W, t] plus n stay within `cells` — the rule a provider that counts a
 /// sliding window applies, so the whole published limit (less headroom) can be used.
+///
+/// A request above `cells` but within `Limit::largest` (oversized; up to the published limit L
+/// when derived) is admitted at t when the cells logged in [t − W, t] plus n stay within L —
+/// every window it can share with earlier cells then holds at most L. Later requests need no
+/// rule of their own: while it is in their window it alone is more than `cells`, so nothing
+/// else passes until W after it.
 ///
 /// The log is a ring of `max_entries` (default 4 096) allocated once. When it is full the newest
 /// entry absorbs the next admission: its cells stay counted until the later entry's time, which
@@ -29,30 +36,29 @@ namespace governed::limiter {
 class sliding_window {
  public:
   using family = governed::family::limiter;
+  static constexpr std::string_view name = "sliding_window";
   static constexpr std::size_t default_max_entries = 4096;
 
   explicit sliding_window(const Limit& limit, std::size_t max_entries = default_max_entries)
       : limit_(limit),
         window_(std::max<std::int64_t>(limit.window.count(), 1)),
         capacity_(std::max<std::uint64_t>(limit.cells, 1)),
+        largest_(std::max(capacity_, limit.largest)),
         ring_(std::max<std::size_t>(max_entries, 2)) {}
 
   sliding_window(const sliding_window&) = delete;
   sliding_window& operator=(const sliding_window&) = delete;
 
-  /// Any closed window of length W holds at most the planned cells: C = ⌊(1 − h)·L⌋.
+  /// Any closed window of length W holds at most the planned cells, C = ⌊(1 − h)·L⌋, or one
+  /// oversized request and what it was admitted beside, at most L.
   static Result<Limit> derive(const PublishedLimit& p, const Headroom& h) {
     if (auto ok = check_published(p, h); !ok) return tl::unexpected(ok.error());
     const std::uint64_t c = sustained(p.limit, h.share);
-    if (c < h.largest)
-      return fail(Errc::exceeds_capacity,
-                  fmt::format("a request of {} cells does not fit {} planned of {} per window",
-                              h.largest, c, p.limit));
-    return Limit{c, planned_window(p, h), c};
+    return Limit{c, planned_window(p, h), c, p.limit};
   }
 
   Decision try_acquire(std::uint64_t n, Instant now) {
-    if (n > capacity_) return {Verdict::exceeds_capacity, Duration{0}, 0};
+    if (n > largest_) return {Verdict::exceeds_capacity, Duration{0}, 0};
     std::lock_guard lk(m_);
     const std::int64_t t = observe(now);
     const std::int64_t at = find_slot(n, t);
@@ -64,7 +70,7 @@ class sliding_window {
   }
 
   Decision peek(std::uint64_t n, Instant now) const {
-    if (n > capacity_) return {Verdict::exceeds_capacity, Duration{0}, 0};
+    if (n > largest_) return {Verdict::exceeds_capacity, Duration{0}, 0};
     std::lock_guard lk(m_);
     const std::int64_t t = observe(now);
     const std::int64_t at = find_slot(n, t);
@@ -73,9 +79,9 @@ class sliding_window {
   }
 
   Result<Reservation> reserve(std::uint64_t n, Instant now) {
-    if (n > capacity_)
+    if (n > largest_)
       return fail(Errc::exceeds_capacity,
-                  fmt::format("{} cells can never fit a window of {}", n, capacity_));
+                  fmt::format("{} cells can never fit a window that holds at most {}", n, largest_));
     std::lock_guard lk(m_);
     const std::int64_t t = observe(now);
     const std::int64_t at = std::max(find_slot(n, t), t);
@@ -153,8 +159,10 @@ class sliding_window {
   }
 
   // The earliest instant ≥ t (and ≥ every earlier reservation) at which n more cells keep
-  // the window within capacity: entries leave one by one, W + 1 ns after they were logged.
+  // the window within capacity (within L for an oversized n): entries leave one by one,
+  // W + 1 ns after they were logged.
   std::int64_t find_slot(std::uint64_t n, std::int64_t t) const noexcept {
+    const std::uint64_t capacity = n > capacity_ ? largest_ : capacity_;
     std::int64_t at_time = std::max({t, last_time(), block_until_});
     std::uint64_t in_window = sum_;  // observe() left only entries of [seen − W, …]
     std::size_t first = 0;
@@ -162,7 +170,7 @@ class sliding_window {
       const std::int64_t oldest = governed::detail::sat_sub(at_time, window_);
       for (; first < size_ && at(first).time < oldest; ++first) in_window -= at(first).cells;
     }
-    for (std::size_t i = first; in_window + n > capacity_ && i < size_; ++i) {
+    for (std::size_t i = first; (in_window > capacity || capacity - in_window < n) && i < size_; ++i) {
       in_window -= at(i).cells;
       at_time = std::max(at_time, governed::detail::sat_add(governed::detail::sat_add(at(i).time, window_), 1));
     }
@@ -193,6 +201,7 @@ class sliding_window {
   Limit limit_;
   std::int64_t window_;
   std::uint64_t capacity_;
+  std::uint64_t largest_;  // the most a window may hold with an oversized request in it
   mutable std::mutex m_;
   mutable std::vector<Entry> ring_;
   mutable std::size_t head_ = 0;

@@ -2,8 +2,10 @@
 /// @file
 /// `limiter::sliding_window_approx`: the two-window estimate of a sliding window.
 
-#include <governed/detail/split_window.hpp>
+#include <governed/limiter/detail/split_window.hpp>
 #include <governed/family.hpp>
+
+#include <string_view>
 
 namespace governed::limiter {
 
@@ -16,10 +18,11 @@ namespace governed::limiter {
 class sliding_window_approx : public governed::detail::split_window<true> {
  public:
   using family = governed::family::limiter;
+  static constexpr std::string_view name = "sliding_window_approx";
   using split_window::split_window;
 
   static Result<Limit> derive(const PublishedLimit& p, const Headroom& h) {
-    return derive_split_window(p, h, "sliding_window_approx");
+    return derive_split_window(p, h);
   }
 };
 

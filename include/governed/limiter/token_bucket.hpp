@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <mutex>
+#include <string_view>
 
 namespace governed::limiter {
 
@@ -24,15 +25,22 @@ namespace governed::limiter {
 /// The level is kept exactly, in cell·nanoseconds (cells × window length), so refills of a
 /// fraction of a cell are never rounded away and the rate is never exceeded. It may go below
 /// zero: a reservation or a usage above its estimate is a debt that later requests wait out.
+///
+/// A request above the burst but within `Limit::largest` (oversized) follows `gcra`'s rule on
+/// the same schedule: the bucket must have been full for as long as the excess takes to refill
+/// — the bucket also remembers since when it is full —, and taking it leaves burst − n, a debt
+/// the next requests wait out. So no window holds more than `gcra` would let it.
 class token_bucket {
  public:
   using family = governed::family::limiter;
+  static constexpr std::string_view name = "token_bucket";
 
   explicit token_bucket(const Limit& limit) noexcept
       : limit_(limit),
         window_(std::max<std::int64_t>(limit.window.count(), 1)),
         rate_(std::max<std::uint64_t>(limit.cells, 1)),
         capacity_(static_cast<Wide>(std::max<std::uint64_t>(limit.burst, 1)) * window_),
+        largest_(std::max<std::uint64_t>(largest_request(limit), 1)),
         level_(capacity_) {}
 
   token_bucket(const token_bucket&) = delete;
@@ -43,49 +51,77 @@ class token_bucket {
   }
 
   Decision try_acquire(std::uint64_t n, Instant now) {
-    if (n > limit_.burst) return {Verdict::exceeds_capacity, Duration{0}, 0};
+    if (n > largest_) return {Verdict::exceeds_capacity, Duration{0}, 0};
     std::lock_guard lk(m_);
     refill(now);
     const Wide need = static_cast<Wide>(n) * window_;
-    if (level_ >= need) {
-      level_ -= need;
+    const Wide have = n > limit_.burst ? rested(now) : level_;
+    if (have >= need) {
+      level_ = n > limit_.burst ? capacity_ - need : level_ - need;
       return {Verdict::admitted, Duration{0}, whole(level_), full_at(now)};
     }
-    return {Verdict::not_yet, time_to(need - level_), whole(level_)};
+    return {Verdict::not_yet, time_to(need - have), whole(level_)};
   }
 
   Decision peek(std::uint64_t n, Instant now) const {
-    if (n > limit_.burst) return {Verdict::exceeds_capacity, Duration{0}, 0};
+    if (n > largest_) return {Verdict::exceeds_capacity, Duration{0}, 0};
     std::lock_guard lk(m_);
     const Wide level = refilled(now);
     const Wide need = static_cast<Wide>(n) * window_;
-    if (level >= need) return {Verdict::admitted, Duration{0}, whole(level)};
-    return {Verdict::not_yet, time_to(need - level), whole(level)};
+    const Wide have = n > limit_.burst ? rested(now) : level;
+    if (have >= need) return {Verdict::admitted, Duration{0}, whole(level)};
+    return {Verdict::not_yet, time_to(need - have), whole(level)};
   }
 
   Result<Reservation> reserve(std::uint64_t n, Instant now) {
-    if (n > limit_.burst)
+    if (n > largest_)
       return fail(Errc::exceeds_capacity,
-                  fmt::format("{} cells can never be admitted by a bucket of {}", n, limit_.burst));
+                  fmt::format("{} cells can never be admitted by a bucket that admits at most {} at once", n,
+                              largest_));
     std::lock_guard lk(m_);
     refill(now);
-    level_ -= static_cast<Wide>(n) * window_;
+    const Wide need = static_cast<Wide>(n) * window_;
+    Instant ready = now;
+    if (n > limit_.burst) {
+      // Taken at `ready`, leaving burst − n then: as much less now as refills until then.
+      const Wide have = rested(now);
+      const Duration wait = have >= need ? Duration{0} : time_to(need - have);
+      ready = Instant{Duration{governed::detail::sat_add(now.time_since_epoch().count(), wait.count())}};
+      level_ = capacity_ - need - static_cast<Wide>(wait.count()) * static_cast<Wide>(rate_);
+    } else {
+      level_ -= need;
+      if (level_ < 0)
+        ready = Instant{Duration{governed::detail::sat_add(now.time_since_epoch().count(), time_to(-level_).count())}};
+    }
     // A waiting reservation sends at its promised time however much room refunds make
     // meanwhile, so refunds never raise the level above what that promise assumed.
-    if (level_ < 0) floor_ = std::max<Wide>(floor_, real_full_at(now));
-    const Instant ready = level_ >= 0 ? now
-                                      : Instant{Duration{governed::detail::sat_add(
-                                            now.time_since_epoch().count(), time_to(-level_).count())}};
+    if (ready > now) floor_ = std::max<Wide>(floor_, real_full_at(now));
     return Reservation{ready, n, full_at(now)};
   }
 
-  /// The latest reservation returns its cells at once; one with others queued behind it keeps
-  /// them until they refill (those behind will send at the times they were promised).
+  /// Gives a reservation's cells back (a cancelled wait, or an admission undone at once): one
+  /// neither refunded nor cancelled before. The latest reservation returns its cells at once;
+  /// one with others queued behind it keeps them until they refill (those behind will send at
+  /// the times they were promised). The latest oversized one also gives back the rest it
+  /// waited for, as `gcra::cancel` does.
   void cancel(const Reservation& r, Instant now) {
     {
       std::lock_guard lk(m_);
+      refill(now);
       const Wide end = static_cast<Wide>(r.stamp.time_since_epoch().count()) - returned_;
-      if (floor_ == end) floor_ = end - (static_cast<Wide>(r.cells) * window_) / static_cast<Wide>(rate_);
+      const Wide need = static_cast<Wide>(r.cells) * window_;
+      // The rest an oversized reservation waited for, in cell·ns.
+      const Wide lead = r.cells > limit_.burst ? need - capacity_ : 0;
+      const Wide r_ = static_cast<Wide>(rate_);
+      if (floor_ == end) floor_ = end - (need + lead) / r_;
+      if (lead > 0 && end == real_full_at(now)) {
+        // Nothing was taken after it: as rested as before it came, or as the floor allows.
+        Wide back = level_ + need + lead;
+        const Wide waiting = floor_ - now.time_since_epoch().count();
+        if (waiting > 0) back = std::min(back, capacity_ - waiting * r_);
+        if (back > level_) set_rested(back, now);
+        return;
+      }
     }
     refund(r.cells, r.stamp, now);
   }
@@ -108,6 +144,7 @@ class token_bucket {
     if (level_ + back <= before || before >= ceiling) return;
     const bool last = end >= real_full_at(now);
     level_ = std::min(ceiling, level_ + back);
+    if (level_ >= capacity_) full_since_ = now.time_since_epoch().count();
     // Later admissions' refills come sooner, unless these cells were the last taken. Rounded
     // up: stamps read against it then end earlier, which only ever returns less.
     const Wide r = static_cast<Wide>(rate_);
@@ -131,7 +168,9 @@ class token_bucket {
     } else {
       ceiling = static_cast<Wide>(remaining) * window_;
     }
-    level_ = std::min(level_, ceiling);
+    if (ceiling < level_) return set_rested(ceiling, now);
+    // Room for the burst, but an oversized request above `remaining` must wait.
+    if (remaining < largest_ && rested(now) > ceiling) set_rested(ceiling, now);
   }
 
   std::uint64_t available(Instant now) const {
@@ -161,6 +200,39 @@ class token_bucket {
 
   Wide fill_time() const noexcept { return capacity_ / static_cast<Wide>(rate_) + 1; }
 
+  // The level at `now` as if the bucket had no top — full, plus what refilled since it was
+  // full —, up to the largest request: what an oversized request draws on.
+  Wide rested(Instant now) const noexcept {
+    Wide full = full_since_;
+    if (level_ < capacity_) {
+      const Wide level = refilled(now);
+      if (level < capacity_) return level;
+      full = full_after_refill();
+    }
+    const Wide most = static_cast<Wide>(largest_) * window_;
+    const Wide since = static_cast<Wide>(now.time_since_epoch().count()) - full;
+    if (since <= 0) return capacity_;
+    if (since >= (most - capacity_) / static_cast<Wide>(rate_) + 1) return std::max(most, capacity_);
+    return capacity_ + since * static_cast<Wide>(rate_);
+  }
+
+  // When refilling from `level_` at `last_` reaches the top (rounded up: a later start only
+  // ever waits more).
+  Wide full_after_refill() const noexcept {
+    return static_cast<Wide>(last_.time_since_epoch().count()) + time_to(capacity_ - level_).count();
+  }
+
+  // Makes `rested` answer `v` at `now`: a level, or a full bucket and how long it has been.
+  void set_rested(Wide v, Instant now) noexcept {
+    if (v <= capacity_) {
+      level_ = v;
+      if (v == capacity_) full_since_ = now.time_since_epoch().count();
+      return;
+    }
+    level_ = capacity_;
+    full_since_ = static_cast<Wide>(now.time_since_epoch().count()) - (v - capacity_) / static_cast<Wide>(rate_);
+  }
+
   Wide refilled(Instant now) const noexcept {
     if (!started_ || now <= last_) return level_;  // a clock that steps back refills nothing
     const Wide gap = capacity_ - level_;
@@ -176,7 +248,9 @@ class token_bucket {
       started_ = true;
       last_ = now;
     } else if (now > last_) {
-      level_ = refilled(now);
+      const Wide level = refilled(now);
+      if (level_ < capacity_ && level >= capacity_) full_since_ = full_after_refill();
+      level_ = level;
       last_ = now;
     }
   }
@@ -197,12 +271,15 @@ class token_bucket {
   Wide window_;
   std::uint64_t rate_;
   Wide capacity_;
+  std::uint64_t largest_;  // the largest request admitted: the burst, or more (oversized)
   mutable std::mutex m_;
   Wide level_;
   Instant last_{};
   bool started_ = false;
-  Wide returned_ = 0;
-  Wide floor_ = 0;     // when the bucket is full again after the latest waiting reservation  // refill time given back by refunds: the coordinate of every stamp
+  // Since when the bucket is full (meaningful while it is): far in the past at first.
+  Wide full_since_ = static_cast<Wide>(governed::detail::i64_min) * 4;
+  Wide returned_ = 0;  // refill time given back by refunds: the coordinate of every stamp
+  Wide floor_ = 0;     // when the bucket is full again after the latest waiting reservation
 };
 
 }  // namespace governed::limiter
