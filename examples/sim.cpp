@@ -110,6 +110,7 @@ int main(int argc, char** argv) {
   std::string keys_text = "sk-sim:valid";
   std::size_t threads = 2;
   std::uint64_t seed = 1;
+  sim::ServerOptions options;
   app.add_option("--port", port, "TCP port on 127.0.0.1 (0: any free port)");
   app.add_option("--provider", provider_list,
                  "providers to imitate, comma-separated: openai, anthropic, gemini, groq, azure, openrouter, mistral, "
@@ -135,6 +136,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--threads", threads, "I/O threads")->check(CLI::Range(1, 64))->capture_default_str();
   app.add_option("--seed", seed, "seed of injected failures")->capture_default_str();
+  app.add_option("--max-body-bytes", options.max_body_bytes,
+                 "the largest request body one connection may send (larger: 413, unread)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--max-body-bytes-in-flight", options.max_body_bytes_in_flight,
+                 "request body bytes held at once across all connections (more: the provider's overloaded error)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   auto keys = parse_keys(keys_text);
@@ -161,7 +170,6 @@ int main(int argc, char** argv) {
     }
     providers.push_back(std::move(*p));
   }
-  sim::ServerOptions options;
   options.port = port;
   options.threads = threads;
   if (time_scale == 1.0) {

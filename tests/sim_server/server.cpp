@@ -424,3 +424,79 @@ TEST_CASE("sim server: 200 connections open at once are all served", "[sim_serve
   CHECK(f.server->peak_connections() >= n);
   CHECK(f.providers[0]->received() == n);
 }
+
+TEST_CASE("sim server: a request without a known key is refused from its headers, its body never read", "[sim_server]") {
+  Fixture f;
+  // Headers only: a gigabyte announced, not a byte of it sent. The answer comes anyway.
+  Raw raw(f.server->port());
+  auto res = raw.bytes(
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nobody\r\n"
+      "Content-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n");
+  CHECK(res.result_int() == 401);
+  CHECK(json::parse(res.body())["error"]["code"] == "invalid_api_key");
+  CHECK_FALSE(res.keep_alive());  // the unread body can not be skipped: the connection ends
+  Raw anthropic(f.server->port());
+  res = anthropic.bytes("POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n");
+  CHECK(res.result_int() == 401);
+  CHECK(json::parse(res.body())["error"]["type"] == "authentication_error");
+  CHECK(f.server->peak_body_bytes_in_flight() == 0);
+  CHECK(f.providers[0]->received() == 0);  // the provider never saw them
+}
+
+TEST_CASE("sim server: a body announced over max_body_bytes is a 413 before it is sent", "[sim_server]") {
+  sim::ServerOptions o;
+  o.max_body_bytes = 4096;
+  Fixture f(o);
+  Raw raw(f.server->port());
+  auto res = raw.bytes(
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer openai-good\r\n"
+      "Content-Length: 4097\r\n\r\n");
+  CHECK(res.result_int() == 413);
+  CHECK(f.server->peak_body_bytes_in_flight() == 0);
+}
+
+TEST_CASE("sim server: bodies in flight never pass max_body_bytes_in_flight; those over it hear overloaded", "[sim_server][concurrency]") {
+  constexpr std::uint64_t body = 64 * 1024;
+  constexpr std::size_t fit = 4, refused = 12;
+  sim::ServerOptions o;
+  o.max_body_bytes = body;
+  o.max_body_bytes_in_flight = fit * body;
+  Fixture f(o);
+  std::string full = openai_body;
+  full.resize(body, ' ');  // trailing blanks keep it valid JSON
+  const std::string head = fmt::format(
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer openai-good\r\n"
+      "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n", body);
+  // `fit` clients send their headers and half a body, and stall: the server holds their bodies.
+  std::vector<std::unique_ptr<Raw>> slow;
+  for (std::size_t i = 0; i < fit; ++i) {
+    slow.push_back(std::make_unique<Raw>(f.server->port()));
+    asio::write(slow.back()->socket, asio::buffer(head + full.substr(0, body / 2)));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (f.server->body_bytes_in_flight() < fit * body && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::yield();
+  REQUIRE(f.server->body_bytes_in_flight() == fit * body);
+  // Every further body would pass the budget: refused as overloaded, never read.
+  for (std::size_t i = 0; i < refused; ++i) {
+    Raw more(f.server->port());
+    auto res = more.bytes(head);
+    CHECK(res.result_int() == 503);
+    CHECK(res[bhttp::field::retry_after] == "1");
+    CHECK_FALSE(res.keep_alive());
+    CHECK(providers::classify("openai", res.result_int(), providers::HeaderView{}, res.body(), WallTime{}).retryable);
+  }
+  CHECK(f.server->peak_body_bytes_in_flight() == fit * body);
+  // The held bodies finish and are answered; their bytes go back to the budget.
+  for (auto& s : slow) {
+    asio::write(s->socket, asio::buffer(full.substr(body / 2)));
+    CHECK(s->read().result_int() == 200);
+  }
+  // Given back once each answer is written (the client may read it a moment before).
+  const auto returned = std::chrono::steady_clock::now() + 20s;
+  while (f.server->body_bytes_in_flight() > 0 && std::chrono::steady_clock::now() < returned) std::this_thread::yield();
+  CHECK(f.server->body_bytes_in_flight() == 0);
+  CHECK(f.server->peak_body_bytes_in_flight() <= o.max_body_bytes_in_flight);
+  CHECK(send(f, targets()[0]).status == 200);
+  CHECK(f.providers[0]->received() == fit + 1);
+}

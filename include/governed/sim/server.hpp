@@ -4,17 +4,20 @@
 /// provider's wire format, so that `transport::http`, the providers' official SDKs, curl —
 /// anything that talks to a provider — can talk to `sim::Provider` instead.
 ///
-/// Every request is read, routed by its path (sim/route.hpp), authenticated the provider's
-/// way (`authorization: Bearer`; Anthropic `x-api-key`; Gemini `x-goog-api-key` or
-/// `?key=`; Azure `api-key`), its body read into a `sim::Call` (sim/call_body.hpp), and
-/// answered by the provider: its status, headers (the rate-limit family, `retry-after`,
-/// request id) and body go out as the provider made them, after the reply's modelled latency
-/// has passed on the server's clock. An accepted stream goes out as the dialect's
-/// server-sent events (sim/sse.hpp), its latency spread over the events. What never reaches
-/// the provider is answered in the provider's error shape too: 404 for an unknown endpoint,
-/// 400 for a body the API does not take (401 instead when the key is unknown as well, as
-/// providers check the key first), 413 for a body over `max_body_bytes`, 400 for bytes that
-/// are not HTTP.
+/// Every request's headers are read first, routed by its path (sim/route.hpp) and
+/// authenticated the provider's way (`authorization: Bearer`; Anthropic `x-api-key`; Gemini
+/// `x-goog-api-key` or `?key=`; Azure `api-key`); only then is its body read into a
+/// `sim::Call` (sim/call_body.hpp), and answered by the provider: its status, headers (the
+/// rate-limit family, `retry-after`, request id) and body go out as the provider made them,
+/// after the reply's modelled latency has passed on the server's clock. An accepted stream
+/// goes out as the dialect's server-sent events (sim/sse.hpp), its latency spread over the
+/// events. What never reaches the provider is answered in the provider's error shape too:
+/// from the headers alone, 404 for an unknown endpoint, 401 for a key the provider was never
+/// given (its body unread, so a client without a key can not make the server hold anything)
+/// and 413 for a body announced over `max_body_bytes`; then 400 for a body the API does not
+/// take (401 instead for a revoked key, as providers check the key first), the provider's
+/// "overloaded" when the bodies held at once would pass `max_body_bytes_in_flight`, and 400
+/// for bytes that are not HTTP.
 ///
 /// Routing: each provider is served under the path of its table base URL (`/v1` OpenAI and
 /// Anthropic, `/openai/v1` Groq, `/api/v1` OpenRouter, `/v1beta` Gemini, `/openai` Azure)
@@ -75,6 +78,7 @@
 #include <string_view>
 #include <thread>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace governed::sim {
@@ -87,10 +91,17 @@ struct ServerOptions {
   std::uint16_t port = 0;
   /// I/O threads of a server that runs its own (`create` without an executor).
   std::size_t threads = 1;
-  /// A request body larger than this is answered 413 and the connection closed. Chat
-  /// requests are kilobytes; 8 MiB leaves room for long contexts while 200 connections can
-  /// not make the server hold more than 1.6 GB.
+  /// The largest request body one connection may send; a larger one is answered 413 (from its
+  /// `content-length`, unread) and the connection closed. Chat requests are kilobytes; 8 MiB
+  /// leaves room for long contexts.
   std::uint64_t max_body_bytes = std::uint64_t{8} << 20;
+  /// Request bodies held at once across all connections, from when a body's reading begins
+  /// until it is answered (a chunked body counts as `max_body_bytes`). A body that would pass
+  /// it is refused the way the provider says it is overloaded (503, Anthropic 529, with
+  /// `retry-after`) and its connection closed, as a gateway sheds load: without it 4096
+  /// connections of 8 MiB could make the server hold 32 GiB. Bodies are read only after the
+  /// key is checked, so only clients with a key can use it.
+  std::uint64_t max_body_bytes_in_flight = std::uint64_t{256} << 20;
   /// The request line and headers; more is answered 431.
   std::uint32_t max_header_bytes = 64 * 1024;
   /// Connections served at once; one more is answered 503 and closed.
@@ -140,7 +151,7 @@ inline std::string bearer(std::string_view v) {
 }
 
 /// The key a request carries, the way `format` sends it.
-inline std::string key_of(const http::request<http::string_body>& req, governed::wire::Format format, const Route& route) {
+inline std::string key_of(const http::fields& req, governed::wire::Format format, const Route& route) {
   auto field = [&](std::string_view name) -> std::string {
     auto it = req.find(beast::string_view(name.data(), name.size()));
     return it == req.end() ? std::string{} : std::string(it->value());
@@ -169,6 +180,17 @@ inline bool known_key(const Provider& p, std::string_view key) {
     if (k.key == key) return k.status != KeyStatus::invalid;
   return false;
 }
+
+/// Whether `key` is one the provider was configured with, whatever its status: a request
+/// with any other key is answered from its headers, its body never read.
+inline bool configured_key(const Provider& p, std::string_view key) {
+  const auto& keys = p.config().keys;
+  return std::any_of(keys.begin(), keys.end(), [&](const KeySpec& k) { return k.key == key; });
+}
+
+/// The largest body of a request answered from its headers that is read and dropped to keep
+/// the connection (a request with a wrong key or path is kilobytes); a larger one closes it.
+inline constexpr std::uint64_t drain_limit = 64 * 1024;
 
 struct Mount {
   std::string prefix;
@@ -240,6 +262,10 @@ class Server {
   /// Connections open now, and the most open at once so far.
   std::size_t open_connections() const noexcept { return core_->open.load(); }
   std::size_t peak_connections() const noexcept { return core_->peak.load(); }
+  /// Request body bytes held now (`ServerOptions::max_body_bytes_in_flight`), and the most
+  /// held at once so far.
+  std::uint64_t body_bytes_in_flight() const noexcept { return core_->body_bytes.load(); }
+  std::uint64_t peak_body_bytes_in_flight() const noexcept { return core_->peak_body_bytes.load(); }
   /// Requests read so far (answered or not).
   std::uint64_t requests() const noexcept { return core_->requests.load(); }
 
@@ -271,8 +297,20 @@ class Server {
     std::uint16_t port = 0;
     std::atomic<std::size_t> open{0}, peak{0};
     std::atomic<std::uint64_t> requests{0}, serial{0};
+    std::atomic<std::uint64_t> body_bytes{0}, peak_body_bytes{0};
     std::atomic<bool> stopped{false};
     std::mutex m;
+
+    /// Takes `n` bytes of the body budget, or nothing when they would pass it.
+    bool hold_body_bytes(std::uint64_t n) {
+      std::uint64_t now = body_bytes.load();
+      do {
+        if (n > options.max_body_bytes_in_flight || now > options.max_body_bytes_in_flight - n) return false;
+      } while (!body_bytes.compare_exchange_weak(now, now + n));
+      for (std::uint64_t peak = peak_body_bytes.load(); now + n > peak && !peak_body_bytes.compare_exchange_weak(peak, now + n);) {
+      }
+      return true;
+    }
     std::uint64_t next_id = 0;
     std::map<std::uint64_t, std::weak_ptr<server_detail::beast::tcp_stream>> live;
 
@@ -389,15 +427,12 @@ class Server {
     for (;;) {
       http::request_parser<http::string_body> parser;
       parser.header_limit(core->options.max_header_bytes);
-      parser.body_limit(core->options.max_body_bytes);
+      // The body's size is judged after the key (screen, below): a client without a key
+      // hears 401 whatever length it announces.
+      parser.body_limit(boost::none);
       // Waiting for the next request may take the idle time; once it begins, the I/O timeout.
       stream->expires_after(core->options.idle_timeout);
       auto [hec, hn] = co_await http::async_read_header(*stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
-      if (!hec && !parser.is_done()) {
-        stream->expires_after(core->options.io_timeout);
-        auto [bec, bn] = co_await http::async_read(*stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
-        hec = bec;
-      }
       if (hec) {
         if (core->stopped) co_return shut(*stream);
         const bool ours = hec.category() == http::make_error_code(http::error::bad_method).category() &&
@@ -406,29 +441,133 @@ class Server {
         ++core->requests;
         const auto serial = ++core->serial;
         const providers::Dialect d = core->providers.front()->entry().dialect;
-        Reply r;
-        if (hec == http::error::body_limit) {
-          r = request_error(d, 413, fmt::format("The request body is larger than the {} bytes this server accepts.",
-                                                core->options.max_body_bytes), {}, serial);
-        } else if (hec == http::error::header_limit) {
-          r = request_error(d, 431, "The request headers are too large.", {}, serial);
-        } else {
-          r = request_error(d, 400, fmt::format("The request is not valid HTTP ({}).", hec.message()), {}, serial);
-        }
+        Reply r = hec == http::error::header_limit
+                      ? request_error(d, 431, "The request headers are too large.", {}, serial)
+                      : request_error(d, 400, fmt::format("The request is not valid HTTP ({}).", hec.message()), {}, serial);
         r.headers.emplace_back("content-type", "application/json");
         co_await write_reply(*stream, std::move(r), 11, false, core->options);
         co_return shut(*stream);
       }
       ++core->requests;
+      const auto& head = parser.get();
+      const unsigned version = head.version();
+      auto screened = screen(*core, head, parser.content_length());
+      if (auto* refusal = std::get_if<Reply>(&screened)) {
+        // Answered from the headers alone. A small body is read and dropped so that the
+        // connection serves the next request; a large or unmeasured one is never read.
+        bool keep = head.keep_alive() && !core->stopped;
+        if (keep && !parser.is_done()) keep = co_await drain(core, *stream, buffer, parser);
+        co_await write_reply(*stream, std::move(*refusal), version, keep, core->options);
+        if (!keep) co_return shut(*stream);
+        continue;
+      }
+      const Screened target = std::get<Screened>(screened);
+      // Memory: this body's bytes are held from the server-wide budget until it is answered.
+      // A chunked body has no length up front and holds the largest a body may be.
+      const std::uint64_t holds = parser.content_length().value_or(core->options.max_body_bytes);
+      BodyBytes body_bytes{core.get(), holds};
+      if (!body_bytes.held) {
+        Reply r = failure(Speaker{target.provider->entry(), {}, {}, core->clock->wall_now(), ++core->serial},
+                          Failure::overloaded);
+        r.headers.emplace_back("retry-after", "1");
+        co_await write_reply(*stream, stamped(*core, std::move(r), target.provider), version, false, core->options);
+        co_return shut(*stream);
+      }
+      if (!parser.is_done()) {
+        parser.body_limit(core->options.max_body_bytes);
+        stream->expires_after(core->options.io_timeout);
+        auto [bec, bn] = co_await http::async_read(*stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+        if (bec) {
+          if (core->stopped || bec.category() != http::make_error_code(http::error::bad_method).category() ||
+              bec == http::error::end_of_stream || bec == http::error::partial_message)
+            co_return shut(*stream);
+          const auto serial = ++core->serial;
+          const providers::Dialect d = target.provider->entry().dialect;
+          Reply r = bec == http::error::body_limit ? too_large(*core, d, serial)
+                                                   : request_error(d, 400, fmt::format("The request body is not valid HTTP ({}).",
+                                                                                       bec.message()), {}, serial);
+          co_await write_reply(*stream, stamped(*core, std::move(r), target.provider), version, false, core->options);
+          co_return shut(*stream);
+        }
+      }
       Request req = parser.release();
       After after = After::close;
       try {
-        after = co_await answer(core, *stream, req);
+        after = co_await answer(core, *stream, req, target);
       } catch (const std::exception&) {
         after = After::close;  // the connection went away mid-reply, or worse: this connection only
       }
       if (after == After::close || !req.keep_alive() || core->stopped) co_return shut(*stream);
     }
+  }
+
+  /// Holds `n` bytes of `Core::body_bytes` while a body is read and answered, or nothing
+  /// when that would pass `max_body_bytes_in_flight`.
+  struct BodyBytes {
+    Core* core;
+    std::uint64_t n;
+    bool held = false;
+
+    BodyBytes(Core* c, std::uint64_t bytes) : core(c), n(bytes), held(c->hold_body_bytes(bytes)) {}
+    BodyBytes(const BodyBytes&) = delete;
+    BodyBytes& operator=(const BodyBytes&) = delete;
+    ~BodyBytes() {
+      if (held) core->body_bytes.fetch_sub(n);
+    }
+  };
+
+  /// Where a request that passed `screen` goes.
+  struct Screened {
+    Route route;
+    Provider* provider;
+    std::string key;
+  };
+
+  /// Judges a request from its request line and headers, before any of its body is read:
+  /// an unknown endpoint (404), a key the provider was never given (401, or the provider's
+  /// own status for it), a body announced larger than `max_body_bytes` (413). Anything else
+  /// goes to the provider with its route and key.
+  template <class Fields>
+  static std::variant<Reply, Screened> screen(Core& core, const boost::beast::http::request_header<Fields>& head,
+                                              boost::optional<std::uint64_t> content_length) {
+    namespace http = boost::beast::http;
+    const std::string_view target(head.target().data(), head.target().size());
+    auto route = route_of(target);
+    Provider* p = route ? choose(core, *route) : nullptr;
+    const providers::Dialect shape = p ? p->entry().dialect : core.providers.front()->entry().dialect;
+    if (!route || !p || head.method() != http::verb::post ||
+        (route->format == governed::wire::Format::azure && !query_value(route->query, "api-version"))) {
+      const std::string_view method(head.method_string().data(), head.method_string().size());
+      return stamped(core, no_route(shape, method, target, core.serial.load()), p);
+    }
+    std::string key = server_detail::key_of(head, route->format, *route);
+    if (!server_detail::configured_key(*p, key))
+      return stamped(core, failure(Speaker{p->entry(), {}, {}, core.clock->wall_now(), core.serial.load()}, Failure::invalid_key), p);
+    if (content_length && *content_length > core.options.max_body_bytes)
+      return stamped(core, too_large(core, shape, ++core.serial), p);
+    return Screened{std::move(*route), p, std::move(key)};
+  }
+
+  static Reply too_large(const Core& core, providers::Dialect d, std::uint64_t serial) {
+    return request_error(d, 413, fmt::format("The request body is larger than the {} bytes this server accepts.",
+                                             core.options.max_body_bytes), {}, serial);
+  }
+
+  /// Reads and drops the body of a request answered from its headers when it is small
+  /// (`server_detail::drain_limit`, and not over `max_body_bytes`) and the budget holds it;
+  /// whether the connection can go on.
+  static boost::asio::awaitable<bool> drain(std::shared_ptr<Core> core, boost::beast::tcp_stream& stream,
+                                            boost::beast::flat_buffer& buffer,
+                                            boost::beast::http::request_parser<boost::beast::http::string_body>& parser) {
+    namespace asio = boost::asio;
+    const auto length = parser.content_length();
+    if (!length || *length > server_detail::drain_limit || *length > core->options.max_body_bytes) co_return false;
+    BodyBytes held{core.get(), *length};
+    if (!held.held) co_return false;
+    parser.body_limit(*length);
+    stream.expires_after(core->options.io_timeout);
+    auto [ec, n] = co_await boost::beast::http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+    co_return !ec;
   }
 
   static void shut(boost::beast::tcp_stream& s) {
@@ -453,37 +592,29 @@ class Server {
     return only;
   }
 
-  /// Answers one request; whether the connection can serve another.
+  /// A reply the server made itself gets the headers the provider puts on every reply.
+  static Reply stamped(Core& core, Reply r, const Provider* who) {
+    const auto serial = ++core.serial;
+    const Provider& speaker = who ? *who : *core.providers.front();
+    common_headers(Speaker{speaker.entry(), {}, {}, core.clock->wall_now(), serial}, Readings{}, r);
+    return r;
+  }
+
+  /// Answers one request that passed `screen`; whether the connection can serve another.
   static boost::asio::awaitable<server_detail::After> answer(std::shared_ptr<Core> core, boost::beast::tcp_stream& stream,
-                                                             const Request& req) {
+                                                             const Request& req, const Screened& target) {
     namespace http = boost::beast::http;
     using server_detail::After;
     const unsigned version = req.version();
     const bool keep = req.keep_alive();
-    const std::string_view target(req.target().data(), req.target().size());
-    auto route = route_of(target);
-    Provider* p = route ? choose(*core, *route) : nullptr;
-    const providers::Dialect shape = p ? p->entry().dialect : core->providers.front()->entry().dialect;
+    const Route& route = target.route;
+    Provider& provider = *target.provider;
+    const Provider* p = target.provider;
+    const std::string& key = target.key;
+    const providers::Dialect shape = provider.entry().dialect;
+    auto fixed = [&](Reply r, const Provider* who) { return stamped(*core, std::move(r), who); };
 
-    auto fixed = [&](Reply r, const Provider* who) {
-      // A reply the server made itself gets the headers the provider puts on every reply.
-      const auto serial = ++core->serial;
-      const Provider& speaker = who ? *who : *core->providers.front();
-      common_headers(Speaker{speaker.entry(), {}, {}, core->clock->wall_now(), serial}, Readings{}, r);
-      return r;
-    };
-
-    if (!route || !p || req.method() != http::verb::post ||
-        (route->format == governed::wire::Format::azure && !query_value(route->query, "api-version"))) {
-      const std::string_view method(req.method_string().data(), req.method_string().size());
-      co_await write_reply(stream, fixed(no_route(shape, method, target, core->serial.load()), p), version, keep,
-                           core->options);
-      co_return After::keep;
-    }
-    Provider& provider = *p;
-    const std::string key = server_detail::key_of(req, route->format, *route);
-
-    auto body = read_call(req.body(), *route);
+    auto body = read_call(req.body(), route);
     if (!body) {
       Reply r = server_detail::known_key(provider, key)
                     ? bad_body(shape, body.error(), core->serial.load())
@@ -492,7 +623,7 @@ class Server {
       co_await write_reply(stream, fixed(std::move(r), p), version, keep, core->options);
       co_return After::keep;
     }
-    if (route->format == governed::wire::Format::anthropic && req.find("anthropic-version") == req.end() &&
+    if (route.format == governed::wire::Format::anthropic && req.find("anthropic-version") == req.end() &&
         server_detail::known_key(provider, key)) {
       Reply r = request_error(shape, 400, "anthropic-version: header is required", {}, core->serial.load());
       co_await write_reply(stream, fixed(std::move(r), p), version, keep, core->options);
@@ -526,7 +657,7 @@ class Server {
                                                    : Duration::zero();
     const bool wait = core->options.wait_latency && reply.latency > Duration::zero();
 
-    if (route->format == governed::wire::Format::gemini && !route->sse) {
+    if (route.format == governed::wire::Format::gemini && !route.sse) {
       // Without alt=sse Gemini streams one JSON array; here it goes out whole.
       if (wait) co_await wait_until(core, stream, start + reply.latency);
       reply.body = gemini_array(framed);
