@@ -8,13 +8,16 @@
 /// // OPENAI_TPM_HEADROOM=0.15 OPENAI_EST_TOKENS_PER_RUN=7000 OPENAI_RETRY_MAX_ATTEMPTS=5
 /// // OPENAI_BACKOFF_BASE_SECONDS=2 OPENAI_API_KEY=… OPENAI_API_KEY_2=…
 /// auto config = governed::from_env("OPENAI");
-/// if (!config) die(config.error().message);   // "OPENAI_TPM_HEADROOM: 1.5 is not in [0, 1)"
+/// if (!config) die(config.error().message);   // "OPENAI_TPM_HEADROOM: \"1.5\" is not in [0, 1)"
 /// auto state = governed::State<>::create(std::move(config->state));
 /// governed::Governed<governed::transport::http> g{*state, transport, config->backoff};
 /// ```
 ///
 /// A malformed value is an error naming the variable (or the file and JSON pointer); nothing
-/// is half-applied. A secret's value never appears in an error.
+/// is half-applied. A value that could be a secret never appears in an error. What can not be
+/// right is refused, never read as "no limit": a tier the table does not list, a limit of 0
+/// (`unlimited` says no limit), a key the redactor could not remove, a base URL with
+/// credentials (docs/configuration.md has every rule).
 
 #include <governed/backoff/exponential.hpp>
 #include <governed/detail/bounded_file.hpp>
@@ -76,10 +79,11 @@ inline std::string_view trimmed(std::string_view s) noexcept {
   return s;
 }
 
-/// "NAME: <value> <what>" when the value may be shown (see `shown_value`), "NAME: <what>"
-/// otherwise; for the messages about a variable's value.
+/// "NAME: <value> <what>" when the value may be shown (see `shown_value`), "NAME: the value
+/// <what>" otherwise; for the messages about a variable's value.
 inline std::string about_value(std::string_view name, std::string_view value, std::string_view what) {
-  return fmt::format("{}: {}", name, subject(value, what));
+  const std::string shown = shown_value(value);
+  return fmt::format("{}: {} {}", name, shown.empty() ? std::string("the value") : shown, what);
 }
 
 inline Result<std::uint64_t> env_count(const std::string& name, std::string_view text, std::uint64_t max) {
