@@ -441,6 +441,13 @@ class State {
   }
 
   static Result<std::shared_ptr<State>> build(StateConfig config, Clock* clock, std::unique_ptr<Clock> owned) {
+    // A shared backend runs GCRA on the published limits: any other family would be a silent
+    // change of algorithm.
+    if (config.shared && !std::is_same_v<Limiter, limiter::gcra>)
+      return fail(Errc::invalid_argument,
+                  fmt::format("a State with limiter::{} can not keep its limits in a shared backend, which runs "
+                              "limiter::gcra: use limiter::gcra with StateConfig::shared, or no shared backend",
+                              limiter::name_of<Limiter>()));
     if (auto r = config.routing.validate(config.table); !r) return tl::unexpected(r.error());
     if (auto r = check_settings(config.table, config.providers, config.keys, config.tasks); !r)
       return tl::unexpected(r.error());

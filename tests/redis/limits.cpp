@@ -2,7 +2,9 @@
 // limit — exactly, all dimensions or none — and survive the server going away and coming back.
 #include <governed/redis/limits.hpp>
 
+#include <governed/clock/manual.hpp>
 #include <governed/limit_store.hpp>
+#include <governed/state.hpp>
 
 #include "server.hpp"
 
@@ -111,14 +113,59 @@ TEST_CASE("a shared set takes from every dimension or from none", "[redis][limit
   CHECK_FALSE(s.admit(Cost{1, 0, 0}, later)->admitted);
 }
 
-TEST_CASE("a request larger than the shared burst is an error, not a wait", "[redis][limits]") {
+TEST_CASE("a request above the shared burst waits for rest in every process; only one above the limit is an error",
+          "[redis][limits][oversized]") {
   GOVERNED_REDIS_SERVER(server);
-  Replica a(server, shared_options("too-big"));
+  const auto options = shared_options("oversized");
+  Replica a(server, options), b(server, options);
   LimitSetConfig c;
-  c.tokens_per_minute = 30000;  // burst 4 500 at 15 %
-  auto r = a.set(c).admit(Cost{1, 7000, 0}, Instant{1h});
+  c.tokens_per_minute = 30000;  // burst 4 500 at 15 %, 25 500 a minute: T = 2 353 µs in Redis
+  auto& sa = a.set(c);
+  auto& sb = b.set(c);
+  const Instant t0{1h};
+  // A rested limit serves governed-demo's largest cover letter at once.
+  REQUIRE(sa.admit(Cost{1, 7800, 0}, t0)->admitted);
+  // The other process's waits for the first to drain and the limit to rest (7 800 − 4 500)·T.
+  auto second = sb.admit(Cost{1, 7800, 0}, t0);
+  REQUIRE(second);
+  REQUIRE_FALSE(second->admitted);
+  CHECK(second->bound == Dimension::tokens_per_minute);
+  CHECK(second->retry_after == (7800 + 7800 - 4500) * Duration{2353us});
+  CHECK_FALSE(sb.admit(Cost{1, 7800, 0}, t0 + second->retry_after - 1us)->admitted);
+  CHECK(sb.admit(Cost{1, 7800, 0}, t0 + second->retry_after)->admitted);
+  // More than the published limit can never pass.
+  auto r = sa.admit(Cost{1, 30001, 0}, t0 + 1h);
   REQUIRE_FALSE(r);
   CHECK(r.error().code == Errc::exceeds_capacity);
+  CHECK_THAT(r.error().message, Catch::Contains("30000"));
+}
+
+TEST_CASE("a provider's remaining count above the burst holds back a larger request in every process",
+          "[redis][limits][oversized]") {
+  GOVERNED_REDIS_SERVER(server);
+  const auto options = shared_options("oversized-sync");
+  Replica a(server, options), b(server, options);
+  LimitSetConfig c;
+  c.tokens_per_minute = 30000;  // burst 4 500
+  auto& sa = a.set(c);
+  auto& sb = b.set(c);
+  const Instant t0{1h};
+  REQUIRE(sa.admit(Cost{1, 1, 0}, t0 - 1min)->admitted);  // the key exists, long rested
+  // The provider says 6 000 tokens remain.
+  sa.sync(Dimension::tokens_per_minute, 6000, 30s, t0);
+  REQUIRE(sa.admit(Cost{1, 0, 0}, t0));  // the sync's reply is read with this call
+  CHECK_FALSE(sb.admit(Cost{1, 7800, 0}, t0)->admitted);
+  CHECK(sb.admit(Cost{1, 6000, 0}, t0)->admitted);
+}
+
+TEST_CASE("a State whose limiter is not GCRA refuses a shared backend, naming both", "[redis][limits]") {
+  governed::clock::manual clock;
+  governed::StateConfig config;
+  config.shared = governed::redis::backend("redis://127.0.0.1:1", shared_options("family")).value();
+  auto s = governed::State<governed::limiter::token_bucket, governed::clock::manual>::create(std::move(config), clock);
+  REQUIRE_FALSE(s);
+  CHECK(s.error().code == Errc::invalid_argument);
+  CHECK_THAT(s.error().message, Catch::Contains("token_bucket") && Catch::Contains("gcra"));
 }
 
 TEST_CASE("reconcile returns an over-estimate to every process, and charges an under-estimate", "[redis][limits]") {

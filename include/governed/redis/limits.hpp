@@ -23,7 +23,12 @@
 /// by 12 hex digits of its SHA-1, never by its id.
 ///
 /// Reconciliations (the real usage after a call) and provider header syncs are written at once
-/// and their replies read with the next call's: they cost no round trip of their own. A record
+/// and their replies read with the next call's: they cost no round trip of their own.
+///
+/// A request above a dimension's burst but within its published limit (oversized) follows
+/// `limiter::gcra`'s rule: admitted once the dimension has been rested for (n − burst)·T, by the
+/// stored TAT; a key that has expired has rested at least that long, since each is kept that
+/// much past resting. A record
 /// that an account's allowance is spent (`:health`, checked by every admission) is waited for,
 /// and written back later if Redis could not be reached.
 ///
@@ -31,6 +36,7 @@
 /// (redis/tasks.hpp) in Redis, totals its statistics there (redis/stats.hpp), and shares its
 /// response cache (redis/cache.hpp).
 
+#include <governed/detail/saturating.hpp>
 #include <governed/limit_key.hpp>
 #include <governed/limiter/limit.hpp>
 #include <governed/redis/cache.hpp>
@@ -92,11 +98,20 @@ for i = 1, k do
   per[i] = tonumber(ARGV[b + 2])
   burst[i] = tonumber(ARGV[b + 3])
   local v = redis.call('HMGET', KEYS[i], 't', 'r', 'e')
-  tat[i] = tonumber(v[1]) or 0
+  local stored = tonumber(v[1])
+  tat[i] = stored or 0
   ret[i] = tonumber(v[2]) or 0
   ep[i] = tonumber(v[3])
-  nxt[i] = math.max(tat[i], now) + n * per[i]
-  local over = nxt[i] - now - burst[i] * per[i]
+  local over
+  if n > burst[i] then
+    -- Oversized: only once rested (n - burst) T by the stored TAT (a missing key has rested
+    -- longer), and then its cells run from now.
+    over = stored and stored + (n - burst[i]) * per[i] - now or 0
+    nxt[i] = now + n * per[i]
+  else
+    nxt[i] = math.max(tat[i], now) + n * per[i]
+    over = nxt[i] - now - burst[i] * per[i]
+  end
   if over > 0 and (bound == 0 or over > worst) then
     bound = i
     worst = over
@@ -131,7 +146,7 @@ return out
 }
 
 /// The adjustment script: refunds ('r': cells, stamp, epoch), debts ('c': cells) and provider
-/// syncs ('s': remaining, reset µs), the same arithmetic as `limiter::gcra`'s `refund`,
+/// syncs ('s': remaining, reset µs, largest request), the same arithmetic as `limiter::gcra`'s `refund`,
 /// `consume` and `sync`. KEYS: one hash per dimension; ARGV[1]: now or ""; then per key: op, a,
 /// b, c, T (µs), burst, keep (ms).
 inline const Script& adjust_script() {
@@ -173,6 +188,9 @@ for i = 1, #KEYS do
       floor = now + math.max(s, 0) + (burst - 1) * per
     elseif a < burst then
       floor = now + (burst - a) * per
+    elseif a < e then
+      -- Room for the burst, but an oversized request above what remains must wait.
+      floor = now - (a - burst) * per
     end
     if floor and (not tat or tat < floor) then new = floor end
   end
@@ -291,9 +309,16 @@ class SharedLimitSet final : public SharedLimits {
       const std::int64_t per_ns = (window_ns + cells - 1) / cells;
       d.per_us = std::max<std::int64_t>(1, (per_ns + 999) / 1000);
       d.burst = static_cast<std::int64_t>(plan[i]->burst);
+      d.largest = static_cast<std::int64_t>(std::min<std::uint64_t>(limiter::largest_request(*plan[i]), INT64_MAX));
       // Kept a whole window past resting, so a reconcile that comes late still finds the
-      // incarnation its admission was stamped in.
-      d.keep_ms = std::chrono::duration_cast<std::chrono::milliseconds>(plan[i]->window).count() + 1000;
+      // incarnation its admission was stamped in, and at least as long as the largest request
+      // waits for rest, so a key that has expired has rested enough for any.
+      const auto lead_us = static_cast<governed::detail::i128>(d.largest - d.burst) * d.per_us;
+      const std::int64_t window_ms = std::chrono::duration_cast<std::chrono::milliseconds>(plan[i]->window).count();
+      d.keep_ms = static_cast<std::int64_t>(
+                      std::min<governed::detail::i128>(std::max<governed::detail::i128>(window_ms, lead_us / 1000 + 1),
+                                                       governed::detail::i64_max / 4)) +
+                  1000;
     }
   }
 
@@ -544,7 +569,7 @@ class SharedLimitSet final : public SharedLimits {
         "s",
         num.add(static_cast<std::int64_t>(std::min<std::uint64_t>(remaining, INT64_MAX))),
         num.add(std::chrono::duration_cast<std::chrono::microseconds>(reset_after).count()),
-        "0",
+        num.add(d.largest),
         num.add(d.per_us),
         num.add(d.burst),
         num.add(d.keep_ms)};
@@ -608,6 +633,7 @@ class SharedLimitSet final : public SharedLimits {
     std::string key{};
     std::int64_t per_us = 1;
     std::int64_t burst = 1;
+    std::int64_t largest = 1;  // the largest request: the published limit
     std::int64_t keep_ms = 0;
   };
 
