@@ -513,14 +513,14 @@ class ConfigReader {
     return c;
   }
 
-  /// An error at `ptr`. The pointer holds the document's own names (a provider, a task kind),
-  /// which may be anything: control characters are shown as '?', and secret-shaped names
-  /// are redacted like any other text.
+  /// An error at `ptr`. The pointer (and a nested reader's `what`) holds the document's own
+  /// names (a provider, a task kind), which may be anything: control characters are shown
+  /// as '?', and secret-shaped names are redacted like any other text.
   tl::unexpected<Error> bad(const std::string& ptr, std::string_view what) {
-    std::string shown = ptr.empty() ? std::string("/") : ptr.substr(0, 200);
-    for (char& ch : shown)
+    std::string text = fmt::format("{}: {}: {}", source_, ptr.empty() ? std::string("/") : ptr.substr(0, 200), what);
+    for (char& ch : text)
       if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F) ch = '?';
-    return fail(Errc::invalid_argument, providers::redact(fmt::format("{}: {}: {}", source_, shown, what)));
+    return fail(Errc::invalid_argument, providers::redact(text));
   }
   tl::unexpected<Error> error() { return tl::unexpected(*error_); }
 

@@ -384,6 +384,9 @@ TEST_CASE("a secret-shaped value in a variable that is not a key is not repeated
   auto control = from_json("{\"tasks\": {\"calls\": {\"scra\\nper\": -1}}}", "governed.json", env_of({}));
   REQUIRE_FALSE(control);
   CHECK(control.error().message == "governed.json: /tasks/calls/scra?per: must be a whole number, 0 or more");
+  auto routed = from_json("{\"routing\": {\"line\\nbreak\": 5}}", "governed.json", env_of({}));
+  REQUIRE_FALSE(routed);
+  CHECK(routed.error().message.find('\n') == std::string::npos);
 }
 
 TEST_CASE("a base URL with user:password is refused without showing the password", "[config][url]") {
