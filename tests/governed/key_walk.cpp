@@ -5,8 +5,17 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <mutex>
 #include <random>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 using namespace governed;
 using namespace governed::test;
@@ -170,4 +179,60 @@ TEST_CASE("a daily 429 on one key moves to another account's key, not to its sib
   const auto used = keys_used(w.sim("openai").log());
   CHECK(std::count(used.begin(), used.end(), 1u) == 0);
   CHECK(std::count(used.begin(), used.end(), 0u) == 1);
+}
+
+TEST_CASE("a 401 while another process holds the key-health lock still moves to the next key at once, "
+          "and the unsaved mark is a warning event",
+          "[governed][scenario]") {
+  TempDir dir;
+  const std::filesystem::path file = dir.path / "key-health.json";
+  StateConfig config;
+  config.keys.state_file = file;
+  config.keys.lock_wait = std::chrono::milliseconds{100};
+  // A key the simulated provider does not know (revoked): it answers 401.
+  config.keys.keys.push_back({"openai", "sk-test-openai-key-revokedrevokedrevoked", "org-openai-r"});
+  World w(two_accounts, config);
+
+  std::mutex m;
+  std::vector<Event> seen;
+  w.state->observers().install([&](const Event& e) {
+    std::lock_guard lk(m);
+    seen.push_back(e);
+  });
+  // Another process holds the lock for the whole call, as one stopped mid-write would.
+  const std::string lock_path = file.string() + ".lock";
+  const int held = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  REQUIRE(held >= 0);
+  REQUIRE(::flock(held, LOCK_EX | LOCK_NB) == 0);
+
+  auto g = w.governed();
+  const auto start = std::chrono::steady_clock::now();
+  auto r = g.send(ask("openai", "gpt-4o"));
+  const auto took = std::chrono::steady_clock::now() - start;
+  REQUIRE(r);
+  CHECK(count(r->events, EventKind::key_invalid) == 1);
+  CHECK(keys_used(w.sim("openai").log()).size() == 2);
+  CHECK(w.sim("openai").log()[0].status == 401);
+  CHECK(took < std::chrono::milliseconds{100});  // the call never waited for the lock
+  CHECK(w.state->keys().health(0, w.clock.wall_now()) == keys::KeyHealth::invalid);
+
+  // The pool's writer gave up on the file after its bound and said so.
+  REQUIRE(w.state->keys().flush(std::chrono::seconds{5}));
+  {
+    std::lock_guard lk(m);
+    const auto warning = std::find_if(seen.begin(), seen.end(), [](const Event& e) { return e.kind == EventKind::warning; });
+    REQUIRE(warning != seen.end());
+    CHECK_THAT(warning->message, Catch::Contains("not saved") && Catch::Contains("kept in memory"));
+    CHECK_THAT(warning->message, !Catch::Contains("sk-test-openai-key"));
+  }
+  ::close(held);
+
+  // Released: the next change writes the invalid key too.
+  REQUIRE(w.state->keys().mark_cooling(1, w.clock.wall_now() + std::chrono::seconds{30}, w.clock.wall_now()));
+  REQUIRE(w.state->keys().mark_invalid(0, w.clock.wall_now()));
+  REQUIRE(w.state->keys().flush(std::chrono::seconds{5}));
+  std::ifstream in(file);
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  CHECK(text.find(std::string(w.state->keys().fingerprint(0))) != std::string::npos);
+  w.state->observers().install({});
 }

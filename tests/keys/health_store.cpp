@@ -13,7 +13,11 @@
 #include <string>
 #include <vector>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace governed;
 using namespace governed::keys;
@@ -61,6 +65,13 @@ bool has_entry_starting(const fs::path& dir, const std::string& prefix) {
 
 constexpr WallTime t0{std::chrono::seconds{1735689600}};  // 2025-01-01T00:00:00Z
 
+// The version 2 record of `fingerprint` (and `model`) in a parsed health file; null if none.
+nlohmann::json record_of(const nlohmann::json& doc, const std::string& fingerprint, const std::string& model = {}) {
+  for (const auto& e : doc["keys"])
+    if (e["fingerprint"] == fingerprint && e.value("model", std::string()) == model) return e;
+  return nullptr;
+}
+
 }  // namespace
 
 TEST_CASE("health store: a missing file reads as no records", "[keys][health_store]") {
@@ -88,10 +99,11 @@ TEST_CASE("health store: records round-trip through the file, ends rounded up to
 
   const auto doc = nlohmann::json::parse(slurp(d.file()));
   CHECK(doc["format"] == "governed key health");
-  CHECK(doc["version"] == 1);
+  CHECK(doc["version"] == 2);
   // 8 h and 1 ns after t0 is stored as the next whole millisecond: never earlier than asked.
-  CHECK(doc["keys"]["sk-…aaaaaaaaaaaa"]["until_ms"] == 1735689600000 + 8 * 3600 * 1000 + 1);
-  CHECK_FALSE(doc["keys"]["…cccccccccccc"].contains("until_ms"));
+  CHECK(record_of(doc, "sk-…aaaaaaaaaaaa")["until_ms"] == 1735689600000 + 8 * 3600 * 1000 + 1);
+  CHECK(record_of(doc, "sk-…aaaaaaaaaaaa")["provider"] == "openai");
+  CHECK_FALSE(record_of(doc, "…cccccccccccc").contains("until_ms"));
 
   auto r = store.load(t0, warnings);
   REQUIRE(r);
@@ -157,20 +169,21 @@ TEST_CASE("health store: two writers merge, each key keeping the more conservati
   CHECK(after_reset->size() == 3);
 }
 
-TEST_CASE("health store: a corrupt file is set aside with a warning, never thrown", "[keys][health_store]") {
+TEST_CASE("health store: a file that is not a health file at all is set aside whole, with a warning",
+          "[keys][health_store]") {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
   const char* corrupt[] = {
-      "{\"format\": \"governed key health\", \"version\": 1, \"keys\": {",  // cut short mid-write
+      "{\"format\": \"governed key health\", \"version\": 2, \"keys\": [",  // cut short mid-write
       "\x01\x02\xff binary",
       "[1, 2, 3]",
-      R"({"format": "governed key health", "version": 1, "keys": {"k": {"health": "sleepy", "until_ms": 1}}})",
-      R"({"format": "governed key health", "version": 1, "keys": {"k": {"health": "exhausted"}}})",
-      R"({"format": "governed key health", "version": 1, "keys": {"k": {"health": "cooling", "until_ms": "soon"}}})",
-      R"({"format": "governed key health", "version": 1, "keys": {"k": 7}})",
+      deep.c_str(),  // nested past any health file: refused before it is parsed
       R"({"format": "governed key health", "version": "1", "keys": {}})",
       R"({"format": "governed key health", "version": 1, "keys": []})",
+      R"({"format": "governed key health", "version": 2, "keys": {}})",
+      R"({"format": "governed key health", "version": 2})",
   };
   for (const char* text : corrupt) {
-    INFO(text);
+    INFO(std::string(text).substr(0, 80));
     TempDir d;
     spit(d.file(), text);
     HealthStore store(d.file());
@@ -192,23 +205,89 @@ TEST_CASE("health store: a corrupt file is set aside with a warning, never throw
   }
 }
 
-TEST_CASE("health store: another format or version is set aside as foreign", "[keys][health_store]") {
-  for (const char* text : {R"({"format": "governed key health", "version": 2, "keys": {}})",
-                           R"({"something": "else"})"}) {
-    INFO(text);
+TEST_CASE("health store: one bad record is set aside and the other records are kept", "[keys][health_store]") {
+  const std::string good = R"({"fingerprint": "sk-…aaaaaaaaaaaa", "provider": "openai", "health": "exhausted", "until_ms": 1735718400000})";
+  const std::string bad[] = {
+      R"({"fingerprint": "k", "health": "sleepy", "until_ms": 1})",
+      R"({"fingerprint": "k", "health": "exhausted"})",
+      R"({"fingerprint": "k", "health": "cooling", "until_ms": "soon"})",
+      R"({"fingerprint": "k", "health": "invalid", "provider": 7})",
+      R"({"fingerprint": "k", "model": 3, "health": "invalid"})",
+      R"({"health": "invalid"})",
+      R"(7)",
+  };
+  for (const auto& b : bad) {
+    INFO(b);
     TempDir d;
-    spit(d.file(), text);
+    spit(d.file(), R"({"format": "governed key health", "version": 2, "keys": [)" + good + ", " + b + "]}");
+    HealthStore store(d.file());
     std::vector<std::string> warnings;
-    auto r = HealthStore(d.file()).load(t0 + 5ms, warnings);
+    auto r = store.load(t0, warnings);
     REQUIRE(r);
-    CHECK(r->empty());
+    REQUIRE(r->size() == 1);
+    CHECK(r->at("sk-…aaaaaaaaaaaa") == HealthRecord{KeyHealth::exhausted, t0 + 8h, "openai"});
     REQUIRE(warnings.size() == 1);
-    CHECK(fs::exists(d.file().string() + ".foreign-1735689600005"));
-    // Setting aside twice in one millisecond keeps both copies.
-    spit(d.file(), text);
-    REQUIRE(HealthStore(d.file()).load(t0 + 5ms, warnings));
-    CHECK(fs::exists(d.file().string() + ".foreign-1735689600005-1"));
+    CHECK(warnings[0].find("record 2") != std::string::npos);
+    CHECK(warnings[0].find("the others kept") != std::string::npos);
+    // The bad record is copied aside for a person to read; the file itself stays in place.
+    const fs::path aside = d.file().string() + ".corrupt-1735689600000";
+    REQUIRE(fs::exists(aside));
+    CHECK(nlohmann::json::parse(slurp(aside))["set_aside"][0] == nlohmann::json::parse(b));
+    REQUIRE(fs::exists(d.file()));
+    // The next write leaves it out and keeps the good one.
+    auto merged = store.merge({}, t0, warnings);
+    REQUIRE(merged);
+    CHECK(merged->size() == 1);
+    const auto doc = nlohmann::json::parse(slurp(d.file()));
+    CHECK(doc["keys"].size() == 1);
+    CHECK(doc["keys"][0]["fingerprint"] == "sk-…aaaaaaaaaaaa");
   }
+
+  // The same in a version 1 file.
+  TempDir d;
+  spit(d.file(), R"({"format": "governed key health", "version": 1, "keys": {)"
+                 R"("good": {"provider": "groq", "health": "invalid"}, "bad": {"health": "exhausted"}}})");
+  std::vector<std::string> warnings;
+  auto r = HealthStore(d.file()).load(t0, warnings);
+  REQUIRE(r);
+  CHECK(r->size() == 1);
+  CHECK(r->at("good").health == KeyHealth::invalid);
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].find("1 unusable record") != std::string::npos);
+}
+
+TEST_CASE("health store: a version 1 file is read, per-model names included, and rewritten as version 2",
+          "[keys][health_store]") {
+  TempDir d;
+  spit(d.file(), R"({"format": "governed key health", "version": 1, "keys": {)"
+                 R"("gsk_…bbbbbbbbbbbb": {"provider": "groq", "health": "exhausted", "until_ms": 1735693200000},)"
+                 R"("gsk_…bbbbbbbbbbbb model llama-3.3-70b-versatile": {"provider": "groq", "health": "exhausted", "until_ms": 1735696800000},)"
+                 R"("…cccccccccccc": {"provider": "mistral", "health": "invalid"}}})");
+  HealthStore store(d.file());
+  std::vector<std::string> warnings;
+  auto r = store.load(t0, warnings);
+  REQUIRE(r);
+  CHECK(warnings.empty());
+  REQUIRE(r->size() == 3);
+  CHECK(r->at("gsk_…bbbbbbbbbbbb") == HealthRecord{KeyHealth::exhausted, t0 + 1h, "groq"});
+  CHECK(r->at(HealthKey{"gsk_…bbbbbbbbbbbb", "llama-3.3-70b-versatile"}) ==
+        HealthRecord{KeyHealth::exhausted, t0 + 2h, "groq"});
+  CHECK(r->at("…cccccccccccc").health == KeyHealth::invalid);
+
+  REQUIRE(store.merge({}, t0, warnings));
+  const auto doc = nlohmann::json::parse(slurp(d.file()));
+  CHECK(doc["version"] == 2);
+  REQUIRE(doc["keys"].is_array());
+  CHECK(doc["keys"].size() == 3);
+  const auto per_model = record_of(doc, "gsk_…bbbbbbbbbbbb", "llama-3.3-70b-versatile");
+  REQUIRE(per_model.is_object());
+  CHECK(per_model["until_ms"] == 1735696800000);
+  CHECK(record_of(doc, "gsk_…bbbbbbbbbbbb")["until_ms"] == 1735693200000);
+  // No name carries a model any more.
+  for (const auto& e : doc["keys"]) CHECK(e["fingerprint"].get<std::string>().find(" model ") == std::string::npos);
+  auto again = store.load(t0, warnings);
+  REQUIRE(again);
+  CHECK(*again == *r);
 }
 
 TEST_CASE("health store: a file above the size cap is corrupt, not read into memory", "[keys][health_store]") {
@@ -316,4 +395,112 @@ TEST_CASE("health store: the default file follows XDG_CACHE_HOME, then HOME", "[
 
   restore("XDG_CACHE_HOME", xdg);
   restore("HOME", home);
+}
+
+namespace {
+
+// Holds the flock of `file`'s lock file on a descriptor of its own, as another process would.
+struct HeldLock {
+  int fd = -1;
+  explicit HeldLock(const fs::path& file) {
+    fs::path lock = file;
+    lock += ".lock";
+    fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    REQUIRE(fd >= 0);
+    REQUIRE(::flock(fd, LOCK_EX | LOCK_NB) == 0);
+  }
+  ~HeldLock() { ::close(fd); }
+};
+
+}  // namespace
+
+TEST_CASE("health store: a lock another process holds is waited for only up to the bound",
+          "[keys][health_store]") {
+  TempDir d;
+  HealthStore store(d.file(), 100ms);
+  std::vector<std::string> warnings;
+  REQUIRE(store.merge({{"k", {KeyHealth::exhausted, t0 + 2h, "openai"}}}, t0, warnings));
+  const std::string before = slurp(d.file());
+  {
+    HeldLock held(d.file());
+    const auto start = std::chrono::steady_clock::now();
+    auto r = store.load(t0, warnings);
+    auto w = store.merge({{"k2", {KeyHealth::invalid, WallTime::max(), "openai"}}}, t0, warnings);
+    const auto took = std::chrono::steady_clock::now() - start;
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::timed_out);
+    CHECK(r.error().message.find("key-health.json.lock") != std::string::npos);
+    REQUIRE_FALSE(w);
+    CHECK(w.error().code == Errc::timed_out);
+    CHECK(took >= 200ms);
+    CHECK(took < 2s);  // two bounded waits, not a wait for the holder
+    CHECK(slurp(d.file()) == before);
+  }
+  // Released: the next access goes through at once.
+  auto r = store.merge({{"k2", {KeyHealth::invalid, WallTime::max(), "openai"}}}, t0, warnings);
+  REQUIRE(r);
+  CHECK(r->size() == 2);
+}
+
+TEST_CASE("health store: a symbolic link in place of the file or its lock is never followed",
+          "[keys][health_store]") {
+  TempDir d;
+  const fs::path elsewhere = d.path / "elsewhere.json";
+  const std::string precious = R"({"format": "governed key health", "version": 2, "keys": []})";
+  spit(elsewhere, precious);
+  std::vector<std::string> warnings;
+
+  fs::create_symlink(elsewhere, d.file());
+  auto r = HealthStore(d.file()).load(t0, warnings);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::io_error);
+  CHECK(r.error().message.find("symbolic link") != std::string::npos);
+  fs::remove(d.file());
+
+  fs::path lock = d.file();
+  lock += ".lock";
+  fs::remove(lock);
+  fs::create_symlink(elsewhere, lock);
+  auto w = HealthStore(d.file()).merge({{"k", {KeyHealth::invalid, WallTime::max(), "openai"}}}, t0, warnings);
+  REQUIRE_FALSE(w);
+  CHECK(w.error().message.find("symbolic link") != std::string::npos);
+  CHECK(slurp(elsewhere) == precious);  // the link's target is untouched
+}
+
+TEST_CASE("health store: a FIFO in place of the file is refused at once, never read", "[keys][health_store]") {
+  TempDir d;
+  REQUIRE(::mkfifo(d.file().c_str(), 0600) == 0);
+  std::vector<std::string> warnings;
+  const auto start = std::chrono::steady_clock::now();
+  auto r = HealthStore(d.file(), 100ms).load(t0, warnings);
+  CHECK(std::chrono::steady_clock::now() - start < 2s);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::io_error);
+  CHECK(r.error().message.find("not a regular file") != std::string::npos);
+}
+
+TEST_CASE("health store: the directories it creates are private (0700) whatever the umask",
+          "[keys][health_store]") {
+  for (const mode_t mask : {mode_t{0}, mode_t{022}, mode_t{0777}}) {
+    INFO(mask);
+    TempDir d;
+    const fs::path dir = d.path / "cache" / "governed";
+    const mode_t old = ::umask(mask);
+    std::vector<std::string> warnings;
+    auto r = HealthStore(dir / "key-health.json").merge({{"k", {KeyHealth::invalid, WallTime::max(), "openai"}}},
+                                                        t0, warnings);
+    ::umask(old);
+    REQUIRE(r);
+    for (const auto& p : {d.path / "cache", dir}) {
+      struct stat st {};
+      REQUIRE(::stat(p.c_str(), &st) == 0);
+      CHECK((st.st_mode & 07777) == 0700);
+    }
+  }
+  // A directory that exists is the user's choice and keeps its mode.
+  TempDir d;
+  fs::permissions(d.path, fs::perms(0755));
+  std::vector<std::string> warnings;
+  REQUIRE(HealthStore(d.file()).load(t0, warnings));
+  CHECK((fs::status(d.path).permissions() & fs::perms::all) == fs::perms(0755));
 }

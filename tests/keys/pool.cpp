@@ -4,6 +4,9 @@
 #include <governed/keys/round_robin.hpp>
 #include <governed/providers/table.hpp>
 
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -11,10 +14,17 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 using namespace governed;
 using namespace governed::keys;
@@ -332,7 +342,9 @@ TEST_CASE("pool: two pools over one file merge their findings instead of overwri
   REQUIRE(a);
   REQUIRE(b);
   REQUIRE(a->mark_exhausted(0, now + 6h, now));  // org_a
-  REQUIRE(b->mark_invalid(2, now));              // b never saw a's mark; its write keeps it
+  REQUIRE(a->flush(5s));
+  REQUIRE(b->mark_invalid(2, now));  // b never saw a's mark; its write keeps it
+  REQUIRE(b->flush(5s));
   // b took in a's findings with its own write.
   CHECK(b->health(0, now) == KeyHealth::exhausted);
   CHECK(b->health(1, now) == KeyHealth::exhausted);
@@ -372,17 +384,227 @@ TEST_CASE("pool: a corrupt health file is set aside with a warning and the pool 
   CHECK(warnings[0].find("set aside") != std::string::npos);
   CHECK(pool->available("openai", clk.wall_now()));
   // A fresh, valid file replaced it.
-  CHECK(nlohmann::json::parse(read_pool_file(d.file()))["version"] == 1);
+  CHECK(nlohmann::json::parse(read_pool_file(d.file()))["version"] == 2);
 }
 
-TEST_CASE("pool: a health file that can not be reached is a clear error at open", "[keys][pool]") {
+TEST_CASE("pool: an unusable health-file location is a warning, and the pool keeps health in memory",
+          "[keys][pool]") {
   PoolDir d;
-  std::ofstream(d.path / "file") << "x";
+  std::ofstream(d.path / "file") << "x";  // a file where the directory should be (unwritable even for root)
   clock::manual clk;
-  auto pool = Pool::open(on_file(three_openai_one_groq(), d.path / "file" / "key-health.json"), clk.wall_now());
-  REQUIRE_FALSE(pool);
-  CHECK(pool.error().code == Errc::io_error);
-  CHECK(pool.error().message.find((d.path / "file").string()) != std::string::npos);
+  const auto now = clk.wall_now();
+  std::vector<std::string> warnings;
+  auto pool = Pool::open(on_file(three_openai_one_groq(), d.path / "file" / "key-health.json", &warnings), now);
+  REQUIRE(pool);
+  CHECK_FALSE(pool->state_file());
+  REQUIRE_FALSE(warnings.empty());
+  CHECK(warnings.back().find("kept in memory only") != std::string::npos);
+  CHECK(warnings.front().find((d.path / "file").string()) != std::string::npos);
+  REQUIRE(pool->mark_invalid(0, now));
+  CHECK(pool->health(0, now) == KeyHealth::invalid);
+  CHECK(pool->flush(1s));
+
+  // No cache directory at all (no XDG_CACHE_HOME, no HOME): the same.
+  const char* home = std::getenv("HOME");
+  const std::optional<std::string> saved_home = home ? std::optional<std::string>(home) : std::nullopt;
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  const std::optional<std::string> saved_xdg = xdg ? std::optional<std::string>(xdg) : std::nullopt;
+  ::unsetenv("HOME");
+  ::unsetenv("XDG_CACHE_HOME");
+  warnings.clear();
+  PoolConfig homeless = on_file(three_openai_one_groq(), {}, &warnings);
+  homeless.state_file.reset();
+  auto nowhere = Pool::open(std::move(homeless), now);
+  if (saved_home) ::setenv("HOME", saved_home->c_str(), 1);
+  if (saved_xdg) ::setenv("XDG_CACHE_HOME", saved_xdg->c_str(), 1);
+  REQUIRE(nowhere);
+  CHECK_FALSE(nowhere->state_file());
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].find("kept in memory only") != std::string::npos);
+}
+
+TEST_CASE("pool: with persistence off nothing touches the file system", "[keys][pool]") {
+  PoolDir d;
+  clock::manual clk;
+  PoolConfig c = on_file(three_openai_one_groq(), d.path / "sub" / "key-health.json");
+  c.persist = false;
+  auto pool = Pool::open(std::move(c), clk.wall_now());
+  REQUIRE(pool);
+  CHECK_FALSE(pool->state_file());
+  REQUIRE(pool->mark_invalid(0, clk.wall_now()));
+  REQUIRE(pool->mark_exhausted(2, clk.wall_now() + 1h, clk.wall_now()));
+  REQUIRE(pool->flush(1s));
+  CHECK_FALSE(fs::exists(d.path / "sub"));
+}
+
+TEST_CASE("pool: a version 1 health file is read and rewritten as version 2", "[keys][pool]") {
+  PoolDir d;
+  clock::manual clk;  // wall time starts at 2025-01-01T00:00:00Z
+  const auto now = clk.wall_now();
+  const std::string a1 = fingerprint(openai_a1), g = fingerprint(groq_a);
+  std::ofstream(d.file()) << fmt::format(
+      R"({{"format": "governed key health", "version": 1, "keys": {{)"
+      R"("{}": {{"provider": "openai", "health": "exhausted", "until_ms": 1735693200000}},)"
+      R"("{} model llama-3.3-70b-versatile": {{"provider": "groq", "health": "exhausted", "until_ms": 1735696800000}}}}}})",
+      a1, g);
+  std::vector<std::string> warnings;
+  auto pool = Pool::open(on_file(three_openai_one_groq(), d.file(), &warnings), now);
+  REQUIRE(pool);
+  CHECK(warnings.empty());
+  CHECK(pool->health(0, now) == KeyHealth::exhausted);
+  CHECK(pool->view(0, now).until == now + 1h);
+  const auto models = pool->model_exhaustions(now);
+  REQUIRE(models.size() == 1);
+  CHECK(models[0].key == 3);
+  CHECK(models[0].model == "llama-3.3-70b-versatile");
+  CHECK(models[0].until == now + 2h);
+
+  const auto doc = nlohmann::json::parse(read_pool_file(d.file()));
+  CHECK(doc["version"] == 2);
+  REQUIRE(doc["keys"].is_array());
+  bool per_model = false;
+  for (const auto& e : doc["keys"]) {
+    CHECK(e["fingerprint"].get<std::string>().find(" model ") == std::string::npos);
+    if (e.contains("model")) {
+      per_model = true;
+      CHECK(e["fingerprint"] == g);
+      CHECK(e["model"] == "llama-3.3-70b-versatile");
+    }
+  }
+  CHECK(per_model);
+}
+
+TEST_CASE("pool: per-model exhaustions reach the file for every key of the account and come back at open",
+          "[keys][pool]") {
+  PoolDir d;
+  clock::manual clk;
+  const auto now = clk.wall_now();
+  const std::vector<KeyConfig> keys = {{"groq", groq_a, org_a}, {"groq", "gsk_" + std::string(40, 'z'), org_a},
+                                       {"groq", "gsk_" + std::string(40, 'y'), org_b}};
+  {
+    auto pool = Pool::open(on_file(keys, d.file()), now);
+    REQUIRE(pool);
+    REQUIRE(pool->mark_model_exhausted(0, "llama-3.3-70b-versatile", now + 20min, now));
+    CHECK(pool->mark_model_exhausted(0, "", now + 20min, now).error().code == Errc::invalid_argument);
+  }  // destroyed: its writer finishes the write first
+  auto again = Pool::open(on_file(keys, d.file()), now + 1min);
+  REQUIRE(again);
+  auto models = again->model_exhaustions(now + 1min);
+  REQUIRE(models.size() == 2);  // both keys of org_a, not org_b's
+  CHECK(models[0].key + models[1].key == 1);
+  CHECK(models[0].until == now + 20min);
+  for (std::size_t i = 0; i < 3; ++i) CHECK(again->health(i, now) == KeyHealth::healthy);  // the key itself is fine
+  CHECK(again->model_exhaustions(now + 20min).empty());
+  // A reset of the key forgets its per-model records too.
+  REQUIRE(again->reset(0, now + 1min));
+  CHECK(again->model_exhaustions(now + 1min).size() == 1);
+}
+
+namespace {
+
+// Holds the flock of the pool file's lock file on a descriptor of its own, as another process
+// would.
+struct HeldPoolLock {
+  int fd = -1;
+  explicit HeldPoolLock(const fs::path& file) {
+    const fs::path lock = file.string() + ".lock";
+    fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    REQUIRE(fd >= 0);
+    REQUIRE(::flock(fd, LOCK_EX | LOCK_NB) == 0);
+  }
+  ~HeldPoolLock() { release(); }
+  void release() {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("pool: a health-file lock held by another process does not hold open up beyond the bound",
+          "[keys][pool]") {
+  PoolDir d;
+  clock::manual clk;
+  const auto now = clk.wall_now();
+  HeldPoolLock held(d.file());
+  std::vector<std::string> warnings;
+  PoolConfig c = on_file(three_openai_one_groq(), d.file(), &warnings);
+  c.lock_wait = 100ms;
+  const auto start = std::chrono::steady_clock::now();
+  auto pool = Pool::open(std::move(c), now);
+  const auto took = std::chrono::steady_clock::now() - start;
+  REQUIRE(pool);
+  CHECK(took >= 100ms);
+  CHECK(took < 2s);
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].find("stayed locked") != std::string::npos);
+  CHECK(warnings[0].find("kept in memory") != std::string::npos);
+  // The lock is a passing thing: the pool keeps the file and writes once it is free.
+  CHECK(pool->state_file() == d.file());
+  REQUIRE(pool->mark_invalid(1, now));
+  held.release();
+  REQUIRE(pool->refresh(now));
+  CHECK(read_pool_file(d.file()).find(fingerprint(openai_a2)) != std::string::npos);
+}
+
+TEST_CASE("pool: a mark never waits for the health-file lock; the failed write is a warning and the mark holds",
+          "[keys][pool]") {
+  PoolDir d;
+  clock::manual clk;
+  const auto now = clk.wall_now();
+  std::mutex m;
+  std::vector<std::string> warnings;
+  PoolConfig c = on_file(three_openai_one_groq(), d.file());
+  c.lock_wait = 200ms;
+  c.on_warning = [&](std::string_view w) {
+    std::lock_guard lk(m);
+    warnings.emplace_back(w);
+  };
+  auto pool = Pool::open(std::move(c), now);
+  REQUIRE(pool);
+  std::vector<std::string> sunk;
+  pool->set_warning_sink([&](std::string_view w) {
+    std::lock_guard lk(m);
+    sunk.emplace_back(w);
+  });
+  {
+    HeldPoolLock held(d.file());
+    const auto start = std::chrono::steady_clock::now();
+    REQUIRE(pool->mark_invalid(0, now));
+    REQUIRE(pool->mark_exhausted(2, now + 3h, now));
+    CHECK(std::chrono::steady_clock::now() - start < 100ms);  // well under the 200 ms bound
+    CHECK(pool->health(0, now) == KeyHealth::invalid);
+    CHECK(pool->health(2, now) == KeyHealth::exhausted);
+    REQUIRE(pool->flush(5s));
+    std::lock_guard lk(m);
+    REQUIRE_FALSE(warnings.empty());
+    CHECK(warnings.back().find("was not saved") != std::string::npos);
+    CHECK(sunk == warnings);
+    CHECK(read_pool_file(d.file()).find(fingerprint(openai_a1)) == std::string::npos);
+  }
+  // The next mark after the lock is free writes every state the pool holds.
+  REQUIRE(pool->mark_cooling(3, now + 30s, now));
+  REQUIRE(pool->mark_exhausted(3, now + 1h, now));
+  REQUIRE(pool->flush(5s));
+  const std::string text = read_pool_file(d.file());
+  for (const auto& k : {openai_a1, openai_b1, groq_a}) CHECK(text.find(fingerprint(k)) != std::string::npos);
+  pool->set_warning_sink({});
+}
+
+TEST_CASE("pool: a State-like owner can move the pool while its writer runs", "[keys][pool][concurrency]") {
+  PoolDir d;
+  clock::manual clk;
+  const auto now = clk.wall_now();
+  auto pool = Pool::open(on_file(three_openai_one_groq(), d.file()), now);
+  REQUIRE(pool);
+  REQUIRE(pool->mark_invalid(0, now));
+  auto moved = std::make_unique<Pool>(std::move(*pool));
+  REQUIRE(moved->mark_invalid(2, now));
+  REQUIRE(moved->flush(5s));
+  const std::string text = read_pool_file(d.file());
+  CHECK(text.find(fingerprint(openai_a1)) != std::string::npos);
+  CHECK(text.find(fingerprint(openai_b1)) != std::string::npos);
+  CHECK(moved->health(0, now) == KeyHealth::invalid);
 }
 
 TEST_CASE("pool: readers and writers on many threads", "[keys][pool][concurrency]") {

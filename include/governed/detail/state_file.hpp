@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -35,18 +36,16 @@ inline std::string state_file_temp_prefix(const std::filesystem::path& file) {
   return file.filename().string() + ".tmp-";
 }
 
-/// The contents of `file`, or an empty optional when it does not exist. A file larger than
-/// `max_bytes` is an error (parse_error, so callers treat it as corrupt) rather than a read
-/// that could exhaust memory.
+/// The contents of `file`, or an empty optional when it does not exist. Only a regular file
+/// is read, never through a symbolic link and never blocking on a FIFO or device (io_error
+/// naming what it is instead). A file larger than `max_bytes` is an error (parse_error, so
+/// callers treat it as corrupt) rather than a read that could exhaust memory.
 inline Result<std::optional<std::string>> state_file_read(const std::filesystem::path& file,
                                                           std::size_t max_bytes) {
-  int fd;
-  do {
-    fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  } while (fd < 0 && errno == EINTR);
+  const int fd = open_regular_file(file, O_RDONLY);
   if (fd < 0) {
     if (errno == ENOENT) return std::optional<std::string>{};
-    return fail(Errc::io_error, fmt::format("cannot read {}: {}", file.string(), errno_text(errno)));
+    return fail(Errc::io_error, fmt::format("cannot read the state file: {}", open_refusal(file, errno)));
   }
   std::string out;
   char buf[16384];
@@ -70,6 +69,32 @@ inline Result<std::optional<std::string>> state_file_read(const std::filesystem:
   return std::optional<std::string>{std::move(out)};
 }
 
+/// Makes sure the directory `dir` exists. Every component it creates is made mode 0700 (and
+/// chmod'ed so, whatever the umask): the files inside say which keys a user holds and when
+/// their quotas run out, which is nobody else's business. An existing directory is left as
+/// it is — the user chose it. Errors name the directory.
+inline Result<void> state_dir_ensure(const std::filesystem::path& dir) {
+  // The missing components, innermost first, found without recursion.
+  std::vector<std::filesystem::path> missing;
+  std::error_code ec;
+  for (std::filesystem::path p = dir; !p.empty() && !std::filesystem::is_directory(p, ec); p = p.parent_path()) {
+    missing.push_back(p);
+    if (p.parent_path() == p) break;
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    const std::filesystem::path& p = *it;
+    if (::mkdir(p.c_str(), 0700) != 0) {
+      if (errno == EEXIST && std::filesystem::is_directory(p, ec)) continue;  // made a moment ago by another process
+      return fail(Errc::io_error, fmt::format("cannot create {}: {}", p.string(), errno_text(errno)));
+    }
+    // The umask may have taken bits from mkdir's 0700 (a umask of 0777 leaves 0000, which
+    // could not even be opened to fchmod). Never through a symbolic link swapped in since.
+    if (::fchmodat(AT_FDCWD, p.c_str(), 0700, AT_SYMLINK_NOFOLLOW) != 0)
+      return fail(Errc::io_error, fmt::format("cannot make {} private: {}", p.string(), errno_text(errno)));
+  }
+  return {};
+}
+
 /// Replaces `file` with `contents` atomically (see the file comment). On failure the old file
 /// is untouched and the temporary file removed.
 inline Result<void> state_file_write(const std::filesystem::path& file, std::string_view contents) {
@@ -86,7 +111,7 @@ inline Result<void> state_file_write(const std::filesystem::path& file, std::str
 
   int fd;
   do {
-    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   } while (fd < 0 && errno == EINTR);
   if (fd < 0) return fail(Errc::io_error, fmt::format("cannot write {}: {}", tmp.string(), errno_text(errno)));
   std::size_t done = 0;
@@ -136,22 +161,30 @@ inline std::size_t state_file_remove_stray_temporaries(const std::filesystem::pa
   return removed;
 }
 
-/// Renames an unusable `file` to `<file>.<why>-<epoch ms>` (with a counter if that exists),
-/// so what it held stays on disk for a person to read and the next write starts clean.
-inline Result<std::filesystem::path> state_file_set_aside(const std::filesystem::path& file,
-                                                          std::string_view why, WallTime now) {
+/// A free name beside `file` for a copy set aside: `<file>.<why>-<epoch ms>`, with a counter
+/// when that exists already.
+inline Result<std::filesystem::path> state_file_aside_path(const std::filesystem::path& file, std::string_view why,
+                                                           WallTime now) {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   std::error_code ec;
   for (int n = 0; n < 100; ++n) {
     std::filesystem::path target = file;
     target += n == 0 ? fmt::format(".{}-{}", why, ms) : fmt::format(".{}-{}-{}", why, ms, n);
-    if (std::filesystem::exists(target, ec)) continue;
-    std::filesystem::rename(file, target, ec);
-    if (ec)
-      return fail(Errc::io_error, fmt::format("cannot set {} aside: {}", file.string(), ec.message()));
-    return target;
+    if (!std::filesystem::exists(std::filesystem::symlink_status(target, ec))) return target;
   }
   return fail(Errc::io_error, fmt::format("cannot set {} aside: 100 set-aside copies already exist", file.string()));
+}
+
+/// Renames an unusable `file` to `<file>.<why>-<epoch ms>` (with a counter if that exists),
+/// so what it held stays on disk for a person to read and the next write starts clean.
+inline Result<std::filesystem::path> state_file_set_aside(const std::filesystem::path& file,
+                                                          std::string_view why, WallTime now) {
+  auto target = state_file_aside_path(file, why, now);
+  if (!target) return target;
+  std::error_code ec;
+  std::filesystem::rename(file, *target, ec);
+  if (ec) return fail(Errc::io_error, fmt::format("cannot set {} aside: {}", file.string(), ec.message()));
+  return target;
 }
 
 }  // namespace governed::detail

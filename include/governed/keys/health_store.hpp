@@ -5,26 +5,42 @@
 ///
 /// A daily quota spent at 14:00 is still spent after a restart at 14:05; without this file a
 /// restarted application would burn one failed call per exhausted key before relearning it.
-/// The file is JSON keyed by key fingerprint (never the key, never the account id):
+/// The file is JSON, one record per key (or per key and model), naming each key by its
+/// fingerprint (never the key, never the account id):
 ///
 /// ```json
-/// {"format": "governed key health", "version": 1,
-///  "keys": {"gsk_…1f0c3a9b22de": {"provider": "groq", "health": "exhausted",
-///                                  "until_ms": 1735776000000}}}
+/// {"format": "governed key health", "version": 2,
+///  "keys": [{"fingerprint": "gsk_…1f0c3a9b22de", "provider": "groq", "health": "exhausted",
+///            "until_ms": 1735776000000},
+///           {"fingerprint": "gsk_…1f0c3a9b22de", "provider": "groq",
+///            "model": "llama-3.3-70b-versatile", "health": "exhausted", "until_ms": 1735700000000}]}
 /// ```
+///
+/// A record with a `model` says only that model is spent for the key's account (a provider
+/// that limits each model apart, like Groq's tokens per day); one without says the whole key.
+/// Version 1 (an object keyed by fingerprint, a per-model record named "<fingerprint> model
+/// <model>") is still read, and rewritten as version 2 by the next write.
 ///
 /// Times are wall-clock UTC in epoch milliseconds: monotonic time starts over at boot, so it
 /// can not say when a reset comes after a restart. A stored `until` is rounded up to the next
 /// millisecond, so a round trip never ends a state early. `invalid` has no `until`: it never
 /// ends.
 ///
-/// Every access holds an flock on `<file>.lock`. A write is read-modify-write under that lock
-/// — the union of what is on disk and what this process knows, each key keeping the more
-/// conservative of the two states — so two processes never erase each other's findings. A
-/// file that is not JSON, not this format, or another version is renamed aside
-/// (`<file>.corrupt-<ms>`, `<file>.foreign-<ms>`) and reported as a warning, never thrown.
+/// Every access holds an flock on `<file>.lock`, waited for at most `lock_wait` (another
+/// process may be stopped while holding it): past that the call fails with `timed_out` and
+/// the caller keeps what it knows in memory. A write is read-modify-write under that lock —
+/// the union of what is on disk and what this process knows, each record keeping the more
+/// conservative of the two states — so two processes never erase each other's findings.
+///
+/// Bad input is set aside, never thrown, and never loses more than it must: a file that is
+/// not JSON, not this format, or another version is renamed aside (`<file>.corrupt-<ms>`,
+/// `<file>.foreign-<ms>`); a file that is fine but for some records keeps the others, and the
+/// bad records are copied to `<file>.corrupt-<ms>` for a person to read. Each is reported as
+/// a warning. The file and its lock file are opened only as regular files, never through a
+/// symbolic link, and the directory is created private (0700).
 
 #include <governed/detail/file_lock.hpp>
+#include <governed/detail/json_limits.hpp>
 #include <governed/detail/state_file.hpp>
 #include <governed/keys/health.hpp>
 #include <governed/result.hpp>
@@ -52,13 +68,21 @@ namespace governed::keys {
 
 /// The `format` member of every health file: a JSON file that lacks it is someone else's.
 inline constexpr std::string_view health_file_format = "governed key health";
-/// The version this code writes and reads. Another version is set aside, not guessed at.
-inline constexpr int health_file_version = 1;
-/// A health file larger than this is treated as corrupt. An entry is about 100 bytes, so
-/// 4 MiB holds 40 000 keys: far more than any pool, far less than memory.
+/// The version this code writes. It reads this one and version 1; another is set aside, not
+/// guessed at.
+inline constexpr int health_file_version = 2;
+/// A health file larger than this is treated as corrupt. A record is about 150 bytes, so
+/// 4 MiB holds 25 000 records: far more than any pool, far less than memory.
 inline constexpr std::size_t health_file_max_bytes = std::size_t{4} << 20;
+/// The health file is flat (an object, an array of records, each an object of scalars): 3
+/// levels. Deeper text is not a health file.
+inline constexpr std::size_t health_file_max_depth = 8;
 /// The file's name inside the cache directory.
 inline constexpr std::string_view health_file_name = "key-health.json";
+/// How long a health-file access waits for another process's lock before giving up and
+/// keeping what it knows in memory. A write under the lock takes a few milliseconds (one
+/// fsync of a small file); 2 s leaves room for a slow disk without stalling a caller long.
+inline constexpr std::chrono::nanoseconds default_lock_wait = std::chrono::seconds{2};
 
 /// "Until the user resets it": billing exhaustion has no reset time.
 inline constexpr WallTime until_reset = WallTime::max();
@@ -90,7 +114,20 @@ constexpr int severity(KeyHealth h) noexcept {
 
 }  // namespace detail
 
-/// One key's persisted state.
+/// What a record is about: a key (by fingerprint), or one model for that key's account.
+struct HealthKey {
+  std::string fingerprint;
+  std::string model{};  ///< empty: the whole key
+
+  HealthKey() = default;
+  HealthKey(std::string fp, std::string m = {}) : fingerprint(std::move(fp)), model(std::move(m)) {}
+  HealthKey(const char* fp) : fingerprint(fp) {}
+
+  friend auto operator<=>(const HealthKey&, const HealthKey&) = default;
+  friend bool operator==(const HealthKey&, const HealthKey&) = default;
+};
+
+/// One key's (or one key and model's) persisted state.
 struct HealthRecord {
   KeyHealth health = KeyHealth::healthy;
   WallTime until{};      ///< when the state ends; ignored for invalid
@@ -111,8 +148,8 @@ inline const HealthRecord& more_conservative(const HealthRecord& a, const Health
   return a.until >= b.until ? a : b;
 }
 
-/// Health records by key fingerprint.
-using HealthRecords = std::map<std::string, HealthRecord, std::less<>>;
+/// Health records by key fingerprint and model.
+using HealthRecords = std::map<HealthKey, HealthRecord>;
 
 /// `$XDG_CACHE_HOME/governed/key-health.json`, else `$HOME/.cache/governed/key-health.json`.
 /// The XDG base-directory specification ignores a relative XDG_CACHE_HOME, and so does this.
@@ -151,9 +188,61 @@ inline std::optional<KeyHealth> health_from_string(std::string_view s) noexcept 
 /// What parsing a health file found.
 struct ParsedHealthFile {
   enum class Kind { ok, corrupt, foreign } kind = Kind::ok;
-  std::string why;
+  std::string why;  ///< for a file that is not ok
   HealthRecords records;
+  /// Records that could not be read, as they were, and why each (for the warning).
+  nlohmann::json bad_records = nlohmann::json::array();
+  std::vector<std::string> bad_reasons;
+  int version = 0;  ///< the version the file had
 };
+
+/// The state of one record, or why it can not be used. `e` is one record of either version;
+/// `key` is its fingerprint and model, already read.
+inline Result<HealthRecord> parse_health_record(const nlohmann::json& e) {
+  const auto bad = [](std::string_view why) -> Result<HealthRecord> { return fail(Errc::parse_error, std::string(why)); };
+  if (!e.is_object()) return bad("not an object");
+  const auto h = e.find("health");
+  const auto health =
+      h != e.end() && h->is_string() ? health_from_string(h->get_ref<const std::string&>()) : std::nullopt;
+  if (!health) return bad("no valid \"health\"");
+  HealthRecord r{*health, WallTime::max(), {}};
+  if (const auto p = e.find("provider"); p != e.end()) {
+    if (!p->is_string()) return bad("a \"provider\" that is not a string");
+    r.provider = p->get<std::string>();
+  }
+  if (*health != KeyHealth::invalid) {
+    const auto u = e.find("until_ms");
+    if (u == e.end() || !u->is_number_integer()) return bad("a cooling or exhausted record without an integer \"until_ms\"");
+    // An unsigned value above int64 (nlohmann reads it as number_unsigned) is far future.
+    r.until = u->is_number_unsigned() && u->get<std::uint64_t>() > std::uint64_t{std::numeric_limits<std::int64_t>::max()}
+                  ? WallTime::max()
+                  : from_epoch_ms(u->get<std::int64_t>());
+  }
+  return r;
+}
+
+/// The key a version 2 record is about, or why it names none.
+inline Result<HealthKey> parse_health_key(const nlohmann::json& e) {
+  if (!e.is_object()) return fail(Errc::parse_error, "not an object");
+  const auto fp = e.find("fingerprint");
+  if (fp == e.end() || !fp->is_string() || fp->get_ref<const std::string&>().empty())
+    return fail(Errc::parse_error, "no \"fingerprint\"");
+  HealthKey key{fp->get<std::string>()};
+  if (const auto m = e.find("model"); m != e.end()) {
+    if (!m->is_string() || m->get_ref<const std::string&>().empty())
+      return fail(Errc::parse_error, "a \"model\" that is not a model name");
+    key.model = m->get<std::string>();
+  }
+  return key;
+}
+
+/// Version 1 named a per-model record "<fingerprint> model <model>".
+inline HealthKey legacy_health_key(std::string_view name) {
+  constexpr std::string_view joint = " model ";
+  const auto sep = name.find(joint);
+  if (sep == std::string_view::npos) return HealthKey{std::string(name)};
+  return HealthKey{std::string(name.substr(0, sep)), std::string(name.substr(sep + joint.size()))};
+}
 
 inline ParsedHealthFile parse_health_file(std::string_view text) {
   using Kind = ParsedHealthFile::Kind;
@@ -164,73 +253,88 @@ inline ParsedHealthFile parse_health_file(std::string_view text) {
     out.records.clear();
     return out;
   };
-  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return bad(Kind::corrupt, "not valid JSON");
+  auto parsed = parse_json(text, JsonLimits{health_file_max_bytes, health_file_max_depth}, "the key health file");
+  if (!parsed) return bad(Kind::corrupt, parsed.error().message);
+  const nlohmann::json& j = *parsed;
   if (!j.is_object()) return bad(Kind::corrupt, "not a JSON object");
   const auto fmt_it = j.find("format");
   if (fmt_it == j.end() || !fmt_it->is_string() || fmt_it->get_ref<const std::string&>() != health_file_format)
     return bad(Kind::foreign, fmt::format("not a \"{}\" file", health_file_format));
   const auto ver = j.find("version");
-  if (ver == j.end() || !ver->is_number_integer())
-    return bad(Kind::corrupt, "no integer \"version\"");
-  if (ver->get<std::int64_t>() != health_file_version)
-    return bad(Kind::foreign, fmt::format("version {}, this program reads version {}",
-                                          ver->get<std::int64_t>(), health_file_version));
+  if (ver == j.end() || !ver->is_number_integer()) return bad(Kind::corrupt, "no integer \"version\"");
+  const std::int64_t version = ver->get<std::int64_t>();
+  if (version != 1 && version != health_file_version)
+    return bad(Kind::foreign, fmt::format("version {}, this program reads versions 1 and {}", version,
+                                          health_file_version));
+  out.version = static_cast<int>(version);
   const auto keys = j.find("keys");
-  if (keys == j.end() || !keys->is_object()) return bad(Kind::corrupt, "no \"keys\" object");
-  for (const auto& item : keys->items()) {
-    const std::string& fp = item.key();
-    const nlohmann::json& e = item.value();
-    if (fp.empty() || !e.is_object()) return bad(Kind::corrupt, "an entry that is not an object");
-    const auto h = e.find("health");
-    const auto health = h != e.end() && h->is_string()
-                            ? health_from_string(h->get_ref<const std::string&>())
-                            : std::nullopt;
-    if (!health) return bad(Kind::corrupt, "an entry without a valid \"health\"");
-    HealthRecord r{*health, WallTime::max(), {}};
-    if (const auto p = e.find("provider"); p != e.end()) {
-      if (!p->is_string()) return bad(Kind::corrupt, "a \"provider\" that is not a string");
-      r.provider = p->get<std::string>();
+  const auto set_aside = [&](const nlohmann::json& raw, std::size_t n, std::string_view why) {
+    out.bad_records.push_back(raw);
+    out.bad_reasons.push_back(fmt::format("record {}: {}", n + 1, why));
+  };
+  const auto take = [&](HealthKey key, HealthRecord r) {
+    auto [it, inserted] = out.records.try_emplace(std::move(key), r);
+    if (!inserted) it->second = HealthRecord(more_conservative(it->second, r));
+  };
+  if (version == 1) {
+    if (keys == j.end() || !keys->is_object()) return bad(Kind::corrupt, "no \"keys\" object");
+    std::size_t n = 0;
+    for (const auto& item : keys->items()) {
+      auto r = parse_health_record(item.value());
+      if (item.key().empty()) set_aside({{item.key(), item.value()}}, n, "no fingerprint");
+      else if (!r) set_aside({{item.key(), item.value()}}, n, r.error().message);
+      else take(legacy_health_key(item.key()), std::move(*r));
+      ++n;
     }
-    if (*health != KeyHealth::invalid) {
-      const auto u = e.find("until_ms");
-      if (u == e.end() || !u->is_number_integer())
-        return bad(Kind::corrupt, "a cooling or exhausted entry without an integer \"until_ms\"");
-      // An unsigned value above int64 (nlohmann reads it as number_unsigned) is far future.
-      r.until = u->is_number_unsigned() && u->get<std::uint64_t>() > std::uint64_t{std::numeric_limits<std::int64_t>::max()}
-                    ? WallTime::max()
-                    : from_epoch_ms(u->get<std::int64_t>());
-    }
-    out.records.emplace(fp, std::move(r));
+    return out;
+  }
+  if (keys == j.end() || !keys->is_array()) return bad(Kind::corrupt, "no \"keys\" array");
+  for (std::size_t n = 0; n < keys->size(); ++n) {
+    const nlohmann::json& e = (*keys)[n];
+    auto key = parse_health_key(e);
+    auto r = key ? parse_health_record(e) : Result<HealthRecord>(tl::unexpected(key.error()));
+    if (!r) set_aside(e, n, r.error().message);
+    else take(std::move(*key), std::move(*r));
   }
   return out;
 }
 
 inline std::string render_health_file(const HealthRecords& records) {
-  nlohmann::json keys = nlohmann::json::object();
-  for (const auto& [fp, r] : records) {
-    nlohmann::json e = {{"provider", r.provider}, {"health", health_name(r.health)}};
+  // Ordered members, so a person reads each record as "which key, then what about it".
+  nlohmann::ordered_json keys = nlohmann::ordered_json::array();
+  for (const auto& [key, r] : records) {
+    nlohmann::ordered_json e;
+    e["fingerprint"] = key.fingerprint;
+    e["provider"] = r.provider;
+    if (!key.model.empty()) e["model"] = key.model;
+    e["health"] = health_name(r.health);
     if (r.health != KeyHealth::invalid) e["until_ms"] = to_epoch_ms_ceil(r.until);
-    keys[fp] = std::move(e);
+    keys.push_back(std::move(e));
   }
-  const nlohmann::json doc = {
-      {"format", health_file_format}, {"version", health_file_version}, {"keys", std::move(keys)}};
+  nlohmann::ordered_json doc;
+  doc["format"] = health_file_format;
+  doc["version"] = health_file_version;
+  doc["keys"] = std::move(keys);
   return doc.dump(2) + "\n";
 }
 
 }  // namespace detail
 
 /// The health file of one host (or of one path the user chose). Cheap to copy: it holds only
-/// the path; every call opens, locks and closes.
+/// the path and the lock bound; every call opens, locks and closes.
 class HealthStore {
  public:
-  explicit HealthStore(std::filesystem::path file) : file_(std::move(file)) {}
+  explicit HealthStore(std::filesystem::path file, std::chrono::nanoseconds lock_wait = default_lock_wait)
+      : file_(std::move(file)), lock_wait_(lock_wait) {}
 
   const std::filesystem::path& file() const noexcept { return file_; }
+  std::chrono::nanoseconds lock_wait() const noexcept { return lock_wait_; }
 
-  /// The records still in force at `now`. No file yet: none. A file that can not be used is
-  /// set aside with a warning appended to `warnings`, and reads as none. An error only when
-  /// the directory or the file can not be reached at all.
+  /// The records still in force at `now`. No file yet: none. What can not be used is set
+  /// aside with a warning appended to `warnings` (see the file comment). Errors: `timed_out`
+  /// when another process held the lock for all of `lock_wait`; `io_error` when the
+  /// directory, the lock file or the file can not be used (a symbolic link, a FIFO, no
+  /// permission).
   Result<HealthRecords> load(WallTime now, std::vector<std::string>& warnings) const {
     auto lock = lock_file();
     if (!lock) return tl::unexpected(lock.error());
@@ -238,9 +342,10 @@ class HealthStore {
   }
 
   /// Merges `mine` into the file and returns what the file now holds (in force at `now`):
-  /// under the lock, reads the file, keeps for each fingerprint the more conservative of its
-  /// record and ours, drops expired records and the fingerprints in `forget` (states a user
-  /// cleared), and replaces the file atomically.
+  /// under the lock, reads the file, keeps for each record the more conservative of its
+  /// state and ours, drops expired records and every record of the fingerprints in `forget`
+  /// (keys a user cleared), and replaces the file atomically. Errors as `load`, and io_error
+  /// when the file can not be written; the file is then as it was.
   Result<HealthRecords> merge(const HealthRecords& mine, WallTime now, std::vector<std::string>& warnings,
                               std::span<const std::string> forget = {}) const {
     auto lock = lock_file();
@@ -251,10 +356,11 @@ class HealthStore {
     auto on_disk = read_locked(now, warnings);
     if (!on_disk) return on_disk;
     HealthRecords merged = std::move(*on_disk);
-    for (const auto& fp : forget) merged.erase(fp);
-    for (const auto& [fp, r] : mine) {
+    for (const auto& fp : forget)
+      std::erase_if(merged, [&](const auto& kv) { return kv.first.fingerprint == fp; });
+    for (const auto& [key, r] : mine) {
       if (r.expired(now)) continue;
-      auto [it, inserted] = merged.try_emplace(fp, r);
+      auto [it, inserted] = merged.try_emplace(key, r);
       if (!inserted) it->second = HealthRecord(more_conservative(it->second, r));
     }
     if (auto w = governed::detail::state_file_write(file_, detail::render_health_file(merged)); !w)
@@ -265,13 +371,12 @@ class HealthStore {
  private:
   Result<governed::detail::FileLock> lock_file() const {
     const std::filesystem::path dir = file_.parent_path().empty() ? "." : file_.parent_path();
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec)
-      return fail(Errc::io_error, fmt::format("cannot use {} for the key health file: {}", dir.string(), ec.message()));
+    if (auto made = governed::detail::state_dir_ensure(dir); !made)
+      return fail(Errc::io_error, fmt::format("cannot use {} for the key health file: {}", dir.string(),
+                                              made.error().message));
     std::filesystem::path lock_path = file_;
     lock_path += ".lock";
-    return governed::detail::FileLock::acquire(lock_path);
+    return governed::detail::FileLock::acquire(lock_path, lock_wait_);
   }
 
   Result<HealthRecords> read_locked(WallTime now, std::vector<std::string>& warnings) const {
@@ -295,11 +400,30 @@ class HealthStore {
                                      file_.string(), parsed.why, aside->string()));
       return HealthRecords{};
     }
+    if (!parsed.bad_reasons.empty()) set_records_aside(parsed, now, warnings);
     std::erase_if(parsed.records, [now](const auto& kv) { return kv.second.expired(now); });
     return std::move(parsed.records);
   }
 
+  // The file is good but for some records: the good ones are used, the bad ones copied aside
+  // (the next write leaves them out) and named in a warning by position and reason, never by
+  // content, which may be anything.
+  void set_records_aside(const detail::ParsedHealthFile& parsed, WallTime now, std::vector<std::string>& warnings) const {
+    std::string reasons;
+    for (const auto& r : parsed.bad_reasons) reasons += (reasons.empty() ? "" : "; ") + r;
+    std::string where = "they could not be copied aside";
+    if (auto aside = governed::detail::state_file_aside_path(file_, "corrupt", now)) {
+      const nlohmann::json doc = {{"format", health_file_format}, {"version", parsed.version},
+                                  {"set_aside", parsed.bad_records}};
+      if (auto w = governed::detail::state_file_write(*aside, doc.dump(2) + "\n"))
+        where = fmt::format("copied to {}", aside->string());
+    }
+    warnings.push_back(fmt::format("key health file {}: {} unusable record(s) left out, the others kept ({}); {}",
+                                   file_.string(), parsed.bad_reasons.size(), reasons, where));
+  }
+
   std::filesystem::path file_;
+  std::chrono::nanoseconds lock_wait_;
 };
 
 }  // namespace governed::keys

@@ -21,6 +21,14 @@
 ///
 /// The key itself is kept only to be sent; everything shown — messages, the file, candidate
 /// views — names a key by its fingerprint (`keys/fingerprint.hpp`).
+///
+/// Persistence never holds a caller up. A mark changes the word at once and hands the write
+/// to the pool's writer thread, which writes the latest state (a burst of marks coalesces
+/// into one write) under the health file's lock, waited for at most `lock_wait`. A write that
+/// can not happen — another process holds the lock, the disk refuses — is reported as a
+/// warning; the marks stay in memory and go out with the next write. A location that can not
+/// be used at all (read-only, not a directory, a symbolic link where the file should be) is
+/// one warning at `open`, and the pool keeps its health in memory only.
 
 #include <governed/keys/fingerprint.hpp>
 #include <governed/keys/health.hpp>
@@ -35,6 +43,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -44,6 +54,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <utility>
 #include <vector>
 
 namespace governed::keys {
@@ -61,13 +73,33 @@ struct KeyConfig {
 /// How a pool is built.
 struct PoolConfig {
   std::vector<KeyConfig> keys;
-  /// Keep exhausted and invalid keys out across restarts and across processes.
+  /// Persistence is "a path, or off". `persist` on (the default): exhausted and invalid keys
+  /// stay out across restarts and across processes, through the health file at `state_file`,
+  /// or, when that is empty, at `default_health_file()` ($XDG_CACHE_HOME/governed/
+  /// key-health.json, else $HOME/.cache/governed/key-health.json). `persist` off: health is
+  /// kept in this process's memory only, and `state_file` is not used. A location that turns
+  /// out unusable is a warning (see `on_warning`), never an error: the pool then keeps its
+  /// health in memory.
   bool persist = true;
-  /// The health file; empty: `default_health_file()` ($XDG_CACHE_HOME/governed/key-health.json).
+  /// The health file; empty: `default_health_file()`. Its directory is created (mode 0700)
+  /// when missing.
   std::optional<std::filesystem::path> state_file{};
-  /// Told about a health file set aside, stray temporary files removed, or a write that
-  /// failed. Called from whichever thread wrote; must be thread safe. Empty: ignored.
+  /// How long one access to the health file waits for another process's lock before the
+  /// pool gives up on the file for that access and keeps what it knows in memory (a
+  /// warning). Bounds `Pool::open`, `refresh` and the writer thread; no caller ever waits on
+  /// the lock otherwise.
+  std::chrono::nanoseconds lock_wait = default_lock_wait;
+  /// Told about a health file or records set aside, stray temporary files removed, a lock
+  /// that stayed busy, or a write that failed. Called from whichever thread found it (the
+  /// writer thread for marks); must be thread safe. Empty: ignored.
   std::function<void(std::string_view)> on_warning{};
+};
+
+/// A model whose allowance an account spent, as the health file remembers it for key `key`.
+struct ModelExhaustion {
+  std::size_t key;
+  std::string model;
+  WallTime until;
 };
 
 /// What a key-selection policy sees of one key: never the key itself.
@@ -122,7 +154,10 @@ class Pool {
   /// Builds the pool and, when `persist` is on, loads the health file: keys exhausted or
   /// invalid in an earlier run (or in another process) stay out until their time.
   /// Errors: no keys, an empty key or provider, a zero weight, a key given twice
-  /// (invalid_argument); a health file that can not be reached (io_error, naming the path).
+  /// (invalid_argument). A health file that can not be used is a warning, not an error: a
+  /// lock held past `lock_wait` leaves the pool starting from memory and trying the file
+  /// again with its next write; an unusable location (read-only, missing HOME, a symbolic
+  /// link) leaves it in memory for good.
   static Result<Pool> open(PoolConfig config, WallTime now) {
     if (config.keys.empty()) return fail(Errc::invalid_argument, "the key pool has no keys");
     Pool p;
@@ -154,19 +189,32 @@ class Pool {
     for (std::size_t i = 0; i < n; ++i) p.by_provider_[i] = i;
     std::stable_sort(p.by_provider_.begin(), p.by_provider_.end(),
                      [&](std::size_t a, std::size_t b) { return p.keys_[a].provider < p.keys_[b].provider; });
-    if (config.persist) {
-      auto file = config.state_file ? Result<std::filesystem::path>(*config.state_file) : default_health_file();
-      if (!file) return tl::unexpected(file.error());
-      p.store_.emplace(std::move(*file));
-      if (auto r = p.refresh(now); !r) return tl::unexpected(r.error());
-    }
+    if (config.persist) p.open_health_file(config, now);
     return p;
   }
 
-  Pool(Pool&&) noexcept = default;
-  Pool& operator=(Pool&&) noexcept = default;
+  /// Moves the pool. Its writer thread keeps running: the move waits for a write in progress
+  /// (at most the lock wait) and then points the writer at the pool's new place.
+  Pool(Pool&& o) noexcept : sink_mutex_(std::make_unique<std::mutex>()) {
+    std::unique_lock<std::mutex> writing;
+    if (o.file_) writing = std::unique_lock(o.file_->io);
+    keys_ = std::move(o.keys_);
+    words_ = std::move(o.words_);
+    by_provider_ = std::move(o.by_provider_);
+    on_warning_ = std::move(o.on_warning_);
+    {
+      std::lock_guard lk(*o.sink_mutex_);
+      sink_ = std::move(o.sink_);
+    }
+    file_ = std::move(o.file_);
+    if (file_) file_->owner = this;
+  }
+  Pool& operator=(Pool&&) = delete;
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
+  /// Lets the writer thread finish the write it was asked for (bounded by the lock wait),
+  /// then joins it.
+  ~Pool() { stop_writer(); }
 
   std::size_t size() const noexcept { return keys_.size(); }
 
@@ -177,9 +225,17 @@ class Pool {
   /// The key to send. Only a transport should ask; nothing else should hold it.
   std::string_view secret(std::size_t i) const noexcept { return keys_[i].key; }
 
-  /// The health file, when the pool persists.
+  /// The health file, when the pool persists (none when `persist` is off, or the location
+  /// turned out unusable at `open`).
   std::optional<std::filesystem::path> state_file() const {
-    return store_ ? std::optional(store_->file()) : std::nullopt;
+    return file_ ? std::optional(file_->store.file()) : std::nullopt;
+  }
+
+  /// Where warnings go besides `PoolConfig::on_warning` (the State turns them into events).
+  /// Returns once no call to the previous sink is running, so its owner may then go away.
+  void set_warning_sink(std::function<void(std::string_view)> sink) {
+    std::lock_guard lk(*sink_mutex_);
+    sink_ = std::move(sink);
   }
 
   /// Key `i` at `now`. Lock-free, allocation-free.
@@ -302,37 +358,84 @@ class Pool {
 
   /// The account of key `i` spent a daily, monthly or billing quota: every key of that account
   /// (same provider and account) is out until `until` — the stated wait, the provider's reset
-  /// (`providers::next_daily_reset`), or `until_reset` for billing. Persisted. The in-memory
-  /// mark always holds; an error means only that the file could not be written.
+  /// (`providers::next_daily_reset`), or `until_reset` for billing. Holds in memory at once;
+  /// persisted by the writer thread (no file I/O on the caller's thread). An error only for
+  /// an index outside the pool.
   Result<void> mark_exhausted(std::size_t i, WallTime until, WallTime now) {
     if (auto r = check_index(i); !r) return r;
     const std::uint64_t w = detail::encode(KeyHealth::exhausted, until);
     for (std::size_t j = 0; j < keys_.size(); ++j)
-      if (keys_[j].provider == keys_[i].provider && keys_[j].account == keys_[i].account) raise(j, w, now);
-    return persist(now, {});
+      if (same_account(i, j)) raise(j, w, now);
+    schedule_write(now, {});
+    return {};
   }
 
   /// The provider refused key `i` itself (401, or an auth failure sent as 400): out for good.
-  /// Persisted; an error means only that the file could not be written.
+  /// Persisted as `mark_exhausted` is.
   Result<void> mark_invalid(std::size_t i, WallTime now) {
     if (auto r = check_index(i); !r) return r;
     raise(i, detail::encode(KeyHealth::invalid, WallTime::max()), now);
-    return persist(now, {});
+    schedule_write(now, {});
+    return {};
+  }
+
+  /// The account of key `i` spent its allowance of `model` only (a provider that limits each
+  /// model apart): remembered in the health file for every key of the account, so the next
+  /// process skips the model until `until`. The caller keeps its own cooldown; the pool only
+  /// persists (nothing to do without persistence).
+  Result<void> mark_model_exhausted(std::size_t i, std::string_view model, WallTime until, WallTime now) {
+    if (auto r = check_index(i); !r) return r;
+    if (model.empty()) return fail(Errc::invalid_argument, "a model exhaustion needs the model's name");
+    if (!file_ || until <= now) return {};
+    {
+      std::lock_guard lk(file_->model_mutex);
+      const HealthRecord r{KeyHealth::exhausted, until, keys_[i].provider};
+      for (std::size_t j = 0; j < keys_.size(); ++j)
+        if (same_account(i, j)) keep_conservative(file_->models, HealthKey{keys_[j].fingerprint, std::string(model)}, r);
+    }
+    schedule_write(now, {});
+    return {};
+  }
+
+  /// The per-model exhaustions in force at `now` that the health file told this pool about
+  /// (at `open` and with every write since), for the pool's own keys.
+  std::vector<ModelExhaustion> model_exhaustions(WallTime now) const {
+    std::vector<ModelExhaustion> out;
+    if (!file_) return out;
+    std::lock_guard lk(file_->model_mutex);
+    for (const auto& [key, r] : file_->models) {
+      if (r.expired(now)) continue;
+      for (std::size_t i = 0; i < keys_.size(); ++i)
+        if (keys_[i].fingerprint == key.fingerprint) out.push_back({i, key.model, r.until});
+    }
+    return out;
   }
 
   /// A person says key `i` is good again (a billing top-up, a key re-enabled): healthy now, and
-  /// removed from the health file. A process that still holds the old state in memory writes
-  /// it back with its next write; restart it, or reset there too.
+  /// its records removed from the health file (by the writer thread). A process that still
+  /// holds the old state in memory writes it back with its next write; restart it, or reset
+  /// there too.
   Result<void> reset(std::size_t i, WallTime now) {
     if (auto r = check_index(i); !r) return r;
     words_[i].store(0, std::memory_order_release);
-    const std::string fp = keys_[i].fingerprint;
-    return persist(now, std::span<const std::string>(&fp, 1));
+    if (file_) {
+      std::lock_guard lk(file_->model_mutex);
+      std::erase_if(file_->models, [&](const auto& kv) { return kv.first.fingerprint == keys_[i].fingerprint; });
+    }
+    schedule_write(now, keys_[i].fingerprint);
+    return {};
   }
 
-  /// Merges this pool's states with the health file and takes in what other processes wrote.
-  /// Nothing to do without persistence.
-  Result<void> refresh(WallTime now) { return persist(now, {}); }
+  /// Merges this pool's states with the health file and takes in what other processes wrote,
+  /// on the calling thread, waiting at most `lock_wait` for the lock. Nothing to do without
+  /// persistence. Errors: timed_out (the lock stayed busy), io_error (the file could not be
+  /// read or written); either way the states in memory hold.
+  Result<void> refresh(WallTime now) { return file_ ? write_with(*file_, now, {}) : Result<void>{}; }
+
+  /// Waits until every write asked for before the call has been tried (written, or given up
+  /// with a warning), for at most `timeout`. For shutdown and tests; a pool that is destroyed
+  /// flushes on its own. Returns whether everything was tried in time.
+  bool flush(std::chrono::nanoseconds timeout) { return !file_ || file_->flush(timeout); }
 
  private:
   struct Key {
@@ -340,7 +443,94 @@ class Pool {
     std::uint32_t weight;
   };
 
-  Pool() : io_(std::make_unique<std::mutex>()) {}
+  /// The health file and the thread that writes it. On the heap, so the pool can move while
+  /// the thread runs; it reads the keys and words through their buffers, which a move of
+  /// the pool leaves in place.
+  struct HealthFile {
+    HealthFile(std::filesystem::path file, std::chrono::nanoseconds lock_wait) : store(std::move(file), lock_wait) {}
+
+    HealthStore store;
+    std::mutex io;  // one access to the file at a time: the flock orders processes, this our threads
+    std::mutex model_mutex;
+    HealthRecords models;  // per-model exhaustions, by fingerprint and model
+
+    // The writer's queue, coalesced: a write asked for (`requested` counts them) writes the
+    // latest state, so one pending write and the fingerprints to forget are all it holds.
+    std::mutex writer_mutex;
+    std::condition_variable writer_wake, writer_done;
+    std::uint64_t requested = 0, tried = 0;
+    WallTime latest{};
+    std::vector<std::string> forget;
+    bool stopping = false;
+    std::thread writer;
+    Pool* owner = nullptr;  // changed by a move, under `io`
+
+    bool flush(std::chrono::nanoseconds timeout) {
+      std::unique_lock lk(writer_mutex);
+      const std::uint64_t target = requested;
+      return writer_done.wait_for(lk, timeout, [&] { return tried >= target; });
+    }
+  };
+
+  /// The health files of this process's pools. A pool opening a file first lets the other
+  /// pools of the process finish their pending writes to it, so a State made right after
+  /// another (a restart in a test, a second State in one program) reads what the first knew.
+  struct OpenFiles {
+    std::mutex m;
+    std::vector<HealthFile*> files;
+
+    static OpenFiles& instance() {
+      static OpenFiles registry;
+      return registry;
+    }
+    void add(HealthFile* f) {
+      std::lock_guard lk(m);
+      files.push_back(f);
+    }
+    void remove(HealthFile* f) {
+      std::lock_guard lk(m);
+      std::erase(files, f);
+    }
+    void flush(const std::filesystem::path& file, std::chrono::nanoseconds timeout) {
+      std::lock_guard lk(m);
+      for (HealthFile* f : files)
+        if (f->store.file() == file) f->flush(timeout);
+    }
+  };
+
+  Pool() : sink_mutex_(std::make_unique<std::mutex>()) {}
+
+  bool same_account(std::size_t i, std::size_t j) const noexcept {
+    return keys_[j].provider == keys_[i].provider && keys_[j].account == keys_[i].account;
+  }
+
+  static void keep_conservative(HealthRecords& records, HealthKey key, const HealthRecord& r) {
+    auto [it, inserted] = records.try_emplace(std::move(key), r);
+    if (!inserted) it->second = HealthRecord(more_conservative(it->second, r));
+  }
+
+  void warn(std::string_view text) const {
+    if (on_warning_) on_warning_(text);
+    std::lock_guard lk(*sink_mutex_);
+    if (sink_) sink_(text);
+  }
+
+  void open_health_file(const PoolConfig& config, WallTime now) {
+    auto file = config.state_file ? Result<std::filesystem::path>(*config.state_file) : default_health_file();
+    if (!file) return warn(fmt::format("key health is kept in memory only: {}", file.error().message));
+    // Twice the lock wait: the other pool's write waits for the lock at most once.
+    OpenFiles::instance().flush(*file, 2 * config.lock_wait);
+    file_ = std::make_unique<HealthFile>(std::move(*file), config.lock_wait);
+    file_->owner = this;
+    auto r = write_with(*file_, now, {});
+    if (!r && r.error().code != Errc::timed_out) {
+      // Reported by write_locked; nothing later would fare better.
+      warn(fmt::format("key health is kept in memory only: {} can not be used", file_->store.file().string()));
+      file_.reset();
+      return;
+    }
+    OpenFiles::instance().add(file_.get());
+  }
 
   static std::string out_counts(std::size_t cooling, std::size_t exhausted, std::size_t invalid) {
     std::string s;
@@ -376,36 +566,97 @@ class Pool {
     HealthRecords out;
     for (std::size_t i = 0; i < keys_.size(); ++i) {
       const KeyCandidate c = view(i, now);
-      if (c.health != KeyHealth::healthy) out.emplace(keys_[i].fingerprint, HealthRecord{c.health, c.until, keys_[i].provider});
+      if (c.health != KeyHealth::healthy) out.emplace(HealthKey{keys_[i].fingerprint}, HealthRecord{c.health, c.until, keys_[i].provider});
     }
+    std::lock_guard lk(file_->model_mutex);
+    std::erase_if(file_->models, [now](const auto& kv) { return kv.second.expired(now); });
+    out.insert(file_->models.begin(), file_->models.end());
     return out;
   }
 
-  Result<void> persist(WallTime now, std::span<const std::string> forget) {
-    if (!store_) return {};
-    // One writer per pool at a time: the flock orders processes, this orders our threads, so
-    // a burst of marks queues here instead of opening the lock file once each.
-    std::lock_guard lk(*io_);
+  // Merges with the file on this thread (bounded by the lock wait), and takes in what the
+  // file holds for the pool's keys. Failures are reported as warnings and returned. Static:
+  // the writer thread reaches the pool through `owner`, read under `io`, which a move of the
+  // pool holds while it changes it.
+  static Result<void> write_with(HealthFile& f, WallTime now, std::span<const std::string> forget) {
+    std::lock_guard lk(f.io);
+    return f.owner->write_locked(now, forget);
+  }
+
+  Result<void> write_locked(WallTime now, std::span<const std::string> forget) {
     std::vector<std::string> warnings;
-    auto merged = store_->merge(snapshot(now), now, warnings, forget);
-    for (const auto& w : warnings)
-      if (on_warning_) on_warning_(w);
+    auto merged = file_->store.merge(snapshot(now), now, warnings, forget);
+    for (const auto& w : warnings) warn(w);
     if (!merged) {
-      if (on_warning_) on_warning_(merged.error().message);
+      warn(fmt::format("key health was not saved ({}); it is kept in memory and saved with the next change",
+                       merged.error().message));
       return tl::unexpected(merged.error());
     }
-    for (std::size_t i = 0; i < keys_.size(); ++i)
-      if (auto it = merged->find(keys_[i].fingerprint); it != merged->end())
-        raise(i, detail::encode(it->second.health, it->second.until), now);
+    std::lock_guard mk(file_->model_mutex);
+    for (std::size_t i = 0; i < keys_.size(); ++i) {
+      const auto& fp = keys_[i].fingerprint;
+      for (auto it = merged->lower_bound(HealthKey{fp}); it != merged->end() && it->first.fingerprint == fp; ++it) {
+        if (it->first.model.empty()) raise(i, detail::encode(it->second.health, it->second.until), now);
+        else keep_conservative(file_->models, it->first, it->second);
+      }
+    }
     return {};
+  }
+
+  // Hands a write to the writer thread, started on the first one. Never waits for the file.
+  void schedule_write(WallTime now, std::string_view forget) {
+    if (!file_) return;
+    HealthFile& f = *file_;
+    std::lock_guard lk(f.writer_mutex);
+    ++f.requested;
+    f.latest = std::max(f.latest, now);
+    if (!forget.empty() && std::find(f.forget.begin(), f.forget.end(), forget) == f.forget.end())
+      f.forget.emplace_back(forget);
+    if (!f.writer.joinable()) f.writer = std::thread([&f] { write_loop(f); });
+    f.writer_wake.notify_one();
+  }
+
+  // The writer thread: each turn writes the latest state once, however many marks asked.
+  // A failed write keeps its fingerprints to forget for the next one.
+  static void write_loop(HealthFile& f) {
+    std::unique_lock lk(f.writer_mutex);
+    for (;;) {
+      f.writer_wake.wait(lk, [&] { return f.stopping || f.requested > f.tried; });
+      if (f.requested == f.tried) return;  // stopping, nothing left to write
+      const std::uint64_t target = f.requested;
+      const WallTime now = f.latest;
+      std::vector<std::string> forget = std::move(f.forget);
+      f.forget.clear();
+      lk.unlock();
+      const bool ok = write_with(f, now, forget).has_value();
+      lk.lock();
+      if (!ok)
+        for (auto& fp : forget)
+          if (std::find(f.forget.begin(), f.forget.end(), fp) == f.forget.end()) f.forget.push_back(std::move(fp));
+      f.tried = target;
+      f.writer_done.notify_all();
+    }
+  }
+
+  void stop_writer() noexcept {
+    if (!file_) return;
+    OpenFiles::instance().remove(file_.get());
+    {
+      std::lock_guard lk(file_->writer_mutex);
+      file_->stopping = true;
+    }
+    file_->writer_wake.notify_one();
+    if (file_->writer.joinable()) file_->writer.join();
   }
 
   std::vector<Key> keys_;
   std::unique_ptr<std::atomic<std::uint64_t>[]> words_;
   std::vector<std::size_t> by_provider_;
-  std::optional<HealthStore> store_;
   std::function<void(std::string_view)> on_warning_;
-  std::unique_ptr<std::mutex> io_;
+  std::unique_ptr<std::mutex> sink_mutex_;
+  std::function<void(std::string_view)> sink_;
+  // Last: destroyed (its writer joined) while the keys and words it reads still exist.
+  std::unique_ptr<HealthFile> file_;
 };
 
 }  // namespace governed::keys

@@ -59,9 +59,13 @@ enum class EventKind : std::uint8_t {
   budget_exhausted,   ///< a task, token or spend budget refused the call
   cache_hit,          ///< answered from the response cache
   failed,             ///< the call ends with an error
+  /// Something beside the calls went wrong and the governor carries on without it: the key
+  /// health file could not be read or written (its lock stayed busy, the disk refused), so
+  /// key health is kept in memory. The message says what and where; calls are unaffected.
+  warning,
 };
 
-inline constexpr std::size_t event_kinds = 13;
+inline constexpr std::size_t event_kinds = 14;
 
 constexpr std::string_view to_string(EventKind k) noexcept {
   switch (k) {
@@ -78,6 +82,7 @@ constexpr std::string_view to_string(EventKind k) noexcept {
     case EventKind::budget_exhausted: return "budget_exhausted";
     case EventKind::cache_hit: return "cache_hit";
     case EventKind::failed: return "failed";
+    case EventKind::warning: return "warning";
   }
   return "unknown";
 }
@@ -120,6 +125,7 @@ inline std::string friendly_message(EventKind kind, std::string_view provider, s
       if (wait) return providers::all_rate_limited_message(wait);
       s = fmt::format("The call to {} failed.", who);
       break;
+    case EventKind::warning: s = "The governor hit a problem beside the call and carries on without it."; break;
   }
   return providers::redact(s, keys);
 }
