@@ -298,8 +298,8 @@ class State {
   /// every call site skips that (provider, model, account) until then, and — with a persisted
   /// key pool — so does the next process, until the provider's reset. Other models of the
   /// account stay in use: providers that limit per model (Groq's TPD on one model) leave the
-  /// others open. An error means only that the health file could not be written; the
-  /// cooldown in memory holds.
+  /// others open. Persisted by the key pool's writer thread, never on the caller's thread; a
+  /// write that fails is a `warning` event, and the cooldown in memory holds.
   Result<void> exhaust_model(const providers::Provider& p, const providers::Model& m, std::string_view account,
                              WallTime until) {
     const Instant t = clock_->now();
@@ -308,20 +308,9 @@ class State {
     const Duration left = until - w;
     cooldowns_.cool(CooldownKey{p.name, m.name, account}, saturating_after(t, left),
                     providers::rate_limited_message(p.name, m.name, left, secrets_), t);
-    if (!model_health_) return {};
-    keys::HealthRecords mine;
+    // Persisted by the pool's writer thread: no file I/O here, on the caller's thread.
     for (std::size_t i : pool_->indices(p.name))
-      if (pool_->account(i) == account)
-        mine.emplace(model_record_name(pool_->fingerprint(i), m.name),
-                     keys::HealthRecord{keys::KeyHealth::exhausted, until, p.name});
-    std::lock_guard lk(*model_health_io_);
-    std::vector<std::string> warnings;
-    auto merged = model_health_->merge(mine, w, warnings);
-    for (const auto& text : warnings) warn(text);
-    if (!merged) {
-      warn(merged.error().message);
-      return tl::unexpected(merged.error());
-    }
+      if (pool_->account(i) == account) return pool_->mark_model_exhausted(i, m.name, until, w);
     return {};
   }
 
@@ -333,13 +322,6 @@ class State {
   }
 
  private:
-  /// The health file's name for "the key `fingerprint` may not use `model` until …": the
-  /// key's fingerprint (never the key, never the account id) and the model, so the pool, which
-  /// matches whole fingerprints, passes these records through its merges untouched.
-  static std::string model_record_name(std::string_view fingerprint, std::string_view model) {
-    return fmt::format("{} model {}", fingerprint, model);
-  }
-
   /// What a State holds per provider and per model of its table, so that a call looks
   /// nothing up by name twice: the settings (a map keyed by name), the key indices (a search
   /// of the pool), the tier's limits (worked out from the tiers and the overrides), the
@@ -390,40 +372,46 @@ class State {
     return d >= Instant::max() - t ? Instant::max() : t + d;
   }
 
-  void warn(std::string_view text) const {
-    if (config_.keys.on_warning) config_.keys.on_warning(text);
-  }
-
-  /// Takes in the per-model exhaustions an earlier run (or another process) recorded.
+  /// Takes in the per-model exhaustions an earlier run (or another process) recorded, which
+  /// the key pool read with the health file, and from now on turns the pool's warnings (a
+  /// health file that could not be written) into `warning` events.
   void load_model_health() {
-    if (!config_.keys.persist) return;
-    const auto file = pool_->state_file();
-    if (!file) return;
-    model_health_.emplace(*file);
     const Instant t = clock_->now();
     const WallTime w = clock_->wall_now();
-    std::vector<std::string> warnings;
-    auto records = model_health_->load(w, warnings);
-    for (const auto& text : warnings) warn(text);
-    if (!records) return warn(records.error().message);
-    for (const auto& [name, r] : *records) {
-      if (r.health != keys::KeyHealth::exhausted || r.until <= w) continue;
-      const auto sep = name.find(" model ");
-      if (sep == std::string::npos) continue;
-      const std::string_view fp = std::string_view(name).substr(0, sep);
-      const std::string_view model = std::string_view(name).substr(sep + 7);
-      for (std::size_t i = 0; i < pool_->size(); ++i) {
-        if (pool_->fingerprint(i) != fp) continue;
-        const providers::Provider* p = config_.table.provider(pool_->provider(i));
-        const providers::Model* m = p ? config_.table.model(p->name, model) : nullptr;
-        if (!m) break;
-        const Duration left = r.until - w;
-        cooldowns_.cool(CooldownKey{p->name, m->name, pool_->account(i)}, saturating_after(t, left),
-                        providers::rate_limited_message(p->name, m->name, left, secrets_), t);
-        break;
-      }
+    for (const auto& e : pool_->model_exhaustions(w)) {
+      const providers::Provider* p = config_.table.provider(pool_->provider(e.key));
+      const providers::Model* m = p ? config_.table.model(p->name, e.model) : nullptr;
+      if (!m) continue;  // a model this table does not have: nothing would call it
+      const Duration left = e.until - w;
+      cooldowns_.cool(CooldownKey{p->name, m->name, pool_->account(e.key)}, saturating_after(t, left),
+                      providers::rate_limited_message(p->name, m->name, left, secrets_), t);
     }
+    key_warnings_.attach(*this);
   }
+
+  /// Relays the key pool's warnings to the observers as `warning` events while the State
+  /// lives. Declared after everything it uses, so it detaches (waiting out a warning being
+  /// relayed) before they go.
+  class KeyWarningRelay {
+   public:
+    KeyWarningRelay() = default;
+    KeyWarningRelay(const KeyWarningRelay&) = delete;
+    KeyWarningRelay& operator=(const KeyWarningRelay&) = delete;
+    ~KeyWarningRelay() {
+      if (pool_) pool_->set_warning_sink({});
+    }
+    void attach(State& s) {
+      pool_ = s.pool_.get();
+      pool_->set_warning_sink([&s](std::string_view text) {
+        s.observers_.emit_lazy([&] {
+          return Event::make(EventKind::warning, "", "", "", text, s.clock_->wall_now(), s.secrets_);
+        });
+      });
+    }
+
+   private:
+    keys::Pool* pool_ = nullptr;
+  };
 
   State(StateConfig config, Clock* clock, std::unique_ptr<Clock> owned, keys::Pool pool,
         std::optional<SpendBudget> spend, std::vector<std::string> secrets)
@@ -496,10 +484,7 @@ class State {
   ProviderSettings default_settings_{};
   std::uint64_t seed_;
   std::atomic<std::uint64_t> sequence_{0};
-  /// The key-health file, for per-model exhaustions (none without persistence); its writes
-  /// are serialised here as the pool serialises its own.
-  std::optional<keys::HealthStore> model_health_{};
-  std::unique_ptr<std::mutex> model_health_io_ = std::make_unique<std::mutex>();
+  KeyWarningRelay key_warnings_{};
   std::unique_ptr<ProviderEntry[]> by_provider_;
   std::unique_ptr<ModelEntry[]> by_model_;
   std::unique_ptr<std::atomic<Set*>[]> set_slots_;
