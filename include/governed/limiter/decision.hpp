@@ -12,7 +12,7 @@ namespace governed::limiter {
 enum class Verdict : std::uint8_t {
   admitted,          ///< the cells were taken
   not_yet,           ///< refused now; `retry_after` says when the same request would pass
-  exceeds_capacity,  ///< more cells than the burst: no wait can ever admit them
+  exceeds_capacity,  ///< more cells than the limiter ever admits (`Limit::largest`): no wait can ever admit them
 };
 
 constexpr std::string_view to_string(Verdict v) noexcept {
