@@ -236,3 +236,35 @@ TEST_CASE("a 401 while another process holds the key-health lock still moves to 
   CHECK(text.find(std::string(w.state->keys().fingerprint(0))) != std::string::npos);
   w.state->observers().install({});
 }
+
+TEST_CASE("State::create does not wait for a held key-health lock beyond the bound, and starts from memory",
+          "[governed][scenario]") {
+  TempDir dir;
+  const std::filesystem::path file = dir.path / "key-health.json";
+  const std::string lock_path = file.string() + ".lock";
+  const int held = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  REQUIRE(held >= 0);
+  REQUIRE(::flock(held, LOCK_EX | LOCK_NB) == 0);
+
+  std::mutex m;
+  std::vector<std::string> warnings;
+  StateConfig config;
+  config.keys.state_file = file;
+  config.keys.lock_wait = std::chrono::milliseconds{100};
+  config.keys.on_warning = [&](std::string_view w) {
+    std::lock_guard lk(m);
+    warnings.emplace_back(w);
+  };
+  const auto start = std::chrono::steady_clock::now();
+  World w(two_accounts, config);  // State::create inside
+  const auto took = std::chrono::steady_clock::now() - start;
+  ::close(held);
+  CHECK(took < std::chrono::seconds{2});
+  {
+    std::lock_guard lk(m);
+    REQUIRE(warnings.size() == 1);
+    CHECK_THAT(warnings[0], Catch::Contains("stayed locked"));
+  }
+  auto g = w.governed();
+  REQUIRE(g.send(ask("openai", "gpt-4o")));
+}

@@ -112,6 +112,9 @@ TEST_CASE("pool: configuration errors are caught at open", "[keys][pool]") {
   CHECK(Pool::open(memory_only({{"", openai_a1}}), now).error().code == Errc::invalid_argument);
   CHECK(Pool::open(memory_only({{"openai", ""}}), now).error().code == Errc::invalid_argument);
   CHECK(Pool::open(memory_only({{"openai", openai_a1, org_a, 0}}), now).error().code == Errc::invalid_argument);
+  PoolConfig impatient = memory_only({{"openai", openai_a1}});
+  impatient.lock_wait = -1ms;
+  CHECK(Pool::open(impatient, now).error().message == "the key pool's lock_wait must not be negative");
   auto dup = Pool::open(memory_only({{"openai", openai_a1}, {"openai", openai_a1}}), now);
   REQUIRE_FALSE(dup);
   CHECK(dup.error().message == "key 1 of the pool (openai) repeats key 0");

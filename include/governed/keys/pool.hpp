@@ -153,13 +153,15 @@ class Pool {
  public:
   /// Builds the pool and, when `persist` is on, loads the health file: keys exhausted or
   /// invalid in an earlier run (or in another process) stay out until their time.
-  /// Errors: no keys, an empty key or provider, a zero weight, a key given twice
-  /// (invalid_argument). A health file that can not be used is a warning, not an error: a
+  /// Errors: no keys, an empty key or provider, a zero weight, a key given twice, a negative
+  /// lock wait (invalid_argument). A health file that can not be used is a warning, not an error: a
   /// lock held past `lock_wait` leaves the pool starting from memory and trying the file
   /// again with its next write; an unusable location (read-only, missing HOME, a symbolic
   /// link) leaves it in memory for good.
   static Result<Pool> open(PoolConfig config, WallTime now) {
     if (config.keys.empty()) return fail(Errc::invalid_argument, "the key pool has no keys");
+    if (config.lock_wait < std::chrono::nanoseconds{0})
+      return fail(Errc::invalid_argument, "the key pool's lock_wait must not be negative");
     Pool p;
     p.on_warning_ = std::move(config.on_warning);
     const std::size_t n = config.keys.size();
