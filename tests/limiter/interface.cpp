@@ -92,6 +92,17 @@ TEMPLATE_TEST_CASE("a request within the burst after an oversized one waits its 
   CHECK(l.try_acquire(1, when).admitted());
 }
 
+TEMPLATE_TEST_CASE("a provider's remaining count holds back an oversized request above it",
+                   "[limiter][oversized][sync]", EVERY_FAMILY) {
+  TestType l{oversized_ten};
+  l.sync(7, 30s, Instant{100s});  // room for the burst, but 7 left
+  CHECK(l.peek(7, Instant{100s}).admitted());
+  const Decision d = l.peek(8, Instant{100s});
+  CHECK(d.verdict == Verdict::not_yet);
+  CHECK(d.retry_after > Duration{0});
+  CHECK(d.retry_after <= 30s);
+}
+
 TEMPLATE_TEST_CASE("try_acquire takes cells and reports what remains", "[limiter]", EVERY_FAMILY) {
   TestType l{ten_a_minute};
   const Decision a = l.try_acquire(4, Instant{});

@@ -5,6 +5,7 @@
 #include <governed/detail/saturating.hpp>
 #include <governed/family.hpp>
 #include <governed/limiter/decision.hpp>
+#include <governed/limiter/detail/oversized_cap.hpp>
 #include <governed/limiter/limit.hpp>
 #include <governed/result.hpp>
 #include <governed/time.hpp>
@@ -117,14 +118,17 @@ class sliding_window {
   }
 
   /// With nothing remaining, nothing passes before now + reset_after; otherwise at most
-  /// `remaining` more now (the shortfall is logged as a cell entry at now).
+  /// `remaining` more now (the shortfall is logged as a cell entry at now), and an oversized
+  /// request above `remaining` waits for the reset.
   void sync(std::uint64_t remaining_cells, Duration reset_after, Instant now) {
     std::lock_guard lk(m_);
     const std::int64_t t = observe(now);
+    const std::int64_t reset = governed::detail::sat_add(t, std::max<std::int64_t>(reset_after.count(), 0));
     if (remaining_cells == 0) {
-      block_until_ = std::max(block_until_, governed::detail::sat_add(t, std::max<std::int64_t>(reset_after.count(), 0)));
+      block_until_ = std::max(block_until_, reset);
       return;
     }
+    cap_.lower(remaining_cells, t, reset);
     const std::uint64_t free = sum_ >= capacity_ ? 0 : capacity_ - sum_;
     if (remaining_cells < free) append(std::max(t, last_time()), free - remaining_cells);
   }
@@ -164,6 +168,7 @@ class sliding_window {
   std::int64_t find_slot(std::uint64_t n, std::int64_t t) const noexcept {
     const std::uint64_t capacity = n > capacity_ ? largest_ : capacity_;
     std::int64_t at_time = std::max({t, last_time(), block_until_});
+    if (n > capacity_) at_time = std::max(at_time, cap_.until(n, at_time));
     std::uint64_t in_window = sum_;  // observe() left only entries of [seen − W, …]
     std::size_t first = 0;
     if (at_time > seen_) {
@@ -209,6 +214,7 @@ class sliding_window {
   mutable std::uint64_t sum_ = 0;  // cells of every logged entry
   mutable std::int64_t seen_ = governed::detail::i64_min;
   std::int64_t block_until_ = governed::detail::i64_min;
+  governed::detail::OversizedCap cap_;
 };
 
 }  // namespace governed::limiter

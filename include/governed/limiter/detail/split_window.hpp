@@ -5,6 +5,7 @@
 
 #include <governed/detail/saturating.hpp>
 #include <governed/limiter/decision.hpp>
+#include <governed/limiter/detail/oversized_cap.hpp>
 #include <governed/limiter/limit.hpp>
 #include <governed/result.hpp>
 #include <governed/time.hpp>
@@ -105,13 +106,18 @@ class split_window {
   }
 
   /// With nothing remaining, nothing passes before now + reset_after; otherwise the current
-  /// window counts at least capacity − remaining.
+  /// window counts at least capacity − remaining, and an oversized request above `remaining`
+  /// waits for the reset.
   void sync(std::uint64_t remaining_cells, Duration reset_after, Instant now) {
     std::lock_guard lk(m_);
     const std::int64_t t = observe(now);
+    const std::int64_t reset = sat_add(t, std::max<std::int64_t>(reset_after.count(), 0));
     if (remaining_cells == 0) {
-      block_until_ = std::max(block_until_, sat_add(t, std::max<std::int64_t>(reset_after.count(), 0)));
-    } else if (remaining_cells < capacity_) {
+      block_until_ = std::max(block_until_, reset);
+      return;
+    }
+    cap_.lower(remaining_cells, t, reset);
+    if (remaining_cells < capacity_) {
       auto& c = cell(index(t));
       c = std::max(c, capacity_ - remaining_cells);
     }
@@ -165,8 +171,9 @@ class split_window {
   // request may land in a window an earlier, larger one did not fit: the limit holds either
   // way, and the State's wait queue is what serves waiters first come, first served.
   Slot find_slot(std::uint64_t n, std::int64_t t) const noexcept {
-    std::int64_t from = std::max(t, block_until_);
     const bool oversized = n > capacity_;
+    std::int64_t from = std::max(t, block_until_);
+    if (oversized) from = std::max(from, cap_.until(n, from));
     for (std::int64_t k = index(from); k < base_ + span; ++k) {
       if (k < base_ + 1) continue;
       const std::int64_t at = std::max(from, start(k));
@@ -234,6 +241,7 @@ class split_window {
   mutable std::int64_t base_ = i64_min / 2;  // window index of counts_'s oldest entry
   mutable std::int64_t seen_ = i64_min;      // latest instant observed
   std::int64_t block_until_ = i64_min;  // nothing passes before: a provider said so (sync)
+  OversizedCap cap_;                    // what a provider said remains, for oversized requests
 };
 
 }  // namespace governed::detail
