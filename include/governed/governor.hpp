@@ -37,12 +37,14 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/system_executor.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -135,16 +137,24 @@ class Governed {
   }
 
   /// The call, asynchronous: completes with `void(Result<Response>)` through any Asio
-  /// completion token (a callback, `use_future`, `use_awaitable`, `deferred`). The token's
-  /// cancellation slot stops a wait at once — the call ends with `Errc::cancelled`, its place
-  /// in a wait line and its budget holds given back — and reaches the attempt in flight, which
-  /// a transport that honours it (`transport::http`) stops, ending the call the same way.
-  template <boost::asio::completion_token_for<void(Result<Response>)> Token>
-  auto async_send(Request request, Token&& token) {
+  /// completion token (a callback, `use_future`, `use_awaitable`, `deferred`). Without a
+  /// token it returns `asio::deferred`'s operation: nothing is sent until it is launched with
+  /// a token (`co_await g.async_send(r)(asio::use_awaitable)`, `g.async_send(r)(callback)`).
+  ///
+  /// The handler never runs inside this call: a result known at once (a cache hit, a budget
+  /// refusal, a full wait line) completes as if by `asio::post` to the handler's associated
+  /// executor (without one: this call site's). Every other result completes there too.
+  ///
+  /// The token's cancellation slot stops a wait at once — the call ends with
+  /// `Errc::cancelled`, its place in a wait line and its budget holds given back — and reaches
+  /// the attempt in flight, which a transport that honours it (`transport::http`) stops,
+  /// ending the call the same way.
+  template <boost::asio::completion_token_for<void(Result<Response>)> Token = boost::asio::deferred_t>
+  auto async_send(Request request, Token&& token = {}) {
     return boost::asio::async_initiate<Token, void(Result<Response>)>(
         [self = *this](auto handler, Request req) mutable {
           auto op = std::make_shared<AsyncOp<std::decay_t<decltype(handler)>>>(self, std::move(req), std::move(handler));
-          op->run(op->walk.start());
+          op->initiate();
         },
         token, std::move(request));
   }
@@ -160,8 +170,11 @@ class Governed {
   /// before the completion — whichever thread the transport reads on. With a transport that
   /// only has the blocking `stream`, that call runs where the walk runs and its pieces are
   /// handed over the same way.
-  template <boost::asio::completion_token_for<void(Result<Response>)> Token>
-  auto async_stream(Request request, transport::ChunkSink on_chunk, Token&& token) {
+  ///
+  /// Like `async_send`: without a token, a deferred operation; the handler (and `on_chunk`)
+  /// never run inside this call.
+  template <boost::asio::completion_token_for<void(Result<Response>)> Token = boost::asio::deferred_t>
+  auto async_stream(Request request, transport::ChunkSink on_chunk, Token&& token = {}) {
     static_assert(transport::StreamingTransport<T>,
                   "Governed::async_stream: the transport does not stream; it needs `Reply stream(const "
                   "Attempt&, ChunkSink)` (see transport::StreamingTransport), or call async_send()");
@@ -169,7 +182,7 @@ class Governed {
         [self = *this](auto handler, Request req, transport::ChunkSink sink) mutable {
           auto op = std::make_shared<AsyncOp<std::decay_t<decltype(handler)>, true>>(self, std::move(req),
                                                                                    std::move(handler), std::move(sink));
-          op->run(op->walk.start());
+          op->initiate();
         },
         token, std::move(request), std::move(on_chunk));
   }
@@ -294,6 +307,22 @@ class Governed {
 
     executor_type handler_executor() const { return boost::asio::get_associated_executor(handler, owner.ex_); }
 
+    /// The walk's first steps, inside the initiating function. What completes before it
+    /// returns (a cache hit, a budget refusal, an attempt a blocking transport answered) is
+    /// posted, never run here: Boost 1.81 has no immediate executor to ask the caller with.
+    void initiate() {
+      run(walk.start());
+      initiating.store(false, std::memory_order_release);
+    }
+
+    /// Hands `f` to `ex`: posted while the call is being initiated (the caller's stack may
+    /// hold a lock, or expect the handler later), dispatched once it runs on its own.
+    template <class Executor, class F>
+    void deliver(const Executor& ex, F&& f) {
+      if (initiating.load(std::memory_order_acquire)) boost::asio::post(ex, std::forward<F>(f));
+      else boost::asio::dispatch(ex, std::forward<F>(f));
+    }
+
     void run(WalkStep step) {
       switch (step) {
         case WalkStep::done: return complete();
@@ -405,15 +434,15 @@ class Governed {
     void complete() {
       if constexpr (Streaming) {
         // Through the strand: after the last piece; a cached answer is shown whole first.
-        boost::asio::dispatch(strand(), [self = this->shared_from_this()] {
+        deliver(strand(), [self = this->shared_from_this()] {
           Result<Response> r = self->walk.take_result();
           if (r && r->from_cache && !r->content.empty()) self->show(r->content);
           auto ex = self->handler_executor();
           boost::asio::dispatch(ex, boost::asio::append(std::move(self->handler), std::move(r)));
         });
       } else {
-        auto ex = boost::asio::get_associated_executor(handler, owner.ex_);
-        boost::asio::dispatch(ex, boost::asio::append(std::move(handler), walk.take_result()));
+        auto ex = handler_executor();  // before the handler moves
+        deliver(ex, boost::asio::append(std::move(handler), walk.take_result()));
       }
     }
 
@@ -421,6 +450,8 @@ class Governed {
     Walk<state_type, backoff_type, keys_type, fallback_type> walk;
     Handler handler;
     [[no_unique_address]] std::conditional_t<Streaming, StreamSide, NoStream> side{};
+    /// True until `initiate` returns; read by whichever thread completes the call.
+    std::atomic<bool> initiating{true};
   };
 
   std::shared_ptr<state_type> state_;

@@ -160,8 +160,8 @@ TEST_CASE("a waiter of a higher priority class is admitted first", "[governed][a
   CHECK(order == std::vector<std::string>{"high", "low-1", "low-2"});
 }
 
-// The other token styles: deferred and use_awaitable (Boost 1.81's default token for
-// any_io_executor is void, so each is passed explicitly).
+// The other token styles: deferred and use_awaitable. (Boost 1.81's default token for
+// any_io_executor is void; async_send's own default is deferred, tested below.)
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/detached.hpp>
@@ -208,4 +208,187 @@ TEST_CASE("async_send with use_awaitable in a coroutine, waiting out a limit", "
   const auto log = w.sim("openai").log();
   REQUIRE(log.size() == 2);
   CHECK(log[1].at - t0 == 60s);
+}
+
+// The completion contract: a result known while async_send initiates (a cache hit, a budget
+// refusal) is posted to the handler's associated executor, never run inside async_send.
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <future>
+#include <thread>
+
+namespace {
+
+/// A cacheable request: the second of two within the cache's TTL is answered from the cache.
+Request cacheable() {
+  Request r = ask("openai", "gpt-4o");
+  r.cacheable = true;
+  return r;
+}
+
+/// A State whose "frozen" tasks may make no call: theirs are refused before anything is sent.
+StateConfig with_frozen_tasks() {
+  StateConfig c;
+  c.tasks.calls_by_kind["frozen"] = 0;
+  return c;
+}
+
+Request of_frozen_task() {
+  Request r = ask("openai", "gpt-4o");
+  r.task = "frozen";
+  r.task_id = "frozen-1";
+  return r;
+}
+
+/// What a completion handler saw: the result, whether it ran inside the async_send call,
+/// and whether it ran on the executor it is bound to.
+struct Completion {
+  std::optional<Result<Response>> result;
+  bool inside_call = false;
+  bool on_bound_executor = false;
+};
+
+}  // namespace
+
+TEST_CASE("async_send without a token returns a deferred operation, launched later with any token",
+          "[governed][async]") {
+  World w(World::default_keys(), {}, 0);
+  boost::asio::io_context ioc;
+  auto g = call_site_on(w, ioc);
+  auto op = g.async_send(ask("openai", "gpt-4o"));
+  run_ready(ioc);
+  CHECK(w.sim("openai").log().empty());  // nothing sent until launched
+
+  std::optional<Result<Response>> called;
+  std::move(op)([&](Result<Response> r) { called = std::move(r); });
+  run_ready(ioc);
+  REQUIRE(called);
+  CHECK(*called);
+
+  std::optional<Result<Response>> awaited;
+  boost::asio::co_spawn(
+      ioc,
+      [&]() -> boost::asio::awaitable<void> {
+        awaited = co_await g.async_send(ask("openai", "gpt-4o"))(boost::asio::use_awaitable);
+      },
+      boost::asio::detached);
+  run_ready(ioc);
+  REQUIRE(awaited);
+  CHECK(*awaited);
+  CHECK(w.sim("openai").log().size() == 2);
+
+  auto streamed = g.async_stream(ask("openai", "gpt-4o"), [](std::string_view) {});
+  run_ready(ioc);
+  CHECK(w.sim("openai").log().size() == 2);
+  std::optional<Result<Response>> stream_result;
+  std::move(streamed)([&](Result<Response> r) { stream_result = std::move(r); });
+  run_ready(ioc);
+  REQUIRE(stream_result);
+  CHECK(*stream_result);
+}
+
+TEST_CASE("a cache hit inside a running io_context completes after async_send returns, on the handler's executor",
+          "[governed][async]") {
+  World w(World::default_keys(), {}, 0);
+  boost::asio::io_context ioc, other;
+  auto g = call_site_on(w, ioc);
+  REQUIRE(g.send(cacheable()));
+  Completion c;
+  bool calling = false;
+  boost::asio::post(ioc, [&] {
+    calling = true;
+    g.async_send(cacheable(), boost::asio::bind_executor(other, [&](Result<Response> r) {
+                   c.inside_call = calling;
+                   c.on_bound_executor = other.get_executor().running_in_this_thread();
+                   c.result = std::move(r);
+                 }));
+    calling = false;
+  });
+  ioc.run();
+  CHECK_FALSE(c.result);  // on `other`, which has not run yet
+  other.run();
+  REQUIRE(c.result);
+  REQUIRE(*c.result);
+  CHECK((*c.result)->from_cache);
+  CHECK_FALSE(c.inside_call);
+  CHECK(c.on_bound_executor);
+  CHECK(w.sim("openai").log().size() == 1);
+}
+
+TEST_CASE("a budget refusal inside a running io_context completes after async_send returns, on the handler's strand",
+          "[governed][async]") {
+  World w(World::default_keys(), with_frozen_tasks(), 0);
+  boost::asio::io_context ioc;
+  auto g = call_site_on(w, ioc);
+  auto strand = boost::asio::make_strand(ioc);
+  Completion c;
+  bool calling = false;
+  // Called from within the strand itself: a dispatch there would run the handler at once.
+  boost::asio::post(strand, [&] {
+    calling = true;
+    g.async_send(of_frozen_task(), boost::asio::bind_executor(strand, [&](Result<Response> r) {
+                   c.inside_call = calling;
+                   c.on_bound_executor = strand.running_in_this_thread();
+                   c.result = std::move(r);
+                 }));
+    calling = false;
+  });
+  ioc.run();
+  REQUIRE(c.result);
+  REQUIRE_FALSE(*c.result);
+  CHECK(c.result->error().code == Errc::budget_exhausted);
+  CHECK_FALSE(c.inside_call);
+  CHECK(c.on_bound_executor);
+}
+
+TEST_CASE("on the system executor, a cache hit and a budget refusal complete on another thread, not inside async_send",
+          "[governed][async][concurrency]") {
+  World w(World::default_keys(), with_frozen_tasks());  // completions on the system executor
+  auto g = w.governed();
+  REQUIRE(g.send(cacheable()));
+  for (const Request& r : {cacheable(), of_frozen_task()}) {
+    // Dispatched, the system executor would run the handler here, inside the call, on
+    // this thread; posted, it runs on one of its own threads.
+    std::promise<std::thread::id> ran_on;
+    auto done = ran_on.get_future();
+    std::optional<Result<Response>> result;
+    g.async_send(r, [&](Result<Response> res) {
+      result = std::move(res);
+      ran_on.set_value(std::this_thread::get_id());
+    });
+    REQUIRE(done.wait_for(10s) == std::future_status::ready);
+    CHECK(done.get() != std::this_thread::get_id());
+    REQUIRE(result);
+    if (r.cacheable) CHECK((*result)->from_cache);
+    else CHECK(result->error().code == Errc::budget_exhausted);
+  }
+}
+
+TEST_CASE("async_stream answered from the cache shows the text and completes after it returns", "[governed][async]") {
+  World w(World::default_keys(), {}, 0);
+  boost::asio::io_context ioc;
+  auto g = call_site_on(w, ioc);
+  const auto first = g.send(cacheable());
+  REQUIRE(first);
+  std::string shown;
+  std::optional<Result<Response>> got;
+  bool calling = false, inside = false;
+  boost::asio::post(ioc, [&] {
+    calling = true;
+    g.async_stream(
+        cacheable(), [&](std::string_view piece) { shown += piece; inside = inside || calling; },
+        [&](Result<Response> r) {
+          inside = inside || calling;
+          got = std::move(r);
+        });
+    calling = false;
+  });
+  ioc.run();
+  REQUIRE(got);
+  REQUIRE(*got);
+  CHECK((*got)->from_cache);
+  CHECK(shown == first->content);
+  CHECK_FALSE(inside);
 }

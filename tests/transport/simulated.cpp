@@ -82,6 +82,26 @@ TEST_CASE("simulated: async_send completes through the executor", "[transport][s
   CHECK(f.get().status == 401);
 }
 
+TEST_CASE("simulated: async_send and async_stream without a token return deferred operations", "[transport][simulated]") {
+  clock::manual c;
+  auto openai = make({.provider = "openai", .keys = {{.key = "sk-test-a1"}}});
+  boost::asio::io_context io;
+  transport::simulated t{c, {openai}, io.get_executor()};
+  const Request req = hello_request("gpt-4o");
+
+  // The provider answers at the call (the attempt's borrowed request is not kept); the
+  // completion waits until the operation is launched with a token.
+  auto send = t.async_send({req, "openai", "gpt-4o", "", "sk-test-a1"});
+  auto stream = t.async_stream({req, "openai", "gpt-4o", "", "sk-test-a1"}, [](std::string_view) {});
+  int sent = 0, streamed = 0;
+  std::move(send)([&](transport::Reply r) { sent = r.status; });
+  std::move(stream)([&](transport::Reply r) { streamed = r.status; });
+  CHECK(sent == 0);  // posted, never inline
+  io.run();
+  CHECK(sent == 200);
+  CHECK(streamed == 200);
+}
+
 TEST_CASE("simulated: 8 threads on one account never get more than the limit admitted", "[transport][simulated][concurrency]") {
   clock::manual c;
   auto p = make({.provider = "openai",

@@ -42,6 +42,7 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -166,15 +167,16 @@ class http {
   /// `use_future`, `use_awaitable`, `deferred`); the handler runs on its associated executor
   /// (default: the transport's). The token's cancellation slot, when connected, cancels the
   /// attempt: it completes at once with `Reply::cancelled` and a `failure` saying how far it
-  /// had got. The attempt's request and key are read before this returns.
-  template <boost::asio::completion_token_for<void(Reply)> Token>
-  auto async_send(const Attempt& a, Token&& token) {
+  /// had got. The attempt's request and key are read before this returns, also when no
+  /// token is given and the operation is returned `asio::deferred`, to be launched later.
+  template <boost::asio::completion_token_for<void(Reply)> Token = boost::asio::deferred_t>
+  auto async_send(const Attempt& a, Token&& token = {}) {
     return start(async_exchange(a, false, ChunkSink{}), std::forward<Token>(token));
   }
 
   /// The streamed attempt, asynchronously: `on_chunk` as for `stream`, then `void(Reply)`.
-  template <boost::asio::completion_token_for<void(Reply)> Token>
-  auto async_stream(const Attempt& a, ChunkSink on_chunk, Token&& token) {
+  template <boost::asio::completion_token_for<void(Reply)> Token = boost::asio::deferred_t>
+  auto async_stream(const Attempt& a, ChunkSink on_chunk, Token&& token = {}) {
     return start(async_exchange(a, true, std::move(on_chunk)), std::forward<Token>(token));
   }
 

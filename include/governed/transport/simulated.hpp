@@ -23,6 +23,7 @@
 #include <boost/asio/append.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/system_executor.hpp>
 
@@ -64,10 +65,10 @@ class simulated {
   /// The same attempt, completing with `void(Reply)` through the handler's associated
   /// executor (default: this transport's). The provider answers when this is called — the
   /// attempt's borrowed request and key are not kept for later — and the completion is
-  /// posted, never run inline, so a callback does not re-enter its caller.
-  template <boost::asio::completion_token_for<void(Reply)> Token =
-                boost::asio::default_completion_token_t<executor_type>>
-  auto async_send(const Attempt& a, Token&& token = Token{}) {
+  /// posted, never run inline, so a callback does not re-enter its caller. Without a token:
+  /// `asio::deferred`'s operation (the provider still answers here, at the call).
+  template <boost::asio::completion_token_for<void(Reply)> Token = boost::asio::deferred_t>
+  auto async_send(const Attempt& a, Token&& token = {}) {
     return boost::asio::async_initiate<Token, void(Reply)>(
         [ex = ex_](auto handler, Reply reply) {
           auto target = boost::asio::get_associated_executor(handler, ex);
@@ -91,9 +92,9 @@ class simulated {
   /// The same, asynchronous: the provider answers when this is called, then the pieces and
   /// the completion `void(Reply)` run together in one handler posted to the handler's
   /// associated executor (default: this transport's) — `on_chunk` runs there, never inline
-  /// in this call, and every piece before the completion.
-  template <boost::asio::completion_token_for<void(Reply)> Token>
-  auto async_stream(const Attempt& a, ChunkSink on_chunk, Token&& token) {
+  /// in this call, and every piece before the completion. Without a token: `asio::deferred`.
+  template <boost::asio::completion_token_for<void(Reply)> Token = boost::asio::deferred_t>
+  auto async_stream(const Attempt& a, ChunkSink on_chunk, Token&& token = {}) {
     sim::Reply r;
     const bool reached = answer(a, true, r);
     return boost::asio::async_initiate<Token, void(Reply)>(
