@@ -30,6 +30,7 @@
 /// be used at all (read-only, not a directory, a symbolic link where the file should be) is
 /// one warning at `open`, and the pool keeps its health in memory only.
 
+#include <governed/keys/detail/health_writer.hpp>
 #include <governed/keys/fingerprint.hpp>
 #include <governed/keys/health.hpp>
 #include <governed/keys/health_store.hpp>
@@ -44,7 +45,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -54,7 +54,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -437,7 +436,7 @@ class Pool {
   /// Waits until every write asked for before the call has been tried (written, or given up
   /// with a warning), for at most `timeout`. For shutdown and tests; a pool that is destroyed
   /// flushes on its own. Returns whether everything was tried in time.
-  bool flush(std::chrono::nanoseconds timeout) { return !file_ || file_->flush(timeout); }
+  bool flush(std::chrono::nanoseconds timeout) { return !file_ || file_->writer.flush(timeout); }
 
  private:
   struct Key {
@@ -446,32 +445,22 @@ class Pool {
   };
 
   /// The health file and the thread that writes it. On the heap, so the pool can move while
-  /// the thread runs; it reads the keys and words through their buffers, which a move of
-  /// the pool leaves in place.
+  /// the thread runs: the thread reaches the pool through `owner`, which a move changes
+  /// under `io`.
   struct HealthFile {
-    HealthFile(std::filesystem::path file, std::chrono::nanoseconds lock_wait) : store(std::move(file), lock_wait) {}
+    HealthFile(std::filesystem::path file, std::chrono::nanoseconds lock_wait, Pool* pool)
+        : store(std::move(file), lock_wait),
+          owner(pool),
+          writer([this](WallTime now, std::span<const std::string> forget) {
+            return write_with(*this, now, forget).has_value();
+          }) {}
 
     HealthStore store;
     std::mutex io;  // one access to the file at a time: the flock orders processes, this our threads
+    Pool* owner;
     std::mutex model_mutex;
     HealthRecords models;  // per-model exhaustions, by fingerprint and model
-
-    // The writer's queue, coalesced: a write asked for (`requested` counts them) writes the
-    // latest state, so one pending write and the fingerprints to forget are all it holds.
-    std::mutex writer_mutex;
-    std::condition_variable writer_wake, writer_done;
-    std::uint64_t requested = 0, tried = 0;
-    WallTime latest{};
-    std::vector<std::string> forget;
-    bool stopping = false;
-    std::thread writer;
-    Pool* owner = nullptr;  // changed by a move, under `io`
-
-    bool flush(std::chrono::nanoseconds timeout) {
-      std::unique_lock lk(writer_mutex);
-      const std::uint64_t target = requested;
-      return writer_done.wait_for(lk, timeout, [&] { return tried >= target; });
-    }
+    detail::HealthWriter writer;  // last: its thread uses the members above
   };
 
   /// The health files of this process's pools. A pool opening a file first lets the other
@@ -496,7 +485,7 @@ class Pool {
     void flush(const std::filesystem::path& file, std::chrono::nanoseconds timeout) {
       std::lock_guard lk(m);
       for (HealthFile* f : files)
-        if (f->store.file() == file) f->flush(timeout);
+        if (f->store.file() == file) f->writer.flush(timeout);
     }
   };
 
@@ -522,8 +511,7 @@ class Pool {
     if (!file) return warn(fmt::format("key health is kept in memory only: {}", file.error().message));
     // Twice the lock wait: the other pool's write waits for the lock at most once.
     OpenFiles::instance().flush(*file, 2 * config.lock_wait);
-    file_ = std::make_unique<HealthFile>(std::move(*file), config.lock_wait);
-    file_->owner = this;
+    file_ = std::make_unique<HealthFile>(std::move(*file), config.lock_wait, this);
     auto r = write_with(*file_, now, {});
     if (!r && r.error().code != Errc::timed_out) {
       // Reported by write_locked; nothing later would fare better.
@@ -605,50 +593,15 @@ class Pool {
     return {};
   }
 
-  // Hands a write to the writer thread, started on the first one. Never waits for the file.
+  // Hands a write to the writer thread. Never waits for the file.
   void schedule_write(WallTime now, std::string_view forget) {
-    if (!file_) return;
-    HealthFile& f = *file_;
-    std::lock_guard lk(f.writer_mutex);
-    ++f.requested;
-    f.latest = std::max(f.latest, now);
-    if (!forget.empty() && std::find(f.forget.begin(), f.forget.end(), forget) == f.forget.end())
-      f.forget.emplace_back(forget);
-    if (!f.writer.joinable()) f.writer = std::thread([&f] { write_loop(f); });
-    f.writer_wake.notify_one();
-  }
-
-  // The writer thread: each turn writes the latest state once, however many marks asked.
-  // A failed write keeps its fingerprints to forget for the next one.
-  static void write_loop(HealthFile& f) {
-    std::unique_lock lk(f.writer_mutex);
-    for (;;) {
-      f.writer_wake.wait(lk, [&] { return f.stopping || f.requested > f.tried; });
-      if (f.requested == f.tried) return;  // stopping, nothing left to write
-      const std::uint64_t target = f.requested;
-      const WallTime now = f.latest;
-      std::vector<std::string> forget = std::move(f.forget);
-      f.forget.clear();
-      lk.unlock();
-      const bool ok = write_with(f, now, forget).has_value();
-      lk.lock();
-      if (!ok)
-        for (auto& fp : forget)
-          if (std::find(f.forget.begin(), f.forget.end(), fp) == f.forget.end()) f.forget.push_back(std::move(fp));
-      f.tried = target;
-      f.writer_done.notify_all();
-    }
+    if (file_) file_->writer.request(now, forget);
   }
 
   void stop_writer() noexcept {
     if (!file_) return;
     OpenFiles::instance().remove(file_.get());
-    {
-      std::lock_guard lk(file_->writer_mutex);
-      file_->stopping = true;
-    }
-    file_->writer_wake.notify_one();
-    if (file_->writer.joinable()) file_->writer.join();
+    file_->writer.stop();
   }
 
   std::vector<Key> keys_;
