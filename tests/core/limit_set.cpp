@@ -101,12 +101,12 @@ TEST_CASE("a cost above the burst but within the published limit waits for rest 
   CHECK(set->admit(1, 7800, when)->admitted);
 }
 
-TEST_CASE("an oversized admission rolled back because another dimension refused keeps the rest it found",
-          "[limit_set][oversized]") {
+TEMPLATE_TEST_CASE("an oversized admission rolled back because another dimension refused keeps the rest it found",
+                   "[limit_set][oversized]", governed::limiter::gcra, governed::limiter::token_bucket) {
   LimitSetConfig c;
   c.tokens_per_minute = 30000;  // burst 4 500
   c.tokens_per_day = 100000;    // burst 15 000
-  auto set = make(c);
+  auto set = make<TestType>(c);
   // The day's burst is spent; the minute is rested.
   REQUIRE(set->admit(1, 15000, Instant{})->admitted);
   const Instant later{10min};

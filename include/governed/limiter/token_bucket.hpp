@@ -27,9 +27,11 @@ namespace governed::limiter {
 /// zero: a reservation or a usage above its estimate is a debt that later requests wait out.
 ///
 /// A request above the burst but within `Limit::largest` (oversized) follows `gcra`'s rule on
-/// the same schedule: the bucket must have been full for as long as the excess takes to refill
-/// — the bucket also remembers since when it is full —, and taking it leaves burst − n, a debt
-/// the next requests wait out. So no window holds more than `gcra` would let it.
+/// the same schedule: the bucket must have been full for as long as the excess takes to refill,
+/// and taking it leaves burst − n, a debt the next requests wait out. So no window holds more
+/// than `gcra` would let it. To know how long it has been full, the level goes on rising past
+/// the burst (up to the largest request): requests within the burst see at most the burst, an
+/// oversized one sees the whole level.
 class token_bucket {
  public:
   using family = governed::family::limiter;
@@ -41,7 +43,8 @@ class token_bucket {
         rate_(std::max<std::uint64_t>(limit.cells, 1)),
         capacity_(static_cast<Wide>(std::max<std::uint64_t>(limit.burst, 1)) * window_),
         largest_(std::max<std::uint64_t>(largest_request(limit), 1)),
-        level_(capacity_) {}
+        top_(static_cast<Wide>(largest_) * window_),
+        level_(top_) {}
 
   token_bucket(const token_bucket&) = delete;
   token_bucket& operator=(const token_bucket&) = delete;
@@ -55,9 +58,10 @@ class token_bucket {
     std::lock_guard lk(m_);
     refill(now);
     const Wide need = static_cast<Wide>(n) * window_;
-    const Wide have = n > limit_.burst ? rested(now) : level_;
+    const Wide have = n > limit_.burst ? level_ : bucket(level_);
     if (have >= need) {
-      level_ = n > limit_.burst ? capacity_ - need : level_ - need;
+      // Oversized: the rest beyond the burst is spent on it too.
+      level_ = bucket(level_) - need;
       return {Verdict::admitted, Duration{0}, whole(level_), full_at(now)};
     }
     return {Verdict::not_yet, time_to(need - have), whole(level_)};
@@ -68,7 +72,7 @@ class token_bucket {
     std::lock_guard lk(m_);
     const Wide level = refilled(now);
     const Wide need = static_cast<Wide>(n) * window_;
-    const Wide have = n > limit_.burst ? rested(now) : level;
+    const Wide have = n > limit_.burst ? level : bucket(level);
     if (have >= need) return {Verdict::admitted, Duration{0}, whole(level)};
     return {Verdict::not_yet, time_to(need - have), whole(level)};
   }
@@ -84,12 +88,11 @@ class token_bucket {
     Instant ready = now;
     if (n > limit_.burst) {
       // Taken at `ready`, leaving burst − n then: as much less now as refills until then.
-      const Wide have = rested(now);
-      const Duration wait = have >= need ? Duration{0} : time_to(need - have);
+      const Duration wait = level_ >= need ? Duration{0} : time_to(need - level_);
       ready = Instant{Duration{governed::detail::sat_add(now.time_since_epoch().count(), wait.count())}};
       level_ = capacity_ - need - static_cast<Wide>(wait.count()) * static_cast<Wide>(rate_);
     } else {
-      level_ -= need;
+      level_ = bucket(level_) - need;
       if (level_ < 0)
         ready = Instant{Duration{governed::detail::sat_add(now.time_since_epoch().count(), time_to(-level_).count())}};
     }
@@ -116,10 +119,10 @@ class token_bucket {
       if (floor_ == end) floor_ = end - (need + lead) / r_;
       if (lead > 0 && end == real_full_at(now)) {
         // Nothing was taken after it: as rested as before it came, or as the floor allows.
-        Wide back = level_ + need + lead;
+        Wide back = std::min(top_, level_ + need + lead);
         const Wide waiting = floor_ - now.time_since_epoch().count();
         if (waiting > 0) back = std::min(back, capacity_ - waiting * r_);
-        if (back > level_) set_rested(back, now);
+        level_ = std::max(level_, back);
         return;
       }
     }
@@ -144,7 +147,6 @@ class token_bucket {
     if (level_ + back <= before || before >= ceiling) return;
     const bool last = end >= real_full_at(now);
     level_ = std::min(ceiling, level_ + back);
-    if (level_ >= capacity_) full_since_ = now.time_since_epoch().count();
     // Later admissions' refills come sooner, unless these cells were the last taken. Rounded
     // up: stamps read against it then end earlier, which only ever returns less.
     const Wide r = static_cast<Wide>(rate_);
@@ -154,7 +156,7 @@ class token_bucket {
   void consume(std::uint64_t n, Instant now) {
     std::lock_guard lk(m_);
     refill(now);
-    level_ -= static_cast<Wide>(n) * window_;
+    level_ = bucket(level_) - static_cast<Wide>(n) * window_;
   }
 
   void sync(std::uint64_t remaining, Duration reset_after, Instant now) {
@@ -168,14 +170,13 @@ class token_bucket {
     } else {
       ceiling = static_cast<Wide>(remaining) * window_;
     }
-    if (ceiling < level_) return set_rested(ceiling, now);
-    // Room for the burst, but an oversized request above `remaining` must wait.
-    if (remaining < largest_ && rested(now) > ceiling) set_rested(ceiling, now);
+    // Above the burst this caps only the rest: an oversized request above `remaining` waits.
+    level_ = std::min(level_, ceiling);
   }
 
   std::uint64_t available(Instant now) const {
     std::lock_guard lk(m_);
-    return whole(refilled(now));
+    return whole(bucket(refilled(now)));
   }
 
   const Limit& limit() const noexcept { return limit_; }
@@ -200,47 +201,17 @@ class token_bucket {
 
   Wide fill_time() const noexcept { return capacity_ / static_cast<Wide>(rate_) + 1; }
 
-  // The level at `now` as if the bucket had no top — full, plus what refilled since it was
-  // full —, up to the largest request: what an oversized request draws on.
-  Wide rested(Instant now) const noexcept {
-    Wide full = full_since_;
-    if (level_ < capacity_) {
-      const Wide level = refilled(now);
-      if (level < capacity_) return level;
-      full = full_after_refill();
-    }
-    const Wide most = static_cast<Wide>(largest_) * window_;
-    const Wide since = static_cast<Wide>(now.time_since_epoch().count()) - full;
-    if (since <= 0) return capacity_;
-    if (since >= (most - capacity_) / static_cast<Wide>(rate_) + 1) return std::max(most, capacity_);
-    return capacity_ + since * static_cast<Wide>(rate_);
-  }
-
-  // When refilling from `level_` at `last_` reaches the top (rounded up: a later start only
-  // ever waits more).
-  Wide full_after_refill() const noexcept {
-    return static_cast<Wide>(last_.time_since_epoch().count()) + time_to(capacity_ - level_).count();
-  }
-
-  // Makes `rested` answer `v` at `now`: a level, or a full bucket and how long it has been.
-  void set_rested(Wide v, Instant now) noexcept {
-    if (v <= capacity_) {
-      level_ = v;
-      if (v == capacity_) full_since_ = now.time_since_epoch().count();
-      return;
-    }
-    level_ = capacity_;
-    full_since_ = static_cast<Wide>(now.time_since_epoch().count()) - (v - capacity_) / static_cast<Wide>(rate_);
-  }
+  // What requests within the burst see of `level`: the bucket, without the rest above it.
+  Wide bucket(Wide level) const noexcept { return std::min(level, capacity_); }
 
   Wide refilled(Instant now) const noexcept {
     if (!started_ || now <= last_) return level_;  // a clock that steps back refills nothing
-    const Wide gap = capacity_ - level_;
+    const Wide gap = top_ - level_;
     if (gap <= 0) return level_;
     const Wide elapsed = std::min<Wide>(
         static_cast<Wide>(now.time_since_epoch().count()) - last_.time_since_epoch().count(),
         gap / static_cast<Wide>(rate_) + 1);
-    return std::min(capacity_, level_ + elapsed * static_cast<Wide>(rate_));
+    return std::min(top_, level_ + elapsed * static_cast<Wide>(rate_));
   }
 
   void refill(Instant now) noexcept {
@@ -248,14 +219,14 @@ class token_bucket {
       started_ = true;
       last_ = now;
     } else if (now > last_) {
-      const Wide level = refilled(now);
-      if (level_ < capacity_ && level >= capacity_) full_since_ = full_after_refill();
-      level_ = level;
+      level_ = refilled(now);
       last_ = now;
     }
   }
 
+  // Whole cells a request within the burst could take at `level`.
   std::uint64_t whole(Wide level) const noexcept {
+    level = bucket(level);
     return level <= 0 ? 0 : static_cast<std::uint64_t>(level / window_);
   }
 
@@ -272,12 +243,11 @@ class token_bucket {
   std::uint64_t rate_;
   Wide capacity_;
   std::uint64_t largest_;  // the largest request admitted: the burst, or more (oversized)
+  Wide top_;               // the level rises to the largest request, the burst at least
   mutable std::mutex m_;
-  Wide level_;
+  Wide level_;             // above `capacity_`: rest an oversized request may draw on
   Instant last_{};
   bool started_ = false;
-  // Since when the bucket is full (meaningful while it is): far in the past at first.
-  Wide full_since_ = static_cast<Wide>(governed::detail::i64_min) * 4;
   Wide returned_ = 0;  // refill time given back by refunds: the coordinate of every stamp
   Wide floor_ = 0;     // when the bucket is full again after the latest waiting reservation
 };
