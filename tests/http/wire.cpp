@@ -1,7 +1,10 @@
 #include <governed/wire/format.hpp>
 #include <governed/wire/sse.hpp>
 #include <governed/wire/stream.hpp>
+#include <governed/transport/http.hpp>
 #include <governed/transport/proxy.hpp>
+
+#include "test_server.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -195,6 +198,30 @@ TEST_CASE("stream: an event that is not JSON is a malformed stream", "[wire][str
   CHECK_FALSE(r.feed("data: <html>oops</html>\n\n", [](std::string_view) {}));
   CHECK(r.problem() == wire::StreamReader::Problem::malformed);
   CHECK_FALSE(r.feed("data: [DONE]\n\n", [](std::string_view) {}));
+}
+
+TEST_CASE("stream: a server's event nested 100 000 deep ends the call with a failure naming the depth limit",
+          "[wire][stream][limits]") {
+  const std::string deep(100'000, '[');
+  httptest::Server server([&](const httptest::Seen& seen) {
+    // A stream request answered with a whole body as deep: read as no text, not a crash.
+    if (seen.target.starts_with("/whole")) return httptest::Script{httptest::write(httptest::response(200, deep))};
+    return httptest::sse({"data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\n", "data: " + deep + "\n\n"});
+  });
+  transport::http t{transport::HttpOptions{}};
+  const Request req = chat();
+  std::string shown;
+  auto deep_event = t.stream({req, "openai", "gpt-4o", server.url("/v1"), "k"}, [&](std::string_view p) { shown += p; });
+  REQUIRE(deep_event.failure);
+  CHECK(*deep_event.failure == gp::NetworkFailure::closed_early);
+  CHECK(deep_event.failure_detail == "an event of the stream nests deeper than 64 levels");
+  CHECK(shown == "Hi");  // what was shown before stays shown
+
+  auto whole = t.stream({req, "openai", "gpt-4o", server.url("/whole"), "k"}, [&](std::string_view p) { shown += p; });
+  CHECK_FALSE(whole.failure);
+  REQUIRE(whole.streamed);
+  CHECK(whole.streamed->chunks == 0);
+  CHECK(whole.body.size() == deep.size());
 }
 
 // ---- requests ------------------------------------------------------------------------------------
