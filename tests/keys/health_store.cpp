@@ -11,12 +11,14 @@
 #include <iterator>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 using namespace governed;
@@ -503,4 +505,41 @@ TEST_CASE("health store: the directories it creates are private (0700) whatever 
   std::vector<std::string> warnings;
   REQUIRE(HealthStore(d.file()).load(t0, warnings));
   CHECK((fs::status(d.path).permissions() & fs::perms::all) == fs::perms(0755));
+}
+
+TEST_CASE("health store: a writer killed at any point leaves the file readable, never corrupt",
+          "[keys][health_store]") {
+  TempDir d;
+  std::mt19937 rng(42);
+  for (int round = 0; round < 20; ++round) {
+    INFO(round);
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      // Writes ever larger files until killed.
+      HealthStore store(d.file());
+      std::vector<std::string> warnings;
+      HealthRecords mine;
+      for (int n = 0;; ++n) {
+        mine.emplace("key-" + std::to_string(n), HealthRecord{KeyHealth::exhausted, t0 + 1h, "openai"});
+        (void)store.merge(mine, t0, warnings);
+      }
+    }
+    // Kill it somewhere in its writes: after the file first appears, plus up to 3 ms.
+    const auto give_up = std::chrono::steady_clock::now() + 10s;
+    while (!fs::exists(d.file()) && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(0, 3000)(rng)));
+    ::kill(child, SIGKILL);
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    REQUIRE(fs::exists(d.file()));
+
+    std::vector<std::string> warnings;
+    auto r = HealthStore(d.file()).load(t0, warnings);
+    REQUIRE(r);
+    CHECK_FALSE(r->empty());
+    CHECK(warnings.empty());  // never set aside: every file it left was whole
+    REQUIRE(HealthStore(d.file()).merge({}, t0, warnings));  // and the next writer clears what it left
+    CHECK_FALSE(has_entry_starting(d.path, "key-health.json.tmp-"));
+  }
 }

@@ -196,8 +196,8 @@ struct ParsedHealthFile {
   int version = 0;  ///< the version the file had
 };
 
-/// The state of one record, or why it can not be used. `e` is one record of either version;
-/// `key` is its fingerprint and model, already read.
+/// The state of one record of either version (its health, end and provider), or why it can
+/// not be used. What the record is about is read apart: `parse_health_key`, `legacy_health_key`.
 inline Result<HealthRecord> parse_health_record(const nlohmann::json& e) {
   const auto bad = [](std::string_view why) -> Result<HealthRecord> { return fail(Errc::parse_error, std::string(why)); };
   if (!e.is_object()) return bad("not an object");
