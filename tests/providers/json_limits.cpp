@@ -40,8 +40,14 @@ std::string success_with_depth(std::size_t levels) {
 
 TEST_CASE("reply readers refuse a body nested 100 000 deep with an error that names the limit",
           "[providers][limits]") {
+  // Closed ones are valid JSON: the document readers once parsed them and then copied the
+  // deep member ("content" of Anthropic and Gemini), recursing 100 000 deep.
+  const std::string closed_content = R"({"content":)" + nested_arrays(100'000) + std::string(100'000, ']') + "}";
+  const std::string closed_candidates =
+      R"({"candidates":[{"content":)" + nested_objects(100'000) + "1" + std::string(100'000, '}') + "}]}";
   for (const std::string& body : {nested_arrays(100'000), nested_objects(100'000),
-                                  R"({"choices":[{"message":{"content":"hi","x":)" + nested_arrays(100'000)}) {
+                                  R"({"choices":[{"message":{"content":"hi","x":)" + nested_arrays(100'000),
+                                  closed_content, closed_candidates}) {
     for (gp::Dialect d : {gp::Dialect::openai, gp::Dialect::anthropic, gp::Dialect::gemini}) {
       const auto content = gp::extract_content(d, body);
       REQUIRE_FALSE(content);

@@ -41,6 +41,9 @@ TEST_CASE("governed-sim: a request body nested 100 000 deep is a 400 naming the 
   };
   for (const auto& c : {Case{"/v1/chat/completions", arrays_deep(100'000), providers::Dialect::openai},
                         Case{"/v1/chat/completions", openai_part + arrays_deep(100'000), providers::Dialect::openai},
+                        // Closed, so valid: the part was once written out again to count it.
+                        Case{"/v1/chat/completions", openai_part + arrays_deep(100'000) + std::string(100'000, ']') + "}]}]}",
+                             providers::Dialect::openai},
                         Case{"/v1/messages", objects_deep(100'000), providers::Dialect::anthropic},
                         Case{"/openai/deployments/gpt-4o/chat/completions", objects_deep(100'000), providers::Dialect::azure},
                         Case{"/v1beta/models/gemini-2.0-flash:generateContent", gemini_part + objects_deep(100'000),

@@ -39,7 +39,10 @@ std::string sse_event(std::string_view data, std::string_view event = {}) {
 TEST_CASE("stream: an event nested 100 000 deep stops the stream as too deep, in every dialect, without a crash",
           "[wire][stream][limits]") {
   for (gp::Dialect d : {gp::Dialect::openai, gp::Dialect::groq, gp::Dialect::anthropic, gp::Dialect::gemini}) {
-    for (const std::string& data : {deep_arrays(100'000), deep_objects(100'000), "{\"error\":" + deep_objects(100'000)}) {
+    // Open and closed: a closed one is valid JSON, which the reader once parsed and then
+    // wrote out again as the error body, recursing 100 000 deep.
+    for (const std::string& data : {deep_arrays(100'000), deep_objects(100'000), "{\"error\":" + deep_objects(100'000),
+                                    "{\"type\":\"error\",\"error\":" + closed_objects(100'000) + "}"}) {
       wire::StreamReader r{d};
       std::string text;
       CHECK(r.feed(sse_event("{\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}"), [&](std::string_view p) { text += p; }));
