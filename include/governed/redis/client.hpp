@@ -11,8 +11,11 @@
 /// A call borrows a connection (opening one while fewer than `max_connections` exist, else
 /// waiting for one to come back), runs on the calling thread, and returns it. When the server
 /// can not be reached, the client says so at once for a while instead of letting every call
-/// wait out a connect timeout: it tries again after 100 ms, then 200 ms … up to 5 s, and the
-/// first success resets that (reconnect with backoff).
+/// wait out a timeout: it tries again after 100 ms, then 200 ms … up to 5 s (reconnect with
+/// backoff), with one call at a time — the probe — while the others are still told at once.
+/// The server is back when a command is answered, not when TCP connects: a paused or wedged
+/// redis-server still accepts connections from its listen backlog, and counting that as back
+/// would flap the events and make every call wait out the command timeout again.
 
 #include <governed/redis/async_connection.hpp>
 #include <governed/redis/connection.hpp>
@@ -196,12 +199,12 @@ class Client final : public ScriptRunner, public std::enable_shared_from_this<Cl
 
   /// Reads what every idle connection still owes for `send_later` commands (one PING each).
   Result<void> flush() override {
-    std::vector<std::unique_ptr<Connection>> owing;
+    std::vector<Lent> owing;
     {
       std::lock_guard lk(mutex_);
       for (auto it = idle_.begin(); it != idle_.end();) {
         if ((*it)->unread() > 0) {
-          owing.push_back(std::move(*it));
+          owing.push_back(Lent{std::move(*it), false});
           it = idle_.erase(it);
         } else {
           ++it;
@@ -209,10 +212,12 @@ class Client final : public ScriptRunner, public std::enable_shared_from_this<Cl
       }
     }
     Result<void> result;
-    for (auto& c : owing) {
-      auto r = c->call({"PING"});
+    for (auto& lent : owing) {
+      const auto before = lent.connection->replies_read();
+      auto r = lent.connection->call({"PING"});
       if (!r && result) result = tl::unexpected(r.error());
-      give_back(std::move(c), r.has_value());
+      const bool answered = lent.connection->replies_read() > before;
+      give_back(std::move(lent), answered, r.has_value());
     }
     return result;
   }
@@ -220,32 +225,34 @@ class Client final : public ScriptRunner, public std::enable_shared_from_this<Cl
   /// As `eval`, on a connection of this client's that runs on `executor`'s execution context
   /// (one per context, made at its first call), pipelined with every other call in flight
   /// there. The reconnect backoff is the blocking calls': while the server is marked down, the
-  /// call fails at once.
+  /// call fails at once, unless it is the one probe due.
   void async_eval(const Script& script, std::span<const std::string_view> keys, std::span<const std::string_view> args,
                   boost::asio::any_io_executor executor, EvalHandler done) override {
     std::shared_ptr<AsyncConnection> conn;
+    bool probe = false;
     {
       std::unique_lock lk(mutex_);
-      if (failures_ > 0 && clock::now() < retry_at_) {
-        auto down = fail(Errc::io_error, fmt::format("Redis at {} is unreachable (next attempt in {} ms)",
-                                                      endpoint_.describe(), left_ms(retry_at_)));
+      auto pass = may_call(lk);
+      if (!pass) {
         lk.unlock();
-        boost::asio::post(executor, [down = std::move(down), done = std::move(done)]() mutable {
-          std::move(done)(std::move(down));
+        boost::asio::post(executor, [down = std::move(pass).error(), done = std::move(done)]() mutable {
+          std::move(done)(tl::unexpected(std::move(down)));
         });
         return;
       }
+      probe = *pass;
     }
     auto& context = boost::asio::query(executor, boost::asio::execution::context);
     conn = boost::asio::use_service<detail::AsyncConnections>(context).get(alive_, [&] {
       return AsyncConnection::make(executor, endpoint_, options_.connect);
     });
-    conn->async_eval(script, keys, args, [weak = weak_from_this(), done = std::move(done)](Result<Reply> r) mutable {
+    conn->async_eval(script, keys, args, [weak = weak_from_this(), probe, done = std::move(done)](Result<Reply> r) mutable {
       if (auto self = weak.lock()) {
         std::unique_lock lk(self->mutex_);
-        if (r) self->mark_up(lk);
-        else if (r.error().code != Errc::rejected && r.error().code != Errc::cancelled)
-          self->mark_down(lk, r.error().message);
+        if (probe) self->probing_ = false;
+        // A reply (or the server's refusal) is an answer; a cancellation says nothing.
+        if (r || r.error().code == Errc::rejected) self->mark_up(lk);
+        else if (r.error().code != Errc::cancelled) self->mark_down(lk, r.error().message);
       }
       std::move(done)(std::move(r));
     });
@@ -289,56 +296,92 @@ class Client final : public ScriptRunner, public std::enable_shared_from_this<Cl
   }
 
   /// Runs `f(Connection&)` on a borrowed connection. A failure closes that connection and,
-  /// unless it was a refusal by the server, marks the server down for the backoff.
+  /// unless it was a refusal by the server, marks the server down for the backoff; a reply
+  /// read on it marks the server up.
   template <class F>
   auto with_connection(F&& f) -> decltype(f(std::declval<Connection&>())) {
-    auto conn = borrow();
-    if (!conn) return tl::unexpected(conn.error());
-    auto result = f(**conn);
-    give_back(std::move(*conn), result.has_value() || result.error().code == Errc::rejected);
+    auto lent = borrow();
+    if (!lent) return tl::unexpected(lent.error());
+    const auto before = lent->connection->replies_read();
+    auto result = f(*lent->connection);
+    const bool answered = lent->connection->replies_read() > before;
+    give_back(std::move(*lent), answered, result.has_value() || result.error().code == Errc::rejected);
     return result;
   }
 
  private:
   Client(Endpoint endpoint, ClientOptions options) : endpoint_(std::move(endpoint)), options_(std::move(options)) {}
 
-  Result<std::unique_ptr<Connection>> borrow() {
+  /// A connection lent to one call; `probe`: the call that finds out whether a server marked
+  /// down answers again.
+  struct Lent {
+    std::unique_ptr<Connection> connection;
+    bool probe = false;
+  };
+
+  /// Whether a call may go to the server now, and whether it is the probe; the error it gets
+  /// at once when the server is marked down and a probe is not due (or one is under way).
+  Result<bool> may_call(std::unique_lock<std::mutex>&) {
+    if (failures_ == 0) return false;
+    if (clock::now() < retry_at_)
+      return fail(Errc::io_error, fmt::format("Redis at {} is unreachable (next attempt in {} ms)", endpoint_.describe(),
+                                              left_ms(retry_at_)));
+    if (probing_)
+      return fail(Errc::io_error,
+                  fmt::format("Redis at {} is unreachable (a call is finding out whether it answers again)",
+                              endpoint_.describe()));
+    probing_ = true;
+    return true;
+  }
+
+  Result<Lent> borrow() {
     std::unique_lock lk(mutex_);
     const auto deadline = clock::now() + options_.connect.command_timeout;
+    auto pass = may_call(lk);
+    if (!pass) return tl::unexpected(std::move(pass).error());
+    const bool probe = *pass;
+    auto refuse = [&](Error e) -> Result<Lent> {
+      if (probe) probing_ = false;
+      return tl::unexpected(std::move(e));
+    };
     for (;;) {
-      if (failures_ > 0 && clock::now() < retry_at_)
-        return fail(Errc::io_error, fmt::format("Redis at {} is unreachable (next attempt in {} ms)",
-                                                endpoint_.describe(), left_ms(retry_at_)));
+      if (!probe && failures_ > 0 && clock::now() < retry_at_)  // marked down while this call waited
+        return refuse(Error{Errc::io_error, fmt::format("Redis at {} is unreachable (next attempt in {} ms)",
+                                                        endpoint_.describe(), left_ms(retry_at_)), {}});
       if (!idle_.empty()) {
         auto c = std::move(idle_.back());
         idle_.pop_back();
-        return c;
+        return Lent{std::move(c), probe};
       }
       if (open_ < options_.max_connections) break;
       if (available_.wait_until(lk, deadline) == std::cv_status::timeout && idle_.empty() &&
           open_ >= options_.max_connections)
-        return fail(Errc::timed_out, fmt::format("all {} connections to Redis at {} stayed busy",
-                                                 options_.max_connections, endpoint_.describe()));
+        return refuse(Error{Errc::timed_out, fmt::format("all {} connections to Redis at {} stayed busy",
+                                                         options_.max_connections, endpoint_.describe()), {}});
     }
     ++open_;
     lk.unlock();
     auto c = Connection::open(endpoint_, options_.connect);
+    lk.lock();
     if (!c) {
-      lk.lock();
       --open_;
       if (c.error().code != Errc::rejected) mark_down(lk, c.error().message);
       available_.notify_one();
-      return tl::unexpected(c.error());
+      return refuse(c.error());
     }
-    lk.lock();
-    mark_up(lk);
-    return c;
+    // Connected is not answered: a login the server replied to is; else the call decides.
+    if ((*c)->replies_read() > 0) mark_up(lk);
+    return Lent{std::move(*c), probe};
   }
 
-  void give_back(std::unique_ptr<Connection> c, bool fine) {
+  /// Takes back a lent connection: `answered`, the server replied on it; `fine`, the call
+  /// ended without a failure of the server's (a refusal is one of its answers).
+  void give_back(Lent lent, bool answered, bool fine) {
     std::unique_lock lk(mutex_);
-    if (c->usable()) {
-      idle_.push_back(std::move(c));
+    if (lent.probe) probing_ = false;
+    if (answered) mark_up(lk);
+    if (lent.connection->usable()) {
+      idle_.push_back(std::move(lent.connection));
     } else {
       --open_;
       if (!fine) mark_down(lk, "a connection failed");
@@ -379,6 +422,8 @@ class Client final : public ScriptRunner, public std::enable_shared_from_this<Cl
   std::size_t open_ = 0;
   unsigned failures_ = 0;
   clock::time_point retry_at_{};
+  /// A call is finding out whether the server marked down answers again (see `may_call`).
+  bool probing_ = false;
   /// Expires with the client: the contexts' connection registries then close its connections.
   std::shared_ptr<const int> alive_ = std::make_shared<const int>(0);
 };

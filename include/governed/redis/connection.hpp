@@ -120,6 +120,10 @@ class Connection {
   bool usable() const noexcept { return !broken_; }
   /// Replies of `send_later` and `eval_later` commands not read yet.
   std::size_t unread() const noexcept { return late_.size(); }
+  /// Replies read from the server so far, the login's included: what tells a server that
+  /// answers from one that only accepted the connection (a paused or wedged process still
+  /// completes TCP handshakes from its listen backlog).
+  std::uint64_t replies_read() const noexcept { return replies_read_; }
   const Endpoint& endpoint() const noexcept { return endpoint_; }
 
   /// Sends `args` and reads its reply (an error reply is a value, not a failure).
@@ -249,7 +253,10 @@ class Connection {
         close();
         return tl::unexpected(next.error());
       }
-      if (*next) return std::move(**next);
+      if (*next) {
+        ++replies_read_;
+        return std::move(**next);
+      }
       auto n = direct_ ? read_direct(deadline) : run("a read", deadline, [&](auto handler) {
         if (tls_) tls_->async_read_some(boost::asio::buffer(in_), std::move(handler));
         else socket_.async_read_some(boost::asio::buffer(in_), std::move(handler));
@@ -489,6 +496,7 @@ class Connection {
   std::vector<Late> late_{};
   /// The SHA-1s of the scripts this connection has sent with their source.
   std::vector<std::string> cached_{};
+  std::uint64_t replies_read_ = 0;
   bool broken_ = false;
   bool direct_ = false;  ///< plain TCP, connected: see `go_direct`
 };
