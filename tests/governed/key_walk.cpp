@@ -183,7 +183,7 @@ TEST_CASE("a daily 429 on one key moves to another account's key, not to its sib
 
 TEST_CASE("a 401 while another process holds the key-health lock still moves to the next key at once, "
           "and the unsaved mark is a warning event",
-          "[governed][scenario]") {
+          "[governed][scenario][concurrency]") {
   TempDir dir;
   const std::filesystem::path file = dir.path / "key-health.json";
   StateConfig config;
