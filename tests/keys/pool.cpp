@@ -18,6 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -685,4 +686,28 @@ TEST_CASE("pool: persisted writes from many threads and two pools lose nothing",
   auto c = Pool::open(on_file(keys, d.file()), now);
   REQUIRE(c);
   for (std::size_t i = 0; i < 8; ++i) CHECK(c->health(i, now) == KeyHealth::invalid);
+}
+
+TEST_CASE("pool: a warning callback that throws does not end the writer thread", "[keys][pool]") {
+  PoolDir d;
+  clock::manual clk;
+  const auto now = clk.wall_now();
+  std::atomic<int> told{0};
+  PoolConfig c = on_file(three_openai_one_groq(), d.file());
+  c.lock_wait = 50ms;
+  c.on_warning = [&](std::string_view) {
+    ++told;
+    throw std::runtime_error("a careless callback");
+  };
+  auto pool = Pool::open(std::move(c), now);
+  REQUIRE(pool);
+  {
+    HeldPoolLock held(d.file());
+    REQUIRE(pool->mark_invalid(0, now));
+    REQUIRE(pool->flush(5s));
+  }
+  CHECK(told >= 1);
+  REQUIRE(pool->mark_invalid(1, now));  // the writer still runs
+  REQUIRE(pool->flush(5s));
+  CHECK(read_pool_file(d.file()).find(fingerprint(openai_a2)) != std::string::npos);
 }

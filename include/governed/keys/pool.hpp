@@ -90,7 +90,8 @@ struct PoolConfig {
   std::chrono::nanoseconds lock_wait = default_lock_wait;
   /// Told about a health file or records set aside, stray temporary files removed, a lock
   /// that stayed busy, or a write that failed. Called from whichever thread found it (the
-  /// writer thread for marks); must be thread safe. Empty: ignored.
+  /// writer thread for marks); must be thread safe. An exception it throws is dropped.
+  /// Empty: ignored.
   std::function<void(std::string_view)> on_warning{};
 };
 
@@ -500,10 +501,18 @@ class Pool {
     if (!inserted) it->second = HealthRecord(more_conservative(it->second, r));
   }
 
-  void warn(std::string_view text) const {
-    if (on_warning_) on_warning_(text);
-    std::lock_guard lk(*sink_mutex_);
-    if (sink_) sink_(text);
+  // Runs on the writer thread too, where an exception would end the process: a warning that
+  // can not be told is dropped instead.
+  void warn(std::string_view text) const noexcept {
+    try {
+      if (on_warning_) on_warning_(text);
+    } catch (...) {
+    }
+    try {
+      std::lock_guard lk(*sink_mutex_);
+      if (sink_) sink_(text);
+    } catch (...) {
+    }
   }
 
   void open_health_file(const PoolConfig& config, WallTime now) {
