@@ -12,7 +12,9 @@ namespace governed::limiter {
 /// Counts cells per aligned window [k·W, (k+1)·W) and admits while the count stays within
 /// `cells`. Simple and cheap, but a provider that counts a sliding window sees up to twice that
 /// across a boundary (C at the end of one window, C at the start of the next); `derive`
-/// therefore plans at most half the published limit per window.
+/// therefore plans at most half the published limit per window. A request above that (up to
+/// the published limit) goes into a window whose neighbours leave room for it (see
+/// detail/split_window.hpp).
 ///
 /// 25 500 tokens a minute with 7 000-token requests: three launches a minute, at the start of
 /// each window (21 000 tokens), the fourth waits for the next window.
