@@ -13,7 +13,7 @@ namespace governed {
 /// Why an operation failed. Stable: callers switch on it; the message is for people.
 enum class Errc {
   invalid_argument,   ///< a configuration or call argument that can never work
-  exceeds_capacity,   ///< more cells than the limit's burst: no wait would ever admit it
+  exceeds_capacity,   ///< more cells than the limit ever admits (its published limit): no wait would help
   too_far_ahead,      ///< a reservation would land further ahead than the limiter tracks
   queue_full,         ///< the wait queue of a limit set is full
   all_rate_limited,   ///< every candidate is cooling down; `retry_after` says for how long
