@@ -543,3 +543,39 @@ TEST_CASE("health store: a writer killed at any point leaves the file readable, 
     CHECK_FALSE(has_entry_starting(d.path, "key-health.json.tmp-"));
   }
 }
+
+TEST_CASE("health store: mangled files never crash the reader; what it keeps is always a valid record",
+          "[keys][health_store]") {
+  HealthRecords mine{
+      {"sk-…aaaaaaaaaaaa", {KeyHealth::exhausted, t0 + 8h, "openai"}},
+      {HealthKey{"gsk_…bbbbbbbbbbbb", "llama-3.3-70b-versatile"}, {KeyHealth::exhausted, t0 + 1h, "groq"}},
+      {"…cccccccccccc", {KeyHealth::invalid, WallTime::max(), "mistral"}},
+  };
+  const std::string good = keys::detail::render_health_file(mine);
+  REQUIRE(keys::detail::parse_health_file(good).records == mine);
+  std::mt19937 rng(2025);
+  const std::string alphabet = "{}[]\",:0123456789-e.aztrufnl \\";
+  for (int n = 0; n < 3000; ++n) {
+    std::string text = good;
+    const int edits = std::uniform_int_distribution<int>(1, 8)(rng);
+    for (int e = 0; e < edits; ++e) {
+      const std::size_t at = std::uniform_int_distribution<std::size_t>(0, text.size() - 1)(rng);
+      switch (std::uniform_int_distribution<int>(0, 2)(rng)) {
+        case 0: text[at] = alphabet[std::uniform_int_distribution<std::size_t>(0, alphabet.size() - 1)(rng)]; break;
+        case 1: text.erase(at, 1); break;
+        default: text.insert(at, 1, alphabet[std::uniform_int_distribution<std::size_t>(0, alphabet.size() - 1)(rng)]);
+      }
+    }
+    const auto parsed = keys::detail::parse_health_file(text);
+    if (parsed.kind != keys::detail::ParsedHealthFile::Kind::ok) {
+      CHECK(parsed.records.empty());
+      CHECK_FALSE(parsed.why.empty());
+      continue;
+    }
+    CHECK(parsed.bad_records.size() == parsed.bad_reasons.size());
+    for (const auto& [key, r] : parsed.records) {
+      CHECK_FALSE(key.fingerprint.empty());
+      CHECK(r.health != KeyHealth::healthy);
+    }
+  }
+}
