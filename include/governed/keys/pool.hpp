@@ -22,13 +22,14 @@
 /// The key itself is kept only to be sent; everything shown — messages, the file, candidate
 /// views — names a key by its fingerprint (`keys/fingerprint.hpp`).
 ///
-/// Persistence never holds a caller up. A mark changes the word at once and hands the write
-/// to the pool's writer thread, which writes the latest state (a burst of marks coalesces
+/// A mark never waits for the file. It changes the word at once and hands the write to the
+/// pool's writer thread, which writes the latest state (a burst of marks coalesces
 /// into one write) under the health file's lock, waited for at most `lock_wait`. A write that
 /// can not happen — another process holds the lock, the disk refuses — is reported as a
 /// warning; the marks stay in memory and go out with the next write. A location that can not
 /// be used at all (read-only, not a directory, a symbolic link where the file should be) is
-/// one warning at `open`, and the pool keeps its health in memory only.
+/// one warning at `open`, and the pool keeps its health in memory only. Only `open` and
+/// `refresh` touch the file on the calling thread, each waiting at most `lock_wait`.
 
 #include <governed/keys/detail/health_writer.hpp>
 #include <governed/keys/fingerprint.hpp>
@@ -148,7 +149,8 @@ inline std::uint64_t in_force(std::uint64_t w, WallTime now) noexcept {
 
 }  // namespace detail
 
-/// The key pool. Movable, not copyable; every member function is thread safe.
+/// The key pool. Move-constructible (not assignable), not copyable; every member function
+/// is thread safe.
 class Pool {
  public:
   /// Builds the pool and, when `persist` is on, loads the health file: keys exhausted or
