@@ -1,7 +1,8 @@
 // A paused redis-server (SIGSTOP) still completes TCP handshakes from its listen backlog, but
 // answers nothing. The client must not count a connection as the server being back: while it
 // is paused no "answers again" is told, calls after the first timeout fail at once (one probe
-// at a time waits), and the shared limits follow their SharedFailure policy just as quickly.
+// at a time waits), blocking or asynchronous, and the shared limits follow their
+// SharedFailure policy just as quickly. Real time: the client's backoff runs on steady_clock.
 #include <governed/redis/client.hpp>
 #include <governed/redis/limits.hpp>
 
@@ -9,6 +10,7 @@
 
 #include "server.hpp"
 
+#include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -17,6 +19,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <signal.h>
@@ -177,4 +180,54 @@ TEST_CASE("a paused server: shared limits fail open or closed at once after the 
     CHECK(h.calls > 50);
     CHECK(back_events == 0);
   }
+}
+
+TEST_CASE("a paused server and asynchronous calls: one probe at a time waits, and back follows an answer",
+          "[redis][async][client][faults]") {
+  GOVERNED_REDIS_SERVER(server);
+  std::vector<std::string> events;  // told on this thread: the io_context is run here
+  auto options = paused_client_options();
+  options.on_event = [&](std::string_view e) { events.emplace_back(e); };
+  auto c = Client::make(server.url(), options).value();
+  const governed::redis::Script ping{"return redis.call('PING')"};
+  boost::asio::io_context io;
+  // Four calls at once, run to their end; how many failed, and how many took 150 ms or more.
+  auto round = [&] {
+    int failed = 0, slow = 0, done = 0;
+    for (int i = 0; i < 4; ++i)
+      c->async_eval(ping, {}, {}, io.get_executor(),
+                    [&, t0 = std::chrono::steady_clock::now()](governed::Result<governed::redis::Reply> r) {
+                      ++done;
+                      failed += r ? 0 : 1;
+                      slow += std::chrono::steady_clock::now() - t0 >= 150ms ? 1 : 0;
+                    });
+    io.restart();
+    io.run();
+    REQUIRE(done == 4);
+    return std::pair{failed, slow};
+  };
+  REQUIRE(round().first == 0);
+  Paused paused(paused_pid_of(*c));
+  CHECK(round().first == 4);  // all four wait out the command timeout on the one connection
+  int failed = 0, slow = 0, rounds = 0;
+  for (const auto until = std::chrono::steady_clock::now() + 1200ms; std::chrono::steady_clock::now() < until; ++rounds) {
+    const auto [f, s] = round();
+    failed += f;
+    slow += s;
+    std::this_thread::sleep_for(5ms);
+  }
+  CHECK(failed == 4 * rounds);
+  CHECK(slow <= 4);  // one probe per backoff and timeout (400 ms), the others told at once
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].find("unreachable") != std::string::npos);
+
+  paused.resume();
+  bool back = false;
+  for (const auto until = std::chrono::steady_clock::now() + 5s; !back && std::chrono::steady_clock::now() < until;) {
+    back = round().first < 4;
+    if (!back) std::this_thread::sleep_for(5ms);
+  }
+  REQUIRE(back);
+  REQUIRE(events.size() == 2);
+  CHECK(events[1].find("answers again") != std::string::npos);
 }
