@@ -116,7 +116,8 @@ inline Result<double> env_number(const std::string& name, std::string_view text,
   if (t.empty() || errno != 0 || end != t.c_str() + t.size() || !std::isfinite(v))
     return fail(Errc::invalid_argument, about_value(name, t, "is not a number"));
   if (v < lo || (hi_open ? v >= hi : v > hi))
-    return fail(Errc::invalid_argument, about_value(name, t, fmt::format("is not in [{}, {}{}", lo, hi, hi_open ? ")" : "]")));
+    return fail(Errc::invalid_argument,
+                about_value(name, t, fmt::format("is not in [{}, {}{}", lo, hi, hi_open ? ")" : "]")));
   return v;
 }
 
@@ -240,7 +241,8 @@ inline Result<void> apply_env(Configuration& into, std::string_view prefix, std:
   }
   if (auto v = env(var("BASE_URL"))) {
     const std::string_view u = detail::trimmed(*v);
-    if (auto why = detail::base_url_problem(u)) return fail(Errc::invalid_argument, fmt::format("{}: {}", var("BASE_URL"), *why));
+    if (auto why = detail::base_url_problem(u))
+      return fail(Errc::invalid_argument, fmt::format("{}: {}", var("BASE_URL"), *why));
     s.base_url = std::string(u);
   }
   for (int i = 1; i <= 32; ++i) {

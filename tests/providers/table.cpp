@@ -281,9 +281,9 @@ TEST_CASE("a limit of 0 in an override is refused; \"unlimited\" says no limit",
   const auto& base = gp::builtin_table();
   for (const char* field : {"rpm", "tpm", "rpd", "tpd", "itpm", "otpm"}) {
     INFO(field);
-    auto zero = gp::apply_override(
-        base, fmt::format(R"({{"providers": {{"groq": {{"models": {{"llama-3.1-8b-instant": {{"tiers": {{"free": {{"{}": 0}}}}}}}}}}}}}})", field),
-        "over.json");
+    const auto tier = nlohmann::json{{field, 0}};
+    const auto doc = nlohmann::json{{"providers", {{"groq", {{"models", {{"llama-3.1-8b-instant", {{"tiers", {{"free", tier}}}}}}}}}}}};
+    auto zero = gp::apply_override(base, doc.dump(), "over.json");
     REQUIRE_FALSE(zero);
     CHECK(zero.error().message ==
           fmt::format("over.json: /providers/groq/models/llama-3.1-8b-instant/tiers/free/{}: must be a positive integer, "
