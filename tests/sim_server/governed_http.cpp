@@ -404,3 +404,21 @@ TEST_CASE("governed over http: a transport whose last owner lets go on its own I
   CHECK(alive.expired());
   CHECK(w.sim("openai").log().size() == 1);
 }
+
+TEST_CASE("governed over http: async_send without a token is a deferred operation, launched later with a token",
+          "[sim_server][governed]") {
+  Wire w({simulated("openai", {{.key = "sk-wire-openai-aaaaaaaaaaaa", .account = "org-a"}})});
+  auto g = w.governed();
+  auto call = g.async_send(ask("openai", "gpt-4o-mini"));
+  CHECK(w.sim("openai").log().empty());  // nothing sent until launched
+  auto r = std::move(call)(boost::asio::use_future).get();
+  REQUIRE(r);
+  CHECK(r->content == completion);
+
+  // The transport's own operation likewise; the attempt is read when it is made.
+  const std::string base = w.server->base_url("openai");
+  auto attempt = w.http->async_send(transport::Attempt{ask("openai", "gpt-4o-mini"), "openai", "gpt-4o-mini", base,
+                                                       "sk-wire-openai-aaaaaaaaaaaa"});
+  CHECK(std::move(attempt)(boost::asio::use_future).get().status == 200);
+  CHECK(w.sim("openai").log().size() == 2);
+}
