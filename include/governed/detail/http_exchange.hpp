@@ -568,7 +568,7 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
     const bool ok = reply.status >= 200 && reply.status < 300;
     const std::string_view type = head[bhttp::field::content_type];
     sse_ = stream_ && ok && type.substr(0, 17) == "text/event-stream";
-    if (sse_) reader_.emplace(dialect_, limits.event_bytes);
+    if (sse_) reader_.emplace(dialect_, limits.event_bytes, limits.event_depth);
 
     auto& chunk = conn_->chunk;
     if (!chunk) chunk = std::make_unique_for_overwrite<char[]>(HttpConnection::chunk_size);

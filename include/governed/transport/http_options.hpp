@@ -39,6 +39,9 @@ struct HttpOptions {
     std::uint64_t stream_bytes = std::uint64_t{64} << 20;
     /// One server-sent event.
     std::size_t event_bytes = std::size_t{4} << 20;
+    /// How deep one server-sent event's JSON may nest, measured before it is parsed, so a
+    /// server can not make the client recurse. A provider's events nest five or six deep.
+    std::size_t event_depth = 64;
   } limits;
 
   /// Trust for HTTPS peers: the system's CA store unless one of these is set. `ca_pem` is a
