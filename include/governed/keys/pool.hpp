@@ -73,6 +73,13 @@ struct KeyConfig {
 /// How a pool is built.
 struct PoolConfig {
   std::vector<KeyConfig> keys;
+  /// Providers called with no key at all: a local server (vLLM, llama.cpp, Ollama) behind the
+  /// provider's base URL. Each gets one entry in the pool with no secret, account "" (so its
+  /// limits are kept per (provider, "", model group)) and fingerprint `keyless_fingerprint`;
+  /// a transport sends it with no auth header. A keyless provider has no keys: naming it in
+  /// `keys` too is an error. The entry's health is kept in memory only (it names no key the
+  /// health file could hold). A `State` fills this from `ProviderSettings::keyless`.
+  std::vector<std::string> keyless{};
   /// Persistence is "a path, or off". `persist` on (the default): exhausted and invalid keys
   /// stay out across restarts and across processes, through the health file at `state_file`,
   /// or, when that is empty, at `default_health_file()` ($XDG_CACHE_HOME/governed/
@@ -96,6 +103,9 @@ struct PoolConfig {
   std::function<void(std::string_view)> on_warning{};
 };
 
+/// What names a keyless provider's entry where a key's fingerprint would be.
+inline constexpr std::string_view keyless_fingerprint = "no-key";
+
 /// A model whose allowance an account spent, as the health file remembers it for key `key`.
 struct ModelExhaustion {
   std::size_t key;
@@ -106,7 +116,8 @@ struct ModelExhaustion {
 /// What a key-selection policy sees of one key: never the key itself.
 struct KeyCandidate {
   std::size_t index;             ///< the key's position in the pool (its configuration order)
-  std::string_view account;      ///< its account; a key configured without one: its fingerprint
+  std::string_view account;      ///< its account; a key configured without one: its fingerprint;
+                                 ///< a keyless provider's entry: ""
   KeyHealth health;              ///< at the `now` the view was taken
   WallTime until;                ///< when that state ends: max for invalid, epoch for healthy
   std::uint32_t weight;
@@ -155,20 +166,24 @@ class Pool {
  public:
   /// Builds the pool and, when `persist` is on, loads the health file: keys exhausted or
   /// invalid in an earlier run (or in another process) stay out until their time.
-  /// Errors: no keys, an empty key or provider, a zero weight, a key given twice, a negative
-  /// lock wait (invalid_argument). A health file that can not be used is a warning, not an error: a
+  /// Errors: no keys and no keyless provider, an empty key or provider, a zero weight, a key
+  /// given twice, a keyless provider given twice or given keys, a negative lock wait
+  /// (invalid_argument). A health file that can not be used is a warning, not an error: a
   /// lock held past `lock_wait` leaves the pool starting from memory and trying the file
   /// again with its next write; an unusable location (read-only, missing HOME, a symbolic
   /// link) leaves it in memory for good.
   static Result<Pool> open(PoolConfig config, WallTime now) {
-    if (config.keys.empty()) return fail(Errc::invalid_argument, "the key pool has no keys");
+    if (config.keys.empty() && config.keyless.empty())
+      return fail(Errc::invalid_argument,
+                  "the key pool has no keys; a provider that takes no key is configured keyless");
     if (config.lock_wait < std::chrono::nanoseconds{0})
       return fail(Errc::invalid_argument, "the key pool's lock_wait must not be negative");
     Pool p;
     p.on_warning_ = std::move(config.on_warning);
-    const std::size_t n = config.keys.size();
+    if (auto r = check_keyless(config); !r) return tl::unexpected(r.error());
+    const std::size_t n = config.keys.size() + config.keyless.size();
     p.keys_.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t i = 0; i < config.keys.size(); ++i) {
       auto& k = config.keys[i];
       if (k.provider.empty())
         return fail(Errc::invalid_argument, fmt::format("key {} of the pool names no provider", i));
@@ -186,6 +201,9 @@ class Pool {
       if (key.account.empty()) key.account = key.fingerprint;
       p.keys_.push_back(std::move(key));
     }
+    // After the keys: their indices are their configuration positions.
+    for (auto& name : config.keyless)
+      p.keys_.push_back(Key{std::move(name), {}, {}, std::string(keyless_fingerprint), 1});
     p.words_ = std::make_unique<std::atomic<std::uint64_t>[]>(n);
     for (std::size_t i = 0; i < n; ++i) p.words_[i].store(0, std::memory_order_relaxed);
     // Keys grouped by provider, in configuration order: a provider's candidates are one span.
@@ -226,8 +244,11 @@ class Pool {
   std::string_view account(std::size_t i) const noexcept { return keys_[i].account; }
   std::string_view fingerprint(std::size_t i) const noexcept { return keys_[i].fingerprint; }
   std::uint32_t weight(std::size_t i) const noexcept { return keys_[i].weight; }
-  /// The key to send. Only a transport should ask; nothing else should hold it.
+  /// The key to send. Only a transport should ask; nothing else should hold it. Empty for a
+  /// keyless provider's entry: the request carries no auth header.
   std::string_view secret(std::size_t i) const noexcept { return keys_[i].key; }
+  /// Whether entry `i` is a keyless provider's (see `PoolConfig::keyless`), not a key.
+  bool keyless(std::size_t i) const noexcept { return keys_[i].key.empty(); }
 
   /// The health file, when the pool persists (none when `persist` is off, or the location
   /// turned out unusable at `open`).
@@ -390,7 +411,7 @@ class Pool {
   Result<void> mark_model_exhausted(std::size_t i, std::string_view model, WallTime until, WallTime now) {
     if (auto r = check_index(i); !r) return r;
     if (model.empty()) return fail(Errc::invalid_argument, "a model exhaustion needs the model's name");
-    if (!file_ || until <= now) return {};
+    if (!file_ || until <= now || keyless(i)) return {};
     {
       std::lock_guard lk(file_->model_mutex);
       const HealthRecord r{KeyHealth::exhausted, until, keys_[i].provider};
@@ -410,7 +431,7 @@ class Pool {
     for (const auto& [key, r] : file_->models) {
       if (r.expired(now)) continue;
       for (std::size_t i = 0; i < keys_.size(); ++i)
-        if (keys_[i].fingerprint == key.fingerprint) out.push_back({i, key.model, r.until});
+        if (!keyless(i) && keys_[i].fingerprint == key.fingerprint) out.push_back({i, key.model, r.until});
     }
     return out;
   }
@@ -546,6 +567,24 @@ class Pool {
     return s;
   }
 
+  /// Every keyless provider named once, and given no keys.
+  static Result<void> check_keyless(const PoolConfig& config) {
+    for (std::size_t i = 0; i < config.keyless.size(); ++i) {
+      const std::string& name = config.keyless[i];
+      if (name.empty()) return fail(Errc::invalid_argument, fmt::format("keyless provider {} has no name", i));
+      for (std::size_t j = 0; j < i; ++j)
+        if (config.keyless[j] == name)
+          return fail(Errc::invalid_argument, fmt::format("provider {} is named keyless twice", name));
+      for (std::size_t j = 0; j < config.keys.size(); ++j)
+        if (config.keys[j].provider == name)
+          return fail(Errc::invalid_argument,
+                      fmt::format("provider {} is configured keyless, yet key {} of the pool is for it: "
+                                  "remove the key, or the keyless setting",
+                                  name, j));
+    }
+    return {};
+  }
+
   Result<void> check_index(std::size_t i) const {
     if (i >= keys_.size())
       return fail(Errc::invalid_argument, fmt::format("key index {} is outside the pool of {}", i, keys_.size()));
@@ -566,6 +605,7 @@ class Pool {
   HealthRecords snapshot(WallTime now) const {
     HealthRecords out;
     for (std::size_t i = 0; i < keys_.size(); ++i) {
+      if (keyless(i)) continue;  // no key to remember: its health lives in this process only
       const KeyCandidate c = view(i, now);
       if (c.health != KeyHealth::healthy) out.emplace(HealthKey{keys_[i].fingerprint}, HealthRecord{c.health, c.until, keys_[i].provider});
     }
@@ -595,6 +635,7 @@ class Pool {
     }
     std::lock_guard mk(file_->model_mutex);
     for (std::size_t i = 0; i < keys_.size(); ++i) {
+      if (keyless(i)) continue;
       const auto& fp = keys_[i].fingerprint;
       for (auto it = merged->lower_bound(HealthKey{fp}); it != merged->end() && it->first.fingerprint == fp; ++it) {
         if (it->first.model.empty()) raise(i, detail::encode(it->second.health, it->second.until), now);
