@@ -173,6 +173,7 @@ inline std::optional<std::string_view> apply_state_file(keys::PoolConfig& keys, 
 /// | `PREFIX_RETRY_MAX_ATTEMPTS` | attempts per target, the first included |
 /// | `PREFIX_BACKOFF_BASE_SECONDS` | the exponential curve's base |
 /// | `PREFIX_BASE_URL` | another endpoint (http or https, no `user:password@`) |
+/// | `PREFIX_KEYLESS` | `true`: the provider takes no key (a local server); then no `PREFIX_API_KEY*` may be set |
 /// | `GOVERNED_STATE_FILE` | the key-health file, or `off` (any prefix reads it) |
 ///
 /// All or nothing: on an error `into` is unchanged. A value that could be a secret is never
@@ -239,6 +240,12 @@ inline Result<void> apply_env(Configuration& into, std::string_view prefix, std:
       return fail(Errc::invalid_argument, detail::about_value(var("TIER"), tier, *why));
     s.tier = std::string(tier);
   }
+  if (auto v = env(var("KEYLESS"))) {
+    const std::string_view flag = detail::trimmed(*v);
+    if (flag != "true" && flag != "false")
+      return fail(Errc::invalid_argument, detail::about_value(var("KEYLESS"), flag, "is not true or false"));
+    s.keyless = flag == "true";
+  }
   if (auto v = env(var("BASE_URL"))) {
     const std::string_view u = detail::trimmed(*v);
     if (auto why = detail::base_url_problem(u))
@@ -258,6 +265,13 @@ inline Result<void> apply_env(Configuration& into, std::string_view prefix, std:
     if (auto a = env(acct_var)) account = std::string(detail::trimmed(*a));
     c.state.keys.keys.push_back({name, std::string(k), std::move(account), 1});
   }
+  if (s.keyless)
+    for (const auto& k : c.state.keys.keys)
+      if (k.provider == name)
+        return fail(Errc::invalid_argument,
+                    fmt::format("{}: {} is keyless, so it takes no key, yet a key is configured for it; remove "
+                                "the key or the keyless setting",
+                                var("KEYLESS"), name));
   if (auto v = env(std::string(state_file_variable)))
     if (auto why = detail::apply_state_file(c.state.keys, detail::trimmed(*v)))
       return fail(Errc::invalid_argument, fmt::format("{}: {}", state_file_variable, *why));
@@ -304,7 +318,7 @@ class ConfigReader {
           return bad(ptr, fmt::format("the provider table has no such provider; known providers: {}",
                                       provider_names(c.state.table)));
         if (!object(pj, ptr, {"tier", "rpm", "tpm", "rpd", "tpd", "itpm", "otpm", "max_concurrency",
-                               "stagger_seconds", "headroom", "est_tokens_per_call", "base_url"}))
+                               "stagger_seconds", "headroom", "est_tokens_per_call", "base_url", "keyless"}))
           return error();
         ProviderSettings s;
         if (auto v = pj.find("tier"); v != pj.end()) {
@@ -347,6 +361,10 @@ class ConfigReader {
           s.base_url = v->get<std::string>();
           if (auto why = base_url_problem(*s.base_url)) return bad(ptr + "/base_url", *why);
         }
+        if (auto v = pj.find("keyless"); v != pj.end()) {
+          if (!v->is_boolean()) return bad(ptr + "/keyless", "must be true or false");
+          s.keyless = v->get<bool>();
+        }
         c.state.providers[name] = std::move(s);
       }
     } else if (it != doc.end()) {
@@ -364,6 +382,11 @@ class ConfigReader {
         if (!c.state.table.provider(k.provider))
           return bad(ptr + "/provider", fmt::format("the provider table has no such provider; known providers: {}",
                                                     provider_names(c.state.table)));
+        if (auto p = c.state.providers.find(k.provider); p != c.state.providers.end() && p->second.keyless)
+          return bad(ptr + "/provider",
+                     fmt::format("{} is keyless (/providers/{}/keyless), so it takes no key; remove the key or "
+                                 "the keyless setting",
+                                 k.provider, k.provider));
         if (kj.contains("key") == kj.contains("key_env"))
           return bad(ptr, "give exactly one of key and key_env (an environment variable holding the key)");
         if (kj.contains("key")) {

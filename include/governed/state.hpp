@@ -12,6 +12,8 @@
 /// governed::StateConfig config;
 /// config.keys.keys = {{"openai", std::getenv("OPENAI_API_KEY"), "org-main"}};
 /// config.providers["openai"] = {.tier = "tier1", .max_concurrency = 3};
+/// // a local vLLM server that takes no key
+/// config.providers["openai_compatible"] = {.base_url = "http://127.0.0.1:8000/v1", .keyless = true};
 /// auto state = governed::State<>::create(std::move(config));
 /// ```
 ///
@@ -45,6 +47,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -88,6 +91,11 @@ struct ProviderSettings {
   Duration skew{0};
   /// Another base URL (a proxy, the generic OpenAI-compatible entry, Azure's resource).
   std::optional<std::string> base_url{};
+  /// The provider takes no key: a local server (vLLM, llama.cpp, Ollama) at `base_url`. It is
+  /// called with no auth header, and its limits are kept per (provider, "" account, model
+  /// group). Giving it keys as well is an error; a provider that is not keyless and has no
+  /// key is skipped with "no … key is configured", as before.
+  bool keyless = false;
 };
 
 /// Everything a State is made of.
@@ -187,6 +195,25 @@ class State {
     return plan_limits(p, m).has_value();
   }
 
+  /// Why `m` at `p` is not offered (`offers` is false), for people, following `plan_limits`: the
+  /// configured tier (or, with none, every tier) marks the model or its rpm/tpm "unavailable",
+  /// which no setting changes; or the table publishes no limits for it there, which an rpm,
+  /// tpm, itpm or otpm setting of the provider's changes.
+  std::string not_offered_reason(const providers::Provider& p, const providers::Model& m) const {
+    const std::string& tier = settings(p.name).tier;
+    const providers::TierLimits* chosen = nullptr;
+    for (const auto& t : m.tiers)
+      if (tier.empty() ? t.available : t.name == tier) {
+        chosen = &t;
+        break;
+      }
+    if (chosen)  // the table lists the tier and marks the model, or its rpm or tpm, unavailable there
+      return fmt::format("{} {} is not offered on tier {}", p.display, m.name, chosen->name);
+    return fmt::format("the provider table publishes no limits for {} {} on {}; an rpm or tpm setting for {} "
+                       "(or itpm, otpm) makes it usable",
+                       p.display, m.name, tier.empty() ? "any of its tiers" : fmt::format("tier {}", tier), p.name);
+  }
+
   /// The pool indices of `p`'s keys (`keys().indices(p.name)`), without looking its name up.
   std::span<const std::size_t> key_indices(const providers::Provider& p) const noexcept {
     const auto i = config_.table.index_of(p);
@@ -268,9 +295,7 @@ class State {
     const LimitKey key{p.name, account, group_of(p, m)};
     if (Set* s = store_.find(key)) return s;
     auto c = limit_config(p, m);
-    if (!c)
-      return fail(Errc::invalid_argument, fmt::format("{} {} is not offered on tier {}", p.display, m.name,
-                                                      settings(p.name).tier.empty() ? "any" : settings(p.name).tier));
+    if (!c) return fail(Errc::invalid_argument, not_offered_reason(p, m));
     return store_.find_or_create(key, *c, config_.shared.get(), real_time);
   }
 
@@ -454,6 +479,9 @@ class State {
       if (!k.key.empty()) secrets.push_back(k.key);
       if (!k.account.empty()) secrets.push_back(k.account);
     }
+    for (const auto& [name, s] : config.providers)
+      if (s.keyless && std::find(config.keys.keyless.begin(), config.keys.keyless.end(), name) == config.keys.keyless.end())
+        config.keys.keyless.push_back(name);
     auto pool = keys::Pool::open(config.keys, clock->wall_now());
     if (!pool) return tl::unexpected(pool.error());
     config.keys.keys.clear();  // the pool holds the secrets; the copy of the config does not

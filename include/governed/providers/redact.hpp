@@ -128,12 +128,12 @@ constexpr bool is_basic_credential(std::string_view t) noexcept {
 /// `gsk_…`, OpenRouter `sk-or-…`, DeepSeek `sk-…` and Gemini `AIza…` (39 characters) are not
 /// padded standard Base64 ('-', '_' or a length not a multiple of 4); a 32-character Azure
 /// (hex) or Mistral key decodes to bytes that are printable with a ':' far less than once in
-/// a billion keys. A local server that ignores keys still needs one in the pool: give it a
-/// placeholder of 6 or more characters that no message would hold, such as `local-no-key`.
+/// a billion keys. A local server that takes no key is given none: its provider is configured
+/// keyless (`ProviderSettings::keyless`, `PREFIX_KEYLESS=true`, `"keyless": true`).
 constexpr std::optional<std::string_view> key_problem(std::string_view key) noexcept {
   if (key.size() < min_redacted_key_length)
     return "is shorter than 6 characters, too short to be kept out of messages "
-           "(for a server that takes no key, give a placeholder such as local-no-key)";
+           "(for a server that takes no key, set its provider keyless and give no key)";
   for (std::size_t i = 0; i < key.size(); ++i) {
     const auto c = static_cast<unsigned char>(key[i]);
     if (c <= 0x20 || c == 0x7F) return "contains white space or a control character";
