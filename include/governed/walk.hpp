@@ -288,7 +288,7 @@ class Walk {
   /// Whether the configured tier offers the model at all.
   bool offered(const providers::Provider& p, const providers::Model& m) {
     if (s_.offers(p, m)) return true;
-    unservable_reason_ = fmt::format("{} {} is not offered on tier {}", p.display, m.name, s_.settings(p.name).tier);
+    unservable_reason_ = s_.not_offered_reason(p, m);
     return false;
   }
 
@@ -394,6 +394,19 @@ class Walk {
     phase_ = Phase::candidate;
   }
 
+  /// Whether `p` is configured keyless: its one pool entry carries no key.
+  bool keyless(const providers::Provider& p) const {
+    const auto keys = s_.key_indices(p);
+    return keys.size() == 1 && s_.keys().keyless(keys.front());
+  }
+
+  /// What a 401 to a keyless provider means: its server does want a key.
+  static std::string refused_without_key(const providers::Provider& p) {
+    return fmt::format("{} refused a call without a key: the server takes one; configure {} with its key "
+                       "instead of keyless",
+                       p.display, p.name);
+  }
+
   /// The key the keys policy picks for the current candidate at `t`; none when no key is
   /// usable (remembering when the first comes back, or why none ever will).
   std::optional<std::size_t> choose_key(Instant t) {
@@ -432,8 +445,10 @@ class Walk {
           comes_back = true;
         }
       if (!comes_back)
-        unservable_reason_ =
-            fmt::format("every {} key was refused by the provider", providers::detail::shout(c.provider->name));
+        unservable_reason_ = keyless(*c.provider)
+                                 ? std::string(refused_without_key(*c.provider))
+                                 : fmt::format("every {} key was refused by the provider",
+                                               providers::detail::shout(c.provider->name));
       return std::nullopt;
     }
     return *picked;
@@ -637,6 +652,7 @@ class Walk {
     using providers::Kind;
     if (v.kind == Kind::success) return succeed(reply, t, w);
     last_verdict_ = v;  // what "nothing left" reports: a success ends the walk first
+    last_refused_keyless_ = v.kind == Kind::auth && s_.keys().keyless(key_) ? c.provider : nullptr;
     switch (v.kind) {
       case Kind::success: return succeed(reply, t, w);
       case Kind::rate_limit_requests:
@@ -669,7 +685,9 @@ class Walk {
         (void)s_.keys().mark_invalid(key_, w);
         keys_.failed(key_);
         note(EventKind::key_invalid,
-             fmt::format("{} rejected a key; it will not be used again.", providers::detail::shout(c.provider->name)),
+             s_.keys().keyless(key_)
+                 ? refused_without_key(*c.provider) + "."
+                 : fmt::format("{} rejected a key; it will not be used again.", providers::detail::shout(c.provider->name)),
              std::nullopt, s_.keys().fingerprint(key_));
         phase_ = Phase::key;
         return advance();
@@ -859,6 +877,7 @@ class Walk {
   Error nothing_left() const {
     if (soonest_)
       return Error{Errc::all_rate_limited, providers::all_rate_limited_message(soonest_), soonest_};
+    if (last_refused_keyless_) return Error{Errc::rejected, refused_without_key(*last_refused_keyless_), std::nullopt};
     if (last_verdict_) {
       const auto& v = *last_verdict_;
       return Error{Errc::rejected,
@@ -955,6 +974,8 @@ class Walk {
   std::uint32_t attempts_ = 0, rate_limited_ = 0, retries_ = 0, fallbacks_ = 0;
   std::optional<Duration> soonest_{};
   std::optional<providers::Verdict> last_verdict_{};
+  /// The provider of the last verdict when it was a keyless provider's 401: its server takes a key.
+  const providers::Provider* last_refused_keyless_ = nullptr;
   std::string unservable_reason_{};
   std::vector<Event> events_{};
   std::optional<Result<Response>> result_{};

@@ -57,11 +57,11 @@ inline HttpRequest anthropic_request(const transport::Attempt& a, const Url& bas
   HttpRequest r;
   r.stream = stream;
   r.target = base.target("/messages");
-  r.headers = {{"x-api-key", std::string(a.api_key)},
-               {"anthropic-version", o.anthropic_version},
+  r.headers = {{"anthropic-version", o.anthropic_version},
                {"content-type", "application/json"},
                {"accept", stream ? "text/event-stream" : "application/json"},
                {"user-agent", o.user_agent}};
+  add_auth(r, "x-api-key", "", a.api_key);
   r.body = anthropic_body(a, stream).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return r;
 }

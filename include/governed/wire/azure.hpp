@@ -25,10 +25,10 @@ inline HttpRequest azure_request(const transport::Attempt& a, const Url& base, c
     r.target = base.target("/deployments/" + detail::path_segment(a.model) + "/chat/completions",
                            versioned ? std::string{} : "api-version=" + o.azure_api_version);
   }
-  r.headers = {{"api-key", std::string(a.api_key)},
-               {"content-type", "application/json"},
+  r.headers = {{"content-type", "application/json"},
                {"accept", stream ? "text/event-stream" : "application/json"},
                {"user-agent", o.user_agent}};
+  add_auth(r, "api-key", "", a.api_key);
   r.body = openai_body(a, providers::Dialect::azure, stream, v1).dump(-1, ' ', false,
                                                                       nlohmann::json::error_handler_t::replace);
   return r;

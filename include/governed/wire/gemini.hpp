@@ -63,10 +63,10 @@ inline HttpRequest gemini_request(const transport::Attempt& a, const Url& base, 
   r.target = base.target("/models/" + detail::path_segment(model) +
                              (stream ? ":streamGenerateContent" : ":generateContent"),
                          stream ? "alt=sse" : "");
-  r.headers = {{"x-goog-api-key", std::string(a.api_key)},
-               {"content-type", "application/json"},
+  r.headers = {{"content-type", "application/json"},
                {"accept", stream ? "text/event-stream" : "application/json"},
                {"user-agent", o.user_agent}};
+  add_auth(r, "x-goog-api-key", "", a.api_key);
   r.body = gemini_body(a).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return r;
 }

@@ -14,8 +14,8 @@ namespace governed::wire {
 struct HttpRequest {
   std::string method = "POST";
   std::string target;  ///< path and query: "/v1/chat/completions"
-  /// Names lower-case. Holds the attempt's key in its auth header: the request lives for
-  /// one attempt and is never logged.
+  /// Names lower-case. Holds the attempt's key in its auth header (none when the attempt has
+  /// no key, see `add_auth`): the request lives for one attempt and is never logged.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   /// The reply will be a stream of server-sent events.
@@ -28,5 +28,16 @@ struct HttpRequest {
     return {};
   }
 };
+
+/// Puts the attempt's key in header `name` (as `scheme` + key), first among the headers. An
+/// attempt with no key — a provider configured keyless, a local server — gets no auth header
+/// at all: an empty `Bearer ` would be a malformed credential some servers refuse.
+inline void add_auth(HttpRequest& r, std::string_view name, std::string_view scheme, std::string_view key) {
+  if (key.empty()) return;
+  std::string value;
+  value.reserve(scheme.size() + key.size());
+  value.append(scheme).append(key);
+  r.headers.insert(r.headers.begin(), {std::string(name), std::move(value)});
+}
 
 }  // namespace governed::wire

@@ -3,7 +3,8 @@
 /// OpenAI chat completions on the wire, and every server that speaks them: Groq, OpenRouter,
 /// Mistral, DeepSeek, vLLM, LiteLLM, any OpenAI-compatible base URL.
 ///
-/// `POST {base}/chat/completions` with `authorization: Bearer <key>` and
+/// `POST {base}/chat/completions` with `authorization: Bearer <key>` (none for a keyless
+/// provider: a local vLLM, llama.cpp or Ollama server) and
 /// `{"model", "messages": [{"role", "content"}], "max_completion_tokens" | "max_tokens", …}`.
 /// OpenAI itself takes `max_completion_tokens` (its reasoning models refuse `max_tokens`);
 /// the compatibles take `max_tokens`. A stream asks for `stream: true` and, so the last
@@ -61,10 +62,10 @@ inline HttpRequest openai_request(const transport::Attempt& a, const Url& base, 
   HttpRequest r;
   r.stream = stream;
   r.target = base.target("/chat/completions");
-  r.headers = {{"authorization", "Bearer " + std::string(a.api_key)},
-               {"content-type", "application/json"},
+  r.headers = {{"content-type", "application/json"},
                {"accept", stream ? "text/event-stream" : "application/json"},
                {"user-agent", o.user_agent}};
+  add_auth(r, "authorization", "Bearer ", a.api_key);
   r.body = openai_body(a, d, stream).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return r;
 }
