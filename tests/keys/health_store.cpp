@@ -292,6 +292,55 @@ TEST_CASE("health store: a version 1 file is read, per-model names included, and
   CHECK(*again == *r);
 }
 
+TEST_CASE("health store: a version 1 name version 2 can not hold is set aside, not rewritten into a bad record",
+          "[keys][health_store]") {
+  const auto parsed = keys::detail::parse_health_file(
+      R"({"format": "governed key health", "version": 1, "keys": {)"
+      R"(" model gpt-4o": {"provider": "openai", "health": "invalid"},)"
+      R"("sk-…aaaaaaaaaaaa model ": {"provider": "openai", "health": "invalid"},)"
+      R"("sk-…bbbbbbbbbbbb": {"provider": "openai", "health": "invalid"}}})");
+  CHECK(parsed.records.size() == 1);
+  CHECK(parsed.bad_reasons.size() == 2);
+  // What was kept reads back whole once written in version 2.
+  const auto again = keys::detail::parse_health_file(keys::detail::render_health_file(parsed.records));
+  CHECK(again.version == 2);
+  CHECK(again.bad_reasons.empty());
+  CHECK(again.records == parsed.records);
+}
+
+TEST_CASE("health store: what a full version 1 file holds is written back within the read limit, or not at all",
+          "[keys][health_store]") {
+  // A compact version 1 file near the limit: written back, each record gains a provider and a
+  // fingerprint member, and must still be readable.
+  std::string v1 = R"({"format":"governed key health","version":1,"keys":{)";
+  std::size_t n = 0;
+  while (v1.size() < 1'400'000) {
+    v1 += fmt::format(R"({}"k{:012}":{{"health":"invalid"}})", n ? "," : "", n);
+    ++n;
+  }
+  v1 += "}}";
+  const auto parsed = keys::detail::parse_health_file(v1);
+  REQUIRE(parsed.records.size() == n);
+  const std::string written = keys::detail::render_health_file(parsed.records);
+  CHECK(written.size() <= health_file_max_bytes);
+  CHECK(keys::detail::parse_health_file(written).records.size() == n);
+
+  // A record set too large to read back is refused before anything is written.
+  TempDir d;
+  HealthStore store(d.file());
+  std::vector<std::string> warnings;
+  REQUIRE(store.merge({{HealthKey{"sk-…cccccccccccc"}, HealthRecord{KeyHealth::invalid, WallTime::max(), "openai"}}},
+                      t0, warnings));
+  const std::string before = slurp(d.file());
+  keys::HealthRecords huge;
+  for (std::size_t i = 0; i < 40'000; ++i)
+    huge.emplace(HealthKey{fmt::format("k{:060}", i)}, HealthRecord{KeyHealth::invalid, WallTime::max(), "openai"});
+  auto r = store.merge(huge, t0, warnings);
+  REQUIRE(!r);
+  CHECK(r.error().message.find("more than") != std::string::npos);
+  CHECK(slurp(d.file()) == before);
+}
+
 TEST_CASE("health store: a file above the size cap is corrupt, not read into memory", "[keys][health_store]") {
   TempDir d;
   spit(d.file(), std::string(health_file_max_bytes + 1, ' '));

@@ -281,9 +281,14 @@ inline ParsedHealthFile parse_health_file(std::string_view text) {
     std::size_t n = 0;
     for (const auto& item : keys->items()) {
       auto r = parse_health_record(item.value());
-      if (item.key().empty()) set_aside({{item.key(), item.value()}}, n, "no fingerprint");
+      HealthKey key = legacy_health_key(item.key());
+      // A name the writer could not have made: version 2 refuses both, so they are set aside
+      // here rather than rewritten into records the next read would refuse.
+      const bool named_model = item.key().find(" model ") != std::string::npos;
+      if (key.fingerprint.empty()) set_aside({{item.key(), item.value()}}, n, "no fingerprint");
+      else if (named_model && key.model.empty()) set_aside({{item.key(), item.value()}}, n, "an empty model name");
       else if (!r) set_aside({{item.key(), item.value()}}, n, r.error().message);
-      else take(legacy_health_key(item.key()), std::move(*r));
+      else take(std::move(key), std::move(*r));
       ++n;
     }
     return out;
@@ -299,9 +304,13 @@ inline ParsedHealthFile parse_health_file(std::string_view text) {
   return out;
 }
 
+/// One record a line: a person reads each as "which key, then what about it", and the file
+/// stays about as compact as the version 1 files it replaces, so what was read fits the read
+/// limit again once written.
 inline std::string render_health_file(const HealthRecords& records) {
-  // Ordered members, so a person reads each record as "which key, then what about it".
-  nlohmann::ordered_json keys = nlohmann::ordered_json::array();
+  std::string out = fmt::format("{{\"format\": \"{}\", \"version\": {}, \"keys\": [", health_file_format,
+                                health_file_version);
+  const char* separator = "\n  ";
   for (const auto& [key, r] : records) {
     nlohmann::ordered_json e;
     e["fingerprint"] = key.fingerprint;
@@ -309,13 +318,12 @@ inline std::string render_health_file(const HealthRecords& records) {
     if (!key.model.empty()) e["model"] = key.model;
     e["health"] = health_name(r.health);
     if (r.health != KeyHealth::invalid) e["until_ms"] = to_epoch_ms_ceil(r.until);
-    keys.push_back(std::move(e));
+    out += separator;
+    out += e.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    separator = ",\n  ";
   }
-  nlohmann::ordered_json doc;
-  doc["format"] = health_file_format;
-  doc["version"] = health_file_version;
-  doc["keys"] = std::move(keys);
-  return doc.dump(2) + "\n";
+  out += "\n]}\n";
+  return out;
 }
 
 }  // namespace detail
@@ -363,8 +371,13 @@ class HealthStore {
       auto [it, inserted] = merged.try_emplace(key, r);
       if (!inserted) it->second = HealthRecord(more_conservative(it->second, r));
     }
-    if (auto w = governed::detail::state_file_write(file_, detail::render_health_file(merged)); !w)
-      return tl::unexpected(w.error());
+    const std::string text = detail::render_health_file(merged);
+    // Never write what the next read would set aside as too large: the file on disk stays.
+    if (text.size() > health_file_max_bytes)
+      return fail(Errc::io_error, fmt::format("the key health of {} records would take {} bytes, more than the "
+                                              "{} a health file may hold; {} is left as it was",
+                                              merged.size(), text.size(), health_file_max_bytes, file_.string()));
+    if (auto w = governed::detail::state_file_write(file_, text); !w) return tl::unexpected(w.error());
     return merged;
   }
 
