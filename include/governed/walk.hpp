@@ -446,7 +446,7 @@ class Walk {
         }
       if (!comes_back)
         unservable_reason_ = keyless(*c.provider)
-                                 ? std::string(refused_without_key(*c.provider))
+                                 ? refused_without_key(*c.provider)
                                  : fmt::format("every {} key was refused by the provider",
                                                providers::detail::shout(c.provider->name));
       return std::nullopt;
