@@ -102,6 +102,9 @@ struct ServerOptions {
   /// connections of 8 MiB could make the server hold 32 GiB. Bodies are read only after the
   /// key is checked, so only clients with a key can use it.
   std::uint64_t max_body_bytes_in_flight = std::uint64_t{256} << 20;
+  /// How deep a request body's JSON may nest (its size is `max_body_bytes`): a deeper one is
+  /// a 400 naming the limit, before it is parsed.
+  std::size_t max_body_depth = JsonLimits{}.max_depth;
   /// The request line and headers; more is answered 431.
   std::uint32_t max_header_bytes = 64 * 1024;
   /// Connections served at once; one more is answered 503 and closed.
@@ -614,7 +617,7 @@ class Server {
     const providers::Dialect shape = provider.entry().dialect;
     auto fixed = [&](Reply r, const Provider* who) { return stamped(*core, std::move(r), who); };
 
-    auto body = read_call(req.body(), route);
+    auto body = read_call(req.body(), route, JsonLimits{core->options.max_body_bytes, core->options.max_body_depth});
     if (!body) {
       Reply r = server_detail::known_key(provider, key)
                     ? bad_body(shape, body.error(), core->serial.load())

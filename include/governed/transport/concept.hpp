@@ -26,7 +26,7 @@ struct Attempt {
   std::string_view provider;
   std::string_view model;
   std::string_view base_url;
-  std::string_view api_key;
+  std::string_view api_key;  ///< empty for a provider configured keyless: no auth header is sent
 };
 
 /// What a streamed reply delivered before it ended: the text the caller was shown, and the
