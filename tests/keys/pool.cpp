@@ -13,6 +13,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <memory>
 #include <mutex>
@@ -710,4 +711,72 @@ TEST_CASE("pool: a warning callback that throws does not end the writer thread",
   REQUIRE(pool->mark_invalid(1, now));  // the writer still runs
   REQUIRE(pool->flush(5s));
   CHECK(read_pool_file(d.file()).find(fingerprint(openai_a2)) != std::string::npos);
+}
+
+namespace {
+
+// What a warning callback that calls back into its pool saw.
+struct CallbackOutcome {
+  bool opened = false, locked = false, flushed = false, refreshed_after = false;
+  int refreshes = 0, refused = 0;
+  KeyHealth health = KeyHealth::healthy;
+  std::string file_text;
+};
+
+}  // namespace
+
+TEST_CASE("pool: a warning callback that calls refresh during a failed write does not deadlock",
+          "[keys][pool][concurrency]") {
+  // On a thread of its own, so that a deadlock fails the test instead of hanging it.
+  auto scenario = std::async(std::launch::async, [] {
+    CallbackOutcome o;
+    PoolDir d;
+    clock::manual clk;
+    const auto now = clk.wall_now();
+    std::atomic<Pool*> target{nullptr};
+    std::atomic<int> refreshes{0}, refused{0};
+    const auto call_back = [&](std::string_view) {
+      if (Pool* p = target.load()) {
+        ++refreshes;
+        if (!p->refresh(now)) ++refused;
+      }
+    };
+    PoolConfig c = on_file(three_openai_one_groq(), d.file());
+    c.lock_wait = 50ms;
+    c.on_warning = call_back;
+    auto pool = Pool::open(std::move(c), now);
+    if (!(o.opened = pool.has_value())) return o;
+    pool->set_warning_sink(call_back);  // as a State's observer would
+    target = &*pool;
+    // Another process's lock, held by hand: a REQUIRE is for the test's own thread.
+    const int fd = ::open((d.file().string() + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    o.locked = fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+    (void)pool->mark_invalid(0, now);  // the writer thread's write fails, and warns
+    o.flushed = pool->flush(5s);
+    (void)pool->refresh(now);  // fails on this thread, and warns here
+    if (fd >= 0) ::close(fd);
+    target = nullptr;
+    o.refreshed_after = pool->refresh(now).has_value();
+    o.refreshes = refreshes;
+    o.refused = refused;
+    o.health = pool->health(0, now);
+    pool->set_warning_sink({});
+    o.file_text = read_pool_file(d.file());
+    return o;
+  });
+  if (scenario.wait_for(30s) != std::future_status::ready) {
+    (void)new std::future<CallbackOutcome>(std::move(scenario));  // a deadlocked thread can not be joined
+    FAIL("a warning callback that called refresh deadlocked the pool");
+  }
+  const CallbackOutcome o = scenario.get();
+  REQUIRE(o.opened);
+  REQUIRE(o.locked);
+  CHECK(o.flushed);
+  // The writer's warning and the caller's each reach on_warning and the sink; the refreshes
+  // they make fail on the held lock, and their own warnings are not told again.
+  CHECK(o.refreshes == 4);
+  CHECK(o.refused == o.refreshes);
+  CHECK(o.refreshed_after);
+  CHECK(o.health == KeyHealth::invalid);
+  CHECK(o.file_text.find(fingerprint(openai_a1)) != std::string::npos);
 }

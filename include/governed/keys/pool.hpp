@@ -26,9 +26,10 @@
 /// pool's writer thread, which writes the latest state (a burst of marks coalesces
 /// into one write) under the health file's lock, waited for at most `lock_wait`. A write that
 /// can not happen — another process holds the lock, the disk refuses — is reported as a
-/// warning; the marks stay in memory and go out with the next write. A location that can not
-/// be used at all (read-only, not a directory, a symbolic link where the file should be) is
-/// one warning at `open`, and the pool keeps its health in memory only. Only `open` and
+/// warning; the marks stay in memory and go out with the next write. A first access at
+/// `open` that fails other than on a busy lock — mostly a location that can not be used at
+/// all (read-only, not a directory, a symbolic link where the file should be) — is one
+/// warning, and the pool keeps its health in memory only. Only `open` and
 /// `refresh` touch the file on the calling thread, each waiting at most `lock_wait`.
 
 #include <governed/keys/detail/health_writer.hpp>
@@ -98,8 +99,9 @@ struct PoolConfig {
   std::chrono::nanoseconds lock_wait = default_lock_wait;
   /// Told about a health file or records set aside, stray temporary files removed, a lock
   /// that stayed busy, or a write that failed. Called from whichever thread found it (the
-  /// writer thread for marks); must be thread safe. An exception it throws is dropped.
-  /// Empty: ignored.
+  /// writer thread for marks), never while the pool holds the file; must be thread safe. It
+  /// may call back into the pool (`refresh`); a warning that call raises is not told again,
+  /// its result carries it. An exception it throws is dropped. Empty: ignored.
   std::function<void(std::string_view)> on_warning{};
 };
 
@@ -170,8 +172,9 @@ class Pool {
   /// given twice, a keyless provider given twice or given keys, a negative lock wait
   /// (invalid_argument). A health file that can not be used is a warning, not an error: a
   /// lock held past `lock_wait` leaves the pool starting from memory and trying the file
-  /// again with its next write; an unusable location (read-only, missing HOME, a symbolic
-  /// link) leaves it in memory for good.
+  /// again with its next write; any other failure of this first access leaves it in memory
+  /// for good — an unusable location (read-only, missing HOME, a symbolic link), and also a
+  /// full disk or an I/O error at that moment.
   static Result<Pool> open(PoolConfig config, WallTime now) {
     if (config.keys.empty() && config.keyless.empty())
       return fail(Errc::invalid_argument,
@@ -216,10 +219,14 @@ class Pool {
   }
 
   /// Moves the pool. Its writer thread keeps running: the move waits for a write in progress
-  /// (at most the lock wait) and then points the writer at the pool's new place.
+  /// (at most the lock wait) and the telling of its warnings, then points the writer at the
+  /// pool's new place.
   Pool(Pool&& o) noexcept : sink_mutex_(std::make_unique<std::mutex>()) {
-    std::unique_lock<std::mutex> writing;
-    if (o.file_) writing = std::unique_lock(o.file_->io);
+    std::unique_lock<std::mutex> in_use, writing;
+    if (o.file_) {
+      in_use = std::unique_lock(o.file_->owner_mutex);
+      writing = std::unique_lock(o.file_->io);
+    }
     keys_ = std::move(o.keys_);
     words_ = std::move(o.words_);
     by_provider_ = std::move(o.by_provider_);
@@ -455,7 +462,7 @@ class Pool {
   /// on the calling thread, waiting at most `lock_wait` for the lock. Nothing to do without
   /// persistence. Errors: timed_out (the lock stayed busy), io_error (the file could not be
   /// read or written); either way the states in memory hold.
-  Result<void> refresh(WallTime now) { return file_ ? write_with(*file_, now, {}) : Result<void>{}; }
+  Result<void> refresh(WallTime now) { return file_ ? write_and_tell(now, {}) : Result<void>{}; }
 
   /// Waits until every write asked for before the call has been tried (written, or given up
   /// with a warning), for at most `timeout`. For shutdown and tests; a pool that is destroyed
@@ -470,16 +477,20 @@ class Pool {
 
   /// The health file and the thread that writes it. On the heap, so the pool can move while
   /// the thread runs: the thread reaches the pool through `owner`, which a move changes
-  /// under `io`.
+  /// under `owner_mutex`.
   struct HealthFile {
     HealthFile(std::filesystem::path file, std::chrono::nanoseconds lock_wait, Pool* pool)
         : store(std::move(file), lock_wait),
           owner(pool),
           writer([this](WallTime now, std::span<const std::string> forget) {
-            return write_with(*this, now, forget).has_value();
+            std::lock_guard lk(owner_mutex);
+            return owner->write_and_tell(now, forget).has_value();
           }) {}
 
     HealthStore store;
+    // Held by the writer thread for a whole write and its warnings, and by a move of the pool
+    // while it changes `owner`; taken before `io`, never while holding it.
+    std::mutex owner_mutex;
     std::mutex io;  // one access to the file at a time: the flock orders processes, this our threads
     Pool* owner;
     std::mutex model_mutex;
@@ -525,8 +536,13 @@ class Pool {
   }
 
   // Runs on the writer thread too, where an exception would end the process: a warning that
-  // can not be told is dropped instead.
+  // can not be told is dropped instead. A warning raised while this thread tells one (a
+  // callback that calls `refresh`, which fails too) is dropped as well: the call's result
+  // says what went wrong, and telling it would take `sink_mutex_` twice or recurse.
   void warn(std::string_view text) const noexcept {
+    thread_local bool telling = false;
+    if (telling) return;
+    telling = true;
     try {
       if (on_warning_) on_warning_(text);
     } catch (...) {
@@ -536,6 +552,7 @@ class Pool {
       if (sink_) sink_(text);
     } catch (...) {
     }
+    telling = false;
   }
 
   void open_health_file(const PoolConfig& config, WallTime now) {
@@ -544,9 +561,10 @@ class Pool {
     // Twice the lock wait: the other pool's write waits for the lock at most once.
     OpenFiles::instance().flush(*file, 2 * config.lock_wait);
     file_ = std::make_unique<HealthFile>(std::move(*file), config.lock_wait, this);
-    auto r = write_with(*file_, now, {});
+    auto r = write_and_tell(now, {});
     if (!r && r.error().code != Errc::timed_out) {
-      // Reported by write_locked; nothing later would fare better.
+      // Reported by write_locked. Such a failure is mostly the location's (read-only, a
+      // symbolic link) and would recur: the pool stops trying rather than warn at every write.
       warn(fmt::format("key health is kept in memory only: {} can not be used", file_->store.file().string()));
       file_.reset();
       return;
@@ -616,21 +634,24 @@ class Pool {
   }
 
   // Merges with the file on this thread (bounded by the lock wait), and takes in what the
-  // file holds for the pool's keys. Failures are reported as warnings and returned. Static:
-  // the writer thread reaches the pool through `owner`, read under `io`, which a move of the
-  // pool holds while it changes it.
-  static Result<void> write_with(HealthFile& f, WallTime now, std::span<const std::string> forget) {
-    std::lock_guard lk(f.io);
-    return f.owner->write_locked(now, forget);
+  // file holds for the pool's keys. Failures are reported as warnings and returned. The
+  // warnings are told once `io` is released: a callback may call `refresh`, which takes it.
+  Result<void> write_and_tell(WallTime now, std::span<const std::string> forget) {
+    std::vector<std::string> warnings;
+    Result<void> r;
+    {
+      std::lock_guard lk(file_->io);
+      r = write_locked(now, forget, warnings);
+    }
+    for (const auto& w : warnings) warn(w);
+    return r;
   }
 
-  Result<void> write_locked(WallTime now, std::span<const std::string> forget) {
-    std::vector<std::string> warnings;
+  Result<void> write_locked(WallTime now, std::span<const std::string> forget, std::vector<std::string>& warnings) {
     auto merged = file_->store.merge(snapshot(now), now, warnings, forget);
-    for (const auto& w : warnings) warn(w);
     if (!merged) {
-      warn(fmt::format("key health was not saved ({}); it is kept in memory and saved with the next change",
-                       merged.error().message));
+      warnings.push_back(fmt::format(
+          "key health was not saved ({}); it is kept in memory and saved with the next change", merged.error().message));
       return tl::unexpected(merged.error());
     }
     std::lock_guard mk(file_->model_mutex);
@@ -647,7 +668,9 @@ class Pool {
 
   // Hands a write to the writer thread. Never waits for the file.
   void schedule_write(WallTime now, std::string_view forget) {
-    if (file_) file_->writer.request(now, forget);
+    if (file_ && !file_->writer.request(now, forget))
+      warn("key health was not saved (no thread could be started to write it); it is kept in memory and saved "
+           "with the next change");
   }
 
   void stop_writer() noexcept {
