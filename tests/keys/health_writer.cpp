@@ -4,9 +4,11 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <span>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -96,4 +98,23 @@ TEST_CASE("health writer: stopping finishes the write asked for, then ignores re
   writer.request(writer_t0 + 2s);
   std::lock_guard lk(log.m);
   CHECK(log.nows.back() == writer_t0 + 1s);  // the pending write went out before the thread ended
+}
+
+TEST_CASE("health writer: a thread that can not be started gives the write up, and the next request starts it",
+          "[keys][health_writer][concurrency]") {
+  WriteLog log;
+  int starts = 0;
+  HealthWriter writer(log.write(), [&](std::function<void()> run) {
+    // The first start fails as it does in a process at its thread limit.
+    if (++starts == 1) throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again));
+    return std::thread(std::move(run));
+  });
+  CHECK_FALSE(writer.request(writer_t0, "sk-…aaaaaaaaaaaa"));
+  CHECK(writer.flush(0ms));  // given up, not pending: nobody waits for it
+  CHECK(writer.request(writer_t0 + 1s));
+  REQUIRE(writer.flush(5s));
+  std::lock_guard lk(log.m);
+  REQUIRE(log.nows.size() == 1);
+  CHECK(log.nows[0] == writer_t0 + 1s);
+  CHECK(log.forgets[0] == std::vector<std::string>{"sk-…aaaaaaaaaaaa"});  // kept for the write that ran
 }

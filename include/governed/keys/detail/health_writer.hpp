@@ -21,6 +21,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -32,23 +33,36 @@ class HealthWriter {
   /// Writes the latest state at `now`, removing the records of `forget`; returns whether it
   /// did. Runs on the writer thread, one call at a time.
   using Write = std::function<bool(WallTime now, std::span<const std::string> forget)>;
+  /// Starts a thread running its argument; empty: `std::thread`. Replaceable so that a test
+  /// can refuse as a process at its thread limit does (`std::system_error`, EAGAIN).
+  using Start = std::function<std::thread(std::function<void()>)>;
 
-  explicit HealthWriter(Write write) : write_(std::move(write)) {}
+  explicit HealthWriter(Write write, Start start = {}) : write_(std::move(write)), start_(std::move(start)) {}
   HealthWriter(const HealthWriter&) = delete;
   HealthWriter& operator=(const HealthWriter&) = delete;
   ~HealthWriter() { stop(); }
 
   /// Asks for a write at `now` (and, when not empty, for `forget`'s records to go). Returns at
-  /// once; the thread starts with the first request.
-  void request(WallTime now, std::string_view forget = {}) {
+  /// once; the thread starts with the first request. False when the thread could not be
+  /// started (the process is out of threads): the write is given up, as a failed one is —
+  /// `forget` is kept for the next — and the next request tries to start the thread again.
+  bool request(WallTime now, std::string_view forget = {}) {
     std::lock_guard lk(m_);
-    if (stopping_) return;
+    if (stopping_) return true;
     ++requested_;
     latest_ = std::max(latest_, now);
     if (!forget.empty() && std::find(forget_.begin(), forget_.end(), forget) == forget_.end())
       forget_.emplace_back(forget);
-    if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+    if (!thread_.joinable()) {
+      try {
+        thread_ = start_ ? start_([this] { run(); }) : std::thread([this] { run(); });
+      } catch (const std::system_error&) {
+        tried_ = requested_;  // no thread ran before this one: nothing else is pending
+        return false;
+      }
+    }
     wake_.notify_one();
+    return true;
   }
 
   /// Waits until every write asked for before the call has been tried (written, or given up),
@@ -93,6 +107,7 @@ class HealthWriter {
   }
 
   Write write_;
+  Start start_;
   std::mutex m_;
   std::condition_variable wake_, done_;
   std::uint64_t requested_ = 0, tried_ = 0;
