@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -346,4 +347,26 @@ TEST_CASE("each provider's tiers are the names its models list; any other name i
         "is not a tier of openai in the provider table; known tiers: free, tier1, tier2, tier3, tier4, tier5");
   CHECK(gp::tier_problem(t, "groq", "tier1") == "is not a tier of groq in the provider table; known tiers: free");
   CHECK(gp::tier_problem(t, "mistral", "free"));
+}
+
+TEST_CASE("a malformed override is refused with its line and reason, never the bytes it holds", "[providers][table]") {
+  const auto& base = gp::builtin_table();
+  // A secret the redactor has no shape for (a password, a key without a prefix), in a string
+  // the lexer stops inside: nlohmann's own text would end in "last read: '…'" with it.
+  const std::map<std::string, std::string> bad{
+      {"a bad escape", "{\n\"providers\": {\"openai\": {\"note\": \"correct horse battery\\q\"}}}"},
+      {"a raw line break", "{\n\"providers\": {\"openai\": {\"note\": \"correct horse battery\n\"}}}"},
+  };
+  for (const auto& [why, text] : bad) {
+    INFO(why);
+    auto t = gp::apply_override(base, text, "over.json");
+    REQUIRE_FALSE(t);
+    INFO(t.error().message);
+    CHECK(t.error().code == governed::Errc::parse_error);
+    CHECK(t.error().message.rfind("over.json: line 2: invalid JSON (", 0) == 0);
+    CHECK(t.error().message.find("horse") == std::string::npos);
+    CHECK(t.error().message.find("last read") == std::string::npos);
+  }
+  CHECK(gp::apply_override(base, bad.begin()->second, "over.json").error().message ==
+        "over.json: line 2: invalid JSON (forbidden character after backslash)");
 }

@@ -398,8 +398,10 @@ class Table {
     } catch (const nlohmann::json::parse_error& e) {
       const std::size_t at = std::min<std::size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());
       const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n');
-      // nlohmann's text repeats the offending bytes, which may be anything: keep its reason only.
+      // nlohmann's text ends in the offending bytes ("…; last read: '<bytes>'"), which may be
+      // anything, a key among them: keep its reason only.
       std::string_view what = e.what();
+      if (auto p = what.find("; last read:"); p != std::string_view::npos) what = what.substr(0, p);
       if (auto p = what.rfind(": "); p != std::string_view::npos) what.remove_prefix(p + 2);
       if (what.size() > 160) what = what.substr(0, 160);
       return fail(Errc::parse_error, fmt::format("{}: line {}: invalid JSON ({})", source, line,
