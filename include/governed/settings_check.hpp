@@ -27,9 +27,33 @@ namespace governed {
 
 namespace detail {
 
+/// Whether a base URL's query (without its '?') carries a credential: a parameter named as
+/// keys and tokens are (`?key=AIza…` is how Gemini takes a key in a URL), or a secret-shaped
+/// value. A query such as Azure's `api-version=2024-10-21` is sent with every call and is fine.
+constexpr bool query_carries_credential(std::string_view query) noexcept {
+  constexpr std::string_view credential_names[] = {"key",   "api_key", "api-key",  "apikey", "access_token",
+                                                   "token", "auth",    "password", "secret", "sig",
+                                                   "signature"};
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view param = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    const std::string_view name = param.substr(0, param.find('='));
+    for (const auto n : credential_names)
+      if (providers::detail::iequals(name, n)) return true;
+    for (std::size_t i = 0, j = 0; i < param.size(); i = j + 1) {  // each run of token characters
+      j = i;
+      while (j < param.size() && providers::detail::is_token_char(param[j])) ++j;
+      if (providers::detail::secret_prefix(param.substr(i, j - i))) return true;
+    }
+  }
+  return false;
+}
+
 /// Why `url` can not be a provider's base URL, or nothing. It must be http:// or https://,
-/// name a host, hold no white space or control character, and carry no `user:password@`:
-/// credentials in a URL end up in logs and error texts, and providers take keys in headers.
+/// name a host, hold no white space or control character, carry no `user:password@` and no
+/// key in its query (`?key=…`): credentials in a URL end up in logs and error texts, and
+/// providers take keys in headers. Nor may it have a fragment (`#…`), which no server sees.
 inline std::optional<std::string_view> base_url_problem(std::string_view url) noexcept {
   std::string_view rest;
   if (url.starts_with("https://")) rest = url.substr(8);
@@ -44,6 +68,10 @@ inline std::optional<std::string_view> base_url_problem(std::string_view url) no
   if (authority.find('@') != std::string_view::npos)
     return "a base URL carries no user name or password (…@host): give the key as a key";
   if (authority.empty()) return "a base URL names a host";
+  if (rest.find('#') != std::string_view::npos)
+    return "a base URL has no fragment (#…): nothing after '#' reaches the server";
+  if (const auto q = rest.find('?'); q != std::string_view::npos && query_carries_credential(rest.substr(q + 1)))
+    return "a base URL carries no key in its query (?key=…): give the key as a key";
   return std::nullopt;
 }
 
@@ -58,6 +86,12 @@ inline std::string shown_value(std::string_view value) {
       return {};
   if (providers::redact(value) != value) return {};
   return fmt::format("\"{}\"", value);
+}
+
+/// A name from the settings (a provider's) for an error message: as written when
+/// `shown_value` would show it, else "?" — a key pasted where a name goes is not repeated.
+inline std::string_view shown_name(std::string_view name) {
+  return shown_value(name).empty() ? std::string_view("?") : name;
 }
 
 /// "<value> <reason>" when the value may be shown, else the reason alone.
@@ -77,7 +111,8 @@ Result<void> check_settings(const providers::Table& table, const ProviderSetting
                             const keys::PoolConfig& keys, const TaskBudgetConfig& tasks) {
   for (const auto& [name, s] : providers) {
     if (!table.provider(name))
-      return fail(Errc::invalid_argument, fmt::format("settings name provider {}, which the table does not have", name));
+      return fail(Errc::invalid_argument,
+                  fmt::format("settings name provider {}, which the table does not have", detail::shown_name(name)));
     if (auto why = providers::tier_problem(table, name, s.tier))
       return fail(Errc::invalid_argument, fmt::format("{}: the tier {}", name, detail::subject(s.tier, *why)));
     if (s.base_url)
@@ -89,7 +124,7 @@ Result<void> check_settings(const providers::Table& table, const ProviderSetting
     if (!table.provider(k.provider))
       return fail(Errc::invalid_argument,
                   fmt::format("key {} names provider {}, which the table does not have", i,
-                              detail::shown_value(k.provider).empty() ? "?" : k.provider));
+                              detail::shown_name(k.provider)));
     if (auto why = providers::key_problem(k.key))
       return fail(Errc::invalid_argument, fmt::format("key {} of the pool ({}) {}", i, k.provider, *why));
   }

@@ -466,7 +466,8 @@ class State {
       return tl::unexpected(r.error());
     for (const auto& [name, s] : config.providers) {
       if (!config.table.provider(name))
-        return fail(Errc::invalid_argument, fmt::format("settings name provider {}, which the table does not have", name));
+        return fail(Errc::invalid_argument,
+                    fmt::format("settings name provider {}, which the table does not have", detail::shown_name(name)));
       if (!(s.headroom >= 0.0 && s.headroom < 1.0))
         return fail(Errc::invalid_argument, fmt::format("{}: headroom must be in [0, 1)", name));
       if (s.stagger < Duration{0}) return fail(Errc::invalid_argument, fmt::format("{}: stagger must not be negative", name));

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -417,6 +418,61 @@ TEST_CASE("a base URL with user:password is refused without showing the password
     INFO(good);
     CHECK(from_env("OPENAI", {}, env_of({{"OPENAI_BASE_URL", good}})));
   }
+}
+
+TEST_CASE("a base URL with a key in its query or with a fragment is refused without showing it; api-version is kept",
+          "[config][url]") {
+  const std::string key = "AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q";
+  const std::string url = "https://generativelanguage.googleapis.com/v1beta?key=" + key;
+  const std::string in_query = "a base URL carries no key in its query (?key=…): give the key as a key";
+  auto env = from_env("GEMINI", {}, env_of({{"GEMINI_BASE_URL", url}}));
+  REQUIRE_FALSE(env);
+  CHECK(env.error().message == "GEMINI_BASE_URL: " + in_query);
+
+  auto json = from_json(nlohmann::json{{"providers", {{"gemini", {{"base_url", url}}}}}}.dump(), "governed.json",
+                        env_of({}));
+  REQUIRE_FALSE(json);
+  CHECK(json.error().message == "governed.json: /providers/gemini/base_url: " + in_query);
+
+  StateConfig code = config_without_file();
+  code.providers["gemini"].base_url = url;
+  auto state = State<>::create(std::move(code));
+  REQUIRE_FALSE(state);
+  CHECK(state.error().message == "gemini: " + in_query);
+
+  // Any parameter named as a credential, or holding a secret-shaped value; a fragment.
+  for (const std::string& bad : std::vector<std::string>{"https://h/v1?api_key=abc123", "https://h/v1?x=1&Access_Token=abc",
+                                                         "https://h/v1?token", "https://h/v1?v=" + key,
+                                                         "https://h/v1#" + key}) {
+    INFO(bad);
+    auto r = from_env("OPENAI", {}, env_of({{"OPENAI_BASE_URL", bad}}));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("abc") == std::string::npos);
+    CHECK(r.error().message.find(key) == std::string::npos);
+  }
+  CHECK(from_env("OPENAI", {}, env_of({{"OPENAI_BASE_URL", "https://h/v1#x"}})).error().message ==
+        "OPENAI_BASE_URL: a base URL has no fragment (#…): nothing after '#' reaches the server");
+  // Azure's pinned api-version, and other plain parameters, are a base URL's to carry.
+  for (const char* good : {"https://res.openai.azure.com/openai?api-version=2025-01-01-preview",
+                           "https://proxy.example.com/v1?region=eu&keyless=1"}) {
+    INFO(good);
+    CHECK(from_env("OPENAI", {}, env_of({{"OPENAI_BASE_URL", good}})));
+  }
+}
+
+TEST_CASE("settings for a provider the table does not have name it only when it can not be a secret",
+          "[config][redaction]") {
+  const std::string secret = "sk-proj-AbCdEfGhIjKlMnOpQrStUvWx0123456789";
+  StateConfig pasted = config_without_file();
+  pasted.providers[secret].tier = "free";
+  auto state = State<>::create(std::move(pasted));
+  REQUIRE_FALSE(state);
+  CHECK(state.error().message == "settings name provider ?, which the table does not have");
+  // A typo is shown, so it can be seen.
+  StateConfig typo = config_without_file();
+  typo.providers["opneai"].tier = "free";
+  CHECK(State<>::create(std::move(typo)).error().message ==
+        "settings name provider opneai, which the table does not have");
 }
 
 TEST_CASE("a task budget of 2^63 or more is refused instead of wrapping to -1", "[config][tasks]") {
