@@ -280,6 +280,13 @@ class Client final : public ScriptRunner, public std::enable_shared_from_this<Cl
     return failures_ > 0 && clock::now() < retry_at_;
   }
 
+  /// Calls let through to a server marked down to find out whether it answers again, since
+  /// the client was made: while it stays down, one per backoff, every other call told at once.
+  std::uint64_t probes() const {
+    std::lock_guard lk(mutex_);
+    return probes_;
+  }
+
   /// Connections open now (lent or idle).
   std::size_t open_connections() const {
     std::lock_guard lk(mutex_);
@@ -331,6 +338,7 @@ class Client final : public ScriptRunner, public std::enable_shared_from_this<Cl
                   fmt::format("Redis at {} is unreachable (a call is finding out whether it answers again)",
                               endpoint_.describe()));
     probing_ = true;
+    ++probes_;
     return true;
   }
 
@@ -424,6 +432,7 @@ class Client final : public ScriptRunner, public std::enable_shared_from_this<Cl
   clock::time_point retry_at_{};
   /// A call is finding out whether the server marked down answers again (see `may_call`).
   bool probing_ = false;
+  std::uint64_t probes_ = 0;
   /// Expires with the client: the contexts' connection registries then close its connections.
   std::shared_ptr<const int> alive_ = std::make_shared<const int>(0);
 };
