@@ -431,6 +431,14 @@ class LimitSet {
         return fail(d.error().code == Errc::timed_out ? Errc::timed_out : Errc::io_error,
                     fmt::format("the shared rate limits can not be reached, and calls are refused until they can: {}",
                                 d.error().message));
+      // More than this process's share admits at once, but within the published limit (checked
+      // before asking): only the store can admit it, so it waits for the store to answer again.
+      // The local share's `exceeds_capacity` would drop the target as unservable for good.
+      if (const Dimension over = beyond_local_share(cost); over != Dimension::none) {
+        a.bound = over;
+        a.retry_after = shared_->reconnect_wait();
+        return a;
+      }
       return admit_local(cost, now);
     }
     for (std::size_t i = 0; i < rate_dimensions; ++i)
@@ -452,6 +460,17 @@ class LimitSet {
       a.epochs[i] = d->epochs[i];
     }
     return a;
+  }
+
+  /// The first rate dimension of which `cost` takes more than the local limiters ever admit at
+  /// once (in a shared set, one replica's share of the limit), or `none`.
+  Dimension beyond_local_share(const Cost& cost) const {
+    for (std::size_t i = 0; i < rate_dimensions; ++i) {
+      const auto& l = limiters_[i];
+      const auto d = static_cast<Dimension>(i);
+      if (l && cost.in(d) > limiter::largest_request(l->limit())) return d;
+    }
+    return Dimension::none;
   }
 
   std::optional<Error> check_capacity(const Cost& cost) const {

@@ -114,7 +114,9 @@ class LimitStore {
 
  private:
   /// `config` with every rate limit divided among `replicas` processes (at least 1 each; the
-  /// largest request still has to fit one share).
+  /// largest request expected is capped at one share). A request above one share but within
+  /// the published limit is the shared store's alone: while the store can not be reached, the
+  /// set tells it to wait for the store instead of refusing it (see `LimitSet`).
   static LimitSetConfig share_of(LimitSetConfig config, unsigned replicas) {
     if (replicas <= 1) return config;
     for (auto* v : {&config.requests_per_minute, &config.tokens_per_minute, &config.input_tokens_per_minute,

@@ -24,6 +24,7 @@
 #include <boost/asio/post.hpp>
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -92,6 +93,10 @@ class SharedLimits {
   /// Records that the target behind this set backed off until `until` (wall clock; `wall` is
   /// now): every process's admissions on it are refused with that wait meanwhile.
   virtual void cool(WallTime until, WallTime wall) = 0;
+  /// How soon the store may answer again after it could not be reached (its reconnect
+  /// backoff): what a request only the store can admit — above this process's 1/N share, within
+  /// the published limit — is told to wait while the set fails open.
+  virtual Duration reconnect_wait() const noexcept { return std::chrono::milliseconds{100}; }
 };
 
 /// Makes the `SharedLimits` of each limit set.

@@ -169,3 +169,25 @@ TEST_CASE("with Redis gone, asynchronous call sites fail open to the same 1/N sh
   CHECK(sent_async < 5 * 2);  // each process alone would have had the whole burst of 5
   CHECK(sent_async + refused_async == 16);
 }
+
+TEST_CASE("with Redis gone, a call above one process's share of the limit is rate limited for now, not unservable",
+          "[redis][governed][faults][oversized]") {
+  GOVERNED_REDIS_SERVER(server);
+  StateConfig config;
+  // 15 000 TPM among 3 processes: 5 000 each while Redis is gone; every call counts 12 000.
+  config.providers["openai"] = {.tier = "tier1", .tpm = 15000, .est_tokens_per_call = 12000};
+  governed::redis::BackendOptions o;
+  o.name_space = governed_test::fresh_namespace("open-oversized");
+  o.replicas = 3;
+  config.shared = governed::redis::backend(server.url(), o).value();
+  World a(World::default_keys(), std::move(config));
+  server.kill();
+  auto g = a.governed<governed::fallback::none>();
+  auto r = ask("openai", "gpt-4o-mini");
+  r.max_wait = 0s;
+  auto reply = g.send(r);
+  REQUIRE_FALSE(reply);
+  CHECK(reply.error().code == Errc::all_rate_limited);
+  CHECK(reply.error().message.find("split") == std::string::npos);
+  CHECK(a.sim("openai").log().empty());
+}

@@ -516,3 +516,38 @@ TEST_CASE("a target one process backed off from makes the others wait it out, no
   CHECK(held->retry_after == 20s);
   CHECK(sb.admit(Cost{1, 0, 0}, t0 + 30s, w0 + 30s)->admitted);
 }
+
+TEST_CASE("Redis down: a request above one replica's share but within the limit waits for Redis, never an error",
+          "[redis][limits][faults][oversized]") {
+  GOVERNED_REDIS_SERVER(server);
+  Replica a(server, shared_options("fail-open-oversized", 3));
+  LimitSetConfig c;
+  c.tokens_per_minute = 30000;  // one of three replicas alone: 10 000 a minute, 10 000 at most at once
+  auto& s = a.set(c);
+  const Instant t0{1h};
+  REQUIRE(s.admit(Cost{1, 100, 0}, t0)->admitted);
+  server.kill();
+  auto big = s.admit(Cost{1, 20000, 0}, t0 + 1s);
+  REQUIRE(big);  // not exceeds_capacity: only the shared limit can take it, and it is coming back
+  CHECK_FALSE(big->admitted);
+  CHECK(big->bound == Dimension::tokens_per_minute);
+  CHECK(big->retry_after == 20ms);  // the client's first reconnect backoff
+  // Within the share, the local limiter answers as before; above the published limit, never.
+  auto local = s.admit(Cost{1, 9000, 0}, t0 + 1s);
+  REQUIRE(local);
+  CHECK(local->admitted);
+  CHECK_FALSE(local->shared);
+  auto never = s.admit(Cost{1, 30001, 0}, t0 + 1s);
+  REQUIRE_FALSE(never);
+  CHECK(never.error().code == Errc::exceeds_capacity);
+  REQUIRE(server.restart());  // empty: the shared limit starts rested
+  bool shared = false;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!shared && std::chrono::steady_clock::now() < deadline) {
+    auto r = s.admit(Cost{1, 20000, 0}, t0 + 2s);
+    REQUIRE(r);
+    shared = r->admitted && r->shared;
+    if (!shared) std::this_thread::sleep_for(5ms);  // the reconnect backoff is 20–40 ms of real time
+  }
+  CHECK(shared);
+}

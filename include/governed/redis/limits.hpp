@@ -292,10 +292,12 @@ class SharedLimitSet final : public SharedLimits {
  public:
   SharedLimitSet(std::shared_ptr<ScriptRunner> redis, std::string prefix,
                  const std::array<std::optional<limiter::Limit>, 6>& plan, bool real_time, std::uint32_t lease = 0,
-                 Duration lease_hold = std::chrono::milliseconds{100})
+                 Duration lease_hold = std::chrono::milliseconds{100},
+                 Duration reconnect_wait = std::chrono::milliseconds{100})
       : redis_(std::move(redis)),
         real_time_(real_time),
         health_key_(prefix + ":health"),
+        reconnect_wait_(reconnect_wait),
         lease_calls_(lease),
         lease_hold_(lease_hold) {
     for (std::size_t i = 0; i < 6; ++i) {
@@ -624,6 +626,9 @@ class SharedLimitSet final : public SharedLimits {
     (void)send_health(until, wall, "c");
   }
 
+  /// The client's first reconnect backoff (`ClientOptions::retry_min`).
+  Duration reconnect_wait() const noexcept override { return reconnect_wait_; }
+
   /// The Redis key of dimension `dim` (empty when the set has no such limit).
   std::string_view key(std::size_t dim) const noexcept { return dim < 6 ? std::string_view(dims_[dim].key) : ""; }
 
@@ -645,6 +650,7 @@ class SharedLimitSet final : public SharedLimits {
   std::shared_ptr<ScriptRunner> redis_;
   bool real_time_;
   std::string health_key_;
+  Duration reconnect_wait_;
   std::array<Dim, 6> dims_{};
   /// Lease batching (see `BackendOptions::lease`): the cells taken in Redis and not spent yet.
   struct Lease {
@@ -688,7 +694,8 @@ class Backend final : public SharedBackend {
   Result<std::unique_ptr<SharedLimits>> limits(const LimitKey& key, const std::array<std::optional<limiter::Limit>, 6>& plan,
                                                bool real_time) override {
     return std::unique_ptr<SharedLimits>(
-        std::make_unique<SharedLimitSet>(redis_, prefix(key), plan, real_time, options_.lease, options_.lease_hold));
+        std::make_unique<SharedLimitSet>(redis_, prefix(key), plan, real_time, options_.lease, options_.lease_hold,
+                                         options_.client.retry_min));
   }
 
   unsigned replicas() const noexcept override { return options_.replicas; }
