@@ -10,7 +10,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -154,8 +156,12 @@ TEST_CASE("a provider's remaining count above the burst holds back a larger requ
   // The provider says 6 000 tokens remain.
   sa.sync(Dimension::tokens_per_minute, 6000, 30s, t0);
   REQUIRE(sa.admit(Cost{1, 0, 0}, t0));  // the sync's reply is read with this call
-  CHECK_FALSE(sb.admit(Cost{1, 7800, 0}, t0)->admitted);
-  CHECK(sb.admit(Cost{1, 6000, 0}, t0)->admitted);
+  auto held = sb.admit(Cost{1, 7800, 0}, t0);
+  REQUIRE(held);
+  CHECK_FALSE(held->admitted);
+  // 7 800 waits for the 1 800 tokens' rest the provider's 6 000 leaves it short of, no longer.
+  CHECK(held->retry_after == 1800 * Duration{2353us});
+  CHECK(sb.admit(Cost{1, 7800, 0}, t0 + held->retry_after)->admitted);
 }
 
 TEST_CASE("a State whose limiter is not GCRA refuses a shared backend, naming both", "[redis][limits]") {
@@ -550,4 +556,170 @@ TEST_CASE("Redis down: a request above one replica's share but within the limit 
     if (!shared) std::this_thread::sleep_for(5ms);  // the reconnect backoff is 20–40 ms of real time
   }
   CHECK(shared);
+}
+
+namespace {
+
+/// One caller of a shared set on the manual clock: asks for `tokens` at `next`, again at once
+/// when admitted, and when refused at the instant it was told.
+struct RateCaller {
+  governed::LimitSet<>* set = nullptr;
+  std::uint64_t tokens = 0;
+  Instant next{};
+  bool asks_once = false;    ///< gives up after its first refusal (its patience was shorter)
+  bool stops_after = false;  ///< done once admitted
+  bool done = false;
+  std::optional<Instant> first_refused{};
+  Duration first_wait{};
+  std::vector<Instant> admitted{};
+};
+
+/// Sends `tokens` as often as the limit lets it, from `from` on.
+RateCaller keeps_sending(governed::LimitSet<>& set, std::uint64_t tokens, Instant from) {
+  RateCaller c;
+  c.set = &set;
+  c.tokens = tokens;
+  c.next = from;
+  return c;
+}
+
+/// Asks for `tokens` at `at`, and again when told, until admitted once.
+RateCaller waits_for_once(governed::LimitSet<>& set, std::uint64_t tokens, Instant at) {
+  RateCaller c = keeps_sending(set, tokens, at);
+  c.stops_after = true;
+  return c;
+}
+
+/// Asks for `tokens` at `at`, and never again.
+RateCaller gives_up(governed::LimitSet<>& set, std::uint64_t tokens, Instant at) {
+  RateCaller c = keeps_sending(set, tokens, at);
+  c.asks_once = true;
+  return c;
+}
+
+struct TakenCells {
+  Instant at;
+  std::uint64_t tokens;
+};
+
+/// Runs `callers` in order of their next instant until `until`; every admission, in order.
+std::vector<TakenCells> run_callers(std::vector<RateCaller>& callers, Instant until) {
+  std::vector<TakenCells> taken;
+  for (int step = 0; step < 100000; ++step) {
+    RateCaller* c = nullptr;
+    for (auto& x : callers)
+      if (!x.done && (!c || x.next < c->next)) c = &x;
+    if (!c || c->next > until) break;
+    auto r = c->set->admit(Cost{1, c->tokens, 0}, c->next);
+    REQUIRE(r);
+    if (r->admitted) {
+      REQUIRE(r->shared);
+      taken.push_back({c->next, c->tokens});
+      c->admitted.push_back(c->next);
+      c->done = c->stops_after;
+      continue;
+    }
+    REQUIRE(r->retry_after > Duration{0});
+    if (!c->first_refused) {
+      c->first_refused = c->next;
+      c->first_wait = r->retry_after;
+    }
+    c->done = c->asks_once;
+    c->next += r->retry_after;
+  }
+  return taken;
+}
+
+/// The most tokens admitted in any minute (a closed span of 60 s starting at an admission).
+std::uint64_t most_in_a_minute(const std::vector<TakenCells>& taken) {
+  std::uint64_t most = 0;
+  for (const auto& from : taken) {
+    std::uint64_t sum = 0;
+    for (const auto& t : taken)
+      if (t.at >= from.at && t.at <= from.at + 60s) sum += t.tokens;
+    most = std::max(most, sum);
+  }
+  return most;
+}
+
+std::size_t admitted_between(const RateCaller& c, Instant from, Instant to) {
+  return static_cast<std::size_t>(
+      std::count_if(c.admitted.begin(), c.admitted.end(), [&](Instant t) { return t > from && t < to; }));
+}
+
+LimitSetConfig tpm_30000() {
+  LimitSetConfig c;
+  c.tokens_per_minute = 30000;  // burst 4 500 at 15 %, 25 500 a minute: T = 2 353 µs in Redis
+  return c;
+}
+
+constexpr Duration cell_time = 2353us;
+
+}  // namespace
+
+TEST_CASE("an oversized request passes while another process keeps sending at the sustained rate",
+          "[redis][limits][oversized]") {
+  GOVERNED_REDIS_SERVER(server);
+  const auto options = shared_options("oversized-barrier");
+  Replica a(server, options), b(server, options);
+  const Instant t0{1h};
+  std::vector<RateCaller> callers{keeps_sending(b.set(tpm_30000()), 1000, t0),
+                                  waits_for_once(a.set(tpm_30000()), 7800, t0 + 10s)};
+  const auto taken = run_callers(callers, t0 + 3min);
+  const RateCaller& small = callers[0];
+  const RateCaller& big = callers[1];
+  REQUIRE(big.first_refused);
+  REQUIRE(big.admitted.size() == 1);
+  // Admitted when it was told, the first time: the limit rested (n − B)·T from where the
+  // other process had taken it, at most B·T ahead.
+  CHECK(big.admitted[0] == *big.first_refused + big.first_wait);
+  CHECK(big.first_wait <= (7800 - 4500) * cell_time + 4500 * cell_time);
+  CHECK(admitted_between(small, *big.first_refused, big.admitted[0]) == 0);
+  // The other process went on before and after, and no minute held more than the limit.
+  CHECK(admitted_between(small, t0, *big.first_refused) >= 3);
+  CHECK(admitted_between(small, big.admitted[0], t0 + 3min) > 40);
+  CHECK(most_in_a_minute(taken) <= 30000);
+}
+
+TEST_CASE("two oversized requests from two processes both pass, the first to ask first",
+          "[redis][limits][oversized]") {
+  GOVERNED_REDIS_SERVER(server);
+  const auto options = shared_options("oversized-two");
+  Replica a(server, options), b(server, options), c(server, options);
+  const Instant t0{1h};
+  std::vector<RateCaller> callers{keeps_sending(b.set(tpm_30000()), 1000, t0),
+                                  waits_for_once(a.set(tpm_30000()), 7800, t0 + 10s),
+                                  waits_for_once(c.set(tpm_30000()), 6000, t0 + 11s)};
+  const auto taken = run_callers(callers, t0 + 3min);
+  REQUIRE(callers[1].admitted.size() == 1);
+  REQUIRE(callers[2].admitted.size() == 1);
+  const Instant first = callers[1].admitted[0], second = callers[2].admitted[0];
+  CHECK(first == *callers[1].first_refused + callers[1].first_wait);
+  CHECK(first < second);
+  // The second waited for the first's cells to drain and then for its own rest, and a little
+  // for the first's barrier to end.
+  CHECK(second - first <= (7800 + 6000 - 4500) * cell_time + 1s);
+  CHECK(most_in_a_minute(taken) <= 30000);
+}
+
+TEST_CASE("an oversized request that gave up holds the others back no longer than it asked, and a second",
+          "[redis][limits][oversized]") {
+  GOVERNED_REDIS_SERVER(server);
+  const auto options = shared_options("oversized-abandoned");
+  Replica a(server, options), b(server, options);
+  const Instant t0{1h};
+  std::vector<RateCaller> callers{keeps_sending(b.set(tpm_30000()), 1000, t0),
+                                  gives_up(a.set(tpm_30000()), 7800, t0 + 10s)};
+  const auto taken = run_callers(callers, t0 + 3min);
+  const RateCaller& small = callers[0];
+  const RateCaller& gone = callers[1];
+  REQUIRE(gone.first_refused);
+  CHECK(gone.admitted.empty());
+  const Instant due = *gone.first_refused + gone.first_wait;
+  // Held back while the limit rested for the oversized request and its barrier's grace ...
+  CHECK(admitted_between(small, *gone.first_refused, due + 1s) == 0);
+  // ... then the barrier is over: a rested limit's burst at once, then the sustained rate.
+  CHECK(admitted_between(small, due, due + 1s + 1ms) >= 4);
+  CHECK(admitted_between(small, due, due + 61s) >= 25);
+  CHECK(most_in_a_minute(taken) <= 30000);
 }

@@ -42,6 +42,13 @@ namespace governed::limiter {
 /// 30 000 TPM at 15 % headroom (B = 4 500, 25 500/min, T = 2.353 ms): a 7 000-token request
 /// passes after 5.88 s of rest, and the next 4 500-token one 16.47 s after it.
 ///
+/// `try_acquire` holds no place for an oversized request: while other threads take cells at
+/// the sustained rate, the TAT never rests (n − B)·T behind now and it is refused every time.
+/// A `State` serves its calls through the set's wait line, one at a time in order, so nobody
+/// behind an oversized call takes cells while it waits at the head; a caller using the limiter
+/// directly from several threads should `reserve` an oversized request, which takes its slot
+/// at once and makes later requests queue behind it.
+///
 /// A clock that steps backwards only makes TAT look further away, so it refuses more, never
 /// admits more. All arithmetic saturates: one cell a day (T = 8.64·10¹³ ns) with a billion-cell
 /// request, or a billion cells a second (T = 1 ns), stay defined.

@@ -17,8 +17,9 @@
 /// when a restarted or flushed server answers `NOSCRIPT`.
 ///
 /// Keys: `governed:<namespace>:{<provider>|<account>|<group>}:<dimension>`, a hash of the
-/// dimension's theoretical arrival time (`t`, µs), the time refunds have returned (`r`) and the
-/// instant it was created (`e`), expiring once rested. The braces are a Redis Cluster hash tag:
+/// dimension's theoretical arrival time (`t`, µs), the time refunds have returned (`r`), the
+/// instant it was created (`e`) and, while an oversized request waits, its barrier (`u`, `c`,
+/// `a`, `n`: below), expiring once rested. The braces are a Redis Cluster hash tag:
 /// one set's keys share a slot, different sets spread over the cluster. The account is named
 /// by 12 hex digits of its SHA-1, never by its id.
 ///
@@ -28,7 +29,25 @@
 /// A request above a dimension's burst but within its published limit (oversized) follows
 /// `limiter::gcra`'s rule: admitted once the dimension has been rested for (n − burst)·T, by the
 /// stored TAT; a key that has expired has rested at least that long, since each is kept that
-/// much past resting. A record
+/// much past resting.
+///
+/// Other processes sending at the sustained rate would keep the TAT from ever resting that
+/// long — a process's wait line orders only its own calls — so a refused oversized request
+/// leaves a barrier in the dimension's hash: the TAT cap `c` (the TAT it was refused at), the
+/// instant `a` it is due (c + (n − burst)·T), its cells `n`, and the barrier's end `u`, a
+/// second after `a`. Until `u`, a request within the burst is admitted only if its new TAT
+/// stays at or below `c` (room a refund made), so the limit rests for the oversized one; an
+/// oversized request of another size waits for the barrier to end; one of `n` cells is
+/// admitted by the rule from `a` on and clears it. A requester that gave up (its caller's
+/// patience was shorter, it crashed) holds the others back until `u`, then the barrier is
+/// ignored and overwritten by the next. When the one that set it comes at `a` and a debt or a
+/// provider's count has moved the TAT past the cap meanwhile, the barrier is set again from
+/// that TAT. Every admission is one the plain rule admits too, so the window rule holds as
+/// without barriers; a set that never sees an oversized request reads four more empty fields.
+/// Two oversized requests of the same size can not be told apart: whichever comes first from
+/// `a` on passes, and the other sets the next barrier.
+///
+/// A record
 /// that an account's allowance is spent (`:health`, checked by every admission) is waited for,
 /// and written back later if Redis could not be reached.
 ///
@@ -90,27 +109,57 @@ local spent, cooled = tonumber(health[1]), tonumber(health[2])
 if spent and spent > wall then return {2, now, spent} end
 if cooled and cooled > wall then return {3, now, cooled - wall} end
 local k = #KEYS - 1
-local tat, ret, ep, nxt, per, burst = {}, {}, {}, {}, {}, {}
+-- How long past its due instant an oversized request's barrier holds: time for its retry to
+-- arrive, and the most an abandoned one delays the others beyond the rest it asked for.
+local grace = 1000000
+local tat, ret, ep, nxt, per, burst, cells, keep, hold, held = {}, {}, {}, {}, {}, {}, {}, {}, {}, {}
 local bound, worst = 0, 0
+local function barrier(i, stored, n)
+  -- Holds the TAT at most where it is until the oversized request is due, and a grace after.
+  local due = stored + (n - burst[i]) * per[i]
+  hold[i] = {due + grace, stored, due, n}
+  redis.call('HSET', KEYS[i], 'u', due + grace, 'c', stored, 'a', due, 'n', n)
+  redis.call('PEXPIRE', KEYS[i], math.ceil((due + grace - now) / 1000) + keep[i])
+end
 for i = 1, k do
   local b = 2 + (i - 1) * 4
   local n = tonumber(ARGV[b + 1])
+  cells[i] = n
   per[i] = tonumber(ARGV[b + 2])
   burst[i] = tonumber(ARGV[b + 3])
-  local v = redis.call('HMGET', KEYS[i], 't', 'r', 'e')
+  keep[i] = tonumber(ARGV[b + 4])
+  local v = redis.call('HMGET', KEYS[i], 't', 'r', 'e', 'u', 'c', 'a', 'n')
   local stored = tonumber(v[1])
   tat[i] = stored or 0
   ret[i] = tonumber(v[2]) or 0
   ep[i] = tonumber(v[3])
+  local ends = tonumber(v[4])
+  held[i] = ends ~= nil
+  -- An oversized request's barrier, while it holds: {end, TAT cap, due, its cells}.
+  if ends and ends > now then hold[i] = {ends, tonumber(v[5]), tonumber(v[6]), tonumber(v[7])} end
   local over
   if n > burst[i] then
     -- Oversized: only once rested (n - burst) T by the stored TAT (a missing key has rested
     -- longer), and then its cells run from now.
     over = stored and stored + (n - burst[i]) * per[i] - now or 0
     nxt[i] = now + n * per[i]
+    local h = hold[i]
+    if not h then
+      if over > 0 then barrier(i, stored, n) end
+    elseif h[4] ~= n then
+      -- Another request's barrier: its rest is not this one's; wait until it is cleared.
+      over = math.max(over, h[1] - now)
+    elseif over > 0 and now >= h[3] then
+      -- Due, yet a debt or a provider's count moved the TAT past the cap: hold again from it.
+      barrier(i, stored, n)
+    else
+      over = math.max(over, h[3] - now)
+    end
   else
     nxt[i] = math.max(tat[i], now) + n * per[i]
     over = nxt[i] - now - burst[i] * per[i]
+    -- Under a barrier, only cells that keep the TAT at or below its cap.
+    if hold[i] and nxt[i] > hold[i][2] then over = math.max(over, hold[i][1] - now) end
   end
   if over > 0 and (bound == 0 or over > worst) then
     bound = i
@@ -118,6 +167,7 @@ for i = 1, k do
   end
 end
 local function available(i, t)
+  if hold[i] then return 0 end
   local level = math.max(t - now, 0)
   return math.max(math.floor((burst[i] * per[i] - level) / per[i]), 0)
 end
@@ -135,7 +185,13 @@ for i = 1, k do
     ret[i] = 0
     redis.call('HSET', KEYS[i], 't', nxt[i], 'r', 0, 'e', now)
   end
-  redis.call('PEXPIRE', KEYS[i], math.ceil((nxt[i] - now) / 1000) + tonumber(ARGV[2 + (i - 1) * 4 + 4]))
+  if cells[i] > burst[i] and held[i] then
+    -- The oversized request a barrier held for (or one after it ended) clears it.
+    redis.call('HDEL', KEYS[i], 'u', 'c', 'a', 'n')
+    hold[i] = nil
+  end
+  local last = hold[i] and math.max(nxt[i], hold[i][1]) or nxt[i]
+  redis.call('PEXPIRE', KEYS[i], math.ceil((last - now) / 1000) + keep[i])
   out[#out + 1] = nxt[i] + ret[i]
   out[#out + 1] = ep[i]
   out[#out + 1] = available(i, nxt[i])
@@ -163,8 +219,10 @@ for i = 1, #KEYS do
   local op = ARGV[b + 1]
   local a, s, e = tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4])
   local per, burst, keep = tonumber(ARGV[b + 5]), tonumber(ARGV[b + 6]), tonumber(ARGV[b + 7])
-  local v = redis.call('HMGET', KEYS[i], 't', 'r', 'e')
+  local v = redis.call('HMGET', KEYS[i], 't', 'r', 'e', 'u')
   local tat, ret, ep = tonumber(v[1]), tonumber(v[2]) or 0, tonumber(v[3])
+  -- An oversized request's barrier keeps the key until it ends.
+  local ends = tonumber(v[4]) or 0
   local new
   if op == 'r' then
     -- Only slots still ahead of now go back, and only to the incarnation that took them.
@@ -200,7 +258,7 @@ for i = 1, #KEYS do
     else
       redis.call('HSET', KEYS[i], 't', new, 'r', 0, 'e', now)
     end
-    redis.call('PEXPIRE', KEYS[i], math.ceil((new - now) / 1000) + keep)
+    redis.call('PEXPIRE', KEYS[i], math.ceil((math.max(new, ends) - now) / 1000) + keep)
   end
 end
 return #KEYS
