@@ -63,9 +63,21 @@ enum class EventKind : std::uint8_t {
   /// health file could not be read or written (its lock stayed busy, the disk refused), so
   /// key health is kept in memory. The message says what and where; calls are unaffected.
   warning,
+  /// A provider's circuit breaker opened: N network or 5xx failures across its models within
+  /// the window; every call skips the provider for `wait` (the cool-off), then one trial call
+  /// decides.
+  breaker_opened,
+  /// The trial call after a cool-off succeeded: the provider is in use again.
+  breaker_closed,
+  /// Alert: more 429s a minute on one target (provider, model) than the threshold.
+  alert_rate_limits,
+  /// Alert: the share of calls that failed over the window is above the threshold.
+  alert_error_rate,
+  /// Alert: the last hour's spend is above the threshold times the trailing 24-hour mean.
+  alert_spend_spike,
 };
 
-inline constexpr std::size_t event_kinds = 14;
+inline constexpr std::size_t event_kinds = 19;
 
 constexpr std::string_view to_string(EventKind k) noexcept {
   switch (k) {
@@ -83,6 +95,11 @@ constexpr std::string_view to_string(EventKind k) noexcept {
     case EventKind::cache_hit: return "cache_hit";
     case EventKind::failed: return "failed";
     case EventKind::warning: return "warning";
+    case EventKind::breaker_opened: return "breaker_opened";
+    case EventKind::breaker_closed: return "breaker_closed";
+    case EventKind::alert_rate_limits: return "alert_rate_limits";
+    case EventKind::alert_error_rate: return "alert_error_rate";
+    case EventKind::alert_spend_spike: return "alert_spend_spike";
   }
   return "unknown";
 }
@@ -126,6 +143,14 @@ inline std::string friendly_message(EventKind kind, std::string_view provider, s
       s = fmt::format("The call to {} failed.", who);
       break;
     case EventKind::warning: s = "The governor hit a problem beside the call and carries on without it."; break;
+    case EventKind::breaker_opened:
+      s = fmt::format("{} keeps failing; it is skipped{}, then one call tries it again.", name,
+                      wait ? fmt::format(" for {}", providers::humanize(*wait)) : std::string{});
+      break;
+    case EventKind::breaker_closed: s = fmt::format("{} answered again; it is back in use.", name); break;
+    case EventKind::alert_rate_limits: s = fmt::format("{} is answering with many 429s.", who); break;
+    case EventKind::alert_error_rate: s = "An unusual share of calls is failing."; break;
+    case EventKind::alert_spend_spike: s = "Spending in the last hour is well above the daily average."; break;
   }
   return providers::redact(s, keys);
 }

@@ -23,6 +23,7 @@
 #include <governed/providers/usage.hpp>
 #include <governed/result.hpp>
 #include <governed/time.hpp>
+#include <governed/trace.hpp>
 
 #include <atomic>
 #include <cmath>
@@ -32,6 +33,7 @@
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -58,7 +60,23 @@ struct SeriesTotals {
   static inline SeriesTotals of(const CallRecord& r) noexcept;
 };
 
-/// What one call did, as the composition reports it when the call ends.
+/// One move of a call away from a target it had tried or meant to try, and why.
+struct FallbackHop {
+  std::string_view provider;  ///< the target left
+  std::string_view model;
+  std::string_view reason;    ///< the friendly sentence of the event that decided it; redacted
+};
+
+/// Where the budgets stood when a call ended; a field is empty when no such budget is set.
+struct BudgetState {
+  std::optional<double> spent_today_usd{}, day_limit_usd{};
+  std::optional<double> spent_this_month_usd{}, month_limit_usd{};
+  std::optional<std::int64_t> task_calls{}, task_call_limit{};
+};
+
+/// What one call did, as the composition reports it when the call ends: to the statistics,
+/// and whole to the call hook (see observe/call_hook.hpp). The views live as long as the hook
+/// runs; a hook that keeps them copies them.
 struct CallRecord {
   std::string_view provider;  ///< where it was answered (or last tried)
   std::string_view model;
@@ -74,7 +92,21 @@ struct CallRecord {
   std::optional<Errc> error{};
   std::string_view error_message{};
   WallTime at{};
-  std::string_view key_fingerprint{};
+  std::string_view key_fingerprint{};  ///< the key of the last attempt
+
+  // The rest is filled for the call hook only (the statistics do not read it).
+  std::string_view request_provider{};  ///< what the caller asked for (gen_ai.request.model)
+  std::string_view request_model{};
+  std::string_view task_id{};
+  TraceId trace_id{};
+  SpanId span_id{};                     ///< the call's own span: the parent id sent to the provider
+  std::uint32_t attempts = 0;           ///< transport attempts, across every target
+  Duration waited{0};                   ///< waiting for admission, in total
+  Duration backed_off{0};               ///< sleeping between retries, in total
+  bool cancelled = false;               ///< the caller cancelled the call
+  std::span<const std::string_view> keys{};  ///< fingerprints of the keys used, in order
+  std::span<const FallbackHop> hops{};       ///< each move to another target, in order
+  BudgetState budget{};
 };
 
 /// The counters of one model, provider or task.

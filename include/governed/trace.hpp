@@ -1,0 +1,138 @@
+#pragma once
+/// @file
+/// W3C trace context (https://www.w3.org/TR/trace-context/): the `traceparent` a caller hands
+/// a `Request`, and the one each call carries to the provider.
+///
+/// A call joins its caller's trace when the request has a `traceparent`, and starts one of its
+/// own when it has none; either way it sends the provider a `traceparent` with the call's own
+/// span id as the parent, so a tracing backend shows the provider's work under the call. The
+/// ids are fixed-size arrays: carrying a trace costs a call no allocation.
+///
+///   00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+///   ^  ^ trace id (16 bytes)             ^ parent id (8)   ^ flags (01: sampled)
+
+#include <governed/error.hpp>
+#include <governed/result.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace governed {
+
+/// A trace id (16 bytes) or a span id (8 bytes); all zero is invalid in W3C trace context.
+template <std::size_t N>
+struct TraceBytes {
+  std::array<std::uint8_t, N> bytes{};
+
+  constexpr bool valid() const noexcept {
+    for (auto b : bytes)
+      if (b != 0) return true;
+    return false;
+  }
+  /// Lowercase hex, as the header spells it.
+  std::string hex() const {
+    std::string s(2 * N, '0');
+    write_hex(s.data());
+    return s;
+  }
+  /// Writes the 2·N hex digits at `out`.
+  constexpr void write_hex(char* out) const noexcept {
+    constexpr char digits[] = "0123456789abcdef";
+    for (std::size_t i = 0; i < N; ++i) {
+      out[2 * i] = digits[bytes[i] >> 4];
+      out[2 * i + 1] = digits[bytes[i] & 0xF];
+    }
+  }
+  friend constexpr bool operator==(const TraceBytes&, const TraceBytes&) = default;
+};
+
+using TraceId = TraceBytes<16>;
+using SpanId = TraceBytes<8>;
+
+/// The `traceparent` header of version 00: 55 characters.
+inline constexpr std::size_t traceparent_size = 55;
+
+struct TraceContext {
+  TraceId trace_id{};
+  SpanId parent_id{};
+  std::uint8_t flags = 0x01;  ///< bit 0: sampled
+
+  /// The header value, in a fixed buffer (no allocation).
+  std::array<char, traceparent_size> header() const noexcept {
+    std::array<char, traceparent_size> out{};
+    out[0] = '0';
+    out[1] = '0';
+    out[2] = '-';
+    trace_id.write_hex(out.data() + 3);
+    out[35] = '-';
+    parent_id.write_hex(out.data() + 36);
+    out[52] = '-';
+    constexpr char digits[] = "0123456789abcdef";
+    out[53] = digits[flags >> 4];
+    out[54] = digits[flags & 0xF];
+    return out;
+  }
+};
+
+namespace detail {
+constexpr int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;  // W3C trace context is lowercase only
+}
+
+template <std::size_t N>
+constexpr bool read_hex(std::string_view s, TraceBytes<N>& out) noexcept {
+  for (std::size_t i = 0; i < N; ++i) {
+    const int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out.bytes[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+  }
+  return true;
+}
+}  // namespace detail
+
+/// Reads a `traceparent` header. Version 00 must be exactly 55 characters; a later version may
+/// carry more after the flags (the specification's forward compatibility), which is ignored.
+/// Version ff, upper-case hex, an all-zero trace or parent id and a wrong shape are errors.
+inline Result<TraceContext> parse_traceparent(std::string_view s) {
+  const auto bad = [&](std::string_view why) -> Result<TraceContext> {
+    return tl::unexpected(Error{Errc::invalid_argument,
+                                std::string("traceparent is not a W3C trace context (") + std::string(why) +
+                                    "); expected 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>",
+                                {}});
+  };
+  if (s.size() < traceparent_size) return bad("too short");
+  TraceBytes<1> version{};
+  if (!detail::read_hex(s.substr(0, 2), version)) return bad("the version is not two lowercase hex digits");
+  if (version.bytes[0] == 0xff) return bad("version ff is invalid");
+  if (version.bytes[0] == 0 && s.size() != traceparent_size) return bad("version 00 is exactly 55 characters");
+  if (version.bytes[0] != 0 && s.size() > traceparent_size && s[traceparent_size] != '-')
+    return bad("fields after the flags must follow a '-'");
+  if (s[2] != '-' || s[35] != '-' || s[52] != '-') return bad("the fields are not separated by '-'");
+  TraceContext c;
+  TraceBytes<1> flags{};
+  if (!detail::read_hex(s.substr(3, 32), c.trace_id)) return bad("the trace id is not 32 lowercase hex digits");
+  if (!detail::read_hex(s.substr(36, 16), c.parent_id)) return bad("the parent id is not 16 lowercase hex digits");
+  if (!detail::read_hex(s.substr(53, 2), flags)) return bad("the flags are not two lowercase hex digits");
+  if (!c.trace_id.valid()) return bad("the trace id is all zeros");
+  if (!c.parent_id.valid()) return bad("the parent id is all zeros");
+  c.flags = flags.bytes[0];
+  return c;
+}
+
+/// Fills `id` from `draw` (a 64-bit random source) until it is valid.
+template <std::size_t N, class Draw>
+constexpr void random_id(TraceBytes<N>& id, Draw&& draw) {
+  do {
+    for (std::size_t i = 0; i < N; i += 8) {
+      std::uint64_t r = draw();
+      for (std::size_t j = i; j < N && j < i + 8; ++j, r >>= 8) id.bytes[j] = static_cast<std::uint8_t>(r);
+    }
+  } while (!id.valid());
+}
+
+}  // namespace governed
