@@ -77,7 +77,7 @@ Sample parse_sample(const std::string& line) {
 }
 
 struct Exposition {
-  std::map<std::string, std::string> type;  // family → counter | histogram
+  std::map<std::string, std::string> type;  // family → counter | histogram | gauge
   std::map<std::string, std::string> help;
   std::vector<Sample> samples;
 };
@@ -103,7 +103,7 @@ Exposition parse(const std::string& text) {
       REQUIRE(x.help.count(family) == 1);  // HELP first
       REQUIRE(x.type.count(family) == 0);
       x.type[family] = line.substr(sp + 1);
-      REQUIRE((x.type[family] == "counter" || x.type[family] == "histogram"));
+      REQUIRE((x.type[family] == "counter" || x.type[family] == "histogram" || x.type[family] == "gauge"));
     } else {
       REQUIRE(line[0] != '#');
       auto s = parse_sample(line);

@@ -9,15 +9,27 @@
 /// values are escaped as the format requires (backslash, double quote, line feed) and were
 /// redacted when their series was created.
 ///
+/// Spend per UTC day and month (the Statistics' `cost_today` and `cost_this_month`): two
+/// gauges of "current" value, read at the export's wall time `now` and labelled with the
+/// period they are for — `governed_cost_usd_day{date="2025-02-01"}` and
+/// `governed_cost_usd_month{month="2025-02"}`. At UTC midnight the day's series ends and the
+/// next day's starts at zero, so a sample always says which day it counts and an alert rule
+/// (`governed_cost_usd_day > 50`) needs no date arithmetic; a per-model total over any range
+/// is `governed_model_cost_usd_total`'s `increase()`. The JSON has the same under `"spend"`.
+/// Both are this process's spend: a budget shared through Redis keeps every process's.
+///
 /// ```cpp
-/// std::string body = governed::to_prometheus(state.statistics());   // serve at /metrics
-/// nlohmann::json doc = governed::to_json(state.statistics());
+/// auto now = state->clock().wall_now();   // the State's clock: a manual one in tests
+/// std::string body = governed::to_prometheus(state->stats(), now);   // serve at /metrics
+/// nlohmann::json doc = governed::to_json(state->stats(), now);
 /// ```
 
 #include <governed/observe/stats.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include <date/date.h>
 
 #include <array>
 #include <chrono>
@@ -100,14 +112,27 @@ inline nlohmann::json series_json(const Series& s) {
             {"p99_ms", millis_of(s.latency.quantile(0.99))}}}};
 }
 
+/// "2025-02-01" and "2025-02": the UTC day and month containing `when`.
+inline std::string day_label(WallTime when) { return date::format("%F", date::floor<date::days>(when)); }
+inline std::string month_label(WallTime when) { return date::format("%Y-%m", date::floor<date::days>(when)); }
+
+inline WallTime system_now() noexcept {
+  return std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
+}
+
 }  // namespace detail
 
-/// `{"models": [...], "providers": [...], "tasks": [...]}`, each series with its labels, its
-/// counters, `cost_usd` and `latency` {count, sum_ms, p50_ms, p99_ms}.
-inline nlohmann::json to_json(const Statistics& stats) {
+/// `{"models": [...], "providers": [...], "tasks": [...], "spend": {...}}`, each series with its
+/// labels, its counters, `cost_usd` and `latency` {count, sum_ms, p50_ms, p99_ms}; `spend` is
+/// `{"day": {"date": "2025-02-01", "usd": …}, "month": {"month": "2025-02", "usd": …}}` for the
+/// UTC day and month containing `now`.
+inline nlohmann::json to_json(const Statistics& stats, WallTime now) {
   nlohmann::json out = {{"models", nlohmann::json::array()},
                         {"providers", nlohmann::json::array()},
-                        {"tasks", nlohmann::json::array()}};
+                        {"tasks", nlohmann::json::array()},
+                        {"spend",
+                         {{"day", {{"date", detail::day_label(now)}, {"usd", stats.cost_today(now)}}},
+                          {"month", {{"month", detail::month_label(now)}, {"usd", stats.cost_this_month(now)}}}}}};
   stats.for_each(Scope::model, [&](const SeriesLabels& l, const Series& s) {
     auto j = detail::series_json(s);
     j["provider"] = l.provider;
@@ -127,9 +152,19 @@ inline nlohmann::json to_json(const Statistics& stats) {
   return out;
 }
 
-/// The Prometheus text exposition of every series.
-inline std::string to_prometheus(const Statistics& stats) {
+/// The same at the system clock's now: for a State on another clock, pass its `wall_now()`.
+inline nlohmann::json to_json(const Statistics& stats) { return to_json(stats, detail::system_now()); }
+
+/// The Prometheus text exposition of every series, and the spend of the UTC day and month
+/// containing `now`.
+inline std::string to_prometheus(const Statistics& stats, WallTime now) {
   std::string out;
+  detail::put(out, "# HELP governed_cost_usd_day Spend in US dollars on this UTC day, at the provider table's prices.\n"
+              "# TYPE governed_cost_usd_day gauge\ngoverned_cost_usd_day{{date=\"{}\"}} {}\n",
+              detail::day_label(now), stats.cost_today(now));
+  detail::put(out, "# HELP governed_cost_usd_month Spend in US dollars in this UTC calendar month, at the provider table's prices.\n"
+              "# TYPE governed_cost_usd_month gauge\ngoverned_cost_usd_month{{month=\"{}\"}} {}\n",
+              detail::month_label(now), stats.cost_this_month(now));
   for (Scope scope : {Scope::model, Scope::provider, Scope::task}) {
     const auto sc = detail::scope_name(scope);
     for (const auto& f : detail::counter_families) {
@@ -160,5 +195,8 @@ inline std::string to_prometheus(const Statistics& stats) {
   }
   return out;
 }
+
+/// The same at the system clock's now: for a State on another clock, pass its `wall_now()`.
+inline std::string to_prometheus(const Statistics& stats) { return to_prometheus(stats, detail::system_now()); }
 
 }  // namespace governed

@@ -16,9 +16,15 @@
 /// gets one, see redis/stats.hpp), each call is also added to totals kept across processes —
 /// sent with later traffic, never waited for — and `shared_totals(scope)` reads the totals of
 /// every process. The latency histograms stay per process.
+///
+/// Spend per UTC day and month: every call that cost something is also added to the day and
+/// the month it started in (`cost_today`, `cost_this_month`), the last 64 days and 25 months
+/// kept in fixed slots (see `providers::PeriodTotals`), so counting it never allocates. These
+/// are this process's totals; a shared spend budget keeps the totals of every process.
 
 #include <governed/error.hpp>
 #include <governed/observe/histogram.hpp>
+#include <governed/providers/cost.hpp>
 #include <governed/providers/redact.hpp>
 #include <governed/providers/usage.hpp>
 #include <governed/result.hpp>
@@ -219,6 +225,7 @@ class Statistics {
     (m ? *m : model(r.provider, r.model)).add(r);
     (p ? *p : provider(r.provider)).add(r);
     if (!r.task.empty()) (t ? *t : task(r.task)).add(r);
+    count_spend(r);
     if (shared_) share(r);
   }
 
@@ -230,8 +237,16 @@ class Statistics {
     model_series.add(r);
     provider_series.add(r);
     if (!r.task.empty()) task(r.task).add(r);
+    count_spend(r);
     if (shared_) share(r);
   }
+
+  /// What this process spent on the UTC day containing `now`, in US dollars.
+  double cost_today(WallTime now) const noexcept { return usd(spend_.day(now)); }
+  /// What this process spent in the UTC calendar month containing `now`, in US dollars.
+  double cost_this_month(WallTime now) const noexcept { return usd(spend_.month(now)); }
+  /// The day and month totals themselves, in integer nano-dollars.
+  const providers::PeriodTotals<std::int64_t>& spend() const noexcept { return spend_; }
 
   /// The totals of every process sharing the store, per series of `scope`; an error when
   /// there is no store or it can not be reached.
@@ -267,6 +282,14 @@ class Statistics {
   using Map = std::map<Key, Entry, KeyLess>;
 
   std::string clean(std::string_view s) const { return providers::redact(s, secrets_); }
+
+  static double usd(std::int64_t nano) noexcept { return static_cast<double>(nano) / 1e9; }
+
+  /// Adds the call's cost to its day and month; a call that cost nothing (a cache hit, most
+  /// failures) takes no lock.
+  void count_spend(const CallRecord& r) noexcept {
+    if (const auto nano = SeriesTotals::of(r).cost_nano_usd) spend_.add(nano, r.at);
+  }
 
   /// Adds `r` to the shared totals, under the series' redacted labels (the series exist: the
   /// call was just counted in them).
@@ -304,6 +327,7 @@ class Statistics {
   std::shared_ptr<SharedStats> shared_;
   mutable std::shared_mutex m_;
   Map models_, providers_, tasks_;
+  providers::PeriodTotals<std::int64_t> spend_;
 };
 
 }  // namespace governed

@@ -1,7 +1,8 @@
 #pragma once
 /// @file
 /// What a call cost, from the table's prices and the reply's usage, and the running totals a
-/// budget reads: per model, per provider, per task, per UTC day and month.
+/// budget reads: per model, per provider, per task, per UTC day and month (`PeriodTotals`, which
+/// the statistics also keep).
 
 #include <governed/providers/table.hpp>
 #include <governed/providers/tokens.hpp>
@@ -10,11 +11,15 @@
 
 #include <date/date.h>
 
+#include <array>
+#include <cstdint>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 
 namespace governed::providers {
 
@@ -52,21 +57,96 @@ inline Cost estimated_cost(const Price& price, const TokenEstimate& e) noexcept 
   return cost_of(price, Usage{e.prompt, 0, 0, e.completion, 0});
 }
 
+/// Running totals per UTC day and per UTC calendar month, of the last `retained_days` days and
+/// `retained_months` months; older periods are forgotten.
+///
+/// Each period lives in a fixed slot (its number modulo the slot count), so the totals take a
+/// fixed amount of memory however long the process runs, adding never allocates, and the slot
+/// of a new day is simply taken over from the day 64 days before it: a day falls out once a
+/// later day needs its slot. 64 days cover the previous calendar month whole on any date
+/// (reports compare a day with the same day a month before), 25 months the previous year.
+/// An amount dated before what its day's slot still holds is too old for that day and counts
+/// only for its month, if the month is still held.
+///
+/// `Amount` is what is summed: `Cost` for a ledger, integer nano-dollars for the statistics
+/// (exact sums). Thread-safe: one mutex, held for a few integer operations.
+template <class Amount>
+class PeriodTotals {
+ public:
+  static constexpr std::size_t retained_days = 64;
+  static constexpr std::size_t retained_months = 25;
+
+  /// The UTC day containing `when`, as days since 1970-01-01.
+  static std::int64_t day_number(WallTime when) noexcept {
+    return date::floor<date::days>(when).time_since_epoch().count();
+  }
+  /// The UTC calendar month containing `when`, as months since year 0.
+  static std::int64_t month_number(WallTime when) noexcept {
+    const date::year_month_day ymd{date::floor<date::days>(when)};
+    return std::int64_t{int(ymd.year())} * 12 + unsigned(ymd.month()) - 1;
+  }
+
+  /// Adds `a` to the day and the month containing `when`.
+  void add(const Amount& a, WallTime when) noexcept {
+    const std::int64_t d = day_number(when), m = month_number(when);
+    std::lock_guard lk(m_);
+    add_to(days_, d, a);
+    add_to(months_, m, a);
+  }
+
+  /// The total of the UTC day containing `when`; zero when nothing was added that day or the
+  /// day is no longer retained.
+  Amount day(WallTime when) const noexcept { return read(days_, day_number(when)); }
+  /// The total of the UTC calendar month containing `when`.
+  Amount month(WallTime when) const noexcept { return read(months_, month_number(when)); }
+
+ private:
+  struct Slot {
+    std::int64_t period = std::numeric_limits<std::int64_t>::min();  // none yet
+    Amount amount{};
+  };
+
+  /// The slot of `period` in `slots` (const or not).
+  template <class Slots>
+  static auto& slot_of(Slots& slots, std::int64_t period) noexcept {
+    constexpr auto n = static_cast<std::int64_t>(std::tuple_size_v<std::remove_const_t<Slots>>);
+    return slots[static_cast<std::size_t>((period % n + n) % n)];
+  }
+
+  template <class Slots>
+  static void add_to(Slots& slots, std::int64_t period, const Amount& a) noexcept {
+    Slot& s = slot_of(slots, period);
+    if (s.period > period) return;  // older than what the slot now holds: no longer retained
+    if (s.period < period) s = Slot{period, Amount{}};
+    s.amount += a;
+  }
+
+  template <class Slots>
+  Amount read(const Slots& slots, std::int64_t period) const noexcept {
+    std::lock_guard lk(m_);
+    const Slot& s = slot_of(slots, period);
+    return s.period == period ? s.amount : Amount{};
+  }
+
+  mutable std::mutex m_;
+  std::array<Slot, retained_days> days_{};
+  std::array<Slot, retained_months> months_{};
+};
+
 /// Running totals. Thread-safe; a task is whatever the caller names (an agent run, a job).
+/// Days and months are kept as `PeriodTotals` keeps them: the last 64 days and 25 months.
 class CostLedger {
  public:
   void record(std::string_view provider, std::string_view model, std::string_view task,
               const Cost& c, WallTime when) {
-    const auto day = date::floor<date::days>(when);
-    const date::year_month_day ymd{day};
-    const int month = int(ymd.year()) * 12 + int(unsigned(ymd.month())) - 1;
-    std::lock_guard lk(m_);
-    by_model_[{std::string(provider), std::string(model)}] += c;
-    by_provider_[std::string(provider)] += c;
-    if (!task.empty()) by_task_[std::string(task)] += c;
-    by_day_[day.time_since_epoch().count()] += c;
-    by_month_[month] += c;
-    total_ += c;
+    {
+      std::lock_guard lk(m_);
+      by_model_[{std::string(provider), std::string(model)}] += c;
+      by_provider_[std::string(provider)] += c;
+      if (!task.empty()) by_task_[std::string(task)] += c;
+      total_ += c;
+    }
+    periods_.add(c, when);
   }
 
   Cost model(std::string_view provider, std::string_view model) const {
@@ -77,14 +157,9 @@ class CostLedger {
   Cost provider(std::string_view provider) const { return get(by_provider_, std::string(provider)); }
   Cost task(std::string_view task) const { return get(by_task_, std::string(task)); }
   /// The UTC day containing `when`.
-  Cost day(WallTime when) const {
-    return get(by_day_, date::floor<date::days>(when).time_since_epoch().count());
-  }
+  Cost day(WallTime when) const { return periods_.day(when); }
   /// The UTC calendar month containing `when`.
-  Cost month(WallTime when) const {
-    const date::year_month_day ymd{date::floor<date::days>(when)};
-    return get(by_month_, int(ymd.year()) * 12 + int(unsigned(ymd.month())) - 1);
-  }
+  Cost month(WallTime when) const { return periods_.month(when); }
   Cost total() const {
     std::lock_guard lk(m_);
     return total_;
@@ -101,9 +176,8 @@ class CostLedger {
   mutable std::mutex m_;
   std::map<std::pair<std::string, std::string>, Cost> by_model_;
   std::map<std::string, Cost, std::less<>> by_provider_, by_task_;
-  std::map<std::int64_t, Cost> by_day_;
-  std::map<int, Cost> by_month_;
   Cost total_;
+  PeriodTotals<Cost> periods_;
 };
 
 }  // namespace governed::providers
