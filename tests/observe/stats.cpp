@@ -254,6 +254,12 @@ TEST_CASE("secrets never reach a label, an export or a log line", "[stats][expor
   const std::string message = "Rate limit reached in organization org-AbCdEf123456 for key " + azure_key;
   r.error_message = message;
   r.key_fingerprint = "fp:1a2b3c4d";
+  const std::string hop_reason = "key " + azure_key + " of org-AbCdEf123456 is rate limited";
+  const std::vector<governed::FallbackHop> hops{{"openai", "gpt-4o", hop_reason}};
+  r.hops = hops;
+  const std::vector<std::string_view> used{azure_key};
+  r.keys = used;
+  r.task_id = azure_key;
   stats.record(r);
   stats.record(call(azure_key, "gpt-4o", "", 1, 1, 0, 1ms));
 
@@ -269,36 +275,118 @@ TEST_CASE("secrets never reach a label, an export or a log line", "[stats][expor
   CHECK(find(x, "governed_provider_requests_total", {{"provider", "***"}}));
 }
 
-TEST_CASE("one JSON line per call, with usage, cost, latency and the error", "[call_log]") {
+TEST_CASE("a call's JSON line carries the OpenTelemetry GenAI names and governed's own", "[call_log]") {
   auto r = call("openai", "gpt-4o-mini", "scraper", 812, 95, 0.000179, 1250ms);
   r.at = governed::WallTime{std::chrono::seconds{1735689603} + 250ms};
+  r.request_provider = "openai";
+  r.request_model = "gpt-4o";
+  r.usage.cached_input_tokens = 512;
+  r.usage.reasoning_tokens = 40;
+  r.trace_id = governed::parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")->trace_id;
+  r.span_id.bytes = {0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7};
+  r.attempts = 3;
+  r.rate_limited = 1;
+  r.retries = 1;
+  r.fallbacks = 1;
+  r.waited = 20ms;
+  r.backed_off = 500ms;
+  const std::vector<std::string_view> keys{"sk-…aaaaaaaaaaaa", "sk-…bbbbbbbbbbbb"};
+  r.keys = keys;
+  const std::vector<governed::FallbackHop> hops{{"openai", "gpt-4o", "gpt-4o is rate limited for 20 s."}};
+  r.hops = hops;
+  r.task_id = "run-17";
+  r.budget.spent_today_usd = 1.5;
+  r.budget.day_limit_usd = 10.0;
   const auto line = governed::call_json_line(r);
   CHECK(line.back() == '\n');
   CHECK(std::count(line.begin(), line.end(), '\n') == 1);
   const auto j = nlohmann::json::parse(line);
-  CHECK(j["at"] == "2025-01-01T00:00:03.250Z");
-  CHECK(j["model"] == "gpt-4o-mini");
-  CHECK(j["task"] == "scraper");
-  CHECK(j["success"] == true);
-  CHECK(j["usage"]["input"] == 812);
-  CHECK(j["usage"]["output"] == 95);
-  CHECK(j["usage"]["total"] == 907);
-  CHECK(j["cost_usd"].get<double>() == Approx(0.000179));
-  CHECK(j["latency_ms"].get<double>() == Approx(1250));
-  CHECK_FALSE(j.contains("error"));
+  CHECK(j["timestamp"] == "2025-01-01T00:00:03.250Z");
+  CHECK(j["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736");
+  CHECK(j["span_id"] == "00f067aa0ba902b7");
+  CHECK(j["gen_ai.operation.name"] == "chat");
+  CHECK(j["gen_ai.provider.name"] == "openai");
+  CHECK(j["gen_ai.system"] == "openai");
+  CHECK(j["gen_ai.request.model"] == "gpt-4o");       // what was asked for
+  CHECK(j["gen_ai.response.model"] == "gpt-4o-mini");  // what answered, after a fallback
+  CHECK(j["gen_ai.usage.input_tokens"] == 812);
+  CHECK(j["gen_ai.usage.output_tokens"] == 95);
+  CHECK(j["gen_ai.usage.cache_read.input_tokens"] == 512);
+  CHECK(j["gen_ai.usage.reasoning.output_tokens"] == 40);
+  CHECK_FALSE(j.contains("gen_ai.usage.cache_creation.input_tokens"));  // none reported
+  CHECK_FALSE(j.contains("error.type"));
+  CHECK(j["governed.provider"] == "openai");
+  CHECK(j["governed.model"] == "gpt-4o-mini");
+  CHECK(j["governed.task"] == "scraper");
+  CHECK(j["governed.task_id"] == "run-17");
+  CHECK(j["governed.success"] == true);
+  CHECK(j["governed.cancelled"] == false);
+  CHECK(j["governed.cost_usd"].get<double>() == Approx(0.000179));
+  CHECK(j["governed.latency_ms"].get<double>() == Approx(1250));
+  CHECK(j["governed.waited_ms"].get<double>() == Approx(20));
+  CHECK(j["governed.backed_off_ms"].get<double>() == Approx(500));
+  CHECK(j["governed.attempts"] == 3);
+  CHECK(j["governed.retries"] == 1);
+  CHECK(j["governed.rate_limited"] == 1);
+  CHECK(j["governed.fallbacks"] == 1);
+  CHECK(j["governed.keys"] == nlohmann::json::array({"sk-…aaaaaaaaaaaa", "sk-…bbbbbbbbbbbb"}));
+  CHECK(j["governed.hops"] ==
+        nlohmann::json::parse(R"([{"provider":"openai","model":"gpt-4o","reason":"gpt-4o is rate limited for 20 s."}])"));
+  CHECK(j["governed.budget"] == nlohmann::json{{"spent_today_usd", 1.5}, {"day_limit_usd", 10.0}});
+  CHECK_FALSE(j.contains("governed.error.message"));
+}
 
+TEST_CASE("a failed call's JSON line has error.type, the message and no response model", "[call_log]") {
   auto f = call("groq", "llama-3.3-70b-versatile", "", 0, 0, 0, 5ms);
   f.success = false;
   f.error = Errc::all_rate_limited;
   f.error_message = "All alternative providers are rate limited. Please try again in 22 minutes.";
-  f.key_fingerprint = "fp:77aa";
+  f.key_fingerprint = "gsk_…77aa00000000";
   f.task = "bad \xff utf8";
   const auto fj = nlohmann::json::parse(governed::call_json_line(f));
-  CHECK(fj["success"] == false);
-  CHECK(fj["error"]["code"] == "all_rate_limited");
-  CHECK(fj["error"]["message"] == "All alternative providers are rate limited. Please try again in 22 minutes.");
-  CHECK(fj["key"] == "fp:77aa");
-  CHECK(fj["task"] == "bad \xEF\xBF\xBD utf8");
+  CHECK(fj["governed.success"] == false);
+  CHECK(fj["error.type"] == "all_rate_limited");
+  CHECK(fj["governed.error.message"] == "All alternative providers are rate limited. Please try again in 22 minutes.");
+  CHECK_FALSE(fj.contains("gen_ai.response.model"));  // nothing answered
+  CHECK(fj["governed.model"] == "llama-3.3-70b-versatile");  // the last one tried
+  CHECK(fj["governed.keys"] == nlohmann::json::array({"gsk_…77aa00000000"}));  // the last key alone
+  CHECK(fj["governed.task"] == "bad \xEF\xBF\xBD utf8");
+  CHECK_FALSE(fj.contains("trace_id"));  // all zero: no trace
+  CHECK_FALSE(fj.contains("governed.budget"));
+
+  auto unknown = f;
+  unknown.error.reset();
+  CHECK(nlohmann::json::parse(governed::call_json_line(unknown))["error.type"] == "_OTHER");
+}
+
+TEST_CASE("providers are named by the OpenTelemetry well-known values", "[call_log]") {
+  CHECK(governed::otel_provider_name("openai") == "openai");
+  CHECK(governed::otel_provider_name("anthropic") == "anthropic");
+  CHECK(governed::otel_provider_name("gemini") == "gcp.gemini");
+  CHECK(governed::otel_provider_name("groq") == "groq");
+  CHECK(governed::otel_provider_name("azure") == "azure.ai.openai");
+  CHECK(governed::otel_provider_name("mistral") == "mistral_ai");
+  CHECK(governed::otel_provider_name("openrouter") == "openrouter");  // no well-known value
+  auto r = call("gemini", "gemini-2.0-flash", "", 1, 1, 0, 1ms);
+  const auto j = nlohmann::json::parse(governed::call_json_line(r));
+  CHECK(j["gen_ai.provider.name"] == "gcp.gemini");
+  CHECK(j["governed.provider"] == "gemini");  // the metrics' label, to join on
+}
+
+TEST_CASE("no text of a call can put a raw line feed in its line", "[call_log]") {
+  auto r = call("custom\nprovider", "model\r\nx", "task\n{\"injected\":true}", 1, 1, 0, 1ms);
+  r.success = false;
+  r.error = Errc::rejected;
+  r.error_message = "first line\nsecond line\u2028";
+  const std::vector<governed::FallbackHop> hops{{"a\nb", "c", "d\n"}};
+  r.hops = hops;
+  const auto line = governed::call_json_line(r);
+  CHECK(std::count(line.begin(), line.end(), '\n') == 1);
+  CHECK(std::count(line.begin(), line.end(), '\r') == 0);
+  const auto j = nlohmann::json::parse(line);
+  CHECK(j["governed.task"] == "task\n{\"injected\":true}");  // kept as text, not as a field
+  CHECK_FALSE(j.contains("injected"));
+  CHECK(j["governed.error.message"] == "first line\nsecond line\u2028");
 }
 
 TEST_CASE("statistics count every call from many threads", "[stats][concurrency]") {
