@@ -81,7 +81,7 @@ GOVERNED_RATIO("breaker enter, closed / clock read, goal <= 0.5", ({"BM_Breaker_
 GOVERNED_RATIO("breaker enter + success, closed / clock read", ({"BM_Breaker_EnterAndSuccess/threads:1"}),
                ({"BM_Baseline_ClockNow/threads:1"}), 0);
 // Two compare-and-swaps and two loads: about one clock read.
-GOVERNED_RATIO("alerts call_ended + spent, success path / clock read, goal <= 1.5",
+GOVERNED_RATIO("alerts call_ended + spent (success) / clock read, goal <= 1.5",
                ({"BM_Alerts_CallEndedAndSpent/threads:1"}), ({"BM_Baseline_ClockNow/threads:1"}), 1.5);
-GOVERNED_RATIO("alerts call_ended + spent, 2 threads on one Alerts / clock read",
+GOVERNED_RATIO("alerts call_ended + spent, 2 threads / clock read",
                ({"BM_Alerts_CallEndedAndSpent/threads:2"}), ({"BM_Baseline_ClockNow/threads:1"}), 0);
