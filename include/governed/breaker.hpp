@@ -45,9 +45,9 @@
 /// if (!pass->allowed()) { /* skip the provider until pass->open_until() */ }
 /// ... send ...
 /// std::optional<BreakerTransition> change =
-///     kind == Kind::success                     ? breakers.success(*pass, clock.now())
-///     : counts_against_provider(kind)           ? breakers.failure(*pass, clock.now())
-///                                               : (breakers.abandon(*pass), std::nullopt);
+///     kind == Kind::success          ? breakers.success(*pass, clock.now())
+///     : counts_against_breaker(kind) ? breakers.failure(*pass, clock.now())
+///                                    : (breakers.abandon(*pass), std::nullopt);
 /// if (change) observers.emit_lazy([&] { return Event::of(change->kind, provider_name, {}, task,
 ///                                                        change->wait, clock.wall_now(), keys); });
 /// ```
@@ -58,6 +58,7 @@
 
 #include <governed/detail/saturating.hpp>
 #include <governed/observe/event.hpp>
+#include <governed/providers/kind.hpp>
 #include <governed/result.hpp>
 #include <governed/time.hpp>
 
@@ -110,6 +111,15 @@ struct BreakerConfig {
     return check_span("cool_off", cool_off);
   }
 };
+
+/// The verdicts that count against a provider's breaker: its service could not be reached
+/// (network_error) or failed to answer (server_error, overloaded). Every other verdict comes
+/// from a provider that is up — a 429, a refused key, a refused request — and says nothing
+/// about an outage: its pass ends with `abandon` (a success with `success`).
+constexpr bool counts_against_breaker(providers::Kind k) noexcept {
+  using providers::Kind;
+  return k == Kind::network_error || k == Kind::server_error || k == Kind::overloaded;
+}
 
 /// Where a provider's breaker stands.
 enum class BreakerState : std::uint8_t {

@@ -243,6 +243,17 @@ TEST_CASE("a skipped pass reports nothing", "[breaker]") {
   CHECK(b.state(openai, Instant{1s}) == BreakerState::open);
 }
 
+TEST_CASE("only network errors, server errors and overload count against the breaker", "[breaker]") {
+  using governed::providers::Kind;
+  CHECK(governed::counts_against_breaker(Kind::network_error));
+  CHECK(governed::counts_against_breaker(Kind::server_error));
+  CHECK(governed::counts_against_breaker(Kind::overloaded));
+  for (Kind k : {Kind::success, Kind::rate_limit_requests, Kind::rate_limit_tokens, Kind::quota_daily,
+                 Kind::insufficient_quota_billing, Kind::auth, Kind::permission_denied, Kind::bad_request,
+                 Kind::context_length_exceeded, Kind::content_filter})
+    CHECK_FALSE(governed::counts_against_breaker(k));
+}
+
 TEST_CASE("a disabled breaker never opens", "[breaker]") {
   auto b = breakers_of_two({.enabled = false});
   for (int i = 0; i < 100; ++i) CHECK_FALSE(failed_attempt(b, openai, Instant{}));
