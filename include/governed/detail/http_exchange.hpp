@@ -334,7 +334,12 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
     if (resolver_) resolver_->cancel();
     if (conn_) {
       http_ns::error_code ec;
-      conn_->socket().cancel(ec);
+      // While connecting, the socket is closed rather than cancelled: a cancelled connect to
+      // one of a name's several addresses only moves async_connect on to the next address,
+      // with no deadline left to stop it; a closed socket ends the whole range. The
+      // connection is dropped after an interruption either way.
+      if (phase_ == Phase::resolve || phase_ == Phase::connect) conn_->socket().close(ec);
+      else conn_->socket().cancel(ec);
     }
   }
 
