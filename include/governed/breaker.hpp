@@ -73,6 +73,7 @@
 #include <mutex>
 #include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace governed {
@@ -174,6 +175,16 @@ class ProviderBreakers {
   static Result<ProviderBreakers> make(std::size_t providers, BreakerConfig config = {}) {
     if (auto r = config.validate(); !r) return tl::unexpected(r.error());
     return ProviderBreakers(providers, config);
+  }
+
+  // A moved-from table has no providers: every index is outside it.
+  ProviderBreakers(ProviderBreakers&& o) noexcept
+      : config_(o.config_), size_(std::exchange(o.size_, 0)), slots_(std::move(o.slots_)) {}
+  ProviderBreakers& operator=(ProviderBreakers&& o) noexcept {
+    config_ = o.config_;
+    size_ = std::exchange(o.size_, 0);
+    slots_ = std::move(o.slots_);
+    return *this;
   }
 
   const BreakerConfig& config() const noexcept { return config_; }

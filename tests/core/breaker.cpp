@@ -293,6 +293,14 @@ TEST_CASE("a provider index outside the table is an error, not an open door", "[
   CHECK(p.error().message == "breaker: provider index 2 is outside the table of 2 providers");
 }
 
+TEST_CASE("a moved-from breaker table has no providers left to crash on", "[breaker]") {
+  auto b = breakers_of_two();
+  ProviderBreakers moved = std::move(b);
+  CHECK(moved.providers() == 2);
+  CHECK(b.providers() == 0);  // NOLINT(bugprone-use-after-move): what is left must be safe
+  CHECK_FALSE(b.enter(openai, Instant{}));
+}
+
 TEST_CASE("many threads failing and entering at once: one opening, then exactly one trial",
           "[breaker][concurrency]") {
   governed::clock::manual clock;

@@ -415,7 +415,8 @@ class SpendSpikeAlerts {
   std::atomic<std::int64_t> last_spike_hour_{std::numeric_limits<std::int64_t>::min()};
 };
 
-/// The three alerts of a State, fed by the call path. Thread safe.
+/// The three alerts of a State, fed by the call path. Thread safe. A moved-from `Alerts` may
+/// only be assigned to or destroyed.
 class Alerts {
  public:
   /// Alerts watching from `start` (the State's clock now).
