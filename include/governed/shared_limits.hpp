@@ -11,8 +11,9 @@
 /// backend's policy is `SharedFailure::fail_open`.
 ///
 /// A backend may also keep the State's budgets and statistics (`spend`, `tasks`, `stats`), so
-/// that a budget is one budget across the processes; a backend that does not leaves them in
-/// each process.
+/// that a budget is one budget across the processes, and share what one process finds about
+/// keys and models (`health`: a rejected key, a model given up on); a backend that does not
+/// leaves them in each process.
 
 #include <governed/limit_key.hpp>
 #include <governed/limiter/limit.hpp>
@@ -35,6 +36,7 @@ class SharedSpend;
 class SharedTasks;
 class SharedStats;
 class SharedCache;
+class SharedHealth;
 
 /// What a limit set does while its shared store can not be reached.
 enum class SharedFailure : std::uint8_t {
@@ -122,6 +124,9 @@ class SharedBackend {
   virtual std::shared_ptr<SharedStats> stats() { return nullptr; }
   /// The store of the State's response cache (see cache.hpp); null: in the process.
   virtual std::shared_ptr<SharedCache> cache() { return nullptr; }
+  /// Where the State tells the keys its calls found rejected and the models they gave up on,
+  /// and learns the others' (see shared_health.hpp); null: each process finds out alone.
+  virtual std::shared_ptr<SharedHealth> health() { return nullptr; }
 };
 
 }  // namespace governed

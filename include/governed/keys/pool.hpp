@@ -289,6 +289,14 @@ class Pool {
     return {lo, hi};
   }
 
+  /// The pool index of `provider`'s key with fingerprint `fingerprint`: how a finding another
+  /// process shares (it names keys by fingerprint only) reaches this pool's key.
+  std::optional<std::size_t> find(std::string_view provider, std::string_view fingerprint) const noexcept {
+    for (std::size_t i : indices(provider))
+      if (keys_[i].fingerprint == fingerprint) return i;
+    return std::nullopt;
+  }
+
   /// Calls `f(const KeyCandidate&)` for each of `provider`'s keys, usable or not (a policy may
   /// want to know a sibling of the same account is exhausted). No allocation.
   template <class F>

@@ -142,6 +142,11 @@ class ScriptRunner {
   }
   /// The server (or cluster) for messages, without its password.
   virtual std::string describe() const = 0;
+  /// Whether the last attempt to reach the server failed and no call has had an answer since:
+  /// background work (a refresh nobody waits for) then stays away, leaving finding out whether
+  /// the server answers again to the calls' own probe. A cluster says false: its nodes keep
+  /// their own backoff.
+  virtual bool unreachable() const { return false; }
 };
 
 class Client final : public ScriptRunner, public std::enable_shared_from_this<Client> {
@@ -278,6 +283,11 @@ class Client final : public ScriptRunner, public std::enable_shared_from_this<Cl
   bool down() const {
     std::lock_guard lk(mutex_);
     return failures_ > 0 && clock::now() < retry_at_;
+  }
+
+  bool unreachable() const override {
+    std::lock_guard lk(mutex_);
+    return failures_ > 0;
   }
 
   /// Calls let through to a server marked down to find out whether it answers again, since

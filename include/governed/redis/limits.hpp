@@ -52,14 +52,16 @@
 /// and written back later if Redis could not be reached.
 ///
 /// The same backend keeps the State's USD spend budget (redis/spend.hpp) and task budgets
-/// (redis/tasks.hpp) in Redis, totals its statistics there (redis/stats.hpp), and shares its
-/// response cache (redis/cache.hpp).
+/// (redis/tasks.hpp) in Redis, totals its statistics there (redis/stats.hpp), shares its
+/// response cache (redis/cache.hpp), and tells every process the keys one found rejected and
+/// the models one gave up on (redis/health.hpp).
 
 #include <governed/detail/saturating.hpp>
 #include <governed/limit_key.hpp>
 #include <governed/limiter/limit.hpp>
 #include <governed/redis/cache.hpp>
 #include <governed/redis/client.hpp>
+#include <governed/redis/health.hpp>
 #include <governed/redis/spend.hpp>
 #include <governed/redis/stats.hpp>
 #include <governed/redis/tasks.hpp>
@@ -315,6 +317,15 @@ struct BackendOptions {
   Duration budget_keep = std::chrono::hours{1};
   /// How long a task's counts are kept after its last call when nobody ends it.
   Duration task_ttl = std::chrono::hours{24};
+  /// How often a State reads what the other processes found about keys and models (see
+  /// redis/health.hpp): about this long after one process meets a key's 401, or gives up on a
+  /// failing model, the others skip it too. What this process finds goes out at once. 0: no
+  /// reading or telling in the background, only with `SharedHealthLink::sync`.
+  Duration health_refresh = std::chrono::seconds{1};
+  /// How long such a finding is kept in Redis at most: a rejected key's record lives this long
+  /// (a process started later tries the key again), a model's cooldown until it ends, and no
+  /// longer than this.
+  Duration finding_ttl = std::chrono::hours{24};
 };
 
 namespace detail {
@@ -738,6 +749,10 @@ inline std::optional<Error> check(const BackendOptions& options) {
   if (options.task_ttl <= Duration{0}) return Error{Errc::invalid_argument, "a task's expiry must be positive"};
   if (options.budget_keep < Duration{0})
     return Error{Errc::invalid_argument, "how long a budget period is kept must not be negative"};
+  if (options.health_refresh < Duration{0})
+    return Error{Errc::invalid_argument, "how often findings about keys and models are read must not be negative"};
+  if (options.finding_ttl <= Duration{0})
+    return Error{Errc::invalid_argument, "how long a finding about a key or a model is kept must be positive"};
   return std::nullopt;
 }
 
@@ -776,6 +791,11 @@ class Backend final : public SharedBackend {
 
   std::shared_ptr<SharedStats> stats() override {
     return std::make_shared<RedisStats>(redis_, fmt::format("governed:{}:stats:{{{}|stats}}", ns(), ns()));
+  }
+
+  std::shared_ptr<SharedHealth> health() override {
+    return std::make_shared<RedisHealth>(redis_, fmt::format("governed:{}:health:{{{}|health}}", ns(), ns()),
+                                         options_.health_refresh, options_.finding_ttl);
   }
 
   /// The server (or cluster) the limit sets run on.
