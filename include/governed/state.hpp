@@ -43,6 +43,7 @@
 #include <governed/request.hpp>
 #include <governed/result.hpp>
 #include <governed/settings_check.hpp>
+#include <governed/shared_health.hpp>
 #include <governed/shared_limits.hpp>
 
 #include <fmt/format.h>
@@ -165,6 +166,9 @@ class State {
   Statistics& stats() noexcept { return stats_; }
   Observers& observers() noexcept { return observers_; }
   const Observers& observers() const noexcept { return observers_; }
+  /// What this State tells the other processes of its shared backend about keys and models,
+  /// and learns from them (see shared_health.hpp); nothing without a backend that shares it.
+  SharedHealthLink& shared_health() noexcept { return shared_health_; }
   LimitStore<Limiter>& limits() noexcept { return store_; }
   const StateConfig& config() const noexcept { return config_; }
   /// The configured keys, for redaction: every text the State shows passes through it.
@@ -495,6 +499,7 @@ class State {
     auto state = std::shared_ptr<State>(
         new State(std::move(config), clock, std::move(owned), std::move(*pool), std::move(spend), std::move(secrets)));
     state->load_model_health();
+    if (state->config_.shared) state->shared_health_.attach(state->config_.shared->health(), *state);
     return state;
   }
 
@@ -514,6 +519,9 @@ class State {
   std::uint64_t seed_;
   std::atomic<std::uint64_t> sequence_{0};
   KeyWarningRelay key_warnings_{};
+  /// Applies the other processes' findings to the pool and cooldowns above: declared after
+  /// them, so it detaches first.
+  SharedHealthLink shared_health_{};
   std::unique_ptr<ProviderEntry[]> by_provider_;
   std::unique_ptr<ModelEntry[]> by_model_;
   std::unique_ptr<std::atomic<Set*>[]> set_slots_;

@@ -515,6 +515,8 @@ class Walk {
       auto a = answer_ ? std::move(*std::exchange(answer_, std::nullopt)) : set_->admit(cost(), t, wall_at(t));
       if (!a) {
         unservable_reason_ = a.error().message;
+        // The shared store is out of reach and refuses meanwhile (fail-closed): the call ends so.
+        if (a.error().code == Errc::io_error || a.error().code == Errc::timed_out) store_refused_ = a.error();
         return Duration::max();
       }
       if (a->exhausted_until) {
@@ -683,6 +685,7 @@ class Walk {
         return advance();
       case Kind::auth:
         (void)s_.keys().mark_invalid(key_, w);
+        s_.shared_health().key_invalid(c.provider->name, s_.keys().fingerprint(key_), w);  // by fingerprint
         keys_.failed(key_);
         note(EventKind::key_invalid,
              s_.keys().keyless(key_)
@@ -769,6 +772,8 @@ class Walk {
     s_.cooldowns().cool(CooldownKey{c.provider->name, c.model->name, account}, t + cool, why, t);
     // Other processes sharing this limit set wait it out too instead of each meeting the 429.
     if (set_ && rate_limit) set_->cool(wall_at(t) + cool, wall_at(t));
+    // A failing model is skipped by every process, for every account, instead of each backing off.
+    if (!rate_limit) s_.shared_health().model_cooling(c.provider->name, c.model->name, wall_at(t) + cool, why, wall_at(t));
     remember_wait(cool);
     note(EventKind::cooled, why, cool);
     next_candidate();
@@ -875,6 +880,7 @@ class Walk {
   // ---- the end -----------------------------------------------------------------------------
 
   Error nothing_left() const {
+    if (store_refused_) return *store_refused_;
     if (soonest_)
       return Error{Errc::all_rate_limited, providers::all_rate_limited_message(soonest_), soonest_};
     if (last_refused_keyless_) return Error{Errc::rejected, refused_without_key(*last_refused_keyless_), std::nullopt};
@@ -957,6 +963,8 @@ class Walk {
   Set* set_ = nullptr;
   /// Set by an admission refused because another process recorded the account spent.
   std::optional<WallTime> spent_elsewhere_{};
+  /// Set by an admission the shared store refused because it can not be reached.
+  std::optional<Error> store_refused_{};
   Admission admission_{};
   detail::WaitLine::Ticket ticket_{};
   // Asynchronous admission on a shared store (see `admit_asynchronously`): whether to ask,
