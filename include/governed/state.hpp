@@ -39,6 +39,7 @@
 #include <governed/observe/stats.hpp>
 #include <governed/providers/messages.hpp>
 #include <governed/providers/table.hpp>
+#include <governed/providers/tokens.hpp>
 #include <governed/random.hpp>
 #include <governed/request.hpp>
 #include <governed/result.hpp>
@@ -118,6 +119,14 @@ struct StateConfig {
   /// How long a model that stays overloaded or failing (5xx, network) is skipped once the
   /// walk gives up on it, when the provider states no wait.
   Duration failure_cooldown = std::chrono::minutes{5};
+  /// Whether each call's prompt estimate is corrected by what the model's replies reported
+  /// (`usage.prompt_tokens` against the estimate; see providers/tokens.hpp): an estimate that
+  /// runs low turns a tokens-per-minute limit into 429s. Learnt per model of the table; a
+  /// model outside it is estimated without correction.
+  bool calibrate = true;
+  /// Which quantile of actual/estimate the correction tracks, over how many recent replies
+  /// (1..128), and from how many on (before: the largest ratio seen).
+  providers::CalibrationSettings calibration{};
   /// Seeds the random source of jitter and random key choices; none: from entropy.
   std::optional<std::uint64_t> seed{};
   /// Where the limit sets' rate dimensions live when several processes share them (see
@@ -222,6 +231,15 @@ class State {
   std::span<const std::size_t> key_indices(const providers::Provider& p) const noexcept {
     const auto i = config_.table.index_of(p);
     return i ? by_provider_[*i].keys : pool_->indices(p.name);
+  }
+
+  /// The correction of `m`'s prompt estimates, or null: calibration is off
+  /// (`StateConfig::calibrate`), or `m` is not a model of `table()` (no correction for it).
+  /// Found by position, without a name: a call reads its factor with one relaxed load.
+  providers::ModelCalibration* calibration(const providers::Model& m) noexcept {
+    if (!config_.calibrate) return nullptr;
+    const auto i = config_.table.index_of(m);
+    return i ? &by_model_[*i].calibration : nullptr;
   }
 
   /// The statistics series of `m` at `p` (`stats().model(p.name, m.name)`) and of `p`
@@ -364,6 +382,7 @@ class State {
   struct ModelEntry {
     std::optional<LimitSetConfig> limits{};
     std::atomic<Series*> series{nullptr};
+    providers::ModelCalibration calibration{};
   };
   /// At most this many (model, key) limit-set slots (8 bytes each); beyond it — thousands of
   /// keys — the sets are found by name each time.
@@ -389,6 +408,7 @@ class State {
     for (std::size_t i = 0; i < t.models().size(); ++i) {
       const auto& m = t.models()[i];
       if (const providers::Provider* p = t.provider(m.provider)) by_model_[i].limits = plan_limits(*p, m);
+      by_model_[i].calibration.configure(config_.calibration);
     }
     const std::size_t slots = t.models().size() * pool_->size();
     if (slots > 0 && slots <= max_set_slots) {
@@ -479,6 +499,12 @@ class State {
     if (config.max_waiters == 0) return fail(Errc::invalid_argument, "max_waiters must be at least 1");
     if (config.concurrency_poll <= Duration{0})
       return fail(Errc::invalid_argument, "concurrency_poll must be positive");
+    if (!(config.calibration.quantile >= 0.5 && config.calibration.quantile <= 1.0))
+      return fail(Errc::invalid_argument, "calibration.quantile must be in [0.5, 1] (0.9: the 90th percentile)");
+    if (config.calibration.window < 1 || config.calibration.window > providers::ModelCalibration::capacity)
+      return fail(Errc::invalid_argument, fmt::format("calibration.window must be in [1, {}] replies",
+                                                      providers::ModelCalibration::capacity));
+    if (config.calibration.min_samples < 1) return fail(Errc::invalid_argument, "calibration.min_samples must be at least 1");
     std::vector<std::string> secrets;
     for (const auto& k : config.keys.keys) {
       if (!k.key.empty()) secrets.push_back(k.key);

@@ -210,6 +210,11 @@ class Walk {
       msgs = many;
     }
     estimate_ = providers::estimate_request(origin_model->estimate, msgs, req_.max_tokens, req_.n);
+    // Corrected by what the origin model's replies reported (one relaxed load); a reply is
+    // compared with the figure before the correction, so the correction does not feed on itself.
+    origin_model_ = origin_model;
+    raw_prompt_ = estimate_.prompt;
+    if (const auto* cal = s_.calibration(*origin_model)) estimate_.prompt = cal->adjust(estimate_.prompt);
     const std::uint64_t floor = s_.settings(*origin).est_tokens_per_call;
     if (floor > 0 && static_cast<std::uint64_t>(estimate_.total()) < floor)
       estimate_.prompt = static_cast<std::int64_t>(floor) - estimate_.completion;
@@ -852,6 +857,7 @@ class Walk {
       r.content = std::move(read->content);
     }
     if (!have_usage) usage = providers::Usage{estimate_.prompt, 0, 0, 0, 0};
+    else if (!reply.streamed || (reply.streamed->usage && reply.streamed->usage->total() > 0)) calibrate(*c.model, usage);
     // Real usage replaces the estimate in the token dimensions.
     set_->reconcile(admission_, Cost{1, static_cast<std::uint64_t>(std::max<std::int64_t>(0, usage.input_tokens)),
                                      static_cast<std::uint64_t>(std::max<std::int64_t>(0, usage.output_tokens))},
@@ -875,6 +881,19 @@ class Walk {
     r.events = std::move(events_);
     record(t, c, r.provider, r.model, true, false, usage, r.cost.total_cost);
     return WalkStep::done;
+  }
+
+  /// Teaches `answered`'s calibration what the provider counted for the prompt. The estimate
+  /// was made with the origin model's parameters: a model estimated otherwise (another
+  /// tokenizer) learns nothing from it. When another call is teaching the same model at this
+  /// moment, this reply is skipped rather than waited for (see `ModelCalibration::try_observe`).
+  void calibrate(const providers::Model& answered, const providers::Usage& usage) {
+    const auto& a = answered.estimate;
+    const auto& o = origin_model_->estimate;
+    if (a.letters_per_token != o.letters_per_token || a.tokens_per_message != o.tokens_per_message ||
+        a.tokens_per_reply != o.tokens_per_reply)
+      return;
+    if (auto* cal = s_.calibration(answered)) (void)cal->try_observe(raw_prompt_, usage.input_tokens);
   }
 
   // ---- the end -----------------------------------------------------------------------------
@@ -946,6 +965,10 @@ class Walk {
   Instant started_{};
   WallTime started_wall_{};
   providers::TokenEstimate estimate_{};
+  /// The model the call asked for, whose parameters made the estimate, and its prompt
+  /// estimate before calibration.
+  const providers::Model* origin_model_ = nullptr;
+  std::int64_t raw_prompt_ = 0;
   TaskTicket task_ticket_{};
   SpendReservation spend_hold_{};
   std::optional<CacheKey> cache_key_{};

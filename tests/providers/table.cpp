@@ -215,6 +215,21 @@ TEST_CASE("calibration tracks the 90th percentile, not the mean", "[providers][t
   CHECK(cal.factor("gemini") == 1.0);
 }
 
+TEST_CASE("a model's calibration forgets replies older than its window", "[providers][tokens]") {
+  gp::ModelCalibration cal{{.quantile = 0.9, .window = 4, .min_samples = 1}};
+  for (int i = 0; i < 4; ++i) cal.observe(100, 300);
+  CHECK(cal.factor() == Approx(3.0));
+  // Four replies at 1.5x push the four at 3x out of the window.
+  for (int i = 0; i < 4; ++i) CHECK(cal.try_observe(100, 150));
+  CHECK(cal.samples() == 4);
+  CHECK(cal.factor() == Approx(1.5));
+  CHECK(cal.adjust(1000) == 1500);
+  // Nothing to learn from an empty estimate or a negative count.
+  cal.observe(0, 500);
+  cal.observe(100, -1);
+  CHECK(cal.factor() == Approx(1.5));
+}
+
 TEST_CASE("calibration is shared between threads", "[providers][tokens][concurrency]") {
   gp::Calibration cal;
   std::vector<std::thread> ts;

@@ -9,21 +9,25 @@
 /// which providers reserve up front. An estimate that errs high costs a little throughput;
 /// one that errs low costs a 429.
 ///
-/// `Calibration` learns per model from `usage.prompt_tokens`: it tracks the 90th percentile of
-/// actual/estimate over the last replies, not the mean, because an estimate that is low half
-/// the time still triggers tokens-per-minute 429s half the time.
+/// `ModelCalibration` learns one model's correction from `usage.prompt_tokens`: it tracks the
+/// 90th percentile of actual/estimate over the last replies, not the mean, because an estimate
+/// that is low half the time still triggers tokens-per-minute 429s half the time. A `State`
+/// holds one per model of its table and multiplies every call's prompt estimate by it;
+/// `Calibration` keeps them by model name for callers outside a State.
 
 #include <governed/providers/table.hpp>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <vector>
 
 namespace governed::providers {
 
@@ -83,35 +87,135 @@ inline TokenEstimate estimate_request(const EstimateParams& p, std::span<const C
   return {estimate_prompt(p, messages), std::max<std::int64_t>(0, max_tokens) * std::max<std::int64_t>(1, n)};
 }
 
-/// Per-model correction of the prompt estimate from real usage. Thread-safe.
+/// How a calibration learns: which upper quantile of actual/estimate it tracks (0.9: the 90th
+/// percentile), over how many recent replies (at most `ModelCalibration::capacity`), and below
+/// how many samples it takes the largest ratio seen instead (a quantile of three is noise).
+struct CalibrationSettings {
+  double quantile = 0.9;
+  std::size_t window = 128;
+  std::size_t min_samples = 8;
+};
+
+/// One model's correction of the prompt estimate from real usage. Reading the factor is one
+/// relaxed atomic load, so every call can afford it; recording a reply takes a lock and
+/// allocates nothing (a fixed ring of ratios, the quantile found on a copy on the stack).
+class ModelCalibration {
+ public:
+  /// The most replies a window holds: 128 ratios, 1 KiB.
+  static constexpr std::size_t capacity = 128;
+
+  explicit ModelCalibration(CalibrationSettings s = {}) noexcept { configure(s); }
+  ModelCalibration(const ModelCalibration&) = delete;
+  ModelCalibration& operator=(const ModelCalibration&) = delete;
+
+  /// Sets how it learns, clamped to what it can do (quantile 0.5..1, window 1..capacity);
+  /// before any reply is recorded, on one thread.
+  void configure(CalibrationSettings s) noexcept {
+    quantile_ = std::clamp(s.quantile, 0.5, 1.0);
+    window_ = std::clamp<std::size_t>(s.window, 1, capacity);
+    min_samples_ = std::max<std::size_t>(s.min_samples, 1);
+  }
+
+  /// The multiplier for the model's prompt estimates: 1 until it has seen a reply. Relaxed:
+  /// the factor is a hint read by every call, and one call more on the previous factor is harmless.
+  double factor() const noexcept { return factor_.load(std::memory_order_relaxed); }
+
+  /// `estimate` corrected, rounded up.
+  std::int64_t adjust(std::int64_t estimate) const noexcept {
+    return static_cast<std::int64_t>(std::ceil(static_cast<double>(estimate) * factor()));
+  }
+
+  /// Records one reply: what was estimated for the prompt (before any correction) and what the
+  /// provider counted. Waits for a reply being recorded on another thread.
+  void observe(std::int64_t estimated, std::int64_t actual) noexcept {
+    if (estimated <= 0 || actual < 0) return;
+    std::lock_guard lk(m_);
+    add(static_cast<double>(actual) / static_cast<double>(estimated));
+  }
+
+  /// The same without waiting: when another thread is recording a reply of this model, this
+  /// one is skipped and false returned. For the call path, where no call should queue behind
+  /// another's bookkeeping; a window of 128 replies loses nothing by missing one.
+  bool try_observe(std::int64_t estimated, std::int64_t actual) noexcept {
+    if (estimated <= 0 || actual < 0) return true;
+    std::unique_lock lk(m_, std::try_to_lock);
+    if (!lk.owns_lock()) return false;
+    add(static_cast<double>(actual) / static_cast<double>(estimated));
+    return true;
+  }
+
+  /// Replies in the window.
+  std::size_t samples() const {
+    std::lock_guard lk(m_);
+    return count_;
+  }
+
+ private:
+  /// The caller holds the lock.
+  void add(double ratio) noexcept {
+    ratios_[next_] = ratio;
+    next_ = (next_ + 1) % window_;
+    count_ = std::min(count_ + 1, window_);
+    factor_.store(compute(), std::memory_order_relaxed);
+  }
+
+  double compute() const noexcept {
+    std::array<double, capacity> r;
+    std::copy_n(ratios_.begin(), count_, r.begin());
+    const auto end = r.begin() + static_cast<std::ptrdiff_t>(count_);
+    double f;
+    if (count_ < min_samples_) {
+      f = std::max(1.0, *std::max_element(r.begin(), end));
+    } else {
+      const auto k = static_cast<std::size_t>(std::ceil(quantile_ * static_cast<double>(count_))) - 1;
+      std::nth_element(r.begin(), r.begin() + static_cast<std::ptrdiff_t>(k), end);
+      f = r[k];
+    }
+    // A tokenizer is never off by more than this; beyond it the sample is a reporting error.
+    return std::clamp(f, 0.25, 8.0);
+  }
+
+  mutable std::mutex m_;
+  std::array<double, capacity> ratios_{};
+  std::size_t next_ = 0, count_ = 0;
+  double quantile_ = 0.9;
+  std::size_t window_ = capacity;
+  std::size_t min_samples_ = 8;
+  std::atomic<double> factor_{1.0};
+};
+
+/// Per-model correction of the prompt estimate from real usage, for models named by the
+/// caller (a `State` holds one `ModelCalibration` per model of its table instead, found
+/// without a name). Thread-safe.
 class Calibration {
  public:
   /// `quantile`: which upper quantile of actual/estimate to track (0.9 = the 90th
-  /// percentile); `window`: how many recent replies per model; `min_samples`: below this the
-  /// factor is the largest ratio seen (at least 1), because a quantile of three samples is noise.
-  explicit Calibration(double quantile = 0.9, std::size_t window = 128, std::size_t min_samples = 8)
-      : quantile_(std::clamp(quantile, 0.5, 1.0)), window_(std::max<std::size_t>(window, 1)),
-        min_samples_(std::max<std::size_t>(min_samples, 1)) {}
+  /// percentile); `window`: how many recent replies per model (at most
+  /// `ModelCalibration::capacity`); `min_samples`: below this the factor is the largest ratio
+  /// seen (at least 1), because a quantile of three samples is noise.
+  explicit Calibration(double quantile = 0.9, std::size_t window = ModelCalibration::capacity,
+                       std::size_t min_samples = 8)
+      : settings_{quantile, window, min_samples} {}
 
   /// Records one reply: what was estimated for the prompt and what the provider counted.
   void observe(std::string_view model, std::int64_t estimated, std::int64_t actual) {
     if (estimated <= 0 || actual < 0) return;
-    const double ratio = static_cast<double>(actual) / static_cast<double>(estimated);
-    std::lock_guard lk(m_);
-    auto it = models_.find(model);
-    if (it == models_.end()) it = models_.emplace(std::string(model), Window{}).first;
-    Window& w = it->second;
-    if (w.ratios.size() < window_) w.ratios.push_back(ratio);
-    else w.ratios[w.next] = ratio;
-    w.next = (w.next + 1) % window_;
-    w.factor = compute(w.ratios);
+    ModelCalibration* c;
+    {
+      std::lock_guard lk(m_);
+      auto it = models_.find(model);
+      if (it == models_.end())
+        it = models_.emplace(std::string(model), std::make_unique<ModelCalibration>(settings_)).first;
+      c = it->second.get();
+    }
+    c->observe(estimated, actual);  // entries are never removed: the pointer stays valid
   }
 
   /// The multiplier for this model's estimates (1 until it has seen a reply).
   double factor(std::string_view model) const {
     std::lock_guard lk(m_);
     auto it = models_.find(model);
-    return it == models_.end() ? 1.0 : it->second.factor;
+    return it == models_.end() ? 1.0 : it->second->factor();
   }
 
   /// `estimate` corrected for this model, rounded up.
@@ -120,34 +224,14 @@ class Calibration {
   }
 
  private:
-  struct Window {
-    std::vector<double> ratios;
-    std::size_t next = 0;
-    double factor = 1.0;
-  };
   struct Hash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
   };
 
-  double compute(std::vector<double> r) const {
-    double f;
-    if (r.size() < min_samples_) {
-      f = std::max(1.0, *std::max_element(r.begin(), r.end()));
-    } else {
-      const auto k = static_cast<std::size_t>(std::ceil(quantile_ * static_cast<double>(r.size()))) - 1;
-      std::nth_element(r.begin(), r.begin() + static_cast<std::ptrdiff_t>(k), r.end());
-      f = r[k];
-    }
-    // A tokenizer is never off by more than this; beyond it the sample is a reporting error.
-    return std::clamp(f, 0.25, 8.0);
-  }
-
-  double quantile_;
-  std::size_t window_;
-  std::size_t min_samples_;
+  CalibrationSettings settings_;
   mutable std::mutex m_;
-  std::unordered_map<std::string, Window, Hash, std::equal_to<>> models_;
+  std::unordered_map<std::string, std::unique_ptr<ModelCalibration>, Hash, std::equal_to<>> models_;
 };
 
 }  // namespace governed::providers
