@@ -257,3 +257,21 @@ TEST_CASE("alerts fed from many threads at once: a sustained condition is one al
   CHECK(error_rate == 1);
   CHECK(spikes == 1);
 }
+
+TEST_CASE("calls counted from many threads while the error buckets turn over are all counted",
+          "[alerts][concurrency]") {
+  auto a = alerts_from(Instant{});
+  std::vector<std::thread> pool;
+  for (int i = 0; i < 8; ++i) {
+    pool.emplace_back([&] {
+      // 300 successes each over 30 s: three 10-second buckets, turned over by whichever thread
+      // gets there first.
+      for (int k = 0; k < 300; ++k) (void)a.call_ended(false, Instant{k * 100ms});
+    });
+  }
+  for (auto& th : pool) th.join();
+  // 2400 successes: the share goes above 20 % at the 601st failure, not one sooner.
+  const Instant t = Instant{29s};
+  CHECK(calls_ending(a, 600, true, t) == 0);
+  CHECK(calls_ending(a, 1, true, t) == 1);
+}
