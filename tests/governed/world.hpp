@@ -97,3 +97,79 @@ struct Catch::StringMaker<governed::Result<governed::Response>> {
     return r ? "ok: " + r->provider + " " + r->model : "error: " + r.error().message;
   }
 };
+
+// ---- exact walks: what reached the providers, when, and what the call said on the way ----
+
+#include <governed/detail/json_limits.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string_view>
+#include <utility>
+
+namespace governed::test {
+
+/// The event kinds of a call, in order.
+inline std::vector<EventKind> kinds(const std::vector<Event>& events) {
+  std::vector<EventKind> out;
+  out.reserve(events.size());
+  for (const auto& e : events) out.push_back(e.kind);
+  return out;
+}
+
+/// The messages of the events of `kind`, in order.
+inline std::vector<std::string> messages(const std::vector<Event>& events, EventKind kind) {
+  std::vector<std::string> out;
+  for (const auto& e : events)
+    if (e.kind == kind) out.push_back(e.message);
+  return out;
+}
+
+/// One request as a provider saw it: the model, and when, counted from the test's start.
+struct Visit {
+  std::string model;
+  Duration at{};
+  friend bool operator==(const Visit&, const Visit&) = default;
+};
+
+/// Every request in `log`, as (model, instant − `t0`).
+inline std::vector<Visit> visits(const std::vector<sim::LogEntry>& log, Instant t0) {
+  std::vector<Visit> out;
+  out.reserve(log.size());
+  for (const auto& e : log) out.push_back({e.model, e.at - t0});
+  return out;
+}
+
+/// A real provider reply from the shared vectors (tests/data/provider_replies.jsonl, or the
+/// folder in GOVERNED_VECTORS), by its `id`, to script on a simulated provider.
+inline sim::Reply recorded_reply(std::string_view id) {
+  std::filesystem::path dir = std::filesystem::path(__FILE__).parent_path().parent_path() / "data";
+  if (const char* env = std::getenv("GOVERNED_VECTORS"); env && *env) dir = env;
+  std::ifstream in(dir / "provider_replies.jsonl");
+  REQUIRE(in);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    auto j = parse_json(line, JsonLimits{}, "a reply vector");
+    REQUIRE(j);
+    if (j->value("id", std::string{}) != id) continue;
+    sim::Reply r{j->at("status").get<int>(), {}, j->at("body").get<std::string>(), {}};
+    for (const auto& [name, value] : j->at("headers").items()) r.headers.emplace_back(name, value.get<std::string>());
+    return r;
+  }
+  FAIL("no reply vector " << id);
+  return {};
+}
+
+}  // namespace governed::test
+
+template <>
+struct Catch::StringMaker<governed::EventKind> {
+  static std::string convert(governed::EventKind k) { return std::string(governed::to_string(k)); }
+};
+template <>
+struct Catch::StringMaker<governed::test::Visit> {
+  static std::string convert(const governed::test::Visit& v) {
+    return v.model + " at " + std::to_string(std::chrono::duration<double>(v.at).count()) + " s";
+  }
+};
