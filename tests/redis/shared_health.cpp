@@ -2,7 +2,8 @@
 // provider rejected is never sent again by another process, and a model one process gave up
 // on is skipped by the others until its cooldown ends. Each "process" is a State with its own
 // simulated providers on a manual clock; `SharedHealthLink::sync` stands in for the background
-// refresh, so each step is deterministic. And with fail-closed, a stopped Redis refuses calls
+// refresh, so each step is deterministic (one test leaves it to the thread, waiting for its
+// event with a bound). And with fail-closed, a stopped Redis refuses calls
 // at once, and once it is back the processes count against one limit again.
 #include <governed/redis/health.hpp>
 
@@ -15,6 +16,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -48,10 +50,21 @@ StateConfig health_config(const governed_test::RedisServer& server, const std::s
 
 /// The events `w`'s State tells its observer, collected from any thread.
 struct HealthEvents {
-  explicit HealthEvents(World& w) {
+  explicit HealthEvents(World& w) : world(w) {
     w.state->observers().install([this](const governed::Event& e) {
       std::lock_guard lk(m);
       seen.push_back(e);
+      arrived.notify_all();
+    });
+  }
+  ~HealthEvents() { world.state->observers().install({}); }
+  /// Whether an event of `kind` is told within `bound` (waited for, not slept).
+  bool told_within(EventKind kind, std::chrono::milliseconds bound) {
+    std::unique_lock lk(m);
+    return arrived.wait_for(lk, bound, [&] {
+      for (const auto& e : seen)
+        if (e.kind == kind) return true;
+      return false;
     });
   }
   std::vector<governed::Event> of(EventKind kind) {
@@ -61,7 +74,9 @@ struct HealthEvents {
       if (e.kind == kind) out.push_back(e);
     return out;
   }
+  World& world;
   std::mutex m;
+  std::condition_variable arrived;
   std::vector<governed::Event> seen;
 };
 
@@ -177,6 +192,20 @@ TEST_CASE("a model one process gave up on after its backoff is skipped by anothe
   auto back = gb.send(ask("anthropic", sonnet));
   REQUIRE(back);
   CHECK(back->model == sonnet);
+}
+
+TEST_CASE("without anyone asking, the background refresh carries a rejected key to the other process",
+          "[redis][health][keys]") {
+  GOVERNED_REDIS_SERVER(server);
+  const std::string ns = governed_test::fresh_namespace("health-refresh");
+  World a(health_two_keys(), health_config(server, ns));
+  World b(health_two_keys(), health_config(server, ns));
+  HealthEvents told(b);
+  REQUIRE(a.sim("openai").set_key_status(0, governed::sim::KeyStatus::invalid));
+  REQUIRE(a.governed().send(ask("openai", "gpt-4o-mini")));
+  // a's thread writes at once and b's reads every second (health_refresh): well within 5 s.
+  CHECK(told.told_within(EventKind::key_invalid, 5000ms));
+  CHECK(b.state->keys().health(0, b.clock.wall_now()) == governed::keys::KeyHealth::invalid);
 }
 
 TEST_CASE("a finding told while Redis is out of reach waits and goes out when it answers again",
