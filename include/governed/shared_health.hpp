@@ -76,6 +76,8 @@ class SharedHealth {
   /// Sends what this process found and hands the listener what all have found, now, on the
   /// calling thread; each step is bounded by the store's timeouts. The store does this on its
   /// own every little while: a caller that must not wait for that (a test, a shutdown) calls it.
+  /// Waits for an exchange under way to end first, so never from the listener (nor from an
+  /// observer told of a finding it applies, which runs inside it).
   virtual Result<void> sync() = 0;
 };
 
