@@ -195,7 +195,7 @@ TEST_CASE("a model one process gave up on after its backoff is skipped by anothe
 }
 
 TEST_CASE("without anyone asking, the background refresh carries a rejected key to the other process",
-          "[redis][health][keys]") {
+          "[redis][health][keys][concurrency]") {
   GOVERNED_REDIS_SERVER(server);
   const std::string ns = governed_test::fresh_namespace("health-refresh");
   World a(health_two_keys(), health_config(server, ns));
