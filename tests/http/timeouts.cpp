@@ -320,3 +320,38 @@ TEST_CASE("http timeouts: through Governed, a connect timeout is a network error
   CHECK(v.kind == providers::Kind::network_error);
   CHECK(v.retryable);
 }
+
+TEST_CASE("http timeouts: through Governed with no fallback, a connect timeout ends the call with an error within the "
+          "bound, the key kept out of it",
+          "[http][timeout][governed]") {
+  FullBacklog blackhole;
+  REQUIRE(blackhole.blackholed());
+  using Clock = clock::manual;
+  Clock clock{Instant{std::chrono::hours{1}}, Clock::default_wall_start, 1};
+  StateConfig config;
+  config.providers["openai"].tier = "tier1";
+  config.providers["openai"].base_url = blackhole.url("https");
+  config.keys.keys.push_back({"openai", "sk-timeout-alone-aaaaaaaaaaaa", "org-alone"});
+  config.keys.persist = false;
+  auto state = State<limiter::gcra, Clock>::create(std::move(config), clock).value();
+  auto http = std::make_shared<transport::http>(timeout_options());
+  Governed<transport::http, Clock, backoff::none, fallback::none> g(state, http);
+
+  Request req = timeout_request();
+  req.provider = "openai";
+  req.model = "gpt-4o";
+  const Instant t0 = clock.now();
+  auto [r, took] = time_call([&] { return g.send(req); });
+  REQUIRE_FALSE(r);
+  INFO(r.error().message);
+  CHECK(took >= short_timeout);
+  CHECK(took < timeout_bound);
+  CHECK(r.error().message.find("sk-timeout-alone") == std::string::npos);
+  CHECK(r.error().message.find("org-alone") == std::string::npos);
+  CHECK(state->cooldowns().cooling(CooldownKey{"openai", "gpt-4o", ""}, t0));
+
+  // Within the cooldown the next call is not sent to the unreachable host at all: it ends at once.
+  auto [again, again_took] = time_call([&] { return g.send(req); });
+  REQUIRE_FALSE(again);
+  CHECK(again_took < short_timeout);
+}
