@@ -352,3 +352,29 @@ TEST_CASE("OpenRouter's 402 puts the account out: the other account's key serves
   REQUIRE(log.size() == 5);
   for (std::size_t i = 1; i < log.size(); ++i) CHECK(log[i].key_index == 1u);
 }
+
+// Defect: Walk::back_off words every cooldown with providers::rate_limited_message, so an
+// overloaded model's 5-minute failure cooldown reads "Rate limit reached for ANTHROPIC (…). The
+// provider requests waiting 5 minutes." — neither a rate limit nor a wait the provider stated —
+// and so does a rate limit's cooldown taken from the backoff curve. The tests above pin
+// today's wording; this one states what the cooled event should say.
+TEST_CASE("a cooled event says what failed and never claims a wait the provider did not state",
+          "[governed][failure][!mayfail]") {
+  World w;
+  auto g = w.governed().with<backoff::none>();
+  w.sim("anthropic").push_reply("claude-3-5-sonnet-20241022", recorded_reply("anthropic-529-overloaded"));
+  auto overloaded = g.send(ask("anthropic", "claude-3-5-sonnet-20241022"));
+  REQUIRE(overloaded);
+  const auto said = messages(overloaded->events, EventKind::cooled);
+  REQUIRE(said.size() == 1);
+  CHECK(said[0].find("overloaded") != std::string::npos);
+  CHECK(said[0].find("Rate limit") == std::string::npos);
+  CHECK(said[0].find("The provider requests") == std::string::npos);
+
+  w.sim("openai").push_reply("gpt-4o", recorded_reply("openai-retry-after-negative"));  // no usable wait
+  auto limited = g.send(ask("openai", "gpt-4o"));
+  REQUIRE(limited);
+  const auto cooled = messages(limited->events, EventKind::cooled);
+  REQUIRE(cooled.size() == 1);
+  CHECK(cooled[0].find("The provider requests") == std::string::npos);
+}

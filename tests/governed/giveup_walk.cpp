@@ -34,6 +34,8 @@ const CooldownKey gpt_4o_for_account{"openai", "gpt-4o", "org-openai-a"};
 /// Another account's view of gpt-4o: a per-minute limit is the account's own.
 const CooldownKey gpt_4o_for_other_account{"openai", "gpt-4o", "org-openai-z"};
 
+/// The cooled event's wording today, which also says "the provider requests" a wait the
+/// backoff curve chose (see the [!mayfail] test in failure_walk.cpp).
 std::string cooled_gpt_4o(std::string_view wait) {
   return fmt::format("Rate limit reached for OPENAI (gpt-4o). The provider requests waiting {}. Automatically trying "
                      "alternative model/provider\u2026",
