@@ -9,6 +9,8 @@
 
 #include "test_server.hpp"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include <catch2/catch.hpp>
@@ -19,6 +21,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -232,6 +235,33 @@ TEST_CASE("http timeouts: a total timeout shorter than the connect timeout ends 
   CHECK(*r.failure == Failure::connect_timeout);
   CHECK_THAT(r.failure_detail, Catch::Contains("total timeout (200 ms)"));
   CHECK(took >= short_timeout);
+  CHECK(took < timeout_bound);
+}
+
+TEST_CASE("http timeouts: a caller's cancellation ends a connect that would hang, at once", "[http][timeout][async]") {
+  FullBacklog blackhole;
+  REQUIRE(blackhole.blackholed());
+  asio::io_context io;
+  auto o = timeout_options();
+  o.timeouts.connect = 30s;  // only the cancellation can end it in time
+  transport::http t{io.get_executor(), o};
+  const Request req = timeout_request();
+  const std::string url = blackhole.url("https");
+  asio::cancellation_signal signal;
+  std::optional<transport::Reply> got;
+  const auto t0 = std::chrono::steady_clock::now();
+  t.async_send({req, "openai", "gpt-4o", url, "k"},
+               asio::bind_cancellation_slot(signal.slot(), [&](transport::Reply r) { got = std::move(r); }));
+  asio::steady_timer cancel_at(io, 100ms);
+  cancel_at.async_wait([&](boost::system::error_code) { signal.emit(asio::cancellation_type::terminal); });
+  io.run();
+  const auto took = std::chrono::steady_clock::now() - t0;
+  REQUIRE(got);
+  CHECK(got->cancelled);
+  REQUIRE(got->failure);
+  CHECK(*got->failure == Failure::connect_timeout);  // nothing was sent
+  CHECK_THAT(got->failure_detail, Catch::Contains("cancelled by the caller while connecting"));
+  CHECK(took >= 100ms);
   CHECK(took < timeout_bound);
 }
 
