@@ -270,6 +270,8 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
     req_.target(r.target);
     req_.set(bhttp::field::host, url_.authority());
     for (const auto& [k, v] : r.headers) req_.set(k, v);
+    // The call's trace context (made by the walk from hex digits: nothing to check).
+    if (!a.traceparent.empty()) req_.set("traceparent", a.traceparent);
     req_.set(bhttp::field::accept_encoding, "identity");
     req_.body() = r.body;
     req_.prepare_payload();

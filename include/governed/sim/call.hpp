@@ -29,6 +29,8 @@ struct Call {
   std::uint32_t max_tokens = 1024;
   std::uint32_t n = 1;
   bool stream = false;
+  /// The request's `traceparent` header, as received (empty: none).
+  std::string_view traceparent{};
 };
 
 /// The provider's answer: status, headers (lower-case names), body, and how long it took. A

@@ -55,6 +55,8 @@ struct LogEntry {
   std::int64_t output_tokens = 0;  ///< generated (0 unless the request succeeded)
   int status = 0;
   Outcome outcome = Outcome::success;
+  /// The request's `traceparent` header (empty: none), so a test can follow a call's trace.
+  std::string traceparent{};
 };
 
 }  // namespace governed::sim

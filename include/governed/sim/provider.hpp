@@ -116,6 +116,7 @@ class Provider {
     const std::optional<std::size_t> key = find_key(call.api_key);
     const std::string account = key ? accounts_of_keys_[*key] : std::string{};
     LogEntry entry{now, wall, cfg_.provider, std::string(call.model), key, account, 0, 0, 0, Outcome::success};
+    entry.traceparent = std::string(call.traceparent);
     const Speaker who{provider_, call.model, account, wall, serial};
 
     auto finish = [&](Reply r, Outcome o, const Meter* meter) {

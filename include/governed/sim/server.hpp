@@ -634,7 +634,8 @@ class Server {
     }
 
     std::vector<providers::ChatMessage> messages;
-    const Call call = body->call(key, messages);
+    Call call = body->call(key, messages);
+    if (auto tp = req.find("traceparent"); tp != req.end()) call.traceparent = std::string_view(tp->value().data(), tp->value().size());
     const Instant start = core->clock->now();
     Reply reply = provider.handle(call, start, core->clock->wall_now());
     const auto serial = ++core->serial;

@@ -27,6 +27,9 @@ struct Attempt {
   std::string_view model;
   std::string_view base_url;
   std::string_view api_key;  ///< empty for a provider configured keyless: no auth header is sent
+  /// The W3C `traceparent` header to send (the call's trace and span, see trace.hpp); empty:
+  /// none. Borrowed like the key.
+  std::string_view traceparent{};
 };
 
 /// What a streamed reply delivered before it ended: the text the caller was shown, and the

@@ -125,7 +125,7 @@ class simulated {
     std::vector<providers::ChatMessage> messages;
     messages.reserve(a.request.messages.size());
     for (const auto& m : a.request.messages) messages.push_back({m.role, m.content});
-    const sim::Call call{a.model, a.api_key, messages, a.request.max_tokens, a.request.n, stream};
+    const sim::Call call{a.model, a.api_key, messages, a.request.max_tokens, a.request.n, stream, a.traceparent};
     out = p->handle(call, clock_->now(), clock_->wall_now());
     return true;
   }
