@@ -6,6 +6,7 @@
 #include <governed/providers/cost.hpp>
 #include <governed/providers/usage.hpp>
 #include <governed/time.hpp>
+#include <governed/trace.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -43,12 +44,22 @@ struct Request {
   std::string task_id;
   /// Idempotent and safe to answer from the response cache.
   bool cacheable = false;
-  /// The longest one admission may wait for a limit (default: the backoff's total-wait cap).
+  /// The longest one admission may wait for a limit (default: the total-wait cap below).
   std::optional<Duration> max_wait{};
+  /// The most the call sleeps backing off on one target before it falls back instead
+  /// (default: `StateConfig::max_total_wait`, 60 s). Negative is refused.
+  std::optional<Duration> max_total_wait{};
+  /// At most this many moves to another model or provider (default:
+  /// `StateConfig::max_fallbacks`; none there either: as many as the plan holds). A call that
+  /// would move once more ends with the error it would give were nothing left, saying so.
+  std::optional<std::uint32_t> max_fallbacks{};
   /// Give up after this instant, whatever is left to try.
   std::optional<Instant> deadline{};
   /// Waiters of a higher priority class are admitted first; first come, first served within.
   int priority = 0;
+  /// The caller's W3C trace context (`00-<trace id>-<parent id>-<flags>`): the call joins
+  /// that trace. Empty: the call starts a trace of its own. A malformed one is refused.
+  std::string traceparent{};
 };
 
 /// A completed call.
@@ -63,6 +74,10 @@ struct Response {
   /// Transport attempts the walk made, across every candidate.
   std::uint32_t attempts = 0;
   bool from_cache = false;
+  /// The trace the call belongs to: the caller's (`Request::traceparent`) or its own.
+  TraceId trace_id{};
+  /// From the call's start to its result, waits included.
+  Duration latency{0};
   /// What the walk did on the way, beyond the plain path (waits, retries, switches, keys,
   /// cooldowns, budget alerts, a cache hit), each with its message for people.
   std::vector<Event> events{};

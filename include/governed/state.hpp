@@ -20,6 +20,7 @@
 /// The limiter algorithm and the clock are the State's: they are what its limit sets are made
 /// of and what their times mean. A call site that wants another algorithm uses another State.
 
+#include <governed/backoff/step.hpp>
 #include <governed/budget/routing.hpp>
 #include <governed/budget/spend.hpp>
 #include <governed/budget/task.hpp>
@@ -35,6 +36,7 @@
 #include <governed/limit_store.hpp>
 #include <governed/limiter/concept.hpp>
 #include <governed/limiter/gcra.hpp>
+#include <governed/observe/call_hook.hpp>
 #include <governed/observe/event.hpp>
 #include <governed/observe/stats.hpp>
 #include <governed/providers/messages.hpp>
@@ -119,6 +121,13 @@ struct StateConfig {
   /// How long a model that stays overloaded or failing (5xx, network) is skipped once the
   /// walk gives up on it, when the provider states no wait.
   Duration failure_cooldown = std::chrono::minutes{5};
+  /// The most a call sleeps backing off on one target before it falls back instead (the
+  /// backoff's total-wait cap), and how long one admission may wait when the request sets no
+  /// `max_wait`. `Request::max_total_wait` overrides it per call. Negative is refused.
+  Duration max_total_wait = backoff::default_wait_cap;
+  /// At most this many moves to another model or provider per call; none: as many as the
+  /// plan holds. `Request::max_fallbacks` overrides it per call.
+  std::optional<std::uint32_t> max_fallbacks{};
   /// Whether each call's prompt estimate is corrected by what the model's replies reported
   /// (`usage.prompt_tokens` against the estimate; see providers/tokens.hpp): an estimate that
   /// runs low turns a tokens-per-minute limit into 429s. Learnt per model of the table; a
@@ -175,6 +184,9 @@ class State {
   Statistics& stats() noexcept { return stats_; }
   Observers& observers() noexcept { return observers_; }
   const Observers& observers() const noexcept { return observers_; }
+  /// Called once per call with its whole record (see observe/call_hook.hpp).
+  CallHook& call_hook() noexcept { return call_hook_; }
+  const CallHook& call_hook() const noexcept { return call_hook_; }
   /// What this State tells the other processes of its shared backend about keys and models,
   /// and learns from them (see shared_health.hpp); nothing without a backend that shares it.
   SharedHealthLink& shared_health() noexcept { return shared_health_; }
@@ -499,6 +511,8 @@ class State {
     if (config.max_waiters == 0) return fail(Errc::invalid_argument, "max_waiters must be at least 1");
     if (config.concurrency_poll <= Duration{0})
       return fail(Errc::invalid_argument, "concurrency_poll must be positive");
+    if (config.max_total_wait < Duration{0})
+      return fail(Errc::invalid_argument, "max_total_wait must not be negative (0: a call falls back instead of backing off)");
     if (!(config.calibration.quantile >= 0.5 && config.calibration.quantile <= 1.0))
       return fail(Errc::invalid_argument, "calibration.quantile must be in [0.5, 1] (0.9: the 90th percentile)");
     if (config.calibration.window < 1 || config.calibration.window > providers::ModelCalibration::capacity)
@@ -540,6 +554,7 @@ class State {
   ResponseCache<Response> cache_;
   Statistics stats_;
   Observers observers_;
+  CallHook call_hook_;
   std::vector<std::string> secrets_;
   ProviderSettings default_settings_{};
   std::uint64_t seed_;

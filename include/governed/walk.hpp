@@ -30,6 +30,7 @@
 #include <governed/request.hpp>
 #include <governed/result.hpp>
 #include <governed/state.hpp>
+#include <governed/trace.hpp>
 #include <governed/transport/concept.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -120,7 +121,7 @@ class Walk {
   /// The attempt to send; valid after `WalkStep::send` until `on_reply`.
   transport::Attempt attempt() const noexcept {
     return transport::Attempt{req_, cand().provider->name, cand().model->name, base_url(),
-                              s_.keys().secret(key_)};
+                              s_.keys().secret(key_), std::string_view(traceparent_.data(), traceparent_.size())};
   }
 
   /// The outcome; valid once after `WalkStep::done`.
@@ -130,13 +131,17 @@ class Walk {
   }
 
   /// Gives up: the call ends with `error` (cancellation, a failed timer).
-  WalkStep abort(Error error) { return finish(std::move(error)); }
+  WalkStep abort(Error error) {
+    cancelled_ = error.code == Errc::cancelled;
+    return finish(std::move(error));
+  }
 
   /// The caller cancelled the attempt `attempt()` described, and the transport ended it with
   /// `reply`: the call ends with `error`, never retried. When the attempt was a stream that
   /// had already shown pieces, the provider billed what it generated, so that is charged as
   /// for a stream that broke off.
   WalkStep cancel(const transport::Reply& reply, Error error) {
+    cancelled_ = true;
     if (reply.streamed && reply.streamed->chunks > 0 && set_ && admission_.admitted) {
       const Instant t = now();
       charge_partial(*reply.streamed, t, wall_at(t));
@@ -179,7 +184,26 @@ class Walk {
 
   // ---- start: budgets, cache, plan ---------------------------------------------------------
 
+  /// Joins the caller's trace (`Request::traceparent`) or starts one, and draws the call's
+  /// own span id: what the attempts carry to the provider.
+  Result<void> begin_trace() {
+    if (!req_.traceparent.empty()) {
+      auto parent = parse_traceparent(req_.traceparent);
+      if (!parent) return tl::unexpected(std::move(parent.error()));
+      trace_.trace_id = parent->trace_id;
+      trace_.flags = parent->flags;
+    } else {
+      random_id(trace_.trace_id, rng_);
+    }
+    random_id(trace_.parent_id, rng_);
+    traceparent_ = trace_.header();
+    return {};
+  }
+
   Result<void> prepare() {
+    if (auto r = begin_trace(); !r) return r;
+    if (req_.max_total_wait && *req_.max_total_wait < Duration{0})
+      return fail(Errc::invalid_argument, "Request::max_total_wait must not be negative");
     const auto& table = s_.table();
     // A task with a route and no model of its own goes where its kind is routed.
     std::string_view provider = req_.provider, model = req_.model;
@@ -240,6 +264,8 @@ class Walk {
           r.from_cache = true;
           r.attempts = 0;
           r.cost = {};
+          r.trace_id = trace_.trace_id;
+          r.latency = now() - started_;
           r.events.clear();
           note(EventKind::cache_hit,
                fmt::format("Answered from the cache ({} {}).", providers::detail::shout(r.provider), r.model));
@@ -339,11 +365,14 @@ class Walk {
       return std::nullopt;
     }
     if (moved_) {
+      if (const auto cap = fallback_cap(); cap && fallbacks_ >= *cap) return finish(fallback_cap_reached(*cap));
       const bool other_provider = last_provider_ != c.provider->name;
       note(other_provider ? EventKind::switched_provider : EventKind::switched_model,
            providers::switching_message(c.provider->name, c.model->name, s_.secrets()));
       ++fallbacks_;
+      hop_open_ = false;  // the target left is now a hop
     }
+    events_on_target_ = events_.size();
     last_provider_ = c.provider->name;
     // The spend budget holds this candidate's worst case (its prices) until the call settles.
     if (SpendBudget* spend = s_.spend()) {
@@ -391,12 +420,23 @@ class Walk {
     return true;
   }
 
-  void next_candidate() {
+  void next_candidate(std::string_view why = {}) {
+    if (s_.call_hook().active() && cursor_ < plan_.size()) leave_target(why);
     leave_line();
     admission_ = Admission{};
     ++cursor_;
     moved_ = true;
     phase_ = Phase::candidate;
+  }
+
+  /// Notes the current target as left, for the call hook: why is `why`, else the message of
+  /// the last event said of it (cooled, failed, key_exhausted …), else why it could not serve.
+  void leave_target(std::string_view why) {
+    std::string reason(why);
+    if (reason.empty() && events_.size() > events_on_target_) reason = events_.back().message;
+    if (reason.empty()) reason = redact(unservable_reason_);
+    hops_.push_back(Hop{cand().provider->name, cand().model->name, std::move(reason)});
+    hop_open_ = true;
   }
 
   /// Whether `p` is configured keyless: its one pool entry carries no key.
@@ -469,6 +509,11 @@ class Walk {
            s_.keys().fingerprint(picked));
     key_ = picked;
     have_key_ = true;
+    if (s_.call_hook().active()) {
+      const std::string_view fp = s_.keys().fingerprint(picked);
+      if ((keys_used_.empty() || keys_used_.back() != fp) && keys_used_.size() < keys_used_.capacity())
+        keys_used_.push_back(fp);
+    }
     auto set = s_.limit_set(*c.provider, *c.model, key_);
     if (!set) {
       unservable_reason_ = set.error().message;
@@ -495,7 +540,7 @@ class Walk {
   /// patience, or not admissible at all here — on to the next candidate (nullopt).
   std::optional<WalkStep> admit(Instant t) {
     auto& line = set_->line();
-    const Duration patience = req_.max_wait ? std::max(*req_.max_wait, Duration{0}) : backoff::default_wait_cap;
+    const Duration patience = req_.max_wait ? std::max(*req_.max_wait, Duration{0}) : total_wait_cap();
     const Instant patient_until = admit_started_ + patience;
     // Whether waking at `at` is longer than the call may wait. The patience is compared to the
     // microsecond, rounded down: limits count closed windows, so a cell that has to wait for
@@ -576,7 +621,7 @@ class Walk {
   std::optional<WalkStep> skip_spent_account(Instant t) {
     const WallTime until = *std::exchange(spent_elsewhere_, std::nullopt);
     leave_line();
-    waiting_since_.reset();
+    stop_waiting();
     const auto& c = cand();
     const WallTime w = wall_at(t);
     const std::string_view account = s_.keys().account(key_);
@@ -597,6 +642,12 @@ class Walk {
     return std::nullopt;
   }
 
+  /// Ends a wait for admission, counting it in the call's total.
+  void stop_waiting() {
+    if (waiting_since_) waited_ += now() - *waiting_since_;
+    waiting_since_.reset();
+  }
+
   std::optional<WalkStep> wait_until(Instant at) {
     if (!waiting_since_) waiting_since_ = now();
     wake_ = at;
@@ -604,9 +655,15 @@ class Walk {
   }
 
   std::optional<WalkStep> admitted(Instant t) {
+    // To observers only: the plain path's Response::events holds nothing, and allocates nothing.
+    s_.observers().emit_lazy([&] {
+      return Event::of(EventKind::admitted, cand().provider->name, cand().model->name, req_.task, std::nullopt,
+                       wall_at(t), s_.secrets());
+    });
     if (waiting_since_) {
       const Duration waited = t - *waiting_since_;
       waiting_since_.reset();
+      waited_ += waited;
       if (waited > Duration{0})
         note(EventKind::waited,
              fmt::format("Waited {} for {}'s rate limit.", providers::humanize(waited),
@@ -618,8 +675,15 @@ class Walk {
 
   std::optional<WalkStep> refuse_candidate(std::optional<Duration> wait) {
     if (wait) remember_wait(*wait);
-    waiting_since_.reset();
-    next_candidate();
+    stop_waiting();
+    std::string why;
+    if (s_.call_hook().active()) {
+      const std::string who = providers::detail::target(cand().provider->name, cand().model->name);
+      why = wait ? fmt::format("{}'s rate limit would hold the call {}, longer than it may wait.", who,
+                               providers::humanize(*wait))
+                 : fmt::format("{} could not admit the call: {}", who, redact(unservable_reason_));
+    }
+    next_candidate(why);
     return std::nullopt;
   }
 
@@ -750,10 +814,11 @@ class Walk {
   /// next candidate.
   WalkStep back_off(const providers::Verdict& v, Instant t, bool rate_limit) {
     const auto& c = cand();
-    auto step = backoff::next_step(backoff_, retry_, v.wait, rng_);
+    auto step = backoff::next_step(backoff_, retry_, v.wait, rng_, total_wait_cap());
     if (step.retry() && req_.deadline && t + step.wait > *req_.deadline) step.outcome = backoff::Outcome::over_cap;
     if (step.retry()) {
       ++retries_;
+      backed_off_ += step.wait;
       note(EventKind::retried,
            fmt::format("{} Retrying in {}.", providers::describe(v, c.provider->name, c.model->name, s_.secrets()),
                        providers::humanize(step.wait)),
@@ -872,6 +937,8 @@ class Walk {
     r.model = c.model->name;
     r.key_fingerprint = std::string(s_.keys().fingerprint(key_));
     r.attempts = attempts_;
+    r.trace_id = trace_.trace_id;
+    r.latency = t - started_;
     if (cache_key_) {
       Response cached = r;
       cached.events.clear();
@@ -898,6 +965,22 @@ class Walk {
 
   // ---- the end -----------------------------------------------------------------------------
 
+  /// The backoff's total-wait cap on one target, and the default admission patience.
+  Duration total_wait_cap() const noexcept {
+    return req_.max_total_wait ? *req_.max_total_wait : s_.config().max_total_wait;
+  }
+
+  std::optional<std::uint32_t> fallback_cap() const noexcept {
+    return req_.max_fallbacks ? req_.max_fallbacks : s_.config().max_fallbacks;
+  }
+
+  /// The call may not move once more: it ends as if nothing were left, and says why.
+  Error fallback_cap_reached(std::uint32_t cap) const {
+    Error e = nothing_left();
+    e.message += fmt::format(" The call stopped after {} fallback{}, the most it may make.", cap, cap == 1 ? "" : "s");
+    return e;
+  }
+
   Error nothing_left() const {
     if (store_refused_) return *store_refused_;
     if (soonest_)
@@ -914,6 +997,7 @@ class Walk {
 
   WalkStep finish(Error e) {
     leave_line();
+    stop_waiting();
     admission_ = Admission{};
     e.message = redact(e.message);
     note(EventKind::failed, e.message, e.retry_after);
@@ -928,10 +1012,12 @@ class Walk {
   }
 
   /// Counts the call, ended at `end`, in the statistics: into `where`'s series when the call
-  /// reached a candidate of the table (held by the State), else by the names.
+  /// reached a candidate of the table (held by the State), else by the names; and hands the
+  /// whole record to the call hook when one is installed. Once per call.
   void record(Instant end, fallback::Candidate where, std::string_view provider, std::string_view model,
               bool success, bool cache_hit, const providers::Usage& usage, double cost,
               std::optional<Errc> error = std::nullopt, std::string_view message = {}) {
+    if (std::exchange(recorded_, true)) return;
     CallRecord rec;
     rec.provider = provider;
     rec.model = model;
@@ -952,6 +1038,41 @@ class Walk {
       s_.stats().record(rec, s_.model_series(*where.provider, *where.model), s_.provider_series(*where.provider));
     else
       s_.stats().record(rec);
+    if (!s_.call_hook().active()) return;
+    std::vector<FallbackHop> hops;
+    const std::size_t moves = hop_open_ ? hops_.size() - 1 : hops_.size();
+    hops.reserve(moves);
+    for (std::size_t i = 0; i < moves; ++i) hops.push_back({hops_[i].provider, hops_[i].model, hops_[i].reason});
+    rec.request_provider = req_.provider;
+    rec.request_model = req_.model;
+    rec.task_id = req_.task_id;
+    rec.trace_id = trace_.trace_id;
+    rec.span_id = trace_.parent_id;
+    rec.attempts = attempts_;
+    rec.waited = waited_;
+    rec.backed_off = backed_off_;
+    rec.cancelled = cancelled_;
+    rec.keys = {keys_used_.data(), keys_used_.size()};
+    rec.hops = hops;
+    rec.budget = budget_state();
+    s_.call_hook().call(rec);
+  }
+
+  /// Where the spend budget and the task's call budget stand now.
+  BudgetState budget_state() const {
+    BudgetState b;
+    if (const SpendBudget* spend = s_.spend()) {
+      const WallTime w = wall();
+      if ((b.day_limit_usd = spend->limit(Period::day))) b.spent_today_usd = spend->spent(Period::day, w);
+      if ((b.month_limit_usd = spend->limit(Period::month))) b.spent_this_month_usd = spend->spent(Period::month, w);
+    }
+    if (!req_.task_id.empty()) {
+      if (auto u = s_.tasks().usage(req_.task_id)) {
+        b.task_calls = u->calls;
+        b.task_call_limit = u->call_limit;
+      }
+    }
+    return b;
   }
 
   StateT& s_;
@@ -1003,6 +1124,26 @@ class Walk {
   backoff::RetryState retry_{};
 
   std::uint32_t attempts_ = 0, rate_limited_ = 0, retries_ = 0, fallbacks_ = 0;
+  /// The call's trace: its trace id and flags, and as `parent_id` the call's own span, sent
+  /// to the provider in `traceparent_` (a fixed array: no allocation).
+  TraceContext trace_{};
+  std::array<char, traceparent_size> traceparent_{};
+  /// Waiting for admission and sleeping between retries, in total.
+  Duration waited_{0}, backed_off_{0};
+  bool cancelled_ = false;
+  bool recorded_ = false;
+  // For the call hook only, gathered while one is installed: the keys used in order, and each
+  // target left with the message of the event that decided it (the last one is a hop only
+  // once the walk moved on to another target).
+  boost::container::static_vector<std::string_view, 8> keys_used_{};
+  struct Hop {
+    std::string_view provider, model;
+    std::string reason;
+  };
+  std::vector<Hop> hops_{};
+  bool hop_open_ = false;
+  /// `events_` when the current target was entered: what was said of it since is after.
+  std::size_t events_on_target_ = 0;
   std::optional<Duration> soonest_{};
   std::optional<providers::Verdict> last_verdict_{};
   /// The provider of the last verdict when it was a keyless provider's 401: its server takes a key.
