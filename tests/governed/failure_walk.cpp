@@ -9,6 +9,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <boost/asio/use_future.hpp>
+
 #include <deque>
 
 using namespace governed;
@@ -306,6 +308,56 @@ TEST_CASE("a billing failure on the only OpenAI account falls back to Anthropic 
   CHECK(next->attempts == 1);
   CHECK(next->events.empty());
   CHECK(w.sim("openai").log().size() == 1);
+}
+
+TEST_CASE("async_send walks an overloaded model exactly as send does: the curve on the clock, the cooldown, the "
+          "next model",
+          "[governed][failure][async]") {
+  // use_future completes on the system executor; the clock jumps when the one waiting call
+  // is parked on it.
+  World w;
+  auto g = w.governed();
+  for (int i = 0; i < 5; ++i)
+    w.sim("anthropic").push_reply("claude-3-5-sonnet-20241022", recorded_reply("anthropic-529-overloaded"));
+
+  const Instant t0 = w.clock.now();
+  auto r = g.async_send(ask("anthropic", "claude-3-5-sonnet-20241022"), boost::asio::use_future).get();
+  REQUIRE(r);
+  CHECK(r->model == "claude-3-5-haiku-20241022");
+  CHECK(r->attempts == 6);
+  CHECK(w.clock.now() - t0 == 60s);
+  auto expected = five_attempts("claude-3-5-sonnet-20241022");
+  expected.push_back({"claude-3-5-haiku-20241022", 60s});
+  CHECK(visits(w.sim("anthropic").log(), t0) == expected);
+  CHECK(kinds(r->events) == curve_spent_then_next_model);
+  const auto until = w.state->cooldowns().cooling_until(
+      CooldownKey{"anthropic", "claude-3-5-sonnet-20241022", "anthropic-a"}, w.clock.now());
+  REQUIRE(until);
+  CHECK(*until - t0 == 60s + 5min);
+}
+
+TEST_CASE("Anthropic's credit balance sent as a 400 puts the account out: the other account's key serves at once",
+          "[governed][billing]") {
+  World w({{"anthropic", "sk-ant-test-key-aaaaaaaaaaaaaaaaaaaaaa", "anthropic-a"},
+           {"anthropic", "sk-ant-test-key-bbbbbbbbbbbbbbbbbbbbbb", "anthropic-b"}});
+  auto g = w.governed();
+  w.sim("anthropic").push_reply("claude-3-5-sonnet-20241022", recorded_reply("anthropic-400-credit-balance"));
+
+  const Instant t0 = w.clock.now();
+  auto r = g.send(ask("anthropic", "claude-3-5-sonnet-20241022"));
+  REQUIRE(r);
+  CHECK(r->model == "claude-3-5-sonnet-20241022");
+  CHECK(r->attempts == 2);
+  CHECK(w.clock.now() == t0);
+  CHECK(kinds(r->events) == std::vector<EventKind>{EventKind::key_exhausted, EventKind::key_rotated});
+  CHECK(r->events[0].message == "A ANTHROPIC account's credit is spent; its keys are out until it is topped up.");
+  REQUIRE(g.send(ask("anthropic", "claude-3-5-haiku-20241022")));
+  const auto log = w.sim("anthropic").log();
+  REQUIRE(log.size() == 3);
+  CHECK(log[0].status == 400);
+  CHECK(log[0].key_index == 0u);
+  CHECK(log[1].key_index == 1u);
+  CHECK(log[2].key_index == 1u);
 }
 
 // Defect: Walk::use_key compares the new key's index with the last key's across providers, so

@@ -151,6 +151,20 @@ TEST_CASE("a routed call whose whole route is refused goes on down the fallback 
                                                    EventKind::switched_model});
 }
 
+TEST_CASE("a routed call whose first model is cooling goes to the route's second without a request to it",
+          "[governed][routing]") {
+  World w(World::default_keys(), summarise_routed());
+  auto g = w.governed();
+  const Instant t0 = w.clock.now();
+  w.state->cooldowns().cool(CooldownKey{"openai", "gpt-4o-mini", {}}, t0 + 5min, "test", t0);
+  auto r = g.send(task_request("summarise"));
+  REQUIRE(r);
+  CHECK(r->model == "gpt-3.5-turbo");
+  CHECK(r->attempts == 1);
+  CHECK(r->events.empty());  // a cooled model is skipped without a word
+  CHECK(visits(w.sim("openai").log(), t0) == std::vector<Visit>{{"gpt-3.5-turbo", 0s}});
+}
+
 // Defect: Walk::prepare puts the task's route at the head of the plan whether or not the
 // request names a model, so a request for openai gpt-4o of a routed task is sent to the
 // route's gpt-4o-mini first.
