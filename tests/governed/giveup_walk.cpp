@@ -50,8 +50,9 @@ std::string retrying_gpt_4o(std::string_view wait) {
 
 /// The cooled model is skipped by a new call site until `until`, and used again from `until`
 /// on: a call just before the end of the cooldown and one at its end, on the clock. With
-/// `paced`, the fallback model answered recently and its own rate limit (learned from the
-/// simulator's headers) may hold these calls a little: only where they went is pinned.
+/// `paced`, the fallback model answered less than 30 s before, and its own limit (gpt-4o-mini
+/// on OpenAI's free tier, the world's default: 3 RPM less the headroom, one call in 30 s) holds
+/// these calls a little: only where they went is pinned.
 void check_cooled_until(World& w, Instant until, const std::string& fallback_model, bool paced = false) {
   auto other = w.governed();  // a second call site over the same State
   const std::size_t before = w.sim("openai").log().size();
