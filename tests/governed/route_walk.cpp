@@ -105,6 +105,29 @@ TEST_CASE("Anthropic's \"prompt is too long\" moves to the next model at once, a
   for (const char* p : {"groq", "openai"}) CHECK(w.sim(p).log().empty());
 }
 
+TEST_CASE("Groq's 429 for a request larger than the tokens-per-minute limit moves to the next model at once",
+          "[governed][context]") {
+  // "Limit 7000, Used 0, Requested ~12903": no wait can make it fit that model's limit.
+  World w;
+  auto g = w.governed();
+  w.sim("groq").push_reply("llama-3.3-70b-versatile", recorded_reply("groq-tpm-request-larger-than-limit"));
+
+  const Instant t0 = w.clock.now();
+  auto r = g.send(ask("groq", "llama-3.3-70b-versatile"));
+  REQUIRE(r);
+  CHECK(r->provider == "groq");
+  CHECK(r->model == "llama-3.1-70b-versatile");
+  CHECK(r->attempts == 2);
+  CHECK(w.clock.now() == t0);
+  CHECK(visits(w.sim("groq").log(), t0) ==
+        std::vector<Visit>{{"llama-3.3-70b-versatile", 0s}, {"llama-3.1-70b-versatile", 0s}});
+  CHECK(kinds(r->events) == std::vector<EventKind>{EventKind::failed, EventKind::switched_model});
+  CHECK(r->events[0].message ==
+        "The request is larger than GROQ (llama-3.3-70b-versatile)'s rate limit (tokens per minute) allows; trying a "
+        "model with a larger limit\u2026");
+  CHECK_FALSE(w.state->cooldowns().cooling_until(CooldownKey{"groq", "llama-3.3-70b-versatile", "groq-org-a"}, t0));
+}
+
 TEST_CASE("a request with a task and no model goes to the task's routed model", "[governed][routing]") {
   World w(World::default_keys(), summarise_routed());
   auto g = w.governed();
