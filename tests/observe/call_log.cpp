@@ -302,7 +302,7 @@ TEST_CASE("a call hook left installed after its call log is gone drops the recor
 
 TEST_CASE("calls from many threads each become one whole line", "[call_log][concurrency]") {
   std::ostringstream out;
-  auto log = governed::CallLogWriter::to_stream(out, {.capacity = 8192});
+  auto log = governed::CallLogWriter::to_stream(out, {.capacity = 2048});
   REQUIRE(log);
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {

@@ -213,7 +213,8 @@ class Statistics {
   }
 
   /// Counts a finished call in its model's, provider's and (if any) task's series. The three
-  /// existing series are found under one shared lock: the counting itself takes none.
+  /// existing series are found under one shared lock: the counting itself takes none, but for
+  /// the short lock of the day's and month's spend when the call cost something.
   void record(const CallRecord& r) {
     Series *m = nullptr, *p = nullptr, *t = nullptr;
     {
@@ -232,7 +233,7 @@ class Statistics {
   /// The same, into the model's and provider's series the caller already holds (what
   /// `model(r.provider, r.model)` and `provider(r.provider)` returned — a State resolves them
   /// once per table entry). Only a named task's series is looked up: a call that names no task
-  /// finds nothing by name and takes no lock.
+  /// finds nothing by name and takes no lock (a call that cost something takes the spend's).
   void record(const CallRecord& r, Series& model_series, Series& provider_series) {
     model_series.add(r);
     provider_series.add(r);
