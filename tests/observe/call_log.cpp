@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <governed/governor.hpp>
+
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
@@ -97,6 +99,18 @@ class GatedBuffer : public std::streambuf {
   std::condition_variable cv_;
   bool entered_ = false, open_ = false;
   std::string text_;
+};
+
+// Answers every attempt with one OpenAI chat completion.
+struct CompletionForTheLog {
+  governed::transport::Reply send(const governed::transport::Attempt&) {
+    governed::transport::Reply r;
+    r.status = 200;
+    r.body = R"({"id":"chatcmpl-1","object":"chat.completion","model":"gpt-4o-mini","choices":[{"index":0,)"
+             R"("message":{"role":"assistant","content":"Hello."},"finish_reason":"stop"}],)"
+             R"("usage":{"prompt_tokens":12,"completion_tokens":2,"total_tokens":14}})";
+    return r;
+  }
 };
 
 // A stream buffer that refuses every write: a sink that has failed.
@@ -321,4 +335,48 @@ TEST_CASE("calls from many threads each become one whole line", "[call_log][conc
     const int t = std::stoi(task.substr(0, task.find(':')));
     CHECK(std::stoi(task.substr(task.find(':') + 1)) == next[static_cast<std::size_t>(t)]++);  // each thread's in order
   }
+}
+
+TEST_CASE("installed on a State, each governed call is one line: what answered, its usage, its key's fingerprint",
+          "[call_log]") {
+  const std::string key = "sk-calllog-test-key-0000000000000000";
+  governed::StateConfig c;
+  c.keys.keys = {{"openai", key, "org-calllogtest"}};
+  c.keys.persist = false;
+  c.providers["openai"] = governed::ProviderSettings{.rpm = 1000, .tpm = 1000000};
+  auto state = governed::State<>::create(std::move(c));
+  REQUIRE(state);
+  std::ostringstream out;
+  const std::vector<std::string> secrets((*state)->secrets().begin(), (*state)->secrets().end());
+  auto log = governed::CallLogWriter::to_stream(out, {.secrets = secrets});
+  REQUIRE(log);
+  (*state)->call_hook().install((*log)->hook());
+  governed::Governed<CompletionForTheLog> g(*state, std::make_shared<CompletionForTheLog>());
+  governed::Request req;
+  req.provider = "openai";
+  req.model = "gpt-4o-mini";
+  req.task = "scraper";
+  req.messages = {{"user", "Say hello."}};
+  req.max_tokens = 16;
+  REQUIRE(g.send(req));
+  (*state)->call_hook().install({});
+  REQUIRE((*log)->flush(10s));
+
+  const auto lines = lines_of(out.str());
+  REQUIRE(lines.size() == 1);
+  const auto j = nlohmann::json::parse(lines[0]);
+  CHECK(j["gen_ai.provider.name"] == "openai");
+  CHECK(j["gen_ai.request.model"] == "gpt-4o-mini");
+  CHECK(j["gen_ai.response.model"] == "gpt-4o-mini");
+  CHECK(j["gen_ai.usage.input_tokens"] == 12);
+  CHECK(j["gen_ai.usage.output_tokens"] == 2);
+  CHECK(j["governed.success"] == true);
+  CHECK(j["governed.task"] == "scraper");
+  CHECK(j["governed.attempts"] == 1);
+  CHECK(j["governed.cost_usd"].get<double>() > 0);
+  REQUIRE(j["governed.keys"].size() == 1);
+  CHECK(j["governed.keys"][0] == governed::keys::fingerprint(key));
+  CHECK(j.contains("trace_id"));  // a call with no caller's trace starts its own
+  CHECK_THAT(lines[0], !Catch::Contains(key));
+  CHECK_THAT(lines[0], !Catch::Contains("calllogtest"));
 }
