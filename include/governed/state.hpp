@@ -21,6 +21,7 @@
 /// of and what their times mean. A call site that wants another algorithm uses another State.
 
 #include <governed/backoff/step.hpp>
+#include <governed/breaker.hpp>
 #include <governed/budget/routing.hpp>
 #include <governed/budget/spend.hpp>
 #include <governed/budget/task.hpp>
@@ -36,6 +37,7 @@
 #include <governed/limit_store.hpp>
 #include <governed/limiter/concept.hpp>
 #include <governed/limiter/gcra.hpp>
+#include <governed/observe/alerts.hpp>
 #include <governed/observe/call_hook.hpp>
 #include <governed/observe/event.hpp>
 #include <governed/observe/stats.hpp>
@@ -136,6 +138,12 @@ struct StateConfig {
   /// Which quantile of actual/estimate the correction tracks, over how many recent replies
   /// (1..128), and from how many on (before: the largest ratio seen).
   providers::CalibrationSettings calibration{};
+  /// Every provider's circuit breaker: a provider whose calls keep failing with network or 5xx
+  /// errors is skipped by every call for a cool-off (see breaker.hpp).
+  BreakerConfig breaker{};
+  /// The alerts raised from the call path: 429s piling up on a target, a high share of failed
+  /// calls, a spend spike (see observe/alerts.hpp).
+  AlertConfig alerts{};
   /// Seeds the random source of jitter and random key choices; none: from entropy.
   std::optional<std::uint64_t> seed{};
   /// Where the limit sets' rate dimensions live when several processes share them (see
@@ -184,6 +192,12 @@ class State {
   Statistics& stats() noexcept { return stats_; }
   Observers& observers() noexcept { return observers_; }
   const Observers& observers() const noexcept { return observers_; }
+  /// One circuit breaker per provider of `table()`, indexed as the table is.
+  ProviderBreakers& breakers() noexcept { return breakers_; }
+  const ProviderBreakers& breakers() const noexcept { return breakers_; }
+  /// The alerts the call path feeds (429s, failed calls, spend).
+  Alerts& alerts() noexcept { return alerts_; }
+  const Alerts& alerts() const noexcept { return alerts_; }
   /// Called once per call with its whole record (see observe/call_hook.hpp).
   CallHook& call_hook() noexcept { return call_hook_; }
   const CallHook& call_hook() const noexcept { return call_hook_; }
@@ -475,7 +489,7 @@ class State {
   };
 
   State(StateConfig config, Clock* clock, std::unique_ptr<Clock> owned, keys::Pool pool,
-        std::optional<SpendBudget> spend, std::vector<std::string> secrets)
+        std::optional<SpendBudget> spend, ProviderBreakers breakers, Alerts alerts, std::vector<std::string> secrets)
       : config_(std::move(config)),
         owned_clock_(std::move(owned)),
         clock_(clock),
@@ -484,6 +498,8 @@ class State {
         spend_(std::move(spend)),
         cache_(config_.cache, config_.shared ? config_.shared->cache() : nullptr),
         stats_(secrets, config_.shared ? config_.shared->stats() : nullptr),
+        breakers_(std::move(breakers)),
+        alerts_(std::move(alerts)),
         secrets_(std::move(secrets)),
         seed_(config_.seed ? *config_.seed : Random::from_entropy()()) {
     resolve_table();
@@ -519,6 +535,10 @@ class State {
       return fail(Errc::invalid_argument, fmt::format("calibration.window must be in [1, {}] replies",
                                                       providers::ModelCalibration::capacity));
     if (config.calibration.min_samples < 1) return fail(Errc::invalid_argument, "calibration.min_samples must be at least 1");
+    auto breakers = ProviderBreakers::make(config.table.providers().size(), config.breaker);
+    if (!breakers) return tl::unexpected(breakers.error());
+    auto alerts = Alerts::make(config.alerts, clock->now());
+    if (!alerts) return tl::unexpected(alerts.error());
     std::vector<std::string> secrets;
     for (const auto& k : config.keys.keys) {
       if (!k.key.empty()) secrets.push_back(k.key);
@@ -537,7 +557,8 @@ class State {
       spend.emplace(std::move(*b));
     }
     auto state = std::shared_ptr<State>(
-        new State(std::move(config), clock, std::move(owned), std::move(*pool), std::move(spend), std::move(secrets)));
+        new State(std::move(config), clock, std::move(owned), std::move(*pool), std::move(spend),
+                                      std::move(*breakers), std::move(*alerts), std::move(secrets)));
     state->load_model_health();
     if (state->config_.shared) state->shared_health_.attach(state->config_.shared->health(), *state);
     return state;
@@ -553,6 +574,8 @@ class State {
   std::optional<SpendBudget> spend_;
   ResponseCache<Response> cache_;
   Statistics stats_;
+  ProviderBreakers breakers_;
+  Alerts alerts_;
   Observers observers_;
   CallHook call_hook_;
   std::vector<std::string> secrets_;
