@@ -205,10 +205,12 @@ class Walk {
     if (req_.max_total_wait && *req_.max_total_wait < Duration{0})
       return fail(Errc::invalid_argument, "Request::max_total_wait must not be negative");
     const auto& table = s_.table();
-    // A task with a route and no model of its own goes where its kind is routed.
+    // A task with a route and no model of its own goes where its kind is routed; a request
+    // that names its model goes to that model, whatever its task (the route is a default, not
+    // an override).
     std::string_view provider = req_.provider, model = req_.model;
-    const auto route = s_.routing().chain(req_.task);
-    if (model.empty() && !route.empty()) {
+    const auto route = model.empty() ? s_.routing().chain(req_.task) : std::span<const ModelChoice>{};
+    if (!route.empty()) {
       provider = route.front().provider;
       model = route.front().model;
     }
@@ -281,7 +283,8 @@ class Walk {
       }
     }
 
-    // The plan: the task's route first, then the fallback policy's order from the origin.
+    // The plan: the task's route first (for a request with no model), then the fallback
+    // policy's order from the origin.
     // Whether a candidate can serve the call now (tier, cooldowns, keys) is asked only when
     // the walk reaches it: the first one usually answers, and the rest are never looked at.
     const fallback::PlanInput in{origin->name, origin_model->name, static_cast<std::uint64_t>(estimate_.prompt),

@@ -188,11 +188,9 @@ TEST_CASE("a routed call whose first model is cooling goes to the route's second
   CHECK(visits(w.sim("openai").log(), t0) == std::vector<Visit>{{"gpt-3.5-turbo", 0s}});
 }
 
-// Defect: Walk::prepare puts the task's route at the head of the plan whether or not the
-// request names a model, so a request for openai gpt-4o of a routed task is sent to the
-// route's gpt-4o-mini first.
+// The route is a default for requests with no model of their own, never an override.
 TEST_CASE("a request that names its model goes to that model even though its task has a route",
-          "[governed][routing][!mayfail]") {
+          "[governed][routing]") {
   World w(World::default_keys(), summarise_routed());
   auto g = w.governed();
   Request named = ask("openai", "gpt-4o");
