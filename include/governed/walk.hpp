@@ -506,10 +506,16 @@ class Walk {
   /// not be had.
   bool use_key(std::size_t picked) {
     const auto& c = cand();
-    if (have_key_ && picked != key_)
-      note(EventKind::key_rotated,
-           fmt::format("Using another {} key.", providers::detail::shout(c.provider->name)), std::nullopt,
-           s_.keys().fingerprint(picked));
+    if (picked != key_ || !have_key_) {
+      // A rotation is another key of the same provider taking over from one an attempt was
+      // sent with. A move to another provider uses that provider's key, and a key chosen
+      // but never sent with (its admission was refused) was not replaced: neither is said.
+      if (have_key_ && attempts_ > attempts_before_key_ && s_.keys().provider(key_) == c.provider->name)
+        note(EventKind::key_rotated,
+             fmt::format("Using another {} key.", providers::detail::shout(c.provider->name)), std::nullopt,
+             s_.keys().fingerprint(picked));
+      attempts_before_key_ = attempts_;
+    }
     key_ = picked;
     have_key_ = true;
     if (s_.call_hook().active()) {
@@ -1106,6 +1112,8 @@ class Walk {
 
   std::size_t key_ = 0;
   bool have_key_ = false;
+  /// `attempts_` when `key_` was chosen: more since, and an attempt was sent with it.
+  std::uint32_t attempts_before_key_ = 0;
   keys::AvoidAccount avoid_{};
   Set* set_ = nullptr;
   /// Set by an admission refused because another process recorded the account spent.
