@@ -10,14 +10,34 @@
 ///
 /// Everything a walk holds — its place in a wait line, its limit admission, its budget holds —
 /// is released when it is destroyed, so a cancelled call leaks nothing.
+///
+/// The provider's circuit breaker (breaker.hpp) is asked before every attempt: when a
+/// candidate is entered, and again when a retry or another key's attempt begins its
+/// admission. An open breaker skips the candidate (and so every model of the provider) and
+/// counts its end as the wait "nothing left" reports. Each attempt's pass ends with exactly
+/// one report: its verdict (success; a network or 5xx failure; anything else gives it back),
+/// or, for an attempt never sent, a give-back when the walk moves on or finishes.
+/// A network or 5xx failure after which the provider's breaker is open — this failure opened
+/// it, or another call's did — leaves the provider at once: no backoff sleep on a provider
+/// every call now skips, and no cooldown of the model, since the breaker already keeps calls
+/// off the whole provider until its trial. A breaker that opens while the walk sleeps in a
+/// backoff (the walk can not be woken early) is met when the retry asks it: the walk leaves
+/// the provider without sending.
+///
+/// The alerts (observe/alerts.hpp) are fed here: each 429, each call's cost (a success's, or
+/// a broken-off stream's), and each call's end — once, after its last attempt. A cache hit
+/// reached no provider and a cancelled call ended by the caller's choice: neither says
+/// anything about the providers, so neither counts towards the error-rate alert.
 
 #include <governed/backoff/concept.hpp>
 #include <governed/backoff/retry_state.hpp>
 #include <governed/backoff/step.hpp>
+#include <governed/breaker.hpp>
 #include <governed/cache.hpp>
 #include <governed/fallback/candidates.hpp>
 #include <governed/keys/key_view.hpp>
 #include <governed/keys/least_loaded.hpp>
+#include <governed/observe/alerts.hpp>
 #include <governed/observe/event.hpp>
 #include <governed/observe/stats.hpp>
 #include <governed/providers/classify.hpp>
@@ -348,6 +368,11 @@ class Walk {
         case Phase::admit: break;
       }
       if (phase_ == Phase::admit) {
+        // A retry, or another key's attempt, asks the breaker again (its last pass was reported).
+        if (!pass_.allowed() && !enter_breaker(*cand().provider, t)) {
+          next_candidate(unservable_reason_);
+          continue;
+        }
         if (auto step = admit(t)) return *step;
         // refused: the next candidate is already chosen
       }
@@ -359,11 +384,15 @@ class Walk {
     if (cursor_ >= plan_.size() && !rest_planned_) plan_rest();
     if (cursor_ >= plan_.size()) return finish(nothing_left());
     const auto& c = cand();
-    // A model the tier does not offer, or with no key to use now (cooling, exhausted,
-    // invalid), is skipped without a word: nothing was tried on it, so nothing switched.
+    // The candidate left was never sent to under its pass (a sent attempt reported it).
+    give_back_pass();
+    // A model the tier does not offer, with no key to use now (cooling, exhausted, invalid),
+    // or whose provider's breaker is open, is skipped without a word: nothing was tried on
+    // it, so nothing switched. The breaker is asked last: a half-open one hands this call its
+    // one trial, which only a candidate that can be sent to should take.
     avoid_.reset();
     std::optional<std::size_t> key;
-    if (!offered(*c.provider, *c.model) || !(key = choose_key(t))) {
+    if (!offered(*c.provider, *c.model) || !(key = choose_key(t)) || !enter_breaker(*c.provider, t)) {
       ++cursor_;
       return std::nullopt;
     }
@@ -729,6 +758,9 @@ class Walk {
     }
     admission_.lease.release();  // the call is over: its concurrency slot is free
     sync_limits(v.limits, t);
+    report_to_breaker(v.kind, t, w);
+    if (!reply.failure && reply.status == 429) [[unlikely]]
+      raise(s_.alerts().rate_limited(c.provider->name, c.model->name, t), w);
     using providers::Kind;
     if (v.kind == Kind::success) return succeed(reply, t, w);
     last_verdict_ = v;  // what "nothing left" reports: a success ends the walk first
@@ -748,9 +780,11 @@ class Walk {
       case Kind::overloaded:
       case Kind::server_error:
         if (reply.status == 529 || reply.status == 503) ++rate_limited_;
+        if (breaker_open(*c.provider, t)) return leave_skipped_provider();
         return back_off(v, t, false);
       case Kind::network_error:
         if (!v.retryable) return finish(Error{Errc::io_error, redact(providers::describe(v, c.provider->name, c.model->name)), {}});
+        if (breaker_open(*c.provider, t)) return leave_skipped_provider();
         return back_off(v, t, false);
       case Kind::rate_limit_requests_daily:
       case Kind::rate_limit_tokens_daily:
@@ -801,6 +835,7 @@ class Walk {
     if (spend_hold_.active()) {
       for (auto& alert : spend_hold_.settle(cost, w)) note(EventKind::budget_alert, alert.message);
     }
+    raise(s_.alerts().spent(cost, t), w);
     admission_.lease.release();
     charged_ = Charged{used, cost};
   }
@@ -954,6 +989,9 @@ class Walk {
       const std::size_t bytes = cached.content.size() + 256;
       s_.cache().insert(*cache_key_, std::move(cached), bytes, t);
     }
+    // Before the events go to the Response: an alert this call tripped is among them.
+    raise(s_.alerts().spent(r.cost.total_cost, t), w);
+    raise(s_.alerts().call_ended(false, t), w);
     r.events = std::move(events_);
     record(t, c, r.provider, r.model, true, false, usage, r.cost.total_cost);
     return WalkStep::done;
@@ -970,6 +1008,87 @@ class Walk {
         a.tokens_per_reply != o.tokens_per_reply)
       return;
     if (auto* cal = s_.calibration(answered)) (void)cal->try_observe(raw_prompt_, usage.input_tokens);
+  }
+
+  // ---- the provider's breaker and the alerts ----------------------------------------------
+
+  /// Asks `p`'s breaker for an attempt at `t` and holds the pass; false when the breaker is
+  /// open, with its end remembered as a wait and the reason for people.
+  bool enter_breaker(const providers::Provider& p, Instant t) {
+    const auto i = s_.table().index_of(p);
+    if (!i) return true;  // not a provider of the State's table: it has no breaker
+    auto pass = s_.breakers().enter(*i, t);
+    if (!pass || pass->allowed()) {
+      if (pass) pass_ = *pass;
+      return true;
+    }
+    skipped_until(p, pass->open_until(), t);
+    return false;
+  }
+
+  /// Whether `p`'s breaker is open at `t`, a failure just reported. Asked with `enter`, which
+  /// costs one load on a closed breaker; a pass it hands out (the breaker turned half-open a
+  /// moment ago) is given back at once: the retry asks again before it is sent.
+  bool breaker_open(const providers::Provider& p, Instant t) {
+    const auto i = s_.table().index_of(p);
+    if (!i) return false;
+    auto pass = s_.breakers().enter(*i, t);
+    if (!pass) return false;
+    if (pass->allowed()) {
+      s_.breakers().abandon(*pass);
+      return false;
+    }
+    skipped_until(p, pass->open_until(), t);
+    return true;
+  }
+
+  void skipped_until(const providers::Provider& p, Instant until, Instant t) {
+    const Duration left = until - t;
+    remember_wait(left);
+    unservable_reason_ = fmt::format("{} keeps failing and is skipped until one call tries it again in {}",
+                                     providers::detail::shout(p.name), providers::humanize(left));
+  }
+
+  /// A network or 5xx failure on a provider whose breaker is now open: the call leaves it at
+  /// once, without backing off or cooling the model (see the file comment).
+  WalkStep leave_skipped_provider() {
+    const auto& c = cand();
+    note(EventKind::failed, fmt::format("{} did not answer, and {}. Trying alternatives\u2026",
+                                        providers::detail::target(c.provider->name, c.model->name), unservable_reason_));
+    next_candidate();
+    return advance();
+  }
+
+  /// Ends the held pass with the attempt's verdict, noting a breaker that opened or closed.
+  void report_to_breaker(providers::Kind kind, Instant t, WallTime w) {
+    std::optional<BreakerTransition> change;
+    if (kind == providers::Kind::success) change = s_.breakers().success(pass_, t);
+    else if (counts_against_breaker(kind)) change = s_.breakers().failure(pass_, t);
+    else s_.breakers().abandon(pass_);
+    pass_ = BreakerPass{};
+    if (change) [[unlikely]] note_transition(*change, w);
+  }
+
+  /// Gives back a pass whose attempt was never sent (a no-op for none).
+  void give_back_pass() {
+    s_.breakers().abandon(pass_);
+    pass_ = BreakerPass{};
+  }
+
+  void note_transition(const BreakerTransition& change, WallTime w) {
+    Event e = Event::of(change.kind, s_.table().providers()[change.provider].name, {}, req_.task, change.wait, w,
+                        s_.secrets());
+    s_.observers().emit(e);
+    events_.push_back(std::move(e));
+  }
+
+  /// An alert this call tripped: to the observers, and among the call's events.
+  void raise(const std::optional<Alert>& alert, WallTime w) {
+    if (!alert) [[likely]]
+      return;
+    Event e = Event::make(alert->kind, alert->provider, alert->model, req_.task, alert->message, w, s_.secrets());
+    s_.observers().emit(e);
+    events_.push_back(std::move(e));
   }
 
   // ---- the end -----------------------------------------------------------------------------
@@ -1008,10 +1127,13 @@ class Walk {
     leave_line();
     stop_waiting();
     admission_ = Admission{};
+    give_back_pass();  // an attempt admitted but never sent (deadline, cancellation)
     e.message = redact(e.message);
     note(EventKind::failed, e.message, e.retry_after);
+    const Instant end = now();
+    if (!cancelled_) raise(s_.alerts().call_ended(true, end), wall_at(end));
     const bool targeted = cursor_ < plan_.size();
-    record(now(), targeted ? cand() : fallback::Candidate{},
+    record(end, targeted ? cand() : fallback::Candidate{},
            targeted ? std::string_view(cand().provider->name) : std::string_view(req_.provider),
            targeted ? std::string_view(cand().model->name) : std::string_view(req_.model), false, false,
            charged_ ? charged_->usage : providers::Usage{}, charged_ ? charged_->cost : 0.0, e.code, e.message);
@@ -1133,6 +1255,8 @@ class Walk {
   std::optional<Instant> waiting_since_{};
   Instant wake_{};
   backoff::RetryState retry_{};
+  /// The current attempt's pass from its provider's breaker; not allowed when none is held.
+  BreakerPass pass_{};
 
   std::uint32_t attempts_ = 0, rate_limited_ = 0, retries_ = 0, fallbacks_ = 0;
   /// The call's trace: its trace id and flags, and as `parent_id` the call's own span, sent

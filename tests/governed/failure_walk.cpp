@@ -19,6 +19,17 @@ using namespace std::chrono_literals;
 
 namespace {
 
+/// A State whose providers' circuit breakers never open. With the breaker's defaults, the
+/// third network or 5xx failure within a minute would open Anthropic's (or OpenAI's) breaker
+/// and the call would leave the provider there; the tests that pin the backoff curve's five
+/// attempts and the model's 5-minute cooldown turn it off, so that path stays pinned
+/// (breaker_walk.cpp pins the walk with the breaker on).
+StateConfig without_breaker() {
+  StateConfig c;
+  c.breaker.enabled = false;
+  return c;
+}
+
 /// What a curve of 4, 8, 16 and 32 s leaves of five attempts on one model from 0 s.
 std::vector<Visit> five_attempts(const std::string& model) {
   return {{model, 0s}, {model, 4s}, {model, 12s}, {model, 28s}, {model, 60s}};
@@ -105,7 +116,7 @@ class FlakyNetwork {
 TEST_CASE("Anthropic's 529 overloaded_error on five attempts: the curve, then the model cooled 5 minutes for "
           "everyone, then the next model",
           "[governed][failure]") {
-  World w;
+  World w(World::default_keys(), without_breaker());
   auto g = w.governed();
   for (int i = 0; i < 5; ++i)
     w.sim("anthropic").push_reply("claude-3-5-sonnet-20241022", recorded_reply("anthropic-529-overloaded"));
@@ -137,7 +148,7 @@ TEST_CASE("Anthropic's 529 overloaded_error on five attempts: the curve, then th
 TEST_CASE("Anthropic's 500 api_error on five attempts: the curve, then the model cooled 5 minutes, then the next "
           "model",
           "[governed][failure]") {
-  World w;
+  World w(World::default_keys(), without_breaker());
   auto g = w.governed();
   for (int i = 0; i < 5; ++i)
     w.sim("anthropic").push_reply("claude-3-5-sonnet-20241022", recorded_reply("anthropic-500-api-error"));
@@ -165,7 +176,7 @@ TEST_CASE("Anthropic's 500 api_error on five attempts: the curve, then the model
 
 TEST_CASE("OpenAI's 503 while gpt-4o is overloaded: the curve, then gpt-4o cooled 5 minutes, then gpt-4o-mini",
           "[governed][failure]") {
-  World w;
+  World w(World::default_keys(), without_breaker());
   auto g = w.governed();
   const Instant t0 = w.clock.now();
   w.sim("openai").overload("gpt-4o", t0 + 61s);  // over by the time the cooldown ends
@@ -192,7 +203,7 @@ TEST_CASE("OpenAI's 503 while gpt-4o is overloaded: the curve, then gpt-4o coole
 
 TEST_CASE("a connection refused on five attempts: the curve, then gpt-4o cooled 5 minutes, then gpt-4o-mini",
           "[governed][failure]") {
-  World w;
+  World w(World::default_keys(), without_breaker());
   auto network = std::make_shared<FlakyNetwork>(w.transport, w.clock);
   Governed<FlakyNetwork, Clock> g(w.state, network);
   network->fail_next("gpt-4o", providers::NetworkFailure::connect_refused, 5);
@@ -311,7 +322,7 @@ TEST_CASE("async_send walks an overloaded model exactly as send does: the curve 
           "[governed][failure][async]") {
   // use_future completes on the system executor; the clock jumps when the one waiting call
   // is parked on it.
-  World w;
+  World w(World::default_keys(), without_breaker());
   auto g = w.governed();
   for (int i = 0; i < 5; ++i)
     w.sim("anthropic").push_reply("claude-3-5-sonnet-20241022", recorded_reply("anthropic-529-overloaded"));
