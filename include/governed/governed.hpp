@@ -13,6 +13,7 @@
 #include <governed/limit_store.hpp>
 #include <governed/providers.hpp>
 #include <governed/backoff.hpp>
+#include <governed/breaker.hpp>
 #include <governed/budget.hpp>
 #include <governed/cache.hpp>
 #include <governed/cached_response.hpp>
