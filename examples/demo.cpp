@@ -4,7 +4,7 @@
 //
 //   governed-demo [--users 10] [--tier tier1] [--duration 30] [--keys 2] [--accounts 1]
 //                 [--headroom 0.15] [--time-scale 30] [--seed 1] [--json] [--plot FILE.svg]
-//                 [--redis URL] [--replicas N]
+//                 [--redis URL] [--replicas N] [--fail-rate 0.0]
 //   governed-demo --real          (with OPENAI_API_KEY set: a tiny governed run against OpenAI)
 //
 // --redis URL keeps the governed client's State (limits, cooldowns, key health) in that Redis.
@@ -20,6 +20,9 @@
 // tasks completed, 429s, retries, time to finish, call latency, how much of the provider's
 // limit each client used, cost per completed task, cache hits, fallbacks. --json prints the
 // same as JSON; --plot draws admitted calls per second against the limit (gnuplot).
+// --fail-rate makes the simulators answer that share of requests with 529/503 or 500, as
+// governed-sim's option does: the governed client's provider circuit breaker and alerts then
+// fire, and the demo lists each with its simulated time after the table ("alerts" in --json).
 
 #include "demo/clients.hpp"
 #include "demo/replicas.hpp"
@@ -62,6 +65,7 @@ struct Options {
   double headroom = 0.15;
   double time_scale = 30;
   std::uint64_t seed = 1;
+  double fail_rate = 0;  ///< share of requests the simulators fail (529/503 or 500, half each)
   bool json = false;
   std::string plot;
   bool real = false;
@@ -95,6 +99,7 @@ governed::Result<Simulator> start_simulator(const Options& o, const std::vector<
   c.latency = {.fixed = 300ms, .per_output_token = 20ms};
   c.completion_tokens = 150;
   c.seed = o.seed;
+  c.failures = {.overload_rate = o.fail_rate / 2, .server_error_rate = o.fail_rate / 2};
   auto p = sim::Provider::create(std::move(c));
   if (!p) return tl::unexpected(p.error());
   auto s = sim::Server<demo::Clock>::create({*p}, clock);
@@ -220,6 +225,7 @@ int present(const Options& o, const demo::Workload& workload, const std::vector<
     fmt::print("{}\n", j.dump(2));
   } else {
     demo::print_table(stdout, reports, cap);
+    demo::print_notices(stdout, reports);
     fmt::print("\nLimits: {} RPM and {} TPM for {} (all accounts); utilisation is measured while every user "
                "still had work.{}\n",
                cap.rpm, cap.tpm, cap.model, footnote);
@@ -269,6 +275,7 @@ int run_simulated(const Options& o) {
   auto setup_for = [&](std::size_t i) {
     return demo::Setup{.clock = clock,
                        .deadline = deadline,
+                       .start = start,
                        .base_url = sims[i].server->base_url("openai"),
                        .keys = keys.keys,
                        .accounts = keys.accounts,
@@ -334,6 +341,7 @@ int run_replica(const Options& o) {
   const Instant start{Duration{r.start_ns}};
   const demo::Setup setup{.clock = clock,
                           .deadline = start + minutes(o.duration_minutes),
+                          .start = start,
                           .base_url = r.sim_url,
                           .keys = keys.keys,
                           .accounts = keys.accounts,
@@ -429,6 +437,7 @@ int run_replicas(const Options& o) {
           "--headroom",   fmt::format("{}", o.headroom),
           "--time-scale", fmt::format("{}", o.time_scale),
           "--seed",       std::to_string(o.seed),
+          "--fail-rate",  fmt::format("{}", o.fail_rate),
           "--sim-url",    sims[g].server->base_url("openai"),
           "--namespace",  name_space,
           "--origin-ns",  std::to_string(clock.real_origin().time_since_epoch().count()),
@@ -550,6 +559,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1.0, 1000.0))
       ->capture_default_str();
   app.add_option("--seed", o.seed, "seed of the workload")->capture_default_str();
+  app.add_option("--fail-rate", o.fail_rate,
+                 "share of requests the simulators answer with 529/503 or 500 (half each), for every client")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   app.add_flag("--json", o.json, "print the results as JSON instead of a table");
   app.add_option("--plot", o.plot, "draw admitted calls per second against the limit into this SVG file (gnuplot)");
   app.add_flag("--real", o.real, "a tiny governed run against the real OpenAI API (needs OPENAI_API_KEY)");

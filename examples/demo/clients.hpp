@@ -27,6 +27,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -49,6 +50,21 @@ inline const char* name_of(ClientKind k) {
   return "?";
 }
 
+/// An alert, or a provider's circuit breaker opening or closing, during a run: what a person
+/// watching the run should know beside the figures.
+struct Notice {
+  double at_s = 0;   ///< simulated seconds since the run began
+  std::string kind;  ///< the event kind: alert_rate_limits, breaker_opened, …
+  std::string message;
+};
+
+/// Whether the demo shows events of `kind` as notices.
+inline bool is_notice(governed::EventKind kind) {
+  using K = governed::EventKind;
+  return kind == K::alert_rate_limits || kind == K::alert_error_rate || kind == K::alert_spend_spike ||
+         kind == K::breaker_opened || kind == K::breaker_closed;
+}
+
 /// What a client did, counted as it goes (read live by the progress display).
 struct Tally {
   std::atomic<std::uint64_t> tasks_done{0};
@@ -61,12 +77,21 @@ struct Tally {
   governed::LatencyHistogram latency;  ///< per call, waits and retries included
   /// When each user ran out of tasks (written by the user's thread, read after it ended).
   std::vector<Instant> user_done;
+  /// Alerts and breaker transitions, in the order they fired (from any user's thread).
+  mutable std::mutex notices_mutex;
+  std::vector<Notice> notices;
+
+  void notice(Notice n) {
+    std::lock_guard lk(notices_mutex);
+    notices.push_back(std::move(n));
+  }
 };
 
 /// Where and how a client sends.
 struct Setup {
   Clock& clock;
   Instant deadline;
+  Instant start;  ///< when the run began: notices are timed from it
   std::string base_url;                      ///< the client's own simulator
   std::vector<std::string> keys;             ///< the same for every client
   std::vector<std::string> accounts;         ///< each key's account
@@ -176,11 +201,14 @@ inline void run_governed(const Workload& w, const Setup& s, Tally& tally) {
   }
   auto state = Client::state_type::create(std::move(config), s.clock);
   if (!state) throw std::runtime_error(state.error().message);
-  (*state)->observers().install([&tally](const governed::Event& e) {
+  (*state)->observers().install([&tally, &s](const governed::Event& e) {
     using K = governed::EventKind;
     if (e.kind == K::retried) tally.retries.fetch_add(1, std::memory_order_relaxed);
     if (e.kind == K::switched_model || e.kind == K::switched_provider)
       tally.fallbacks.fetch_add(1, std::memory_order_relaxed);
+    if (is_notice(e.kind))
+      tally.notice({std::chrono::duration<double>(s.clock.now() - s.start).count(),
+                    std::string(governed::to_string(e.kind)), e.message});
   });
 
   governed::transport::HttpOptions options;

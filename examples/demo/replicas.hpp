@@ -49,9 +49,15 @@ inline nlohmann::json to_json(const Tally& t) {
     if (const auto n = t.latency.in_bucket(i)) latency.push_back({i, n});
   nlohmann::json done = nlohmann::json::array();
   for (const auto& d : t.user_done) done.push_back(d.time_since_epoch().count());
+  nlohmann::json notices = nlohmann::json::array();
+  {
+    std::lock_guard lk(t.notices_mutex);
+    for (const auto& n : t.notices) notices.push_back({n.at_s, n.kind, n.message});
+  }
   return {{"tasks_done", t.tasks_done.load()}, {"tasks_lost", t.tasks_lost.load()}, {"calls_ok", t.calls_ok.load()},
           {"calls_failed", t.calls_failed.load()}, {"retries", t.retries.load()},   {"cache_hits", t.cache_hits.load()},
-          {"fallbacks", t.fallbacks.load()},   {"latency", latency},                 {"user_done", done}};
+          {"fallbacks", t.fallbacks.load()},   {"latency", latency},                 {"user_done", done},
+          {"notices", notices}};
 }
 
 /// Adds a replica's reported tally into `into`. Throws nlohmann::json's errors on a report
@@ -71,6 +77,8 @@ inline void add_into(Tally& into, const nlohmann::json& j) {
                         pair.at(1).get<std::uint64_t>());
   }
   for (const auto& d : j.at("user_done")) into.user_done.push_back(Instant{Duration{d.get<std::int64_t>()}});
+  for (const auto& n : j.at("notices"))
+    into.notice({n.at(0).get<double>(), n.at(1).get<std::string>(), n.at(2).get<std::string>()});
 }
 
 /// One replica: a child process of this program, and what it has reported so far.

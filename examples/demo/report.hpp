@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,7 @@ struct ClientReport {
   std::uint64_t cache_hits = 0;
   std::uint64_t fallbacks = 0;
   std::vector<double> calls_per_second;  ///< admitted calls of the capacity's model, per bin
+  std::vector<Notice> notices;           ///< alerts and breaker transitions, in order
 };
 
 inline double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
@@ -58,6 +60,10 @@ inline ClientReport make_report(std::string name, const Workload& w, const Tally
   r.retries = t.retries.load();
   r.cache_hits = t.cache_hits.load();
   r.fallbacks = t.fallbacks.load();
+  {
+    std::lock_guard lk(t.notices_mutex);
+    r.notices = t.notices;
+  }
   r.p50_s = seconds(t.latency.quantile(0.5));
   r.p99_s = seconds(t.latency.quantile(0.99));
   Instant last = start, busy_until = Instant::max();
@@ -121,6 +127,23 @@ inline void print_table(std::FILE* out, const std::vector<ClientReport>& rs, con
   row("fallbacks", [](const ClientReport& r) { return fmt::format("{}", r.fallbacks); });
 }
 
+/// The alerts and breaker transitions of each client, at their simulated time; nothing when
+/// none fired.
+inline void print_notices(std::FILE* out, const std::vector<ClientReport>& rs) {
+  bool any = false;
+  for (const auto& r : rs) any = any || !r.notices.empty();
+  if (!any) return;
+  fmt::print(out, "\nAlerts and circuit breakers:\n");
+  for (const auto& r : rs)
+    for (const auto& n : r.notices) fmt::print(out, "  {:<10} at {:>6}  {}\n", r.name, minutes_seconds(n.at_s), n.message);
+}
+
+inline nlohmann::json notices_json(const std::vector<Notice>& notices) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& n : notices) list.push_back({{"at_s", n.at_s}, {"kind", n.kind}, {"message", n.message}});
+  return list;
+}
+
 inline nlohmann::json to_json(const ClientReport& r) {
   return {{"client", r.name},
           {"tasks", r.tasks},
@@ -136,7 +159,8 @@ inline nlohmann::json to_json(const ClientReport& r) {
           {"cost_usd", r.cost_usd},
           {"cost_per_task_usd", r.cost_per_task},
           {"cache_hits", r.cache_hits},
-          {"fallbacks", r.fallbacks}};
+          {"fallbacks", r.fallbacks},
+          {"alerts", notices_json(r.notices)}};
 }
 
 /// Admitted calls per second of each client beside the call rate the limit allows, drawn by
