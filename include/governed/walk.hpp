@@ -197,9 +197,26 @@ class Walk {
     events_.push_back(std::move(e));
   }
 
-  void remember_wait(Duration d) {
+  /// What held a candidate back for a while, for "nothing left" to say: a limit (a rate
+  /// limit, a quota, the account's cooldown), failures (overloaded, server errors), or a
+  /// provider that could not be reached.
+  enum class Holdup : std::uint8_t { rate_limit = 1, failing = 2, unreachable = 4 };
+
+  static Holdup holdup_of(providers::Kind kind) noexcept {
+    using providers::Kind;
+    if (kind == Kind::overloaded || kind == Kind::server_error) return Holdup::failing;
+    if (kind == Kind::network_error) return Holdup::unreachable;
+    return Holdup::rate_limit;
+  }
+
+  /// A candidate could take the call again in `d`, held back by `why`.
+  void remember_wait(Duration d, Holdup why = Holdup::rate_limit) {
     if (d < Duration{0}) d = Duration{0};
-    if (!soonest_ || d < *soonest_) soonest_ = d;
+    held_by_ |= static_cast<std::uint8_t>(why);
+    if (!soonest_ || d < *soonest_) {
+      soonest_ = d;
+      soonest_holdup_ = why;
+    }
   }
 
   // ---- start: budgets, cache, plan ---------------------------------------------------------
@@ -882,13 +899,15 @@ class Walk {
                                : s_.config().failure_cooldown;
     if (cool <= Duration{0}) cool = std::chrono::seconds{1};
     const std::string_view account = rate_limit ? s_.keys().account(key_) : std::string_view{};
-    const std::string why = providers::rate_limited_message(c.provider->name, c.model->name, cool, s_.secrets());
+    // Says what failed, and words the wait as the provider's only when the provider stated it.
+    const auto source = v.wait && cool == *v.wait ? providers::WaitSource::provider : providers::WaitSource::governed;
+    const std::string why = providers::cooled_message(v.kind, c.provider->name, c.model->name, cool, source, s_.secrets());
     s_.cooldowns().cool(CooldownKey{c.provider->name, c.model->name, account}, t + cool, why, t);
     // Other processes sharing this limit set wait it out too instead of each meeting the 429.
     if (set_ && rate_limit) set_->cool(wall_at(t) + cool, wall_at(t));
     // A failing model is skipped by every process, for every account, instead of each backing off.
     if (!rate_limit) s_.shared_health().model_cooling(c.provider->name, c.model->name, wall_at(t) + cool, why, wall_at(t));
-    remember_wait(cool);
+    remember_wait(cool, holdup_of(v.kind));
     note(EventKind::cooled, why, cool);
     next_candidate();
     return advance();
@@ -1111,8 +1130,7 @@ class Walk {
 
   Error nothing_left() const {
     if (store_refused_) return *store_refused_;
-    if (soonest_)
-      return Error{Errc::all_rate_limited, providers::all_rate_limited_message(soonest_), soonest_};
+    if (soonest_) return held_back();
     if (last_refused_keyless_) return Error{Errc::rejected, refused_without_key(*last_refused_keyless_), std::nullopt};
     if (last_verdict_) {
       const auto& v = *last_verdict_;
@@ -1121,6 +1139,21 @@ class Walk {
     }
     if (!unservable_reason_.empty()) return Error{Errc::invalid_argument, unservable_reason_, std::nullopt};
     return Error{Errc::all_rate_limited, providers::all_rate_limited_message(std::nullopt), std::nullopt};
+  }
+
+  /// Every candidate is held back for a while: says by what, and when the first is free. The
+  /// code follows what holds the soonest one: a rate limit (`all_rate_limited`), or failures
+  /// (`io_error`: providers overloaded, failing or unreachable are not rate limits).
+  Error held_back() const {
+    const auto held = [&](Holdup h) { return (held_by_ & static_cast<std::uint8_t>(h)) != 0; };
+    const bool limited = held(Holdup::rate_limit), failing = held(Holdup::failing);
+    const bool unreachable = held(Holdup::unreachable);
+    std::string message = limited && (failing || unreachable) ? providers::all_limited_or_failing_message(soonest_)
+                          : limited                          ? providers::all_rate_limited_message(soonest_)
+                          : failing                          ? providers::all_failing_message(soonest_)
+                                                             : providers::none_reachable_message(soonest_);
+    return Error{soonest_holdup_ == Holdup::rate_limit ? Errc::all_rate_limited : Errc::io_error, std::move(message),
+                 soonest_};
   }
 
   WalkStep finish(Error e) {
@@ -1280,6 +1313,9 @@ class Walk {
   /// `events_` when the current target was entered: what was said of it since is after.
   std::size_t events_on_target_ = 0;
   std::optional<Duration> soonest_{};
+  /// What held back the candidate free soonest, and every kind of holdup met (`Holdup` bits).
+  Holdup soonest_holdup_ = Holdup::rate_limit;
+  std::uint8_t held_by_ = 0;
   std::optional<providers::Verdict> last_verdict_{};
   /// The provider of the last verdict when it was a keyless provider's 401: its server takes a key.
   const providers::Provider* last_refused_keyless_ = nullptr;

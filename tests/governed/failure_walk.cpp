@@ -411,13 +411,11 @@ TEST_CASE("OpenRouter's 402 puts the account out: the other account's key serves
   for (std::size_t i = 1; i < log.size(); ++i) CHECK(log[i].key_index == 1u);
 }
 
-// Defect: Walk::back_off words every cooldown with providers::rate_limited_message, so an
-// overloaded model's 5-minute failure cooldown reads "Rate limit reached for ANTHROPIC (…). The
-// provider requests waiting 5 minutes." — neither a rate limit nor a wait the provider stated —
-// and so does a rate limit's cooldown taken from the backoff curve. The tests above pin
-// today's wording; this one states what the cooled event should say.
+// An overloaded model's 5-minute failure cooldown is neither a rate limit nor a wait the
+// provider stated, and a rate limit's cooldown taken from the backoff curve is not the
+// provider's wait either: the cooled event says what failed, and whose wait it is.
 TEST_CASE("a cooled event says what failed and never claims a wait the provider did not state",
-          "[governed][failure][!mayfail]") {
+          "[governed][failure]") {
   World w;
   auto g = w.governed().with<backoff::none>();
   w.sim("anthropic").push_reply("claude-3-5-sonnet-20241022", recorded_reply("anthropic-529-overloaded"));
@@ -428,6 +426,8 @@ TEST_CASE("a cooled event says what failed and never claims a wait the provider 
   CHECK(said[0].find("overloaded") != std::string::npos);
   CHECK(said[0].find("Rate limit") == std::string::npos);
   CHECK(said[0].find("The provider requests") == std::string::npos);
+  CHECK(said[0] == "ANTHROPIC (claude-3-5-sonnet-20241022) is overloaded. It is skipped for 5 minutes. Automatically "
+                   "trying alternative model/provider\u2026");
 
   w.sim("openai").push_reply("gpt-4o", recorded_reply("openai-retry-after-negative"));  // no usable wait
   auto limited = g.send(ask("openai", "gpt-4o"));
@@ -435,4 +435,6 @@ TEST_CASE("a cooled event says what failed and never claims a wait the provider 
   const auto cooled = messages(limited->events, EventKind::cooled);
   REQUIRE(cooled.size() == 1);
   CHECK(cooled[0].find("The provider requests") == std::string::npos);
+  CHECK(cooled[0] == "Rate limit reached for OPENAI (gpt-4o). It is skipped for 1 minute. Automatically trying "
+                     "alternative model/provider\u2026");
 }

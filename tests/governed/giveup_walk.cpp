@@ -34,10 +34,16 @@ const CooldownKey gpt_4o_for_account{"openai", "gpt-4o", "org-openai-a"};
 /// Another account's view of gpt-4o: a per-minute limit is the account's own.
 const CooldownKey gpt_4o_for_other_account{"openai", "gpt-4o", "org-openai-z"};
 
-/// The cooled event's wording today, which also says "the provider requests" a wait the
-/// backoff curve chose (see the [!mayfail] test in failure_walk.cpp).
-std::string cooled_gpt_4o(std::string_view wait) {
+/// The cooled event when the provider stated the wait.
+std::string cooled_gpt_4o_as_asked(std::string_view wait) {
   return fmt::format("Rate limit reached for OPENAI (gpt-4o). The provider requests waiting {}. Automatically trying "
+                     "alternative model/provider\u2026",
+                     wait);
+}
+
+/// The cooled event when the backoff curve chose the wait: never worded as the provider's.
+std::string cooled_gpt_4o_by_curve(std::string_view wait) {
+  return fmt::format("Rate limit reached for OPENAI (gpt-4o). It is skipped for {}. Automatically trying "
                      "alternative model/provider\u2026",
                      wait);
 }
@@ -107,7 +113,7 @@ TEST_CASE("a 429 on all five attempts of the default curve cools gpt-4o for 60 s
   // No wait was stated: the cooldown is the last wait of the curve, at least a minute.
   REQUIRE(r->events[4].wait);
   CHECK(*r->events[4].wait == 60s);
-  CHECK(r->events[4].message == cooled_gpt_4o("1 minute"));
+  CHECK(r->events[4].message == cooled_gpt_4o_by_curve("1 minute"));
   CHECK(r->events[5].message == "Switching to OPENAI gpt-4o-mini\u2026");
   for (const char* p : {"groq", "anthropic"}) CHECK(w.sim(p).log().empty());
 
@@ -157,7 +163,7 @@ TEST_CASE("a call site with backoff::none gives up on the first 429 and cools gp
   CHECK(w.clock.now() == t0);
   CHECK(visits(w.sim("openai").log(), t0) == std::vector<Visit>{{"gpt-4o", 0s}, {"gpt-4o-mini", 0s}});
   CHECK(kinds(r->events) == std::vector<EventKind>{EventKind::cooled, EventKind::switched_model});
-  CHECK(r->events[0].message == cooled_gpt_4o("1 minute"));
+  CHECK(r->events[0].message == cooled_gpt_4o_by_curve("1 minute"));
   const auto until = w.state->cooldowns().cooling_until(gpt_4o_for_account, t0);
   REQUIRE(until);
   CHECK(*until - t0 == 60s);
@@ -184,7 +190,7 @@ TEST_CASE("a constant 45 s backoff gives up when its second wait would pass the 
   // 45 s + 45 s is over the cap: the wait that did not fit is the cooldown.
   REQUIRE(r->events[1].wait);
   CHECK(*r->events[1].wait == 45s);
-  CHECK(r->events[1].message == cooled_gpt_4o("45 seconds"));
+  CHECK(r->events[1].message == cooled_gpt_4o_by_curve("45 seconds"));
   const auto until = w.state->cooldowns().cooling_until(gpt_4o_for_account, w.clock.now());
   REQUIRE(until);
   CHECK(*until - t0 == 45s + 45s);
@@ -208,7 +214,7 @@ TEST_CASE("a stated wait of 90 s, over the 60 s cap, cools gpt-4o for exactly 90
   CHECK(kinds(r->events) == std::vector<EventKind>{EventKind::cooled, EventKind::switched_model});
   REQUIRE(r->events[0].wait);
   CHECK(*r->events[0].wait == 90s);
-  CHECK(r->events[0].message == cooled_gpt_4o("1 minute"));
+  CHECK(r->events[0].message == cooled_gpt_4o_as_asked("1 minute"));
   const auto until = w.state->cooldowns().cooling_until(gpt_4o_for_account, t0);
   REQUIRE(until);
   CHECK(*until - t0 == 90s);
@@ -238,10 +244,67 @@ TEST_CASE("stated waits of 26.604 s are slept twice; the third would pass the ca
     REQUIRE(r->events[i].wait);
     CHECK(*r->events[i].wait == 26604ms);
   }
+  CHECK(r->events[2].message == cooled_gpt_4o_as_asked("26 seconds"));
   const auto until = w.state->cooldowns().cooling_until(gpt_4o_for_account, w.clock.now());
   REQUIRE(until);
   CHECK(*until - t0 == 3 * 26604ms);
   check_cooled_until(w, *until, "gpt-4o-mini", /*paced=*/true);
+}
+
+// ---- failures, not rate limits: what the cooldown and the call's error say ----------------
+
+namespace {
+
+/// A network on which every attempt fails to connect: the simulator never sees one.
+class NoRoute {
+ public:
+  transport::Reply send(const transport::Attempt&) {
+    transport::Reply r;
+    r.failure = providers::NetworkFailure::connect_refused;
+    return r;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a model given up on after server errors ends a call with no fallback io_error, saying the providers are "
+          "failing and when to retry",
+          "[governed][giveup][failure]") {
+  World w;
+  auto g = w.governed<fallback::none, backoff::none>();
+  w.sim("anthropic").push_reply("claude-3-5-sonnet-20241022", recorded_reply("anthropic-500-api-error"));
+
+  const Instant t0 = w.clock.now();
+  auto r = g.send(ask("anthropic", "claude-3-5-sonnet-20241022"));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::io_error);
+  CHECK(r.error().message ==
+        "All alternative providers are failing (overloaded, server errors or unreachable). Please try again in 5 "
+        "minutes.");
+  REQUIRE(r.error().retry_after);
+  CHECK(*r.error().retry_after == 5min);
+  CHECK(w.clock.now() == t0);
+  CHECK(w.sim("anthropic").log().size() == 1);
+}
+
+TEST_CASE("a provider that can not be reached is cooled as unreachable, and a call with no fallback ends io_error "
+          "saying so",
+          "[governed][giveup][failure]") {
+  World w;
+  std::vector<Event> seen;
+  w.state->observers().install([&](const Event& e) { seen.push_back(e); });
+  Governed<NoRoute, Clock, fallback::none, backoff::none> g(w.state, std::make_shared<NoRoute>());
+
+  auto r = g.send(ask("openai", "gpt-4o"));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::io_error);
+  CHECK(r.error().message == "No alternative provider could be reached. Please try again in 5 minutes.");
+  REQUIRE(r.error().retry_after);
+  CHECK(*r.error().retry_after == 5min);
+  CHECK(messages(seen, EventKind::cooled) ==
+        std::vector<std::string>{"OPENAI (gpt-4o) could not be reached. It is skipped for 5 minutes. Automatically "
+                                 "trying alternative model/provider\u2026"});
+  w.state->observers().install({});
 }
 
 // ---- the call's deadline ----------------------------------------------------------------

@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -63,11 +65,115 @@ inline std::string rate_limited_message(std::string_view provider, std::string_v
   return redact(s, keys);
 }
 
+/// Whose wait a cooldown is: the provider's (a `retry-after`, "try again in …"), or one
+/// governed chose (the backoff curve's, the failure cooldown). Only the first is worded as
+/// the provider's request.
+enum class WaitSource : std::uint8_t { provider, governed };
+
+namespace detail {
+
+/// " The provider requests waiting 22 minutes." or " It is skipped for 5 minutes."
+inline std::string rest(Duration wait, WaitSource source) {
+  return source == WaitSource::provider ? fmt::format(" The provider requests waiting {}.", humanize(wait))
+                                        : fmt::format(" It is skipped for {}.", humanize(wait));
+}
+
+inline constexpr std::string_view trying_alternatives = " Automatically trying alternative model/provider\u2026";
+
+inline std::string try_again(std::string_view what, std::optional<Duration> wait) {
+  return wait ? fmt::format("{} Please try again in {}.", what, humanize(*wait))
+              : fmt::format("{} Please try again later.", what);
+}
+
+}  // namespace detail
+
+// ---- a target given up on (the `cooled` event, and the reason other processes are told) ----
+
+/// "Rate limit reached for OPENAI (gpt-4o). It is skipped for 1 minute. Automatically trying
+/// alternative model/provider…"
+inline std::string rate_limit_cooled_message(std::string_view provider, std::string_view model, Duration wait,
+                                             WaitSource source, std::span<const std::string> keys = {}) {
+  return redact(fmt::format("Rate limit reached for {}.{}{}", detail::target(provider, model),
+                            detail::rest(wait, source), detail::trying_alternatives),
+                keys);
+}
+
+/// "ANTHROPIC (claude-3-5-sonnet-20241022) is overloaded. It is skipped for 5 minutes.
+/// Automatically trying alternative model/provider…"
+inline std::string overloaded_cooled_message(std::string_view provider, std::string_view model, Duration wait,
+                                             WaitSource source, std::span<const std::string> keys = {}) {
+  return redact(fmt::format("{} is overloaded.{}{}", detail::target(provider, model), detail::rest(wait, source),
+                            detail::trying_alternatives),
+                keys);
+}
+
+/// "ANTHROPIC (claude-3-5-sonnet-20241022) keeps answering with server errors. It is skipped
+/// for 5 minutes. Automatically trying alternative model/provider…"
+inline std::string server_errors_cooled_message(std::string_view provider, std::string_view model, Duration wait,
+                                                WaitSource source, std::span<const std::string> keys = {}) {
+  return redact(fmt::format("{} keeps answering with server errors.{}{}", detail::target(provider, model),
+                            detail::rest(wait, source), detail::trying_alternatives),
+                keys);
+}
+
+/// "OPENAI (gpt-4o) could not be reached. It is skipped for 5 minutes. Automatically trying
+/// alternative model/provider…"
+inline std::string unreachable_cooled_message(std::string_view provider, std::string_view model, Duration wait,
+                                              std::span<const std::string> keys = {}) {
+  return redact(fmt::format("{} could not be reached.{}{}", detail::target(provider, model),
+                            detail::rest(wait, WaitSource::governed), detail::trying_alternatives),
+                keys);
+}
+
+/// The cooled message for a target given up on after replies of `kind`, skipped for `wait`.
+inline std::string cooled_message(Kind kind, std::string_view provider, std::string_view model, Duration wait,
+                                  WaitSource source, std::span<const std::string> keys = {}) {
+  switch (kind) {
+    case Kind::overloaded: return overloaded_cooled_message(provider, model, wait, source, keys);
+    case Kind::server_error: return server_errors_cooled_message(provider, model, wait, source, keys);
+    case Kind::network_error: return unreachable_cooled_message(provider, model, wait, keys);
+    default: return rate_limit_cooled_message(provider, model, wait, source, keys);
+  }
+}
+
+/// "OPENAI (gpt-4o) is not retried: its next attempt, in 8 seconds, would come after the
+/// call's deadline. Trying alternatives…" — the caller's deadline, not a fact about the model.
+inline std::string retry_past_deadline_message(std::string_view provider, std::string_view model, Duration wait,
+                                               std::span<const std::string> keys = {}) {
+  return redact(fmt::format("{} is not retried: its next attempt, in {}, would come after the call's deadline. "
+                            "Trying alternatives\u2026",
+                            detail::target(provider, model), humanize(wait)),
+                keys);
+}
+
+// ---- nothing left: the call's error -------------------------------------------------------
+
 /// "All alternative providers are rate limited. Please try again in 22 minutes."
 inline std::string all_rate_limited_message(std::optional<Duration> wait) {
-  if (!wait) return "All alternative providers are rate limited. Please try again later.";
-  return fmt::format("All alternative providers are rate limited. Please try again in {}.",
-                     humanize(*wait));
+  return detail::try_again("All alternative providers are rate limited.", wait);
+}
+
+/// "All alternative providers are failing (overloaded, server errors or unreachable). Please
+/// try again in 5 minutes."
+inline std::string all_failing_message(std::optional<Duration> wait) {
+  return detail::try_again("All alternative providers are failing (overloaded, server errors or unreachable).", wait);
+}
+
+/// "No alternative provider could be reached. Please try again in 5 minutes."
+inline std::string none_reachable_message(std::optional<Duration> wait) {
+  return detail::try_again("No alternative provider could be reached.", wait);
+}
+
+/// "All alternative providers are rate limited or failing. Please try again in 1 minute."
+inline std::string all_limited_or_failing_message(std::optional<Duration> wait) {
+  return detail::try_again("All alternative providers are rate limited or failing.", wait);
+}
+
+/// "The call's deadline passes before any provider can take it; the earliest one could is in
+/// 1 minute."
+inline std::string deadline_before_any_message(Duration earliest) {
+  return fmt::format("The call's deadline passes before any provider can take it; the earliest one could is in {}.",
+                     humanize(earliest));
 }
 
 /// One sentence for a verdict, as `governed-classify` prints it and logs show it.
