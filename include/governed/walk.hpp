@@ -19,8 +19,9 @@
 /// or, for an attempt never sent, a give-back when the walk moves on or finishes.
 /// A network or 5xx failure after which the provider's breaker is open — this failure opened
 /// it, or another call's did — leaves the provider at once: no backoff sleep on a provider
-/// every call now skips, and no cooldown of the model, since the breaker already keeps calls
-/// off the whole provider until its trial. A breaker that opens while the walk sleeps in a
+/// every call now skips. The model is cooled only until the breaker's trial (and shared, so
+/// the other processes of a shared backend, which have breakers of their own, skip it too),
+/// not for the failure cooldown: the trial may go to it. A breaker that opens while the walk sleeps in a
 /// backoff (the walk can not be woken early) is met when the retry asks it: the walk leaves
 /// the provider without sending.
 ///
@@ -209,10 +210,12 @@ class Walk {
     return Holdup::rate_limit;
   }
 
-  /// A candidate could take the call again in `d`, held back by `why`.
-  void remember_wait(Duration d, Holdup why = Holdup::rate_limit) {
+  /// A candidate could take the call again in `d`, held back by `why`; with `past_deadline`,
+  /// the call would have waited for it but for the caller's deadline.
+  void remember_wait(Duration d, Holdup why = Holdup::rate_limit, bool past_deadline = false) {
     if (d < Duration{0}) d = Duration{0};
     held_by_ |= static_cast<std::uint8_t>(why);
+    (past_deadline ? held_by_deadline_ : held_otherwise_) = true;
     if (!soonest_ || d < *soonest_) {
       soonest_ = d;
       soonest_holdup_ = why;
@@ -603,10 +606,10 @@ class Walk {
     // 60 s + 1 ns after the first — and that nanosecond must not turn the inclusive 60 s cap
     // into a fallback. No provider states, and no sleep keeps, a wait finer than that. The
     // deadline is exact: past it the call has failed.
-    const auto too_late = [&](Instant at) {
-      if (req_.deadline && at > *req_.deadline) return true;
+    const auto impatient = [&](Instant at) {
       return at > patient_until && at - patient_until >= std::chrono::microseconds{1};
     };
+    const auto too_late = [&](Instant at) { return (req_.deadline && at > *req_.deadline) || impatient(at); };
     const Duration poll = s_.config().concurrency_poll;
 
     // nullopt: admitted. With `asking_` set, the shared store is to be asked first (the walk
@@ -642,7 +645,7 @@ class Walk {
         if (!wait) return admitted(t);
         if (spent_elsewhere_) return skip_spent_account(t);
         if (*wait == Duration::max()) return refuse_candidate(std::nullopt);
-        if (too_late(t + *wait)) return refuse_candidate(*wait);
+        if (too_late(t + *wait)) return refuse_candidate(*wait, !impatient(t + *wait));
       }
       auto joined = line.join(req_.priority, s_.config().max_waiters);
       if (!joined) return finish(std::move(joined.error()));
@@ -654,7 +657,7 @@ class Walk {
       // Behind the head: wake when it tries next (a little later when it is due now, so a
       // waiter does not spin while the head runs).
       const Instant wake = head && *head > t ? *head : t + std::chrono::milliseconds{1};
-      if (too_late(wake)) return refuse_candidate(wake - t);
+      if (too_late(wake)) return refuse_candidate(wake - t, !impatient(wake));
       return wait_until(wake);
     }
     const auto wait = try_set();
@@ -665,7 +668,7 @@ class Walk {
     }
     if (spent_elsewhere_) return skip_spent_account(t);
     if (*wait == Duration::max()) return refuse_candidate(std::nullopt);
-    if (too_late(t + *wait)) return refuse_candidate(*wait);
+    if (too_late(t + *wait)) return refuse_candidate(*wait, !impatient(t + *wait));
     line.set_head_wake(ticket_, t + *wait);
     return wait_until(t + *wait);
   }
@@ -728,15 +731,19 @@ class Walk {
     return WalkStep::send;
   }
 
-  std::optional<WalkStep> refuse_candidate(std::optional<Duration> wait) {
-    if (wait) remember_wait(*wait);
+  /// Moves on from a candidate that can not admit the call in time: with `past_deadline`, only
+  /// because the caller's deadline comes before `wait` ends.
+  std::optional<WalkStep> refuse_candidate(std::optional<Duration> wait, bool past_deadline = false) {
+    if (wait) remember_wait(*wait, Holdup::rate_limit, past_deadline);
     stop_waiting();
     std::string why;
     if (s_.call_hook().active()) {
       const std::string who = providers::detail::target(cand().provider->name, cand().model->name);
-      why = wait ? fmt::format("{}'s rate limit would hold the call {}, longer than it may wait.", who,
-                               providers::humanize(*wait))
-                 : fmt::format("{} could not admit the call: {}", who, redact(unservable_reason_));
+      why = !wait ? fmt::format("{} could not admit the call: {}", who, redact(unservable_reason_))
+            : past_deadline ? fmt::format("{}'s rate limit would hold the call {}, past its deadline.", who,
+                                          providers::humanize(*wait))
+                            : fmt::format("{}'s rate limit would hold the call {}, longer than it may wait.", who,
+                                          providers::humanize(*wait));
     }
     next_candidate(why);
     return std::nullopt;
@@ -797,11 +804,11 @@ class Walk {
       case Kind::overloaded:
       case Kind::server_error:
         if (reply.status == 529 || reply.status == 503) ++rate_limited_;
-        if (breaker_open(*c.provider, t)) return leave_skipped_provider();
+        if (const auto until = breaker_open(*c.provider, t)) return leave_skipped_provider(*until, t);
         return back_off(v, t, false);
       case Kind::network_error:
         if (!v.retryable) return finish(Error{Errc::io_error, redact(providers::describe(v, c.provider->name, c.model->name)), {}});
-        if (breaker_open(*c.provider, t)) return leave_skipped_provider();
+        if (const auto until = breaker_open(*c.provider, t)) return leave_skipped_provider(*until, t);
         return back_off(v, t, false);
       case Kind::rate_limit_requests_daily:
       case Kind::rate_limit_tokens_daily:
@@ -876,7 +883,15 @@ class Walk {
   WalkStep back_off(const providers::Verdict& v, Instant t, bool rate_limit) {
     const auto& c = cand();
     auto step = backoff::next_step(backoff_, retry_, v.wait, rng_, total_wait_cap());
-    if (step.retry() && req_.deadline && t + step.wait > *req_.deadline) step.outcome = backoff::Outcome::over_cap;
+    if (step.retry() && req_.deadline && t + step.wait > *req_.deadline) {
+      // The caller's deadline is this call's, not a fact about the model: the call moves on
+      // and other call sites keep using the model (nothing is cooled).
+      remember_wait(step.wait, holdup_of(v.kind), true);
+      note(EventKind::failed,
+           providers::retry_past_deadline_message(c.provider->name, c.model->name, step.wait, s_.secrets()), step.wait);
+      next_candidate();
+      return advance();
+    }
     if (step.retry()) {
       ++retries_;
       backed_off_ += step.wait;
@@ -1045,35 +1060,42 @@ class Walk {
     return false;
   }
 
-  /// Whether `p`'s breaker is open at `t`, a failure just reported. Asked with `enter`, which
-  /// costs one load on a closed breaker; a pass it hands out (the breaker turned half-open a
-  /// moment ago) is given back at once: the retry asks again before it is sent.
-  bool breaker_open(const providers::Provider& p, Instant t) {
+  /// Until when `p`'s breaker is open at `t`, a failure just reported; none when it is not.
+  /// Asked with `enter`, which costs one load on a closed breaker; a pass it hands out (the
+  /// breaker turned half-open a moment ago) is given back at once: the retry asks again
+  /// before it is sent.
+  std::optional<Instant> breaker_open(const providers::Provider& p, Instant t) {
     const auto i = s_.table().index_of(p);
-    if (!i) return false;
+    if (!i) return std::nullopt;
     auto pass = s_.breakers().enter(*i, t);
-    if (!pass) return false;
+    if (!pass) return std::nullopt;
     if (pass->allowed()) {
       s_.breakers().abandon(*pass);
-      return false;
+      return std::nullopt;
     }
     skipped_until(p, pass->open_until(), t);
-    return true;
+    return pass->open_until();
   }
 
   void skipped_until(const providers::Provider& p, Instant until, Instant t) {
     const Duration left = until - t;
-    remember_wait(left);
+    remember_wait(left, Holdup::failing);
     unservable_reason_ = fmt::format("{} keeps failing and is skipped until one call tries it again in {}",
                                      providers::detail::shout(p.name), providers::humanize(left));
   }
 
-  /// A network or 5xx failure on a provider whose breaker is now open: the call leaves it at
-  /// once, without backing off or cooling the model (see the file comment).
-  WalkStep leave_skipped_provider() {
+  /// A network or 5xx failure on a provider whose breaker is open until `until`: the call
+  /// leaves it at once, without backing off (see the file comment). The model is cooled for
+  /// the same span, and shared as any failing model is: the breaker is this process's, and the
+  /// cooldown carries the finding to the other processes of a shared backend. It ends with the
+  /// breaker's cool-off, so the trial call may go to the model.
+  WalkStep leave_skipped_provider(Instant until, Instant t) {
     const auto& c = cand();
-    note(EventKind::failed, fmt::format("{} did not answer, and {}. Trying alternatives\u2026",
-                                        providers::detail::target(c.provider->name, c.model->name), unservable_reason_));
+    const std::string why = fmt::format("{} did not answer, and {}.",
+                                        providers::detail::target(c.provider->name, c.model->name), unservable_reason_);
+    s_.cooldowns().cool(CooldownKey{c.provider->name, c.model->name, {}}, until, why, t);
+    s_.shared_health().model_cooling(c.provider->name, c.model->name, wall_at(until), why, wall_at(t));
+    note(EventKind::failed, why + " Trying alternatives\u2026");
     next_candidate();
     return advance();
   }
@@ -1145,6 +1167,9 @@ class Walk {
   /// code follows what holds the soonest one: a rate limit (`all_rate_limited`), or failures
   /// (`io_error`: providers overloaded, failing or unreachable are not rate limits).
   Error held_back() const {
+    // Only the deadline kept the call from waiting: the call ran out of time, nothing is limited.
+    if (held_by_deadline_ && !held_otherwise_)
+      return Error{Errc::timed_out, providers::deadline_before_any_message(*soonest_), soonest_};
     const auto held = [&](Holdup h) { return (held_by_ & static_cast<std::uint8_t>(h)) != 0; };
     const bool limited = held(Holdup::rate_limit), failing = held(Holdup::failing);
     const bool unreachable = held(Holdup::unreachable);
@@ -1316,6 +1341,9 @@ class Walk {
   /// What held back the candidate free soonest, and every kind of holdup met (`Holdup` bits).
   Holdup soonest_holdup_ = Holdup::rate_limit;
   std::uint8_t held_by_ = 0;
+  /// Whether a candidate was given up on only because of the caller's deadline, and whether
+  /// any was held back otherwise (a wait longer than the call may wait, a cooldown).
+  bool held_by_deadline_ = false, held_otherwise_ = false;
   std::optional<providers::Verdict> last_verdict_{};
   /// The provider of the last verdict when it was a keyless provider's 401: its server takes a key.
   const providers::Provider* last_refused_keyless_ = nullptr;

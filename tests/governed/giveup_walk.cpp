@@ -323,7 +323,8 @@ StateConfig openai_one_per_minute() {
 
 }  // namespace
 
-TEST_CASE("a backoff wait that would end past the deadline gives up on the target and falls back at once",
+TEST_CASE("a backoff wait that would end past the deadline gives up on the target for this call only and falls back "
+          "at once, cooling nothing",
           "[governed][giveup][deadline]") {
   World w;
   auto g = w.governed();
@@ -340,13 +341,39 @@ TEST_CASE("a backoff wait that would end past the deadline gives up on the targe
   CHECK(visits(w.sim("openai").log(), t0) ==
         std::vector<Visit>{{"gpt-4o", 0s}, {"gpt-4o", 4s}, {"gpt-4o-mini", 4s}});
   CHECK(kinds(r->events) ==
-        std::vector<EventKind>{EventKind::retried, EventKind::cooled, EventKind::switched_model});
-  // The 8 s wait the curve asked for is the cooldown, for every call site of the account.
+        std::vector<EventKind>{EventKind::retried, EventKind::failed, EventKind::switched_model});
+  CHECK(r->events[1].message ==
+        "OPENAI (gpt-4o) is not retried: its next attempt, in 8 seconds, would come after the call's deadline. "
+        "Trying alternatives\u2026");
   REQUIRE(r->events[1].wait);
   CHECK(*r->events[1].wait == 8s);
-  const auto until = w.state->cooldowns().cooling_until(gpt_4o_for_account, w.clock.now());
-  REQUIRE(until);
-  CHECK(*until - t0 == 4s + 8s);
+  // The deadline is this call's: another call site still uses gpt-4o at once.
+  CHECK_FALSE(w.state->cooldowns().cooling_until(gpt_4o_for_account, w.clock.now()));
+  auto other = w.governed().send(ask("openai", "gpt-4o"));
+  REQUIRE(other);
+  CHECK(other->model == "gpt-4o");
+  CHECK(other->attempts == 1);
+}
+
+TEST_CASE("with no fallback, a backoff wait past the deadline ends the call timed_out at once with the wait",
+          "[governed][giveup][deadline]") {
+  World w;
+  auto g = w.governed<fallback::none>();
+  for (int i = 0; i < 2; ++i) w.sim("openai").push_reply("gpt-4o", openai_rpm_429());
+  const Instant t0 = w.clock.now();
+  Request r0 = ask("openai", "gpt-4o");
+  r0.deadline = t0 + 10s;
+
+  auto r = g.send(r0);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::timed_out);
+  CHECK(r.error().message ==
+        "The call's deadline passes before any provider can take it; the earliest one could is in 8 seconds.");
+  REQUIRE(r.error().retry_after);
+  CHECK(*r.error().retry_after == 8s);
+  CHECK(w.clock.now() - t0 == 4s);  // after the one retry that fitted
+  CHECK(visits(w.sim("openai").log(), t0) == std::vector<Visit>{{"gpt-4o", 0s}, {"gpt-4o", 4s}});
+  CHECK_FALSE(w.state->cooldowns().cooling_until(gpt_4o_for_account, w.clock.now()));
 }
 
 TEST_CASE("a backoff wait that ends at the deadline ends the call timed_out at the deadline, sending nothing more",
@@ -420,7 +447,8 @@ TEST_CASE("an admission wait that ends at the deadline ends the call timed_out a
   CHECK(visits(w.sim("openai").log(), t0) == std::vector<Visit>{{"gpt-4o", 0s}});
 }
 
-TEST_CASE("with no fallback, an admission wait past the deadline ends all_rate_limited at once with the wait",
+TEST_CASE("with no fallback, an admission wait past the deadline ends the call timed_out at once, saying when a "
+          "provider could take it",
           "[governed][giveup][deadline]") {
   World w(World::default_keys(), openai_one_per_minute());
   auto g = w.governed<fallback::none>();
@@ -431,8 +459,9 @@ TEST_CASE("with no fallback, an admission wait past the deadline ends all_rate_l
   r1.deadline = t0 + 30s;
   auto r = g.send(r1);
   REQUIRE_FALSE(r);
-  CHECK(r.error().code == Errc::all_rate_limited);
-  CHECK(r.error().message == "All alternative providers are rate limited. Please try again in 1 minute.");
+  CHECK(r.error().code == Errc::timed_out);
+  CHECK(r.error().message ==
+        "The call's deadline passes before any provider can take it; the earliest one could is in 1 minute.");
   REQUIRE(r.error().retry_after);
   CHECK(*r.error().retry_after == 60s + 1ns);
   CHECK(w.clock.now() == t0);
