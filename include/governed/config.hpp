@@ -20,9 +20,11 @@
 /// credentials (docs/configuration.md has every rule).
 
 #include <governed/backoff/exponential.hpp>
+#include <governed/breaker.hpp>
 #include <governed/detail/bounded_file.hpp>
 #include <governed/detail/json_limits.hpp>
 #include <governed/error.hpp>
+#include <governed/observe/alerts.hpp>
 #include <governed/result.hpp>
 #include <governed/settings_check.hpp>
 #include <governed/state.hpp>
@@ -30,12 +32,14 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -309,7 +313,8 @@ class ConfigReader {
   Result<Configuration> read_document(const nlohmann::json& doc) {
     Configuration c;
     if (!object(doc, "", {"providers", "keys", "tasks", "spend", "routing", "cache", "max_waiters", "backoff",
-                          "failure_cooldown_seconds", "seed", "state_file"}))
+                          "failure_cooldown_seconds", "max_total_wait_seconds", "max_fallbacks", "calibration",
+                          "breaker", "alerts", "seed", "state_file"}))
       return error();
     if (auto it = doc.find("providers"); it != doc.end() && object(*it, "/providers", {})) {
       for (const auto& [name, pj] : it->items()) {
@@ -503,6 +508,10 @@ class ConfigReader {
       if (!n) return tl::unexpected(n.error());
       c.state.failure_cooldown = seconds_to_duration(*n);
     }
+    if (auto r = read_walk_caps(doc, c.state); !r) return tl::unexpected(r.error());
+    if (auto r = read_calibration(doc, c.state); !r) return tl::unexpected(r.error());
+    if (auto r = read_breaker(doc, c.state.breaker); !r) return tl::unexpected(r.error());
+    if (auto r = read_alerts(doc, c.state.alerts); !r) return tl::unexpected(r.error());
     if (auto v = doc.find("seed"); v != doc.end()) {
       auto n = count(*v, "/seed");
       if (!n) return tl::unexpected(n.error());
@@ -536,6 +545,182 @@ class ConfigReader {
       if (auto r = c.backoff.validate(); !r) return bad("/backoff", r.error().message);
     }
     return c;
+  }
+
+  /// "max_total_wait_seconds" (the backoff's total-wait cap on one target, and the default
+  /// admission patience) and "max_fallbacks" (moves to another model or provider per call).
+  Result<void> read_walk_caps(const nlohmann::json& doc, StateConfig& s) {
+    if (auto v = doc.find("max_total_wait_seconds"); v != doc.end()) {
+      auto n = number(*v, "/max_total_wait_seconds", 0, 86400, false);
+      if (!n) return tl::unexpected(n.error());
+      s.max_total_wait = seconds_to_duration(*n);
+    }
+    if (auto v = doc.find("max_fallbacks"); v != doc.end()) {
+      auto n = count(*v, "/max_fallbacks");
+      if (!n) return tl::unexpected(n.error());
+      if (*n > max_fallbacks_setting) return bad("/max_fallbacks", fmt::format("must be at most {}", max_fallbacks_setting));
+      s.max_fallbacks = static_cast<std::uint32_t>(*n);
+    }
+    return {};
+  }
+
+  /// "calibration": {"enabled", "quantile", "window", "min_samples"}, in the ranges
+  /// `State::create` accepts.
+  Result<void> read_calibration(const nlohmann::json& doc, StateConfig& s) {
+    auto it = doc.find("calibration");
+    if (it == doc.end()) return {};
+    if (!object(*it, "/calibration", {"enabled", "quantile", "window", "min_samples"})) return error();
+    if (auto v = it->find("enabled"); v != it->end()) {
+      auto b = flag(*v, "/calibration/enabled");
+      if (!b) return tl::unexpected(b.error());
+      s.calibrate = *b;
+    }
+    if (auto v = it->find("quantile"); v != it->end()) {
+      auto n = number(*v, "/calibration/quantile", 0.5, 1, false);
+      if (!n) return tl::unexpected(n.error());
+      s.calibration.quantile = *n;
+    }
+    if (auto v = it->find("window"); v != it->end()) {
+      auto n = count(*v, "/calibration/window");
+      if (!n) return tl::unexpected(n.error());
+      if (*n < 1 || *n > providers::ModelCalibration::capacity)
+        return bad("/calibration/window", fmt::format("must be in [1, {}] replies", providers::ModelCalibration::capacity));
+      s.calibration.window = static_cast<std::size_t>(*n);
+    }
+    if (auto v = it->find("min_samples"); v != it->end()) {
+      auto n = count(*v, "/calibration/min_samples");
+      if (!n) return tl::unexpected(n.error());
+      if (*n < 1 || *n > max_count_setting) return bad("/calibration/min_samples", fmt::format("must be in [1, {}]", max_count_setting));
+      s.calibration.min_samples = static_cast<std::size_t>(*n);
+    }
+    return {};
+  }
+
+  /// "breaker": {"enabled", "failures", "window_seconds", "cool_off_seconds"}. Each value is
+  /// checked by `BreakerConfig::validate` as it is set, so an error names its own pointer.
+  Result<void> read_breaker(const nlohmann::json& doc, BreakerConfig& b) {
+    auto it = doc.find("breaker");
+    if (it == doc.end()) return {};
+    if (!object(*it, "/breaker", {"enabled", "failures", "window_seconds", "cool_off_seconds"})) return error();
+    const auto checked = [&](const std::string& ptr) -> Result<void> {
+      if (auto r = b.validate(); !r) return bad(ptr, r.error().message);
+      return {};
+    };
+    if (auto v = it->find("enabled"); v != it->end()) {
+      auto e = flag(*v, "/breaker/enabled");
+      if (!e) return tl::unexpected(e.error());
+      b.enabled = *e;
+    }
+    if (auto v = it->find("failures"); v != it->end()) {
+      auto n = count(*v, "/breaker/failures");
+      if (!n) return tl::unexpected(n.error());
+      b.failures = narrow(*n);
+      if (auto r = checked("/breaker/failures"); !r) return r;
+    }
+    for (auto [field, target] : {std::pair{"window_seconds", &b.window}, std::pair{"cool_off_seconds", &b.cool_off}}) {
+      if (auto v = it->find(field); v != it->end()) {
+        const std::string ptr = std::string("/breaker/") + field;
+        auto n = number(*v, ptr, 0, max_seconds_setting, false);
+        if (!n) return tl::unexpected(n.error());
+        *target = seconds_to_duration(*n);
+        if (auto r = checked(ptr); !r) return r;
+      }
+    }
+    return {};
+  }
+
+  /// "alerts": {"rate_limits": {"enabled", "above", "window_seconds"}, "error_rate":
+  /// {"enabled", "above", "window_seconds", "min_calls"}, "spend_spike": {"enabled", "factor",
+  /// "min_usd"}}. Each value is checked by `AlertConfig::validate` as it is set.
+  Result<void> read_alerts(const nlohmann::json& doc, AlertConfig& a) {
+    auto it = doc.find("alerts");
+    if (it == doc.end()) return {};
+    if (!object(*it, "/alerts", {"rate_limits", "error_rate", "spend_spike"})) return error();
+    const auto checked = [&](const std::string& ptr) -> Result<void> {
+      if (auto r = a.validate(); !r) return bad(ptr, r.error().message);
+      return {};
+    };
+    // Reads `field` of `section` with `read` (which stores it), then validates.
+    const auto each = [&](const nlohmann::json& section, const std::string& base, std::string_view field,
+                          auto&& read) -> Result<void> {
+      auto v = section.find(std::string(field));
+      if (v == section.end()) return {};
+      const std::string ptr = base + "/" + std::string(field);
+      if (auto r = read(*v, ptr); !r) return r;
+      return checked(ptr);
+    };
+    const auto enabled = [&](bool& target) {
+      return [this, t = &target](const nlohmann::json& v, const std::string& ptr) -> Result<void> {
+        auto e = flag(v, ptr);
+        if (!e) return tl::unexpected(e.error());
+        *t = *e;
+        return {};
+      };
+    };
+    const auto seconds = [&](Duration& target) {
+      return [this, t = &target](const nlohmann::json& v, const std::string& ptr) -> Result<void> {
+        auto n = number(v, ptr, 0, max_seconds_setting, false);
+        if (!n) return tl::unexpected(n.error());
+        *t = seconds_to_duration(*n);
+        return {};
+      };
+    };
+    const auto whole = [&](std::uint32_t& target) {
+      return [this, t = &target](const nlohmann::json& v, const std::string& ptr) -> Result<void> {
+        auto n = count(v, ptr);
+        if (!n) return tl::unexpected(n.error());
+        *t = narrow(*n);
+        return {};
+      };
+    };
+    const auto real = [&](double& target) {
+      return [this, t = &target](const nlohmann::json& v, const std::string& ptr) -> Result<void> {
+        auto n = number(v, ptr, -max_real_setting, max_real_setting, false);
+        if (!n) return tl::unexpected(n.error());
+        *t = *n;
+        return {};
+      };
+    };
+    if (auto s = it->find("rate_limits"); s != it->end()) {
+      const std::string base = "/alerts/rate_limits";
+      if (!object(*s, base, {"enabled", "above", "window_seconds"})) return error();
+      if (auto r = each(*s, base, "enabled", enabled(a.rate_limits.enabled)); !r) return r;
+      if (auto r = each(*s, base, "above", whole(a.rate_limits.above)); !r) return r;
+      if (auto r = each(*s, base, "window_seconds", seconds(a.rate_limits.window)); !r) return r;
+    }
+    if (auto s = it->find("error_rate"); s != it->end()) {
+      const std::string base = "/alerts/error_rate";
+      if (!object(*s, base, {"enabled", "above", "window_seconds", "min_calls"})) return error();
+      if (auto r = each(*s, base, "enabled", enabled(a.error_rate.enabled)); !r) return r;
+      if (auto r = each(*s, base, "above", real(a.error_rate.above)); !r) return r;
+      if (auto r = each(*s, base, "window_seconds", seconds(a.error_rate.window)); !r) return r;
+      if (auto r = each(*s, base, "min_calls", whole(a.error_rate.min_calls)); !r) return r;
+    }
+    if (auto s = it->find("spend_spike"); s != it->end()) {
+      const std::string base = "/alerts/spend_spike";
+      if (!object(*s, base, {"enabled", "factor", "min_usd"})) return error();
+      if (auto r = each(*s, base, "enabled", enabled(a.spend_spike.enabled)); !r) return r;
+      if (auto r = each(*s, base, "factor", real(a.spend_spike.factor)); !r) return r;
+      if (auto r = each(*s, base, "min_usd", real(a.spend_spike.min_usd)); !r) return r;
+    }
+    return {};
+  }
+
+  /// The most a few settings can hold before a check compares them with their real range:
+  /// counts, seconds and amounts past these are refused here, never wrapped or overflowed.
+  static constexpr std::uint64_t max_fallbacks_setting = 1000;
+  static constexpr std::uint64_t max_count_setting = 1'000'000;
+  static constexpr double max_seconds_setting = 86400.0 * 366;
+  static constexpr double max_real_setting = 1e12;
+
+  /// A count for a 32-bit setting: one past its range stays past it (no wrap to a small value).
+  static std::uint32_t narrow(std::uint64_t n) noexcept {
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(n, std::numeric_limits<std::uint32_t>::max()));
+  }
+
+  Result<bool> flag(const nlohmann::json& v, const std::string& ptr) {
+    if (!v.is_boolean()) return bad(ptr, "must be true or false");
+    return v.get<bool>();
   }
 
   /// An error at `ptr`. The pointer (and a nested reader's `what`) holds the document's own

@@ -521,3 +521,119 @@ TEST_CASE("the key-health file is moved or turned off from the environment and f
   CHECK(unset->state.keys.persist);
   CHECK_FALSE(unset->state.keys.state_file);
 }
+
+// ---- the walk's caps, calibration, the circuit breaker and the alerts --------------------
+
+namespace {
+
+/// The error of reading `doc` as governed.json; empty when it was read.
+std::string json_error(const std::string& doc) {
+  auto c = from_json(doc, "governed.json", env_of({}));
+  return c ? std::string{} : c.error().message;
+}
+
+}  // namespace
+
+TEST_CASE("a JSON configuration sets the walk's caps, calibration, the circuit breaker and the alerts",
+          "[config][json]") {
+  auto c = from_json(R"({
+    "max_total_wait_seconds": 20, "max_fallbacks": 2,
+    "calibration": {"enabled": false, "quantile": 0.75, "window": 64, "min_samples": 4},
+    "breaker": {"enabled": true, "failures": 5, "window_seconds": 120, "cool_off_seconds": 45},
+    "alerts": {"rate_limits": {"enabled": false, "above": 10, "window_seconds": 30},
+               "error_rate": {"enabled": true, "above": 0.5, "window_seconds": 600, "min_calls": 40},
+               "spend_spike": {"enabled": false, "factor": 4, "min_usd": 2.5}}
+  })",
+                     "governed.json", env_of({}));
+  REQUIRE(c);
+  const StateConfig& s = c->state;
+  CHECK(s.max_total_wait == 20s);
+  CHECK(s.max_fallbacks == std::optional<std::uint32_t>(2));
+  CHECK_FALSE(s.calibrate);
+  CHECK(s.calibration.quantile == 0.75);
+  CHECK(s.calibration.window == 64u);
+  CHECK(s.calibration.min_samples == 4u);
+  CHECK(s.breaker.enabled);
+  CHECK(s.breaker.failures == 5u);
+  CHECK(s.breaker.window == 120s);
+  CHECK(s.breaker.cool_off == 45s);
+  CHECK_FALSE(s.alerts.rate_limits.enabled);
+  CHECK(s.alerts.rate_limits.above == 10u);
+  CHECK(s.alerts.rate_limits.window == 30s);
+  CHECK(s.alerts.error_rate.enabled);
+  CHECK(s.alerts.error_rate.above == 0.5);
+  CHECK(s.alerts.error_rate.window == 600s);
+  CHECK(s.alerts.error_rate.min_calls == 40u);
+  CHECK_FALSE(s.alerts.spend_spike.enabled);
+  CHECK(s.alerts.spend_spike.factor == 4.0);
+  CHECK(s.alerts.spend_spike.min_usd == 2.5);
+
+  // What is left out keeps its default.
+  auto partial = from_json(R"({"breaker": {"failures": 2}, "alerts": {"error_rate": {"min_calls": 5}}})",
+                           "governed.json", env_of({}));
+  REQUIRE(partial);
+  CHECK(partial->state.breaker.failures == 2u);
+  CHECK(partial->state.breaker.window == BreakerConfig{}.window);
+  CHECK(partial->state.alerts.error_rate.min_calls == 5u);
+  CHECK(partial->state.alerts.error_rate.above == ErrorRateAlertConfig{}.above);
+  CHECK_FALSE(partial->state.max_fallbacks);
+  CHECK(partial->state.calibrate);
+}
+
+TEST_CASE("a bad value for the caps, calibration, breaker or alerts is refused naming its JSON pointer",
+          "[config][json]") {
+  const std::map<std::string, std::string> cases{
+      {R"({"max_total_wait_seconds": -1})", "governed.json: /max_total_wait_seconds: must be in [0, 86400]"},
+      {R"({"max_fallbacks": 1001})", "governed.json: /max_fallbacks: must be at most 1000"},
+      {R"({"max_fallbacks": "two"})", "governed.json: /max_fallbacks: must be a whole number, 0 or more"},
+      {R"({"calibration": {"enabled": 1}})", "governed.json: /calibration/enabled: must be true or false"},
+      {R"({"calibration": {"quantile": 0.4}})", "governed.json: /calibration/quantile: must be in [0.5, 1]"},
+      {R"({"calibration": {"window": 129}})", "governed.json: /calibration/window: must be in [1, 128] replies"},
+      {R"({"calibration": {"min_samples": 0}})", "governed.json: /calibration/min_samples: must be in [1, 1000000]"},
+      {R"({"breaker": {"failures": 0}})", "governed.json: /breaker/failures: breaker: failures must be between 1 and 1000, not 0"},
+      {R"({"breaker": {"failures": 4294967296}})",
+       "governed.json: /breaker/failures: breaker: failures must be between 1 and 1000, not 4294967295"},
+      {R"({"breaker": {"window_seconds": 0}})",
+       "governed.json: /breaker/window_seconds: breaker: window must be longer than 0 and at most 24 hours, not 0 ms"},
+      {R"({"breaker": {"cool_off_seconds": 90000}})",
+       "governed.json: /breaker/cool_off_seconds: breaker: cool_off must be longer than 0 and at most 24 hours, not "
+       "90000000 ms"},
+      {R"({"breaker": {"enabled": "yes"}})", "governed.json: /breaker/enabled: must be true or false"},
+      {R"({"alerts": {"rate_limits": {"above": 1001}}})",
+       "governed.json: /alerts/rate_limits/above: alerts: rate_limits.above must be at most 1000 429s, not 1001"},
+      {R"({"alerts": {"error_rate": {"above": 1}}})",
+       "governed.json: /alerts/error_rate/above: alerts: error_rate.above must be a share in [0, 1) (0.2 is 20 %), "
+       "not 1"},
+      {R"({"alerts": {"error_rate": {"window_seconds": 10}}})",
+       "governed.json: /alerts/error_rate/window_seconds: alerts: error_rate.window must be between 30 seconds and 24 "
+       "hours, not 10000 ms"},
+      {R"({"alerts": {"error_rate": {"min_calls": 0}}})",
+       "governed.json: /alerts/error_rate/min_calls: alerts: error_rate.min_calls must be between 1 and 1000000, not 0"},
+      {R"({"alerts": {"spend_spike": {"factor": 0}}})",
+       "governed.json: /alerts/spend_spike/factor: alerts: spend_spike.factor must be above 0 and at most 1000, not 0"},
+      {R"({"alerts": {"spend_spike": {"min_usd": -1}}})",
+       "governed.json: /alerts/spend_spike/min_usd: alerts: spend_spike.min_usd must be between 0 and 100000, not -1"},
+      {R"({"alerts": {"spend_spike": {"enabled": null}}})",
+       "governed.json: /alerts/spend_spike/enabled: must be true or false"},
+      {R"({"alerts": {"rate_limits": []}})", "governed.json: /alerts/rate_limits: must be an object"},
+  };
+  for (const auto& [doc, message] : cases) {
+    INFO(doc);
+    CHECK(json_error(doc) == message);
+  }
+}
+
+TEST_CASE("an unknown key among the caps, calibration, breaker or alerts is refused, never ignored", "[config][json]") {
+  const std::map<std::string, std::string> cases{
+      {R"({"max_fallback": 2})", "governed.json: /max_fallback: unknown field"},
+      {R"({"calibration": {"quantil": 0.9}})", "governed.json: /calibration/quantil: unknown field"},
+      {R"({"breaker": {"cooloff_seconds": 30}})", "governed.json: /breaker/cooloff_seconds: unknown field"},
+      {R"({"alerts": {"rate_limit": {}}})", "governed.json: /alerts/rate_limit: unknown field"},
+      {R"({"alerts": {"error_rate": {"window": 60}}})", "governed.json: /alerts/error_rate/window: unknown field"},
+      {R"({"alerts": {"spend_spike": {"min": 1}}})", "governed.json: /alerts/spend_spike/min: unknown field"},
+  };
+  for (const auto& [doc, message] : cases) {
+    INFO(doc);
+    CHECK(json_error(doc) == message);
+  }
+}
