@@ -47,7 +47,7 @@ void skips_anthropic(World& w, CallSite& g, Instant at) {
 }  // namespace
 
 TEST_CASE("with the breaker's defaults, Anthropic's 529 on three attempts within a minute opens its breaker: the call "
-          "leaves Anthropic at once, without cooling the model, and OpenAI answers",
+          "leaves Anthropic at once, the model cooled only until the trial, and OpenAI answers",
           "[governed][breaker]") {
   World w;
   auto g = w.governed();
@@ -72,8 +72,10 @@ TEST_CASE("with the breaker's defaults, Anthropic's 529 on three attempts within
   CHECK(r->events[3].message ==
         "ANTHROPIC (claude-3-5-sonnet-20241022) did not answer, and ANTHROPIC keeps failing and is skipped until one "
         "call tries it again in 30 seconds. Trying alternatives\u2026");
-  // The breaker keeps calls off the whole provider: the model is not cooled as well.
-  CHECK_FALSE(w.state->cooldowns().cooling_until(CooldownKey{"anthropic", sonnet, ""}, w.clock.now()));
+  // The model is cooled only until the breaker's trial, not for the 5-minute failure cooldown.
+  const auto cooled = w.state->cooldowns().cooling_until(CooldownKey{"anthropic", sonnet, "any-account"}, w.clock.now());
+  REQUIRE(cooled);
+  CHECK(*cooled == t0 + 42s);
   CHECK(anthropic_breaker(w) == BreakerState::open);
 
   SECTION("the next calls skip every Anthropic model, sending nothing to it, until the cool-off ends") {
