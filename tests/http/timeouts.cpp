@@ -374,6 +374,9 @@ TEST_CASE("http timeouts: through Governed with no fallback, a connect timeout e
   auto [r, took] = time_call([&] { return g.send(req); });
   REQUIRE_FALSE(r);
   INFO(r.error().message);
+  // A host that can not be reached is not a rate limit: the call says so, and when to retry.
+  CHECK(r.error().code == Errc::io_error);
+  CHECK(r.error().message == "No alternative provider could be reached. Please try again in 5 minutes.");
   CHECK(took >= short_timeout);
   CHECK(took < timeout_bound);
   CHECK(r.error().message.find("sk-timeout-alone") == std::string::npos);
