@@ -307,6 +307,28 @@ TEST_CASE("a provider that can not be reached is cooled as unreachable, and a ca
   w.state->observers().install({});
 }
 
+TEST_CASE("a call stopped by a rate-limited model and an overloaded one says both, and its code follows the "
+          "soonest wait",
+          "[governed][giveup][failure]") {
+  World w;
+  auto g = w.governed().with<backoff::none>();
+  const Instant t0 = w.clock.now();
+  w.sim("openai").push_reply("gpt-4o", openai_rpm_429());  // cooled 1 minute for the account
+  w.sim("openai").overload("gpt-4o-mini", t0 + 1h);         // 503: cooled 5 minutes for everyone
+  Request req = ask("openai", "gpt-4o");
+  req.max_fallbacks = 1;
+
+  auto r = g.send(req);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::all_rate_limited);  // the rate limit ends first
+  CHECK(r.error().message ==
+        "All alternative providers are rate limited or failing. Please try again in 1 minute. The call stopped "
+        "after 1 fallback, the most it may make.");
+  REQUIRE(r.error().retry_after);
+  CHECK(*r.error().retry_after == 60s);
+  CHECK(visits(w.sim("openai").log(), t0) == std::vector<Visit>{{"gpt-4o", 0s}, {"gpt-4o-mini", 0s}});
+}
+
 // ---- the call's deadline ----------------------------------------------------------------
 
 namespace {
