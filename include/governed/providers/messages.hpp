@@ -73,7 +73,7 @@ enum class WaitSource : std::uint8_t { provider, governed };
 namespace detail {
 
 /// " The provider requests waiting 22 minutes." or " It is skipped for 5 minutes."
-inline std::string rest(Duration wait, WaitSource source) {
+inline std::string rest_sentence(Duration wait, WaitSource source) {
   return source == WaitSource::provider ? fmt::format(" The provider requests waiting {}.", humanize(wait))
                                         : fmt::format(" It is skipped for {}.", humanize(wait));
 }
@@ -94,7 +94,7 @@ inline std::string try_again(std::string_view what, std::optional<Duration> wait
 inline std::string rate_limit_cooled_message(std::string_view provider, std::string_view model, Duration wait,
                                              WaitSource source, std::span<const std::string> keys = {}) {
   return redact(fmt::format("Rate limit reached for {}.{}{}", detail::target(provider, model),
-                            detail::rest(wait, source), detail::trying_alternatives),
+                            detail::rest_sentence(wait, source), detail::trying_alternatives),
                 keys);
 }
 
@@ -102,7 +102,7 @@ inline std::string rate_limit_cooled_message(std::string_view provider, std::str
 /// Automatically trying alternative model/provider…"
 inline std::string overloaded_cooled_message(std::string_view provider, std::string_view model, Duration wait,
                                              WaitSource source, std::span<const std::string> keys = {}) {
-  return redact(fmt::format("{} is overloaded.{}{}", detail::target(provider, model), detail::rest(wait, source),
+  return redact(fmt::format("{} is overloaded.{}{}", detail::target(provider, model), detail::rest_sentence(wait, source),
                             detail::trying_alternatives),
                 keys);
 }
@@ -112,7 +112,7 @@ inline std::string overloaded_cooled_message(std::string_view provider, std::str
 inline std::string server_errors_cooled_message(std::string_view provider, std::string_view model, Duration wait,
                                                 WaitSource source, std::span<const std::string> keys = {}) {
   return redact(fmt::format("{} keeps answering with server errors.{}{}", detail::target(provider, model),
-                            detail::rest(wait, source), detail::trying_alternatives),
+                            detail::rest_sentence(wait, source), detail::trying_alternatives),
                 keys);
 }
 
@@ -121,7 +121,7 @@ inline std::string server_errors_cooled_message(std::string_view provider, std::
 inline std::string unreachable_cooled_message(std::string_view provider, std::string_view model, Duration wait,
                                               std::span<const std::string> keys = {}) {
   return redact(fmt::format("{} could not be reached.{}{}", detail::target(provider, model),
-                            detail::rest(wait, WaitSource::governed), detail::trying_alternatives),
+                            detail::rest_sentence(wait, WaitSource::governed), detail::trying_alternatives),
                 keys);
 }
 
