@@ -252,3 +252,23 @@ TEST_CASE("a State refuses breaker settings out of range, saying which", "[gover
   REQUIRE_FALSE(a);
   CHECK(a.error().message == "alerts: error_rate.above must be a share in [0, 1) (0.2 is 20 %), not 1.5");
 }
+
+TEST_CASE("while one call holds the trial of a half-open breaker, other calls still skip the provider",
+          "[governed][breaker]") {
+  World w(World::default_keys(), with_breaker({.failures = 1, .window = 60s, .cool_off = 30s}));
+  auto g = w.governed();
+  push_overloaded(w, sonnet, 1);
+  const Instant t0 = w.clock.now();
+  REQUIRE(g.send(ask("anthropic", sonnet)));  // the one failure opens the breaker until 30 s
+  // Another call in flight took the trial at 30 s and has not answered yet.
+  w.clock.set(t0 + 30s);
+  auto trial = w.state->breakers().enter(anthropic_index(w), w.clock.now());
+  REQUIRE(trial);
+  REQUIRE(trial->trial());
+  skips_anthropic(w, g, t0 + 30s);
+  // Its success closes the breaker: the next call goes to Anthropic again.
+  REQUIRE(w.state->breakers().success(*trial, w.clock.now()));
+  auto r = g.send(ask("anthropic", sonnet));
+  REQUIRE(r);
+  CHECK(r->provider == "anthropic");
+}
