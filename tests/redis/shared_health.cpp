@@ -156,7 +156,7 @@ TEST_CASE("a model one process gave up on after its backoff is skipped by anothe
   auto ga = a.governed<governed::fallback::none>();
   auto failed = ga.send(ask("anthropic", sonnet));
   REQUIRE_FALSE(failed);
-  CHECK(failed.error().code == Errc::all_rate_limited);
+  CHECK(failed.error().code == Errc::io_error);  // overloaded: failing, not rate limited
   REQUIRE(a.sim("anthropic").log().size() >= 2);  // the backoff's retries, each a 529
   for (const auto& e : a.sim("anthropic").log()) CHECK(e.status == 529);
   const auto cooled = a.state->cooldowns().active(a.clock.now());
