@@ -17,6 +17,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -28,9 +29,9 @@ struct TraceBytes {
   std::array<std::uint8_t, N> bytes{};
 
   constexpr bool valid() const noexcept {
-    for (auto b : bytes)
-      if (b != 0) return true;
-    return false;
+    std::uint8_t any = 0;
+    for (auto b : bytes) any |= b;
+    return any != 0;
   }
   /// Lowercase hex, as the header spells it.
   std::string hex() const {
@@ -38,14 +39,28 @@ struct TraceBytes {
     write_hex(s.data());
     return s;
   }
-  /// Writes the 2·N hex digits at `out`.
+  /// Writes the 2·N hex digits at `out`: one table lookup a byte, since every call formats
+  /// its traceparent.
   constexpr void write_hex(char* out) const noexcept {
-    constexpr char digits[] = "0123456789abcdef";
     for (std::size_t i = 0; i < N; ++i) {
-      out[2 * i] = digits[bytes[i] >> 4];
-      out[2 * i + 1] = digits[bytes[i] & 0xF];
+      out[2 * i] = hex_pairs[2 * bytes[i]];
+      out[2 * i + 1] = hex_pairs[2 * bytes[i] + 1];
     }
   }
+
+ private:
+  /// The two lowercase hex digits of every byte value, in order.
+  static constexpr std::array<char, 512> hex_pairs = [] {
+    constexpr char digits[] = "0123456789abcdef";
+    std::array<char, 512> t{};
+    for (std::size_t b = 0; b < 256; ++b) {
+      t[2 * b] = digits[b >> 4];
+      t[2 * b + 1] = digits[b & 0xF];
+    }
+    return t;
+  }();
+
+ public:
   friend constexpr bool operator==(const TraceBytes&, const TraceBytes&) = default;
 };
 
@@ -70,9 +85,7 @@ struct TraceContext {
     out[35] = '-';
     parent_id.write_hex(out.data() + 36);
     out[52] = '-';
-    constexpr char digits[] = "0123456789abcdef";
-    out[53] = digits[flags >> 4];
-    out[54] = digits[flags & 0xF];
+    TraceBytes<1>{{flags}}.write_hex(out.data() + 53);
     return out;
   }
 };
@@ -124,13 +137,15 @@ inline Result<TraceContext> parse_traceparent(std::string_view s) {
   return c;
 }
 
-/// Fills `id` from `draw` (a 64-bit random source) until it is valid.
+/// Fills `id` from `draw` (a 64-bit random source) until it is valid (all zero is not: one
+/// chance in 2^64 a draw).
 template <std::size_t N, class Draw>
-constexpr void random_id(TraceBytes<N>& id, Draw&& draw) {
+void random_id(TraceBytes<N>& id, Draw&& draw) {
+  static_assert(N % 8 == 0, "trace and span ids are whole 64-bit words");
   do {
     for (std::size_t i = 0; i < N; i += 8) {
-      std::uint64_t r = draw();
-      for (std::size_t j = i; j < N && j < i + 8; ++j, r >>= 8) id.bytes[j] = static_cast<std::uint8_t>(r);
+      const std::uint64_t r = draw();
+      std::memcpy(id.bytes.data() + i, &r, 8);
     }
   } while (!id.valid());
 }
