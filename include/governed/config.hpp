@@ -19,6 +19,7 @@
 /// (`unlimited` says no limit), a key the redactor could not remove, a base URL with
 /// credentials (docs/configuration.md has every rule).
 
+#include <governed/ascii.hpp>
 #include <governed/backoff/exponential.hpp>
 #include <governed/breaker.hpp>
 #include <governed/detail/bounded_file.hpp>
@@ -77,10 +78,11 @@ inline constexpr std::string_view unlimited_word = "unlimited";
 
 namespace detail {
 
+/// A variable's value without the spaces and tabs around it and the line end that a file or
+/// `$(…)` leaves after it. A line break before the value is kept, so such a value is refused
+/// rather than read as something else.
 inline std::string_view trimmed(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
+  return ascii::trim_front(ascii::trim_back(s), ascii::is_blank);
 }
 
 /// "NAME: <value> <what>" when the value may be shown (see `shown_value`), "NAME: the value
@@ -127,13 +129,6 @@ inline Result<double> env_number(const std::string& name, std::string_view text,
 
 inline Duration seconds_to_duration(double s) {
   return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(s));
-}
-
-inline std::string lower_name(std::string_view prefix) {
-  std::string s(prefix);
-  for (auto& c : s)
-    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-  return s;
 }
 
 /// The table's provider names, for an error about one it does not have.
@@ -186,7 +181,7 @@ inline Result<void> apply_env(Configuration& into, std::string_view prefix, std:
                               const Environment& env = process_environment()) {
   if (prefix.empty()) return fail(Errc::invalid_argument, "from_env: the prefix is empty");
   Configuration c = into;
-  const std::string name = provider.empty() ? detail::lower_name(prefix) : std::string(provider);
+  const std::string name = provider.empty() ? ascii::lowered(prefix) : std::string(provider);
   if (!c.state.table.provider(name))
     return fail(Errc::invalid_argument,
                 fmt::format("from_env: the provider table has no provider {}; known providers: {}",

@@ -7,6 +7,7 @@
 /// Each check returns the reason a value is wrong, never the value: a misplaced key in a URL
 /// or a number variable must not be repeated in the message that refuses it.
 
+#include <governed/ascii.hpp>
 #include <governed/budget/task.hpp>
 #include <governed/error.hpp>
 #include <governed/keys/pool.hpp>
@@ -40,7 +41,7 @@ constexpr bool query_carries_credential(std::string_view query) noexcept {
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
     const std::string_view name = param.substr(0, param.find('='));
     for (const auto n : credential_names)
-      if (providers::detail::iequals(name, n)) return true;
+      if (ascii::iequals(name, n)) return true;
     for (std::size_t i = 0, j = 0; i < param.size(); i = j + 1) {  // each run of token characters
       j = i;
       while (j < param.size() && providers::detail::is_token_char(param[j])) ++j;

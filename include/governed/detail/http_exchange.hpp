@@ -26,6 +26,7 @@
 /// from phase to phase costs no timer operation. The reply is parsed from what has been
 /// read, and more is read only when the parser needs it.
 
+#include <governed/ascii.hpp>
 #include <governed/detail/http_pool.hpp>
 #include <governed/detail/json_limits.hpp>
 #include <governed/providers/content.hpp>
@@ -569,7 +570,7 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
     reply.status = static_cast<int>(head.result_int());
     for (const auto& f : head) {
       std::string name(f.name_string());
-      for (auto& c : name) c = ascii_lower(c);
+      for (auto& c : name) c = ascii::lower(c);
       reply.headers.emplace_back(std::move(name), std::string(f.value()));
     }
     const bool ok = reply.status >= 200 && reply.status < 300;

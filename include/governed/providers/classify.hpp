@@ -9,6 +9,7 @@
 /// whole. Providers send auth and billing failures as 400 too, so the status alone never
 /// decides. Each dialect's peculiarities sit in one small function below.
 
+#include <governed/ascii.hpp>
 #include <governed/providers/error_body.hpp>
 #include <governed/providers/headers.hpp>
 #include <governed/providers/kind.hpp>
@@ -48,11 +49,9 @@ inline Verdict classify_network_failure(NetworkFailure f, bool idempotent) noexc
 
 namespace detail {
 
-inline std::string lowered(std::string_view s) {
-  std::string out(s.substr(0, 4000));
-  for (auto& c : out) c = lower(c);
-  return out;
-}
+/// The first 4000 bytes of `s`, lowered: the phrases the classifier looks for come early in a
+/// message, and a huge body costs no more than that.
+inline std::string lowered_head(std::string_view s) { return ascii::lowered(s.substr(0, 4000)); }
 
 inline bool has(std::string_view hay, std::string_view needle) noexcept {
   return hay.find(needle) != std::string_view::npos;
@@ -85,7 +84,7 @@ inline std::optional<std::int64_t> number_after(std::string_view lower_text,
       s.remove_prefix(1);
     std::int64_t v = 0;
     bool any = false;
-    while (!s.empty() && (is_digit(s.front()) || (any && s.front() == ',' && s.size() > 1 && is_digit(s[1])))) {
+    while (!s.empty() && (ascii::is_digit(s.front()) || (any && s.front() == ',' && s.size() > 1 && ascii::is_digit(s[1])))) {
       if (s.front() != ',') {
         if (v > (std::numeric_limits<std::int64_t>::max() - 9) / 10) return std::nullopt;
         v = v * 10 + (s.front() - '0');
@@ -111,7 +110,7 @@ struct Evidence {
   bool code_or_type(std::string_view s) const noexcept { return code == s || type == s; }
   bool reason(std::string_view r) const noexcept {
     return std::any_of(body.reasons.begin(), body.reasons.end(),
-                       [&](const std::string& x) { return iequals(x, r); });
+                       [&](const std::string& x) { return ascii::iequals(x, r); });
   }
 };
 
@@ -261,7 +260,7 @@ inline Unit unit_of(const Evidence& e) noexcept {
   }
   // "Too many requests, please wait" names a dimension; the bare reason phrase does not.
   if (has(m, "too many requests")) {
-    std::string_view t = trim(m);
+    std::string_view t = ascii::trim(m);
     while (!t.empty() && (t.back() == '.' || t.back() == '!')) t.remove_suffix(1);
     if (t != "too many requests") return Unit::requests;
   }
@@ -301,7 +300,7 @@ inline Kind gemini_rate_limit(const Evidence& e) noexcept {
     int best = -1;
     Kind kind = Kind::rate_limit_unspecified;
     for (const auto& id : e.body.quota_ids) {
-      const std::string q = lowered(id);
+      const std::string q = lowered_head(id);
       const bool tokens = has(q, "token"), requests = has(q, "request");
       int rank;
       Kind k;
@@ -457,7 +456,7 @@ inline std::string_view utf8_prefix(std::string_view text, std::size_t n) noexce
 /// that name the day they come back.
 inline std::optional<WallTime> find_date_in_text(std::string_view text) noexcept {
   for (std::size_t i = 0; i + 10 <= text.size(); ++i) {
-    if (!is_digit(text[i]) || (i > 0 && is_digit(text[i - 1]))) continue;
+    if (!ascii::is_digit(text[i]) || (i > 0 && ascii::is_digit(text[i - 1]))) continue;
     auto y = take_fixed(text, i, 4), mo = take_fixed(text, i + 5, 2), d = take_fixed(text, i + 8, 2);
     if (!y || !mo || !d || text[i + 4] != '-' || text[i + 7] != '-') continue;
     int h = 0, mi = 0;
@@ -505,11 +504,11 @@ inline Verdict classify(const Provider* provider, Dialect dialect, const Reply& 
   detail::Evidence e;
   e.status = s;
   e.body = read_error_body(reply.body);
-  e.msg = detail::lowered(e.body.message);
-  if (!e.body.upstream.empty()) e.msg += " " + detail::lowered(e.body.upstream);
-  e.code = detail::lowered(e.body.code);
-  e.type = detail::lowered(e.body.type);
-  e.gstatus = detail::lowered(e.body.status);
+  e.msg = detail::lowered_head(e.body.message);
+  if (!e.body.upstream.empty()) e.msg += " " + detail::lowered_head(e.body.upstream);
+  e.code = detail::lowered_head(e.body.code);
+  e.type = detail::lowered_head(e.body.type);
+  e.gstatus = detail::lowered_head(e.body.status);
   e.limits = v.limits;
   // OpenRouter copies the upstream's limit headers into the body.
   if (!e.body.meta_headers.empty()) {

@@ -10,6 +10,7 @@
 /// `error.metadata.raw`, Mistral `{"object":"error","message","type","code":"1300"}`, RFC 7807
 /// gateways `{"title","detail","status"}`, Bedrock `{"message"}`, and some send plain text.
 
+#include <governed/ascii.hpp>
 #include <governed/detail/json_limits.hpp>
 #include <governed/providers/wait.hpp>
 
@@ -252,7 +253,7 @@ class ErrorBodyReader {
 /// handler's stops at `limits.max_depth`.
 inline ErrorBody read_error_body(std::string_view body, const JsonLimits& limits = error_body_limits) {
   ErrorBody out;
-  const std::string_view trimmed = detail::trim(body);
+  const std::string_view trimmed = ascii::trim(body);
   if (trimmed.empty()) return out;
   if ((trimmed.front() == '{' || trimmed.front() == '[') && trimmed.size() <= limits.max_bytes) {
     detail::ErrorBodyReader reader(out, limits.max_depth);

@@ -9,6 +9,7 @@
 /// OpenRouter `x-ratelimit-{limit,remaining,reset}` (reset in epoch milliseconds). A
 /// `HeaderSnapshot` is the provider-neutral reading a limit set adopts, on successes too.
 
+#include <governed/ascii.hpp>
 #include <governed/providers/wait.hpp>
 #include <governed/time.hpp>
 
@@ -37,7 +38,7 @@ class HeaderView {
   /// The first header of that name, compared case-insensitively.
   std::optional<std::string_view> get(std::string_view name) const noexcept {
     for (const auto& h : headers_)
-      if (detail::iequals(h.name, name)) return h.value;
+      if (ascii::iequals(h.name, name)) return h.value;
     return std::nullopt;
   }
 
@@ -103,7 +104,7 @@ namespace detail {
 /// A count header: a non-negative integer. Azure sends -1 for "not applicable", which is not
 /// a count; so is anything that is not a number.
 inline std::optional<std::int64_t> parse_count(std::string_view v) noexcept {
-  v = trim(v);
+  v = ascii::trim(v);
   std::int64_t n = 0;
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
   if (ec != std::errc{} || p != v.data() + v.size() || n < 0) return std::nullopt;
@@ -115,7 +116,7 @@ inline std::optional<std::int64_t> parse_count(std::string_view v) noexcept {
 inline std::optional<Duration> parse_reset(std::string_view v, const HeaderView& headers,
                                            std::optional<WallTime>& reply_date, bool& date_read,
                                            WallTime now) noexcept {
-  v = trim(v);
+  v = ascii::trim(v);
   if (v.size() >= 20 && v[4] == '-' && v[10] == 'T') {
     auto t = parse_rfc3339(v);
     if (!t) return std::nullopt;
@@ -188,9 +189,9 @@ inline HeaderSnapshot read_limit_headers(const HeaderView& headers, WallTime now
     // Every limit header starts "x-ratelimit-" or "anthropic-ratelimit-": most headers of a
     // reply are neither and are passed over on their first letter.
     if (h.name.size() < 13 || h.name.size() > 80) continue;
-    if (const char c = detail::lower(h.name[0]); c != 'x' && c != 'a') continue;
+    if (const char c = ascii::lower(h.name[0]); c != 'x' && c != 'a') continue;
     char buf[80];
-    for (std::size_t i = 0; i < h.name.size(); ++i) buf[i] = detail::lower(h.name[i]);
+    for (std::size_t i = 0; i < h.name.size(); ++i) buf[i] = ascii::lower(h.name[i]);
     std::string_view name{buf, h.name.size()};
     if (name.starts_with("x-ratelimit-")) {
       // x-ratelimit-<field>[-<dimension>[-<window>]]

@@ -9,6 +9,7 @@
 /// letter-and-digit runs); Azure and Mistral keys have no prefix, so every configured key is
 /// also removed verbatim. One linear pass, no backtracking: safe on hostile input.
 
+#include <governed/ascii.hpp>
 #include <governed/providers/wait.hpp>
 
 #include <cstdint>
@@ -26,17 +27,14 @@ inline constexpr std::string_view redaction_mark = "***";
 namespace detail {
 
 constexpr bool is_token_char(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '-' || c == '_';
-}
-constexpr bool is_hex(char c) noexcept {
-  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || ascii::is_digit(c) || c == '-' || c == '_';
 }
 
 constexpr bool is_uuid(std::string_view t) noexcept {
   if (t.size() != 36) return false;
   for (std::size_t i = 0; i < 36; ++i) {
     const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? t[i] != '-' : !is_hex(t[i])) return false;
+    if (dash ? t[i] != '-' : !ascii::is_hex_digit(t[i])) return false;
   }
   return true;
 }
@@ -62,7 +60,7 @@ constexpr std::optional<std::string_view> secret_prefix(std::string_view t) noex
     bool letter = false, digit = false;
     for (char c : t) {
       if (c == '-' || c == '_') continue;
-      (is_digit(c) ? digit : letter) = true;
+      (ascii::is_digit(c) ? digit : letter) = true;
     }
     if (letter && digit) return std::string_view{};
   }
@@ -78,13 +76,13 @@ inline constexpr std::size_t min_redacted_key_length = 6;
 namespace detail {
 
 constexpr bool is_base64_char(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '+' || c == '/';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || ascii::is_digit(c) || c == '+' || c == '/';
 }
 
 constexpr int base64_value(char c) noexcept {
   if (c >= 'A' && c <= 'Z') return c - 'A';
   if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (is_digit(c)) return c - '0' + 52;
+  if (ascii::is_digit(c)) return c - '0' + 52;
   return c == '+' ? 62 : 63;
 }
 
@@ -137,7 +135,7 @@ constexpr std::optional<std::string_view> key_problem(std::string_view key) noex
   for (std::size_t i = 0; i < key.size(); ++i) {
     const auto c = static_cast<unsigned char>(key[i]);
     if (c <= 0x20 || c == 0x7F) return "contains white space or a control character";
-    if (c == '%' && i + 2 < key.size() && detail::is_hex(key[i + 1]) && detail::is_hex(key[i + 2]))
+    if (c == '%' && i + 2 < key.size() && ascii::is_hex_digit(key[i + 1]) && ascii::is_hex_digit(key[i + 2]))
       return "is percent-encoded (%XX); give the key as the provider issued it";
   }
   if (detail::is_basic_credential(key))
@@ -176,11 +174,11 @@ inline std::string redact(std::string_view text, std::span<const std::string> ke
     while (j < src.size() && detail::is_token_char(src[j])) ++j;
     const std::string_view tok = src.substr(i, j - i);
     // "Bearer <token>": whatever follows is a credential, whatever its shape.
-    if (tok.size() == 6 && detail::iequals(tok, "bearer") && j + 1 < src.size() && src[j] == ' ' &&
-        !detail::is_space(src[j + 1])) {
+    if (tok.size() == 6 && ascii::iequals(tok, "bearer") && j + 1 < src.size() && src[j] == ' ' &&
+        !ascii::is_space(src[j + 1])) {
       out.append(src.substr(copied, j + 1 - copied)).append(redaction_mark);
       j += 1;
-      while (j < src.size() && !detail::is_space(src[j]) && src[j] != '"' && src[j] != '\'' &&
+      while (j < src.size() && !ascii::is_space(src[j]) && src[j] != '"' && src[j] != '\'' &&
              src[j] != ',')
         ++j;
       copied = i = j;

@@ -8,6 +8,7 @@
 /// negative values, garbage, and absurd values (more than `max_usable_wait`) are not waits a
 /// governor should sleep on, so the caller falls back to its own backoff.
 
+#include <governed/ascii.hpp>
 #include <governed/time.hpp>
 
 #include <date/date.h>
@@ -30,52 +31,14 @@ inline constexpr Duration max_usable_wait = std::chrono::hours{24 * 31};
 
 namespace detail {
 
-constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-constexpr bool is_space(char c) noexcept {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-constexpr char lower(char c) noexcept {
-  return char(c + (static_cast<unsigned char>(c - 'A') < 26 ? 32 : 0));
-}
-
-constexpr std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
-
-/// Case-insensitive search for an ASCII needle (given in lower case).
-constexpr std::size_t ifind(std::string_view hay, std::string_view needle,
-                            std::size_t from = 0) noexcept {
-  if (needle.empty()) return from <= hay.size() ? from : std::string_view::npos;
-  if (hay.size() < needle.size()) return std::string_view::npos;
-  for (std::size_t i = from; i + needle.size() <= hay.size(); ++i) {
-    std::size_t j = 0;
-    while (j < needle.size() && lower(hay[i + j]) == needle[j]) ++j;
-    if (j == needle.size()) return i;
-  }
-  return std::string_view::npos;
-}
-
-constexpr bool icontains(std::string_view hay, std::string_view needle) noexcept {
-  return ifind(hay, needle) != std::string_view::npos;
-}
-
 /// Reads an unsigned decimal number `123` or `12.5` at the front of `s`; advances `s`.
 inline std::optional<double> take_number(std::string_view& s) noexcept {
   std::size_t n = 0;
-  while (n < s.size() && is_digit(s[n])) ++n;
+  while (n < s.size() && ascii::is_digit(s[n])) ++n;
   if (n == 0) return std::nullopt;
-  if (n + 1 < s.size() && s[n] == '.' && is_digit(s[n + 1])) {
+  if (n + 1 < s.size() && s[n] == '.' && ascii::is_digit(s[n + 1])) {
     ++n;
-    while (n < s.size() && is_digit(s[n])) ++n;
+    while (n < s.size() && ascii::is_digit(s[n])) ++n;
   }
   double v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + n, v);
@@ -93,7 +56,7 @@ inline std::optional<double> take_number(std::string_view& s) noexcept {
 constexpr double unit_ns(std::string_view u) noexcept {
   if (u.empty() || u.size() > 12) return 0;
   char buf[12] = {};
-  for (std::size_t i = 0; i < u.size(); ++i) buf[i] = lower(u[i]);
+  for (std::size_t i = 0; i < u.size(); ++i) buf[i] = ascii::lower(u[i]);
   const std::string_view l{buf, u.size()};
   constexpr double s = 1e9;
   auto any = [&](std::initializer_list<std::string_view> names) {
@@ -132,7 +95,7 @@ inline std::optional<Duration> to_duration(double ns) noexcept {
 /// `6m0s`, `1.5s`, `20ms`, `50.597142857s`, `1h2m3s`. The whole text must be one duration;
 /// a bare number is read as seconds (some servers drop the unit).
 inline std::optional<Duration> parse_go_duration(std::string_view text) noexcept {
-  std::string_view s = detail::trim(text);
+  std::string_view s = ascii::trim(text);
   if (s.empty() || s.size() > 64) return std::nullopt;
   double total = 0;
   bool any = false;
@@ -158,7 +121,7 @@ inline std::optional<Duration> parse_go_duration(std::string_view text) noexcept
 /// `retry-after` / `retry-after-ms` style numbers: non-negative decimal, in `unit`.
 inline std::optional<Duration> parse_number_wait(std::string_view text,
                                                  Duration unit = std::chrono::seconds{1}) noexcept {
-  std::string_view s = detail::trim(text);
+  std::string_view s = ascii::trim(text);
   auto v = detail::take_number(s);
   if (!v || !s.empty()) return std::nullopt;
   return detail::to_duration(*v * static_cast<double>(unit.count()));
@@ -170,7 +133,7 @@ inline std::optional<int> take_fixed(std::string_view s, std::size_t pos, std::s
   if (pos + len > s.size()) return std::nullopt;
   int v = 0;
   for (std::size_t i = pos; i < pos + len; ++i) {
-    if (!is_digit(s[i])) return std::nullopt;
+    if (!ascii::is_digit(s[i])) return std::nullopt;
     v = v * 10 + (s[i] - '0');
   }
   return v;
@@ -197,7 +160,7 @@ inline std::optional<WallTime> civil(int y, int mo, int d, int h, int mi, int se
 /// successful Anthropic reply, where an iostream parse would cost more than the rest.
 inline std::optional<WallTime> parse_rfc3339(std::string_view text) noexcept {
   using detail::take_fixed;
-  const std::string_view s = detail::trim(text);
+  const std::string_view s = ascii::trim(text);
   auto y = take_fixed(s, 0, 4), mo = take_fixed(s, 5, 2), d = take_fixed(s, 8, 2);
   auto h = take_fixed(s, 11, 2), mi = take_fixed(s, 14, 2), sec = take_fixed(s, 17, 2);
   if (!y || !mo || !d || !h || !mi || !sec || s[4] != '-' || s[7] != '-' ||
@@ -209,7 +172,7 @@ inline std::optional<WallTime> parse_rfc3339(std::string_view text) noexcept {
   if (i < s.size() && s[i] == '.') {
     ++i;
     std::int64_t frac = 0, scale = 1'000'000'000;
-    while (i < s.size() && detail::is_digit(s[i])) {
+    while (i < s.size() && ascii::is_digit(s[i])) {
       if (scale > 1) {
         scale /= 10;
         frac += (s[i] - '0') * scale;
@@ -232,13 +195,13 @@ inline std::optional<WallTime> parse_rfc3339(std::string_view text) noexcept {
 /// HTTP-dates (RFC 9110 §5.6.7): IMF-fixdate `Fri, 29 Sep 2023 16:26:37 GMT` read in place,
 /// the obsolete RFC 850 and asctime forms through date::parse.
 inline std::optional<WallTime> parse_http_date(std::string_view text) noexcept {
-  const std::string_view s = detail::trim(text);
+  const std::string_view s = ascii::trim(text);
   if (s.size() > 64) return std::nullopt;
   static constexpr std::string_view months = "janfebmaraprmayjunjulaugsepoctnovdec";
   if (s.size() == 29 && s[3] == ',' && s.substr(25) == " GMT") {
     int mo = 0;
     for (int m = 0; m < 12; ++m)
-      if (detail::iequals(s.substr(8, 3), months.substr(std::size_t(m) * 3, 3))) mo = m + 1;
+      if (ascii::iequals(s.substr(8, 3), months.substr(std::size_t(m) * 3, 3))) mo = m + 1;
     auto d = detail::take_fixed(s, 5, 2), y = detail::take_fixed(s, 12, 4);
     auto h = detail::take_fixed(s, 17, 2), mi = detail::take_fixed(s, 20, 2),
          sec = detail::take_fixed(s, 23, 2);
@@ -272,9 +235,9 @@ inline std::optional<Duration> wait_until(WallTime then, WallTime reference) noe
 inline std::optional<Duration> parse_retry_after(std::string_view value,
                                                  std::optional<WallTime> reply_date,
                                                  WallTime now) noexcept {
-  const std::string_view s = detail::trim(value);
+  const std::string_view s = ascii::trim(value);
   if (s.empty()) return std::nullopt;
-  if (detail::is_digit(s.front()) || s.front() == '-' || s.front() == '+' || s.front() == '.')
+  if (ascii::is_digit(s.front()) || s.front() == '-' || s.front() == '+' || s.front() == '.')
     return parse_number_wait(s);
   if (auto t = parse_http_date(s)) return wait_until(*t, reply_date.value_or(now));
   return std::nullopt;
@@ -289,11 +252,11 @@ inline std::optional<Duration> take_duration_phrase(std::string_view s) noexcept
   bool any = false;
   for (int parts = 0; parts < 8; ++parts) {
     std::string_view t = s;
-    while (!t.empty() && (is_space(t.front()) || t.front() == '~')) t.remove_prefix(1);
+    while (!t.empty() && (ascii::is_space(t.front()) || t.front() == '~')) t.remove_prefix(1);
     if (any) {  // separators between parts
       if (!t.empty() && t.front() == ',') t.remove_prefix(1);
-      while (!t.empty() && is_space(t.front())) t.remove_prefix(1);
-      if (t.size() > 4 && iequals(t.substr(0, 4), "and ")) t.remove_prefix(4);
+      while (!t.empty() && ascii::is_space(t.front())) t.remove_prefix(1);
+      if (t.size() > 4 && ascii::iequals(t.substr(0, 4), "and ")) t.remove_prefix(4);
     }
     auto v = take_number(t);
     if (!v) break;
@@ -329,7 +292,7 @@ inline std::optional<Duration> find_wait_in_lower(std::string_view text) noexcep
     for (auto cue : cues) {
       if (cue.front() != c || !at.starts_with(cue)) continue;
       std::string_view rest = at.substr(cue.size());
-      while (!rest.empty() && is_space(rest.front())) rest.remove_prefix(1);
+      while (!rest.empty() && ascii::is_space(rest.front())) rest.remove_prefix(1);
       for (std::string_view filler : {"about ", "approximately ", "roughly ", "up to "})
         if (rest.starts_with(filler)) rest.remove_prefix(filler.size());
       if (auto d = take_duration_phrase(rest)) return d;
@@ -345,9 +308,7 @@ inline std::optional<Duration> find_wait_in_lower(std::string_view text) noexcep
 /// Phrases are the providers' conventions, not their whole sentences, so rewording around
 /// them keeps working.
 inline std::optional<Duration> find_wait_in_text(std::string_view text) {
-  std::string lower(text);
-  for (auto& c : lower) c = detail::lower(c);
-  return detail::find_wait_in_lower(lower);
+  return detail::find_wait_in_lower(ascii::lowered(text));
 }
 
 }  // namespace governed::providers

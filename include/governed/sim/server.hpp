@@ -41,6 +41,7 @@
 /// Secrets: keys are compared and forgotten; no reply, header or error quotes one, and a
 /// request's query string (where Gemini's `key=` travels) is never echoed.
 
+#include <governed/ascii.hpp>
 #include <governed/result.hpp>
 #include <governed/sim/call_body.hpp>
 #include <governed/sim/dialect.hpp>
@@ -145,9 +146,7 @@ inline bool serves(governed::wire::Format p, governed::wire::Format r) noexcept 
 
 inline std::string bearer(std::string_view v) {
   constexpr std::string_view scheme = "Bearer ";
-  if (v.size() < scheme.size()) return {};
-  for (std::size_t i = 0; i < scheme.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(v[i])) != std::tolower(static_cast<unsigned char>(scheme[i]))) return {};
+  if (!ascii::istarts_with(v, scheme)) return {};
   v.remove_prefix(scheme.size());
   while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
   return std::string(v);

@@ -7,6 +7,7 @@
 /// `include_usage` chunk, Anthropic's `content_block_delta` and `message_delta`, Gemini's
 /// `usageMetadata` on the last chunk), so both read one description.
 
+#include <governed/ascii.hpp>
 #include <governed/providers/usage.hpp>
 
 #include <algorithm>
@@ -46,14 +47,13 @@ struct Stream {
 /// enough for a test, and the pieces concatenate to exactly `text`. Leading whitespace goes
 /// with the first word; an empty text gives no pieces.
 inline std::vector<std::string> split_pieces(std::string_view text) {
-  const auto space = [](char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; };
   std::vector<std::string> out;
   std::size_t i = 0;
   while (i < text.size()) {
     const std::size_t start = i;
-    while (i < text.size() && space(text[i])) ++i;   // leading whitespace (first piece only)
-    while (i < text.size() && !space(text[i])) ++i;  // the word
-    while (i < text.size() && space(text[i])) ++i;   // the whitespace after it
+    while (i < text.size() && ascii::is_space(text[i])) ++i;   // leading whitespace (first piece only)
+    while (i < text.size() && !ascii::is_space(text[i])) ++i;  // the word
+    while (i < text.size() && ascii::is_space(text[i])) ++i;   // the whitespace after it
     out.emplace_back(text.substr(start, i - start));
   }
   return out;
