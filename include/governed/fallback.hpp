@@ -7,6 +7,7 @@
 
 #include <governed/fallback/candidates.hpp>
 #include <governed/fallback/cheapest_first.hpp>
+#include <governed/fallback/concept.hpp>
 #include <governed/fallback/context_fit.hpp>
 #include <governed/fallback/models_then_providers.hpp>
 #include <governed/fallback/none.hpp>

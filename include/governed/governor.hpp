@@ -20,10 +20,15 @@
 /// `exponential`, `round_robin`, `models_then_providers`, `steady`). The limiter and the
 /// clock are the State's: `State<Limiter, Clock>` must match them.
 
+#include <governed/backoff/concept.hpp>
 #include <governed/backoff/exponential.hpp>
+#include <governed/clock/concept.hpp>
 #include <governed/clock/steady.hpp>
+#include <governed/fallback/concept.hpp>
 #include <governed/fallback/models_then_providers.hpp>
+#include <governed/keys/concept.hpp>
 #include <governed/keys/round_robin.hpp>
+#include <governed/limiter/concept.hpp>
 #include <governed/limiter/gcra.hpp>
 #include <governed/policies.hpp>
 #include <governed/state.hpp>
@@ -92,6 +97,27 @@ template <transport::Transport T, class... Policies>
 class Governed {
   using Pack = PolicyPack<DefaultPolicies, Policies...>;
 
+  // Each family's policy meets its family's concept; the message names what is missing.
+  static_assert(limiter::RateLimiter<typename Pack::limiter>,
+                "Governed: the limiter policy does not meet limiter::RateLimiter (limiter/concept.hpp): it "
+                "needs a constructor from `Limit`, try_acquire, peek, reserve, cancel, refund, consume, sync, "
+                "available, limit and a static derive");
+  static_assert(backoff::Backoff<typename Pack::backoff>,
+                "Governed: the backoff policy does not meet backoff::Backoff (backoff/concept.hpp): it must be "
+                "default-constructible and copyable, with noexcept `next(const RetryState&, Random&)` returning "
+                "std::optional<Duration>, noexcept `max_attempts()` and `validate()`");
+  static_assert(keys::KeyPolicy<typename Pack::keys>,
+                "Governed: the keys policy does not meet keys::KeyPolicy (keys/concept.hpp): it must be "
+                "default-constructible, with noexcept `pick(keys, now, rng)` and `pick(keys, now, rng, avoid)` "
+                "returning std::optional<std::size_t>, and noexcept `failed(index)`");
+  static_assert(fallback::FallbackPolicy<typename Pack::fallback>,
+                "Governed: the fallback policy does not meet fallback::FallbackPolicy (fallback/concept.hpp): it "
+                "must be default-constructible and copyable, with `Candidates plan(const providers::Table&, "
+                "const PlanInput&, Usable&&) const` for any callable `usable(provider, model)`");
+  static_assert(clock::Clock<typename Pack::clock>,
+                "Governed: the clock policy does not meet clock::Clock (clock/concept.hpp): it needs noexcept "
+                "`now()` returning Instant, noexcept `wall_now()` returning WallTime, and `sleep_until(Instant)`");
+
  public:
   using limiter_type = typename Pack::limiter;
   using backoff_type = typename Pack::backoff;
@@ -113,6 +139,21 @@ class Governed {
         keys_(std::make_shared<keys_type>()),
         fallback_(std::make_shared<const fallback_type>(std::move(fallback))),
         ex_(std::move(ex)) {}
+
+  /// A State of another limiter or clock: refused in words rather than with "no matching
+  /// constructor". The limiter and the clock belong to the State, so a call site names the
+  /// same ones as the State it uses.
+  template <class StateLimiter, class StateClock>
+    requires(!std::is_same_v<State<StateLimiter, StateClock>, state_type>)
+  Governed(std::shared_ptr<State<StateLimiter, StateClock>>, std::shared_ptr<T>, backoff_type = {},
+           fallback_type = {}, executor_type = boost::asio::system_executor{}) {
+    static_assert(std::is_same_v<StateClock, clock_type>,
+                  "Governed<..., clock::X> was given a State<..., clock::Y>: a call site uses its State's clock; "
+                  "name the same clock in both (neither named: clock::steady)");
+    static_assert(std::is_same_v<StateLimiter, limiter_type>,
+                  "Governed<..., limiter::X> was given a State<limiter::Y, ...>: a call site uses its State's "
+                  "limiter; name the same limiter in both (neither named: limiter::gcra)");
+  }
 
   /// The call, blocking: sleeps on the State's clock while it waits for a limit or backs off.
   Result<Response> send(const Request& request) { return run(request, nullptr); }
