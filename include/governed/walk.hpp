@@ -36,8 +36,8 @@
 #include <governed/breaker.hpp>
 #include <governed/cache.hpp>
 #include <governed/fallback/candidates.hpp>
+#include <governed/keys/concept.hpp>
 #include <governed/keys/key_view.hpp>
-#include <governed/keys/least_loaded.hpp>
 #include <governed/observe/alerts.hpp>
 #include <governed/observe/event.hpp>
 #include <governed/observe/stats.hpp>
@@ -528,7 +528,7 @@ class Walk {
           v.until = *until;
         }
       }
-      if constexpr (std::is_same_v<Keys, keys::least_loaded>) {
+      if constexpr (keys::LoadAware<Keys>) {
         if (const Set* set = s_.find_limit_set(*c.provider, *c.model, v.account)) v.headroom = headroom(*set, t);
       }
     }

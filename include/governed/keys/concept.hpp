@@ -30,4 +30,12 @@ concept KeyPolicy =
       { p.failed(i) } noexcept;
     };
 
+/// A key policy that reads each key's load (`KeyView::headroom`) says so with
+/// `static constexpr bool load_aware = true;`, and the walk fills `headroom` from the key's
+/// limit set before every pick. Others see 1.0 on every key: working headroom out costs a
+/// look at each key's limit set, paid only by a policy that uses it. `least_loaded` is one;
+/// a policy of your own gets exactly what it gets.
+template <class P>
+concept LoadAware = KeyPolicy<P> && requires { requires P::load_aware; };
+
 }  // namespace governed::keys

@@ -20,6 +20,8 @@ namespace governed::keys {
 /// pile onto the first key.
 struct least_loaded {
   using family = governed::family::keys;
+  /// It reads `KeyView::headroom`, so the walk fills it (see `LoadAware`).
+  static constexpr bool load_aware = true;
 
   std::optional<std::size_t> pick(std::span<const KeyView> keys, Instant now, Random& rng,
                                   AvoidAccount avoid = std::nullopt) const noexcept {
