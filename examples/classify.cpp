@@ -14,7 +14,7 @@
 // the system clock. Exit status: 0 when every line was classified, 1 when some line was
 // malformed, 2 for a usage error or when an input or the table could not be read.
 
-#include <governed/detail/json_limits.hpp>
+#include <governed/json_limits.hpp>
 #include <governed/providers.hpp>
 
 #include <CLI/CLI.hpp>

@@ -2,7 +2,7 @@
 // bytes, in every dialect, both must find the same text and the same usage, or both refuse —
 // a body nested past the limits included, which neither may recurse on.
 
-#include <governed/detail/json_limits.hpp>
+#include <governed/json_limits.hpp>
 #include <governed/providers/completion.hpp>
 #include <governed/providers/content.hpp>
 #include <governed/providers/usage.hpp>

@@ -9,7 +9,7 @@
 //
 // Input layout: the request target up to the first newline, then the body.
 
-#include <governed/detail/json_limits.hpp>
+#include <governed/json_limits.hpp>
 #include <governed/sim/call_body.hpp>
 #include <governed/sim/provider.hpp>
 #include <governed/sim/request_errors.hpp>

@@ -8,7 +8,7 @@
 //
 // Input layout: byte 0 seeds the piece sizes, the rest is the stream.
 
-#include <governed/detail/json_limits.hpp>
+#include <governed/json_limits.hpp>
 #include <governed/providers/classify.hpp>
 #include <governed/providers/messages.hpp>
 #include <governed/wire/stream.hpp>

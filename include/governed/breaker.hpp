@@ -56,7 +56,7 @@
 /// with no failures counted is two. Failures, and everything while the breaker is open, take
 /// the provider's own mutex, held for a few comparisons and never across a wait.
 
-#include <governed/detail/saturating.hpp>
+#include <governed/saturating.hpp>
 #include <governed/observe/event.hpp>
 #include <governed/providers/kind.hpp>
 #include <governed/result.hpp>

@@ -8,7 +8,7 @@
 /// since a hit used no key.
 
 #include <governed/cache.hpp>
-#include <governed/detail/json_limits.hpp>
+#include <governed/json_limits.hpp>
 #include <governed/request.hpp>
 
 #include <nlohmann/json.hpp>

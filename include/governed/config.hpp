@@ -22,8 +22,8 @@
 #include <governed/ascii.hpp>
 #include <governed/backoff/exponential.hpp>
 #include <governed/breaker.hpp>
-#include <governed/detail/bounded_file.hpp>
-#include <governed/detail/json_limits.hpp>
+#include <governed/file/bounded_read.hpp>
+#include <governed/json_limits.hpp>
 #include <governed/error.hpp>
 #include <governed/observe/alerts.hpp>
 #include <governed/result.hpp>

@@ -2,7 +2,7 @@
 /// @file
 /// `LimitSet<Limiter>`: every limit of one (provider, account, model group), taken all or none.
 
-#include <governed/detail/wait_line.hpp>
+#include <governed/limiter/detail/wait_line.hpp>
 #include <governed/limiter/concept.hpp>
 #include <governed/limiter/concurrency.hpp>
 #include <governed/limiter/gcra.hpp>
@@ -377,7 +377,7 @@ class LimitSet {
   limiter::concurrency& concurrency() noexcept { return concurrency_; }
   const limiter::stagger& stagger() const noexcept { return stagger_; }
 
-  /// The calls waiting for this set, in the order they are served (see detail/wait_line.hpp).
+  /// The calls waiting for this set, in the order they are served (see limiter/detail/wait_line.hpp).
   detail::WaitLine& line() noexcept { return line_; }
   const detail::WaitLine& line() const noexcept { return line_; }
 

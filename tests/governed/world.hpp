@@ -100,7 +100,7 @@ struct Catch::StringMaker<governed::Result<governed::Response>> {
 
 // ---- exact walks: what reached the providers, when, and what the call said on the way ----
 
-#include <governed/detail/json_limits.hpp>
+#include <governed/json_limits.hpp>
 
 #include <cstdlib>
 #include <filesystem>

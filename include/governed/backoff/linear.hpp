@@ -4,7 +4,7 @@
 
 #include <governed/backoff/curve.hpp>
 #include <governed/backoff/retry_state.hpp>
-#include <governed/detail/saturating.hpp>
+#include <governed/saturating.hpp>
 #include <governed/family.hpp>
 #include <governed/random.hpp>
 #include <governed/result.hpp>

@@ -2,7 +2,7 @@
 /// @file
 /// `backoff::RetryState`: where a call walk stands when an attempt on one target has failed.
 
-#include <governed/detail/saturating.hpp>
+#include <governed/saturating.hpp>
 #include <governed/time.hpp>
 
 #include <cstdint>

@@ -5,7 +5,7 @@
 
 #include <governed/backoff/concept.hpp>
 #include <governed/backoff/retry_state.hpp>
-#include <governed/detail/saturating.hpp>
+#include <governed/saturating.hpp>
 #include <governed/random.hpp>
 #include <governed/time.hpp>
 

@@ -32,7 +32,7 @@
 /// for (auto& alert : hold->settle(real_cost.total_cost, clock.wall_now())) notify(alert.message);
 /// ```
 
-#include <governed/detail/saturating.hpp>
+#include <governed/saturating.hpp>
 #include <governed/providers/cost.hpp>
 #include <governed/providers/messages.hpp>
 #include <governed/result.hpp>

@@ -28,7 +28,7 @@
 /// t->settle(usage.total());
 /// ```
 
-#include <governed/detail/saturating.hpp>
+#include <governed/saturating.hpp>
 #include <governed/providers/redact.hpp>
 #include <governed/result.hpp>
 #include <governed/shared_limits.hpp>

@@ -39,9 +39,9 @@
 /// a warning. The file and its lock file are opened only as regular files, never through a
 /// symbolic link, and the directory is created private (0700).
 
-#include <governed/detail/file_lock.hpp>
-#include <governed/detail/json_limits.hpp>
-#include <governed/detail/state_file.hpp>
+#include <governed/file/lock.hpp>
+#include <governed/json_limits.hpp>
+#include <governed/keys/detail/state_file.hpp>
 #include <governed/keys/health.hpp>
 #include <governed/result.hpp>
 #include <governed/time.hpp>

@@ -3,7 +3,7 @@
 /// `limiter::gcra`: the generic cell rate algorithm — one atomic, a compare-and-swap loop, no
 /// lock and no allocation.
 
-#include <governed/detail/saturating.hpp>
+#include <governed/saturating.hpp>
 #include <governed/family.hpp>
 #include <governed/limiter/decision.hpp>
 #include <governed/limiter/limit.hpp>

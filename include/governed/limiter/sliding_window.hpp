@@ -2,7 +2,7 @@
 /// @file
 /// `limiter::sliding_window`: the exact sliding window, a bounded log of admissions.
 
-#include <governed/detail/saturating.hpp>
+#include <governed/saturating.hpp>
 #include <governed/family.hpp>
 #include <governed/limiter/decision.hpp>
 #include <governed/limiter/detail/oversized_cap.hpp>

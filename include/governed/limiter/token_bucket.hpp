@@ -2,7 +2,7 @@
 /// @file
 /// `limiter::token_bucket`: the classic bucket — a level and the time it was last refilled.
 
-#include <governed/detail/saturating.hpp>
+#include <governed/saturating.hpp>
 #include <governed/family.hpp>
 #include <governed/limiter/decision.hpp>
 #include <governed/limiter/limit.hpp>

@@ -27,7 +27,7 @@
 /// hook holds only the ring, so a hook left installed after its writer is gone drops every
 /// record instead of touching freed memory.
 
-#include <governed/detail/file_lock.hpp>
+#include <governed/file/lock.hpp>
 #include <governed/error.hpp>
 #include <governed/observe/call_hook.hpp>
 #include <governed/observe/call_log.hpp>

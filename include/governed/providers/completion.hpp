@@ -14,7 +14,7 @@
 /// The reader never recurses: nlohmann's SAX parser keeps its own stack of open containers, and
 /// this handler only counts them.
 
-#include <governed/detail/json_limits.hpp>
+#include <governed/json_limits.hpp>
 #include <governed/error.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/providers/usage.hpp>

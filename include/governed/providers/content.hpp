@@ -10,7 +10,7 @@
 /// `content_from_json` walks a tree it is given and copies parts of it, which recurses on
 /// their depth: give it trees from `parse_json`, whose depth is bounded.
 
-#include <governed/detail/json_limits.hpp>
+#include <governed/json_limits.hpp>
 #include <governed/error.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/result.hpp>

@@ -11,7 +11,7 @@
 /// gateways `{"title","detail","status"}`, Bedrock `{"message"}`, and some send plain text.
 
 #include <governed/ascii.hpp>
-#include <governed/detail/json_limits.hpp>
+#include <governed/json_limits.hpp>
 #include <governed/providers/wait.hpp>
 
 #include <nlohmann/json.hpp>

@@ -14,8 +14,8 @@
 /// if (!t) std::puts(t.error().message.c_str());   // "providers.json: /providers/groq/..."
 /// ```
 
-#include <governed/detail/bounded_file.hpp>
-#include <governed/detail/json_limits.hpp>
+#include <governed/file/bounded_read.hpp>
+#include <governed/json_limits.hpp>
 #include <governed/providers/headers.hpp>
 #include <governed/providers/redact.hpp>
 #include <governed/providers/table_data.hpp>

@@ -5,7 +5,7 @@
 /// `prompt_tokens` include the cached ones, Anthropic's `input_tokens` exclude both cache
 /// reads and cache writes, and Gemini bills thinking tokens as output.
 
-#include <governed/detail/json_limits.hpp>
+#include <governed/json_limits.hpp>
 #include <governed/result.hpp>
 
 #include <fmt/format.h>

@@ -56,7 +56,7 @@
 /// response cache (redis/cache.hpp), and tells every process the keys one found rejected and
 /// the models one gave up on (redis/health.hpp).
 
-#include <governed/detail/saturating.hpp>
+#include <governed/saturating.hpp>
 #include <governed/limit_key.hpp>
 #include <governed/limiter/limit.hpp>
 #include <governed/redis/cache.hpp>

@@ -20,7 +20,7 @@
 /// Anyone may send the simulator a body: each is measured against `JsonLimits` (size and
 /// nesting) before it is parsed, and one past them is a 400 that says which limit.
 
-#include <governed/detail/json_limits.hpp>
+#include <governed/json_limits.hpp>
 #include <governed/providers/tokens.hpp>
 #include <governed/sim/call.hpp>
 #include <governed/sim/route.hpp>

@@ -26,7 +26,7 @@
 /// (401), billing by key, account or spent credit (402/429), permission (403), the model
 /// (404), injected capacity failures, scripted outages and daily exhaustions, then the limits.
 
-#include <governed/detail/json_limits.hpp>
+#include <governed/json_limits.hpp>
 #include <governed/providers/content.hpp>
 #include <governed/providers/cost.hpp>
 #include <governed/providers/table.hpp>

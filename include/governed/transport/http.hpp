@@ -8,7 +8,7 @@
 /// auth header — borrowed for the attempt, never kept after it nor written anywhere. The
 /// reply's status, headers (names lower-case) and body go to the classifier as they came;
 /// when no usable reply came, `Reply::failure` says how far the attempt got, and so whether
-/// the provider can have the request (see `detail/http_exchange.hpp`), with
+/// the provider can have the request (see `transport/detail/http_exchange.hpp`), with
 /// `Reply::failure_detail` in words.
 ///
 /// HTTPS peers are verified against the system's CA store (or `HttpOptions::ca_pem` /
@@ -32,7 +32,7 @@
 ///
 /// Link OpenSSL (`OpenSSL::SSL`, `OpenSSL::Crypto`) when including this header.
 
-#include <governed/detail/http_exchange.hpp>
+#include <governed/transport/detail/http_exchange.hpp>
 #include <governed/result.hpp>
 #include <governed/transport/concept.hpp>
 #include <governed/transport/http_options.hpp>

@@ -15,7 +15,7 @@
 /// the last chunk; Groq also puts it in `x_groq.usage`), an error as `{"error": {…}}`, and
 /// the stream ends with `data: [DONE]`.
 
-#include <governed/detail/wire_body.hpp>
+#include <governed/wire/detail/json_body.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/transport/concept.hpp>
 #include <governed/wire/http_request.hpp>

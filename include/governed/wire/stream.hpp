@@ -14,7 +14,7 @@
 /// if (r.complete()) use(r.streamed().usage);
 /// ```
 
-#include <governed/detail/json_limits.hpp>
+#include <governed/json_limits.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/transport/concept.hpp>
 #include <governed/wire/anthropic.hpp>

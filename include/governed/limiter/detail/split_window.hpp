@@ -3,7 +3,7 @@
 /// The machinery shared by `fixed_window` and `sliding_window_approx`: counts per aligned
 /// window, reservations into later windows, first come first served.
 
-#include <governed/detail/saturating.hpp>
+#include <governed/saturating.hpp>
 #include <governed/limiter/decision.hpp>
 #include <governed/limiter/detail/oversized_cap.hpp>
 #include <governed/limiter/limit.hpp>

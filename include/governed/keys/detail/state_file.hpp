@@ -9,7 +9,7 @@
 /// the old file or the new one, never a mix; at worst a stray temporary file, which the next
 /// writer removes (`remove_stray_temporaries`, called under the same lock the writers hold).
 
-#include <governed/detail/file_lock.hpp>
+#include <governed/file/lock.hpp>
 #include <governed/result.hpp>
 #include <governed/time.hpp>
 

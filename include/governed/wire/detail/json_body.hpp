@@ -2,7 +2,7 @@
 /// @file
 /// Pieces every wire format's JSON body shares.
 
-#include <governed/detail/json_limits.hpp>
+#include <governed/json_limits.hpp>
 #include <governed/providers/usage.hpp>
 #include <governed/wire/stream_event.hpp>
 

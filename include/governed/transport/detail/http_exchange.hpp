@@ -27,8 +27,8 @@
 /// read, and more is read only when the parser needs it.
 
 #include <governed/ascii.hpp>
-#include <governed/detail/http_pool.hpp>
-#include <governed/detail/json_limits.hpp>
+#include <governed/transport/detail/http_pool.hpp>
+#include <governed/json_limits.hpp>
 #include <governed/providers/content.hpp>
 #include <governed/providers/redact.hpp>
 #include <governed/providers/table.hpp>
