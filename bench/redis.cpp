@@ -189,15 +189,15 @@ void BM_Redis_Async_Admit(benchmark::State& state) {
   bool failed = false;
   while (state.KeepRunningBatch(batch)) {
     std::size_t sent = 0;
-    std::function<void(Result<redis::Reply>)> next = [&](Result<redis::Reply> r) {
-      if (!r || r->type != redis::Reply::Type::array) failed = true;
+    std::function<void(Result<redis::RespReply>)> next = [&](Result<redis::RespReply> r) {
+      if (!r || r->type != redis::RespReply::Type::array) failed = true;
       if (sent < batch) {
         ++sent;
-        c->async_eval(redis::admit_script(), keys, argv, [&next](Result<redis::Reply> r) { next(std::move(r)); });
+        c->async_eval(redis::admit_script(), keys, argv, [&next](Result<redis::RespReply> r) { next(std::move(r)); });
       }
     };
     for (; sent < std::min(in_flight, batch); ++sent)
-      c->async_eval(redis::admit_script(), keys, argv, [&next](Result<redis::Reply> r) { next(std::move(r)); });
+      c->async_eval(redis::admit_script(), keys, argv, [&next](Result<redis::RespReply> r) { next(std::move(r)); });
     io.restart();
     io.run();
     if (failed) return state.SkipWithError("an async admission failed");

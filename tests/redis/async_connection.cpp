@@ -23,7 +23,7 @@ using governed::Errc;
 using governed::Result;
 using governed::redis::AsyncConnection;
 using governed::redis::ConnectOptions;
-using governed::redis::Reply;
+using governed::redis::RespReply;
 using governed::redis::Script;
 
 namespace {
@@ -37,9 +37,9 @@ ConnectOptions quick_async() {
 
 /// Collects the results of calls completed on an io_context run by the test's thread.
 struct Results {
-  std::vector<Result<Reply>> got;
+  std::vector<Result<RespReply>> got;
   auto handler() {
-    return [this](Result<Reply> r) { got.push_back(std::move(r)); };
+    return [this](Result<RespReply> r) { got.push_back(std::move(r)); };
   }
 };
 
@@ -82,11 +82,11 @@ TEST_CASE("an async script runs by EVALSHA and is sent whole after SCRIPT FLUSH"
   auto eval = [&](Results& r) { c->async_eval(echo, keys, args, r.handler()); };
   for (int round = 0; round < 2; ++round) {
     // Round 0: the server never saw the script; round 1: it was flushed after being cached.
-    const Reply got = step(eval);
+    const RespReply got = step(eval);
     REQUIRE(got.elements.size() == 2);
     CHECK(got.elements[0].text == "k");
     CHECK(got.elements[1].text == "v");
-    const Reply cached = step([&](Results& r) { c->async_call({"SCRIPT", "EXISTS", echo.sha1}, r.handler()); });
+    const RespReply cached = step([&](Results& r) { c->async_call({"SCRIPT", "EXISTS", echo.sha1}, r.handler()); });
     REQUIRE(cached.elements.size() == 1);
     CHECK(cached.elements[0].integer == 1);  // the EVAL after NOSCRIPT cached it
     (void)step([&](Results& r) { c->async_call({"SCRIPT", "FLUSH"}, r.handler()); });
@@ -99,7 +99,7 @@ TEST_CASE("async calls take any completion token: a future from another thread",
   auto work = boost::asio::make_work_guard(io);
   std::thread runner([&] { io.run(); });
   auto c = AsyncConnection::make(io.get_executor(), server.endpoint(), quick_async());
-  std::future<Result<Reply>> pong = c->async_call({"PING"}, boost::asio::use_future);
+  std::future<Result<RespReply>> pong = c->async_call({"PING"}, boost::asio::use_future);
   const auto got = pong.get();
   work.reset();
   runner.join();
@@ -112,11 +112,11 @@ TEST_CASE("a cancelled call completes at once, and the replies of later calls st
   boost::asio::io_context io;
   auto c = AsyncConnection::make(io.get_executor(), server.endpoint(), quick_async());
   boost::asio::cancellation_signal cancel;
-  std::optional<Result<Reply>> blocked;
+  std::optional<Result<RespReply>> blocked;
   std::optional<std::chrono::steady_clock::time_point> blocked_at;
   // BLPOP holds its reply for 200 ms: the PING behind it is answered after it.
   c->async_call({"BLPOP", "async:empty", "0.2"},
-                boost::asio::bind_cancellation_slot(cancel.slot(), [&](Result<Reply> r) {
+                boost::asio::bind_cancellation_slot(cancel.slot(), [&](Result<RespReply> r) {
                   blocked = std::move(r);
                   blocked_at = std::chrono::steady_clock::now();
                 }));
@@ -246,7 +246,7 @@ TEST_CASE("calls from several threads on an io_context run by several threads ea
   for (int t = 0; t < callers; ++t)
     threads.emplace_back([&] {
       for (int i = 0; i < each; ++i)
-        c->async_call({"INCR", "async:shared"}, [&](Result<Reply> r) {
+        c->async_call({"INCR", "async:shared"}, [&](Result<RespReply> r) {
           if (!r) failures.fetch_add(1);
           else {
             std::lock_guard lk(m);

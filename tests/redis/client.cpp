@@ -18,7 +18,7 @@
 using governed::Errc;
 using governed::redis::Client;
 using governed::redis::ClientOptions;
-using governed::redis::Reply;
+using governed::redis::RespReply;
 using governed::redis::Script;
 using governed_test::SilentServer;
 
@@ -62,7 +62,7 @@ TEST_CASE("the pool never opens more connections than its bound, however many th
   for (int t = 0; t < 8; ++t)
     threads.emplace_back([&] {
       for (int i = 0; i < 200; ++i)
-        if (auto r = (*c)->call({"INCR", "governed:test:pool"}); r && r->type == Reply::Type::integer) ++ok;
+        if (auto r = (*c)->call({"INCR", "governed:test:pool"}); r && r->type == RespReply::Type::integer) ++ok;
     });
   for (auto& t : threads) t.join();
   CHECK(ok == 1600);

@@ -140,10 +140,10 @@ TEST_CASE("key_slot is the CRC16 (XMODEM) of the hash tag modulo 16384, as the R
 
 TEST_CASE("MOVED and ASK replies are read; other errors are not redirections", "[redis][cluster]") {
   using governed::redis::parse_redirect;
-  using governed::redis::Reply;
+  using governed::redis::RespReply;
   const auto error = [](std::string text) {
-    Reply r;
-    r.type = Reply::Type::error;
+    RespReply r;
+    r.type = RespReply::Type::error;
     r.text = std::move(text);
     return r;
   };
@@ -167,8 +167,8 @@ TEST_CASE("MOVED and ASK replies are read; other errors are not redirections", "
   for (const char* bad : {"MOVED", "MOVED 1", "MOVED 16384 h:1", "MOVED x h:1", "MOVED 1 h", "MOVED 1 h:0",
                           "MOVED 1 h:70000", "ASK -1 h:1", "MOVEDX 1 h:1", "ERR MOVED 1 h:1", "TRYAGAIN"})
     CHECK_FALSE(parse_redirect(error(bad), "x"));
-  Reply status;
-  status.type = Reply::Type::status;
+  RespReply status;
+  status.type = RespReply::Type::status;
   status.text = "MOVED 1 h:1";
   CHECK_FALSE(parse_redirect(status, "x"));
 }
@@ -219,7 +219,7 @@ TEST_CASE("key_slot agrees with the servers' CLUSTER KEYSLOT for random keys", "
     }
     auto server = nodes.call(static_cast<std::size_t>(i) % nodes.size(), {"CLUSTER", "KEYSLOT", key});
     REQUIRE(server);
-    REQUIRE(server->type == governed::redis::Reply::Type::integer);
+    REQUIRE(server->type == governed::redis::RespReply::Type::integer);
     INFO("key #" << i << " of " << key.size() << " bytes");
     CHECK(key_slot(key) == server->integer);
   }
@@ -351,7 +351,7 @@ TEST_CASE("a call whose keys are split mid-move is sent again until the move is 
   auto carried = nodes.call(from, {"MIGRATE", "127.0.0.1", port, "", "0", "5000", "KEYS", first});
   REQUIRE(carried);
   REQUIRE_FALSE(carried->is_error());
-  std::optional<governed::Result<governed::redis::Reply>> got;
+  std::optional<governed::Result<governed::redis::RespReply>> got;
   std::thread caller([&] { got = cluster.eval(both, keys, {}); });
   // The rest of the move lands once the call has met TRYAGAIN and is being tried again.
   const auto give_up = std::chrono::steady_clock::now() + 5s;

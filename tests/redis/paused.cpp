@@ -223,7 +223,7 @@ TEST_CASE("a paused server and asynchronous calls: one probe at a time waits, an
     int done = 0;
     for (int i = 0; i < 4; ++i)
       c->async_eval(ping, {}, {}, io.get_executor(),
-                    [&, t0 = std::chrono::steady_clock::now()](governed::Result<governed::redis::Reply> r) {
+                    [&, t0 = std::chrono::steady_clock::now()](governed::Result<governed::redis::RespReply> r) {
                       ++done;
                       out.failed += r ? 0 : 1;
                       out.slow += std::chrono::steady_clock::now() - t0 >= 150ms ? 1 : 0;

@@ -146,10 +146,10 @@ class RedisCluster {
   }
 
   /// Sends a command to node `i` on a connection kept for the test.
-  governed::Result<governed::redis::Reply> call(std::size_t i, std::initializer_list<std::string_view> args) {
+  governed::Result<governed::redis::RespReply> call(std::size_t i, std::initializer_list<std::string_view> args) {
     return call(i, std::span<const std::string_view>(args.begin(), args.size()));
   }
-  governed::Result<governed::redis::Reply> call(std::size_t i, std::span<const std::string_view> args) {
+  governed::Result<governed::redis::RespReply> call(std::size_t i, std::span<const std::string_view> args) {
     if (!links_[i] || !links_[i]->usable()) {
       governed::redis::ConnectOptions o;
       o.connect_timeout = std::chrono::seconds{2};
@@ -196,7 +196,7 @@ class RedisCluster {
     const std::string port = std::to_string(nodes_[to].port());
     for (;;) {
       auto keys = call(from, {"CLUSTER", "GETKEYSINSLOT", s, "100"});
-      if (!keys || keys->type != governed::redis::Reply::Type::array) return false;
+      if (!keys || keys->type != governed::redis::RespReply::Type::array) return false;
       if (keys->elements.empty()) break;
       std::vector<std::string_view> argv{"MIGRATE", "127.0.0.1", port, "", "0", "5000", "KEYS"};
       for (const auto& k : keys->elements) argv.push_back(k.text);
@@ -213,7 +213,7 @@ class RedisCluster {
  private:
   RedisCluster() = default;
 
-  bool ok(const governed::Result<governed::redis::Reply>& r) {
+  bool ok(const governed::Result<governed::redis::RespReply>& r) {
     if (!r) last_error_ = r.error().message;
     else if (r->is_error()) last_error_ = r->text;
     return r && !r->is_error();

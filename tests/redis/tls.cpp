@@ -17,7 +17,7 @@
 
 using governed::Errc;
 using governed::Result;
-using governed::redis::Reply;
+using governed::redis::RespReply;
 
 namespace {
 
@@ -82,8 +82,8 @@ TEST_CASE("rediss:// verifies the server against the given CA; blocking and pipe
   REQUIRE(endpoint);
   REQUIRE(endpoint->tls);
   auto c = governed::redis::AsyncConnection::make(io.get_executor(), *endpoint, trusting(files.ca_file).connect);
-  std::vector<Result<Reply>> got;
-  for (int i = 0; i < 20; ++i) c->async_call({"INCR", "tls:n"}, [&](Result<Reply> r) { got.push_back(std::move(r)); });
+  std::vector<Result<RespReply>> got;
+  for (int i = 0; i < 20; ++i) c->async_call({"INCR", "tls:n"}, [&](Result<RespReply> r) { got.push_back(std::move(r)); });
   io.run();
   REQUIRE(got.size() == 20);
   for (std::size_t i = 0; i < got.size(); ++i) {

@@ -8,7 +8,7 @@
 
 using governed::Errc;
 using governed::redis::parse_url;
-using governed::redis::Reply;
+using governed::redis::RespReply;
 using governed::redis::ReplyReader;
 
 TEST_CASE("Redis URLs: host, port, database, ACL user and password, TLS", "[redis][url]") {
@@ -83,7 +83,7 @@ TEST_CASE("the reader returns replies in order, whatever the bytes' split", "[re
   for (std::size_t chunk : {std::size_t{1}, std::size_t{3}, stream.size()}) {
     INFO("chunk " << chunk);
     ReplyReader r;
-    std::vector<Reply> got;
+    std::vector<RespReply> got;
     for (std::size_t i = 0; i < stream.size(); i += chunk) {
       REQUIRE(r.feed(std::string_view(stream).substr(i, chunk)));
       for (;;) {
@@ -94,7 +94,7 @@ TEST_CASE("the reader returns replies in order, whatever the bytes' split", "[re
       }
     }
     REQUIRE(got.size() == 6);
-    CHECK(got[0].type == Reply::Type::status);
+    CHECK(got[0].type == RespReply::Type::status);
     CHECK(got[0].text == "OK");
     CHECK(got[1].integer == 42);
     CHECK(got[2].text == "hello");
@@ -111,7 +111,7 @@ TEST_CASE("bytes that are not RESP are a parse error, not a crash", "[redis][res
     INFO(garbage);
     ReplyReader r;
     auto fed = r.feed(garbage);
-    auto next = fed ? r.next() : governed::Result<std::optional<Reply>>(tl::unexpected(fed.error()));
+    auto next = fed ? r.next() : governed::Result<std::optional<RespReply>>(tl::unexpected(fed.error()));
     REQUIRE_FALSE(next);
     CHECK(next.error().code == Errc::parse_error);
   }
@@ -138,7 +138,7 @@ TEST_CASE("nesting deeper than the reader supports is an error", "[redis][resp]"
   for (int i = 0; i < 20; ++i) deep += "*1\r\n";
   deep += ":1\r\n";
   auto fed = r.feed(deep);
-  auto next = fed ? r.next() : governed::Result<std::optional<Reply>>(tl::unexpected(fed.error()));
+  auto next = fed ? r.next() : governed::Result<std::optional<RespReply>>(tl::unexpected(fed.error()));
   REQUIRE_FALSE(next);
   CHECK(next.error().code == Errc::parse_error);
 }

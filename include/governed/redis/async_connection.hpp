@@ -11,8 +11,8 @@
 /// connections or fifty round trips.
 ///
 /// Completion tokens are Asio's: a callback, `use_future`, `use_awaitable`, `deferred`. The
-/// completion signature is `void(Result<Reply>)`; an error reply from the server is a value
-/// (`Reply::is_error`), an I/O error, a timeout or a cancellation is the `Result`'s error.
+/// completion signature is `void(Result<RespReply>)`; an error reply from the server is a value
+/// (`RespReply::is_error`), an I/O error, a timeout or a cancellation is the `Result`'s error.
 /// Each handler runs on its own associated executor (the caller's by default), never inside
 /// `async_call`.
 ///
@@ -63,7 +63,7 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection> {
  public:
   using executor_type = boost::asio::any_io_executor;
   using clock = std::chrono::steady_clock;
-  using Handler = boost::asio::any_completion_handler<void(Result<Reply>)>;
+  using Handler = boost::asio::any_completion_handler<void(Result<RespReply>)>;
 
   /// A connection to `endpoint` whose I/O runs on `executor` (serialised on a strand of it, so
   /// an io_context run by several threads is fine). Nothing is connected until the first call.
@@ -81,7 +81,7 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection> {
   // Defined ahead of the calls that use it (its return type is deduced).
   template <class Token>
   auto async_request(std::string request, Token&& token) {
-    return boost::asio::async_initiate<Token, void(Result<Reply>)>(
+    return boost::asio::async_initiate<Token, void(Result<RespReply>)>(
         [self = shared_from_this()](auto handler, std::string req) {
           boost::asio::dispatch(self->strand_, [self, req = std::move(req), h = Handler(std::move(handler))]() mutable {
             self->enqueue(std::move(req), std::move(h));
@@ -109,16 +109,16 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection> {
   template <class Token>
   auto async_eval(const Script& script, std::span<const std::string_view> keys, std::span<const std::string_view> args,
                   Token&& token) {
-    return boost::asio::async_initiate<Token, void(Result<Reply>)>(
+    return boost::asio::async_initiate<Token, void(Result<RespReply>)>(
         [self = shared_from_this(), source = script.source](auto handler, std::string request) mutable {
           std::string again = request;  // what is sent after a NOSCRIPT, as it was
           self->async_request(std::move(request), [self, source = std::move(source), again = std::move(again),
-                                                   h = Handler(std::move(handler))](Result<Reply> r) mutable {
+                                                   h = Handler(std::move(handler))](Result<RespReply> r) mutable {
             if (!r || r->error_code() != "NOSCRIPT") return std::move(h)(std::move(r));
             std::string load;
             format_command(load, {"SCRIPT", "LOAD", source});
             self->async_request(std::move(load), [self, again = std::move(again), h = std::move(h)](
-                                                     Result<Reply> loaded) mutable {
+                                                     Result<RespReply> loaded) mutable {
               if (!loaded || loaded->is_error()) return std::move(h)(std::move(loaded));
               self->async_request(std::move(again), std::move(h));
             });
@@ -177,7 +177,7 @@ class AsyncConnection : public std::enable_shared_from_this<AsyncConnection> {
   }
 
   /// Completes `h` with `r` on the handler's executor, after the current handler returns.
-  void complete(Handler h, Result<Reply> r) {
+  void complete(Handler h, Result<RespReply> r) {
     if (auto slot = boost::asio::get_associated_cancellation_slot(h); slot.is_connected()) slot.clear();
     // Off the strand first (a handler that calls again must not run inside this connection's
     // own step), then onto the handler's executor.

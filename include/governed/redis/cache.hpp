@@ -62,8 +62,8 @@ class RedisCache final : public SharedCache {
     using Hit = std::optional<std::pair<std::string, Duration>>;
     if (r->is_nil()) return Hit{};
     const auto& e = r->elements;
-    if (r->type != Reply::Type::array || e.size() != 2 || e[0].type != Reply::Type::string ||
-        e[1].type != Reply::Type::integer)
+    if (r->type != RespReply::Type::array || e.size() != 2 || e[0].type != RespReply::Type::string ||
+        e[1].type != RespReply::Type::integer)
       return fail(Errc::parse_error, fmt::format("Redis at {} answered the cache script with something else than it "
                                                  "returns",
                                                  redis_->describe()));

@@ -120,7 +120,7 @@ class ScriptRunner {
  public:
   virtual ~ScriptRunner() = default;
   /// Runs `script` with `keys` (all in one hash slot) and `args`, and returns its reply.
-  virtual Result<Reply> eval(const Script& script, std::span<const std::string_view> keys,
+  virtual Result<RespReply> eval(const Script& script, std::span<const std::string_view> keys,
                              std::span<const std::string_view> args) = 0;
   /// Sends `script`'s call without waiting for its reply (read with later traffic).
   virtual Result<void> eval_later(const Script& script, std::span<const std::string_view> keys,
@@ -129,7 +129,7 @@ class ScriptRunner {
   virtual Result<void> flush() = 0;
 
   /// The reply to an `async_eval`.
-  using EvalHandler = boost::asio::any_completion_handler<void(Result<Reply>)>;
+  using EvalHandler = boost::asio::any_completion_handler<void(Result<RespReply>)>;
   /// As `eval`, without blocking: `done` runs with the reply on `executor`. `keys` and `args`
   /// are copied before this returns. This default runs `eval` here and posts its reply; a
   /// runner with connections of its own on the executor does better.
@@ -174,10 +174,10 @@ class Client final : public ScriptRunner, public std::enable_shared_from_this<Cl
   const ClientOptions& options() const noexcept { return options_; }
 
   /// Runs one command on a pooled connection.
-  Result<Reply> call(std::span<const std::string_view> args) {
+  Result<RespReply> call(std::span<const std::string_view> args) {
     return with_connection([&](Connection& c) { return c.call(args); });
   }
-  Result<Reply> call(std::initializer_list<std::string_view> args) {
+  Result<RespReply> call(std::initializer_list<std::string_view> args) {
     return call(std::span<const std::string_view>(args.begin(), args.size()));
   }
 
@@ -188,7 +188,7 @@ class Client final : public ScriptRunner, public std::enable_shared_from_this<Cl
 
   /// Runs `script` with `keys` and `args` by its SHA-1; a server that does not have it (it was
   /// restarted, or its scripts flushed) is given the source and asked again.
-  Result<Reply> eval(const Script& script, std::span<const std::string_view> keys,
+  Result<RespReply> eval(const Script& script, std::span<const std::string_view> keys,
                      std::span<const std::string_view> args) override {
     return with_connection([&](Connection& c) { return eval_on(c, script, keys, args); });
   }
@@ -251,7 +251,7 @@ class Client final : public ScriptRunner, public std::enable_shared_from_this<Cl
     conn = boost::asio::use_service<detail::AsyncConnections>(context).get(alive_, [&] {
       return AsyncConnection::make(executor, endpoint_, options_.connect);
     });
-    conn->async_eval(script, keys, args, [weak = weak_from_this(), probe, done = std::move(done)](Result<Reply> r) mutable {
+    conn->async_eval(script, keys, args, [weak = weak_from_this(), probe, done = std::move(done)](Result<RespReply> r) mutable {
       if (auto self = weak.lock()) {
         std::unique_lock lk(self->mutex_);
         if (probe) self->probing_ = false;
@@ -266,7 +266,7 @@ class Client final : public ScriptRunner, public std::enable_shared_from_this<Cl
   std::string describe() const override { return endpoint_.describe(); }
 
   /// Runs `script` on connection `c` (see `eval`).
-  Result<Reply> eval_on(Connection& c, const Script& script, std::span<const std::string_view> keys,
+  Result<RespReply> eval_on(Connection& c, const Script& script, std::span<const std::string_view> keys,
                         std::span<const std::string_view> args) {
     const std::string count = std::to_string(keys.size());
     const auto argv = script_call("EVALSHA", script.sha1, count, keys, args);

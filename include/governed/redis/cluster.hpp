@@ -93,7 +93,7 @@ struct Redirect {
 /// The redirection `reply` asks for, or none when it is not one (or not a well-formed one).
 /// An empty host (`MOVED 3999 :6380`, a node that does not know its own address) means the
 /// host the call was sent to, `current_host`.
-inline std::optional<Redirect> parse_redirect(const Reply& reply, std::string_view current_host) {
+inline std::optional<Redirect> parse_redirect(const RespReply& reply, std::string_view current_host) {
   const std::string_view code = reply.error_code();
   if (code != "MOVED" && code != "ASK") return std::nullopt;
   std::string_view rest = std::string_view(reply.text).substr(code.size());
@@ -183,7 +183,7 @@ class Cluster final : public ScriptRunner {
   /// the wire), the call is sent again after 5 ms, doubling to 50 ms, for up to the command
   /// timeout — a move takes milliseconds, and waiting it out keeps the count exact where
   /// failing open would not.
-  Result<Reply> eval(const Script& script, std::span<const std::string_view> keys,
+  Result<RespReply> eval(const Script& script, std::span<const std::string_view> keys,
                      std::span<const std::string_view> args) override {
     auto slot = slot_of(keys);
     if (!slot) return tl::unexpected(slot.error());
@@ -295,7 +295,7 @@ class Cluster final : public ScriptRunner {
   /// retries (a call whose keys are split between the two nodes of a slot being moved, which
   /// no node can run until the move is done) and CLUSTERDOWN are errors, not replies — a limit set then fails open or
   /// closed as when a node is down.
-  Result<Reply> settled(Reply reply, std::optional<std::uint16_t> slot) {
+  Result<RespReply> settled(RespReply reply, std::optional<std::uint16_t> slot) {
     const std::string_view code = reply.error_code();
     if (code == "TRYAGAIN")
       return fail(Errc::io_error,
@@ -425,7 +425,7 @@ class Cluster final : public ScriptRunner {
   /// A map from `reply` to CLUSTER SLOTS sent to `asked`: [[first, last, [host, port, id, …],
   /// replicas…], …]. A null or empty host is the asked node's own; "?" (a node that does not
   /// know how it is reached) leaves its slots unassigned.
-  Result<std::shared_ptr<SlotMap>> read_slots(const Reply& reply, const Client& asked) {
+  Result<std::shared_ptr<SlotMap>> read_slots(const RespReply& reply, const Client& asked) {
     const auto bad = [&](std::string_view why) {
       return fail(Errc::parse_error,
                   fmt::format("Redis at {} answered CLUSTER SLOTS {}", asked.endpoint().describe(), why));
@@ -434,23 +434,23 @@ class Cluster final : public ScriptRunner {
       return fail(Errc::rejected,
                   fmt::format("Redis at {} is not a cluster node, or refused CLUSTER SLOTS: {}",
                               asked.endpoint().describe(), reply.text));
-    if (reply.type != Reply::Type::array) return bad("with something else than an array");
+    if (reply.type != RespReply::Type::array) return bad("with something else than an array");
     auto map = std::make_shared<SlotMap>();
     map->owner.fill(unassigned);
     for (const auto& range : reply.elements) {
-      if (range.type != Reply::Type::array || range.elements.size() < 3) return bad("with a malformed slot range");
+      if (range.type != RespReply::Type::array || range.elements.size() < 3) return bad("with a malformed slot range");
       const auto& lo = range.elements[0];
       const auto& hi = range.elements[1];
       const auto& master = range.elements[2];
-      if (lo.type != Reply::Type::integer || hi.type != Reply::Type::integer || lo.integer < 0 ||
+      if (lo.type != RespReply::Type::integer || hi.type != RespReply::Type::integer || lo.integer < 0 ||
           hi.integer < lo.integer || hi.integer >= cluster_slots)
         return bad("with a slot range out of bounds");
-      if (master.type != Reply::Type::array || master.elements.size() < 2 ||
-          master.elements[1].type != Reply::Type::integer || master.elements[1].integer <= 0 ||
+      if (master.type != RespReply::Type::array || master.elements.size() < 2 ||
+          master.elements[1].type != RespReply::Type::integer || master.elements[1].integer <= 0 ||
           master.elements[1].integer > 65535)
         return bad("with a malformed node");
       const auto& host = master.elements[0];
-      if (host.type != Reply::Type::nil && host.type != Reply::Type::string) return bad("with a malformed node");
+      if (host.type != RespReply::Type::nil && host.type != RespReply::Type::string) return bad("with a malformed node");
       if (host.text == "?") continue;
       auto node = this->node(host.is_nil() || host.text.empty() ? asked.endpoint().host : host.text,
                              static_cast<std::uint16_t>(master.elements[1].integer));
@@ -495,9 +495,9 @@ class Cluster final : public ScriptRunner {
   /// `ASKING` and the script's call together on one connection of `node`: the node runs the
   /// call on a slot it is importing only right after ASKING, on the same connection. A script
   /// the node does not have is loaded and the pair sent again (ASKING lasts one command).
-  static Result<Reply> eval_asking(Client& node, const Script& script, std::span<const std::string_view> keys,
+  static Result<RespReply> eval_asking(Client& node, const Script& script, std::span<const std::string_view> keys,
                                    std::span<const std::string_view> args) {
-    return node.with_connection([&](Connection& c) -> Result<Reply> {
+    return node.with_connection([&](Connection& c) -> Result<RespReply> {
       const std::string count = std::to_string(keys.size());
       std::vector<std::string_view> argv{"EVALSHA", script.sha1, count};
       argv.insert(argv.end(), keys.begin(), keys.end());

@@ -127,20 +127,20 @@ class Connection {
   const Endpoint& endpoint() const noexcept { return endpoint_; }
 
   /// Sends `args` and reads its reply (an error reply is a value, not a failure).
-  Result<Reply> call(std::span<const std::string_view> args) {
+  Result<RespReply> call(std::span<const std::string_view> args) {
     out_.clear();
     format_command(out_, args);
     auto replies = exchange(1);
     if (!replies) return tl::unexpected(replies.error());
     return std::move(replies->front());
   }
-  Result<Reply> call(std::initializer_list<std::string_view> args) {
+  Result<RespReply> call(std::initializer_list<std::string_view> args) {
     return call(std::span<const std::string_view>(args.begin(), args.size()));
   }
 
   /// Writes `requests` (`count` commands, made with `format_command`) at once and reads their
   /// replies, in order.
-  Result<std::vector<Reply>> pipeline(std::string_view requests, std::size_t count) {
+  Result<std::vector<RespReply>> pipeline(std::string_view requests, std::size_t count) {
     out_.assign(requests);
     return exchange(count);
   }
@@ -246,7 +246,7 @@ class Connection {
   }
 
   /// The next reply from the server.
-  Result<Reply> read(clock::time_point deadline) {
+  Result<RespReply> read(clock::time_point deadline) {
     for (;;) {
       auto next = reader_.next();
       if (!next) {
@@ -270,7 +270,7 @@ class Connection {
   }
 
   /// Writes `out_`, reads what earlier `send_later` commands left unread, then `count` replies.
-  Result<std::vector<Reply>> exchange(std::size_t count) {
+  Result<std::vector<RespReply>> exchange(std::size_t count) {
     const auto deadline = clock::now() + options_.command_timeout;
     if (auto w = write(deadline); !w) return tl::unexpected(w.error());
     std::string again;  // later scripts the server no longer had, with their source
@@ -290,7 +290,7 @@ class Connection {
       }
     }
     late_.clear();
-    std::vector<Reply> replies;
+    std::vector<RespReply> replies;
     replies.reserve(count);
     for (std::size_t i = 0; i < count; ++i) {
       auto r = read(deadline);

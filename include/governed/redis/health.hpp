@@ -271,7 +271,7 @@ class RedisHealth final : public SharedHealth {
     const std::array<std::string_view, 1> args{limit};
     auto r = redis_->eval(health_read_script(), keys, args);
     if (!r) return tl::unexpected(r.error());
-    if (r->type != Reply::Type::array || r->elements.size() % 3 != 0 || r->elements.size() / 3 > max_read)
+    if (r->type != RespReply::Type::array || r->elements.size() % 3 != 0 || r->elements.size() / 3 > max_read)
       return fail(Errc::parse_error,
                   fmt::format("Redis at {} answered the findings script with something else than it returns{}{}",
                               redis_->describe(), r->is_error() ? ": " : "", r->is_error() ? r->text : ""));
@@ -286,8 +286,8 @@ class RedisHealth final : public SharedHealth {
 
   /// One record read back; none when it is not one this writes (another version's kind, a
   /// damaged field), which is skipped.
-  static std::optional<SharedFinding> finding(const Reply& field, const Reply& end, const Reply& value) {
-    if (field.type != Reply::Type::string || end.type != Reply::Type::integer || value.type != Reply::Type::string)
+  static std::optional<SharedFinding> finding(const RespReply& field, const RespReply& end, const RespReply& value) {
+    if (field.type != RespReply::Type::string || end.type != RespReply::Type::integer || value.type != RespReply::Type::string)
       return std::nullopt;
     const std::string_view f = field.text;
     if (f.size() > max_field || f.size() < 2 || f[1] != '\x1f') return std::nullopt;

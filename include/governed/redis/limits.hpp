@@ -543,7 +543,7 @@ class SharedLimitSet final : public SharedLimits {
     AdmitCall c;
     prepare(c, cells, now, wall);
     redis_->async_eval(admit_script(), c.key_span(), c.arg_span(), executor,
-                       [this, which = c.which, k = c.k, wall, done = std::forward<Handler>(done)](Result<Reply> r) mutable {
+                       [this, which = c.which, k = c.k, wall, done = std::forward<Handler>(done)](Result<RespReply> r) mutable {
                          if (!r) return std::move(done)(Result<SharedDecision>(tl::unexpected(r.error())));
                          // Rare (only after an outage), and then one blocking write.
                          write_back_pending(wall);
@@ -552,7 +552,7 @@ class SharedLimitSet final : public SharedLimits {
   }
 
   /// The admit script's reply `r` for keys of dimensions `which[0..k)`.
-  Result<SharedDecision> decide(const Reply& r, const std::array<std::size_t, 6>& which, std::size_t k) const {
+  Result<SharedDecision> decide(const RespReply& r, const std::array<std::size_t, 6>& which, std::size_t k) const {
     SharedDecision out;
     out.available.fill(UINT64_MAX);
     const auto bad = [&] {
@@ -562,9 +562,9 @@ class SharedLimitSet final : public SharedLimits {
                                                  r.is_error() ? r.text : ""));
     };
     const auto& e = r.elements;
-    if (r.type != Reply::Type::array || e.size() < 2) return bad();
+    if (r.type != RespReply::Type::array || e.size() < 2) return bad();
     for (const auto& x : e)
-      if (x.type != Reply::Type::integer) return bad();
+      if (x.type != RespReply::Type::integer) return bad();
     if (e[0].integer == 2) {
       if (e.size() != 3) return bad();
       out.exhausted_until = WallTime{std::chrono::duration_cast<Duration>(std::chrono::microseconds{e[2].integer})};

@@ -28,7 +28,7 @@ struct Reply {
   enum class Type : std::uint8_t { nil, integer, string, status, error, array };
   Type type = Type::nil;
   std::int64_t integer = 0;
-  std::string text{};               ///< string, status or error
+  std::string text{};                 ///< string, status or error
   std::vector<Reply> elements{};    ///< array
 
   bool is_error() const noexcept { return type == Type::error; }

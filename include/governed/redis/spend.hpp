@@ -170,9 +170,9 @@ class RedisSpend final : public SharedSpend {
     auto r = redis_->eval(spend_reserve_script(), views(keys), views(args));
     if (!r) return tl::unexpected(r.error());
     const auto& e = r->elements;
-    if (r->type != Reply::Type::array || e.size() != 5) return bad(*r);
+    if (r->type != RespReply::Type::array || e.size() != 5) return bad(*r);
     for (const auto& x : e)
-      if (x.type != Reply::Type::integer) return bad(*r);
+      if (x.type != RespReply::Type::integer) return bad(*r);
     SharedSpendDecision d;
     d.admitted = e[0].integer == 1;
     d.totals = {SpendTotals{e[1].integer, e[2].integer}, SpendTotals{e[3].integer, e[4].integer}};
@@ -196,11 +196,11 @@ class RedisSpend final : public SharedSpend {
     auto r = redis_->eval(spend_settle_script(), views(keys), views(args));
     if (!r) return tl::unexpected(r.error());
     const auto& e = r->elements;
-    if (r->type != Reply::Type::array || e.size() % 3 != 0) return bad(*r);
+    if (r->type != RespReply::Type::array || e.size() % 3 != 0) return bad(*r);
     std::vector<SharedSpendAlert> out;
     for (std::size_t i = 0; i < e.size(); i += 3) {
-      if (e[i].type != Reply::Type::integer || e[i].integer < 1 || e[i].integer > 2 ||
-          e[i + 1].type != Reply::Type::string || e[i + 2].type != Reply::Type::integer)
+      if (e[i].type != RespReply::Type::integer || e[i].integer < 1 || e[i].integer > 2 ||
+          e[i + 1].type != RespReply::Type::string || e[i + 2].type != RespReply::Type::integer)
         return bad(*r);
       out.push_back({static_cast<std::size_t>(e[i].integer - 1), e[i + 1].text, e[i + 2].integer});
     }
@@ -262,7 +262,7 @@ class RedisSpend final : public SharedSpend {
     return std::to_string(std::max<std::int64_t>(1, std::chrono::ceil<std::chrono::milliseconds>(left).count()));
   }
 
-  tl::unexpected<Error> bad(const Reply& r) const {
+  tl::unexpected<Error> bad(const RespReply& r) const {
     return tl::unexpected(Error{Errc::parse_error,
                                 fmt::format("Redis at {} answered the spend budget script with something else than it "
                                             "returns{}{}",

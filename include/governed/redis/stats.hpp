@@ -109,12 +109,12 @@ class RedisStats final : public SharedStats {
     const std::array<std::string_view, 1> keys{keys_[k]};
     auto r = redis_->eval(stats_read_script(), keys, std::span<const std::string_view>{});
     if (!r) return tl::unexpected(r.error());
-    if (r->type != Reply::Type::array || r->elements.size() % 2 != 0) return bad(*r);
+    if (r->type != RespReply::Type::array || r->elements.size() % 2 != 0) return bad(*r);
     std::map<std::tuple<std::string, std::string, std::string>, SeriesTotals> by_labels;
     for (std::size_t i = 0; i < r->elements.size(); i += 2) {
       const auto& f = r->elements[i];
       const auto& v = r->elements[i + 1];
-      if (f.type != Reply::Type::string || v.type != Reply::Type::string) return bad(*r);
+      if (f.type != RespReply::Type::string || v.type != RespReply::Type::string) return bad(*r);
       const std::string_view field = f.text;
       const auto sep = field.find('\x1f');
       if (sep == std::string_view::npos) return bad(*r);
@@ -166,7 +166,7 @@ class RedisStats final : public SharedStats {
   }
   static std::string join(std::string_view a, std::string_view b) { return part(a) + '\x1f' + part(b); }
 
-  tl::unexpected<Error> bad(const Reply& r) const {
+  tl::unexpected<Error> bad(const RespReply& r) const {
     return tl::unexpected(Error{Errc::parse_error,
                                 fmt::format("Redis at {} answered the statistics script with something else than it "
                                             "returns{}{}",

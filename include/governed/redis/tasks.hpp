@@ -154,14 +154,14 @@ class RedisTasks final : public SharedTasks {
 
  private:
   /// The decision in `r`; an empty optional for an unknown task; an error for anything else.
-  static std::optional<std::optional<SharedTaskDecision>> read(const Reply& r) {
-    if (r.type != Reply::Type::array) return std::nullopt;
+  static std::optional<std::optional<SharedTaskDecision>> read(const RespReply& r) {
+    if (r.type != RespReply::Type::array) return std::nullopt;
     const auto& e = r.elements;
     if (e.empty()) return std::optional<SharedTaskDecision>{};
     if (e.size() != 7) return std::nullopt;
     for (std::size_t i = 0; i < 6; ++i)
-      if (e[i].type != Reply::Type::integer) return std::nullopt;
-    if (e[6].type != Reply::Type::string && e[6].type != Reply::Type::nil) return std::nullopt;
+      if (e[i].type != RespReply::Type::integer) return std::nullopt;
+    if (e[6].type != RespReply::Type::string && e[6].type != RespReply::Type::nil) return std::nullopt;
     SharedTaskDecision d;
     d.admitted = e[0].integer == 1;
     d.usage.calls = e[1].integer;
@@ -173,7 +173,7 @@ class RedisTasks final : public SharedTasks {
     return std::optional<SharedTaskDecision>{std::move(d)};
   }
 
-  Error bad(const Reply& r) const {
+  Error bad(const RespReply& r) const {
     return Error{Errc::parse_error,
                  fmt::format("Redis at {} answered the task budget script with something else than it returns{}{}",
                              redis_->describe(), r.is_error() ? ": " : "", r.is_error() ? r.text : "")};
