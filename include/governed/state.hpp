@@ -28,7 +28,6 @@
 #include <governed/cache.hpp>
 #include <governed/cached_response.hpp>
 #include <governed/clock/concept.hpp>
-#include <governed/clock/coarse.hpp>
 #include <governed/clock/steady.hpp>
 #include <governed/cooldowns.hpp>
 #include <governed/keys/health_store.hpp>
@@ -157,9 +156,9 @@ class State {
   using limiter_type = Limiter;
   using clock_type = Clock;
   using Set = LimitSet<Limiter>;
-  /// Whether the clock is real time (its instants mean the same in every process, so a shared
-  /// store may keep its own), not a manual or scaled one.
-  static constexpr bool real_time = std::is_same_v<Clock, clock::steady> || std::is_same_v<Clock, clock::coarse>;
+  /// Whether the clock is real time (see `clock::real_time_v`): a shared store may then keep
+  /// the time by its own clock.
+  static constexpr bool real_time = clock::real_time_v<Clock>;
 
   /// A State on `clock`, which it borrows: it must outlive the State.
   static Result<std::shared_ptr<State>> create(StateConfig config, Clock& clock) {

@@ -2,7 +2,7 @@
 /// @file
 /// `clock::coarse`: CLOCK_MONOTONIC_COARSE, for callers who trade resolution for speed.
 
-#include <governed/clock/detail/timer_wait.hpp>
+#include <governed/detail/timer_wait.hpp>
 #include <governed/family.hpp>
 #include <governed/time.hpp>
 
@@ -21,6 +21,8 @@ namespace governed::clock {
 class coarse {
  public:
   using family = governed::family::clock;
+  /// Its instants are the host's CLOCK_MONOTONIC, a tick at a time (see `real_time_v`).
+  static constexpr bool is_real_time = true;
 
   Instant now() const noexcept {
     timespec ts{};

@@ -24,4 +24,19 @@ concept Clock = std::same_as<typename C::family, family::clock> &&
                   c.sleep_until(t);
                 };
 
+/// Whether clock `C` runs in real time: its instants advance with the seconds of the world, as
+/// every other process's and a shared store's do, so a shared store may take the time from
+/// its own clock. A clock says so with `static constexpr bool is_real_time = true;`
+/// (`steady`, `coarse`); one that says nothing is not (`manual` and `scaled` say false, and a
+/// user's clock — a test or simulation clock — is taken as not real time unless it says so),
+/// so its instants are sent to the store as the time.
+template <class C>
+inline constexpr bool real_time_v = false;
+
+template <class C>
+  requires requires {
+    { C::is_real_time } -> std::convertible_to<bool>;
+  }
+inline constexpr bool real_time_v<C> = C::is_real_time;
+
 }  // namespace governed::clock

@@ -40,6 +40,8 @@ namespace governed::clock {
 class manual {
  public:
   using family = governed::family::clock;
+  /// Its time is the test's, not the world's (see `real_time_v`).
+  static constexpr bool is_real_time = false;
 
   /// 2025-01-01T00:00:00Z: a fixed default so tests that print wall times are reproducible.
   static constexpr WallTime default_wall_start{std::chrono::seconds{1735689600}};

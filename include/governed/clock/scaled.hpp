@@ -3,7 +3,7 @@
 /// `clock::scaled`: real time sped up by a factor, so an hour of provider limits can be shown
 /// in a minute.
 
-#include <governed/clock/detail/timer_wait.hpp>
+#include <governed/detail/timer_wait.hpp>
 #include <governed/family.hpp>
 #include <governed/time.hpp>
 
@@ -23,6 +23,8 @@ namespace governed::clock {
 class scaled {
  public:
   using family = governed::family::clock;
+  /// Its time runs `factor` times the world's (see `real_time_v`).
+  static constexpr bool is_real_time = false;
 
   explicit scaled(double factor, Instant start = Instant{},
                   WallTime wall_start = std::chrono::time_point_cast<Duration>(

@@ -2,7 +2,7 @@
 /// @file
 /// `clock::steady`: std::chrono::steady_clock, the default clock and the one to benchmark on.
 
-#include <governed/clock/detail/timer_wait.hpp>
+#include <governed/detail/timer_wait.hpp>
 #include <governed/family.hpp>
 #include <governed/time.hpp>
 
@@ -18,6 +18,8 @@ namespace governed::clock {
 class steady {
  public:
   using family = governed::family::clock;
+  /// Its instants are the host's CLOCK_MONOTONIC, as every other process's (see `real_time_v`).
+  static constexpr bool is_real_time = true;
 
   Instant now() const noexcept { return Instant{std::chrono::steady_clock::now().time_since_epoch()}; }
 
