@@ -1,10 +1,10 @@
 #pragma once
 /// @file
 /// RESP on the wire, by hiredis: `format_command` turns arguments into a request
-/// (`redisFormatCommandArgv`), and `ReplyReader` turns the bytes a server sends into `Reply`
+/// (`redisFormatCommandArgv`), and `ReplyReader` turns the bytes a server sends into `RespReply`
 /// values (hiredis's reader). Everything else — sockets, TLS, timers — is Asio's.
 ///
-/// hiredis's reader builds each reply through functions given to it, here straight into `Reply`
+/// hiredis's reader builds each reply through functions given to it, here straight into `RespReply`
 /// values, so nothing of hiredis leaks past this header.
 
 #include <governed/result.hpp>
@@ -24,12 +24,12 @@
 namespace governed::redis {
 
 /// One RESP value.
-struct Reply {
+struct RespReply {
   enum class Type : std::uint8_t { nil, integer, string, status, error, array };
   Type type = Type::nil;
   std::int64_t integer = 0;
   std::string text{};                 ///< string, status or error
-  std::vector<Reply> elements{};    ///< array
+  std::vector<RespReply> elements{};  ///< array
 
   bool is_error() const noexcept { return type == Type::error; }
   bool is_nil() const noexcept { return type == Type::nil; }
@@ -78,29 +78,29 @@ namespace detail {
 /// replies hold a handful.
 inline constexpr int max_reply_elements = 1 << 20;
 
-/// hiredis's reader builds replies through these: straight into `Reply` values, each child in
+/// hiredis's reader builds replies through these: straight into `RespReply` values, each child in
 /// its place in its parent's elements, so no tree of hiredis objects is built and copied.
 struct ReplyBuilder {
   /// Where the value of `task` goes: its slot in the parent array, or a new root.
-  static Reply* place(const redisReadTask* task) noexcept {
-    if (!task->parent) return new (std::nothrow) Reply;
-    auto* parent = static_cast<Reply*>(task->parent->obj);
+  static RespReply* place(const redisReadTask* task) noexcept {
+    if (!task->parent) return new (std::nothrow) RespReply;
+    auto* parent = static_cast<RespReply*>(task->parent->obj);
     if (!parent || task->idx < 0 || static_cast<std::size_t>(task->idx) >= parent->elements.size()) return nullptr;
     return &parent->elements[static_cast<std::size_t>(task->idx)];
   }
 
   /// Null (which hiredis reports as out of memory) after freeing a root that could not be filled.
-  static void* failed(const redisReadTask* task, Reply* r) noexcept {
+  static void* failed(const redisReadTask* task, RespReply* r) noexcept {
     if (!task->parent) delete r;
     return nullptr;
   }
 
   static void* string(const redisReadTask* task, char* str, std::size_t len) noexcept {
-    Reply* r = place(task);
+    RespReply* r = place(task);
     if (!r) return nullptr;
-    r->type = task->type == REDIS_REPLY_ERROR    ? Reply::Type::error
-              : task->type == REDIS_REPLY_STATUS ? Reply::Type::status
-                                                 : Reply::Type::string;
+    r->type = task->type == REDIS_REPLY_ERROR    ? RespReply::Type::error
+              : task->type == REDIS_REPLY_STATUS ? RespReply::Type::status
+                                                 : RespReply::Type::string;
     try {
       r->text.assign(str, len);
     } catch (...) {
@@ -111,9 +111,9 @@ struct ReplyBuilder {
 
   static void* array(const redisReadTask* task, int elements) noexcept {
     if (elements < 0 || elements > max_reply_elements) return nullptr;
-    Reply* r = place(task);
+    RespReply* r = place(task);
     if (!r) return nullptr;
-    r->type = Reply::Type::array;
+    r->type = RespReply::Type::array;
     try {
       r->elements.resize(static_cast<std::size_t>(elements));
     } catch (...) {
@@ -123,22 +123,22 @@ struct ReplyBuilder {
   }
 
   static void* integer(const redisReadTask* task, long long value) noexcept {
-    Reply* r = place(task);
+    RespReply* r = place(task);
     if (!r) return nullptr;
-    r->type = Reply::Type::integer;
+    r->type = RespReply::Type::integer;
     r->integer = value;
     return r;
   }
 
   static void* nil(const redisReadTask* task) noexcept {
-    Reply* r = place(task);
+    RespReply* r = place(task);
     if (!r) return nullptr;
-    r->type = Reply::Type::nil;
+    r->type = RespReply::Type::nil;
     return r;
   }
 
   /// hiredis frees only roots (a reply it gives up on); children live in their parent.
-  static void free(void* root) noexcept { delete static_cast<Reply*>(root); }
+  static void free(void* root) noexcept { delete static_cast<RespReply*>(root); }
 
   static redisReplyObjectFunctions* functions() noexcept {
     static redisReplyObjectFunctions f{&string, &array, &integer, &nil, &free};
@@ -172,12 +172,12 @@ class ReplyReader {
   }
 
   /// The next complete reply, none when more bytes are needed, or the protocol error.
-  Result<std::optional<Reply>> next() {
+  Result<std::optional<RespReply>> next() {
     void* raw = nullptr;
     if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) return tl::unexpected(protocol_error());
-    if (!raw) return std::optional<Reply>{};
-    std::unique_ptr<Reply> owned(static_cast<Reply*>(raw));
-    return std::optional<Reply>{std::move(*owned)};
+    if (!raw) return std::optional<RespReply>{};
+    std::unique_ptr<RespReply> owned(static_cast<RespReply*>(raw));
+    return std::optional<RespReply>{std::move(*owned)};
   }
 
  private:
