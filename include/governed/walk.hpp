@@ -778,7 +778,7 @@ class Walk {
     } else {
       const auto headers = reply.header_view();
       v = providers::classify(c.provider, c.provider->dialect,
-                              providers::Reply{reply.status, providers::HeaderView(headers), reply.body}, w);
+                              providers::ReplyView{reply.status, providers::HeaderView(headers), reply.body}, w);
     }
     admission_.lease.release();  // the call is over: its concurrency slot is free
     sync_limits(v.limits, t);

@@ -476,8 +476,9 @@ inline std::optional<WallTime> find_date_in_text(std::string_view text) noexcept
 
 }  // namespace detail
 
-/// A reply as the transport delivered it.
-struct Reply {
+/// A reply as the classifier reads it: status, headers and body as views over the reply a
+/// transport delivered, valid while that reply lives.
+struct ReplyView {
   int status = 0;
   HeaderView headers{};
   std::string_view body{};
@@ -485,7 +486,7 @@ struct Reply {
 
 /// Classifies one reply from `provider` (a table entry: its dialect, header windows and
 /// daily-reset rule are used). `now` is the wall-clock time the reply arrived.
-inline Verdict classify(const Provider* provider, Dialect dialect, const Reply& reply, WallTime now) {
+inline Verdict classify(const Provider* provider, Dialect dialect, const ReplyView& reply, WallTime now) {
   Verdict v;
   const HeaderWindows windows = provider ? provider->windows : HeaderWindows{};
   v.limits = read_limit_headers(reply.headers, now, windows);
@@ -613,7 +614,7 @@ inline const Provider* find_provider(const Table& table, std::string_view name) 
 inline Verdict classify(const Table& table, std::string_view provider, int status,
                         const HeaderView& headers, std::string_view body, WallTime now) {
   const Provider* p = find_provider(table, provider);
-  return classify(p, p ? p->dialect : Dialect::openai, Reply{status, headers, body}, now);
+  return classify(p, p ? p->dialect : Dialect::openai, ReplyView{status, headers, body}, now);
 }
 
 /// Classifies a reply with the built-in table.
