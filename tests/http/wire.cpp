@@ -391,3 +391,25 @@ TEST_CASE("proxy: HTTPS_PROXY with NO_PROXY, loopback always direct", "[wire][pr
   CHECK_FALSE(transport::ProxySettings::parse_proxy("https://proxy:443"));
   CHECK_FALSE(*transport::ProxySettings{"proxy:1", "", "*"}.for_target(target("https://api.openai.com")));
 }
+
+TEST_CASE("proxy: credentials are decoded as curl decodes them, and no error repeats the setting",
+          "[wire][proxy]") {
+  auto proxy = [](std::string_view spec) { return transport::ProxySettings::parse_proxy(spec); };
+  auto raw = proxy("http://user:p@ss#1@Proxy.Corp:3128");
+  REQUIRE(raw);
+  CHECK((*raw)->credentials == "user:p@ss#1");
+  CHECK((*raw)->url.host == "proxy.corp");
+  CHECK((*raw)->url.authority(true) == "proxy.corp:3128");
+  // A '%' that starts no escape is part of the password, as curl reads it.
+  CHECK(proxy("user:100%sure@proxy").value()->credentials == "user:100%sure");
+  CHECK(proxy("[::1]:3128").value()->url.authority(true) == "[::1]:3128");
+  for (const char* bad : {"http://user:hunter2@pro xy:3128", "http://user:hunter2@proxy:0", "socks5://user:hunter2@proxy",
+                          "http://user:hunter2@", "https://user:hunter2@proxy"}) {
+    INFO(bad);
+    auto p = proxy(bad);
+    REQUIRE_FALSE(p);
+    CHECK(p.error().code == Errc::invalid_argument);
+    CHECK_THAT(p.error().message, !Catch::Contains("hunter2"));
+  }
+}
+

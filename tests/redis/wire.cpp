@@ -62,9 +62,29 @@ TEST_CASE("malformed Redis URLs are refused with the reason and without the pass
   }
 }
 
+TEST_CASE("a Redis password pasted with '@', '?' or '#' in it is read whole; a query is ignored", "[redis][url]") {
+  auto e = parse_url("rediss://app:p@ss?w#rd@cache:6380/2?timeout=5");
+  REQUIRE(e);
+  CHECK(e->user == "app");
+  CHECK(e->password == "p@ss?w#rd");
+  CHECK(e->host == "cache");
+  CHECK(e->port == 6380);
+  CHECK(e->db == 2);
+  CHECK(e->describe() == "rediss://app:***@cache:6380/2");
+  // The scheme, like any URL scheme, in either case.
+  auto upper = parse_url("REDIS://cache");
+  REQUIRE(upper);
+  CHECK_FALSE(upper->tls);
+  // A URL past the parser's bound is refused, without being repeated.
+  auto huge = parse_url("redis://:hunter2" + std::string(9000, 'x') + "@cache");
+  REQUIRE_FALSE(huge);
+  CHECK(huge.error().message.find("hunter2") == std::string::npos);
+}
+
 namespace {
 
-std::string formatted(std::initializer_list<std::string_view> args) {
+std::string formatted(
+std::initializer_list<std::string_view> args) {
   std::string out;
   governed::redis::format_command(out, args);
   return out;

@@ -16,8 +16,11 @@
 /// DeepSeek), `/openai/v1` (Groq), `/api/v1` (OpenRouter), `/v1beta` (Gemini), `/openai`
 /// (Azure). The server picks the simulated provider by it (see sim/server.hpp).
 
+#include <governed/ascii.hpp>
+#include <governed/url.hpp>
 #include <governed/wire/format.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -38,13 +41,6 @@ struct Route {
 
 namespace route_detail {
 
-inline int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 /// A model or deployment name as a path may carry it: 1 to 256 printable ASCII bytes, no
 /// slash (so every reply, header and log line can quote it as it is).
 inline bool plain_name(std::string_view s) noexcept {
@@ -54,29 +50,15 @@ inline bool plain_name(std::string_view s) noexcept {
   return true;
 }
 
-}  // namespace route_detail
-
 /// `%XX` decoded (and `+` as a space when `plus` is set, as in a query); nothing when an escape is
-/// malformed or decodes to a control byte.
-inline std::optional<std::string> percent_decode(std::string_view s, bool plus = false) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '%') {
-      if (i + 2 >= s.size()) return std::nullopt;
-      const int hi = route_detail::hex_value(s[i + 1]), lo = route_detail::hex_value(s[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      c = static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else if (plus && c == '+') {
-      c = ' ';
-    }
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return std::nullopt;
-    out += c;
-  }
+/// malformed or the text holds a control byte, written or decoded.
+inline std::optional<std::string> decoded(std::string_view s, bool plus = false) {
+  auto out = governed::url::percent_decode(s, {.plus_is_space = plus});
+  if (!out || std::ranges::any_of(*out, governed::ascii::is_control)) return std::nullopt;
   return out;
 }
+
+}  // namespace route_detail
 
 /// The value of `name` in a query string (`a=1&key=xyz`), decoded; nothing when absent.
 inline std::optional<std::string> query_value(std::string_view query, std::string_view name) {
@@ -87,7 +69,7 @@ inline std::optional<std::string> query_value(std::string_view query, std::strin
     const auto eq = pair.find('=');
     if (pair.substr(0, eq) != name) continue;
     if (eq == std::string_view::npos) return std::string{};
-    return percent_decode(pair.substr(eq + 1), true);
+    return route_detail::decoded(pair.substr(eq + 1), true);
   }
   return std::nullopt;
 }
@@ -109,7 +91,7 @@ inline std::optional<Route> route_of(std::string_view target) {
     if (slash != std::string_view::npos) {
       const std::string_view parent = before.substr(0, slash);
       if (parent.ends_with("/deployments")) {
-        auto model = percent_decode(before.substr(slash + 1));
+        auto model = route_detail::decoded(before.substr(slash + 1));
         if (!model || !route_detail::plain_name(*model)) return std::nullopt;
         r.format = governed::wire::Format::azure;
         r.model = std::move(*model);
@@ -134,7 +116,7 @@ inline std::optional<Route> route_of(std::string_view target) {
     if (colon == std::string_view::npos) return std::nullopt;
     const std::string_view method = rest.substr(colon + 1);
     if (method != "generateContent" && method != "streamGenerateContent") return std::nullopt;
-    auto model = percent_decode(rest.substr(0, colon));
+    auto model = route_detail::decoded(rest.substr(0, colon));
     if (!model || !route_detail::plain_name(*model)) return std::nullopt;
     r.format = governed::wire::Format::gemini;
     r.prefix = std::string(path.substr(0, models));

@@ -13,8 +13,12 @@
 /// `NO_PROXY` is a comma-separated list: `*` (everything), a host name (matching itself and
 /// its subdomains; a leading '.' is the same), an IP address, each optionally with `:port`.
 
+#include <governed/ascii.hpp>
 #include <governed/result.hpp>
+#include <governed/url.hpp>
 #include <governed/wire/url.hpp>
+
+#include <fmt/format.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -57,8 +61,7 @@ struct ProxySettings {
       const auto comma = list.find(',');
       std::string_view e = list.substr(0, comma);
       list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
-      while (!e.empty() && (e.front() == ' ' || e.front() == '\t')) e.remove_prefix(1);
-      while (!e.empty() && (e.back() == ' ' || e.back() == '\t')) e.remove_suffix(1);
+      e = ascii::trim(e, ascii::is_blank);
       if (e.empty()) continue;
       if (e == "*") return true;
       // An optional ":port" (not inside a bracketed or bare IPv6 address).
@@ -76,9 +79,9 @@ struct ProxySettings {
       if (want_port && *want_port != port) continue;
       if (!e.empty() && e.front() == '.') e.remove_prefix(1);
       if (e.empty()) continue;
-      if (iequal(host, e)) return true;
+      if (ascii::iequals(host, e)) return true;
       if (host.size() > e.size() && host[host.size() - e.size() - 1] == '.' &&
-          iequal(host.substr(host.size() - e.size()), e))
+          ascii::iequals(host.substr(host.size() - e.size()), e))
         return true;
     }
     return false;
@@ -92,25 +95,22 @@ struct ProxySettings {
     return parse_proxy(spec);
   }
 
-  /// "host:port", "http://host:port" or "http://user:password@host:port". https:// proxies
-  /// (TLS to the proxy itself) are refused with a clear error.
+  /// "host:port", "http://host:port" or "http://user:password@host:port" (port 1080, curl's,
+  /// when none is given). The credentials are percent-decoded as curl decodes them; a password
+  /// may hold '@', '?' and '#' as they are (see `url::Userinfo::raw`). https:// proxies (TLS to
+  /// the proxy itself) are refused with a clear error, and no error repeats the setting.
   static Result<std::optional<Proxy>> parse_proxy(std::string_view spec) {
-    std::string s(spec);
-    if (s.find("://") == std::string::npos) s = "http://" + s;
+    std::string with_scheme;
+    if (spec.find("://") == std::string_view::npos) spec = with_scheme = "http://" + std::string(spec);
+    const auto parts = url::split(spec, url::Userinfo::raw);
+    if (!parts) return fail(Errc::invalid_argument, fmt::format("the proxy setting is not a usable URL: {}", parts.error()));
+    if (ascii::iequals(parts->scheme, "https"))
+      return fail(Errc::invalid_argument, "an https:// proxy is not supported; use an http:// proxy URL");
+    if (!ascii::iequals(parts->scheme, "http"))
+      return fail(Errc::invalid_argument, "the proxy setting is not a usable URL: a proxy URL starts with http://");
     Proxy p;
-    const auto scheme_end = s.find("://") + 3;
-    const auto at = s.find('@', scheme_end);
-    const auto slash = s.find('/', scheme_end);
-    if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
-      p.credentials = percent_decoded(std::string_view(s).substr(scheme_end, at - scheme_end));
-      s.erase(scheme_end, at - scheme_end + 1);
-    }
-    auto url = wire::parse_url(s);
-    if (!url) return fail(Errc::invalid_argument, "the proxy setting is not a usable URL");
-    if (url->tls) return fail(Errc::invalid_argument, "an https:// proxy is not supported; use an http:// proxy URL");
-    const std::string_view authority = std::string_view(s).substr(scheme_end, s.find_first_of("/?", scheme_end) - scheme_end);
-    if (authority.find(':') == std::string_view::npos) url->port = 1080;  // curl's default proxy port when none is given
-    p.url = std::move(*url);
+    p.url = wire::to_url(*parts, false, 1080);
+    if (parts->userinfo) p.credentials = *url::percent_decode(*parts->userinfo, {.keep_malformed = true});
     return std::optional<Proxy>{std::move(p)};
   }
 
@@ -123,32 +123,6 @@ struct ProxySettings {
       v = v * 10 + unsigned(c - '0');
     }
     return v;
-  }
-
-  static bool iequal(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-      if (detail::ascii_lower(a[i]) != detail::ascii_lower(b[i])) return false;
-    return true;
-  }
-
-  static std::string percent_decoded(std::string_view s) {
-    auto hex = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-      return -1;
-    };
-    std::string out;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-      if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-        out += char(hex(s[i + 1]) * 16 + hex(s[i + 2]));
-        i += 2;
-      } else {
-        out += s[i];
-      }
-    }
-    return out;
   }
 };
 

@@ -9,39 +9,15 @@
 /// information (`user:secret@host`) is refused — a key in a URL ends up in logs — and so is
 /// anything with spaces, control bytes or an unfilled `{placeholder}`.
 
+#include <governed/ascii.hpp>
 #include <governed/result.hpp>
+#include <governed/url.hpp>
 
 #include <fmt/format.h>
 
-#include <charconv>
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-namespace governed::detail {
-
-constexpr char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; }
-
-constexpr bool host_char(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-         c == '_';
-}
-
-constexpr bool url_char(char c) noexcept {
-  // RFC 3986 unreserved, sub-delims, ':', '@', '/', '?', '%' — no spaces, controls, quotes,
-  // braces or backslashes.
-  if (c >= 'a' && c <= 'z') return true;
-  if (c >= 'A' && c <= 'Z') return true;
-  if (c >= '0' && c <= '9') return true;
-  switch (c) {
-    case '-': case '.': case '_': case '~': case '!': case '$': case '&': case '\'': case '(': case ')':
-    case '*': case '+': case ',': case ';': case '=': case ':': case '@': case '/': case '?': case '%': case '[': case ']':
-      return true;
-    default: return false;
-  }
-}
-
-}  // namespace governed::detail
 
 namespace governed::wire {
 
@@ -79,70 +55,55 @@ struct Url {
   std::string origin() const { return fmt::format("{}://{}", tls ? "https" : "http", authority()); }
 };
 
-/// Parses a base URL; the error says what is wrong with it (never echoing a user-info part).
+/// The longest base URL accepted.
+inline constexpr std::size_t max_base_url_length = 2048;
+
+/// Whether `c` may stand in a base URL: RFC 3986's unreserved characters, sub-delims, ':', '@',
+/// '/', '?', '%' and the brackets of an IPv6 address — no space, control byte, quote, brace or
+/// backslash.
+constexpr bool is_url_char(char c) noexcept {
+  if (ascii::is_alnum(c)) return true;
+  switch (c) {
+    case '-': case '.': case '_': case '~': case '!': case '$': case '&': case '\'': case '(': case ')':
+    case '*': case '+': case ',': case ';': case '=': case ':': case '@': case '/': case '?': case '%': case '[': case ']':
+      return true;
+    default: return false;
+  }
+}
+
+/// `parts` (of an http or https URL) as a `Url`: the host lowered, `default_port` when the
+/// URL names none, the path without its trailing '/'s.
+inline Url to_url(const url::Parts& parts, bool tls, std::uint16_t default_port) {
+  Url u;
+  u.tls = tls;
+  u.host = ascii::lowered(parts.host);
+  u.port = parts.port.value_or(default_port);
+  u.path = ascii::trim_back(parts.path, [](char c) noexcept { return c == '/'; });
+  u.query = parts.query.value_or(std::string_view{});
+  return u;
+}
+
+/// Parses a base URL (see `url::split`); the error says what is wrong with it, never echoing a
+/// user-info part.
 inline Result<Url> parse_url(std::string_view s) {
   auto bad = [&](std::string_view why) {
     return fail(Errc::invalid_argument, fmt::format("the base URL is not usable: {}", why));
   };
   if (s.empty()) return bad("it is empty (set the provider's base_url)");
-  if (s.size() > 2048) return bad("it is longer than 2048 characters");
-  Url u;
-  const auto sep = s.find("://");
-  if (sep == std::string_view::npos) return bad("it has no scheme (https://...)");
-  std::string scheme(s.substr(0, sep));
-  for (auto& c : scheme) c = detail::ascii_lower(c);
-  if (scheme == "https") u.tls = true;
-  else if (scheme == "http") u.tls = false;
-  else return bad("the scheme is neither http nor https");
-  u.port = u.tls ? 443 : 80;
-  std::string_view rest = s.substr(sep + 3);
-  if (const auto hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
-  for (char c : rest)
-    if (!detail::url_char(c)) {
+  if (s.size() > max_base_url_length) return bad("it is longer than 2048 characters");
+  // Before the URL is taken apart, so that `https://{resource}.openai.azure.com` is named for
+  // what it is rather than for a bad host name.
+  for (char c : s.substr(0, s.find('#')))
+    if (!is_url_char(c)) {
       if (c == '{' || c == '}') return bad("it still has a {placeholder} to fill in");
       return bad("it has a character a URL can not hold");
     }
-  const auto auth_end = rest.find_first_of("/?");
-  std::string_view authority = rest.substr(0, auth_end);
-  std::string_view tail = auth_end == std::string_view::npos ? std::string_view{} : rest.substr(auth_end);
-  if (authority.find('@') != std::string_view::npos) return bad("it carries user information (user:secret@)");
-  std::string_view host, port;
-  if (!authority.empty() && authority.front() == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) return bad("an IPv6 address has no closing ']'");
-    host = authority.substr(1, close - 1);
-    const std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return bad("something follows the IPv6 address");
-      port = after.substr(1);
-    }
-    if (host.empty()) return bad("the IPv6 address is empty");
-    for (char c : host)
-      if (!(detail::host_char(c) || c == ':')) return bad("the IPv6 address is malformed");
-  } else {
-    const auto colon = authority.find(':');
-    host = authority.substr(0, colon);
-    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
-    for (char c : host)
-      if (!detail::host_char(c)) return bad("the host name has a character host names can not hold");
-  }
-  if (host.empty()) return bad("it has no host");
-  if (host.size() > 253) return bad("the host name is longer than 253 characters");
-  if (!port.empty() || authority.ends_with(':')) {
-    unsigned v = 0;
-    auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), v);
-    if (port.empty() || ec != std::errc{} || p != port.data() + port.size() || v == 0 || v > 65535)
-      return bad("the port is not a number from 1 to 65535");
-    u.port = static_cast<std::uint16_t>(v);
-  }
-  u.host.assign(host);
-  for (auto& c : u.host) c = detail::ascii_lower(c);
-  const auto q = tail.find('?');
-  std::string_view path = tail.substr(0, q);
-  if (q != std::string_view::npos) u.query.assign(tail.substr(q + 1));
-  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
-  u.path.assign(path);
-  return u;
+  const auto parts = url::split(s);
+  if (!parts) return bad(parts.error());
+  if (parts->userinfo) return bad("it carries user information (user:secret@)");
+  const bool tls = ascii::iequals(parts->scheme, "https");
+  if (!tls && !ascii::iequals(parts->scheme, "http")) return bad("the scheme is neither http nor https");
+  return to_url(*parts, tls, tls ? 443 : 80);
 }
 
 /// Whether `host` names this machine by itself ("localhost", 127.0.0.0/8, ::1) — checked
