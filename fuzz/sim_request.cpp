@@ -90,7 +90,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto body = gs::read_call(text, *route);
   if (!body) {
     if (body.error().message.empty()) __builtin_trap();
-    const gs::Reply r = gs::bad_body(d, body.error(), ++serial);
+    const gs::ProviderReply r = gs::bad_body(d, body.error(), ++serial);
     if (r.status != 400) __builtin_trap();
     check_json_body(r.body);
     return 0;
@@ -99,7 +99,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const governed::Instant now{std::chrono::seconds{++serial}};
   const governed::WallTime wall{std::chrono::seconds{1'711'483'199 + static_cast<std::int64_t>(serial)}};
   std::vector<gp::ChatMessage> messages;
-  const gs::Reply r = provider.handle(body->call(key, messages), now, wall);
+  const gs::ProviderReply r = provider.handle(body->call(key, messages), now, wall);
   if (r.stream) check_stream(*r.stream, *route, d, serial);
   else check_json_body(r.body);
   return 0;

@@ -24,8 +24,8 @@ struct AlertLog {
 };
 
 /// A plain 400: the call ends at once, failed.
-sim::Reply refused_request() {
-  return sim::Reply{400,
+sim::ProviderReply refused_request() {
+  return sim::ProviderReply{400,
                     {},
                     R"({"error":{"message":"Invalid value for 'temperature': must be at most 2.","type":)"
                     R"("invalid_request_error","param":"temperature","code":null}})",

@@ -15,8 +15,8 @@ namespace {
 
 /// OpenAI's per-minute 429 as it is sent: no retry-after, no "try again in", so the backoff
 /// curve decides the waits.
-sim::Reply openai_rpm_429() {
-  return sim::Reply{429, {},
+sim::ProviderReply openai_rpm_429() {
+  return sim::ProviderReply{429, {},
                     R"({"error":{"message":"Rate limit reached for gpt-4o in organization org-openai-a on requests )"
                     R"(per min (RPM): Limit 500, Used 500, Requested 1.","type":"requests","param":null,)"
                     R"("code":"rate_limit_exceeded"}})",
@@ -24,8 +24,8 @@ sim::Reply openai_rpm_429() {
 }
 
 /// The same 429 with the provider's stated wait in `retry-after` (seconds).
-sim::Reply openai_rpm_429_after(std::string seconds) {
-  sim::Reply r = openai_rpm_429();
+sim::ProviderReply openai_rpm_429_after(std::string seconds) {
+  sim::ProviderReply r = openai_rpm_429();
   r.headers.emplace_back("retry-after", std::move(seconds));
   return r;
 }

@@ -22,15 +22,15 @@ providers::Table table_with_local_model() {
       .value();
 }
 
-sim::Reply local_success() {
-  return sim::Reply{200, {},
+sim::ProviderReply local_success() {
+  return sim::ProviderReply{200, {},
                     R"({"choices":[{"index":0,"message":{"role":"assistant","content":"Hello"}}],)"
                     R"("usage":{"prompt_tokens":9,"completion_tokens":1,"total_tokens":10}})",
                     {}};
 }
 
-sim::Reply local_unauthorized() {
-  return sim::Reply{401, {},
+sim::ProviderReply local_unauthorized() {
+  return sim::ProviderReply{401, {},
                     R"({"error":{"message":"Incorrect API key provided.","type":"invalid_request_error",)"
                     R"("param":null,"code":"invalid_api_key"}})",
                     {}};

@@ -14,8 +14,8 @@ using namespace std::chrono_literals;
 namespace {
 
 /// Anthropic's answer to a prompt over the model's context window.
-sim::Reply anthropic_prompt_too_long() {
-  return sim::Reply{400, {},
+sim::ProviderReply anthropic_prompt_too_long() {
+  return sim::ProviderReply{400, {},
                     R"({"type":"error","error":{"type":"invalid_request_error",)"
                     R"("message":"prompt is too long: 208000 tokens > 200000 maximum"}})",
                     {}};

@@ -52,8 +52,8 @@ struct Shown {
 };
 
 /// OpenAI's per-minute 429 with a stated wait: refused before the stream began.
-sim::Reply rpm_429(int seconds) {
-  return sim::Reply{429,
+sim::ProviderReply rpm_429(int seconds) {
+  return sim::ProviderReply{429,
                     {{"retry-after", std::to_string(seconds)}},
                     R"({"error":{"message":"Rate limit reached for gpt-4o in organization org-openai-a on requests )"
                     R"(per min (RPM): Limit 500, Used 500, Requested 1.","type":"requests","param":null,)"

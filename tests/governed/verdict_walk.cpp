@@ -12,16 +12,16 @@ using namespace std::chrono_literals;
 namespace {
 
 /// OpenAI's per-minute 429 with no wait in it: no retry-after, no "try again in".
-sim::Reply rpm_429_without_hint() {
-  return sim::Reply{429, {},
+sim::ProviderReply rpm_429_without_hint() {
+  return sim::ProviderReply{429, {},
                     R"({"error":{"message":"Rate limit reached for gpt-4o in organization org-openai-a on requests )"
                     R"(per min (RPM): Limit 500, Used 500, Requested 1.","type":"requests","param":null,)"
                     R"("code":"rate_limit_exceeded"}})",
                     {}};
 }
 
-sim::Reply plain_400() {
-  return sim::Reply{400, {},
+sim::ProviderReply plain_400() {
+  return sim::ProviderReply{400, {},
                     R"({"error":{"message":"Invalid value for 'temperature': must be between 0 and 2.",)"
                     R"("type":"invalid_request_error","param":"temperature","code":"invalid_value"}})",
                     {}};
@@ -67,7 +67,7 @@ TEST_CASE("a per-minute 429 with no hint backs off 4, 8, 16, 32 s on the same ke
 TEST_CASE("a per-minute 429 that states its wait is retried after exactly that wait", "[governed][scenario]") {
   World w;
   auto g = w.governed();
-  sim::Reply hinted = rpm_429_without_hint();
+  sim::ProviderReply hinted = rpm_429_without_hint();
   hinted.headers.emplace_back("retry-after", "7");
   w.sim("openai").push_reply("gpt-4o", hinted);
 

@@ -143,7 +143,7 @@ inline std::vector<Visit> visits(const std::vector<sim::LogEntry>& log, Instant 
 
 /// A real provider reply from the shared vectors (tests/data/provider_replies.jsonl, or the
 /// folder in GOVERNED_VECTORS), by its `id`, to script on a simulated provider.
-inline sim::Reply recorded_reply(std::string_view id) {
+inline sim::ProviderReply recorded_reply(std::string_view id) {
   std::filesystem::path dir = std::filesystem::path(__FILE__).parent_path().parent_path() / "data";
   if (const char* env = std::getenv("GOVERNED_VECTORS"); env && *env) dir = env;
   std::ifstream in(dir / "provider_replies.jsonl");
@@ -153,7 +153,7 @@ inline sim::Reply recorded_reply(std::string_view id) {
     auto j = parse_json(line, JsonLimits{}, "a reply vector");
     REQUIRE(j);
     if (j->value("id", std::string{}) != id) continue;
-    sim::Reply r{j->at("status").get<int>(), {}, j->at("body").get<std::string>(), {}};
+    sim::ProviderReply r{j->at("status").get<int>(), {}, j->at("body").get<std::string>(), {}};
     for (const auto& [name, value] : j->at("headers").items()) r.headers.emplace_back(name, value.get<std::string>());
     return r;
   }

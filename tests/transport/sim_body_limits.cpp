@@ -52,7 +52,7 @@ TEST_CASE("governed-sim: a request body nested 100 000 deep is a 400 naming the 
     REQUIRE_FALSE(body);
     CHECK(body.error().kind == sim::BodyProblem::Kind::invalid);
     CHECK(body.error().message == "The request body nests deeper than the limit of 64 levels.");
-    const sim::Reply r = sim::bad_body(c.dialect, body.error(), 1);
+    const sim::ProviderReply r = sim::bad_body(c.dialect, body.error(), 1);
     CHECK(r.status == 400);
     CHECK(r.body.find("nests deeper than the limit of 64 levels") != std::string::npos);
   }

@@ -21,7 +21,7 @@ constexpr std::string_view dialects[] = {"openai", "groq",    "anthropic", "gemi
 // A fixed wall time, so `date` and the reset headers are the same on every run.
 const WallTime noon{std::chrono::seconds{1735732800}};
 
-gp::Verdict classify(std::string_view provider, const sim::Reply& r) {
+gp::Verdict classify(std::string_view provider, const sim::ProviderReply& r) {
   const auto hs = r.header_view();
   return gp::classify(provider, r.status, gp::HeaderView{hs}, r.body, noon);
 }
@@ -59,7 +59,7 @@ constexpr sim::Failure failures[] = {sim::Failure::billing,       sim::Failure::
 TEST_CASE("every simulated failure is classified as its kind in every dialect", "[sim][classify]") {
   for (std::string_view provider : dialects) {
     for (sim::Failure f : failures) {
-      const sim::Reply r = sim::failure(speaker(provider), f);
+      const sim::ProviderReply r = sim::failure(speaker(provider), f);
       const auto v = classify(provider, r);
       const Expect e = expected(f);
       CAPTURE(provider, static_cast<int>(f), r.status, r.body);
@@ -89,7 +89,7 @@ TEST_CASE("the statuses are the providers' own", "[sim][classify]") {
 
 TEST_CASE("Gemini's spent prepaid credit is billing, not a rate limit, though it comes as 429",
           "[sim][classify]") {
-  const sim::Reply r = sim::failure(speaker("gemini"), sim::Failure::billing);
+  const sim::ProviderReply r = sim::failure(speaker("gemini"), sim::Failure::billing);
   CHECK(r.status == 429);
   const auto v = classify("gemini", r);
   CHECK(gp::to_string(v.kind) == "insufficient_quota_billing");
@@ -140,7 +140,7 @@ TEST_CASE("every simulated rate limit is classified as the window and measure it
         else if (c.measure == sim::Measure::input_tokens) readings.input_minute = spent;
         else readings.output_minute = spent;
         const sim::Speaker who = speaker(provider);
-        sim::Reply r = sim::rate_limited(who, refusal, header);
+        sim::ProviderReply r = sim::rate_limited(who, refusal, header);
         sim::common_headers(who, readings, r);
         const auto v = classify(provider, r);
         CAPTURE(provider, static_cast<int>(c.measure), day, header, r.body);
@@ -171,7 +171,7 @@ TEST_CASE("every simulated rate limit is classified as the window and measure it
 TEST_CASE("a request larger than the limit is never retryable", "[sim][classify]") {
   for (std::string_view provider : {"openai", "groq", "deepseek"}) {
     const sim::Refusal too_big{sim::Measure::tokens, sim::Span::minute, 6000, 0, 12903, std::nullopt};
-    const sim::Reply r = sim::rate_limited(speaker(provider), too_big);
+    const sim::ProviderReply r = sim::rate_limited(speaker(provider), too_big);
     const auto v = classify(provider, r);
     CAPTURE(provider, r.body);
     CHECK(v.kind == gp::Kind::rate_limit_tokens);

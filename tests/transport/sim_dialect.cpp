@@ -177,7 +177,7 @@ TEST_CASE("success bodies carry usage in each provider's shape", "[sim][dialect]
 TEST_CASE("rate-limit headers on every reply read back as the limits enforced", "[sim][dialect][headers]") {
   clock::manual c;
   const gp::Table& table = gp::builtin_table();
-  auto snapshot = [&](const sim::Provider& p, const sim::Reply& r) {
+  auto snapshot = [&](const sim::Provider& p, const sim::ProviderReply& r) {
     const auto hs = r.header_view();
     return gp::read_limit_headers(gp::HeaderView{hs}, c.wall_now(), table.provider(p.config().provider)->windows);
   };

@@ -29,12 +29,12 @@ inline const std::vector<providers::ChatMessage>& hello() {
   return m;
 }
 
-inline sim::Reply send(sim::Provider& p, const clock::manual& c, std::string_view key,
+inline sim::ProviderReply send(sim::Provider& p, const clock::manual& c, std::string_view key,
                        std::string_view model, std::uint32_t max_tokens = 64) {
   return p.handle(sim::Call{model, key, hello(), max_tokens, 1}, c.now(), c.wall_now());
 }
 
-inline providers::Verdict classify(const sim::Provider& p, const sim::Reply& r, WallTime now) {
+inline providers::Verdict classify(const sim::Provider& p, const sim::ProviderReply& r, WallTime now) {
   const auto hs = r.header_view();
   return providers::classify(p.config().provider, r.status, providers::HeaderView{hs}, r.body, now);
 }

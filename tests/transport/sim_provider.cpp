@@ -234,7 +234,7 @@ TEST_CASE("scripted: a model at an account is over its daily tokens until T", "[
 TEST_CASE("scripted: canned replies and outages", "[sim][script]") {
   clock::manual c;
   auto p = make({.provider = "anthropic", .keys = {{.key = "sk-ant-test-a", .account = "org-a"}}});
-  sim::Reply canned{429, {{"retry-after", "7"}}, R"({"type":"error","error":{"type":"rate_limit_error","message":"Number of requests has exceeded your per-minute rate limit"}})"};
+  sim::ProviderReply canned{429, {{"retry-after", "7"}}, R"({"type":"error","error":{"type":"rate_limit_error","message":"Number of requests has exceeded your per-minute rate limit"}})"};
   p->push_reply("claude-3-5-haiku-20241022", canned);
   // Only that model's next request gets it, once.
   CHECK(send(*p, c, "sk-ant-test-a", "claude-3-5-sonnet-20241022").status == 200);
@@ -316,7 +316,7 @@ TEST_CASE("the request log says who asked for what, and never holds a key", "[si
                  .keys = {{.key = "gsk_secretAAAAAAAAAAAAAAAAAAAA", .account = "org_a"},
                           {.key = "gsk_secretBBBBBBBBBBBBBBBBBBBB", .account = "org_b"}},
                  .limits = {.rpm = 1}});
-  std::vector<sim::Reply> replies;
+  std::vector<sim::ProviderReply> replies;
   replies.push_back(send(*p, c, "gsk_secretAAAAAAAAAAAAAAAAAAAA", "llama-3.3-70b-versatile"));
   c.advance(2s);
   replies.push_back(send(*p, c, "gsk_secretAAAAAAAAAAAAAAAAAAAA", "llama-3.3-70b-versatile"));
@@ -413,7 +413,7 @@ TEST_CASE("a prepaid credit is charged at the table's prices until it is spent",
   REQUIRE(per_call > 0);
   const int affordable = static_cast<int>(std::ceil(0.0001 / per_call));
   int ok = 0;
-  sim::Reply last;
+  sim::ProviderReply last;
   for (int i = 0; i < affordable + 5; ++i) {
     last = send(*p, c, i % 2 ? "sk-or-v1-test-a" : "sk-or-v1-test-b", "openai/gpt-4o-mini", 100);
     if (last.status == 200) ++ok;

@@ -27,7 +27,7 @@ Request stream_hello_request(std::string model) {
   return r;
 }
 
-sim::Reply stream_call(sim::Provider& p, const clock::manual& c, std::string_view key, std::string_view model) {
+sim::ProviderReply stream_call(sim::Provider& p, const clock::manual& c, std::string_view key, std::string_view model) {
   return p.handle(sim::Call{model, key, hello(), 64, 1, true}, c.now(), c.wall_now());
 }
 
@@ -52,7 +52,7 @@ TEST_CASE("sim: split_pieces cuts words with the whitespace after them", "[trans
 TEST_CASE("sim: an accepted stream is pieces and a final usage; refusals answer as any call", "[transport][sim][stream]") {
   clock::manual c;
   auto p = make({.provider = "anthropic", .keys = {{.key = "sk-ant-test-a", .account = "ws-a"}}, .limits = {.rpm = 1}});
-  const sim::Reply r = stream_call(*p, c, "sk-ant-test-a", "claude-sonnet-4-5");
+  const sim::ProviderReply r = stream_call(*p, c, "sk-ant-test-a", "claude-sonnet-4-5");
   REQUIRE(r.status == 200);
   CHECK(r.body.empty());
   CHECK(r.header("content-type") == std::optional<std::string_view>("text/event-stream"));
@@ -65,7 +65,7 @@ TEST_CASE("sim: an accepted stream is pieces and a final usage; refusals answer 
   CHECK(r.stream->usage->input_tokens == p->log()[0].input_tokens);
 
   // The limit counts a stream as a call: the next one is refused with the dialect's 429.
-  const sim::Reply limited = stream_call(*p, c, "sk-ant-test-a", "claude-sonnet-4-5");
+  const sim::ProviderReply limited = stream_call(*p, c, "sk-ant-test-a", "claude-sonnet-4-5");
   CHECK(limited.status == 429);
   CHECK_FALSE(limited.stream);
   CHECK(classify(*p, limited, c.wall_now()).kind == gp::Kind::rate_limit_requests);
@@ -81,7 +81,7 @@ TEST_CASE("sim: break_stream cuts the next stream of a model after k pieces, onc
   CHECK_FALSE(stream_call(*p, c, "sk-test-a1", "gpt-4o-mini").stream->broken_after);
   CHECK(send(*p, c, "sk-test-a1", "gpt-4o").status == 200);
 
-  const sim::Reply broken = stream_call(*p, c, "sk-test-a1", "gpt-4o");
+  const sim::ProviderReply broken = stream_call(*p, c, "sk-test-a1", "gpt-4o");
   REQUIRE(broken.stream);
   CHECK(broken.stream->broken_after == 2u);
   CHECK(broken.stream->sent() == 2);
@@ -89,7 +89,7 @@ TEST_CASE("sim: break_stream cuts the next stream of a model after k pieces, onc
   CHECK(p->log().back().outcome == sim::Outcome::broken);
   CHECK(p->log().back().output_tokens == 64);  // generated and counted before the drop
 
-  const sim::Reply whole = stream_call(*p, c, "sk-test-a1", "gpt-4o");
+  const sim::ProviderReply whole = stream_call(*p, c, "sk-test-a1", "gpt-4o");
   REQUIRE(whole.stream);
   CHECK_FALSE(whole.stream->broken_after);
   CHECK(whole.stream->usage);
@@ -98,7 +98,7 @@ TEST_CASE("sim: break_stream cuts the next stream of a model after k pieces, onc
 TEST_CASE("sim: stream_usage false ends a stream without usage", "[transport][sim][stream]") {
   clock::manual c;
   auto p = make({.provider = "openai", .keys = {{.key = "sk-test-a1"}}, .stream_usage = false});
-  const sim::Reply r = stream_call(*p, c, "sk-test-a1", "gpt-4o");
+  const sim::ProviderReply r = stream_call(*p, c, "sk-test-a1", "gpt-4o");
   REQUIRE(r.stream);
   CHECK_FALSE(r.stream->usage);
   CHECK(r.stream->text() == p->config().completion_text);
@@ -107,11 +107,11 @@ TEST_CASE("sim: stream_usage false ends a stream without usage", "[transport][si
 TEST_CASE("sim: a canned success answering a stream is streamed from its body", "[transport][sim][stream]") {
   clock::manual c;
   auto p = make({.provider = "openai", .keys = {{.key = "sk-test-a1"}}});
-  p->push_reply("gpt-4o", sim::Reply{200, {},
+  p->push_reply("gpt-4o", sim::ProviderReply{200, {},
                                      R"({"choices":[{"index":0,"message":{"role":"assistant","content":"Two words"}}],)"
                                      R"("usage":{"prompt_tokens":9,"completion_tokens":2,"total_tokens":11}})",
                                      {}});
-  const sim::Reply r = stream_call(*p, c, "sk-test-a1", "gpt-4o");
+  const sim::ProviderReply r = stream_call(*p, c, "sk-test-a1", "gpt-4o");
   REQUIRE(r.stream);
   CHECK(r.stream->pieces == std::vector<std::string>{"Two ", "words"});
   REQUIRE(r.stream->usage);

@@ -1,8 +1,8 @@
 #pragma once
 /// @file
-/// What a simulated provider receives (`sim::Call`) and answers (`sim::Reply`), independent
-/// of how it travelled: the in-process transport and the loopback HTTP server both map to
-/// these.
+/// What a simulated provider receives (`sim::Call`) and answers (`sim::ProviderReply`),
+/// independent of how it travelled: the in-process transport and the loopback HTTP server
+/// both map to these.
 
 #include <governed/providers/headers.hpp>
 #include <governed/providers/tokens.hpp>
@@ -33,10 +33,11 @@ struct Call {
   std::string_view traceparent{};
 };
 
-/// The provider's answer: status, headers (lower-case names), body, and how long it took. A
-/// streamed call that was accepted answers 200 with an empty body and its answer in `stream`
-/// (how it is framed on a wire is the wire's business); a refused one answers as any call.
-struct Reply {
+/// The simulated provider's reply: status, headers (lower-case names), body, and how long it
+/// took. A streamed call that was accepted answers 200 with an empty body and its answer in
+/// `stream` (how it is framed on a wire is the wire's business); a refused one answers as any
+/// call.
+struct ProviderReply {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers{};
   std::string body{};

@@ -76,7 +76,7 @@ inline std::string grouped(std::int64_t v) {
   return out;
 }
 
-inline Reply json_reply(int status, const nlohmann::json& body) { return Reply{status, {}, body.dump(), {}}; }
+inline ProviderReply json_reply(int status, const nlohmann::json& body) { return ProviderReply{status, {}, body.dump(), {}}; }
 
 inline nlohmann::json openai_error(std::string_view message, nlohmann::json type, nlohmann::json code) {
   return {{"error", {{"message", message}, {"type", std::move(type)}, {"param", nullptr}, {"code", std::move(code)}}}};
@@ -112,7 +112,7 @@ inline nlohmann::json openrouter_error(int code, std::string_view message) {
 /// A rate-limit refusal in the provider's dialect: status, body, and `retry-after` (whole
 /// seconds, rounded up; Azure adds `retry-after-ms`). Gemini states its wait in RetryInfo
 /// instead, as the real API does. `retry_after_header` false leaves the wait to the body.
-inline Reply rate_limited(const Speaker& s, const Refusal& r, bool retry_after_header = true) {
+inline ProviderReply rate_limited(const Speaker& s, const Refusal& r, bool retry_after_header = true) {
   using namespace dialect_detail;
   const Dialect d = s.provider.dialect;
   const bool day = r.span == Span::day;
@@ -120,7 +120,7 @@ inline Reply rate_limited(const Speaker& s, const Refusal& r, bool retry_after_h
   const std::string abbr = abbreviation(r.measure, r.span);
   const std::string again = r.wait ? wire::go_duration(*r.wait) : std::string{};
   const nlohmann::json type = r.measure == Measure::requests ? "requests" : "tokens";
-  Reply out;
+  ProviderReply out;
   switch (d) {
     case Dialect::groq: {
       if (!r.wait) {
@@ -219,7 +219,7 @@ inline Reply rate_limited(const Speaker& s, const Refusal& r, bool retry_after_h
 }
 
 /// Every other error in the provider's dialect.
-inline Reply failure(const Speaker& s, Failure f) {
+inline ProviderReply failure(const Speaker& s, Failure f) {
   using namespace dialect_detail;
   switch (s.provider.dialect) {
     case Dialect::anthropic:
@@ -324,7 +324,7 @@ inline Reply failure(const Speaker& s, Failure f) {
 
 /// A successful completion: `n` choices of `content`, usage in the provider's shape
 /// (`truncated`: the reply stopped at max_tokens).
-inline Reply success(const Speaker& s, std::string_view content, std::int64_t input_tokens,
+inline ProviderReply success(const Speaker& s, std::string_view content, std::int64_t input_tokens,
                      std::int64_t output_tokens, std::uint32_t n, bool truncated) {
   using providers::Dialect;
   const auto created = std::chrono::duration_cast<std::chrono::seconds>(s.wall.time_since_epoch()).count();
@@ -354,12 +354,12 @@ inline Reply success(const Speaker& s, std::string_view content, std::int64_t in
             {"usage", {{"prompt_tokens", input_tokens}, {"completion_tokens", output_tokens},
                        {"total_tokens", input_tokens + output_tokens}}}};
   }
-  return Reply{200, {}, body.dump(), {}};
+  return ProviderReply{200, {}, body.dump(), {}};
 }
 
 /// The headers every reply carries: content type, `date`, a request id, and the provider's
 /// rate-limit family (none for Gemini, which reports limits only in its errors).
-inline void common_headers(const Speaker& s, const Readings& r, Reply& out) {
+inline void common_headers(const Speaker& s, const Readings& r, ProviderReply& out) {
   using providers::HeaderFamily;
   auto& h = out.headers;
   h.emplace_back("content-type", "application/json");

@@ -18,7 +18,7 @@
 /// cfg.accounts = {{.id = "org_a", .limits = {.rpm = 30, .tpm = 12000}}};
 /// cfg.keys = {{.key = "gsk_one", .account = "org_a"}, {.key = "gsk_two", .account = "org_a"}};
 /// auto p = sim::Provider::create(std::move(cfg));   // Result<std::shared_ptr<Provider>>
-/// sim::Reply r = (*p)->handle(call, clock.now(), clock.wall_now());
+/// sim::ProviderReply r = (*p)->handle(call, clock.now(), clock.wall_now());
 /// ```
 ///
 /// Thread-safe: one mutex serialises requests, as one provider's admission is serial per
@@ -105,7 +105,7 @@ class Provider {
 
   /// Answers one request at monotonic `now` (limits) and wall-clock `wall` (`date` and reset
   /// headers).
-  Reply handle(const Call& call, Instant now, WallTime wall) {
+  ProviderReply handle(const Call& call, Instant now, WallTime wall) {
     std::lock_guard lk(m_);
     // A request arrives no earlier than one already answered: callers read the clock before
     // taking the lock, so a thread can bring an instant older than its predecessor's, and the
@@ -119,7 +119,7 @@ class Provider {
     entry.traceparent = std::string(call.traceparent);
     const Speaker who{provider_, call.model, account, wall, serial};
 
-    auto finish = [&](Reply r, Outcome o, const Meter* meter) {
+    auto finish = [&](ProviderReply r, Outcome o, const Meter* meter) {
       if (meter) common_headers(who, readings(*meter, now), r);
       else common_headers(who, Readings{}, r);
       if (o != Outcome::success) r.latency = cfg_.latency.fixed;
@@ -189,26 +189,26 @@ class Provider {
       // The answer goes out piece by piece; the usage of every choice comes in the final
       // event. A scripted break cuts it short, after the tokens were counted and charged, as
       // a dropped connection does: the provider generated them.
-      Reply r;
+      ProviderReply r;
       r.stream = Stream{split_pieces(cfg_.completion_text), std::nullopt, script_.take_break(call.model)};
       if (cfg_.stream_usage && !r.stream->broken_after)
         r.stream->usage = providers::Usage{.input_tokens = entry.input_tokens, .output_tokens = generated};
       const bool broken = r.stream->broken_after.has_value();
-      Reply out = finish(std::move(r), broken ? Outcome::broken : Outcome::success, &meter);
+      ProviderReply out = finish(std::move(r), broken ? Outcome::broken : Outcome::success, &meter);
       for (auto& [name, value] : out.headers)
         if (name == "content-type") value = "text/event-stream";
       out.latency = cfg_.latency.of(generated, rng_);
       return out;
     }
-    Reply r = success(who, cfg_.completion_text, entry.input_tokens, generated, call.n,
+    ProviderReply r = success(who, cfg_.completion_text, entry.input_tokens, generated, call.n,
                       per_choice < cfg_.completion_tokens);
-    Reply out = finish(std::move(r), Outcome::success, &meter);
+    ProviderReply out = finish(std::move(r), Outcome::success, &meter);
     out.latency = cfg_.latency.of(generated, rng_);
     return out;
   }
 
   /// Scripting, for scenario tests.
-  void push_reply(std::string model, Reply reply) {
+  void push_reply(std::string model, ProviderReply reply) {
     std::lock_guard lk(m_);
     script_.push(std::move(model), std::move(reply));
   }
@@ -313,7 +313,7 @@ class Provider {
 
   /// A canned success answering a streamed call: its body's text and usage, as pieces and a
   /// final event (a scripted break applies). Not thread-safe: the caller holds the lock.
-  void stream_canned(Reply& r, std::string_view model) {
+  void stream_canned(ProviderReply& r, std::string_view model) {
     if (r.status < 200 || r.status >= 300 || r.stream) return;
     // A scripted body is the operator's text: bounded like any other before it is walked.
     const auto parsed = parse_json(r.body, JsonLimits{}, "a scripted reply");

@@ -23,7 +23,7 @@ namespace governed::sim {
 
 /// A request-level error of `status` in dialect `d`: `message` the sentence, `param` the field
 /// (OpenAI-style shapes carry it), `serial` numbers the request id.
-inline Reply request_error(providers::Dialect d, int status, std::string_view message, std::string_view param,
+inline ProviderReply request_error(providers::Dialect d, int status, std::string_view message, std::string_view param,
                            std::uint64_t serial) {
   using namespace dialect_detail;
   using providers::Dialect;
@@ -52,7 +52,7 @@ inline Reply request_error(providers::Dialect d, int status, std::string_view me
 }
 
 /// A body the API does not take, worded as the provider words it.
-inline Reply bad_body(providers::Dialect d, const BodyProblem& p, std::uint64_t serial) {
+inline ProviderReply bad_body(providers::Dialect d, const BodyProblem& p, std::uint64_t serial) {
   using providers::Dialect;
   std::string message = p.message;
   if (p.kind == BodyProblem::Kind::not_json) {
@@ -72,7 +72,7 @@ inline Reply bad_body(providers::Dialect d, const BodyProblem& p, std::uint64_t 
 
 /// No such endpoint: `method` and the path of `target` (never its query, which may hold a key),
 /// shortened to keep the reply small.
-inline Reply no_route(providers::Dialect d, std::string_view method, std::string_view target, std::uint64_t serial) {
+inline ProviderReply no_route(providers::Dialect d, std::string_view method, std::string_view target, std::uint64_t serial) {
   target = target.substr(0, target.find('?'));
   if (target.size() > 200) target = target.substr(0, 200);
   std::string path(target);

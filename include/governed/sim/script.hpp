@@ -25,7 +25,7 @@ class Script {
  public:
   /// The next request for `model` (empty: for any model) gets `reply`, whatever its key and
   /// the limits; replies queued for one model are used first in, first out.
-  void push(std::string model, Reply reply) { canned_.emplace_back(std::move(model), std::move(reply)); }
+  void push(std::string model, ProviderReply reply) { canned_.emplace_back(std::move(model), std::move(reply)); }
 
   /// `account` is over its daily `measure` (requests or tokens) on `model` until `until`.
   void exhaust(std::string account, std::string model, Measure measure, Instant until) {
@@ -50,11 +50,11 @@ class Script {
     return pieces;
   }
 
-  std::optional<Reply> take(std::string_view model) {
+  std::optional<ProviderReply> take(std::string_view model) {
     auto it = std::find_if(canned_.begin(), canned_.end(),
                            [&](const auto& c) { return c.first.empty() || c.first == model; });
     if (it == canned_.end()) return std::nullopt;
-    Reply r = std::move(it->second);
+    ProviderReply r = std::move(it->second);
     canned_.erase(it);
     return r;
   }
@@ -84,7 +84,7 @@ class Script {
     std::string model;
     Instant until;
   };
-  std::deque<std::pair<std::string, Reply>> canned_;
+  std::deque<std::pair<std::string, ProviderReply>> canned_;
   std::deque<std::pair<std::string, std::uint32_t>> breaks_;
   std::vector<Exhaustion> exhausted_;
   std::vector<Outage> outages_;

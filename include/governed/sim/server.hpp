@@ -443,7 +443,7 @@ class Server {
         ++core->requests;
         const auto serial = ++core->serial;
         const providers::Dialect d = core->providers.front()->entry().dialect;
-        Reply r = hec == http::error::header_limit
+        ProviderReply r = hec == http::error::header_limit
                       ? request_error(d, 431, "The request headers are too large.", {}, serial)
                       : request_error(d, 400, fmt::format("The request is not valid HTTP ({}).", hec.message()), {}, serial);
         r.headers.emplace_back("content-type", "application/json");
@@ -454,7 +454,7 @@ class Server {
       const auto& head = parser.get();
       const unsigned version = head.version();
       auto screened = screen(*core, head, parser.content_length());
-      if (auto* refusal = std::get_if<Reply>(&screened)) {
+      if (auto* refusal = std::get_if<ProviderReply>(&screened)) {
         // Answered from the headers alone. A small body is read and dropped so that the
         // connection serves the next request; a large or unmeasured one is never read.
         bool keep = head.keep_alive() && !core->stopped;
@@ -469,7 +469,7 @@ class Server {
       const std::uint64_t holds = parser.content_length().value_or(core->options.max_body_bytes);
       BodyBytes body_bytes{core.get(), holds};
       if (!body_bytes.held) {
-        Reply r = failure(Speaker{target.provider->entry(), {}, {}, core->clock->wall_now(), ++core->serial},
+        ProviderReply r = failure(Speaker{target.provider->entry(), {}, {}, core->clock->wall_now(), ++core->serial},
                           Failure::overloaded);
         r.headers.emplace_back("retry-after", "1");
         co_await write_reply(*stream, stamped(*core, std::move(r), target.provider), version, false, core->options);
@@ -485,7 +485,7 @@ class Server {
             co_return shut(*stream);
           const auto serial = ++core->serial;
           const providers::Dialect d = target.provider->entry().dialect;
-          Reply r = bec == http::error::body_limit ? too_large(*core, d, serial)
+          ProviderReply r = bec == http::error::body_limit ? too_large(*core, d, serial)
                                                    : request_error(d, 400, fmt::format("The request body is not valid HTTP ({}).",
                                                                                        bec.message()), {}, serial);
           co_await write_reply(*stream, stamped(*core, std::move(r), target.provider), version, false, core->options);
@@ -530,7 +530,7 @@ class Server {
   /// own status for it), a body announced larger than `max_body_bytes` (413). Anything else
   /// goes to the provider with its route and key.
   template <class Fields>
-  static std::variant<Reply, Screened> screen(Core& core, const boost::beast::http::request_header<Fields>& head,
+  static std::variant<ProviderReply, Screened> screen(Core& core, const boost::beast::http::request_header<Fields>& head,
                                               boost::optional<std::uint64_t> content_length) {
     namespace http = boost::beast::http;
     const std::string_view target(head.target().data(), head.target().size());
@@ -550,7 +550,7 @@ class Server {
     return Screened{std::move(*route), p, std::move(key)};
   }
 
-  static Reply too_large(const Core& core, providers::Dialect d, std::uint64_t serial) {
+  static ProviderReply too_large(const Core& core, providers::Dialect d, std::uint64_t serial) {
     return request_error(d, 413, fmt::format("The request body is larger than the {} bytes this server accepts.",
                                              core.options.max_body_bytes), {}, serial);
   }
@@ -595,7 +595,7 @@ class Server {
   }
 
   /// A reply the server made itself gets the headers the provider puts on every reply.
-  static Reply stamped(Core& core, Reply r, const Provider* who) {
+  static ProviderReply stamped(Core& core, ProviderReply r, const Provider* who) {
     const auto serial = ++core.serial;
     const Provider& speaker = who ? *who : *core.providers.front();
     common_headers(Speaker{speaker.entry(), {}, {}, core.clock->wall_now(), serial}, Readings{}, r);
@@ -614,11 +614,11 @@ class Server {
     const Provider* p = target.provider;
     const std::string& key = target.key;
     const providers::Dialect shape = provider.entry().dialect;
-    auto fixed = [&](Reply r, const Provider* who) { return stamped(*core, std::move(r), who); };
+    auto fixed = [&](ProviderReply r, const Provider* who) { return stamped(*core, std::move(r), who); };
 
     auto body = read_call(req.body(), route, JsonLimits{core->options.max_body_bytes, core->options.max_body_depth});
     if (!body) {
-      Reply r = server_detail::known_key(provider, key)
+      ProviderReply r = server_detail::known_key(provider, key)
                     ? bad_body(shape, body.error(), core->serial.load())
                     : failure(Speaker{provider.entry(), {}, {}, core->clock->wall_now(), core->serial.load()},
                               Failure::invalid_key);
@@ -627,7 +627,7 @@ class Server {
     }
     if (route.format == governed::wire::Format::anthropic && req.find("anthropic-version") == req.end() &&
         server_detail::known_key(provider, key)) {
-      Reply r = request_error(shape, 400, "anthropic-version: header is required", {}, core->serial.load());
+      ProviderReply r = request_error(shape, 400, "anthropic-version: header is required", {}, core->serial.load());
       co_await write_reply(stream, fixed(std::move(r), p), version, keep, core->options);
       co_return After::keep;
     }
@@ -636,7 +636,7 @@ class Server {
     Call call = body->call(key, messages);
     if (auto tp = req.find("traceparent"); tp != req.end()) call.traceparent = std::string_view(tp->value().data(), tp->value().size());
     const Instant start = core->clock->now();
-    Reply reply = provider.handle(call, start, core->clock->wall_now());
+    ProviderReply reply = provider.handle(call, start, core->clock->wall_now());
     const auto serial = ++core->serial;
 
     if (!reply.stream) {
@@ -708,7 +708,7 @@ class Server {
 
   /// A whole reply with a content-length (`cut`: announce the whole length, send half, as a
   /// broken connection does).
-  static boost::asio::awaitable<void> write_reply(boost::beast::tcp_stream& stream, Reply r, unsigned version, bool keep,
+  static boost::asio::awaitable<void> write_reply(boost::beast::tcp_stream& stream, ProviderReply r, unsigned version, bool keep,
                                                   const ServerOptions& o, bool cut = false) {
     namespace http = boost::beast::http;
     http::response<http::string_body> res{http::status(r.status), version};
@@ -734,7 +734,7 @@ class Server {
   /// A reply with a plain-text body (before any request was read).
   static boost::asio::awaitable<void> write_plain(boost::beast::tcp_stream& stream, int status, std::string_view text,
                                                   unsigned version, const ServerOptions& o) {
-    Reply r;
+    ProviderReply r;
     r.status = status;
     r.headers.emplace_back("content-type", "text/plain");
     r.body = std::string(text);

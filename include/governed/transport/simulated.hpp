@@ -52,7 +52,7 @@ class simulated {
 
   /// One attempt, answered at once.
   Reply send(const Attempt& a) {
-    sim::Reply r;
+    sim::ProviderReply r;
     if (!answer(a, false, r)) return refused();
     Reply out;
     out.status = r.status;
@@ -84,7 +84,7 @@ class simulated {
   /// stream the provider broke off (`sim::Provider::break_stream`) returns after the pieces
   /// before the break with `failure` closed_early and no usage.
   Reply stream(const Attempt& a, const ChunkSink& on_chunk) {
-    sim::Reply r;
+    sim::ProviderReply r;
     if (!answer(a, true, r)) return refused();
     return deliver(std::move(r), on_chunk);
   }
@@ -95,10 +95,10 @@ class simulated {
   /// in this call, and every piece before the completion. Without a token: `asio::deferred`.
   template <boost::asio::completion_token_for<void(Reply)> Token = boost::asio::deferred_t>
   auto async_stream(const Attempt& a, ChunkSink on_chunk, Token&& token = {}) {
-    sim::Reply r;
+    sim::ProviderReply r;
     const bool reached = answer(a, true, r);
     return boost::asio::async_initiate<Token, void(Reply)>(
-        [ex = ex_](auto handler, sim::Reply reply, bool reached, ChunkSink sink) {
+        [ex = ex_](auto handler, sim::ProviderReply reply, bool reached, ChunkSink sink) {
           auto target = boost::asio::get_associated_executor(handler, ex);
           boost::asio::post(target, [reply = std::move(reply), reached, sink = std::move(sink),
                                      handler = std::move(handler)]() mutable {
@@ -119,7 +119,7 @@ class simulated {
 
  private:
   /// The provider's answer to `a` in `out`; false when no simulated provider serves it.
-  bool answer(const Attempt& a, bool stream, sim::Reply& out) {
+  bool answer(const Attempt& a, bool stream, sim::ProviderReply& out) {
     sim::Provider* p = find(a.provider);
     if (!p) return false;
     std::vector<providers::ChatMessage> messages;
@@ -138,7 +138,7 @@ class simulated {
   }
 
   /// A streamed answer handed to `on_chunk` piece by piece.
-  static Reply deliver(sim::Reply r, const ChunkSink& on_chunk) {
+  static Reply deliver(sim::ProviderReply r, const ChunkSink& on_chunk) {
     Reply out;
     out.status = r.status;
     out.headers = std::move(r.headers);
