@@ -2,7 +2,7 @@
 /// @file
 /// `clock::coarse`: CLOCK_MONOTONIC_COARSE, for callers who trade resolution for speed.
 
-#include <governed/detail/timer_wait.hpp>
+#include <governed/clock/detail/timer_wait.hpp>
 #include <governed/family.hpp>
 #include <governed/time.hpp>
 

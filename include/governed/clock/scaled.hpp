@@ -3,7 +3,7 @@
 /// `clock::scaled`: real time sped up by a factor, so an hour of provider limits can be shown
 /// in a minute.
 
-#include <governed/detail/timer_wait.hpp>
+#include <governed/clock/detail/timer_wait.hpp>
 #include <governed/family.hpp>
 #include <governed/time.hpp>
 

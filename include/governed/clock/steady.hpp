@@ -2,7 +2,7 @@
 /// @file
 /// `clock::steady`: std::chrono::steady_clock, the default clock and the one to benchmark on.
 
-#include <governed/detail/timer_wait.hpp>
+#include <governed/clock/detail/timer_wait.hpp>
 #include <governed/family.hpp>
 #include <governed/time.hpp>
 
