@@ -13,6 +13,7 @@
 #include <governed/providers/error_body.hpp>
 #include <governed/providers/headers.hpp>
 #include <governed/providers/kind.hpp>
+#include <governed/providers/network_failure.hpp>
 #include <governed/providers/redact.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/providers/wait.hpp>
@@ -23,17 +24,6 @@
 #include <string_view>
 
 namespace governed::providers {
-
-/// How a transport failed when there was no reply at all.
-enum class NetworkFailure : std::uint8_t {
-  dns,              ///< the name did not resolve: nothing was sent
-  connect_refused,  ///< refused: nothing was sent
-  connect_timeout,  ///< no connection in time: nothing was sent
-  tls_handshake,    ///< the handshake failed: nothing was sent
-  connection_reset, ///< reset after the request went out: it may have been processed
-  read_timeout,     ///< no reply in time after sending: it may have been processed
-  closed_early,     ///< the peer closed before a full reply: it may have been processed
-};
 
 /// A transport failure: retryable only when the request provably never reached the server,
 /// or when it is idempotent, so nothing is billed twice.

@@ -13,8 +13,8 @@
 /// versions the input counts again), `message_stop` the end, `ping` nothing, and
 /// `event: error` an error in Anthropic's error shape.
 
+#include <governed/attempt.hpp>
 #include <governed/wire/detail/json_body.hpp>
-#include <governed/transport/concept.hpp>
 #include <governed/wire/http_request.hpp>
 #include <governed/wire/options.hpp>
 #include <governed/wire/sse.hpp>

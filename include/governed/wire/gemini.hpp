@@ -15,8 +15,8 @@
 /// the call's), a `finishReason` on the last candidate. The stream has no end marker beyond
 /// the end of the body.
 
+#include <governed/attempt.hpp>
 #include <governed/wire/detail/json_body.hpp>
-#include <governed/transport/concept.hpp>
 #include <governed/wire/http_request.hpp>
 #include <governed/wire/options.hpp>
 #include <governed/wire/sse.hpp>

@@ -15,9 +15,9 @@
 /// the last chunk; Groq also puts it in `x_groq.usage`), an error as `{"error": {…}}`, and
 /// the stream ends with `data: [DONE]`.
 
-#include <governed/wire/detail/json_body.hpp>
+#include <governed/attempt.hpp>
 #include <governed/providers/table.hpp>
-#include <governed/transport/concept.hpp>
+#include <governed/wire/detail/json_body.hpp>
 #include <governed/wire/http_request.hpp>
 #include <governed/wire/options.hpp>
 #include <governed/wire/sse.hpp>

@@ -14,9 +14,9 @@
 /// if (r.complete()) use(r.streamed().usage);
 /// ```
 
+#include <governed/attempt.hpp>
 #include <governed/json_limits.hpp>
 #include <governed/providers/table.hpp>
-#include <governed/transport/concept.hpp>
 #include <governed/wire/anthropic.hpp>
 #include <governed/wire/format.hpp>
 #include <governed/wire/gemini.hpp>
