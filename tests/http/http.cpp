@@ -1,4 +1,5 @@
 #include <governed/transport/http.hpp>
+#include <governed/providers/classify.hpp>
 
 #include "test_server.hpp"
 
