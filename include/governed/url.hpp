@@ -109,7 +109,9 @@ inline std::optional<Problem> split_host_port(std::string_view hostport, Parts& 
       if (!is_host_char(c)) return "the host name has a character host names can not hold";
   }
   if (out.host.empty()) return "it has no host";
+  static_assert(max_host_length == 253, "the message below names the bound");
   if (out.host.size() > max_host_length) return "the host name is longer than 253 characters";
+
   if (port) {
     out.port = port_number(*port);
     if (!out.port) return "the port is not a number from 1 to 65535";
@@ -121,7 +123,9 @@ inline std::optional<Problem> split_host_port(std::string_view hostport, Parts& 
 
 /// `text` taken apart, or what is wrong with it. `text` must outlive the parts.
 inline tl::expected<Parts, Problem> split(std::string_view text, Userinfo userinfo = Userinfo::strict) noexcept {
+  static_assert(max_length == 8192, "the message below names the bound");
   if (text.size() > max_length) return tl::unexpected(Problem{"it is longer than 8192 characters"});
+
   const auto sep = text.find("://");
   if (sep == std::string_view::npos) return tl::unexpected(Problem{"it has no scheme (such as https://)"});
   Parts out;

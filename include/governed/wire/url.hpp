@@ -90,7 +90,9 @@ inline Result<Url> parse_url(std::string_view s) {
     return fail(Errc::invalid_argument, fmt::format("the base URL is not usable: {}", why));
   };
   if (s.empty()) return bad("it is empty (set the provider's base_url)");
+  static_assert(max_base_url_length == 2048, "the message below names the bound");
   if (s.size() > max_base_url_length) return bad("it is longer than 2048 characters");
+
   // Before the URL is taken apart, so that `https://{resource}.openai.azure.com` is named for
   // what it is rather than for a bad host name.
   for (char c : s.substr(0, s.find('#')))
