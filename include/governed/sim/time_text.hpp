@@ -17,7 +17,7 @@
 #include <cstdint>
 #include <string>
 
-namespace governed::sim::wire {
+namespace governed::sim::time_text {
 
 /// `d` rounded up to whole milliseconds (negative: zero).
 inline std::int64_t ceil_ms(Duration d) noexcept {
@@ -73,4 +73,4 @@ inline std::int64_t epoch_ms(WallTime t) {
   return std::chrono::ceil<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-}  // namespace governed::sim::wire
+}  // namespace governed::sim::time_text
