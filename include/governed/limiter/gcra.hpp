@@ -6,6 +6,7 @@
 #include <governed/saturating.hpp>
 #include <governed/family.hpp>
 #include <governed/limiter/decision.hpp>
+#include <governed/limiter/gcra_step.hpp>
 #include <governed/limiter/limit.hpp>
 #include <governed/result.hpp>
 #include <governed/time.hpp>
@@ -22,7 +23,9 @@ namespace governed::limiter {
 /// would be fully rested given everything admitted so far. Each cell moves it `T` (the
 /// emission interval, window / cells, rounded up so the rate is never exceeded) past
 /// max(TAT, now). A request of n cells is admitted when the new TAT is at most `burst · T`
-/// ahead of now; otherwise it would be admissible at TAT + n·T − burst·T.
+/// ahead of now; otherwise it would be admissible at TAT + n·T − burst·T. That arithmetic is
+/// `gcra_step` (limiter/gcra_step.hpp), which the Redis script repeats; this class keeps the
+/// TAT in an atomic around it.
 ///
 /// 60 RPM with burst 1: T = 1 s; admissions at t = 0, 1, 2 … s, and a second request at t = 0
 /// is told to retry after 1 s. 25 500 TPM with burst 7 000: T = 2.353 ms; 7 000-token
@@ -58,10 +61,7 @@ class gcra {
   static constexpr std::string_view name = "gcra";
 
   explicit gcra(const Limit& limit) noexcept
-      : limit_(limit),
-        largest_(largest_request(limit)),
-        interval_(interval_of(limit)),
-        horizon_(governed::detail::sat_mul(limit.burst == 0 ? 1 : limit.burst, interval_)) {}
+      : limit_(limit), rate_(GcraRate::of(interval_of(limit), limit.burst, largest_request(limit))) {}
 
   gcra(const gcra&) = delete;
   gcra& operator=(const gcra&) = delete;
@@ -73,9 +73,7 @@ class gcra {
 
   /// Takes `n` cells at `now` if they fit.
   Decision try_acquire(std::uint64_t n, Instant now) noexcept {
-    if (n > limit_.burst) return try_acquire_oversized(n, now);
     const std::int64_t t = now.time_since_epoch().count();
-    const std::int64_t cost = governed::detail::sat_mul(n, interval_);
     // Read before the CAS, with acquire: a refund whose shift this sees has also moved the TAT
     // this CAS builds on (see `refund`).
     const std::int64_t returned = returned_.load(std::memory_order_acquire);
@@ -84,33 +82,23 @@ class gcra {
     // a slot.
     std::int64_t tat = tat_.load(std::memory_order_relaxed);
     for (;;) {
-      const std::int64_t next = governed::detail::sat_add(std::max(tat, t), cost);
-      const std::int64_t ahead = governed::detail::sat_sub(next, t);
-      if (ahead > horizon_) {
-        return {Verdict::not_yet, Duration{governed::detail::sat_sub(ahead, horizon_)},
-                remaining_at(tat, t)};
-      }
-      if (tat_.compare_exchange_weak(tat, next, std::memory_order_relaxed)) {
-        return {Verdict::admitted, Duration{0}, cells_in(horizon_ - ahead),
-                stamp_of(next, returned)};
-      }
+      // A request above the burst takes the step's own branch, so the common one stays a
+      // plain CAS loop. A failed CAS reloads `tat`, and the step decides again from it.
+      const GcraStep step = gcra_step(rate_, tat, n, t);
+      if (step.verdict != Verdict::admitted) return {step.verdict, Duration{step.wait}, step.remaining};
+      if (tat_.compare_exchange_weak(tat, step.next_tat, std::memory_order_relaxed))
+        return {Verdict::admitted, Duration{0}, step.remaining, stamp_of(step.next_tat, returned)};
     }
   }
 
-  /// What `try_acquire(n, now)` would answer, without taking anything.
+  /// What `try_acquire(n, now)` would answer, without taking anything: its remaining count is
+  /// the one before the request.
   Decision peek(std::uint64_t n, Instant now) const noexcept {
     const std::int64_t t = now.time_since_epoch().count();
     const std::int64_t tat = tat_.load(std::memory_order_relaxed);
-    if (n > limit_.burst) {
-      if (n > largest_) return {Verdict::exceeds_capacity, Duration{0}, 0};
-      const std::int64_t wait = oversized_wait(n, tat, t);
-      if (wait > 0) return {Verdict::not_yet, Duration{wait}, remaining_at(tat, t)};
-      return {Verdict::admitted, Duration{0}, remaining_at(tat, t)};
-    }
-    const std::int64_t next = governed::detail::sat_add(std::max(tat, t), governed::detail::sat_mul(n, interval_));
-    const std::int64_t ahead = governed::detail::sat_sub(next, t);
-    if (ahead > horizon_) return {Verdict::not_yet, Duration{ahead - horizon_}, remaining_at(tat, t)};
-    return {Verdict::admitted, Duration{0}, remaining_at(tat, t)};
+    const GcraStep step = gcra_step(rate_, tat, n, t);
+    if (step.verdict == Verdict::exceeds_capacity) return {step.verdict, Duration{0}, 0};
+    return {step.verdict, Duration{step.wait}, gcra_remaining(rate_, tat, t)};
   }
 
   /// Takes `n` cells in the earliest slot they fit, however far ahead, and says when that is.
@@ -118,10 +106,10 @@ class gcra {
   /// An oversized request's slot is the first instant the limit has been rested for
   /// (n − B)·T (see the class comment).
   Result<Reservation> reserve(std::uint64_t n, Instant now) noexcept {
-    if (n > largest_) return capacity_error(n);
+    if (n > rate_.largest) return capacity_error(n);
     const bool oversized = n > limit_.burst;
     const std::int64_t t = now.time_since_epoch().count();
-    const std::int64_t cost = governed::detail::sat_mul(n, interval_);
+    const std::int64_t cost = governed::detail::sat_mul(n, rate_.interval);
     const std::int64_t returned = returned_.load(std::memory_order_acquire);
     std::int64_t tat = tat_.load(std::memory_order_relaxed);
     for (;;) {
@@ -130,7 +118,7 @@ class gcra {
                     : std::max(tat, t);
       const std::int64_t next = governed::detail::sat_add(start, cost);
       if (tat_.compare_exchange_weak(tat, next, std::memory_order_relaxed)) {
-        const std::int64_t ready = oversized ? start : std::max(t, governed::detail::sat_sub(next, horizon_));
+        const std::int64_t ready = oversized ? start : std::max(t, governed::detail::sat_sub(next, rate_.horizon));
         // A waiting reservation will send at `ready`, however much room refunds make before:
         // its slots must stay where they are (see `refund`).
         if (ready > t) raise_floor(next);
@@ -148,8 +136,8 @@ class gcra {
     const std::int64_t end = governed::detail::sat_sub(r.stamp.time_since_epoch().count(),
                                                        returned_.load(std::memory_order_acquire));
     const std::int64_t lead =
-        r.cells > limit_.burst ? governed::detail::sat_mul(r.cells - limit_.burst, interval_) : 0;
-    const std::int64_t start = governed::detail::sat_sub(end, governed::detail::sat_mul(r.cells, interval_));
+        r.cells > limit_.burst ? governed::detail::sat_mul(r.cells - limit_.burst, rate_.interval) : 0;
+    const std::int64_t start = governed::detail::sat_sub(end, governed::detail::sat_mul(r.cells, rate_.interval));
     std::int64_t floor = end;
     floor_.compare_exchange_strong(floor, governed::detail::sat_sub(start, lead), std::memory_order_relaxed);
     if (lead > 0) {
@@ -180,7 +168,7 @@ class gcra {
                                                        returned_.load(std::memory_order_acquire));
     const std::int64_t ahead = governed::detail::sat_sub(end, t);
     if (ahead <= 0) return;
-    const std::int64_t back = std::min(governed::detail::sat_mul(n, interval_), ahead);
+    const std::int64_t back = std::min(governed::detail::sat_mul(n, rate_.interval), ahead);
     std::int64_t tat = tat_.load(std::memory_order_relaxed);
     for (;;) {
       if (tat <= t) return;
@@ -200,7 +188,7 @@ class gcra {
   /// Later requests wait for the debt to drain.
   void consume(std::uint64_t n, Instant now) noexcept {
     const std::int64_t t = now.time_since_epoch().count();
-    const std::int64_t cost = governed::detail::sat_mul(n, interval_);
+    const std::int64_t cost = governed::detail::sat_mul(n, rate_.interval);
     std::int64_t tat = tat_.load(std::memory_order_relaxed);
     while (!tat_.compare_exchange_weak(tat, governed::detail::sat_add(std::max(tat, t), cost),
                                        std::memory_order_relaxed)) {
@@ -215,12 +203,12 @@ class gcra {
     std::int64_t floor_tat;
     if (remaining == 0) {
       floor_tat = governed::detail::sat_add(governed::detail::sat_add(t, std::max<std::int64_t>(reset_after.count(), 0)),
-                                  governed::detail::sat_sub(horizon_, interval_));
+                                  governed::detail::sat_sub(rate_.horizon, rate_.interval));
     } else if (remaining < limit_.burst) {
-      floor_tat = governed::detail::sat_add(t, governed::detail::sat_mul(limit_.burst - remaining, interval_));
-    } else if (remaining < largest_) {
+      floor_tat = governed::detail::sat_add(t, governed::detail::sat_mul(limit_.burst - remaining, rate_.interval));
+    } else if (remaining < rate_.largest) {
       // Room for the burst, but an oversized request above `remaining` must wait.
-      floor_tat = governed::detail::sat_sub(t, governed::detail::sat_mul(remaining - limit_.burst, interval_));
+      floor_tat = governed::detail::sat_sub(t, governed::detail::sat_mul(remaining - limit_.burst, rate_.interval));
     } else {
       return;
     }
@@ -232,35 +220,20 @@ class gcra {
 
   /// Cells that could be taken at once at `now`.
   std::uint64_t available(Instant now) const noexcept {
-    return remaining_at(tat_.load(std::memory_order_relaxed), now.time_since_epoch().count());
+    return gcra_remaining(rate_, tat_.load(std::memory_order_relaxed), now.time_since_epoch().count());
   }
 
   const Limit& limit() const noexcept { return limit_; }
   /// The emission interval T: the time one cell occupies.
-  Duration interval() const noexcept { return Duration{interval_}; }
+  Duration interval() const noexcept { return Duration{rate_.interval}; }
   /// The instant the limit is fully rested again.
   Instant rested_at() const noexcept { return Instant{Duration{tat_.load(std::memory_order_relaxed)}}; }
 
  private:
-  /// `try_acquire` for n above the burst: a path of its own, so the common one stays a plain
-  /// CAS loop.
-  Decision try_acquire_oversized(std::uint64_t n, Instant now) noexcept {
-    if (n > largest_) return {Verdict::exceeds_capacity, Duration{0}, 0};
-    const std::int64_t t = now.time_since_epoch().count();
-    const std::int64_t next = governed::detail::sat_add(t, governed::detail::sat_mul(n, interval_));
-    const std::int64_t returned = returned_.load(std::memory_order_acquire);
-    std::int64_t tat = tat_.load(std::memory_order_relaxed);
-    for (;;) {
-      const std::int64_t wait = oversized_wait(n, tat, t);
-      if (wait > 0) return {Verdict::not_yet, Duration{wait}, remaining_at(tat, t)};
-      if (tat_.compare_exchange_weak(tat, next, std::memory_order_relaxed))
-        return {Verdict::admitted, Duration{0}, 0, stamp_of(next, returned)};
-    }
-  }
-
-  /// How long from t until a TAT of `tat` has been rested for (n − B)·T (≤ 0: it has).
+  /// How long from t until a TAT of `tat` has been rested for (n − B)·T (≤ 0: it has): the
+  /// wait of `gcra_oversized_step`, for a reservation that takes the slot after it.
   std::int64_t oversized_wait(std::uint64_t n, std::int64_t tat, std::int64_t t) const noexcept {
-    const std::int64_t lead = governed::detail::sat_mul(n - limit_.burst, interval_);
+    const std::int64_t lead = governed::detail::sat_mul(n - limit_.burst, rate_.interval);
     return governed::detail::sat_sub(governed::detail::sat_add(tat, lead), t);
   }
 
@@ -281,27 +254,18 @@ class gcra {
     return Instant{Duration{governed::detail::sat_add(tat, returned)}};
   }
 
-  std::uint64_t cells_in(std::int64_t span) const noexcept {
-    return span <= 0 ? 0 : static_cast<std::uint64_t>(span / interval_);
-  }
-
-  std::uint64_t remaining_at(std::int64_t tat, std::int64_t t) const noexcept {
-    const std::int64_t level = tat > t ? governed::detail::sat_sub(tat, t) : 0;
-    return cells_in(governed::detail::sat_sub(horizon_, level));
-  }
-
   Result<Reservation> capacity_error(std::uint64_t n) const {
     return fail(Errc::exceeds_capacity,
                 fmt::format("{} cells can never be admitted by a limit that admits at most {} at once", n,
-                            largest_));
+                            rate_.largest));
   }
 
   Limit limit_;
-  std::uint64_t largest_;  // the largest request admitted: the burst, or more (oversized)
-  std::int64_t interval_;  // T, ns per cell, ≥ 1
-  std::int64_t horizon_;   // burst · T: how far ahead of now the TAT may run
+  // T in ns per cell (≥ 1), the burst, the largest request admitted (the burst, or more:
+  // oversized) and burst · T, how far ahead of now the TAT may run.
+  GcraRate rate_;
   // Starts in the far past: the limit is rested, whatever instant the clock starts at.
-  std::atomic<std::int64_t> tat_{governed::detail::i64_min};
+  std::atomic<std::int64_t> tat_{gcra_rested};
   // Total time refunds have pulled the TAT back by: the coordinate of every stamp.
   std::atomic<std::int64_t> returned_{0};
   // The end of the latest waiting reservation's slots: refunds never pull the TAT below it.
