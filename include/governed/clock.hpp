@@ -2,6 +2,7 @@
 /// @file
 /// Every clock policy: `steady` (default), `coarse`, `manual` (tests), `scaled` (demos).
 
+#include <governed/clock/async_wait.hpp>
 #include <governed/clock/coarse.hpp>
 #include <governed/clock/concept.hpp>
 #include <governed/clock/manual.hpp>

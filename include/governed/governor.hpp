@@ -22,6 +22,7 @@
 
 #include <governed/backoff/concept.hpp>
 #include <governed/backoff/exponential.hpp>
+#include <governed/clock/async_wait.hpp>
 #include <governed/clock/concept.hpp>
 #include <governed/clock/steady.hpp>
 #include <governed/fallback/concept.hpp>

@@ -1,4 +1,5 @@
 #include <governed/clock/manual.hpp>
+#include <governed/clock/async_wait.hpp>
 
 #include <catch2/catch.hpp>
 

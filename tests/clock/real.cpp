@@ -1,6 +1,7 @@
 #include <governed/clock/steady.hpp>
 #include <governed/clock/coarse.hpp>
 #include <governed/clock/scaled.hpp>
+#include <governed/clock/async_wait.hpp>
 
 #include <catch2/catch.hpp>
 

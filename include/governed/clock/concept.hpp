@@ -13,7 +13,8 @@ namespace governed::clock {
 /// A clock policy: monotonic `now()` in integer nanoseconds (the limiters' time line),
 /// `wall_now()` in UTC (provider resets, persisted times, `date` headers), a blocking
 /// `sleep_until` and an Asio `async_wait_until(executor, instant, token)` completing with
-/// `void(boost::system::error_code)`.
+/// `void(boost::system::error_code)` (the built-in clocks define theirs in
+/// clock/async_wait.hpp, so that reading time needs no Asio).
 ///
 /// `now()` is noexcept and cheap: it is read on every admission.
 template <class C>

@@ -5,15 +5,6 @@
 #include <governed/family.hpp>
 #include <governed/time.hpp>
 
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/associated_cancellation_slot.hpp>
-#include <boost/asio/append.hpp>
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/error.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/system/error_code.hpp>
-
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -123,17 +114,14 @@ class manual {
   /// Completes with `void(boost::system::error_code)` once `now() >= t` (at once, through the
   /// handler's executor, when it already is). Cancellation through the handler's slot removes
   /// the waiter and completes with `operation_aborted`. A parked wait counts as outstanding
-  /// work on `ex`, so `io_context::run()` does not return while it waits.
-  template <class Executor,
-            class Token = boost::asio::default_completion_token_t<Executor>>
-  auto async_wait_until(const Executor& ex, Instant t, Token&& token = Token{}) {
-    return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
-        [this](auto handler, boost::asio::any_io_executor io_ex, Instant deadline) {
-          using H = std::decay_t<decltype(handler)>;
-          park(std::make_unique<AsyncWaiter<H>>(deadline, std::move(handler), std::move(io_ex)));
-        },
-        token, boost::asio::any_io_executor(ex), t);
-  }
+  /// work on `ex`, so `io_context::run()` does not return while it waits. Defined in
+  /// clock/async_wait.hpp, which a caller that waits asynchronously includes: this header
+  /// stays free of Asio.
+  template <class Executor, class Token>
+  auto async_wait_until(const Executor& ex, Instant t, Token&& token);
+  /// As above, with the executor's default completion token.
+  template <class Executor>
+  auto async_wait_until(const Executor& ex, Instant t);
 
  private:
   using Key = std::pair<Instant, std::uint64_t>;  // deadline, then arrival order
@@ -142,7 +130,8 @@ class manual {
     explicit Waiter(Instant d, bool a) : deadline(d), async(a) {}
     virtual ~Waiter() = default;
     // Asynchronous waiters hand their handler to its executor; never called under the lock.
-    virtual void complete(boost::system::error_code) {}
+    // `aborted`: the wait was cancelled rather than reached.
+    virtual void complete(bool /*aborted*/) {}
     virtual void listen_for_cancel(manual&, Key) {}
 
     Instant deadline;
@@ -150,39 +139,13 @@ class manual {
     bool fired = false;  // blocking waiters: set under m_, then cv_ is notified
   };
 
+  /// A parked asynchronous wait: the handler, and work on its executor (clock/async_wait.hpp).
   template <class Handler>
-  struct AsyncWaiter final : Waiter {
-    AsyncWaiter(Instant d, Handler h, boost::asio::any_io_executor ex)
-        : Waiter(d, true), handler(std::move(h)), work(boost::asio::make_work_guard(std::move(ex))) {}
-
-    void listen_for_cancel(manual& clock, Key key) override {
-      auto slot = boost::asio::get_associated_cancellation_slot(handler);
-      if (slot.is_connected()) {
-        slot.assign([&clock, key](boost::asio::cancellation_type) { clock.cancel(key); });
-      }
-    }
-
-    void complete(boost::system::error_code ec) override {
-      // A normal completion detaches our canceller. A cancelled one runs inside that very
-      // canceller, which must not destroy itself; it is harmless once the waiter is gone.
-      if (!ec) {
-        auto slot = boost::asio::get_associated_cancellation_slot(handler);
-        if (slot.is_connected()) slot.clear();
-      }
-      // post() runs the handler on its associated executor, the waiter's executor otherwise.
-      // The work guard goes only after the post: dropping the last unit of work first would
-      // stop an io_context that is not running yet.
-      boost::asio::post(work.get_executor(), boost::asio::append(std::move(handler), ec));
-      work.reset();
-    }
-
-    Handler handler;
-    boost::asio::executor_work_guard<boost::asio::any_io_executor> work;
-  };
+  struct AsyncWaiter;
 
   struct Fired {
     std::unique_ptr<Waiter> waiter;
-    boost::system::error_code ec;
+    bool aborted = false;
   };
 
   void set_participants_by(int delta) {
@@ -201,7 +164,7 @@ class manual {
     {
       std::lock_guard lk(m_);
       if (now() >= w->deadline) {
-        fired.push_back(Fired{std::move(w), {}});
+        fired.push_back(Fired{std::move(w), false});
       } else {
         const Key key{w->deadline, next_seq_++};
         w->listen_for_cancel(*this, key);
@@ -218,7 +181,7 @@ class manual {
       std::lock_guard lk(m_);
       auto it = waiters_.find(key);
       if (it == waiters_.end()) return;  // already fired
-      fired.push_back(Fired{std::unique_ptr<Waiter>(it->second), boost::asio::error::operation_aborted});
+      fired.push_back(Fired{std::unique_ptr<Waiter>(it->second), true});
       waiters_.erase(it);
     }
     complete(fired);
@@ -244,7 +207,7 @@ class manual {
       Waiter* w = waiters_.begin()->second;
       waiters_.erase(waiters_.begin());
       if (w->async) {
-        fired.push_back(Fired{std::unique_ptr<Waiter>(w), {}});
+        fired.push_back(Fired{std::unique_ptr<Waiter>(w), false});
       } else {
         w->fired = true;
         woke_blocking = true;
@@ -263,7 +226,7 @@ class manual {
   // Completes asynchronous waiters outside the lock: a handler that waits again must not
   // re-enter it.
   static void complete(std::vector<Fired>& fired) {
-    for (auto& f : fired) f.waiter->complete(f.ec);
+    for (auto& f : fired) f.waiter->complete(f.aborted);
     fired.clear();
   }
 

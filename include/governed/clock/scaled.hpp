@@ -3,11 +3,8 @@
 /// `clock::scaled`: real time sped up by a factor, so an hour of provider limits can be shown
 /// in a minute.
 
-#include <governed/clock/detail/timer_wait.hpp>
 #include <governed/family.hpp>
 #include <governed/time.hpp>
-
-#include <boost/asio/async_result.hpp>
 
 #include <chrono>
 #include <algorithm>
@@ -57,11 +54,14 @@ class scaled {
 
   void sleep_until(Instant t) const { std::this_thread::sleep_until(to_real(t)); }
 
-  template <class Executor,
-            class Token = boost::asio::default_completion_token_t<Executor>>
-  auto async_wait_until(const Executor& ex, Instant t, Token&& token = Token{}) const {
-    return detail::async_wait_real(ex, to_real(t), std::forward<Token>(token));
-  }
+  /// Completes with `void(boost::system::error_code)` at `t`; cancellable through the
+  /// handler's cancellation slot (`operation_aborted`). Defined in clock/async_wait.hpp, which
+  /// a caller that waits asynchronously includes: this header stays free of Asio.
+  template <class Executor, class Token>
+  auto async_wait_until(const Executor& ex, Instant t, Token&& token) const;
+  /// As above, with the executor's default completion token.
+  template <class Executor>
+  auto async_wait_until(const Executor& ex, Instant t) const;
 
  private:
   Duration elapsed() const noexcept {

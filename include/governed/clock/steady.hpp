@@ -2,11 +2,9 @@
 /// @file
 /// `clock::steady`: std::chrono::steady_clock, the default clock and the one to benchmark on.
 
-#include <governed/clock/detail/timer_wait.hpp>
+#include <governed/clock/detail/steady_point.hpp>
 #include <governed/family.hpp>
 #include <governed/time.hpp>
-
-#include <boost/asio/async_result.hpp>
 
 #include <chrono>
 #include <thread>
@@ -30,12 +28,13 @@ class steady {
   void sleep_until(Instant t) const { std::this_thread::sleep_until(detail::steady_point(t)); }
 
   /// Completes with `void(boost::system::error_code)` at `t`; cancellable through the
-  /// handler's cancellation slot (`operation_aborted`).
-  template <class Executor,
-            class Token = boost::asio::default_completion_token_t<Executor>>
-  auto async_wait_until(const Executor& ex, Instant t, Token&& token = Token{}) const {
-    return detail::async_wait_real(ex, detail::steady_point(t), std::forward<Token>(token));
-  }
+  /// handler's cancellation slot (`operation_aborted`). Defined in clock/async_wait.hpp, which
+  /// a caller that waits asynchronously includes: this header stays free of Asio.
+  template <class Executor, class Token>
+  auto async_wait_until(const Executor& ex, Instant t, Token&& token) const;
+  /// As above, with the executor's default completion token.
+  template <class Executor>
+  auto async_wait_until(const Executor& ex, Instant t) const;
 };
 
 }  // namespace governed::clock

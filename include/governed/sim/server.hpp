@@ -42,6 +42,7 @@
 /// request's query string (where Gemini's `key=` travels) is never echoed.
 
 #include <governed/ascii.hpp>
+#include <governed/clock/async_wait.hpp>
 #include <governed/result.hpp>
 #include <governed/sim/call_body.hpp>
 #include <governed/sim/dialect.hpp>

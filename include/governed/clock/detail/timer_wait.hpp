@@ -1,9 +1,7 @@
 #pragma once
 /// @file
 /// An Asio wait until a point of the real steady clock, shared by the clocks that follow real
-/// time (`steady`, `coarse`, `scaled`).
-
-#include <governed/time.hpp>
+/// time (`steady`, `coarse`, `scaled`; see clock/async_wait.hpp).
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/consign.hpp>
@@ -14,13 +12,6 @@
 #include <memory>
 
 namespace governed::detail {
-
-/// The steady_clock instant of a point on governed's monotonic time line: the two share
-/// CLOCK_MONOTONIC's epoch for `clock::steady` and `clock::coarse`.
-inline std::chrono::steady_clock::time_point steady_point(Instant t) noexcept {
-  return std::chrono::steady_clock::time_point{
-      std::chrono::duration_cast<std::chrono::steady_clock::duration>(t.time_since_epoch())};
-}
 
 /// Completes with `void(error_code)` at `deadline`, or with `operation_aborted` when the
 /// handler's cancellation slot is emitted. The timer lives exactly as long as the operation:
