@@ -40,10 +40,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <cstdint>
 #include <limits>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace governed {
 
@@ -156,6 +160,194 @@ inline std::optional<std::string_view> apply_state_file(keys::PoolConfig& keys, 
 
 }  // namespace detail
 
+namespace detail {
+
+/// A count for a 32-bit setting: one past its range stays past it (no wrap to a small value),
+/// so the rule that refuses it sees it.
+constexpr std::uint32_t saturated_u32(std::uint64_t n) noexcept {
+  return static_cast<std::uint32_t>(std::min<std::uint64_t>(n, std::numeric_limits<std::uint32_t>::max()));
+}
+
+/// The largest whole number a variable may hold (2^40): a limit or token count past it is a
+/// typo, and the environment refuses it as it reads it.
+inline constexpr std::uint64_t max_env_count = std::uint64_t{1} << 40;
+
+/// The most attempts per target a configuration may give the call sites' backoff.
+inline constexpr std::uint32_t max_attempts_setting = 100;
+
+/// What is wrong with the call sites' backoff: its attempts (in [1, `max_attempts_setting`]),
+/// or its curve (`exponential::validate`).
+struct BackoffProblem {
+  bool attempts = false;
+  std::string reason{};
+};
+
+inline std::optional<BackoffProblem> backoff_problem(const backoff::exponential& b) {
+  if (b.attempts < 1 || b.attempts > max_attempts_setting)
+    return BackoffProblem{true, fmt::format("must be in [1, {}]", max_attempts_setting)};
+  if (auto r = b.validate(); !r) return BackoffProblem{false, r.error().message};
+  return std::nullopt;
+}
+
+/// Reads one provider's `PREFIX_*` variables into a configuration (see `apply_env`): first
+/// what each variable says, each in its own form, then the rules of what they set
+/// (`provider_problem`, `key_problem`), each refusal naming its variable.
+class EnvReader {
+ public:
+  EnvReader(std::string_view prefix, std::string provider, const Environment& env)
+      : prefix_(prefix), provider_(std::move(provider)), env_(env) {}
+
+  Result<void> read(Configuration& c) {
+    ProviderSettings& s = c.state.providers[provider_];
+    if (auto r = read_limits(s); !r) return r;
+    if (auto r = read_numbers(s, c.backoff); !r) return r;
+    if (auto r = read_words(s); !r) return r;
+    if (auto r = read_keys(c.state.keys); !r) return r;
+    if (auto v = env_(std::string(state_file_variable)))
+      if (auto why = apply_state_file(c.state.keys, trimmed(*v)))
+        return fail(Errc::invalid_argument, fmt::format("{}: {}", state_file_variable, *why));
+    return check(c);
+  }
+
+ private:
+  std::string var(std::string_view suffix) const { return fmt::format("{}_{}", prefix_, suffix); }
+
+  /// Reads the variable `suffix`, when it is set, with `parse` (an `env_*` reader), and hands
+  /// the value to `set`.
+  template <class Parse, class Set>
+  Result<void> read_var(std::string_view suffix, Parse&& parse, Set&& set) const {
+    const std::string name = var(suffix);
+    const auto text = env_(name);
+    if (!text) return {};
+    auto value = parse(name, *text);
+    if (!value) return tl::unexpected(value.error());
+    set(*value);
+    return {};
+  }
+
+  /// `PREFIX_RPM_LIMIT` … `PREFIX_OTPM_LIMIT`: a positive number up to `max_env_count`, or
+  /// `unlimited`.
+  Result<void> read_limits(ProviderSettings& s) const {
+    const auto limit = [](const std::string& n, std::string_view t) { return env_limit(n, t, max_env_count); };
+    for (auto [suffix, target] : {std::pair{"RPM_LIMIT", &s.rpm}, std::pair{"TPM_LIMIT", &s.tpm},
+                                  std::pair{"RPD_LIMIT", &s.rpd}, std::pair{"TPD_LIMIT", &s.tpd},
+                                  std::pair{"ITPM_LIMIT", &s.itpm}, std::pair{"OTPM_LIMIT", &s.otpm}})
+      if (auto r = read_var(suffix, limit, [t = target](std::uint64_t v) { *t = v; }); !r) return r;
+    return {};
+  }
+
+  /// The counts and numbers. Counts are read up to `max_env_count`, seconds within a day (an
+  /// hour for the backoff's base) before they become nanoseconds; every other range is the
+  /// rules'.
+  Result<void> read_numbers(ProviderSettings& s, backoff::exponential& b) const {
+    const auto count = [](const std::string& n, std::string_view t) { return env_count(n, t, max_env_count); };
+    const auto number = [](const std::string& n, std::string_view t) { return env_number(n, t, -1e12, 1e12, false); };
+    const auto seconds = [](double most) {
+      return [most](const std::string& n, std::string_view t) { return env_number(n, t, 0.0, most, false); };
+    };
+    for (auto r : {read_var("MAX_CONCURRENCY", count, [&](std::uint64_t v) { s.max_concurrency = saturated_u32(v); }),
+                   read_var("EST_TOKENS_PER_RUN", count, [&](std::uint64_t v) { s.est_tokens_per_call = v; }),
+                   read_var("RETRY_MAX_ATTEMPTS", count, [&](std::uint64_t v) { b.attempts = saturated_u32(v); }),
+                   read_var("TPM_HEADROOM", number, [&](double v) { s.headroom = v; }),
+                   read_var("STAGGER_SECONDS", seconds(86400.0),
+                            [&](double v) { s.stagger = seconds_to_duration(v); }),
+                   read_var("BACKOFF_BASE_SECONDS", seconds(3600.0),
+                            [&](double v) { b.base = seconds_to_duration(v); })})
+      if (!r) return r;
+    return {};
+  }
+
+  /// `PREFIX_TIER`, `PREFIX_KEYLESS` (true or false) and `PREFIX_BASE_URL`.
+  Result<void> read_words(ProviderSettings& s) const {
+    if (auto v = env_(var("TIER"))) s.tier = std::string(trimmed(*v));
+    if (auto v = env_(var("KEYLESS"))) {
+      const std::string_view flag = trimmed(*v);
+      if (flag != "true" && flag != "false")
+        return fail(Errc::invalid_argument, about_value(var("KEYLESS"), flag, "is not true or false"));
+      s.keyless = flag == "true";
+    }
+    if (auto v = env_(var("BASE_URL"))) s.base_url = std::string(trimmed(*v));
+    return {};
+  }
+
+  /// `PREFIX_API_KEY`, `PREFIX_API_KEY_2` … `_32` (gaps allowed), each with its
+  /// `PREFIX_ACCOUNT[_N]`, after the keys `keys` holds.
+  Result<void> read_keys(keys::PoolConfig& keys) {
+    for (int i = 1; i <= 32; ++i) {
+      const std::string key_var = i == 1 ? var("API_KEY") : var(fmt::format("API_KEY_{}", i));
+      auto key = env_(key_var);
+      if (!key) continue;
+      const std::string_view k = trimmed(*key);
+      if (k.empty()) return fail(Errc::invalid_argument, fmt::format("{}: the key is empty", key_var));
+      const std::string acct_var = i == 1 ? var("ACCOUNT") : var(fmt::format("ACCOUNT_{}", i));
+      std::string account;
+      if (auto a = env_(acct_var)) account = std::string(trimmed(*a));
+      key_variables_.emplace(keys.keys.size(), key_var);
+      keys.keys.push_back({provider_, std::string(k), std::move(account), 1});
+    }
+    return {};
+  }
+
+  /// The rules of the provider's settings, its keys and the backoff, each refusal naming its
+  /// variable.
+  Result<void> check(const Configuration& c) const {
+    const StateConfig& st = c.state;
+    if (auto p = provider_problem(st.table, provider_, st.providers.find(provider_)->second)) return refuse(*p);
+    for (std::size_t i = 0; i < st.keys.keys.size(); ++i)
+      if (st.keys.keys[i].provider == provider_)
+        if (auto p = key_problem(st.table, st.providers, st.keys, i)) return refuse(*p);
+    if (auto p = backoff_problem(c.backoff))
+      return fail(Errc::invalid_argument, p->attempts ? fmt::format("{}: {}", var("RETRY_MAX_ATTEMPTS"), p->reason)
+                                                      : fmt::format("from_env({}): {}", prefix_, p->reason));
+    return {};
+  }
+
+  /// The variable that sets `s`, or none: what no variable sets came from the code.
+  static std::optional<std::string_view> suffix_of(Setting s) noexcept {
+    switch (s) {
+      case Setting::tier: return "TIER";
+      case Setting::rpm: return "RPM_LIMIT";
+      case Setting::tpm: return "TPM_LIMIT";
+      case Setting::rpd: return "RPD_LIMIT";
+      case Setting::tpd: return "TPD_LIMIT";
+      case Setting::itpm: return "ITPM_LIMIT";
+      case Setting::otpm: return "OTPM_LIMIT";
+      case Setting::max_concurrency: return "MAX_CONCURRENCY";
+      case Setting::stagger: return "STAGGER_SECONDS";
+      case Setting::headroom: return "TPM_HEADROOM";
+      case Setting::est_tokens_per_call: return "EST_TOKENS_PER_RUN";
+      case Setting::base_url: return "BASE_URL";
+      case Setting::keyless: return "KEYLESS";
+      default: return std::nullopt;
+    }
+  }
+
+  tl::unexpected<Error> refuse(const SettingProblem& p) const {
+    const auto key_var = key_variables_.find(p.key);
+    std::string text;
+    if (p.setting == Setting::keyless)
+      text = fmt::format("{}: {} is keyless, so it takes no key, yet a key is configured for it; {}", var("KEYLESS"),
+                         p.provider, p.reason);
+    else if (p.setting == Setting::key && key_var != key_variables_.end())
+      text = fmt::format("{}: the key {}", key_var->second, p.reason);
+    else if (p.setting == Setting::tier && p.value.empty())  // a value that could be a secret
+      text = fmt::format("{}: the value {}", var("TIER"), p.reason);
+    else if (const auto suffix = suffix_of(p.setting))
+      text = fmt::format("{}: {}", var(*suffix), p.value_and_reason());
+    else
+      text = fmt::format("from_env({}): {}", prefix_, code_message(p));
+    return fail(Errc::invalid_argument, std::move(text));
+  }
+
+  std::string prefix_;
+  std::string provider_;
+  const Environment& env_;
+  /// The variable each key read came from, by its position in the pool.
+  std::map<std::size_t, std::string> key_variables_{};
+};
+
+}  // namespace detail
+
 /// Adds what the `PREFIX_*` variables say to `into`, for `provider` (default: the prefix in
 /// lower case — "OPENAI" configures "openai"):
 ///
@@ -175,8 +367,9 @@ inline std::optional<std::string_view> apply_state_file(keys::PoolConfig& keys, 
 /// | `PREFIX_KEYLESS` | `true`: the provider takes no key (a local server); then no `PREFIX_API_KEY*` may be set |
 /// | `GOVERNED_STATE_FILE` | the key-health file, or `off` (any prefix reads it) |
 ///
-/// All or nothing: on an error `into` is unchanged. A value that could be a secret is never
-/// repeated in an error.
+/// The values are held to the rules `State::create` holds a `StateConfig` to (`validate`), each
+/// refusal naming its variable. All or nothing: on an error `into` is unchanged. A value that
+/// could be a secret is never repeated in an error.
 inline Result<void> apply_env(Configuration& into, std::string_view prefix, std::string_view provider = {},
                               const Environment& env = process_environment()) {
   if (prefix.empty()) return fail(Errc::invalid_argument, "from_env: the prefix is empty");
@@ -187,94 +380,7 @@ inline Result<void> apply_env(Configuration& into, std::string_view prefix, std:
                 fmt::format("from_env: the provider table has no provider {}; known providers: {}",
                             detail::shown_value(name).empty() ? "of that name" : detail::shown_value(name),
                             detail::provider_names(c.state.table)));
-  ProviderSettings& s = c.state.providers[name];
-  const std::string p(prefix);
-  const auto var = [&](std::string_view suffix) { return fmt::format("{}_{}", p, suffix); };
-
-  const auto count = [&](std::string_view suffix, std::uint64_t max, auto&& set) -> Result<void> {
-    const std::string n = var(suffix);
-    if (auto v = env(n)) {
-      auto x = detail::env_count(n, *v, max);
-      if (!x) return tl::unexpected(x.error());
-      set(*x);
-    }
-    return {};
-  };
-  const auto limit = [&](std::string_view suffix, std::optional<std::uint64_t>& target) -> Result<void> {
-    const std::string n = var(suffix);
-    if (auto v = env(n)) {
-      auto x = detail::env_limit(n, *v, std::uint64_t{1} << 40);
-      if (!x) return tl::unexpected(x.error());
-      target = *x;
-    }
-    return {};
-  };
-  const auto number = [&](std::string_view suffix, double lo, double hi, bool open, auto&& set) -> Result<void> {
-    const std::string n = var(suffix);
-    if (auto v = env(n)) {
-      auto x = detail::env_number(n, *v, lo, hi, open);
-      if (!x) return tl::unexpected(x.error());
-      set(*x);
-    }
-    return {};
-  };
-
-  constexpr std::uint64_t big = std::uint64_t{1} << 40;
-  for (auto r : {limit("RPM_LIMIT", s.rpm), limit("TPM_LIMIT", s.tpm), limit("RPD_LIMIT", s.rpd),
-                 limit("TPD_LIMIT", s.tpd), limit("ITPM_LIMIT", s.itpm), limit("OTPM_LIMIT", s.otpm),
-                 count("MAX_CONCURRENCY", 100000, [&](std::uint64_t v) { s.max_concurrency = std::uint32_t(v); }),
-                 count("EST_TOKENS_PER_RUN", big, [&](std::uint64_t v) { s.est_tokens_per_call = v; }),
-                 count("RETRY_MAX_ATTEMPTS", 100, [&](std::uint64_t v) { c.backoff.attempts = std::uint32_t(v); }),
-                 number("TPM_HEADROOM", 0.0, 1.0, true, [&](double v) { s.headroom = v; }),
-                 number("STAGGER_SECONDS", 0.0, 86400.0, false,
-                        [&](double v) { s.stagger = detail::seconds_to_duration(v); }),
-                 number("BACKOFF_BASE_SECONDS", 0.0, 3600.0, false,
-                        [&](double v) { c.backoff.base = detail::seconds_to_duration(v); })})
-    if (!r) return r;
-  if (auto v = env(var("RETRY_MAX_ATTEMPTS")); v && c.backoff.attempts == 0)
-    return fail(Errc::invalid_argument, fmt::format("{}: at least 1 attempt is needed", var("RETRY_MAX_ATTEMPTS")));
-  if (auto v = env(var("TIER"))) {
-    const std::string_view tier = detail::trimmed(*v);
-    if (auto why = providers::tier_problem(c.state.table, name, tier))
-      return fail(Errc::invalid_argument, detail::about_value(var("TIER"), tier, *why));
-    s.tier = std::string(tier);
-  }
-  if (auto v = env(var("KEYLESS"))) {
-    const std::string_view flag = detail::trimmed(*v);
-    if (flag != "true" && flag != "false")
-      return fail(Errc::invalid_argument, detail::about_value(var("KEYLESS"), flag, "is not true or false"));
-    s.keyless = flag == "true";
-  }
-  if (auto v = env(var("BASE_URL"))) {
-    const std::string_view u = detail::trimmed(*v);
-    if (auto why = detail::base_url_problem(u))
-      return fail(Errc::invalid_argument, fmt::format("{}: {}", var("BASE_URL"), *why));
-    s.base_url = std::string(u);
-  }
-  for (int i = 1; i <= 32; ++i) {
-    const std::string key_var = i == 1 ? var("API_KEY") : var(fmt::format("API_KEY_{}", i));
-    auto key = env(key_var);
-    if (!key) continue;
-    const std::string_view k = detail::trimmed(*key);
-    if (k.empty()) return fail(Errc::invalid_argument, fmt::format("{}: the key is empty", key_var));
-    if (auto why = providers::key_problem(k))
-      return fail(Errc::invalid_argument, fmt::format("{}: the key {}", key_var, *why));
-    const std::string acct_var = i == 1 ? var("ACCOUNT") : var(fmt::format("ACCOUNT_{}", i));
-    std::string account;
-    if (auto a = env(acct_var)) account = std::string(detail::trimmed(*a));
-    c.state.keys.keys.push_back({name, std::string(k), std::move(account), 1});
-  }
-  if (s.keyless)
-    for (const auto& k : c.state.keys.keys)
-      if (k.provider == name)
-        return fail(Errc::invalid_argument,
-                    fmt::format("{}: {} is keyless, so it takes no key, yet a key is configured for it; remove "
-                                "the key or the keyless setting",
-                                var("KEYLESS"), name));
-  if (auto v = env(std::string(state_file_variable)))
-    if (auto why = detail::apply_state_file(c.state.keys, detail::trimmed(*v)))
-      return fail(Errc::invalid_argument, fmt::format("{}: {}", state_file_variable, *why));
-  if (auto r = c.backoff.validate(); !r) return fail(r.error().code, fmt::format("from_env({}): {}", p, r.error().message));
+  if (auto r = detail::EnvReader(prefix, name, env).read(c); !r) return r;
   into = std::move(c);
   return {};
 }
@@ -311,283 +417,295 @@ class ConfigReader {
                           "failure_cooldown_seconds", "max_total_wait_seconds", "max_fallbacks", "calibration",
                           "breaker", "alerts", "seed", "state_file"}))
       return error();
-    if (auto it = doc.find("providers"); it != doc.end() && object(*it, "/providers", {})) {
-      for (const auto& [name, pj] : it->items()) {
-        const std::string ptr = "/providers/" + name;
-        if (!c.state.table.provider(name))
-          return bad(ptr, fmt::format("the provider table has no such provider; known providers: {}",
-                                      provider_names(c.state.table)));
-        if (!object(pj, ptr, {"tier", "rpm", "tpm", "rpd", "tpd", "itpm", "otpm", "max_concurrency",
-                               "stagger_seconds", "headroom", "est_tokens_per_call", "base_url", "keyless"}))
-          return error();
-        ProviderSettings s;
-        if (auto v = pj.find("tier"); v != pj.end()) {
-          if (!v->is_string()) return bad(ptr + "/tier", "must be a string");
-          s.tier = v->get<std::string>();
-          if (auto why = providers::tier_problem(c.state.table, name, s.tier))
-            return bad(ptr + "/tier", subject(s.tier, *why));
-        }
-        for (auto [field, target] : {std::pair{"rpm", &s.rpm}, std::pair{"tpm", &s.tpm}, std::pair{"rpd", &s.rpd},
-                                     std::pair{"tpd", &s.tpd}, std::pair{"itpm", &s.itpm}, std::pair{"otpm", &s.otpm}}) {
-          if (auto v = pj.find(field); v != pj.end()) {
-            auto n = limit(*v, ptr + "/" + field);
-            if (!n) return tl::unexpected(n.error());
-            *target = *n;
-          }
-        }
-        if (auto v = pj.find("max_concurrency"); v != pj.end()) {
-          auto n = count(*v, ptr + "/max_concurrency");
-          if (!n) return tl::unexpected(n.error());
-          if (*n > 100000) return bad(ptr + "/max_concurrency", "must be at most 100000");
-          s.max_concurrency = static_cast<std::uint32_t>(*n);
-        }
-        if (auto v = pj.find("est_tokens_per_call"); v != pj.end()) {
-          auto n = count(*v, ptr + "/est_tokens_per_call");
-          if (!n) return tl::unexpected(n.error());
-          s.est_tokens_per_call = *n;
-        }
-        if (auto v = pj.find("stagger_seconds"); v != pj.end()) {
-          auto n = number(*v, ptr + "/stagger_seconds", 0, 86400, false);
-          if (!n) return tl::unexpected(n.error());
-          s.stagger = seconds_to_duration(*n);
-        }
-        if (auto v = pj.find("headroom"); v != pj.end()) {
-          auto n = number(*v, ptr + "/headroom", 0, 1, true);
-          if (!n) return tl::unexpected(n.error());
-          s.headroom = *n;
-        }
-        if (auto v = pj.find("base_url"); v != pj.end()) {
-          if (!v->is_string()) return bad(ptr + "/base_url", "must be a string");
-          s.base_url = v->get<std::string>();
-          if (auto why = base_url_problem(*s.base_url)) return bad(ptr + "/base_url", *why);
-        }
-        if (auto v = pj.find("keyless"); v != pj.end()) {
-          if (!v->is_boolean()) return bad(ptr + "/keyless", "must be true or false");
-          s.keyless = v->get<bool>();
-        }
-        c.state.providers[name] = std::move(s);
-      }
-    } else if (it != doc.end()) {
+    StateConfig& s = c.state;
+    for (auto r : {read_providers(doc, s), read_keys(doc, s.keys), read_tasks(doc, s.tasks), read_spend(doc, s),
+                   read_routing(doc, s), read_cache(doc, s.cache), read_scalars(doc, s), read_walk_caps(doc, s),
+                   read_calibration(doc, s), read_breaker(doc, s.breaker), read_alerts(doc, s.alerts),
+                   read_backoff(doc, c.backoff)})
+      if (!r) return tl::unexpected(r.error());
+    if (auto p = first_problem(s)) return refuse(*p, s.table);
+    if (auto p = backoff_problem(c.backoff)) return bad(p->attempts ? "/backoff/attempts" : "/backoff", p->reason);
+    return c;
+  }
+
+  /// "providers": {"<name>": {…}}: what each sets, in its own form; the rules come after.
+  Result<void> read_providers(const nlohmann::json& doc, StateConfig& s) {
+    auto it = doc.find("providers");
+    if (it == doc.end()) return {};
+    if (!object(*it, "/providers", {})) return error();
+    for (const auto& [name, pj] : it->items()) {
+      auto settings = read_provider(pj, "/providers/" + name);
+      if (!settings) return tl::unexpected(settings.error());
+      s.providers[name] = std::move(*settings);
+    }
+    return {};
+  }
+
+  Result<ProviderSettings> read_provider(const nlohmann::json& pj, const std::string& ptr) {
+    if (!object(pj, ptr, {"tier", "rpm", "tpm", "rpd", "tpd", "itpm", "otpm", "max_concurrency", "stagger_seconds",
+                          "headroom", "est_tokens_per_call", "base_url", "keyless"}))
       return error();
-    }
-    if (auto it = doc.find("keys"); it != doc.end()) {
-      if (!it->is_array()) return bad("/keys", "must be an array");
-      for (std::size_t i = 0; i < it->size(); ++i) {
-        const auto& kj = (*it)[i];
-        const std::string ptr = fmt::format("/keys/{}", i);
-        if (!object(kj, ptr, {"provider", "key", "key_env", "account", "weight"})) return error();
-        keys::KeyConfig k;
-        if (!kj.contains("provider") || !kj["provider"].is_string()) return bad(ptr + "/provider", "must be a string");
-        k.provider = kj["provider"].get<std::string>();
-        if (!c.state.table.provider(k.provider))
-          return bad(ptr + "/provider", fmt::format("the provider table has no such provider; known providers: {}",
-                                                    provider_names(c.state.table)));
-        if (auto p = c.state.providers.find(k.provider); p != c.state.providers.end() && p->second.keyless)
-          return bad(ptr + "/provider",
-                     fmt::format("{} is keyless (/providers/{}/keyless), so it takes no key; remove the key or "
-                                 "the keyless setting",
-                                 k.provider, k.provider));
-        if (kj.contains("key") == kj.contains("key_env"))
-          return bad(ptr, "give exactly one of key and key_env (an environment variable holding the key)");
-        if (kj.contains("key")) {
-          if (!kj["key"].is_string()) return bad(ptr + "/key", "must be a string");
-          k.key = kj["key"].get<std::string>();
-          if (auto why = providers::key_problem(k.key)) return bad(ptr + "/key", fmt::format("the key {}", *why));
-        } else {
-          if (!kj["key_env"].is_string() || !is_variable_name(kj["key_env"].get_ref<const std::string&>()))
-            return bad(ptr + "/key_env", "must name an environment variable (letters, digits and _)");
-          const auto name = kj["key_env"].get<std::string>();
-          auto v = env_(name);
-          if (!v || v->empty()) return bad(ptr + "/key_env", fmt::format("the variable {} is not set", name));
-          k.key = *v;
-          if (auto why = providers::key_problem(k.key))
-            return bad(ptr + "/key_env", fmt::format("the key in {} {}", name, *why));
-        }
-        if (auto a = kj.find("account"); a != kj.end()) {
-          if (!a->is_string()) return bad(ptr + "/account", "must be a string");
-          k.account = a->get<std::string>();
-        }
-        if (auto w = kj.find("weight"); w != kj.end()) {
-          auto n = count(*w, ptr + "/weight");
-          if (!n) return tl::unexpected(n.error());
-          if (*n == 0 || *n > 1000000) return bad(ptr + "/weight", "must be in [1, 1000000]");
-          k.weight = static_cast<std::uint32_t>(*n);
-        }
-        c.state.keys.keys.push_back(std::move(k));
-      }
-    }
-    if (auto it = doc.find("tasks"); it != doc.end()) {
-      if (!object(*it, "/tasks", {"calls", "default_calls", "tokens", "default_tokens"})) return error();
-      for (auto [field, target] : {std::pair{"calls", &c.state.tasks.calls_by_kind},
-                                   std::pair{"tokens", &c.state.tasks.tokens_by_kind}}) {
-        if (auto m = it->find(field); m != it->end()) {
-          if (!m->is_object()) return bad(std::string("/tasks/") + field, "must be an object of task kinds");
-          target->clear();
-          for (const auto& [kind, v] : m->items()) {
-            auto n = budget(v, fmt::format("/tasks/{}/{}", field, providers::detail::pointer_escape(kind)));
-            if (!n) return tl::unexpected(n.error());
-            (*target)[kind] = *n;
-          }
-        }
-      }
-      if (auto v = it->find("default_calls"); v != it->end()) {
-        auto n = budget(*v, "/tasks/default_calls");
+    ProviderSettings s;
+    for (auto [field, target] : {std::pair{"rpm", &s.rpm}, std::pair{"tpm", &s.tpm}, std::pair{"rpd", &s.rpd},
+                                 std::pair{"tpd", &s.tpd}, std::pair{"itpm", &s.itpm}, std::pair{"otpm", &s.otpm}})
+      if (auto v = pj.find(field); v != pj.end()) {
+        auto n = limit(*v, ptr + "/" + field);
         if (!n) return tl::unexpected(n.error());
-        c.state.tasks.default_calls = *n;
+        *target = *n;
       }
-      if (auto v = it->find("default_tokens"); v != it->end()) {
-        auto n = budget(*v, "/tasks/default_tokens");
+    for (auto r : {read_field(pj, ptr, "tier", &ConfigReader::text, s.tier),
+                   read_field(pj, ptr, "base_url", &ConfigReader::text, s.base_url),
+                   read_field(pj, ptr, "keyless", &ConfigReader::flag, s.keyless),
+                   read_field(pj, ptr, "max_concurrency", &ConfigReader::count32, s.max_concurrency),
+                   read_field(pj, ptr, "est_tokens_per_call", &ConfigReader::count, s.est_tokens_per_call),
+                   read_field(pj, ptr, "stagger_seconds", &ConfigReader::seconds, s.stagger),
+                   read_field(pj, ptr, "headroom", &ConfigReader::real, s.headroom)})
+      if (!r) return tl::unexpected(r.error());
+    return s;
+  }
+
+  /// Reads `field` of `obj`, when present, with `read` (a member reader: `count`, `flag` …)
+  /// into `target`.
+  template <class T, class Target>
+  Result<void> read_field(const nlohmann::json& obj, const std::string& ptr, const char* field,
+                          Result<T> (ConfigReader::*read)(const nlohmann::json&, const std::string&), Target& target) {
+    auto v = obj.find(field);
+    if (v == obj.end()) return {};
+    auto value = (this->*read)(*v, ptr + "/" + field);
+    if (!value) return tl::unexpected(value.error());
+    target = std::move(*value);
+    return {};
+  }
+
+  /// "keys": [{"provider", "key" or "key_env", "account", "weight"}].
+  Result<void> read_keys(const nlohmann::json& doc, keys::PoolConfig& keys) {
+    auto it = doc.find("keys");
+    if (it == doc.end()) return {};
+    if (!it->is_array()) return bad("/keys", "must be an array");
+    for (std::size_t i = 0; i < it->size(); ++i) {
+      auto k = read_key((*it)[i], fmt::format("/keys/{}", i));
+      if (!k) return tl::unexpected(k.error());
+      keys.keys.push_back(std::move(*k));
+    }
+    return {};
+  }
+
+  Result<keys::KeyConfig> read_key(const nlohmann::json& kj, const std::string& ptr) {
+    if (!object(kj, ptr, {"provider", "key", "key_env", "account", "weight"})) return error();
+    keys::KeyConfig k;
+    if (!kj.contains("provider") || !kj["provider"].is_string()) return bad(ptr + "/provider", "must be a string");
+    k.provider = kj["provider"].get<std::string>();
+    if (kj.contains("key") == kj.contains("key_env"))
+      return bad(ptr, "give exactly one of key and key_env (an environment variable holding the key)");
+    key_variables_.emplace_back();
+    if (kj.contains("key")) {
+      if (!kj["key"].is_string()) return bad(ptr + "/key", "must be a string");
+      k.key = kj["key"].get<std::string>();
+    } else {
+      if (!kj["key_env"].is_string() || !is_variable_name(kj["key_env"].get_ref<const std::string&>()))
+        return bad(ptr + "/key_env", "must name an environment variable (letters, digits and _)");
+      const auto name = kj["key_env"].get<std::string>();
+      auto v = env_(name);
+      if (!v || v->empty()) return bad(ptr + "/key_env", fmt::format("the variable {} is not set", name));
+      k.key = *v;
+      key_variables_.back() = name;
+    }
+    for (auto r : {read_field(kj, ptr, "account", &ConfigReader::text, k.account),
+                   read_field(kj, ptr, "weight", &ConfigReader::count32, k.weight)})
+      if (!r) return tl::unexpected(r.error());
+    return k;
+  }
+
+  /// "tasks": {"calls": {kind: n}, "default_calls", "tokens": {kind: n}, "default_tokens"}.
+  Result<void> read_tasks(const nlohmann::json& doc, TaskBudgetConfig& tasks) {
+    auto it = doc.find("tasks");
+    if (it == doc.end()) return {};
+    if (!object(*it, "/tasks", {"calls", "default_calls", "tokens", "default_tokens"})) return error();
+    for (auto [field, target] : {std::pair{"calls", &tasks.calls_by_kind}, std::pair{"tokens", &tasks.tokens_by_kind}}) {
+      auto m = it->find(field);
+      if (m == it->end()) continue;
+      if (!m->is_object()) return bad(std::string("/tasks/") + field, "must be an object of task kinds");
+      target->clear();
+      for (const auto& [kind, v] : m->items()) {
+        auto n = budget(v, fmt::format("/tasks/{}/{}", field, providers::detail::pointer_escape(kind)));
         if (!n) return tl::unexpected(n.error());
-        c.state.tasks.default_tokens = *n;
+        (*target)[kind] = *n;
       }
     }
-    if (auto it = doc.find("spend"); it != doc.end()) {
-      if (!object(*it, "/spend", {"daily_usd", "monthly_usd", "alert_at", "at_limit", "time_zone"})) return error();
-      SpendBudgetConfig s;
-      for (auto [field, target] : {std::pair{"daily_usd", &s.daily_usd}, std::pair{"monthly_usd", &s.monthly_usd}}) {
-        if (auto v = it->find(field); v != it->end()) {
-          auto n = number(*v, std::string("/spend/") + field, 0, 1e12, false);
-          if (!n) return tl::unexpected(n.error());
-          *target = *n;
-        }
-      }
-      if (auto v = it->find("alert_at"); v != it->end()) {
-        if (!v->is_array()) return bad("/spend/alert_at", "must be an array of fractions");
-        s.alert_at.clear();
-        for (std::size_t i = 0; i < v->size(); ++i) {
-          auto n = number((*v)[i], fmt::format("/spend/alert_at/{}", i), 0, 1, false);
-          if (!n) return tl::unexpected(n.error());
-          s.alert_at.push_back(*n);
-        }
-      }
-      if (auto v = it->find("at_limit"); v != it->end()) {
-        if (*v == "refuse") s.at_limit = AtLimit::refuse;
-        else if (*v == "downgrade") s.at_limit = AtLimit::downgrade;
-        else return bad("/spend/at_limit", "must be \"refuse\" or \"downgrade\"");
-      }
-      if (auto v = it->find("time_zone"); v != it->end()) {
-        if (!v->is_string()) return bad("/spend/time_zone", "must be an IANA time zone name");
-        s.time_zone = v->get<std::string>();
-      }
-      c.state.spend = std::move(s);
-    }
-    if (auto it = doc.find("routing"); it != doc.end()) {
-      auto r = ModelRouting::from_json(*it);
-      if (!r) return bad("/routing", r.error().message);
-      c.state.routing = std::move(*r);
-    }
-    if (auto it = doc.find("cache"); it != doc.end()) {
-      if (!object(*it, "/cache", {"ttl_seconds", "max_entries", "max_bytes"})) return error();
-      if (auto v = it->find("ttl_seconds"); v != it->end()) {
-        auto n = number(*v, "/cache/ttl_seconds", 0, 86400 * 365.0, false);
+    for (auto r : {read_field(*it, "/tasks", "default_calls", &ConfigReader::budget, tasks.default_calls),
+                   read_field(*it, "/tasks", "default_tokens", &ConfigReader::budget, tasks.default_tokens)})
+      if (!r) return tl::unexpected(r.error());
+    return {};
+  }
+
+  /// "spend": {"daily_usd", "monthly_usd", "alert_at": [fractions], "at_limit", "time_zone"}.
+  Result<void> read_spend(const nlohmann::json& doc, StateConfig& state) {
+    auto it = doc.find("spend");
+    if (it == doc.end()) return {};
+    if (!object(*it, "/spend", {"daily_usd", "monthly_usd", "alert_at", "at_limit", "time_zone"})) return error();
+    SpendBudgetConfig s;
+    for (auto [field, target] : {std::pair{"daily_usd", &s.daily_usd}, std::pair{"monthly_usd", &s.monthly_usd}})
+      if (auto v = it->find(field); v != it->end()) {
+        auto n = number(*v, std::string("/spend/") + field, 0, 1e12, false);
         if (!n) return tl::unexpected(n.error());
-        c.state.cache.ttl = seconds_to_duration(*n);
+        *target = *n;
       }
-      for (auto [field, target] : {std::pair{"max_entries", &c.state.cache.max_entries},
-                                   std::pair{"max_bytes", &c.state.cache.max_bytes}}) {
-        if (auto v = it->find(field); v != it->end()) {
-          auto n = count(*v, std::string("/cache/") + field);
-          if (!n) return tl::unexpected(n.error());
-          *target = static_cast<std::size_t>(*n);
-        }
+    if (auto v = it->find("alert_at"); v != it->end()) {
+      if (!v->is_array()) return bad("/spend/alert_at", "must be an array of fractions");
+      s.alert_at.clear();
+      for (std::size_t i = 0; i < v->size(); ++i) {
+        auto n = number((*v)[i], fmt::format("/spend/alert_at/{}", i), 0, 1, false);
+        if (!n) return tl::unexpected(n.error());
+        s.alert_at.push_back(*n);
       }
     }
-    if (auto v = doc.find("max_waiters"); v != doc.end()) {
-      auto n = count(*v, "/max_waiters");
-      if (!n) return tl::unexpected(n.error());
-      if (*n == 0) return bad("/max_waiters", "must be at least 1");
-      c.state.max_waiters = static_cast<std::size_t>(*n);
+    if (auto v = it->find("at_limit"); v != it->end()) {
+      if (*v == "refuse") s.at_limit = AtLimit::refuse;
+      else if (*v == "downgrade") s.at_limit = AtLimit::downgrade;
+      else return bad("/spend/at_limit", "must be \"refuse\" or \"downgrade\"");
     }
-    if (auto v = doc.find("failure_cooldown_seconds"); v != doc.end()) {
-      auto n = number(*v, "/failure_cooldown_seconds", 0, 86400, false);
-      if (!n) return tl::unexpected(n.error());
-      c.state.failure_cooldown = seconds_to_duration(*n);
+    if (auto v = it->find("time_zone"); v != it->end()) {
+      if (!v->is_string()) return bad("/spend/time_zone", "must be an IANA time zone name");
+      s.time_zone = v->get<std::string>();
     }
-    if (auto r = read_walk_caps(doc, c.state); !r) return tl::unexpected(r.error());
-    if (auto r = read_calibration(doc, c.state); !r) return tl::unexpected(r.error());
-    if (auto r = read_breaker(doc, c.state.breaker); !r) return tl::unexpected(r.error());
-    if (auto r = read_alerts(doc, c.state.alerts); !r) return tl::unexpected(r.error());
-    if (auto v = doc.find("seed"); v != doc.end()) {
-      auto n = count(*v, "/seed");
+    state.spend = std::move(s);
+    return {};
+  }
+
+  Result<void> read_routing(const nlohmann::json& doc, StateConfig& s) {
+    auto it = doc.find("routing");
+    if (it == doc.end()) return {};
+    auto r = ModelRouting::from_json(*it);
+    if (!r) return bad("/routing", r.error().message);
+    s.routing = std::move(*r);
+    return {};
+  }
+
+  /// "cache": {"ttl_seconds", "max_entries", "max_bytes"}.
+  Result<void> read_cache(const nlohmann::json& doc, CacheConfig& cache) {
+    auto it = doc.find("cache");
+    if (it == doc.end()) return {};
+    if (!object(*it, "/cache", {"ttl_seconds", "max_entries", "max_bytes"})) return error();
+    if (auto v = it->find("ttl_seconds"); v != it->end()) {
+      auto n = number(*v, "/cache/ttl_seconds", 0, 86400 * 365.0, false);
       if (!n) return tl::unexpected(n.error());
-      c.state.seed = *n;
+      cache.ttl = seconds_to_duration(*n);
     }
+    for (auto r : {read_field(*it, "/cache", "max_entries", &ConfigReader::count, cache.max_entries),
+                   read_field(*it, "/cache", "max_bytes", &ConfigReader::count, cache.max_bytes)})
+      if (!r) return tl::unexpected(r.error());
+    return {};
+  }
+
+  /// "max_waiters", "failure_cooldown_seconds", "seed" and "state_file" (a path, or "off").
+  Result<void> read_scalars(const nlohmann::json& doc, StateConfig& s) {
+    for (auto r : {read_field(doc, "", "max_waiters", &ConfigReader::count, s.max_waiters),
+                   read_field(doc, "", "failure_cooldown_seconds", &ConfigReader::seconds, s.failure_cooldown),
+                   read_field(doc, "", "seed", &ConfigReader::count, s.seed)})
+      if (!r) return tl::unexpected(r.error());
     if (auto v = doc.find("state_file"); v != doc.end()) {
       if (!v->is_string()) return bad("/state_file", "must be a path, or \"off\"");
-      if (auto why = apply_state_file(c.state.keys, v->get_ref<const std::string&>())) return bad("/state_file", *why);
+      if (auto why = apply_state_file(s.keys, v->get_ref<const std::string&>())) return bad("/state_file", *why);
     }
-    if (auto it = doc.find("backoff"); it != doc.end()) {
-      if (!object(*it, "/backoff", {"base_seconds", "factor", "min_seconds", "max_seconds", "attempts"})) return error();
-      for (auto [field, target] : {std::pair{"base_seconds", &c.backoff.base}, std::pair{"min_seconds", &c.backoff.min},
-                                   std::pair{"max_seconds", &c.backoff.max}}) {
-        if (auto v = it->find(field); v != it->end()) {
-          auto n = number(*v, std::string("/backoff/") + field, 0, 86400, false);
-          if (!n) return tl::unexpected(n.error());
-          *target = seconds_to_duration(*n);
-        }
-      }
-      if (auto v = it->find("factor"); v != it->end()) {
-        auto n = number(*v, "/backoff/factor", 1, 100, false);
-        if (!n) return tl::unexpected(n.error());
-        c.backoff.factor = *n;
-      }
-      if (auto v = it->find("attempts"); v != it->end()) {
-        auto n = count(*v, "/backoff/attempts");
-        if (!n) return tl::unexpected(n.error());
-        if (*n == 0 || *n > 100) return bad("/backoff/attempts", "must be in [1, 100]");
-        c.backoff.attempts = static_cast<std::uint32_t>(*n);
-      }
-      if (auto r = c.backoff.validate(); !r) return bad("/backoff", r.error().message);
+    return {};
+  }
+
+  /// "backoff": {"base_seconds", "factor", "min_seconds", "max_seconds", "attempts"}.
+  Result<void> read_backoff(const nlohmann::json& doc, backoff::exponential& b) {
+    auto it = doc.find("backoff");
+    if (it == doc.end()) return {};
+    if (!object(*it, "/backoff", {"base_seconds", "factor", "min_seconds", "max_seconds", "attempts"})) return error();
+    for (auto r : {read_field(*it, "/backoff", "base_seconds", &ConfigReader::seconds, b.base),
+                   read_field(*it, "/backoff", "min_seconds", &ConfigReader::seconds, b.min),
+                   read_field(*it, "/backoff", "max_seconds", &ConfigReader::seconds, b.max),
+                   read_field(*it, "/backoff", "attempts", &ConfigReader::count32, b.attempts)})
+      if (!r) return tl::unexpected(r.error());
+    if (auto v = it->find("factor"); v != it->end()) {
+      auto n = number(*v, "/backoff/factor", 1, 100, false);
+      if (!n) return tl::unexpected(n.error());
+      b.factor = *n;
     }
-    return c;
+    return {};
   }
 
   /// "max_total_wait_seconds" (the backoff's total-wait cap on one target, and the default
   /// admission patience) and "max_fallbacks" (moves to another model or provider per call).
   Result<void> read_walk_caps(const nlohmann::json& doc, StateConfig& s) {
-    if (auto v = doc.find("max_total_wait_seconds"); v != doc.end()) {
-      auto n = number(*v, "/max_total_wait_seconds", 0, 86400, false);
-      if (!n) return tl::unexpected(n.error());
-      s.max_total_wait = seconds_to_duration(*n);
-    }
+    if (auto r = read_field(doc, "", "max_total_wait_seconds", &ConfigReader::seconds, s.max_total_wait); !r) return r;
     if (auto v = doc.find("max_fallbacks"); v != doc.end()) {
-      auto n = count(*v, "/max_fallbacks");
+      auto n = count32(*v, "/max_fallbacks");
       if (!n) return tl::unexpected(n.error());
-      if (*n > max_fallbacks_setting) return bad("/max_fallbacks", fmt::format("must be at most {}", max_fallbacks_setting));
-      s.max_fallbacks = static_cast<std::uint32_t>(*n);
+      s.max_fallbacks = *n;
     }
     return {};
   }
 
-  /// "calibration": {"enabled", "quantile", "window", "min_samples"}, in the ranges
-  /// `State::create` accepts.
+  /// The pointer of `p`'s setting in the document, for the settings a document sets by
+  /// name; none for those it words its own way, or can not set.
+  static std::optional<std::string> pointer_of(const SettingProblem& p) {
+    switch (p.setting) {
+      case Setting::tier:
+      case Setting::rpm:
+      case Setting::tpm:
+      case Setting::rpd:
+      case Setting::tpd:
+      case Setting::itpm:
+      case Setting::otpm:
+      case Setting::max_concurrency:
+      case Setting::headroom:
+      case Setting::est_tokens_per_call:
+      case Setting::base_url: return fmt::format("/providers/{}/{}", p.provider, field_name(p.setting));
+      case Setting::stagger: return fmt::format("/providers/{}/stagger_seconds", p.provider);
+      case Setting::key_weight: return fmt::format("/keys/{}/weight", p.key);
+      case Setting::state_file: return "/state_file";
+      case Setting::tasks: return "/tasks";
+      case Setting::routing: return "/routing";
+      case Setting::max_waiters: return "/max_waiters";
+      case Setting::failure_cooldown: return "/failure_cooldown_seconds";
+      case Setting::max_total_wait: return "/max_total_wait_seconds";
+      case Setting::max_fallbacks: return "/max_fallbacks";
+      case Setting::calibration_quantile: return "/calibration/quantile";
+      case Setting::calibration_window: return "/calibration/window";
+      case Setting::calibration_min_samples: return "/calibration/min_samples";
+      case Setting::breaker: return "/breaker";
+      case Setting::alerts: return "/alerts";
+      default: return std::nullopt;
+    }
+  }
+
+  /// A rule's refusal of what the document set, at the pointer of the setting.
+  tl::unexpected<Error> refuse(const SettingProblem& p, const providers::Table& table) {
+    const std::string key = fmt::format("/keys/{}", p.key);
+    const auto unknown = [&] {
+      return fmt::format("the provider table has no such provider; known providers: {}", provider_names(table));
+    };
+    switch (p.setting) {
+      case Setting::provider_name: return bad("/providers/" + p.provider, unknown());
+      case Setting::key_provider: return bad(key + "/provider", unknown());
+      case Setting::keyless:
+        return bad(key + "/provider", fmt::format("{} is keyless (/providers/{}/keyless), so it takes no key; {}",
+                                                  p.provider, p.provider, p.reason));
+      case Setting::key:
+        if (p.key < key_variables_.size() && !key_variables_[p.key].empty())
+          return bad(key + "/key_env", fmt::format("the key in {} {}", key_variables_[p.key], p.reason));
+        return bad(key + "/key", fmt::format("the key {}", p.reason));
+      default: break;
+    }
+    if (auto ptr = pointer_of(p)) return bad(*ptr, p.value_and_reason());
+    return bad("", code_message(p));
+  }
+
+  /// "calibration": {"enabled", "quantile", "window", "min_samples"}, held to the ranges
+  /// `validate` holds.
   Result<void> read_calibration(const nlohmann::json& doc, StateConfig& s) {
     auto it = doc.find("calibration");
     if (it == doc.end()) return {};
     if (!object(*it, "/calibration", {"enabled", "quantile", "window", "min_samples"})) return error();
-    if (auto v = it->find("enabled"); v != it->end()) {
-      auto b = flag(*v, "/calibration/enabled");
-      if (!b) return tl::unexpected(b.error());
-      s.calibrate = *b;
-    }
-    if (auto v = it->find("quantile"); v != it->end()) {
-      auto n = number(*v, "/calibration/quantile", 0.5, 1, false);
-      if (!n) return tl::unexpected(n.error());
-      s.calibration.quantile = *n;
-    }
-    if (auto v = it->find("window"); v != it->end()) {
-      auto n = count(*v, "/calibration/window");
-      if (!n) return tl::unexpected(n.error());
-      if (*n < 1 || *n > providers::ModelCalibration::capacity)
-        return bad("/calibration/window", fmt::format("must be in [1, {}] replies", providers::ModelCalibration::capacity));
-      s.calibration.window = static_cast<std::size_t>(*n);
-    }
-    if (auto v = it->find("min_samples"); v != it->end()) {
-      auto n = count(*v, "/calibration/min_samples");
-      if (!n) return tl::unexpected(n.error());
-      if (*n < 1 || *n > max_count_setting) return bad("/calibration/min_samples", fmt::format("must be in [1, {}]", max_count_setting));
-      s.calibration.min_samples = static_cast<std::size_t>(*n);
-    }
+    for (auto r : {read_field(*it, "/calibration", "enabled", &ConfigReader::flag, s.calibrate),
+                   read_field(*it, "/calibration", "quantile", &ConfigReader::real, s.calibration.quantile),
+                   read_field(*it, "/calibration", "window", &ConfigReader::count, s.calibration.window),
+                   read_field(*it, "/calibration", "min_samples", &ConfigReader::count, s.calibration.min_samples)})
+      if (!r) return r;
     return {};
   }
 
@@ -701,16 +819,37 @@ class ConfigReader {
     return {};
   }
 
-  /// The most a few settings can hold before a check compares them with their real range:
-  /// counts, seconds and amounts past these are refused here, never wrapped or overflowed.
-  static constexpr std::uint64_t max_fallbacks_setting = 1000;
-  static constexpr std::uint64_t max_count_setting = 1'000'000;
+  /// The most a number of seconds (of the breaker and the alerts) and any other real number
+  /// can hold before a rule compares it with its real range: past these they are refused
+  /// here, never overflowed on their way to nanoseconds.
   static constexpr double max_seconds_setting = 86400.0 * 366;
   static constexpr double max_real_setting = 1e12;
 
-  /// A count for a 32-bit setting: one past its range stays past it (no wrap to a small value).
-  static std::uint32_t narrow(std::uint64_t n) noexcept {
-    return static_cast<std::uint32_t>(std::min<std::uint64_t>(n, std::numeric_limits<std::uint32_t>::max()));
+  static std::uint32_t narrow(std::uint64_t n) noexcept { return saturated_u32(n); }
+
+  Result<std::string> text(const nlohmann::json& v, const std::string& ptr) {
+    if (!v.is_string()) return bad(ptr, "must be a string");
+    return v.get<std::string>();
+  }
+
+  /// A count for a 32-bit setting, saturated (see `saturated_u32`).
+  Result<std::uint32_t> count32(const nlohmann::json& v, const std::string& ptr) {
+    auto n = count(v, ptr);
+    if (!n) return tl::unexpected(n.error());
+    return saturated_u32(*n);
+  }
+
+  /// A number of seconds within a day: the call path's waits and spacings, read before they
+  /// become nanoseconds.
+  Result<Duration> seconds(const nlohmann::json& v, const std::string& ptr) {
+    auto n = number(v, ptr, 0, 86400, false);
+    if (!n) return tl::unexpected(n.error());
+    return seconds_to_duration(*n);
+  }
+
+  /// Any real number a rule then holds to its range (a share, a quantile).
+  Result<double> real(const nlohmann::json& v, const std::string& ptr) {
+    return number(v, ptr, -max_real_setting, max_real_setting, false);
   }
 
   Result<bool> flag(const nlohmann::json& v, const std::string& ptr) {
@@ -787,6 +926,9 @@ class ConfigReader {
   std::string source_;
   const Environment& env_;
   std::optional<Error> error_;
+  /// The variable each key of the document was read from (`key_env`), by position; empty
+  /// for a key given as it is.
+  std::vector<std::string> key_variables_{};
 };
 
 }  // namespace detail

@@ -1,25 +1,32 @@
 #pragma once
 /// @file
-/// The checks every way of configuring a State shares — the environment, a JSON file, and a
-/// `StateConfig` built in code (`State::create` runs `check_settings`) — so that a value one
-/// path refuses is refused by all, with the same reason.
+/// `validate`: the rules a `StateConfig` keeps, written once for every way of configuring a
+/// State — a `StateConfig` built in code (`State::create` runs `validate`), the environment
+/// and a JSON file (config.hpp runs the same rules on what it read) — so that a value one
+/// path refuses is refused by all, for the same reason.
+///
+/// A rule reports a `SettingProblem`: which setting (a `Setting`, with its provider or key),
+/// and why, in words that follow any name of it. Each way of configuring names the setting
+/// its own way: `State::create` as `StateConfig` spells it ("openai: headroom must be in
+/// [0, 1)"), the environment by its variable (`OPENAI_TPM_HEADROOM: must be in [0, 1)`), a
+/// JSON file by its pointer (`governed.json: /providers/openai/headroom: must be in [0, 1)`).
 ///
 /// Each check returns the reason a value is wrong, never the value: a misplaced key in a URL
 /// or a number variable must not be repeated in the message that refuses it.
 
 #include <governed/ascii.hpp>
-#include <governed/budget/task.hpp>
 #include <governed/error.hpp>
 #include <governed/keys/pool.hpp>
 #include <governed/providers/redact.hpp>
 #include <governed/providers/table.hpp>
+#include <governed/providers/tokens.hpp>
 #include <governed/result.hpp>
+#include <governed/state/settings.hpp>
 
 #include <fmt/format.h>
 
 #include <cstddef>
-#include <functional>
-#include <map>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -103,35 +110,250 @@ inline std::string subject(std::string_view value, std::string_view reason) {
 
 }  // namespace detail
 
-/// Checks what a `StateConfig` says beyond its types: every provider named is in `table`, every
-/// tier is one the table lists for its provider, base URLs and keys are usable and
-/// redactable, task budgets are in range. Errors (invalid_argument) name the provider, the
-/// key's position or the task kind, never a secret.
-template <class ProviderSettingsMap>
-Result<void> check_settings(const providers::Table& table, const ProviderSettingsMap& providers,
-                            const keys::PoolConfig& keys, const TaskBudgetConfig& tasks) {
-  for (const auto& [name, s] : providers) {
-    if (!table.provider(name))
-      return fail(Errc::invalid_argument,
-                  fmt::format("settings name provider {}, which the table does not have", detail::shown_name(name)));
-    if (auto why = providers::tier_problem(table, name, s.tier))
-      return fail(Errc::invalid_argument, fmt::format("{}: the tier {}", name, detail::subject(s.tier, *why)));
-    if (s.base_url)
-      if (auto why = detail::base_url_problem(*s.base_url))
-        return fail(Errc::invalid_argument, fmt::format("{}: {}", name, *why));
+/// A setting of a `StateConfig` a rule can refuse. Named here once, so that each way of
+/// configuring maps it to its own name for it (a variable, a JSON pointer, a field).
+enum class Setting {
+  provider_name,  ///< a name in `providers` the table does not have
+  tier,
+  rpm,
+  tpm,
+  rpd,
+  tpd,
+  itpm,
+  otpm,
+  max_concurrency,
+  stagger,
+  headroom,
+  est_tokens_per_call,
+  skew,
+  base_url,
+  keyless,       ///< a keyless provider that is given a key as well (`key` says which)
+  key_provider,  ///< a key naming a provider the table does not have
+  key,           ///< a key the redactor could not keep out of messages
+  key_weight,
+  state_file,
+  tasks,
+  routing,
+  max_waiters,
+  concurrency_poll,
+  failure_cooldown,
+  max_total_wait,
+  max_fallbacks,
+  calibration_quantile,
+  calibration_window,
+  calibration_min_samples,
+  breaker,
+  alerts,
+};
+
+/// What a rule refuses: the setting, whose it is, and why.
+struct SettingProblem {
+  Setting setting = Setting::provider_name;
+  /// The provider whose setting it is (provider settings, and a key's provider).
+  std::string provider{};
+  /// The key's position in `StateConfig::keys.keys` (key settings).
+  std::size_t key = 0;
+  /// Why, in words that follow the setting's name, or its value when one is shown: "must be
+  /// in [0, 1)". For the tasks, the routing, the breaker and the alerts, their own
+  /// validation's whole sentence.
+  std::string reason{};
+  /// The value, quoted, where a message may show it (a tier name: a typo is seen at a
+  /// glance); empty where it could be a secret, or adds nothing.
+  std::string value{};
+
+  /// The value (when shown) and the reason: "\"Tier1\" is not a tier of openai …".
+  std::string value_and_reason() const { return value.empty() ? reason : fmt::format("{} {}", value, reason); }
+};
+
+/// The ranges the rules hold settings to. Counts past them are no configuration anyone
+/// means, and keeping them small keeps every sum and product of them far from overflow.
+inline constexpr std::uint32_t max_concurrency_setting = 100000;
+inline constexpr std::uint32_t max_key_weight = 1000000;
+inline constexpr std::uint32_t max_fallbacks_setting = 1000;
+inline constexpr std::size_t max_calibration_min_samples = 1000000;
+
+namespace detail {
+
+inline SettingProblem problem(Setting setting, std::string provider, std::string reason, std::size_t key = 0) {
+  return SettingProblem{setting, std::move(provider), key, std::move(reason)};
+}
+
+/// How the provider's calls are shaped: concurrency, spacing, reserve, estimates.
+inline std::optional<SettingProblem> shape_problem(std::string_view name, const ProviderSettings& s) {
+  const std::string n(name);
+  if (s.max_concurrency > max_concurrency_setting)
+    return problem(Setting::max_concurrency, n, fmt::format("must be at most {}", max_concurrency_setting));
+  if (s.stagger < Duration{0}) return problem(Setting::stagger, n, "must not be negative");
+  if (!(s.headroom >= 0.0 && s.headroom < 1.0)) return problem(Setting::headroom, n, "must be in [0, 1)");
+  if (s.skew < Duration{0}) return problem(Setting::skew, n, "must not be negative");
+  return std::nullopt;
+}
+
+}  // namespace detail
+
+/// The rules of one provider's settings: `name` is a provider of `table`, the tier one the
+/// table lists for it, the base URL usable, its calls' shape in range. (A rate or quota limit
+/// may be any number in code, where 0 means none; the readers bound what they read.)
+inline std::optional<SettingProblem> provider_problem(const providers::Table& table, std::string_view name,
+                                                      const ProviderSettings& s) {
+  const std::string n(name);
+  if (!table.provider(name)) return detail::problem(Setting::provider_name, n, "");
+  if (auto why = providers::tier_problem(table, name, s.tier)) {
+    auto p = detail::problem(Setting::tier, n, *why);
+    p.value = detail::shown_value(s.tier);
+    return p;
   }
-  for (std::size_t i = 0; i < keys.keys.size(); ++i) {
-    const auto& k = keys.keys[i];
-    if (!table.provider(k.provider))
-      return fail(Errc::invalid_argument,
-                  fmt::format("key {} names provider {}, which the table does not have", i,
-                              detail::shown_name(k.provider)));
-    if (auto why = providers::key_problem(k.key))
-      return fail(Errc::invalid_argument, fmt::format("key {} of the pool ({}) {}", i, k.provider, *why));
+  if (s.base_url)
+    if (auto why = detail::base_url_problem(*s.base_url)) return detail::problem(Setting::base_url, n, std::string(*why));
+  return detail::shape_problem(name, s);
+}
+
+/// The rules of key `i` of `keys`: its provider is in `table` and takes keys, the key can
+/// be kept out of messages, its weight is in [1, `max_key_weight`].
+inline std::optional<SettingProblem> key_problem(const providers::Table& table, const ProviderSettingsMap& settings,
+                                                 const keys::PoolConfig& keys, std::size_t i) {
+  const keys::KeyConfig& k = keys.keys[i];
+  if (!table.provider(k.provider)) return detail::problem(Setting::key_provider, k.provider, "", i);
+  if (auto why = providers::key_problem(k.key)) return detail::problem(Setting::key, k.provider, std::string(*why), i);
+  if (k.weight < 1 || k.weight > max_key_weight)
+    return detail::problem(Setting::key_weight, k.provider, fmt::format("must be in [1, {}]", max_key_weight), i);
+  if (auto p = settings.find(k.provider); p != settings.end() && p->second.keyless)
+    return detail::problem(Setting::keyless, k.provider, "remove the key or the keyless setting", i);
+  return std::nullopt;
+}
+
+namespace detail {
+
+/// The figures of a call's walk and of the prompt-estimate calibration.
+inline std::optional<SettingProblem> walk_problem(const StateConfig& c) {
+  if (c.max_waiters == 0) return problem(Setting::max_waiters, "", "must be at least 1");
+  if (c.concurrency_poll <= Duration{0}) return problem(Setting::concurrency_poll, "", "must be positive");
+  if (c.failure_cooldown < Duration{0}) return problem(Setting::failure_cooldown, "", "must not be negative");
+  if (c.max_total_wait < Duration{0})
+    return problem(Setting::max_total_wait, "", "must not be negative (0: a call falls back instead of backing off)");
+  if (c.max_fallbacks && *c.max_fallbacks > max_fallbacks_setting)
+    return problem(Setting::max_fallbacks, "", fmt::format("must be at most {}", max_fallbacks_setting));
+  const auto& cal = c.calibration;
+  if (!(cal.quantile >= 0.5 && cal.quantile <= 1.0)) return problem(Setting::calibration_quantile, "", "must be in [0.5, 1]");
+  if (cal.window < 1 || cal.window > providers::ModelCalibration::capacity)
+    return problem(Setting::calibration_window, "",
+                   fmt::format("must be in [1, {}] replies", providers::ModelCalibration::capacity));
+  if (cal.min_samples < 1 || cal.min_samples > max_calibration_min_samples)
+    return problem(Setting::calibration_min_samples, "", fmt::format("must be in [1, {}]", max_calibration_min_samples));
+  return std::nullopt;
+}
+
+/// The parts that validate themselves: routing, breaker, alerts.
+inline std::optional<SettingProblem> parts_problem(const StateConfig& c) {
+  if (auto r = c.routing.validate(c.table); !r) return problem(Setting::routing, "", r.error().message);
+  if (auto r = c.breaker.validate(); !r) return problem(Setting::breaker, "", r.error().message);
+  if (auto r = c.alerts.validate(); !r) return problem(Setting::alerts, "", r.error().message);
+  return std::nullopt;
+}
+
+}  // namespace detail
+
+/// The first rule the providers' settings, the keys, the key-health file or the task budgets
+/// break, or nothing.
+inline std::optional<SettingProblem> settings_problem(const providers::Table& table, const ProviderSettingsMap& providers,
+                                                      const keys::PoolConfig& keys, const TaskBudgetConfig& tasks) {
+  for (const auto& [name, s] : providers)
+    if (auto p = provider_problem(table, name, s)) return p;
+  for (std::size_t i = 0; i < keys.keys.size(); ++i)
+    if (auto p = key_problem(table, providers, keys, i)) return p;
+  if (keys.state_file && keys.state_file->empty()) return detail::problem(Setting::state_file, "", "is an empty path");
+  if (auto r = tasks.validate(); !r) return detail::problem(Setting::tasks, "", r.error().message);
+  return std::nullopt;
+}
+
+/// The first rule `c` breaks, or nothing: each provider's settings, each key, the key-health
+/// file and task budgets, the walk's figures, then the routing, breaker and alerts.
+inline std::optional<SettingProblem> first_problem(const StateConfig& c) {
+  if (auto p = settings_problem(c.table, c.providers, c.keys, c.tasks)) return p;
+  if (auto p = detail::walk_problem(c)) return p;
+  return detail::parts_problem(c);
+}
+
+/// `setting` as `StateConfig` spells it: "headroom", "calibration.window".
+constexpr std::string_view field_name(Setting setting) noexcept {
+  switch (setting) {
+    case Setting::provider_name: return "providers";
+    case Setting::tier: return "tier";
+    case Setting::rpm: return "rpm";
+    case Setting::tpm: return "tpm";
+    case Setting::rpd: return "rpd";
+    case Setting::tpd: return "tpd";
+    case Setting::itpm: return "itpm";
+    case Setting::otpm: return "otpm";
+    case Setting::max_concurrency: return "max_concurrency";
+    case Setting::stagger: return "stagger";
+    case Setting::headroom: return "headroom";
+    case Setting::est_tokens_per_call: return "est_tokens_per_call";
+    case Setting::skew: return "skew";
+    case Setting::base_url: return "base_url";
+    case Setting::keyless: return "keyless";
+    case Setting::key_provider: return "provider";
+    case Setting::key: return "key";
+    case Setting::key_weight: return "weight";
+    case Setting::state_file: return "keys.state_file";
+    case Setting::tasks: return "tasks";
+    case Setting::routing: return "routing";
+    case Setting::max_waiters: return "max_waiters";
+    case Setting::concurrency_poll: return "concurrency_poll";
+    case Setting::failure_cooldown: return "failure_cooldown";
+    case Setting::max_total_wait: return "max_total_wait";
+    case Setting::max_fallbacks: return "max_fallbacks";
+    case Setting::calibration_quantile: return "calibration.quantile";
+    case Setting::calibration_window: return "calibration.window";
+    case Setting::calibration_min_samples: return "calibration.min_samples";
+    case Setting::breaker: return "breaker";
+    case Setting::alerts: return "alerts";
   }
-  if (keys.state_file && keys.state_file->empty())
-    return fail(Errc::invalid_argument, "the key-health state file is an empty path");
-  return tasks.validate();
+  return "?";
+}
+
+/// The problem in the words of a program that built the `StateConfig` in code: "openai:
+/// headroom must be in [0, 1)", "key 2 of the pool (groq) is percent-encoded …".
+inline std::string code_message(const SettingProblem& p) {
+  const std::string_view field = field_name(p.setting);
+  switch (p.setting) {
+    case Setting::provider_name:
+      return fmt::format("settings name provider {}, which the table does not have", detail::shown_name(p.provider));
+    case Setting::tier: return fmt::format("{}: the tier {}", p.provider, p.value_and_reason());
+    case Setting::base_url: return fmt::format("{}: {}", p.provider, p.reason);
+    case Setting::keyless:
+      return fmt::format("provider {} is configured keyless, yet key {} of the pool is for it; {}", p.provider, p.key,
+                         p.reason);
+    case Setting::key_provider:
+      return fmt::format("key {} names provider {}, which the table does not have", p.key,
+                         detail::shown_name(p.provider));
+    case Setting::key: return fmt::format("key {} of the pool ({}) {}", p.key, p.provider, p.reason);
+    case Setting::key_weight: return fmt::format("key {} of the pool ({}): weight {}", p.key, p.provider, p.reason);
+    case Setting::state_file: return fmt::format("the key-health state file {}", p.reason);
+    case Setting::tasks:
+    case Setting::routing:
+    case Setting::breaker:
+    case Setting::alerts: return p.reason;
+    default: break;
+  }
+  if (!p.provider.empty()) return fmt::format("{}: {} {}", p.provider, field, p.reason);
+  return fmt::format("{} {}", field, p.reason);
+}
+
+/// Checks every rule of `config` (see `first_problem`). Errors (invalid_argument) name the
+/// setting as `StateConfig` spells it — the provider, the key's position, the task kind —
+/// never a secret.
+inline Result<void> validate(const StateConfig& config) {
+  if (auto p = first_problem(config)) return fail(Errc::invalid_argument, code_message(*p));
+  return {};
+}
+
+/// The rules of the providers' settings, the keys, the key-health file and the task budgets:
+/// the part of `validate` for callers that hold these apart from a `StateConfig`.
+inline Result<void> check_settings(const providers::Table& table, const ProviderSettingsMap& providers,
+                                   const keys::PoolConfig& keys, const TaskBudgetConfig& tasks) {
+  if (auto p = settings_problem(table, providers, keys, tasks)) return fail(Errc::invalid_argument, code_message(*p));
+  return {};
 }
 
 }  // namespace governed

@@ -49,6 +49,8 @@
 #include <governed/settings_check.hpp>
 #include <governed/shared_health.hpp>
 #include <governed/shared_limits.hpp>
+#include <governed/state/settings.hpp>
+#include <governed/state/tier_plan.hpp>
 
 #include <fmt/format.h>
 
@@ -69,86 +71,6 @@
 #include <vector>
 
 namespace governed {
-
-/// How the governor treats one provider's account. Every figure left empty comes from the
-/// provider table, for `tier`.
-struct ProviderSettings {
-  /// The table's tier whose published limits apply: "free", "tier1", … Empty: each model's
-  /// first tier that offers it (a new account's limits: Groq's free tier, OpenAI's tier 1).
-  /// A name the table does not list for the provider (`Tier1`) is refused at `create`.
-  std::string tier{};
-  /// Overrides of the published limits (per account and model group). 0: no such limit — in
-  /// code only; the environment and JSON configuration spell it "unlimited" and refuse 0.
-  /// A model the table lists no limits for on the tier is not offered unless one of rpm,
-  /// tpm, itpm or otpm is set here.
-  std::optional<std::uint64_t> rpm{}, tpm{}, rpd{}, tpd{}, itpm{}, otpm{};
-  /// At most this many calls in flight per account and model group (0: unbounded).
-  std::uint32_t max_concurrency = 0;
-  /// At least this long between launches (0: none).
-  Duration stagger{0};
-  /// Share of each limit kept in reserve.
-  double headroom = 0.15;
-  /// A floor under each call's token estimate: what one run of the application's workload
-  /// is known to use, when the prompt alone underestimates it (tools, long outputs).
-  std::uint64_t est_tokens_per_call = 0;
-  /// How much later than another a call admitted with it may reach the provider; each limit
-  /// is planned over its window plus this (see `LimitSetConfig::skew`).
-  Duration skew{0};
-  /// Another base URL (a proxy, the generic OpenAI-compatible entry, Azure's resource).
-  std::optional<std::string> base_url{};
-  /// The provider takes no key: a local server (vLLM, llama.cpp, Ollama) at `base_url`. It is
-  /// called with no auth header, and its limits are kept per (provider, "" account, model
-  /// group). Giving it keys as well is an error; a provider that is not keyless and has no
-  /// key is skipped with "no … key is configured", as before.
-  bool keyless = false;
-};
-
-/// Everything a State is made of.
-struct StateConfig {
-  providers::Table table = providers::builtin_table();
-  /// By provider name; a provider not named gets `ProviderSettings{}`.
-  std::map<std::string, ProviderSettings, std::less<>> providers{};
-  keys::PoolConfig keys{};
-  TaskBudgetConfig tasks{};
-  /// USD per day and month; none: no spend budget.
-  std::optional<SpendBudgetConfig> spend{};
-  ModelRouting routing{};
-  CacheConfig cache{};
-  /// Calls that may wait for one limit set at once; one more is refused with `queue_full`.
-  std::size_t max_waiters = 1024;
-  /// How often the head of a wait line looks again when only a concurrency slot is missing
-  /// (a slot comes back when a call ends, which no clock can predict).
-  Duration concurrency_poll = std::chrono::milliseconds{25};
-  /// How long a model that stays overloaded or failing (5xx, network) is skipped once the
-  /// walk gives up on it, when the provider states no wait.
-  Duration failure_cooldown = std::chrono::minutes{5};
-  /// The most a call sleeps backing off on one target before it falls back instead (the
-  /// backoff's total-wait cap), and how long one admission may wait when the request sets no
-  /// `max_wait`. `Request::max_total_wait` overrides it per call. Negative is refused.
-  Duration max_total_wait = backoff::default_wait_cap;
-  /// At most this many moves to another model or provider per call; none: as many as the
-  /// plan holds. `Request::max_fallbacks` overrides it per call.
-  std::optional<std::uint32_t> max_fallbacks{};
-  /// Whether each call's prompt estimate is corrected by what the model's replies reported
-  /// (`usage.prompt_tokens` against the estimate; see providers/tokens.hpp): an estimate that
-  /// runs low turns a tokens-per-minute limit into 429s. Learnt per model of the table; a
-  /// model outside it is estimated without correction.
-  bool calibrate = true;
-  /// Which quantile of actual/estimate the correction tracks, over how many recent replies
-  /// (1..128), and from how many on (before: the largest ratio seen).
-  providers::CalibrationSettings calibration{};
-  /// Every provider's circuit breaker: a provider whose calls keep failing with network or 5xx
-  /// errors is skipped by every call for a cool-off (see breaker.hpp).
-  BreakerConfig breaker{};
-  /// The alerts raised from the call path: 429s piling up on a target, a high share of failed
-  /// calls, a spend spike (see observe/alerts.hpp).
-  AlertConfig alerts{};
-  /// Seeds the random source of jitter and random key choices; none: from entropy.
-  std::optional<std::uint64_t> seed{};
-  /// Where the limit sets' rate dimensions live when several processes share them (see
-  /// `redis::backend`); none: in this process.
-  std::shared_ptr<SharedBackend> shared{};
-};
 
 template <limiter::RateLimiter Limiter = limiter::gcra, clock::Clock Clock = clock::steady>
 class State {
@@ -233,23 +155,9 @@ class State {
     return plan_limits(p, m).has_value();
   }
 
-  /// Why `m` at `p` is not offered (`offers` is false), for people, following `plan_limits`: the
-  /// configured tier (or, with none, every tier) marks the model or its rpm/tpm "unavailable",
-  /// which no setting changes; or the table publishes no limits for it there, which an rpm,
-  /// tpm, itpm or otpm setting of the provider's changes.
+  /// Why `m` at `p` is not offered (`offers` is false), for people (see `governed::not_offered_reason`).
   std::string not_offered_reason(const providers::Provider& p, const providers::Model& m) const {
-    const std::string& tier = settings(p.name).tier;
-    const providers::TierLimits* chosen = nullptr;
-    for (const auto& t : m.tiers)
-      if (tier.empty() ? t.available : t.name == tier) {
-        chosen = &t;
-        break;
-      }
-    if (chosen)  // the table lists the tier and marks the model, or its rpm or tpm, unavailable there
-      return fmt::format("{} {} is not offered on tier {}", p.display, m.name, chosen->name);
-    return fmt::format("the provider table publishes no limits for {} {} on {}; an rpm or tpm setting for {} "
-                       "(or itpm, otpm) makes it usable",
-                       p.display, m.name, tier.empty() ? "any of its tiers" : fmt::format("tier {}", tier), p.name);
+    return governed::not_offered_reason(p, m, settings(p.name));
   }
 
   /// The pool indices of `p`'s keys (`keys().indices(p.name)`), without looking its name up.
@@ -281,50 +189,7 @@ class State {
 
  private:
   std::optional<LimitSetConfig> plan_limits(const providers::Provider& p, const providers::Model& m) const {
-    const ProviderSettings& s = settings(p.name);
-    LimitSetConfig c;
-    c.headroom = s.headroom;
-    c.max_concurrency = s.max_concurrency;
-    c.stagger = s.stagger;
-    c.largest_request_tokens = s.est_tokens_per_call;
-    c.skew = s.skew;
-    bool listed = false;  // the table gives the model limits on the tier
-    for (const auto& t : m.tiers) {
-      if (s.tier.empty() ? !t.available : t.name != s.tier) continue;
-      if (!t.available) return std::nullopt;
-      listed = true;
-      const auto cap = [](const providers::Cap& cap) -> std::uint64_t {
-        if (cap.state == providers::Cap::State::unavailable) return UINT64_MAX;  // marks "not offered"
-        return cap.limited() && cap.value > 0 ? static_cast<std::uint64_t>(cap.value) : 0;
-      };
-      c.requests_per_minute = cap(t.rpm);
-      c.tokens_per_minute = cap(t.tpm);
-      c.requests_per_day = cap(t.rpd);
-      c.tokens_per_day = cap(t.tpd);
-      c.input_tokens_per_minute = cap(t.itpm);
-      c.output_tokens_per_minute = cap(t.otpm);
-      if (c.requests_per_minute == UINT64_MAX || c.tokens_per_minute == UINT64_MAX) return std::nullopt;
-      for (auto* v : {&c.requests_per_day, &c.tokens_per_day, &c.input_tokens_per_minute, &c.output_tokens_per_minute})
-        if (*v == UINT64_MAX) *v = 0;
-      break;
-    }
-    const auto over = [](std::uint64_t& field, const std::optional<std::uint64_t>& v) {
-      if (v) field = *v;
-    };
-    over(c.requests_per_minute, s.rpm);
-    over(c.tokens_per_minute, s.tpm);
-    over(c.requests_per_day, s.rpd);
-    over(c.tokens_per_day, s.tpd);
-    over(c.input_tokens_per_minute, s.itpm);
-    over(c.output_tokens_per_minute, s.otpm);
-    // Where the provider publishes tiers but none for this model on this tier (a model an
-    // override added without tiers, a tier its models do not all share, every tier
-    // "unavailable"), nothing is known of its limits: it is not offered, never "no limit",
-    // unless the settings give it a rate limit of their own.
-    const bool own_rate_limit = s.rpm || s.tpm || s.itpm || s.otpm;
-    if (!listed && !own_rate_limit && (!m.tiers.empty() || !config_.table.tiers_of(p.name).empty()))
-      return std::nullopt;
-    return c;
+    return plan_tier_limits(config_.table, p, m, settings(p.name));
   }
 
  public:
@@ -504,60 +369,58 @@ class State {
     resolve_table();
   }
 
-  static Result<std::shared_ptr<State>> build(StateConfig config, Clock* clock, std::unique_ptr<Clock> owned) {
-    // A shared backend runs GCRA on the published limits: any other family would be a silent
-    // change of algorithm.
+  /// A shared backend runs GCRA on the published limits: any other family would be a silent
+  /// change of algorithm.
+  static Result<void> check_limiter_shares(const StateConfig& config) {
     if (config.shared && !std::is_same_v<Limiter, limiter::gcra>)
       return fail(Errc::invalid_argument,
                   fmt::format("a State with limiter::{} can not keep its limits in a shared backend, which runs "
                               "limiter::gcra: use limiter::gcra with StateConfig::shared, or no shared backend",
                               limiter::name_of<Limiter>()));
-    if (auto r = config.routing.validate(config.table); !r) return tl::unexpected(r.error());
-    if (auto r = check_settings(config.table, config.providers, config.keys, config.tasks); !r)
-      return tl::unexpected(r.error());
-    for (const auto& [name, s] : config.providers) {
-      if (!config.table.provider(name))
-        return fail(Errc::invalid_argument,
-                    fmt::format("settings name provider {}, which the table does not have", detail::shown_name(name)));
-      if (!(s.headroom >= 0.0 && s.headroom < 1.0))
-        return fail(Errc::invalid_argument, fmt::format("{}: headroom must be in [0, 1)", name));
-      if (s.stagger < Duration{0}) return fail(Errc::invalid_argument, fmt::format("{}: stagger must not be negative", name));
+    return {};
+  }
+
+  /// The keys and accounts of `keys`, for redaction.
+  static std::vector<std::string> secrets_of(const keys::PoolConfig& keys) {
+    std::vector<std::string> secrets;
+    for (const auto& k : keys.keys) {
+      if (!k.key.empty()) secrets.push_back(k.key);
+      if (!k.account.empty()) secrets.push_back(k.account);
     }
-    if (config.max_waiters == 0) return fail(Errc::invalid_argument, "max_waiters must be at least 1");
-    if (config.concurrency_poll <= Duration{0})
-      return fail(Errc::invalid_argument, "concurrency_poll must be positive");
-    if (config.max_total_wait < Duration{0})
-      return fail(Errc::invalid_argument, "max_total_wait must not be negative (0: a call falls back instead of backing off)");
-    if (!(config.calibration.quantile >= 0.5 && config.calibration.quantile <= 1.0))
-      return fail(Errc::invalid_argument, "calibration.quantile must be in [0.5, 1] (0.9: the 90th percentile)");
-    if (config.calibration.window < 1 || config.calibration.window > providers::ModelCalibration::capacity)
-      return fail(Errc::invalid_argument, fmt::format("calibration.window must be in [1, {}] replies",
-                                                      providers::ModelCalibration::capacity));
-    if (config.calibration.min_samples < 1) return fail(Errc::invalid_argument, "calibration.min_samples must be at least 1");
+    return secrets;
+  }
+
+  /// The pool gives each keyless provider an entry of its own in place of keys.
+  static void add_keyless_providers(StateConfig& config) {
+    auto& keyless = config.keys.keyless;
+    for (const auto& [name, s] : config.providers)
+      if (s.keyless && std::find(keyless.begin(), keyless.end(), name) == keyless.end()) keyless.push_back(name);
+  }
+
+  static Result<std::optional<SpendBudget>> make_spend(const StateConfig& config) {
+    if (!config.spend) return std::optional<SpendBudget>{};
+    auto b = SpendBudget::make(*config.spend, config.shared ? config.shared->spend() : nullptr);
+    if (!b) return tl::unexpected(b.error());
+    return std::optional<SpendBudget>(std::move(*b));
+  }
+
+  static Result<std::shared_ptr<State>> build(StateConfig config, Clock* clock, std::unique_ptr<Clock> owned) {
+    if (auto r = check_limiter_shares(config); !r) return tl::unexpected(r.error());
+    if (auto r = validate(config); !r) return tl::unexpected(r.error());
     auto breakers = ProviderBreakers::make(config.table.providers().size(), config.breaker);
     if (!breakers) return tl::unexpected(breakers.error());
     auto alerts = Alerts::make(config.alerts, clock->now());
     if (!alerts) return tl::unexpected(alerts.error());
-    std::vector<std::string> secrets;
-    for (const auto& k : config.keys.keys) {
-      if (!k.key.empty()) secrets.push_back(k.key);
-      if (!k.account.empty()) secrets.push_back(k.account);
-    }
-    for (const auto& [name, s] : config.providers)
-      if (s.keyless && std::find(config.keys.keyless.begin(), config.keys.keyless.end(), name) == config.keys.keyless.end())
-        config.keys.keyless.push_back(name);
+    std::vector<std::string> secrets = secrets_of(config.keys);
+    add_keyless_providers(config);
     auto pool = keys::Pool::open(config.keys, clock->wall_now());
     if (!pool) return tl::unexpected(pool.error());
     config.keys.keys.clear();  // the pool holds the secrets; the copy of the config does not
-    std::optional<SpendBudget> spend;
-    if (config.spend) {
-      auto b = SpendBudget::make(*config.spend, config.shared ? config.shared->spend() : nullptr);
-      if (!b) return tl::unexpected(b.error());
-      spend.emplace(std::move(*b));
-    }
-    auto state = std::shared_ptr<State>(
-        new State(std::move(config), clock, std::move(owned), std::move(*pool), std::move(spend),
-                                      std::move(*breakers), std::move(*alerts), std::move(secrets)));
+    auto spend = make_spend(config);
+    if (!spend) return tl::unexpected(spend.error());
+    auto state = std::shared_ptr<State>(new State(std::move(config), clock, std::move(owned), std::move(*pool),
+                                                  std::move(*spend), std::move(*breakers), std::move(*alerts),
+                                                  std::move(secrets)));
     state->load_model_health();
     if (state->config_.shared) state->shared_health_.attach(state->config_.shared->health(), *state);
     return state;
