@@ -1,31 +1,20 @@
 #pragma once
 /// @file
 /// The umbrella header: everything governed offers except the heavy optional parts (the HTTP
-/// transport and the Redis state), which have headers and CMake components of their own.
+/// transport and the Redis state), which have headers and CMake components of their own. It
+/// is the core (core.hpp: limiters, limit sets, policies, `State`, `Governed`) and the rest:
+/// the provider simulator's transport, the configuration reader, every observer and every
+/// provider header.
 
-#include <governed/clock.hpp>
-#include <governed/error.hpp>
-#include <governed/family.hpp>
-#include <governed/limiter.hpp>
-#include <governed/result.hpp>
-#include <governed/time.hpp>
-#include <governed/limit_set.hpp>
-#include <governed/limit_store.hpp>
-#include <governed/providers.hpp>
-#include <governed/backoff.hpp>
+#include <governed/core.hpp>
+
 #include <governed/breaker.hpp>
 #include <governed/budget.hpp>
 #include <governed/cache.hpp>
 #include <governed/cached_response.hpp>
 #include <governed/config.hpp>
 #include <governed/cooldowns.hpp>
-#include <governed/fallback.hpp>
-#include <governed/keys.hpp>
 #include <governed/observe.hpp>
-#include <governed/policies.hpp>
-#include <governed/request.hpp>
-#include <governed/state.hpp>
-#include <governed/walk.hpp>
-#include <governed/governor.hpp>
-#include <governed/transport/concept.hpp>
+#include <governed/providers.hpp>
 #include <governed/transport/simulated.hpp>
+#include <governed/walk.hpp>
