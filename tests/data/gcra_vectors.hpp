@@ -28,7 +28,7 @@
 
 namespace governed_test::gcra_vectors {
 
-using governed::limiter::Verdict;
+using governed::limiter::Answer;
 
 /// A TAT that has never moved: the far past (`limiter::gcra_rested`).
 inline constexpr std::int64_t rested = governed::limiter::gcra_rested;
@@ -38,11 +38,11 @@ inline constexpr std::int64_t end_of_time = std::numeric_limits<std::int64_t>::m
 struct InRedis {
   enum class Is : std::uint8_t {
     the_same,   ///< the script answers as the step
-    different,  ///< the script answers `verdict`, `wait`, `remaining` instead
+    different,  ///< the script answers `answer`, `wait`, `remaining` instead
     not_asked,  ///< the script never sees it: `LimitSet` refuses it before it asks Redis
   };
   Is is = Is::the_same;
-  Verdict verdict = Verdict::admitted;
+  Answer answer = Answer::admitted;
   std::int64_t wait = 0;
   std::uint64_t remaining = 0;
   std::string_view why{};
@@ -51,7 +51,7 @@ struct InRedis {
 struct Arrival {
   std::int64_t at = 0;         ///< the instant
   std::uint64_t cells = 0;     ///< the request's cost
-  Verdict verdict = Verdict::admitted;
+  Answer answer = Answer::admitted;
   std::int64_t wait = 0;       ///< not yet: how long until the same request would pass
   std::uint64_t remaining = 0; ///< cells that could still be taken at once after the decision
   std::int64_t tat = 0;        ///< the TAT after the decision (refused: the one it found)
@@ -59,21 +59,21 @@ struct Arrival {
 };
 
 constexpr Arrival admitted(std::int64_t at, std::uint64_t cells, std::uint64_t remaining, std::int64_t tat) {
-  return {at, cells, Verdict::admitted, 0, remaining, tat};
+  return {at, cells, Answer::admitted, 0, remaining, tat};
 }
 constexpr Arrival not_yet(std::int64_t at, std::uint64_t cells, std::int64_t wait, std::uint64_t remaining,
                           std::int64_t tat) {
-  return {at, cells, Verdict::not_yet, wait, remaining, tat};
+  return {at, cells, Answer::not_yet, wait, remaining, tat};
 }
 constexpr Arrival exceeds_capacity(std::int64_t at, std::uint64_t cells, std::int64_t tat) {
-  return {at, cells, Verdict::exceeds_capacity, 0, 0, tat,
+  return {at, cells, Answer::exceeds_capacity, 0, 0, tat,
           {InRedis::Is::not_asked, {}, 0, 0,
            "a request above the largest is refused by LimitSet::prepare_shared before Redis is asked"}};
 }
 /// `a`, answered otherwise by the script.
-constexpr Arrival in_redis(Arrival a, Verdict verdict, std::int64_t wait, std::uint64_t remaining,
+constexpr Arrival in_redis(Arrival a, Answer answer, std::int64_t wait, std::uint64_t remaining,
                            std::string_view why) {
-  a.redis = {InRedis::Is::different, verdict, wait, remaining, why};
+  a.redis = {InRedis::Is::different, answer, wait, remaining, why};
   return a;
 }
 
@@ -137,7 +137,7 @@ inline constexpr std::array oversized_after_rest{
     admitted(16'471'000, 4'500, 0, 27'059'500),
     // Worked: at the TAT, 7 000 needs (7 000 − 4 500)·2 353 = 5 882 500 of rest by it: wait
     // 27 059 500 + 5 882 500 − 27 059 500 = 5.88 s. The whole burst is free meanwhile.
-    in_redis(not_yet(27'059'500, 7'000, 5'882'500, 4'500, 27'059'500), Verdict::not_yet, 5'882'500, 0,
+    in_redis(not_yet(27'059'500, 7'000, 5'882'500, 4'500, 27'059'500), Answer::not_yet, 5'882'500, 0,
              "a refused oversized request leaves a barrier holding the rest for it: nothing remains for others"),
     // Rested exactly as long as it needs: admitted (in Redis it also clears its barrier).
     admitted(32'942'000, 7'000, 0, 49'413'000),
@@ -151,7 +151,7 @@ inline constexpr std::array small_while_oversized_waits{
     // The step admits one cell at 3 000 (the TAT then is 4 000). Redis holds other requests to
     // the TAT the oversized one was refused at (3 000) until it is due (5 000) and a second's
     // grace (1 000 000 µs) after: wait 5 000 + 1 000 000 − 3 000.
-    in_redis(admitted(3'000, 1, 2, 4'000), Verdict::not_yet, 1'002'000, 0,
+    in_redis(admitted(3'000, 1, 2, 4'000), Answer::not_yet, 1'002'000, 0,
              "Redis only: across processes nobody's wait line keeps the others back, so a barrier does"),
 };
 
@@ -190,7 +190,7 @@ inline constexpr std::array no_cells{
 // the burst right after waits the full (4 − 2)·1 000 though nothing was ever taken.
 inline constexpr std::array no_cells_then_oversized{
     admitted(0, 0, 2, 0),
-    in_redis(not_yet(0, 4, 2'000, 2, 0), Verdict::not_yet, 2'000, 0,
+    in_redis(not_yet(0, 4, 2'000, 2, 0), Answer::not_yet, 2'000, 0,
              "a refused oversized request leaves a barrier holding the rest for it: nothing remains for others"),
 };
 

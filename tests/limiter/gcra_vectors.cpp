@@ -33,11 +33,11 @@ TEST_CASE("gcra_step decides every GCRA vector as worked by hand", "[limiter][gc
       const vec::Arrival& a = v.arrivals[row];
       INFO(describe_arrival(v, row, a));
       const GcraStep step = gcra_step(rate, tat, a.cells, a.at);
-      CHECK(to_string(step.verdict) == to_string(a.verdict));
+      CHECK(to_string(step.answer) == to_string(a.answer));
       CHECK(step.wait == a.wait);
       CHECK(step.remaining == a.remaining);
       // Only an admission moves the TAT; a refusal leaves the one it found.
-      if (step.verdict == Verdict::admitted) tat = step.next_tat;
+      if (step.answer == Answer::admitted) tat = step.next_tat;
       CHECK(tat == a.tat);
     }
   }
@@ -55,9 +55,9 @@ TEST_CASE("limiter::gcra answers every GCRA vector as its step does, and peek fo
       const Instant at{Duration{a.at}};
       const Decision foretold = limiter.peek(a.cells, at);
       const Decision d = limiter.try_acquire(a.cells, at);
-      CHECK(to_string(foretold.verdict) == to_string(d.verdict));
+      CHECK(to_string(foretold.answer) == to_string(d.answer));
       CHECK(foretold.retry_after == d.retry_after);
-      CHECK(to_string(d.verdict) == to_string(a.verdict));
+      CHECK(to_string(d.answer) == to_string(a.answer));
       CHECK(d.retry_after == Duration{a.wait});
       CHECK(d.remaining == a.remaining);
       CHECK(limiter.rested_at() == Instant{Duration{a.tat}});
@@ -69,7 +69,7 @@ TEST_CASE("the worked numbers of gcra_step hold at compile time", "[limiter][gcr
   // 60 a minute, burst 1 (T = 1 s): the first cell at t = 0 passes, the second waits a second.
   constexpr GcraRate per_second = GcraRate::of(1'000'000'000, 1, 1);
   constexpr GcraStep first = gcra_step(per_second, gcra_rested, 1, 0);
-  static_assert(first.verdict == Verdict::admitted && first.next_tat == 1'000'000'000);
+  static_assert(first.answer == Answer::admitted && first.next_tat == 1'000'000'000);
   static_assert(gcra_step(per_second, first.next_tat, 1, 0).wait == 1'000'000'000);
   // 25 500 a minute with a burst of 7 000 (T = 2.353 ms): 7 000-token launches go 16.47 s apart.
   constexpr GcraRate tokens = GcraRate::of(2'352'942, 7'000, 7'000);

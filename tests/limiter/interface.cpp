@@ -23,8 +23,8 @@ TEMPLATE_TEST_CASE("a request larger than the burst is an error at once, never a
                    "[limiter][capacity]", EVERY_FAMILY) {
   TestType l{ten_a_minute};
   const Decision d = l.try_acquire(11, Instant{});
-  CHECK(d.verdict == Verdict::exceeds_capacity);
-  CHECK(l.peek(11, Instant{}).verdict == Verdict::exceeds_capacity);
+  CHECK(d.answer == Answer::exceeds_capacity);
+  CHECK(l.peek(11, Instant{}).answer == Answer::exceeds_capacity);
   auto r = l.reserve(11, Instant{});
   REQUIRE_FALSE(r);
   CHECK(r.error().code == Errc::exceeds_capacity);
@@ -47,7 +47,7 @@ TEMPLATE_TEST_CASE("a request above the burst but within the largest waits for r
   // Another waits until the first has left every window it could share with it: retry_after
   // says exactly when.
   const Decision d = l.try_acquire(10, Instant{5s});
-  REQUIRE(d.verdict == Verdict::not_yet);
+  REQUIRE(d.answer == Answer::not_yet);
   CHECK(d.retry_after >= 1min);
   const Instant when = Instant{5s} + d.retry_after;
   CHECK_FALSE(l.peek(10, when - 1ns).admitted());
@@ -55,7 +55,7 @@ TEMPLATE_TEST_CASE("a request above the burst but within the largest waits for r
   CHECK(l.peek(10, when).admitted());
   CHECK(l.try_acquire(10, when).admitted());
   // Above the largest is the only error.
-  CHECK(l.try_acquire(11, when + 1h).verdict == Verdict::exceeds_capacity);
+  CHECK(l.try_acquire(11, when + 1h).answer == Answer::exceeds_capacity);
 }
 
 TEMPLATE_TEST_CASE("an oversized reservation gets the slot where it fits, and cancelling it loses nothing",
@@ -70,7 +70,7 @@ TEMPLATE_TEST_CASE("an oversized reservation gets the slot where it fits, and ca
     TestType probe{oversized_ten};
     REQUIRE(probe.try_acquire(3, Instant{}).admitted());
     const Decision d = probe.try_acquire(10, Instant{});
-    REQUIRE(d.verdict == Verdict::not_yet);
+    REQUIRE(d.answer == Answer::not_yet);
     CHECK(first->ready_at == Instant{} + d.retry_after);
   }
   // Nothing jumps ahead of it.
@@ -86,7 +86,7 @@ TEMPLATE_TEST_CASE("a request within the burst after an oversized one waits its 
   TestType l{oversized_ten};
   REQUIRE(l.try_acquire(10, Instant{}).admitted());
   const Decision d = l.try_acquire(1, Instant{});
-  REQUIRE(d.verdict == Verdict::not_yet);
+  REQUIRE(d.answer == Answer::not_yet);
   const Instant when = Instant{} + d.retry_after;
   CHECK_FALSE(l.try_acquire(1, when - 1ns).admitted());
   CHECK(l.try_acquire(1, when).admitted());
@@ -98,7 +98,7 @@ TEMPLATE_TEST_CASE("a provider's remaining count holds back an oversized request
   l.sync(7, 30s, Instant{100s});  // room for the burst, but 7 left
   CHECK(l.peek(7, Instant{100s}).admitted());
   const Decision d = l.peek(8, Instant{100s});
-  CHECK(d.verdict == Verdict::not_yet);
+  CHECK(d.answer == Answer::not_yet);
   CHECK(d.retry_after > Duration{0});
   CHECK(d.retry_after <= 30s);
 }
@@ -113,7 +113,7 @@ TEMPLATE_TEST_CASE("try_acquire takes cells and reports what remains", "[limiter
   CHECK(l.available(Instant{}) == 6);  // peek takes nothing
   CHECK(l.try_acquire(6, Instant{}).admitted());
   const Decision refused = l.try_acquire(1, Instant{});
-  CHECK(refused.verdict == Verdict::not_yet);
+  CHECK(refused.answer == Answer::not_yet);
   CHECK(refused.retry_after > Duration{0});
   CHECK(refused.retry_after <= 2min);  // the two-window estimate may need most of two windows
 }
@@ -122,7 +122,7 @@ TEMPLATE_TEST_CASE("a refusal's retry_after is when the request passes", "[limit
   TestType l{ten_a_minute};
   REQUIRE(l.try_acquire(10, Instant{5s}).admitted());
   const Decision d = l.try_acquire(3, Instant{5s});
-  REQUIRE(d.verdict == Verdict::not_yet);
+  REQUIRE(d.answer == Answer::not_yet);
   const Instant when = Instant{5s} + d.retry_after;
   CHECK_FALSE(l.peek(3, when - 1ns).admitted());
   CHECK(l.try_acquire(3, when).admitted());
@@ -192,7 +192,7 @@ TEMPLATE_TEST_CASE("consume takes cells beyond the limit as a debt later request
   l.consume(9, Instant{});  // the call used 14, not 5
   CHECK(l.available(Instant{}) == 0);
   const Decision d = l.try_acquire(1, Instant{});
-  CHECK(d.verdict == Verdict::not_yet);
+  CHECK(d.answer == Answer::not_yet);
 }
 
 TEMPLATE_TEST_CASE("sync adopts a provider's count only when it is more conservative",
@@ -213,7 +213,7 @@ TEMPLATE_TEST_CASE("sync with nothing remaining holds every request until the re
   TestType l{ten_a_minute};
   l.sync(0, 20s, Instant{100s});
   const Decision d = l.try_acquire(1, Instant{100s});
-  CHECK(d.verdict == Verdict::not_yet);
+  CHECK(d.answer == Answer::not_yet);
   CHECK(d.retry_after >= 20s);
   CHECK_FALSE(l.try_acquire(1, Instant{119s}).admitted());
   const Instant ok = Instant{100s} + d.retry_after;
@@ -243,13 +243,13 @@ TEMPLATE_TEST_CASE("extreme rates, huge costs and the ends of time stay defined"
     TestType l{Limit{1, 24h, 1}};
     CHECK(l.try_acquire(1, Instant{}).admitted());
     const Decision d = l.try_acquire(1, Instant{1h});
-    CHECK(d.verdict == Verdict::not_yet);
+    CHECK(d.answer == Answer::not_yet);
     CHECK(d.retry_after >= 23h - 1s);
     CHECK(d.retry_after <= 47h);
   }
   SECTION("costs near 2^64") {
     TestType l{Limit{1, 24h, 1}};
-    CHECK(l.try_acquire(UINT64_MAX, Instant{}).verdict == Verdict::exceeds_capacity);
+    CHECK(l.try_acquire(UINT64_MAX, Instant{}).answer == Answer::exceeds_capacity);
     l.consume(UINT64_MAX / 2, Instant{});
     CHECK_FALSE(l.try_acquire(1, Instant{}).admitted());
     l.refund(UINT64_MAX, Instant{}, Instant{});

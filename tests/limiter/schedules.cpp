@@ -29,7 +29,7 @@ std::vector<Instant> eager(L& l, std::uint64_t cells, int launches) {
   Instant t{};
   while (static_cast<int>(at.size()) < launches) {
     const Decision d = l.try_acquire(cells, t);
-    REQUIRE(d.verdict != Verdict::exceeds_capacity);
+    REQUIRE(d.answer != Answer::exceeds_capacity);
     if (d.admitted()) {
       at.push_back(t);
     } else {
@@ -58,7 +58,7 @@ TEST_CASE("gcra tells a refused request exactly when it would pass", "[limiter][
   gcra l{Limit{60, 1min, 1}};
   REQUIRE(l.try_acquire(1, Instant{}).admitted());
   const Decision d = l.try_acquire(1, Instant{250ms});
-  CHECK(d.verdict == Verdict::not_yet);
+  CHECK(d.answer == Answer::not_yet);
   CHECK(d.retry_after == 750ms);
   CHECK(d.remaining == 0);
   CHECK_FALSE(l.try_acquire(1, Instant{999999999ns}).admitted());
@@ -90,11 +90,11 @@ TEMPLATE_TEST_CASE("30 000 TPM at 15 % headroom admits a 7 000-token request on 
   REQUIRE(l.try_acquire(7000, Instant{}).admitted());
   // The next 7 000 needs the limit rested (7 000 − 4 500)·T after the first's 7 000·T.
   const Decision again = l.peek(7000, Instant{});
-  REQUIRE(again.verdict == Verdict::not_yet);
+  REQUIRE(again.answer == Answer::not_yet);
   CHECK(near(again.retry_after, 9500 * T));  // 22.35 s
   // A request within the burst only waits for the first to drain: 7 000·T = 16.47 s.
   const Decision small = l.peek(4500, Instant{});
-  REQUIRE(small.verdict == Verdict::not_yet);
+  REQUIRE(small.answer == Answer::not_yet);
   CHECK(near(small.retry_after, 7000 * T));
   // After a rest of 2 500·T = 5.88 s past the drain, the 7 000 passes.
   CHECK(l.try_acquire(7000, Instant{} + 9500 * T).admitted());
@@ -121,7 +121,7 @@ TEST_CASE("fixed_window at 25 500 tokens a minute admits exactly three 7 000-tok
   fixed_window m{Limit{25500, 1min, 25500}};
   for (int i = 0; i < 3; ++i) REQUIRE(m.try_acquire(7000, Instant{10s}).admitted());
   const Decision d = m.try_acquire(7000, Instant{10s});
-  CHECK(d.verdict == Verdict::not_yet);
+  CHECK(d.answer == Answer::not_yet);
   CHECK(d.retry_after == 50s);
   CHECK(d.remaining == 4500);
 }
@@ -145,7 +145,7 @@ TEST_CASE("sliding_window_approx weighs the previous window by the share still i
   for (int i = 0; i < 3; ++i) REQUIRE(l.try_acquire(7000, Instant{std::chrono::seconds{i}}).admitted());
   // At t = 60 s the previous window (21 000) counts fully: 21 000 + 7 000 > 25 500.
   const Decision d = l.try_acquire(7000, Instant{60s});
-  CHECK(d.verdict == Verdict::not_yet);
+  CHECK(d.answer == Answer::not_yet);
   // 21 000 · (1 − e/60 s) ≤ 18 500  ⇔  e ≥ 60 s · 2 500 / 21 000 = 7.142857142… s
   CHECK(d.retry_after == 7142857143ns);
   CHECK_FALSE(l.try_acquire(7000, Instant{67142857142ns}).admitted());
@@ -162,7 +162,7 @@ TEST_CASE("stagger keeps launches at least the spacing apart", "[limiter][stagge
   stagger s{15s};
   CHECK(s.try_acquire(Instant{}).admitted());
   const Decision d = s.try_acquire(Instant{5s});
-  CHECK(d.verdict == Verdict::not_yet);
+  CHECK(d.answer == Answer::not_yet);
   CHECK(d.retry_after == 10s);
   CHECK(s.try_acquire(Instant{15s}).admitted());
   CHECK_FALSE(s.try_acquire(Instant{29s}).admitted());

@@ -89,7 +89,7 @@ void run(const Scenario& sc, std::uint64_t seed) {
     const std::uint64_t n = size(rng);
     if (o < 75) {
       const Decision d = l.try_acquire(n, t);
-      REQUIRE(d.verdict != Verdict::exceeds_capacity);
+      REQUIRE(d.answer != Answer::exceeds_capacity);
       if (d.admitted()) {
         sent.push_back({arrival(t), n});
         if (n > burst) ++oversized;
@@ -186,7 +186,7 @@ TEMPLATE_TEST_CASE("headroom never makes unservable a request the published limi
   }
   auto planned = TestType::derive({30000, 1min}, {0.15, 1});
   TestType l{*planned};
-  CHECK(l.try_acquire(30001, Instant{1h}).verdict == Verdict::exceeds_capacity);
+  CHECK(l.try_acquire(30001, Instant{1h}).answer == Answer::exceeds_capacity);
   auto r = l.reserve(30001, Instant{1h});
   REQUIRE_FALSE(r);
   CHECK(r.error().code == governed::Errc::exceeds_capacity);

@@ -9,24 +9,25 @@
 
 namespace governed::limiter {
 
-enum class Verdict : std::uint8_t {
+/// A limiter's answer to a request for cells (`Decision::answer`).
+enum class Answer : std::uint8_t {
   admitted,          ///< the cells were taken
   not_yet,           ///< refused now; `retry_after` says when the same request would pass
   exceeds_capacity,  ///< more cells than the limiter ever admits (`Limit::largest`): no wait can ever admit them
 };
 
-constexpr std::string_view to_string(Verdict v) noexcept {
+constexpr std::string_view to_string(Answer v) noexcept {
   switch (v) {
-    case Verdict::admitted: return "admitted";
-    case Verdict::not_yet: return "not_yet";
-    case Verdict::exceeds_capacity: return "exceeds_capacity";
+    case Answer::admitted: return "admitted";
+    case Answer::not_yet: return "not_yet";
+    case Answer::exceeds_capacity: return "exceeds_capacity";
   }
   return "unknown";
 }
 
 /// A refusal is a value: callers read `retry_after` and decide to wait, fall back or fail.
 struct Decision {
-  Verdict verdict = Verdict::admitted;
+  Answer answer = Answer::admitted;
   /// `not_yet`: from the decision's instant until the request would be admitted if nothing
   /// else took cells first. Zero otherwise.
   Duration retry_after{0};
@@ -39,7 +40,7 @@ struct Decision {
   /// counted.
   Instant stamp{};
 
-  constexpr bool admitted() const noexcept { return verdict == Verdict::admitted; }
+  constexpr bool admitted() const noexcept { return answer == Answer::admitted; }
   constexpr explicit operator bool() const noexcept { return admitted(); }
 };
 

@@ -85,9 +85,9 @@ class gcra {
       // A request above the burst takes the step's own branch, so the common one stays a
       // plain CAS loop. A failed CAS reloads `tat`, and the step decides again from it.
       const GcraStep step = gcra_step(rate_, tat, n, t);
-      if (step.verdict != Verdict::admitted) return {step.verdict, Duration{step.wait}, step.remaining};
+      if (step.answer != Answer::admitted) return {step.answer, Duration{step.wait}, step.remaining};
       if (tat_.compare_exchange_weak(tat, step.next_tat, std::memory_order_relaxed))
-        return {Verdict::admitted, Duration{0}, step.remaining, stamp_of(step.next_tat, returned)};
+        return {Answer::admitted, Duration{0}, step.remaining, stamp_of(step.next_tat, returned)};
     }
   }
 
@@ -97,8 +97,8 @@ class gcra {
     const std::int64_t t = now.time_since_epoch().count();
     const std::int64_t tat = tat_.load(std::memory_order_relaxed);
     const GcraStep step = gcra_step(rate_, tat, n, t);
-    if (step.verdict == Verdict::exceeds_capacity) return {step.verdict, Duration{0}, 0};
-    return {step.verdict, Duration{step.wait}, gcra_remaining(rate_, tat, t)};
+    if (step.answer == Answer::exceeds_capacity) return {step.answer, Duration{0}, 0};
+    return {step.answer, Duration{step.wait}, gcra_remaining(rate_, tat, t)};
   }
 
   /// Takes `n` cells in the earliest slot they fit, however far ahead, and says when that is.

@@ -44,7 +44,7 @@ struct GcraRate {
 
 /// What one admission step decides.
 struct GcraStep {
-  Verdict verdict = Verdict::admitted;
+  Answer answer = Answer::admitted;
   /// Not yet: how long from now until the same request would pass, > 0. Otherwise 0.
   std::int64_t wait = 0;
   /// The TAT an admission leaves: the new state when admitted; when refused, what admitting
@@ -83,12 +83,12 @@ constexpr std::uint64_t gcra_remaining(const GcraRate& rate, std::int64_t tat, s
 constexpr GcraStep gcra_oversized_step(const GcraRate& rate, std::int64_t tat, std::uint64_t cells,
                                        std::int64_t now) noexcept {
   // Lua: the caller's (LimitSet refuses it before it asks Redis).
-  if (cells > rate.largest) return {Verdict::exceeds_capacity, 0, tat, 0};
+  if (cells > rate.largest) return {Answer::exceeds_capacity, 0, tat, 0};
   const std::int64_t wait =
       governed::detail::sat_sub(governed::detail::sat_add(tat, gcra_span(rate, cells - rate.burst)), now);
   const std::int64_t next_tat = governed::detail::sat_add(now, gcra_span(rate, cells));
-  if (wait > 0) return {Verdict::not_yet, wait, next_tat, gcra_remaining(rate, tat, now)};
-  return {Verdict::admitted, 0, next_tat, 0};
+  if (wait > 0) return {Answer::not_yet, wait, next_tat, gcra_remaining(rate, tat, now)};
+  return {Answer::admitted, 0, next_tat, 0};
 }
 
 /// One admission of `cells` at `now` on a limit whose TAT is `tat`. Each cell moves the TAT T
@@ -110,9 +110,9 @@ constexpr GcraStep gcra_oversized_step(const GcraRate& rate, std::int64_t tat, s
   const std::int64_t ahead = governed::detail::sat_sub(next_tat, now);
   // The script's wait = ahead - horizon, refused when > 0. ahead ≥ 0 (next_tat ≥ now) and the
   // horizon too, so the difference never overflows.
-  if (ahead > rate.horizon) return {Verdict::not_yet, ahead - rate.horizon, next_tat, gcra_remaining(rate, tat, now)};
+  if (ahead > rate.horizon) return {Answer::not_yet, ahead - rate.horizon, next_tat, gcra_remaining(rate, tat, now)};
   // gcra_remaining(rate, next_tat, now), from the span already at hand.
-  return {Verdict::admitted, 0, next_tat, gcra_cells_in(rate, rate.horizon - ahead)};
+  return {Answer::admitted, 0, next_tat, gcra_cells_in(rate, rate.horizon - ahead)};
 }
 
 }  // namespace governed::limiter

@@ -28,8 +28,8 @@ class none {
     return Limit{p.limit == 0 ? 1 : p.limit, p.window, unlimited};
   }
 
-  Decision try_acquire(std::uint64_t, Instant now) const noexcept { return {Verdict::admitted, Duration{0}, unlimited, now}; }
-  Decision peek(std::uint64_t, Instant) const noexcept { return {Verdict::admitted, Duration{0}, unlimited}; }
+  Decision try_acquire(std::uint64_t, Instant now) const noexcept { return {Answer::admitted, Duration{0}, unlimited, now}; }
+  Decision peek(std::uint64_t, Instant) const noexcept { return {Answer::admitted, Duration{0}, unlimited}; }
   Result<Reservation> reserve(std::uint64_t n, Instant now) const noexcept { return Reservation{now, n, now}; }
   void cancel(const Reservation&, Instant) const noexcept {}
   void refund(std::uint64_t, Instant, Instant) const noexcept {}

@@ -59,24 +59,24 @@ class sliding_window {
   }
 
   Decision try_acquire(std::uint64_t n, Instant now) {
-    if (n > largest_) return {Verdict::exceeds_capacity, Duration{0}, 0};
+    if (n > largest_) return {Answer::exceeds_capacity, Duration{0}, 0};
     std::lock_guard lk(m_);
     const std::int64_t t = observe(now);
     const std::int64_t at = find_slot(n, t);
     if (at <= t) {
       append(t, n);
-      return {Verdict::admitted, Duration{0}, remaining(), Instant{Duration{t}}};
+      return {Answer::admitted, Duration{0}, remaining(), Instant{Duration{t}}};
     }
-    return {Verdict::not_yet, Duration{governed::detail::sat_sub(at, now.time_since_epoch().count())}, remaining()};
+    return {Answer::not_yet, Duration{governed::detail::sat_sub(at, now.time_since_epoch().count())}, remaining()};
   }
 
   Decision peek(std::uint64_t n, Instant now) const {
-    if (n > largest_) return {Verdict::exceeds_capacity, Duration{0}, 0};
+    if (n > largest_) return {Answer::exceeds_capacity, Duration{0}, 0};
     std::lock_guard lk(m_);
     const std::int64_t t = observe(now);
     const std::int64_t at = find_slot(n, t);
-    if (at <= t) return {Verdict::admitted, Duration{0}, remaining()};
-    return {Verdict::not_yet, Duration{governed::detail::sat_sub(at, now.time_since_epoch().count())}, remaining()};
+    if (at <= t) return {Answer::admitted, Duration{0}, remaining()};
+    return {Answer::not_yet, Duration{governed::detail::sat_sub(at, now.time_since_epoch().count())}, remaining()};
   }
 
   Result<Reservation> reserve(std::uint64_t n, Instant now) {

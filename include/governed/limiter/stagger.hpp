@@ -15,11 +15,11 @@ class stagger {
       : spacing_(spacing), gcra_(Limit{1, spacing.count() > 0 ? spacing : Duration{1}, 1}) {}
 
   Decision try_acquire(Instant now) noexcept {
-    if (spacing_.count() <= 0) return {Verdict::admitted, Duration{0}, 1};
+    if (spacing_.count() <= 0) return {Answer::admitted, Duration{0}, 1};
     return gcra_.try_acquire(1, now);
   }
   Decision peek(Instant now) const noexcept {
-    if (spacing_.count() <= 0) return {Verdict::admitted, Duration{0}, 1};
+    if (spacing_.count() <= 0) return {Answer::admitted, Duration{0}, 1};
     return gcra_.peek(1, now);
   }
   Result<Reservation> reserve(Instant now) noexcept {

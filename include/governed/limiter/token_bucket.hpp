@@ -54,7 +54,7 @@ class token_bucket {
   }
 
   Decision try_acquire(std::uint64_t n, Instant now) {
-    if (n > largest_) return {Verdict::exceeds_capacity, Duration{0}, 0};
+    if (n > largest_) return {Answer::exceeds_capacity, Duration{0}, 0};
     std::lock_guard lk(m_);
     refill(now);
     const Wide need = static_cast<Wide>(n) * window_;
@@ -62,19 +62,19 @@ class token_bucket {
     if (have >= need) {
       // Oversized: the rest beyond the burst is spent on it too.
       level_ = bucket(level_) - need;
-      return {Verdict::admitted, Duration{0}, whole(level_), full_at(now)};
+      return {Answer::admitted, Duration{0}, whole(level_), full_at(now)};
     }
-    return {Verdict::not_yet, time_to(need - have), whole(level_)};
+    return {Answer::not_yet, time_to(need - have), whole(level_)};
   }
 
   Decision peek(std::uint64_t n, Instant now) const {
-    if (n > largest_) return {Verdict::exceeds_capacity, Duration{0}, 0};
+    if (n > largest_) return {Answer::exceeds_capacity, Duration{0}, 0};
     std::lock_guard lk(m_);
     const Wide level = refilled(now);
     const Wide need = static_cast<Wide>(n) * window_;
     const Wide have = n > limit_.burst ? level : bucket(level);
-    if (have >= need) return {Verdict::admitted, Duration{0}, whole(level)};
-    return {Verdict::not_yet, time_to(need - have), whole(level)};
+    if (have >= need) return {Answer::admitted, Duration{0}, whole(level)};
+    return {Answer::not_yet, time_to(need - have), whole(level)};
   }
 
   Result<Reservation> reserve(std::uint64_t n, Instant now) {

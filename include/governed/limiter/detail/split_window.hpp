@@ -50,24 +50,24 @@ class split_window {
   split_window& operator=(const split_window&) = delete;
 
   limiter::Decision try_acquire(std::uint64_t n, Instant now) {
-    if (n > largest_) return {limiter::Verdict::exceeds_capacity, Duration{0}, 0};
+    if (n > largest_) return {limiter::Answer::exceeds_capacity, Duration{0}, 0};
     std::lock_guard lk(m_);
     const std::int64_t t = observe(now);
     const Slot s = find_slot(n, t);
     if (s.found && s.at <= t) {
       take(s, n);
-      return {limiter::Verdict::admitted, Duration{0}, remaining(t), Instant{Duration{t}}};
+      return {limiter::Answer::admitted, Duration{0}, remaining(t), Instant{Duration{t}}};
     }
-    return {limiter::Verdict::not_yet, wait_of(s, t, now), remaining(t)};
+    return {limiter::Answer::not_yet, wait_of(s, t, now), remaining(t)};
   }
 
   limiter::Decision peek(std::uint64_t n, Instant now) const {
-    if (n > largest_) return {limiter::Verdict::exceeds_capacity, Duration{0}, 0};
+    if (n > largest_) return {limiter::Answer::exceeds_capacity, Duration{0}, 0};
     std::lock_guard lk(m_);
     const std::int64_t t = observe(now);
     const Slot s = find_slot(n, t);
-    if (s.found && s.at <= t) return {limiter::Verdict::admitted, Duration{0}, remaining(t)};
-    return {limiter::Verdict::not_yet, wait_of(s, t, now), remaining(t)};
+    if (s.found && s.at <= t) return {limiter::Answer::admitted, Duration{0}, remaining(t)};
+    return {limiter::Answer::not_yet, wait_of(s, t, now), remaining(t)};
   }
 
   Result<limiter::Reservation> reserve(std::uint64_t n, Instant now) {
