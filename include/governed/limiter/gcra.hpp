@@ -73,22 +73,10 @@ class gcra {
 
   /// Takes `n` cells at `now` if they fit.
   Decision try_acquire(std::uint64_t n, Instant now) noexcept {
-    const std::int64_t t = now.time_since_epoch().count();
-    // Read before the CAS, with acquire: a refund whose shift this sees has also moved the TAT
-    // this CAS builds on (see `refund`).
-    const std::int64_t returned = returned_.load(std::memory_order_acquire);
-    // Relaxed is enough for the TAT: it guards no other memory, and a compare-and-swap is
-    // atomic in the variable's modification order at any ordering, so no two admissions share
-    // a slot.
-    std::int64_t tat = tat_.load(std::memory_order_relaxed);
-    for (;;) {
-      // A request above the burst takes the step's own branch, so the common one stays a
-      // plain CAS loop. A failed CAS reloads `tat`, and the step decides again from it.
-      const GcraStep step = gcra_step(rate_, tat, n, t);
-      if (step.answer != Answer::admitted) return {step.answer, Duration{step.wait}, step.remaining};
-      if (tat_.compare_exchange_weak(tat, step.next_tat, std::memory_order_relaxed))
-        return {Answer::admitted, Duration{0}, step.remaining, stamp_of(step.next_tat, returned)};
-    }
+    // `gcra_step`'s choice between its halves, made once before the CAS loop: the loop around
+    // the common half stays as short as it was before the step existed.
+    if (n > rate_.burst) return admit<gcra_oversized_step>(n, now);
+    return admit<gcra_burst_step>(n, now);
   }
 
   /// What `try_acquire(n, now)` would answer, without taking anything: its remaining count is
@@ -230,6 +218,27 @@ class gcra {
   Instant rested_at() const noexcept { return Instant{Duration{tat_.load(std::memory_order_relaxed)}}; }
 
  private:
+  /// `try_acquire` around one half of `gcra_step`: the step decides from the TAT read, and a
+  /// compare-and-swap installs the TAT it leaves if nobody moved it meanwhile.
+  template <GcraStep (*Step)(const GcraRate&, std::int64_t, std::uint64_t, std::int64_t) noexcept>
+  Decision admit(std::uint64_t n, Instant now) noexcept {
+    const std::int64_t t = now.time_since_epoch().count();
+    // Read before the CAS, with acquire: a refund whose shift this sees has also moved the TAT
+    // this CAS builds on (see `refund`).
+    const std::int64_t returned = returned_.load(std::memory_order_acquire);
+    // Relaxed is enough for the TAT: it guards no other memory, and a compare-and-swap is
+    // atomic in the variable's modification order at any ordering, so no two admissions share
+    // a slot.
+    std::int64_t tat = tat_.load(std::memory_order_relaxed);
+    for (;;) {
+      const GcraStep step = Step(rate_, tat, n, t);
+      if (step.answer != Answer::admitted) return {step.answer, Duration{step.wait}, step.remaining};
+      // A failed CAS reloads `tat`, and the step decides again from it.
+      if (tat_.compare_exchange_weak(tat, step.next_tat, std::memory_order_relaxed))
+        return {Answer::admitted, Duration{0}, step.remaining, stamp_of(step.next_tat, returned)};
+    }
+  }
+
   /// How long from t until a TAT of `tat` has been rested for (n − B)·T (≤ 0: it has): the
   /// wait of `gcra_oversized_step`, for a reservation that takes the slot after it.
   std::int64_t oversized_wait(std::uint64_t n, std::int64_t tat, std::int64_t t) const noexcept {

@@ -91,21 +91,15 @@ constexpr GcraStep gcra_oversized_step(const GcraRate& rate, std::int64_t tat, s
   return {Answer::admitted, 0, next_tat, 0};
 }
 
-/// One admission of `cells` at `now` on a limit whose TAT is `tat`. Each cell moves the TAT T
-/// past max(TAT, now); the request is admitted when that leaves the TAT at most the horizon
-/// ahead of now, and otherwise could pass once it is no further ahead: after `wait`.
+/// `gcra_step` for a request within the burst: each cell moves the TAT T past max(TAT, now); it
+/// is admitted when that leaves the TAT at most the horizon ahead of now, and otherwise could
+/// pass once it is no further ahead: after `wait`.
 ///
-/// Saturating arithmetic: near the ends of the 64-bit range the TAT clamps instead of wrapping
-/// to the far past (which would admit everything). The script counts in Lua numbers (doubles),
-/// exact while every instant and product stays below 2^53 µs, about 285 years past 1970.
-///
-/// The script reads what remains after deciding the whole set (its `available`), from the TAT
-/// found or left, as `remaining` here. Always inlined: it is the whole of an admission, which
-/// must cost what it did before the step existed (`BM_Gcra_TryAcquire_Admit`), and GCC at -O2
-/// left it out of line in governed-bench.
-[[gnu::always_inline]] constexpr GcraStep gcra_step(const GcraRate& rate, std::int64_t tat, std::uint64_t cells,
-                                                    std::int64_t now) noexcept {
-  if (cells > rate.burst) return gcra_oversized_step(rate, tat, cells, now);
+/// Always inlined: it is the whole of a common admission, which must cost what it did before
+/// the step existed (`BM_Gcra_TryAcquire_Admit`), and GCC at -O2 left it out of line in
+/// governed-bench.
+[[gnu::always_inline]] constexpr GcraStep gcra_burst_step(const GcraRate& rate, std::int64_t tat, std::uint64_t cells,
+                                                          std::int64_t now) noexcept {
   const std::int64_t next_tat = governed::detail::sat_add(std::max(tat, now), gcra_span(rate, cells));
   const std::int64_t ahead = governed::detail::sat_sub(next_tat, now);
   // The script's wait = ahead - horizon, refused when > 0. ahead ≥ 0 (next_tat ≥ now) and the
@@ -113,6 +107,19 @@ constexpr GcraStep gcra_oversized_step(const GcraRate& rate, std::int64_t tat, s
   if (ahead > rate.horizon) return {Answer::not_yet, ahead - rate.horizon, next_tat, gcra_remaining(rate, tat, now)};
   // gcra_remaining(rate, next_tat, now), from the span already at hand.
   return {Answer::admitted, 0, next_tat, gcra_cells_in(rate, rate.horizon - ahead)};
+}
+
+/// One admission of `cells` at `now` on a limit whose TAT is `tat`: within the burst or above
+/// it. (`limiter::gcra` makes this choice once, before its compare-and-swap loop.)
+///
+/// Saturating arithmetic: near the ends of the 64-bit range the TAT clamps instead of wrapping
+/// to the far past (which would admit everything). The script counts in Lua numbers (doubles),
+/// exact while every instant and product stays below 2^53 µs, about 285 years past 1970. It
+/// reads what remains after deciding the whole set (its `available`), from the TAT found or
+/// left, as `remaining` here.
+constexpr GcraStep gcra_step(const GcraRate& rate, std::int64_t tat, std::uint64_t cells, std::int64_t now) noexcept {
+  if (cells > rate.burst) return gcra_oversized_step(rate, tat, cells, now);
+  return gcra_burst_step(rate, tat, cells, now);
 }
 
 }  // namespace governed::limiter
