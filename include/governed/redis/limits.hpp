@@ -94,8 +94,45 @@ namespace governed::redis {
 /// admitted, {0, now, refusing key (1-based), wait µs, available, …} when not, {2, now, until}
 /// when the set's allowance is recorded spent until `until` (wall µs), and {3, now, wait µs}
 /// while a process that met the provider's 429 has the set cooling down.
+///
+/// Its `gcra_step`, `gcra_burst_step`, `gcra_oversized_step` and `gcra_remaining` are those of
+/// limiter/gcra_step.hpp line for line, in whole µs; tests/redis/gcra_vectors.cpp runs the
+/// vectors the C++ step is checked against through this script.
 inline const Script& admit_script() {
   static const Script s{R"lua(-- governed: admit on a shared GCRA limit set, all dimensions or none
+-- GCRA's arithmetic, line for line as limiter::gcra_step (limiter/gcra_step.hpp), in microseconds
+-- and Lua numbers: exact while instants and products stay below 2^53 (285 years past 1970).
+-- A TAT never written, or expired after resting, is the far past, as limiter::gcra_rested.
+local rested = -math.huge
+-- Cells that could be taken at once at now when the TAT is tat.
+local function gcra_remaining(tat, now, interval, horizon)
+  local level = tat > now and tat - now or 0
+  local span = horizon - level
+  if span <= 0 then return 0 end
+  return math.floor(span / interval)
+end
+-- Above the burst: admitted once rested (cells - burst) T by the TAT it finds, its cells then run
+-- from now. The capacity check (above the largest request) is made before Redis is asked.
+local function gcra_oversized_step(tat, cells, now, interval, burst)
+  local wait = tat + (cells - burst) * interval - now
+  local next_tat = now + cells * interval
+  return wait, next_tat
+end
+-- Within the burst: each cell moves the TAT T past max(TAT, now); refused while that leaves it
+-- more than the horizon (burst T) ahead of now.
+local function gcra_burst_step(tat, cells, now, interval, burst)
+  local horizon = burst * interval
+  local next_tat = math.max(tat, now) + cells * interval
+  local ahead = next_tat - now
+  local wait = ahead - horizon
+  return wait, next_tat
+end
+-- Returns the wait (> 0: refused) and the TAT an admission leaves (written only when every
+-- dimension admits).
+local function gcra_step(tat, cells, now, interval, burst)
+  if cells > burst then return gcra_oversized_step(tat, cells, now, interval, burst) end
+  return gcra_burst_step(tat, cells, now, interval, burst)
+end
 local now, wall
 if ARGV[1] == '' or ARGV[2] == '' then
   local t = redis.call('TIME')
@@ -132,7 +169,7 @@ for i = 1, k do
   keep[i] = tonumber(ARGV[b + 4])
   local v = redis.call('HMGET', KEYS[i], 't', 'r', 'e', 'u', 'c', 'a', 'n')
   local stored = tonumber(v[1])
-  tat[i] = stored or 0
+  tat[i] = stored or rested
   ret[i] = tonumber(v[2]) or 0
   ep[i] = tonumber(v[3])
   local ends = tonumber(v[4])
@@ -140,11 +177,10 @@ for i = 1, k do
   -- An oversized request's barrier, while it holds: {end, TAT cap, due, its cells}.
   if ends and ends > now then hold[i] = {ends, tonumber(v[5]), tonumber(v[6]), tonumber(v[7])} end
   local over
+  over, nxt[i] = gcra_step(tat[i], n, now, per[i], burst[i])
   if n > burst[i] then
-    -- Oversized: only once rested (n - burst) T by the stored TAT (a missing key has rested
-    -- longer), and then its cells run from now.
-    over = stored and stored + (n - burst[i]) * per[i] - now or 0
-    nxt[i] = now + n * per[i]
+    -- Oversized: a refusal leaves a barrier so the other processes let the limit rest for it
+    -- (a missing key has rested longer than it needs: no refusal, no barrier).
     local h = hold[i]
     if not h then
       if over > 0 then barrier(i, stored, n) end
@@ -157,21 +193,20 @@ for i = 1, k do
     else
       over = math.max(over, h[3] - now)
     end
-  else
-    nxt[i] = math.max(tat[i], now) + n * per[i]
-    over = nxt[i] - now - burst[i] * per[i]
+  elseif hold[i] and nxt[i] > hold[i][2] then
     -- Under a barrier, only cells that keep the TAT at or below its cap.
-    if hold[i] and nxt[i] > hold[i][2] then over = math.max(over, hold[i][1] - now) end
+    over = math.max(over, hold[i][1] - now)
   end
   if over > 0 and (bound == 0 or over > worst) then
     bound = i
     worst = over
   end
 end
+-- What remains of dimension i at a TAT t: none while a barrier holds the rest for an
+-- oversized request.
 local function available(i, t)
   if hold[i] then return 0 end
-  local level = math.max(t - now, 0)
-  return math.max(math.floor((burst[i] * per[i] - level) / per[i]), 0)
+  return gcra_remaining(t, now, per[i], burst[i] * per[i])
 end
 if bound > 0 then
   local out = {0, now, bound, worst}
