@@ -74,20 +74,20 @@ TEST_CASE("the Redis admission script decides every GCRA vector as limiter::gcra
         continue;
       }
       const bool differs = a.redis.is == gcra_table::InRedis::Is::different;
-      const Answer verdict = differs ? a.redis.answer : a.answer;
-      // Past an answer of another verdict the two states part: such a row ends its vector.
+      const Answer expected = differs ? a.redis.answer : a.answer;
+      // Past another answer than the step's the two states part: such a row ends its vector.
       if (differs && a.redis.answer != a.answer) REQUIRE(row + 1 == v.arrivals.size());
       const auto r = run_gcra_script(**redis, key, a.at, a.cells, v.interval, v.burst);
       const auto& e = r.elements;
       CHECK(e[1].integer == a.at);
-      if (verdict == Answer::admitted) {
+      if (expected == Answer::admitted) {
         REQUIRE(e.size() == 5);
         CHECK(e[0].integer == 1);
         // The stamp is the TAT left plus the time refunds returned: none here.
         CHECK(e[2].integer == a.tat);
         CHECK(e[4].integer == static_cast<std::int64_t>(a.remaining));
       } else {
-        REQUIRE(verdict == Answer::not_yet);
+        REQUIRE(expected == Answer::not_yet);
         REQUIRE(e.size() == 5);
         CHECK(e[0].integer == 0);
         CHECK(e[3].integer == (differs ? a.redis.wait : a.wait));
