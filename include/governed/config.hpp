@@ -8,7 +8,7 @@
 /// // OPENAI_TPM_HEADROOM=0.15 OPENAI_EST_TOKENS_PER_RUN=7000 OPENAI_RETRY_MAX_ATTEMPTS=5
 /// // OPENAI_BACKOFF_BASE_SECONDS=2 OPENAI_API_KEY=… OPENAI_API_KEY_2=…
 /// auto config = governed::from_env("OPENAI");
-/// if (!config) die(config.error().message);   // "OPENAI_TPM_HEADROOM: must be in [0, 1)"
+/// if (!config) die(config.error().message);   // "OPENAI_TPM_HEADROOM: \"1.5\" must be in [0, 1)"
 /// auto state = governed::State<>::create(std::move(config->state));
 /// governed::Governed<governed::transport::http> g{*state, transport, config->backoff};
 /// ```

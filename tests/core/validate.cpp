@@ -61,7 +61,7 @@ TEST_CASE("validate: a headroom of 1.5 is refused in code, from the environment 
   StateConfig code = validated_config();
   code.providers["openai"].headroom = 1.5;
   CHECK(code_error(code) == "openai: headroom must be in [0, 1)");
-  CHECK(env_error({{"OPENAI_TPM_HEADROOM", "1.5"}}) == "OPENAI_TPM_HEADROOM: must be in [0, 1)");
+  CHECK(env_error({{"OPENAI_TPM_HEADROOM", "1.5"}}) == "OPENAI_TPM_HEADROOM: \"1.5\" must be in [0, 1)");
   CHECK(json_error_of(R"({"providers": {"openai": {"headroom": 1.5}}})") ==
         "governed.json: /providers/openai/headroom: must be in [0, 1)");
 }
@@ -70,7 +70,7 @@ TEST_CASE("validate: the ranges the readers held, a program's StateConfig is hel
   StateConfig crowded = validated_config();
   crowded.providers["openai"].max_concurrency = 200000;
   CHECK(code_error(crowded) == "openai: max_concurrency must be at most 100000");
-  CHECK(env_error({{"OPENAI_MAX_CONCURRENCY", "200000"}}) == "OPENAI_MAX_CONCURRENCY: must be at most 100000");
+  CHECK(env_error({{"OPENAI_MAX_CONCURRENCY", "200000"}}) == "OPENAI_MAX_CONCURRENCY: \"200000\" must be at most 100000");
 
   StateConfig heavy = validated_config();
   heavy.keys.keys[0].weight = 2'000'000;
@@ -127,7 +127,7 @@ TEST_CASE("validate: a JSON routing the table can not serve is refused when the 
 
 TEST_CASE("validate: the backoff's attempts are held to [1, 100] from the environment and from JSON",
           "[config][validate]") {
-  CHECK(env_error({{"OPENAI_RETRY_MAX_ATTEMPTS", "0"}}) == "OPENAI_RETRY_MAX_ATTEMPTS: must be in [1, 100]");
-  CHECK(env_error({{"OPENAI_RETRY_MAX_ATTEMPTS", "101"}}) == "OPENAI_RETRY_MAX_ATTEMPTS: must be in [1, 100]");
+  CHECK(env_error({{"OPENAI_RETRY_MAX_ATTEMPTS", "0"}}) == "OPENAI_RETRY_MAX_ATTEMPTS: \"0\" must be in [1, 100]");
+  CHECK(env_error({{"OPENAI_RETRY_MAX_ATTEMPTS", "101"}}) == "OPENAI_RETRY_MAX_ATTEMPTS: \"101\" must be in [1, 100]");
   CHECK(json_error_of(R"({"backoff": {"attempts": 4294967296}})") == "governed.json: /backoff/attempts: must be in [1, 100]");
 }

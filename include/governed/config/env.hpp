@@ -8,7 +8,7 @@
 /// // OPENAI_MAX_CONCURRENCY=3 OPENAI_STAGGER_SECONDS=15 OPENAI_TPM_LIMIT=30000
 /// // OPENAI_TPM_HEADROOM=0.15 OPENAI_API_KEY=… OPENAI_API_KEY_2=…
 /// auto config = governed::from_env("OPENAI");
-/// if (!config) die(config.error().message);   // "OPENAI_TPM_HEADROOM: must be in [0, 1)"
+/// if (!config) die(config.error().message);   // "OPENAI_TPM_HEADROOM: \"1.5\" must be in [0, 1)"
 /// ```
 
 #include <governed/ascii.hpp>
@@ -196,9 +196,12 @@ class EnvReader {
     for (std::size_t i = 0; i < st.keys.keys.size(); ++i)
       if (st.keys.keys[i].provider == provider_)
         if (auto p = key_problem(st.table, st.providers, st.keys, i)) return refuse(*p);
-    if (auto p = backoff_problem(c.backoff))
-      return fail(Errc::invalid_argument, p->attempts ? fmt::format("{}: {}", var("RETRY_MAX_ATTEMPTS"), p->reason)
-                                                      : fmt::format("from_env({}): {}", prefix_, p->reason));
+    if (auto p = backoff_problem(c.backoff)) {
+      if (!p->attempts) return fail(Errc::invalid_argument, fmt::format("from_env({}): {}", prefix_, p->reason));
+      const std::string attempts = var("RETRY_MAX_ATTEMPTS");
+      return fail(Errc::invalid_argument,
+                  fmt::format("{}: {}", attempts, with_value(SettingProblem{.reason = p->reason}, attempts)));
+    }
     return {};
   }
 
@@ -222,6 +225,15 @@ class EnvReader {
     }
   }
 
+  /// The reason after the variable's value, when a message may show it (a number: "1.5"),
+  /// as the readers' own messages show it. A base URL's reasons name the URL instead.
+  std::string with_value(const SettingProblem& p, const std::string& variable) const {
+    if (!p.value.empty() || p.setting == Setting::base_url) return p.value_and_reason();
+    const auto text = env_(variable);
+    const std::string shown = text ? shown_value(trimmed(*text)) : std::string{};
+    return shown.empty() ? p.reason : fmt::format("{} {}", shown, p.reason);
+  }
+
   tl::unexpected<Error> refuse(const SettingProblem& p) const {
     const auto key_var = key_variables_.find(p.key);
     std::string text;
@@ -233,7 +245,7 @@ class EnvReader {
     else if (p.setting == Setting::tier && p.value.empty())  // a value that could be a secret
       text = fmt::format("{}: the value {}", var("TIER"), p.reason);
     else if (const auto suffix = suffix_of(p.setting))
-      text = fmt::format("{}: {}", var(*suffix), p.value_and_reason());
+      text = fmt::format("{}: {}", var(*suffix), with_value(p, var(*suffix)));
     else
       text = fmt::format("from_env({}): {}", prefix_, code_message(p));
     return fail(Errc::invalid_argument, std::move(text));
