@@ -273,8 +273,12 @@ class Governed {
 
   /// The blocking walk; with `on_chunk`, each attempt streams.
   Result<Response> run(const Request& request, transport::ChunkSink* on_chunk) {
+    // The walk builds its outcome here, and every return below returns this object: the
+    // Response reaches the caller without a move.
+    Result<Response> outcome;
     Walk<state_type, backoff_type, keys_type, fallback_type> walk(*state_, backoff_, *keys_, *fallback_,
                                                                   std::cref(request));
+    walk.deliver_into(outcome);
     for (WalkStep step = walk.start();;) {
       switch (step) {
         case WalkStep::wait:
@@ -299,12 +303,12 @@ class Governed {
           step = walk.on_reply(transport_->send(walk.attempt()));
           break;
         case WalkStep::ask:  // never asked for: this walk admits on this thread
-          return fail(Errc::invalid_argument, "a blocking walk was asked to admit asynchronously");
-        case WalkStep::done: {
-          Result<Response> r = walk.take_result();
-          if (on_chunk && *on_chunk && r && r->from_cache && !r->content.empty()) (*on_chunk)(r->content);
-          return r;
-        }
+          outcome = fail(Errc::invalid_argument, "a blocking walk was asked to admit asynchronously");
+          return outcome;
+        case WalkStep::done:
+          if (on_chunk && *on_chunk && outcome && outcome->from_cache && !outcome->content.empty())
+            (*on_chunk)(outcome->content);
+          return outcome;
       }
     }
   }

@@ -109,7 +109,7 @@ class Walk {
     started_wall_ = s_.clock().wall_now();
     if (auto r = prepare(); !r) return finish(std::move(r.error()));
     if (done_) return WalkStep::done;
-    return advance();
+    return advance_from(started_);
   }
 
   /// After the wait `wake_at()` asked for.
@@ -150,6 +150,11 @@ class Walk {
     if (!result_) return tl::unexpected(Error{Errc::invalid_argument, "the call has not finished", {}});
     return std::move(*result_);
   }
+
+  /// Has the walk build its outcome in `out` instead of keeping it for `take_result()`: a
+  /// driver that returns `out` (named return value) hands the Response to its caller without
+  /// moving it. `out` outlives the walk's last step; once the walk is done it holds the outcome.
+  void deliver_into(Result<Response>& out) noexcept { out_ = &out; }
 
   /// Gives up: the call ends with `error` (cancellation, a failed timer).
   WalkStep abort(Error error) {
@@ -236,7 +241,7 @@ class Walk {
       random_id(trace_.trace_id, rng_);
     }
     random_id(trace_.parent_id, rng_);
-    traceparent_ = trace_.header();
+    trace_.write_header(traceparent_.data());
     return {};
   }
 
@@ -263,19 +268,7 @@ class Walk {
 
     // Estimate with the origin model's parameters; every candidate is close enough to it for
     // planning, and each admission uses the same figure.
-    std::array<providers::ChatMessage, 8> inline_msgs;
-    std::vector<providers::ChatMessage> many;
-    std::span<const providers::ChatMessage> msgs;
-    if (req_.messages.size() <= inline_msgs.size()) {
-      for (std::size_t i = 0; i < req_.messages.size(); ++i)
-        inline_msgs[i] = {req_.messages[i].role, req_.messages[i].content};
-      msgs = {inline_msgs.data(), req_.messages.size()};
-    } else {
-      many.reserve(req_.messages.size());
-      for (const auto& m : req_.messages) many.push_back({m.role, m.content});
-      msgs = many;
-    }
-    estimate_ = providers::estimate_request(origin_model->estimate, msgs, req_.max_tokens, req_.n);
+    estimate_ = providers::estimate_request(origin_model->estimate, req_.messages, req_.max_tokens, req_.n);
     // Corrected by what the origin model's replies reported (one relaxed load); a reply is
     // compared with the figure before the correction, so the correction does not feed on itself.
     origin_model_ = origin_model;
@@ -285,13 +278,16 @@ class Walk {
     if (floor > 0 && static_cast<std::uint64_t>(estimate_.total()) < floor)
       estimate_.prompt = static_cast<std::int64_t>(floor) - estimate_.completion;
 
-    // The task's call budget: counted once per call, whatever the walk then does.
-    auto ticket = s_.tasks().begin_call(req_.task_id, req_.task, estimate_.total());
-    if (!ticket) {
-      note(EventKind::budget_exhausted, ticket.error().message);
-      return tl::unexpected(ticket.error());
+    // The task's call budget: counted once per call, whatever the walk then does. A call of no
+    // task has none, and holds an empty ticket.
+    if (!req_.task_id.empty()) {
+      auto ticket = s_.tasks().begin_call(req_.task_id, req_.task, estimate_.total());
+      if (!ticket) {
+        note(EventKind::budget_exhausted, ticket.error().message);
+        return tl::unexpected(ticket.error());
+      }
+      task_ticket_ = std::move(*ticket);
     }
-    task_ticket_ = std::move(*ticket);
 
     if (req_.cacheable) {
       nlohmann::json msgs_json = nlohmann::json::array();
@@ -315,7 +311,7 @@ class Walk {
           task_ticket_.settle(0);
           // By name: the cached answer may come from a model the call fell back to.
           record(started_, {}, r.provider, r.model, true, true, {}, 0);
-          result_ = std::move(r);
+          outcome() = std::move(r);
           done_ = true;
           return {};
         }
@@ -368,9 +364,12 @@ class Walk {
 
   // ---- the loop ----------------------------------------------------------------------------
 
-  WalkStep advance() {
-    for (;;) {
-      const Instant t = now();
+  WalkStep advance() { return advance_from(now()); }
+
+  /// The loop, its first pass at `t`: a time the caller read a moment ago (a call's start reads
+  /// the clock once for both), each later pass at a fresh reading.
+  WalkStep advance_from(Instant t) {
+    for (;; t = now()) {
       if (req_.deadline && t >= *req_.deadline)
         return finish(Error{Errc::timed_out, "The call's deadline passed before a provider could answer it.", {}});
       switch (phase_) {
@@ -983,8 +982,9 @@ class Walk {
 
   WalkStep succeed(const transport::Reply& reply, Instant t, WallTime w) {
     const auto& c = cand();
-    // Built where take_result() moves it from: one move of the Response, not two.
-    Response& r = *result_.emplace();
+    // Built where the driver returns it from (`deliver_into`), or where take_result() moves
+    // it from: no move of the Response, or one.
+    Response& r = fresh_response();
     providers::Usage usage;
     bool have_usage = false;
     if (reply.streamed) {
@@ -1195,7 +1195,7 @@ class Walk {
            targeted ? std::string_view(cand().provider->name) : std::string_view(req_.provider),
            targeted ? std::string_view(cand().model->name) : std::string_view(req_.model), false, false,
            charged_ ? charged_->usage : providers::Usage{}, charged_ ? charged_->cost : 0.0, e.code, e.message);
-    result_ = tl::unexpected(std::move(e));
+    outcome() = tl::unexpected(std::move(e));
     done_ = true;
     return WalkStep::done;
   }
@@ -1262,6 +1262,15 @@ class Walk {
       }
     }
     return b;
+  }
+
+  /// Where the outcome goes: the driver's slot, or the walk's own for `take_result()`.
+  Result<Response>& outcome() { return out_ ? *out_ : result_.emplace(); }
+  /// A new, empty Response as the outcome, to fill in place.
+  Response& fresh_response() {
+    if (!out_) return *result_.emplace();
+    out_->emplace();
+    return **out_;
   }
 
   StateT& s_;
@@ -1350,6 +1359,7 @@ class Walk {
   std::string unservable_reason_{};
   std::vector<Event> events_{};
   std::optional<Result<Response>> result_{};
+  Result<Response>* out_ = nullptr;  ///< the driver's, when it asked (`deliver_into`)
   bool done_ = false;
   /// What a call that ended in failure was charged for (a stream cut off after its first
   /// piece), for the statistics.

@@ -271,7 +271,7 @@ class ErrorRateAlerts {
   /// A call ended at `t`, failed or not.
   std::optional<Alert> call_ended(bool failed, Instant t) {
     if (!config_.enabled) return std::nullopt;
-    const std::int64_t index = detail::alerts::floor_div(t.time_since_epoch().count(), width_ns_);
+    const std::int64_t index = bucket_of(t);
     count(index, failed);
     // A success only lowers the share; the next failure's check sees it (and the call that
     // brought the window to `min_calls`).
@@ -289,6 +289,19 @@ class ErrorRateAlerts {
   using Word = detail::alerts::TaggedWord<24>;
   static constexpr unsigned count_bits = 20;
   static constexpr std::uint64_t count_max = (std::uint64_t{1} << count_bits) - 1;
+
+  /// The bucket of `t`. The calls of a bucket all fall in the one the last call found, so it
+  /// is remembered and checked with a multiplication instead of a division each call.
+  std::int64_t bucket_of(Instant t) noexcept {
+    const std::int64_t ns = t.time_since_epoch().count();
+    // Relaxed: the word is only a hint, checked before use; no other memory comes with it.
+    const std::int64_t last = last_bucket_.load(std::memory_order_relaxed);
+    // Both non-negative: last · width is at most an earlier ns, so nothing overflows.
+    if (ns >= 0 && last >= 0 && ns - last * width_ns_ < width_ns_ && ns >= last * width_ns_) return last;
+    const std::int64_t index = detail::alerts::floor_div(ns, width_ns_);
+    last_bucket_.store(index, std::memory_order_relaxed);
+    return index;
+  }
 
   void count(std::int64_t index, bool failed) noexcept {
     Word::update(words_[detail::alerts::slot_of(index, buckets)], index,
@@ -321,6 +334,7 @@ class ErrorRateAlerts {
 
   ErrorRateAlertConfig config_;
   std::int64_t width_ns_;
+  std::atomic<std::int64_t> last_bucket_{0};
   std::array<std::atomic<std::uint64_t>, buckets> words_{};
   std::mutex check_;
   bool fired_ = false;  // under check_
@@ -361,8 +375,10 @@ class SpendSpikeAlerts {
   static constexpr std::uint64_t nano_max = (std::uint64_t{1} << Word::value_bits) - 1;
   static constexpr double nano_per_usd = 1e9;
 
+  /// `usd` (> 0) in whole nano-dollars, rounded to nearest (adding a half and truncating: no
+  /// call into the maths library on the call path).
   static std::uint64_t to_nano(double usd) noexcept {
-    const double n = std::round(usd * nano_per_usd);
+    const double n = usd * nano_per_usd + 0.5;
     return n >= double(nano_max) ? nano_max : static_cast<std::uint64_t>(n);
   }
 

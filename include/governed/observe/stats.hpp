@@ -34,6 +34,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -156,7 +157,12 @@ inline SeriesTotals SeriesTotals::of(const CallRecord& r) noexcept {
   d.fallbacks = r.fallbacks;
   d.input_tokens = r.usage.input_tokens > 0 ? static_cast<std::uint64_t>(r.usage.input_tokens) : 0;
   d.output_tokens = r.usage.output_tokens > 0 ? static_cast<std::uint64_t>(r.usage.output_tokens) : 0;
-  d.cost_nano_usd = std::isfinite(r.cost_usd) && r.cost_usd > 0 ? static_cast<std::int64_t>(std::llround(r.cost_usd * 1e9)) : 0;
+  // Rounded to nearest by adding a half and truncating (every call counts its cost: no call
+  // into the maths library); a cost beyond $9 billion stops at the largest count.
+  const double nano = r.cost_usd * 1e9 + 0.5;
+  d.cost_nano_usd = !(r.cost_usd > 0) || !std::isfinite(r.cost_usd) ? 0
+                    : nano < 9.2e18                                 ? static_cast<std::int64_t>(nano)
+                                                                    : std::numeric_limits<std::int64_t>::max();
   return d;
 }
 

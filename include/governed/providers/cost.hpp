@@ -12,6 +12,7 @@
 #include <date/date.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -69,9 +70,13 @@ inline Cost estimated_cost(const Price& price, const TokenEstimate& e) noexcept 
 /// only for its month, if the month is still held.
 ///
 /// `Amount` is what is summed: `Cost` for a ledger, integer nano-dollars for the statistics
-/// (exact sums). Thread-safe: one mutex, held for a few integer operations.
+/// (exact sums). Thread-safe. An integer amount is added with one relaxed atomic add, since
+/// every governed call counts its cost here; only turning a slot over to a new period takes
+/// the mutex. Other amounts are added under the mutex, held for a few operations.
 template <class Amount>
 class PeriodTotals {
+  static constexpr bool lock_free = std::is_integral_v<Amount>;
+
  public:
   static constexpr std::size_t retained_days = 64;
   static constexpr std::size_t retained_months = 25;
@@ -81,17 +86,19 @@ class PeriodTotals {
     return date::floor<date::days>(when).time_since_epoch().count();
   }
   /// The UTC calendar month containing `when`, as months since year 0.
-  static std::int64_t month_number(WallTime when) noexcept {
-    const date::year_month_day ymd{date::floor<date::days>(when)};
-    return std::int64_t{int(ymd.year())} * 12 + unsigned(ymd.month()) - 1;
-  }
+  static std::int64_t month_number(WallTime when) noexcept { return month_of_day(day_number(when)); }
 
   /// Adds `a` to the day and the month containing `when`.
   void add(const Amount& a, WallTime when) noexcept {
-    const std::int64_t d = day_number(when), m = month_number(when);
-    std::lock_guard lk(m_);
-    add_to(days_, d, a);
-    add_to(months_, m, a);
+    const std::int64_t d = day_number(when), m = month_of(d);
+    if constexpr (lock_free) {
+      add_to(days_, d, a);
+      add_to(months_, m, a);
+    } else {
+      std::lock_guard lk(m_);
+      add_to(days_, d, a);
+      add_to(months_, m, a);
+    }
   }
 
   /// The total of the UTC day containing `when`; zero when nothing was added that day or the
@@ -101,34 +108,90 @@ class PeriodTotals {
   Amount month(WallTime when) const noexcept { return read(months_, month_number(when)); }
 
  private:
-  struct Slot {
-    std::int64_t period = std::numeric_limits<std::int64_t>::min();  // none yet
+  static constexpr std::int64_t none = std::numeric_limits<std::int64_t>::min();
+
+  struct LockedSlot {
+    std::int64_t period = none;
     Amount amount{};
   };
+  /// `period` is stored after `amount` is reset (release) and loaded before `amount` is read or
+  /// added to (acquire): whoever sees a slot's new period sees its total start from zero.
+  struct AtomicSlot {
+    std::atomic<std::int64_t> period{none};
+    std::atomic<Amount> amount{0};
+  };
+  using Slot = std::conditional_t<lock_free, AtomicSlot, LockedSlot>;
+
+  static std::int64_t month_of_day(std::int64_t day) noexcept {
+    const date::year_month_day ymd{date::sys_days{date::days{day}}};
+    return std::int64_t{int(ymd.year())} * 12 + unsigned(ymd.month()) - 1;
+  }
+
+  /// The month of `day`, remembered for the last day asked: the calls of one day all ask for
+  /// the same. One word (the day in the high half, the month in the low), so a reader never
+  /// pairs one day with another day's month; days beyond ±2^31 are worked out each time.
+  std::int64_t month_of(std::int64_t day) const noexcept {
+    if (day < std::numeric_limits<std::int32_t>::min() || day > std::numeric_limits<std::int32_t>::max())
+      return month_of_day(day);
+    const auto day_bits = static_cast<std::uint64_t>(static_cast<std::uint32_t>(day)) << 32;
+    // Relaxed: the word carries no other memory; a stale word is another day's and is redone.
+    const std::uint64_t cached = month_cache_.load(std::memory_order_relaxed);
+    if (cached != no_month && (cached & ~std::uint64_t{0xffffffff}) == day_bits)
+      return static_cast<std::int32_t>(static_cast<std::uint32_t>(cached));
+    const std::int64_t m = month_of_day(day);
+    month_cache_.store(day_bits | static_cast<std::uint32_t>(static_cast<std::int32_t>(m)), std::memory_order_relaxed);
+    return m;
+  }
+  static constexpr std::uint64_t no_month = ~std::uint64_t{0};
 
   /// The slot of `period` in `slots` (const or not).
   template <class Slots>
   static auto& slot_of(Slots& slots, std::int64_t period) noexcept {
     constexpr auto n = static_cast<std::int64_t>(std::tuple_size_v<std::remove_const_t<Slots>>);
-    return slots[static_cast<std::size_t>((period % n + n) % n)];
+    const std::int64_t r = period % n;
+    return slots[static_cast<std::size_t>(r < 0 ? r + n : r)];
   }
 
+  /// Adds `a` to `period`'s slot, taking the slot over when it holds an older period. An
+  /// amount older than what the slot holds is no longer retained there.
   template <class Slots>
-  static void add_to(Slots& slots, std::int64_t period, const Amount& a) noexcept {
+  void add_to(Slots& slots, std::int64_t period, const Amount& a) noexcept {
     Slot& s = slot_of(slots, period);
-    if (s.period > period) return;  // older than what the slot now holds: no longer retained
-    if (s.period < period) s = Slot{period, Amount{}};
-    s.amount += a;
+    if constexpr (lock_free) {
+      if (const std::int64_t held = s.period.load(std::memory_order_acquire); held != period) {
+        if (held > period) return;
+        std::lock_guard lk(m_);
+        const std::int64_t now_held = s.period.load(std::memory_order_relaxed);
+        if (now_held > period) return;
+        if (now_held < period) {
+          s.amount.store(0, std::memory_order_relaxed);
+          s.period.store(period, std::memory_order_release);
+        }
+      }
+      // A thread that found the slot on `period` just as another took it over for a period
+      // 64 days (or 25 months) later would count there: two calls recorded that far apart at
+      // the same moment, which no clock produces.
+      s.amount.fetch_add(a, std::memory_order_relaxed);
+    } else {
+      if (s.period > period) return;
+      if (s.period < period) s = LockedSlot{period, Amount{}};
+      s.amount += a;
+    }
   }
 
   template <class Slots>
   Amount read(const Slots& slots, std::int64_t period) const noexcept {
-    std::lock_guard lk(m_);
     const Slot& s = slot_of(slots, period);
-    return s.period == period ? s.amount : Amount{};
+    if constexpr (lock_free) {
+      return s.period.load(std::memory_order_acquire) == period ? s.amount.load(std::memory_order_relaxed) : Amount{};
+    } else {
+      std::lock_guard lk(m_);
+      return s.period == period ? s.amount : Amount{};
+    }
   }
 
   mutable std::mutex m_;
+  mutable std::atomic<std::uint64_t> month_cache_{no_month};
   std::array<Slot, retained_days> days_{};
   std::array<Slot, retained_months> months_{};
 };

@@ -343,15 +343,9 @@ class Table {
     return nullptr;
   }
   /// The position of `p` in `providers()`, when it is this table's (not a copy's).
-  std::optional<std::size_t> index_of(const Provider& p) const noexcept {
-    if (providers_.empty() || &p < providers_.data() || &p >= providers_.data() + providers_.size()) return std::nullopt;
-    return static_cast<std::size_t>(&p - providers_.data());
-  }
+  std::optional<std::size_t> index_of(const Provider& p) const noexcept { return position(providers_, p); }
   /// The position of `m` in `models()`, when it is this table's (not a copy's).
-  std::optional<std::size_t> index_of(const Model& m) const noexcept {
-    if (models_.empty() || &m < models_.data() || &m >= models_.data() + models_.size()) return std::nullopt;
-    return static_cast<std::size_t>(&m - models_.data());
-  }
+  std::optional<std::size_t> index_of(const Model& m) const noexcept { return position(models_, m); }
   /// The first model of that name at any provider.
   const Model* find_model(std::string_view name) const noexcept {
     for (const auto& m : models_)
@@ -422,6 +416,16 @@ class Table {
   }
 
  private:
+  /// The position of `x` in `v`, when it is one of its elements. Compared as addresses
+  /// (integers), since `x` may belong to another table: one subtraction and one compare, as
+  /// every call asks this of its provider and model several times.
+  template <class T>
+  static std::optional<std::size_t> position(const std::vector<T>& v, const T& x) noexcept {
+    const auto offset = reinterpret_cast<std::uintptr_t>(&x) - reinterpret_cast<std::uintptr_t>(v.data());
+    if (offset >= v.size() * sizeof(T)) return std::nullopt;
+    return static_cast<std::size_t>(offset / sizeof(T));
+  }
+
   std::vector<Provider> providers_;
   std::vector<Model> models_;
   /// Per provider (same order), its models' positions [first, second) in `models_`.

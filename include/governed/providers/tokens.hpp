@@ -27,6 +27,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 
 namespace governed::providers {
@@ -51,40 +52,56 @@ struct TokenEstimate {
 /// character. The weights were fitted on a sample of prose, code, JSON error bodies and six
 /// languages against OpenAI's tokenizers (tests/providers/data/token_sample.jsonl).
 inline double text_tokens(std::string_view text, double letters_per_token) noexcept {
-  std::size_t letters = 0, digits = 0, spaces = 0, punct = 0, other = 0;
-  for (unsigned char c : text) {
-    if (c >= 0x80) {
-      if ((c & 0xC0) != 0x80) ++other;  // the lead byte of a multi-byte character
-    } else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') {
-      ++letters;
-    } else if (c >= '0' && c <= '9') {
-      ++digits;
-    } else if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
-      ++spaces;
-    } else {
-      ++punct;
+  // Every byte's class from one table rather than a chain of tests: every call estimates its
+  // whole prompt, and prompts run to many kilobytes.
+  enum : std::uint8_t { letter, digit, space, punct, lead, continuation, classes };
+  static constexpr std::array<std::uint8_t, 256> class_of = [] {
+    std::array<std::uint8_t, 256> t{};
+    for (std::size_t c = 0; c < 256; ++c) {
+      if (c >= 0xC0) t[c] = lead;  // the lead byte of a multi-byte character
+      else if (c >= 0x80) t[c] = continuation;
+      else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') t[c] = letter;
+      else if (c >= '0' && c <= '9') t[c] = digit;
+      else if (c == ' ' || c == '\n' || c == '\t' || c == '\r') t[c] = space;
+      else t[c] = punct;
     }
-  }
-  return static_cast<double>(letters) / letters_per_token + 0.5 * static_cast<double>(digits) +
-         0.6 * static_cast<double>(punct) + 0.2 * static_cast<double>(spaces) + static_cast<double>(other);
+    return t;
+  }();
+  std::array<std::size_t, classes> n{};
+  for (unsigned char c : text) ++n[class_of[c]];
+  return static_cast<double>(n[letter]) / letters_per_token + 0.5 * static_cast<double>(n[digit]) +
+         0.6 * static_cast<double>(n[punct]) + 0.2 * static_cast<double>(n[space]) + static_cast<double>(n[lead]);
 }
 
 /// The prompt's tokens: each message's text, role and name, the per-message framing, and the
-/// tokens that prime the reply.
-inline std::int64_t estimate_prompt(const EstimateParams& p, std::span<const ChatMessage> messages) noexcept {
+/// tokens that prime the reply. `Messages` is any range of messages with a `role` and a
+/// `content` (and a `name`, when they have one): `ChatMessage`s, or a `Request`'s own messages,
+/// read where they are.
+template <class Messages>
+std::int64_t estimate_prompt(const EstimateParams& p, const Messages& messages) noexcept {
   double t = p.tokens_per_reply;
   for (const auto& m : messages) {
     t += p.tokens_per_message + std::ceil(text_tokens(m.content, p.letters_per_token)) +
          std::ceil(text_tokens(m.role, p.letters_per_token));
-    if (!m.name.empty()) t += 1 + std::ceil(text_tokens(m.name, p.letters_per_token));
+    if constexpr (requires { m.name; }) {
+      if (!m.name.empty()) t += 1 + std::ceil(text_tokens(m.name, p.letters_per_token));
+    }
   }
   return static_cast<std::int64_t>(t);
 }
+inline std::int64_t estimate_prompt(const EstimateParams& p, std::span<const ChatMessage> messages) noexcept {
+  return estimate_prompt<std::span<const ChatMessage>>(p, messages);
+}
 
 /// The whole request: prompt plus `n × max_tokens`.
+template <class Messages>
+TokenEstimate estimate_request(const EstimateParams& p, const Messages& messages, std::int64_t max_tokens,
+                               std::int64_t n = 1) noexcept {
+  return {estimate_prompt(p, messages), std::max<std::int64_t>(0, max_tokens) * std::max<std::int64_t>(1, n)};
+}
 inline TokenEstimate estimate_request(const EstimateParams& p, std::span<const ChatMessage> messages,
                                       std::int64_t max_tokens, std::int64_t n = 1) noexcept {
-  return {estimate_prompt(p, messages), std::max<std::int64_t>(0, max_tokens) * std::max<std::int64_t>(1, n)};
+  return estimate_request<std::span<const ChatMessage>>(p, messages, max_tokens, n);
 }
 
 /// How a calibration learns: which upper quantile of actual/estimate it tracks (0.9: the 90th
@@ -97,8 +114,9 @@ struct CalibrationSettings {
 };
 
 /// One model's correction of the prompt estimate from real usage. Reading the factor is one
-/// relaxed atomic load, so every call can afford it; recording a reply takes a lock and
-/// allocates nothing (a fixed ring of ratios, the quantile found on a copy on the stack).
+/// relaxed atomic load, so every call can afford it; recording a reply takes a flag as a lock
+/// (one atomic exchange: a call that records its reply takes nothing heavier) and allocates
+/// nothing (a fixed ring of ratios, the quantile found on a copy on the stack).
 class ModelCalibration {
  public:
   /// The most replies a window holds: 128 ratios, 1 KiB.
@@ -130,7 +148,7 @@ class ModelCalibration {
   /// another thread.
   void observe(std::int64_t estimated, std::int64_t actual) noexcept {
     if (estimated <= 0 || actual < 0) return;
-    std::lock_guard lk(m_);
+    const Held held = take(busy_);
     add(static_cast<double>(actual) / static_cast<double>(estimated));
     factor_.store(compute(), std::memory_order_relaxed);
   }
@@ -144,8 +162,8 @@ class ModelCalibration {
   /// window has changed anyway.
   bool try_observe(std::int64_t estimated, std::int64_t actual) noexcept {
     if (estimated <= 0 || actual < 0) return true;
-    std::unique_lock lk(m_, std::try_to_lock);
-    if (!lk.owns_lock()) return false;
+    const Held held = try_take(busy_);
+    if (!held) return false;
     add(static_cast<double>(actual) / static_cast<double>(estimated));
     if (count_ <= min_samples_ || ++since_computed_ >= std::min(recompute_every, window_)) {
       since_computed_ = 0;
@@ -159,15 +177,36 @@ class ModelCalibration {
 
   /// Replies in the window.
   std::size_t samples() const {
-    std::lock_guard lk(m_);
+    const Held held = take(busy_);
     return count_;
   }
 
  private:
-  /// The caller holds the lock.
+  /// `busy_` held for a scope: taken by exchanging it to true (acquire), given back by storing
+  /// false (release). A holder works on at most 128 numbers, so `take` spins (yielding) no
+  /// longer than that; `try_take` never waits and holds nothing when the flag was taken.
+  struct [[nodiscard]] Held {
+    std::atomic<bool>* flag;
+    explicit Held(std::atomic<bool>* f) noexcept : flag(f) {}
+    Held(const Held&) = delete;
+    Held& operator=(const Held&) = delete;
+    ~Held() {
+      if (flag) flag->store(false, std::memory_order_release);
+    }
+    explicit operator bool() const noexcept { return flag != nullptr; }
+  };
+  static Held take(std::atomic<bool>& flag) noexcept {
+    while (flag.exchange(true, std::memory_order_acquire)) std::this_thread::yield();
+    return Held{&flag};
+  }
+  static Held try_take(std::atomic<bool>& flag) noexcept {
+    return Held{flag.exchange(true, std::memory_order_acquire) ? nullptr : &flag};
+  }
+
+  /// The caller holds `busy_`.
   void add(double ratio) noexcept {
     ratios_[next_] = ratio;
-    next_ = (next_ + 1) % window_;
+    if (++next_ == window_) next_ = 0;
     count_ = std::min(count_ + 1, window_);
   }
 
@@ -187,7 +226,7 @@ class ModelCalibration {
     return std::clamp(f, 0.25, 8.0);
   }
 
-  mutable std::mutex m_;
+  mutable std::atomic<bool> busy_{false};
   std::array<double, capacity> ratios_{};
   std::size_t next_ = 0, count_ = 0, since_computed_ = 0;
   double quantile_ = 0.9;
