@@ -53,6 +53,7 @@
 #include <governed/state.hpp>
 #include <governed/trace.hpp>
 #include <governed/transport/concept.hpp>
+#include <governed/walk/decide.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/container/static_vector.hpp>
@@ -203,17 +204,8 @@ class Walk {
     events_.push_back(std::move(e));
   }
 
-  /// What held a candidate back for a while, for "nothing left" to say: a limit (a rate
-  /// limit, a quota, the account's cooldown), failures (overloaded, server errors), or a
-  /// provider that could not be reached.
-  enum class Holdup : std::uint8_t { rate_limit = 1, failing = 2, unreachable = 4 };
-
-  static Holdup holdup_of(providers::Kind kind) noexcept {
-    using providers::Kind;
-    if (kind == Kind::overloaded || kind == Kind::server_error) return Holdup::failing;
-    if (kind == Kind::network_error) return Holdup::unreachable;
-    return Holdup::rate_limit;
-  }
+  /// What held a candidate back for a while (walk/decide.hpp).
+  using Holdup = walk::Holdup;
 
   /// A candidate could take the call again in `d`, held back by `why`; with `past_deadline`,
   /// the call would have waited for it but for the caller's deadline.
@@ -784,61 +776,73 @@ class Walk {
     report_to_breaker(v.kind, t, w);
     if (!reply.failure && reply.status == 429) [[unlikely]]
       raise(s_.alerts().rate_limited(c.provider->name, c.model->name, t), w);
-    using providers::Kind;
-    if (v.kind == Kind::success) return succeed(reply, t, w);
+    if (v.kind == providers::Kind::success) return succeed(reply, t, w);
     last_verdict_ = v;  // what "nothing left" reports: a success ends the walk first
-    last_refused_keyless_ = v.kind == Kind::auth && s_.keys().keyless(key_) ? c.provider : nullptr;
-    switch (v.kind) {
-      case Kind::success: return succeed(reply, t, w);
-      case Kind::rate_limit_requests:
-      case Kind::rate_limit_tokens:
-      case Kind::rate_limit_unspecified:
-        ++rate_limited_;
-        if (!v.retryable) {  // larger than the limit: no wait helps here
-          note(EventKind::failed, providers::describe(v, c.provider->name, c.model->name, s_.secrets()));
-          next_candidate();
-          return advance();
-        }
-        return back_off(v, t, true);
-      case Kind::overloaded:
-      case Kind::server_error:
-        if (reply.status == 529 || reply.status == 503) ++rate_limited_;
-        if (const auto until = breaker_open(*c.provider, t)) return leave_skipped_provider(*until, t);
-        return back_off(v, t, false);
-      case Kind::network_error:
-        if (!v.retryable) return finish(Error{Errc::io_error, redact(providers::describe(v, c.provider->name, c.model->name)), {}});
-        if (const auto until = breaker_open(*c.provider, t)) return leave_skipped_provider(*until, t);
-        return back_off(v, t, false);
-      case Kind::rate_limit_requests_daily:
-      case Kind::rate_limit_tokens_daily:
-      case Kind::quota_daily:
-      case Kind::quota_monthly:
-      case Kind::insufficient_quota_billing:
-        ++rate_limited_;
-        exhaust(v, w);
+    last_refused_keyless_ = v.kind == providers::Kind::auth && s_.keys().keyless(key_) ? c.provider : nullptr;
+    return carry_out(walk::decide(v, situation(v, reply.failure ? 0 : reply.status, t, w)), v, t, w);
+  }
+
+  /// What the walk knows for deciding on `v`: the breaker and the backoff are asked only
+  /// when the verdict needs them (walk/decide.hpp).
+  walk::Situation situation(const providers::Verdict& v, int status, Instant t, WallTime w) {
+    walk::Situation s;
+    s.now = t;
+    s.deadline = req_.deadline;
+    s.status = status;
+    s.last_wait = retry_.last_wait;
+    s.failure_cooldown = s_.config().failure_cooldown;
+    s.provider = cand().provider;
+    s.wall = w;
+    if (walk::asks_breaker(v)) s.breaker_open_until = breaker_open(*cand().provider, t);
+    if (walk::asks_backoff(v, s.breaker_open_until))
+      s.backoff = backoff::next_step(backoff_, retry_, v.wait, rng_, total_wait_cap());
+    return s;
+  }
+
+  /// Does what `decide` chose after the verdict `v`.
+  WalkStep carry_out(const walk::Action& a, const providers::Verdict& v, Instant t, WallTime w) {
+    using walk::Move;
+    const auto& c = cand();
+    if (a.rate_limited) ++rate_limited_;
+    switch (a.move) {
+      case Move::settle: break;  // a success was settled before deciding
+      case Move::retry: return retry_after(v, a.wait, t);
+      case Move::past_deadline:
+        remember_wait(a.wait, a.holdup, true);
+        note(EventKind::failed,
+             providers::retry_past_deadline_message(c.provider->name, c.model->name, a.wait, s_.secrets()), a.wait);
+        next_candidate();
+        return advance();
+      case Move::cool: return cool_and_fall_back(v, a, t);
+      case Move::leave_provider: return leave_skipped_provider(a.until, t);
+      case Move::exhaust_account:
+        exhaust(a, w);
         phase_ = Phase::key;  // another account's key for the same model, at once
         return advance();
-      case Kind::auth:
-        (void)s_.keys().mark_invalid(key_, w);
-        s_.shared_health().key_invalid(c.provider->name, s_.keys().fingerprint(key_), w);  // by fingerprint
-        keys_.failed(key_);
-        note(EventKind::key_invalid,
-             s_.keys().keyless(key_)
-                 ? refused_without_key(*c.provider) + "."
-                 : fmt::format("{} rejected a key; it will not be used again.", providers::detail::shout(c.provider->name)),
-             std::nullopt, s_.keys().fingerprint(key_));
+      case Move::invalidate_key:
+        invalidate_key(w);
         phase_ = Phase::key;
         return advance();
-      case Kind::permission_denied:
-      case Kind::context_length_exceeded:
+      case Move::next_candidate:
         note(EventKind::failed, providers::describe(v, c.provider->name, c.model->name, s_.secrets()));
         next_candidate();
         return advance();
-      case Kind::bad_request:
-      case Kind::content_filter:
-        return finish(Error{Errc::rejected, redact(providers::describe(v, c.provider->name, c.model->name)), {}});
+      case Move::end: return finish(Error{a.error, redact(providers::describe(v, c.provider->name, c.model->name)), {}});
     }
     return finish(Error{Errc::rejected, "unclassifiable reply", {}});
+  }
+
+  /// The key was refused: never used again, here or (by fingerprint) by the other processes.
+  void invalidate_key(WallTime w) {
+    const auto& c = cand();
+    (void)s_.keys().mark_invalid(key_, w);
+    s_.shared_health().key_invalid(c.provider->name, s_.keys().fingerprint(key_), w);  // by fingerprint
+    keys_.failed(key_);
+    note(EventKind::key_invalid,
+         s_.keys().keyless(key_)
+             ? refused_without_key(*c.provider) + "."
+             : fmt::format("{} rejected a key; it will not be used again.", providers::detail::shout(c.provider->name)),
+         std::nullopt, s_.keys().fingerprint(key_));
   }
 
   std::string redact(std::string_view s) const { return providers::redact(s, s_.secrets()); }
@@ -877,72 +881,51 @@ class Walk {
     one(h.output_tokens, Dimension::output_tokens_per_minute, Dimension::output_tokens_per_minute);
   }
 
-  /// Backs off on the same target, or gives up on it: cooled for every call site, then the
-  /// next candidate.
-  WalkStep back_off(const providers::Verdict& v, Instant t, bool rate_limit) {
+  /// Sleeps `wait`, then tries the same target again.
+  WalkStep retry_after(const providers::Verdict& v, Duration wait, Instant t) {
     const auto& c = cand();
-    auto step = backoff::next_step(backoff_, retry_, v.wait, rng_, total_wait_cap());
-    if (step.retry() && req_.deadline && t + step.wait > *req_.deadline) {
-      // The caller's deadline is this call's, not a fact about the model: the call moves on
-      // and other call sites keep using the model (nothing is cooled).
-      remember_wait(step.wait, holdup_of(v.kind), true);
-      note(EventKind::failed,
-           providers::retry_past_deadline_message(c.provider->name, c.model->name, step.wait, s_.secrets()), step.wait);
-      next_candidate();
-      return advance();
-    }
-    if (step.retry()) {
-      ++retries_;
-      backed_off_ += step.wait;
-      note(EventKind::retried,
-           fmt::format("{} Retrying in {}.", providers::describe(v, c.provider->name, c.model->name, s_.secrets()),
-                       providers::humanize(step.wait)),
-           step.wait);
-      retry_ = retry_.after(step.wait);
-      admission_ = Admission{};
-      phase_ = Phase::admit;
-      admit_started_ = t + step.wait;
-      wake_ = t + step.wait;
-      return WalkStep::wait;
-    }
-    // Give up on this target. A rate limit cools it for this account (another account has its
-    // own limit); an overloaded or failing model is cooled for everyone.
-    Duration cool = v.wait ? *v.wait
-                  : step.outcome == backoff::Outcome::over_cap ? step.wait
-                  : rate_limit ? std::max<Duration>(retry_.last_wait, std::chrono::minutes{1})
-                               : s_.config().failure_cooldown;
-    if (cool <= Duration{0}) cool = std::chrono::seconds{1};
-    const std::string_view account = rate_limit ? s_.keys().account(key_) : std::string_view{};
+    ++retries_;
+    backed_off_ += wait;
+    note(EventKind::retried,
+         fmt::format("{} Retrying in {}.", providers::describe(v, c.provider->name, c.model->name, s_.secrets()),
+                     providers::humanize(wait)),
+         wait);
+    retry_ = retry_.after(wait);
+    admission_ = Admission{};
+    phase_ = Phase::admit;
+    admit_started_ = t + wait;
+    wake_ = t + wait;
+    return WalkStep::wait;
+  }
+
+  /// Gives up on the target: cooled (for the key's account, or for every call site), then the
+  /// next candidate.
+  WalkStep cool_and_fall_back(const providers::Verdict& v, const walk::Action& a, Instant t) {
+    const auto& c = cand();
+    const Duration cool = a.wait;
+    const std::string_view account = a.per_account ? s_.keys().account(key_) : std::string_view{};
     // Says what failed, and words the wait as the provider's only when the provider stated it.
-    const auto source = v.wait && cool == *v.wait ? providers::WaitSource::provider : providers::WaitSource::governed;
+    const auto source = a.stated_by_provider ? providers::WaitSource::provider : providers::WaitSource::governed;
     const std::string why = providers::cooled_message(v.kind, c.provider->name, c.model->name, cool, source, s_.secrets());
     s_.cooldowns().cool(CooldownKey{c.provider->name, c.model->name, account}, t + cool, why, t);
     // Other processes sharing this limit set wait it out too instead of each meeting the 429.
-    if (set_ && rate_limit) set_->cool(wall_at(t) + cool, wall_at(t));
+    if (set_ && a.per_account) set_->cool(wall_at(t) + cool, wall_at(t));
     // A failing model is skipped by every process, for every account, instead of each backing off.
-    if (!rate_limit) s_.shared_health().model_cooling(c.provider->name, c.model->name, wall_at(t) + cool, why, wall_at(t));
-    remember_wait(cool, holdup_of(v.kind));
+    if (!a.per_account) s_.shared_health().model_cooling(c.provider->name, c.model->name, wall_at(t) + cool, why, wall_at(t));
+    remember_wait(cool, a.holdup);
     note(EventKind::cooled, why, cool);
     next_candidate();
     return advance();
   }
 
   /// A daily, monthly or billing allowance is spent: the account (or, where the provider
-  /// limits per model, the account's use of this model) is out until the reset.
-  void exhaust(const providers::Verdict& v, WallTime w) {
-    using providers::Kind;
+  /// limits per model, the account's use of this model) is out until `a.exhausted_until`.
+  void exhaust(const walk::Action& a, WallTime w) {
     const auto& c = cand();
-    WallTime until;
-    if (v.kind == Kind::insufficient_quota_billing) until = keys::until_reset;
-    else if (v.resets_at) until = *v.resets_at;
-    else if (v.wait) until = w + *v.wait;
-    else if (auto r = providers::next_daily_reset(*c.provider, w)) until = *r;
-    else until = w + (v.kind == Kind::quota_monthly ? Duration{std::chrono::hours{24 * 30}} : Duration{std::chrono::hours{24}});
+    const WallTime until = a.exhausted_until;
     const std::string_view account = s_.keys().account(key_);
-    const bool per_model = c.provider->limits_per_model &&
-                           (v.kind == Kind::rate_limit_requests_daily || v.kind == Kind::rate_limit_tokens_daily);
     const std::string who = providers::detail::target(c.provider->name, c.model->name);
-    if (per_model) {
+    if (a.one_model) {
       // Cooled for this account and model only, in memory and in the health file: a restart
       // keeps skipping it until the reset, and the account's other models stay in use.
       const Duration left = until - w;
@@ -1073,7 +1056,6 @@ class Walk {
       s_.breakers().abandon(*pass);
       return std::nullopt;
     }
-    skipped_until(p, pass->open_until(), t);
     return pass->open_until();
   }
 
@@ -1091,6 +1073,7 @@ class Walk {
   /// breaker's cool-off, so the trial call may go to the model.
   WalkStep leave_skipped_provider(Instant until, Instant t) {
     const auto& c = cand();
+    skipped_until(*c.provider, until, t);
     const std::string why = fmt::format("{} did not answer, and {}.",
                                         providers::detail::target(c.provider->name, c.model->name), unservable_reason_);
     s_.cooldowns().cool(CooldownKey{c.provider->name, c.model->name, {}}, until, why, t);
