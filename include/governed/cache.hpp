@@ -27,6 +27,7 @@
 /// if (key) cache.insert(*key, reply, reply.content.size(), clock.now());
 /// ```
 
+#include <governed/request.hpp>
 #include <governed/result.hpp>
 #include <governed/time.hpp>
 
@@ -104,6 +105,19 @@ class CacheKey {
   std::string text_;
   std::size_t hash_ = 0;
 };
+
+/// The cache key of `request` sent to `model` at `provider`: its messages (role and content),
+/// its own parameters, and the figures that change the answer (max_tokens, n, temperature).
+/// The names are the model the call asked for, so a call that fell back is found again.
+inline Result<CacheKey> cache_key_of(std::string_view provider, std::string_view model, const Request& request) {
+  nlohmann::json messages = nlohmann::json::array();
+  for (const auto& m : request.messages) messages.push_back({{"role", m.role}, {"content", m.content}});
+  nlohmann::json params = request.parameters;
+  params["max_tokens"] = request.max_tokens;
+  params["n"] = request.n;
+  if (request.temperature) params["temperature"] = *request.temperature;
+  return CacheKey::of(provider, model, messages, params);
+}
 
 /// Responses kept outside the process, read and written by every process sharing the store.
 class SharedCache {

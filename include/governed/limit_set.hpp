@@ -2,6 +2,7 @@
 /// @file
 /// `LimitSet<Limiter>`: every limit of one (provider, account, model group), taken all or none.
 
+#include <governed/dimension.hpp>
 #include <governed/limiter/detail/wait_line.hpp>
 #include <governed/limiter/concept.hpp>
 #include <governed/limiter/concurrency.hpp>
@@ -26,37 +27,6 @@
 #include <string_view>
 
 namespace governed {
-
-/// The dimensions a provider limits. The rate dimensions run the set's limiter family;
-/// concurrency and stagger are dimensions of their own kind.
-enum class Dimension : std::uint8_t {
-  requests_per_minute,
-  tokens_per_minute,
-  input_tokens_per_minute,   // Anthropic splits tokens per minute into input and output
-  output_tokens_per_minute,
-  requests_per_day,
-  tokens_per_day,
-  concurrency,
-  stagger,
-  none,
-};
-
-inline constexpr std::size_t rate_dimensions = 6;
-
-constexpr std::string_view to_string(Dimension d) noexcept {
-  switch (d) {
-    case Dimension::requests_per_minute: return "requests_per_minute";
-    case Dimension::tokens_per_minute: return "tokens_per_minute";
-    case Dimension::input_tokens_per_minute: return "input_tokens_per_minute";
-    case Dimension::output_tokens_per_minute: return "output_tokens_per_minute";
-    case Dimension::requests_per_day: return "requests_per_day";
-    case Dimension::tokens_per_day: return "tokens_per_day";
-    case Dimension::concurrency: return "concurrency";
-    case Dimension::stagger: return "stagger";
-    case Dimension::none: return "none";
-  }
-  return "unknown";
-}
 
 /// The published limits of one (provider, account, model group); zero means "no such limit".
 struct LimitSetConfig {

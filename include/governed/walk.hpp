@@ -39,6 +39,7 @@
 #include <governed/keys/concept.hpp>
 #include <governed/keys/key_view.hpp>
 #include <governed/observe/alerts.hpp>
+#include <governed/observe/call_record.hpp>
 #include <governed/observe/event.hpp>
 #include <governed/observe/stats.hpp>
 #include <governed/providers/classify.hpp>
@@ -252,10 +253,10 @@ class Walk {
       model = route.front().model;
     }
     const providers::Provider* origin = table.provider(provider);
-    if (!origin) return fail(Errc::invalid_argument, fmt::format("unknown provider \"{}\"", provider));
+    if (!origin) return fail(Errc::invalid_argument, providers::unknown_provider_message(provider));
     const providers::Model* origin_model = table.model(*origin, model);
     if (!origin_model)
-      return fail(Errc::invalid_argument, fmt::format("{} has no model \"{}\" in the provider table", origin->display, model));
+      return fail(Errc::invalid_argument, providers::unknown_model_message(origin->display, model));
     if (req_.messages.empty()) return fail(Errc::invalid_argument, "a request needs at least one message");
 
     // Estimate with the origin model's parameters; every candidate is close enough to it for
@@ -282,13 +283,7 @@ class Walk {
     }
 
     if (req_.cacheable) {
-      nlohmann::json msgs_json = nlohmann::json::array();
-      for (const auto& m : req_.messages) msgs_json.push_back({{"role", m.role}, {"content", m.content}});
-      nlohmann::json params = req_.parameters;
-      params["max_tokens"] = req_.max_tokens;
-      params["n"] = req_.n;
-      if (req_.temperature) params["temperature"] = *req_.temperature;
-      if (auto key = CacheKey::of(origin->name, origin_model->name, msgs_json, params)) {
+      if (auto key = cache_key_of(origin->name, origin_model->name, req_)) {
         if (auto hit = s_.cache().find(*key, started_)) {
           Response r = *hit;
           r.from_cache = true;
@@ -297,8 +292,7 @@ class Walk {
           r.trace_id = trace_.trace_id;
           r.latency = now() - started_;
           r.events.clear();
-          note(EventKind::cache_hit,
-               fmt::format("Answered from the cache ({} {}).", providers::detail::shout(r.provider), r.model));
+          note(EventKind::cache_hit, providers::cache_hit_message(r.provider, r.model));
           r.events = std::move(events_);
           task_ticket_.settle(0);
           // By name: the cached answer may come from a model the call fell back to.
@@ -333,9 +327,7 @@ class Walk {
     }
     if (rest_planned_) plan_rest();
     if (plan_.empty())
-      return fail(Errc::invalid_argument,
-                  fmt::format("no model can hold {} tokens ({} prompt + {} output) under the {} fallback policy",
-                              in.total(), in.prompt_tokens, in.max_output_tokens, "chosen"));
+      return fail(Errc::invalid_argument, providers::nothing_fits_message(in.total(), in.prompt_tokens, in.max_output_tokens));
     admit_started_ = started_;
     return {};
   }
@@ -408,12 +400,12 @@ class Walk {
       return std::nullopt;
     }
     if (moved_) {
-      if (const auto cap = fallback_cap(); cap && fallbacks_ >= *cap) return finish(fallback_cap_reached(*cap));
+      if (const auto cap = fallback_cap(); cap && counts_.fallbacks >= *cap) return finish(fallback_cap_reached(*cap));
       const bool other_provider = last_provider_ != c.provider->name;
       note(other_provider ? EventKind::switched_provider : EventKind::switched_model,
            providers::switching_message(c.provider->name, c.model->name, s_.secrets()));
-      ++fallbacks_;
-      hop_open_ = false;  // the target left is now a hop
+      ++counts_.fallbacks;
+      path_.moved();  // the target left is now a hop
     }
     events_on_target_ = events_.size();
     last_provider_ = c.provider->name;
@@ -454,9 +446,7 @@ class Walk {
       }
     }
     if (!best) return false;
-    note(EventKind::budget_alert,
-         fmt::format("The spend budget is nearly used up; moving to the cheapest model that fits, {} {}.",
-                     providers::detail::shout(plan_[*best].provider->name), plan_[*best].model->name));
+    note(EventKind::budget_alert, providers::spend_downgrade_message(plan_[*best].provider->name, plan_[*best].model->name));
     // Bring it forward: the candidates between are dearer.
     std::swap(plan_.begin()[cursor_ + 1], plan_.begin()[*best]);
     next_candidate();
@@ -478,8 +468,7 @@ class Walk {
     std::string reason(why);
     if (reason.empty() && events_.size() > events_on_target_) reason = events_.back().message;
     if (reason.empty()) reason = redact(unservable_reason_);
-    hops_.push_back(Hop{cand().provider->name, cand().model->name, std::move(reason)});
-    hop_open_ = true;
+    path_.left(cand().provider->name, cand().model->name, std::move(reason));
   }
 
   /// Whether `p` is configured keyless: its one pool entry carries no key.
@@ -490,9 +479,7 @@ class Walk {
 
   /// What a 401 to a keyless provider means: its server does want a key.
   static std::string refused_without_key(const providers::Provider& p) {
-    return fmt::format("{} refused a call without a key: the server takes one; configure {} with its key "
-                       "instead of keyless",
-                       p.display, p.name);
+    return providers::refused_without_key_message(p.display, p.name);
   }
 
   /// The key the keys policy picks for the current candidate at `t`; none when no key is
@@ -509,7 +496,7 @@ class Walk {
     }
     const std::size_t n = views.size();
     if (n == 0) {
-      unservable_reason_ = fmt::format("no {} key is configured", providers::detail::shout(c.provider->name));
+      unservable_reason_ = providers::no_key_configured_message(c.provider->name);
       return std::nullopt;
     }
     for (auto& v : views) {
@@ -535,8 +522,7 @@ class Walk {
       if (!comes_back)
         unservable_reason_ = keyless(*c.provider)
                                  ? refused_without_key(*c.provider)
-                                 : fmt::format("every {} key was refused by the provider",
-                                               providers::detail::shout(c.provider->name));
+                                 : providers::every_key_refused_message(c.provider->name);
       return std::nullopt;
     }
     return *picked;
@@ -550,19 +536,14 @@ class Walk {
       // A rotation is another key of the same provider taking over from one an attempt was
       // sent with. A move to another provider uses that provider's key, and a key chosen
       // but never sent with (its admission was refused) was not replaced: neither is said.
-      if (have_key_ && attempts_ > attempts_before_key_ && s_.keys().provider(key_) == c.provider->name)
-        note(EventKind::key_rotated,
-             fmt::format("Using another {} key.", providers::detail::shout(c.provider->name)), std::nullopt,
+      if (have_key_ && counts_.attempts > attempts_before_key_ && s_.keys().provider(key_) == c.provider->name)
+        note(EventKind::key_rotated, providers::key_rotated_message(c.provider->name), std::nullopt,
              s_.keys().fingerprint(picked));
-      attempts_before_key_ = attempts_;
+      attempts_before_key_ = counts_.attempts;
     }
     key_ = picked;
     have_key_ = true;
-    if (s_.call_hook().active()) {
-      const std::string_view fp = s_.keys().fingerprint(picked);
-      if ((keys_used_.empty() || keys_used_.back() != fp) && keys_used_.size() < keys_used_.capacity())
-        keys_used_.push_back(fp);
-    }
+    if (s_.call_hook().active()) path_.used_key(s_.keys().fingerprint(picked));
     auto set = s_.limit_set(*c.provider, *c.model, key_);
     if (!set) {
       unservable_reason_ = set.error().message;
@@ -674,15 +655,13 @@ class Walk {
     const auto& c = cand();
     const WallTime w = wall_at(t);
     const std::string_view account = s_.keys().account(key_);
-    const std::string who = providers::detail::target(c.provider->name, c.model->name);
     if (c.provider->limits_per_model) {
       (void)s_.exhaust_model(*c.provider, *c.model, account, until);
     } else {
       (void)s_.keys().mark_exhausted(key_, until, w);
     }
     if (until != keys::until_reset && until > w) remember_wait(until - w);
-    note(EventKind::key_exhausted,
-         fmt::format("Another process found the allowance of {} spent for this account; using another.", who),
+    note(EventKind::key_exhausted, providers::spent_elsewhere_message(c.provider->name, c.model->name),
          until != keys::until_reset && until > w ? std::optional<Duration>(until - w) : std::nullopt,
          s_.keys().fingerprint(key_));
     keys_.failed(key_);
@@ -693,7 +672,7 @@ class Walk {
 
   /// Ends a wait for admission, counting it in the call's total.
   void stop_waiting() {
-    if (waiting_since_) waited_ += now() - *waiting_since_;
+    if (waiting_since_) counts_.waited += now() - *waiting_since_;
     waiting_since_.reset();
   }
 
@@ -712,12 +691,9 @@ class Walk {
     if (waiting_since_) {
       const Duration waited = t - *waiting_since_;
       waiting_since_.reset();
-      waited_ += waited;
+      counts_.waited += waited;
       if (waited > Duration{0})
-        note(EventKind::waited,
-             fmt::format("Waited {} for {}'s rate limit.", providers::humanize(waited),
-                         providers::detail::target(cand().provider->name, cand().model->name)),
-             waited);
+        note(EventKind::waited, providers::waited_message(waited, cand().provider->name, cand().model->name), waited);
     }
     return WalkStep::send;
   }
@@ -729,12 +705,9 @@ class Walk {
     stop_waiting();
     std::string why;
     if (s_.call_hook().active()) {
-      const std::string who = providers::detail::target(cand().provider->name, cand().model->name);
-      why = !wait ? fmt::format("{} could not admit the call: {}", who, redact(unservable_reason_))
-            : past_deadline ? fmt::format("{}'s rate limit would hold the call {}, past its deadline.", who,
-                                          providers::humanize(*wait))
-                            : fmt::format("{}'s rate limit would hold the call {}, longer than it may wait.", who,
-                                          providers::humanize(*wait));
+      const auto& c = cand();
+      why = !wait ? providers::not_admitted_message(c.provider->name, c.model->name, redact(unservable_reason_))
+                  : providers::limit_holds_message(c.provider->name, c.model->name, *wait, past_deadline);
     }
     next_candidate(why);
     return std::nullopt;
@@ -749,7 +722,7 @@ class Walk {
   // ---- a reply -----------------------------------------------------------------------------
 
   WalkStep act(transport::Reply reply) {
-    ++attempts_;
+    ++counts_.attempts;
     const Instant t = now();
     const WallTime w = wall_at(t);
     const auto& c = cand();
@@ -757,11 +730,7 @@ class Walk {
       // The caller has already shown part of the answer: a retry or another model would
       // start it again, so the failure is returned as it is.
       charge_partial(*reply.streamed, t, w);
-      return finish(Error{Errc::io_error,
-                          fmt::format("The answer from {} broke off after it began; it is not retried because part "
-                                      "of it was already delivered.",
-                                      providers::detail::target(c.provider->name, c.model->name)),
-                          {}});
+      return finish(Error{Errc::io_error, providers::broke_off_message(c.provider->name, c.model->name), {}});
     }
     providers::Verdict v;
     if (reply.failure) {
@@ -803,7 +772,7 @@ class Walk {
   WalkStep carry_out(const walk::Action& a, const providers::Verdict& v, Instant t, WallTime w) {
     using walk::Move;
     const auto& c = cand();
-    if (a.rate_limited) ++rate_limited_;
+    if (a.rate_limited) ++counts_.rate_limited;
     switch (a.move) {
       case Move::settle: break;  // a success was settled before deciding
       case Move::retry: return retry_after(v, a.wait, t);
@@ -841,7 +810,7 @@ class Walk {
     note(EventKind::key_invalid,
          s_.keys().keyless(key_)
              ? refused_without_key(*c.provider) + "."
-             : fmt::format("{} rejected a key; it will not be used again.", providers::detail::shout(c.provider->name)),
+             : providers::key_rejected_message(c.provider->name),
          std::nullopt, s_.keys().fingerprint(key_));
   }
 
@@ -870,26 +839,17 @@ class Walk {
   /// Adopts the provider's own counts where they are more conservative than ours.
   void sync_limits(const providers::HeaderSnapshot& h, Instant t) {
     if (!set_ || h.empty()) return;
-    const auto one = [&](const providers::LimitReading& r, Dimension minute, Dimension day) {
-      if (!r.remaining || !r.reset_after || *r.remaining < 0) return;
-      const bool daily = r.window && *r.window >= std::chrono::hours{1};
-      set_->sync(daily ? day : minute, static_cast<std::uint64_t>(*r.remaining), *r.reset_after, t);
-    };
-    one(h.requests, Dimension::requests_per_minute, Dimension::requests_per_day);
-    one(h.tokens, Dimension::tokens_per_minute, Dimension::tokens_per_day);
-    one(h.input_tokens, Dimension::input_tokens_per_minute, Dimension::input_tokens_per_minute);
-    one(h.output_tokens, Dimension::output_tokens_per_minute, Dimension::output_tokens_per_minute);
+    providers::for_each_limit_reading(
+        h, [&](Dimension d, std::uint64_t remaining, Duration reset_after) { set_->sync(d, remaining, reset_after, t); });
   }
 
   /// Sleeps `wait`, then tries the same target again.
   WalkStep retry_after(const providers::Verdict& v, Duration wait, Instant t) {
     const auto& c = cand();
-    ++retries_;
-    backed_off_ += wait;
+    ++counts_.retries;
+    counts_.backed_off += wait;
     note(EventKind::retried,
-         fmt::format("{} Retrying in {}.", providers::describe(v, c.provider->name, c.model->name, s_.secrets()),
-                     providers::humanize(wait)),
-         wait);
+         providers::retrying_message(providers::describe(v, c.provider->name, c.model->name, s_.secrets()), wait), wait);
     retry_ = retry_.after(wait);
     admission_ = Admission{};
     phase_ = Phase::admit;
@@ -924,25 +884,20 @@ class Walk {
     const auto& c = cand();
     const WallTime until = a.exhausted_until;
     const std::string_view account = s_.keys().account(key_);
-    const std::string who = providers::detail::target(c.provider->name, c.model->name);
     if (a.one_model) {
       // Cooled for this account and model only, in memory and in the health file: a restart
       // keeps skipping it until the reset, and the account's other models stay in use.
       const Duration left = until - w;
       (void)s_.exhaust_model(*c.provider, *c.model, account, until);
       remember_wait(left);
-      note(EventKind::key_exhausted,
-           fmt::format("The daily limit of {} is spent for this account; it is back in {}.", who, providers::humanize(left)),
-           left, s_.keys().fingerprint(key_));
+      note(EventKind::key_exhausted, providers::model_day_spent_message(c.provider->name, c.model->name, left), left,
+           s_.keys().fingerprint(key_));
     } else {
       (void)s_.keys().mark_exhausted(key_, until, w);
       if (until != keys::until_reset) remember_wait(until - w);
       note(EventKind::key_exhausted,
-           until == keys::until_reset
-               ? fmt::format("A {} account's credit is spent; its keys are out until it is topped up.",
-                             providers::detail::shout(c.provider->name))
-               : fmt::format("A {} account's quota is spent; its keys are back in {}.",
-                             providers::detail::shout(c.provider->name), providers::humanize(until - w)),
+           until == keys::until_reset ? providers::credit_spent_message(c.provider->name)
+                                      : providers::quota_spent_message(c.provider->name, until - w),
            until == keys::until_reset ? std::nullopt : std::optional<Duration>(until - w), s_.keys().fingerprint(key_));
     }
     // Every process sharing the limit set skips the account at its next call.
@@ -997,7 +952,7 @@ class Walk {
     r.provider = c.provider->name;
     r.model = c.model->name;
     r.key_fingerprint = std::string(s_.keys().fingerprint(key_));
-    r.attempts = attempts_;
+    r.attempts = counts_.attempts;
     r.trace_id = trace_.trace_id;
     r.latency = t - started_;
     if (cache_key_) {
@@ -1062,8 +1017,7 @@ class Walk {
   void skipped_until(const providers::Provider& p, Instant until, Instant t) {
     const Duration left = until - t;
     remember_wait(left, Holdup::failing);
-    unservable_reason_ = fmt::format("{} keeps failing and is skipped until one call tries it again in {}",
-                                     providers::detail::shout(p.name), providers::humanize(left));
+    unservable_reason_ = providers::breaker_skip_message(p.name, left);
   }
 
   /// A network or 5xx failure on a provider whose breaker is open until `until`: the call
@@ -1074,8 +1028,7 @@ class Walk {
   WalkStep leave_skipped_provider(Instant until, Instant t) {
     const auto& c = cand();
     skipped_until(*c.provider, until, t);
-    const std::string why = fmt::format("{} did not answer, and {}.",
-                                        providers::detail::target(c.provider->name, c.model->name), unservable_reason_);
+    const std::string why = providers::left_failing_provider_message(c.provider->name, c.model->name, unservable_reason_);
     s_.cooldowns().cool(CooldownKey{c.provider->name, c.model->name, {}}, until, why, t);
     s_.shared_health().model_cooling(c.provider->name, c.model->name, wall_at(until), why, wall_at(t));
     note(EventKind::failed, why + " Trying alternatives\u2026");
@@ -1129,7 +1082,7 @@ class Walk {
   /// The call may not move once more: it ends as if nothing were left, and says why.
   Error fallback_cap_reached(std::uint32_t cap) const {
     Error e = nothing_left();
-    e.message += fmt::format(" The call stopped after {} fallback{}, the most it may make.", cap, cap == 1 ? "" : "s");
+    e.message += providers::fallback_cap_sentence(cap);
     return e;
   }
 
@@ -1190,43 +1143,18 @@ class Walk {
               bool success, bool cache_hit, const providers::Usage& usage, double cost,
               std::optional<Errc> error = std::nullopt, std::string_view message = {}) {
     if (std::exchange(recorded_, true)) return;
-    CallRecord rec;
-    rec.provider = provider;
-    rec.model = model;
-    rec.task = req_.task;
-    rec.usage = usage;
-    rec.cost_usd = cost;
-    rec.latency = end - started_;
-    rec.success = success;
-    rec.cache_hit = cache_hit;
-    rec.rate_limited = rate_limited_;
-    rec.retries = retries_;
-    rec.fallbacks = fallbacks_;
-    rec.error = error;
-    rec.error_message = message;
-    rec.at = started_wall_;
-    if (have_key_) rec.key_fingerprint = s_.keys().fingerprint(key_);
+    CallRecord rec = call_record(CallEnd{provider, model, success, cache_hit, usage, cost, error, message}, counts_,
+                                 req_.task, end - started_, started_wall_,
+                                 have_key_ ? s_.keys().fingerprint(key_) : std::string_view{});
     if (where.provider && where.model)
       s_.stats().record(rec, s_.model_series(*where.provider, *where.model), s_.provider_series(*where.provider));
     else
       s_.stats().record(rec);
     if (!s_.call_hook().active()) return;
     std::vector<FallbackHop> hops;
-    const std::size_t moves = hop_open_ ? hops_.size() - 1 : hops_.size();
-    hops.reserve(moves);
-    for (std::size_t i = 0; i < moves; ++i) hops.push_back({hops_[i].provider, hops_[i].model, hops_[i].reason});
-    rec.request_provider = req_.provider;
-    rec.request_model = req_.model;
-    rec.task_id = req_.task_id;
-    rec.trace_id = trace_.trace_id;
-    rec.span_id = trace_.parent_id;
-    rec.attempts = attempts_;
-    rec.waited = waited_;
-    rec.backed_off = backed_off_;
-    rec.cancelled = cancelled_;
-    rec.keys = {keys_used_.data(), keys_used_.size()};
-    rec.hops = hops;
-    rec.budget = budget_state();
+    path_.fill(rec, hops);
+    add_hook_details(rec, CallAsked{req_.provider, req_.model, req_.task, req_.task_id}, trace_, counts_, cancelled_,
+                     budget_state());
     s_.call_hook().call(rec);
   }
 
@@ -1284,7 +1212,7 @@ class Walk {
 
   std::size_t key_ = 0;
   bool have_key_ = false;
-  /// `attempts_` when `key_` was chosen: more since, and an attempt was sent with it.
+  /// `counts_.attempts` when `key_` was chosen: more since, and an attempt was sent with it.
   std::uint32_t attempts_before_key_ = 0;
   keys::AvoidAccount avoid_{};
   Set* set_ = nullptr;
@@ -1308,25 +1236,18 @@ class Walk {
   /// The current attempt's pass from its provider's breaker; not allowed when none is held.
   BreakerPass pass_{};
 
-  std::uint32_t attempts_ = 0, rate_limited_ = 0, retries_ = 0, fallbacks_ = 0;
+  /// What the call counted on its way, for its record.
+  CallCounts counts_{};
   /// The call's trace: its trace id and flags, and as `parent_id` the call's own span, sent
   /// to the provider in `traceparent_` (a fixed array: no allocation).
   TraceContext trace_{};
   std::array<char, traceparent_size> traceparent_{};
-  /// Waiting for admission and sleeping between retries, in total.
-  Duration waited_{0}, backed_off_{0};
   bool cancelled_ = false;
   bool recorded_ = false;
   // For the call hook only, gathered while one is installed: the keys used in order, and each
   // target left with the message of the event that decided it (the last one is a hop only
   // once the walk moved on to another target).
-  boost::container::static_vector<std::string_view, 8> keys_used_{};
-  struct Hop {
-    std::string_view provider, model;
-    std::string reason;
-  };
-  std::vector<Hop> hops_{};
-  bool hop_open_ = false;
+  CallPath path_{};
   /// `events_` when the current target was entered: what was said of it since is after.
   std::size_t events_on_target_ = 0;
   std::optional<Duration> soonest_{};

@@ -10,10 +10,12 @@
 /// `HeaderSnapshot` is the provider-neutral reading a limit set adopts, on successes too.
 
 #include <governed/ascii.hpp>
+#include <governed/dimension.hpp>
 #include <governed/providers/wait.hpp>
 #include <governed/time.hpp>
 
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -226,6 +228,24 @@ inline HeaderSnapshot read_limit_headers(const HeaderView& headers, WallTime now
     }
   }
   return snap;
+}
+
+/// Hands `sync(dimension, remaining, reset_after)` every reading of `h` that states both what
+/// is left and when the window is full again, with the limit-set dimension it counts in: a
+/// window of an hour or more is the day's, else the minute's (input and output tokens are
+/// counted per minute only). In the order requests, tokens, input tokens, output tokens.
+template <class Sync>
+void for_each_limit_reading(const HeaderSnapshot& h, Sync&& sync) {
+  const auto one = [&](const LimitReading& r, governed::Dimension minute, governed::Dimension day) {
+    if (!r.remaining || !r.reset_after || *r.remaining < 0) return;
+    const bool daily = r.window && *r.window >= std::chrono::hours{1};
+    sync(daily ? day : minute, static_cast<std::uint64_t>(*r.remaining), *r.reset_after);
+  };
+  using D = governed::Dimension;
+  one(h.requests, D::requests_per_minute, D::requests_per_day);
+  one(h.tokens, D::tokens_per_minute, D::tokens_per_day);
+  one(h.input_tokens, D::input_tokens_per_minute, D::input_tokens_per_minute);
+  one(h.output_tokens, D::output_tokens_per_minute, D::output_tokens_per_minute);
 }
 
 }  // namespace governed::providers

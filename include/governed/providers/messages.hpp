@@ -245,4 +245,130 @@ inline std::string describe(const Verdict& v, std::string_view provider, std::st
   return redact(s, keys);
 }
 
+// ---- The call walk's sentences ----------------------------------------------------------------
+// What a call says as it plans, picks keys, waits, falls back and settles (walk.hpp). They
+// carry provider and model names and the provider's own words: the walk redacts them with
+// the configured keys on their way out, as every message.
+
+/// A request naming a provider the table does not list.
+inline std::string unknown_provider_message(std::string_view provider) {
+  return fmt::format("unknown provider \"{}\"", provider);
+}
+
+/// A request naming a model its provider's table entry does not list.
+inline std::string unknown_model_message(std::string_view provider_display, std::string_view model) {
+  return fmt::format("{} has no model \"{}\" in the provider table", provider_display, model);
+}
+
+/// No candidate's context window holds the call.
+inline std::string nothing_fits_message(std::uint64_t total, std::uint64_t prompt, std::uint64_t output) {
+  return fmt::format("no model can hold {} tokens ({} prompt + {} output) under the {} fallback policy", total, prompt,
+                     output, "chosen");
+}
+
+/// "Answered from the cache (OPENAI gpt-4o)."
+inline std::string cache_hit_message(std::string_view provider, std::string_view model) {
+  return fmt::format("Answered from the cache ({} {}).", detail::shout(provider), model);
+}
+
+/// The spend budget moves the call to the cheapest candidate that still fits.
+inline std::string spend_downgrade_message(std::string_view provider, std::string_view model) {
+  return fmt::format("The spend budget is nearly used up; moving to the cheapest model that fits, {} {}.",
+                     detail::shout(provider), model);
+}
+
+inline std::string no_key_configured_message(std::string_view provider) {
+  return fmt::format("no {} key is configured", detail::shout(provider));
+}
+
+inline std::string every_key_refused_message(std::string_view provider) {
+  return fmt::format("every {} key was refused by the provider", detail::shout(provider));
+}
+
+/// What a 401 to a provider configured keyless means: its server does want a key.
+inline std::string refused_without_key_message(std::string_view provider_display, std::string_view provider) {
+  return fmt::format("{} refused a call without a key: the server takes one; configure {} with its key "
+                     "instead of keyless",
+                     provider_display, provider);
+}
+
+inline std::string key_rotated_message(std::string_view provider) {
+  return fmt::format("Using another {} key.", detail::shout(provider));
+}
+
+inline std::string key_rejected_message(std::string_view provider) {
+  return fmt::format("{} rejected a key; it will not be used again.", detail::shout(provider));
+}
+
+/// Another process sharing the limit set found the account's allowance spent.
+inline std::string spent_elsewhere_message(std::string_view provider, std::string_view model) {
+  return fmt::format("Another process found the allowance of {} spent for this account; using another.",
+                     detail::target(provider, model));
+}
+
+/// A daily limit spent for one account's use of one model.
+inline std::string model_day_spent_message(std::string_view provider, std::string_view model, Duration left) {
+  return fmt::format("The daily limit of {} is spent for this account; it is back in {}.",
+                     detail::target(provider, model), humanize(left));
+}
+
+/// An account's billing credit is spent: out until it is topped up.
+inline std::string credit_spent_message(std::string_view provider) {
+  return fmt::format("A {} account's credit is spent; its keys are out until it is topped up.", detail::shout(provider));
+}
+
+/// An account's daily or monthly quota is spent.
+inline std::string quota_spent_message(std::string_view provider, Duration left) {
+  return fmt::format("A {} account's quota is spent; its keys are back in {}.", detail::shout(provider), humanize(left));
+}
+
+/// "Waited 2 seconds for OPENAI (gpt-4o)'s rate limit."
+inline std::string waited_message(Duration waited, std::string_view provider, std::string_view model) {
+  return fmt::format("Waited {} for {}'s rate limit.", humanize(waited), detail::target(provider, model));
+}
+
+/// Why a call left a candidate whose limit set could not admit it at all.
+inline std::string not_admitted_message(std::string_view provider, std::string_view model, std::string_view reason) {
+  return fmt::format("{} could not admit the call: {}", detail::target(provider, model), reason);
+}
+
+/// Why a call left a candidate whose rate limit would hold it `wait`: past its deadline, or
+/// longer than it may wait.
+inline std::string limit_holds_message(std::string_view provider, std::string_view model, Duration wait,
+                                       bool past_deadline) {
+  return past_deadline ? fmt::format("{}'s rate limit would hold the call {}, past its deadline.",
+                                     detail::target(provider, model), humanize(wait))
+                       : fmt::format("{}'s rate limit would hold the call {}, longer than it may wait.",
+                                     detail::target(provider, model), humanize(wait));
+}
+
+/// A stream that failed after part of it reached the caller: not retried.
+inline std::string broke_off_message(std::string_view provider, std::string_view model) {
+  return fmt::format("The answer from {} broke off after it began; it is not retried because part "
+                     "of it was already delivered.",
+                     detail::target(provider, model));
+}
+
+/// A retry's note: what failed, and when the same target is tried again.
+inline std::string retrying_message(std::string_view what_failed, Duration wait) {
+  return fmt::format("{} Retrying in {}.", what_failed, humanize(wait));
+}
+
+/// A provider skipped while its circuit breaker is open.
+inline std::string breaker_skip_message(std::string_view provider, Duration left) {
+  return fmt::format("{} keeps failing and is skipped until one call tries it again in {}", detail::shout(provider),
+                     humanize(left));
+}
+
+/// A failure on a provider whose breaker is open: the call leaves it at once.
+inline std::string left_failing_provider_message(std::string_view provider, std::string_view model,
+                                                 std::string_view skip_reason) {
+  return fmt::format("{} did not answer, and {}.", detail::target(provider, model), skip_reason);
+}
+
+/// The call reached its cap on fallbacks.
+inline std::string fallback_cap_sentence(std::uint32_t cap) {
+  return fmt::format(" The call stopped after {} fallback{}, the most it may make.", cap, cap == 1 ? "" : "s");
+}
+
 }  // namespace governed::providers
