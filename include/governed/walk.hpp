@@ -54,7 +54,10 @@
 #include <governed/state.hpp>
 #include <governed/trace.hpp>
 #include <governed/transport/concept.hpp>
+#include <governed/walk/admission.hpp>
 #include <governed/walk/decide.hpp>
+#include <governed/walk/plan.hpp>
+#include <governed/walk/settle.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/container/static_vector.hpp>
@@ -242,34 +245,16 @@ class Walk {
     if (auto r = begin_trace(); !r) return r;
     if (req_.max_total_wait && *req_.max_total_wait < Duration{0})
       return fail(Errc::invalid_argument, "Request::max_total_wait must not be negative");
-    const auto& table = s_.table();
-    // A task with a route and no model of its own goes where its kind is routed; a request
-    // that names its model goes to that model, whatever its task (the route is a default, not
-    // an override).
-    std::string_view provider = req_.provider, model = req_.model;
-    const auto route = model.empty() ? s_.routing().chain(req_.task) : std::span<const ModelChoice>{};
-    if (!route.empty()) {
-      provider = route.front().provider;
-      model = route.front().model;
-    }
-    const providers::Provider* origin = table.provider(provider);
-    if (!origin) return fail(Errc::invalid_argument, providers::unknown_provider_message(provider));
-    const providers::Model* origin_model = table.model(*origin, model);
-    if (!origin_model)
-      return fail(Errc::invalid_argument, providers::unknown_model_message(origin->display, model));
-    if (req_.messages.empty()) return fail(Errc::invalid_argument, "a request needs at least one message");
-
-    // Estimate with the origin model's parameters; every candidate is close enough to it for
-    // planning, and each admission uses the same figure.
-    estimate_ = providers::estimate_request(origin_model->estimate, req_.messages, req_.max_tokens, req_.n);
-    // Corrected by what the origin model's replies reported (one relaxed load); a reply is
-    // compared with the figure before the correction, so the correction does not feed on itself.
-    origin_model_ = origin_model;
-    raw_prompt_ = estimate_.prompt;
-    if (const auto* cal = s_.calibration(*origin_model)) estimate_.prompt = cal->adjust(estimate_.prompt);
-    const std::uint64_t floor = s_.settings(*origin).est_tokens_per_call;
-    if (floor > 0 && static_cast<std::uint64_t>(estimate_.total()) < floor)
-      estimate_.prompt = static_cast<std::int64_t>(floor) - estimate_.completion;
+    // A task with a route and no model of its own goes where its kind is routed.
+    const auto route = req_.model.empty() ? s_.routing().chain(req_.task) : std::span<const ModelChoice>{};
+    auto origin = walk::find_origin(s_.table(), route, req_);
+    if (!origin) return tl::unexpected(std::move(origin.error()));
+    // Corrected by what the origin model's replies reported (one relaxed load).
+    origin_model_ = origin->model;
+    const walk::Estimate estimate = walk::estimate_call(*origin->model, req_, s_.calibration(*origin->model),
+                                                        s_.settings(*origin->provider).est_tokens_per_call);
+    estimate_ = estimate.tokens;
+    raw_prompt_ = estimate.raw_prompt;
 
     // The task's call budget: counted once per call, whatever the walk then does. A call of no
     // task has none, and holds an empty ticket.
@@ -282,61 +267,49 @@ class Walk {
       task_ticket_ = std::move(*ticket);
     }
 
-    if (req_.cacheable) {
-      if (auto key = cache_key_of(origin->name, origin_model->name, req_)) {
-        if (auto hit = s_.cache().find(*key, started_)) {
-          Response r = *hit;
-          r.from_cache = true;
-          r.attempts = 0;
-          r.cost = {};
-          r.trace_id = trace_.trace_id;
-          r.latency = now() - started_;
-          r.events.clear();
-          note(EventKind::cache_hit, providers::cache_hit_message(r.provider, r.model));
-          r.events = std::move(events_);
-          task_ticket_.settle(0);
-          // By name: the cached answer may come from a model the call fell back to.
-          record(started_, {}, r.provider, r.model, true, true, {}, 0);
-          outcome() = std::move(r);
-          done_ = true;
-          return {};
-        }
-        cache_key_.emplace(std::move(*key));
-      }
-    }
+    if (req_.cacheable && answer_from_cache(*origin)) return {};
 
     // The plan: the task's route first (for a request with no model), then the fallback
     // policy's order from the origin.
-    // Whether a candidate can serve the call now (tier, cooldowns, keys) is asked only when
-    // the walk reaches it: the first one usually answers, and the rest are never looked at.
-    const fallback::PlanInput in{origin->name, origin_model->name, static_cast<std::uint64_t>(estimate_.prompt),
-                                 static_cast<std::uint64_t>(estimate_.completion)};
-    plan_input_ = in;
-    for (const auto& choice : route) {
-      const auto* p = table.provider(choice.provider);
-      const auto* m = table.model(choice.provider, choice.model);
-      if (p && m && fallback::fits(*m, in)) plan_.add({p, m});
-    }
-    // A policy that always begins with the requested model needs asking for the rest only when
-    // the walk moves on.
-    if constexpr (fallback::origin_first<Fallback>) {
-      if (plan_.empty() && fallback::fits(*origin_model, in)) {
-        plan_.add({origin, origin_model});
-        rest_planned_ = false;
-      }
-    }
-    if (rest_planned_) plan_rest();
+    plan_input_ = walk::plan_input(*origin, estimate_);
+    rest_planned_ = walk::plan_first(fallback_, s_.table(), route, *origin, plan_input_, plan_);
     if (plan_.empty())
-      return fail(Errc::invalid_argument, providers::nothing_fits_message(in.total(), in.prompt_tokens, in.max_output_tokens));
+      return fail(Errc::invalid_argument, providers::nothing_fits_message(plan_input_.total(), plan_input_.prompt_tokens,
+                                                                          plan_input_.max_output_tokens));
     admit_started_ = started_;
     return {};
+  }
+
+  /// Answers a cacheable call from the cache when an identical call was answered a moment ago
+  /// (true); else remembers the call's key, for its answer to be kept.
+  bool answer_from_cache(const walk::Origin& origin) {
+    if (auto key = cache_key_of(origin.provider->name, origin.model->name, req_)) {
+      if (auto hit = s_.cache().find(*key, started_)) {
+        Response r = *hit;
+        r.from_cache = true;
+        r.attempts = 0;
+        r.cost = {};
+        r.trace_id = trace_.trace_id;
+        r.latency = now() - started_;
+        r.events.clear();
+        note(EventKind::cache_hit, providers::cache_hit_message(r.provider, r.model));
+        r.events = std::move(events_);
+        task_ticket_.settle(0);
+        // By name: the cached answer may come from a model the call fell back to.
+        record(started_, {}, r.provider, r.model, true, true, {}, 0);
+        outcome() = std::move(r);
+        done_ = true;
+        return true;
+      }
+      cache_key_.emplace(std::move(*key));
+    }
+    return false;
   }
 
   /// The fallback policy's candidates after those already planned.
   void plan_rest() {
     rest_planned_ = true;
-    auto any = [](const providers::Provider&, const providers::Model&) { return true; };
-    for (const auto& c : fallback_.plan(s_.table(), plan_input_, any)) plan_.add(c);
+    walk::plan_rest(fallback_, s_.table(), plan_input_, plan_);
   }
 
   /// Whether the configured tier offers the model at all.
@@ -559,10 +532,7 @@ class Walk {
     return h;
   }
 
-  Cost cost() const noexcept {
-    return Cost{1, static_cast<std::uint64_t>(std::max<std::int64_t>(0, estimate_.prompt)),
-                static_cast<std::uint64_t>(std::max<std::int64_t>(0, estimate_.completion))};
-  }
+  Cost cost() const noexcept { return walk::limit_cost(estimate_.prompt, estimate_.completion); }
 
   // ---- admission -------------------------------------------------------------------------
 
@@ -570,19 +540,9 @@ class Walk {
   /// patience, or not admissible at all here — on to the next candidate (nullopt).
   std::optional<WalkStep> admit(Instant t) {
     auto& line = set_->line();
-    const Duration patience = req_.max_wait ? std::max(*req_.max_wait, Duration{0}) : total_wait_cap();
-    const Instant patient_until = admit_started_ + patience;
-    // Whether waking at `at` is longer than the call may wait. The patience is compared to the
-    // microsecond, rounded down: limits count closed windows, so a cell that has to wait for
-    // one to pass is admitted 1 ns after it ends — a 1 RPM limit admits its second request
-    // 60 s + 1 ns after the first — and that nanosecond must not turn the inclusive 60 s cap
-    // into a fallback. No provider states, and no sleep keeps, a wait finer than that. The
-    // deadline is exact: past it the call has failed.
-    const auto impatient = [&](Instant at) {
-      return at > patient_until && at - patient_until >= std::chrono::microseconds{1};
-    };
-    const auto too_late = [&](Instant at) { return (req_.deadline && at > *req_.deadline) || impatient(at); };
-    const Duration poll = s_.config().concurrency_poll;
+    const walk::Patience patience = walk::patience(admit_started_, req_.max_wait, total_wait_cap(), req_.deadline);
+    const auto impatient = [&](Instant at) { return patience.exceeded_by(at); };
+    const auto too_late = [&](Instant at) { return patience.too_late(at); };
 
     // nullopt: admitted. With `asking_` set, the shared store is to be asked first (the walk
     // comes back here with its answer in `answer_`).
@@ -599,15 +559,10 @@ class Walk {
         if (a.error().code == Errc::io_error || a.error().code == Errc::timed_out) store_refused_ = a.error();
         return Duration::max();
       }
-      if (a->exhausted_until) {
-        spent_elsewhere_ = a->exhausted_until;
-        return Duration::max();
-      }
-      if (a->admitted) {
-        admission_ = std::move(*a);
-        return std::nullopt;
-      }
-      return a->bound == Dimension::concurrency ? poll : a->retry_after;
+      const auto wait = walk::admission_wait(*a, s_.config().concurrency_poll);
+      if (a->exhausted_until) spent_elsewhere_ = a->exhausted_until;
+      else if (!wait) admission_ = std::move(*a);
+      return wait;
     };
 
     if (!ticket_) {
@@ -625,10 +580,7 @@ class Walk {
       line_set_ = set_;
     }
     if (!line.is_head(ticket_)) {
-      const auto head = line.head_wake();
-      // Behind the head: wake when it tries next (a little later when it is due now, so a
-      // waiter does not spin while the head runs).
-      const Instant wake = head && *head > t ? *head : t + std::chrono::milliseconds{1};
+      const Instant wake = walk::wake_behind(line.head_wake(), t);
       if (too_late(wake)) return refuse_candidate(wake - t, !impatient(wake));
       return wait_until(wake);
     }
@@ -821,16 +773,10 @@ class Walk {
   /// statistics, when the walk finishes — count it, as for a success.
   void charge_partial(const transport::Streamed& streamed, Instant t, WallTime w) {
     const auto& c = cand();
-    const providers::Usage used = stream_usage(streamed, *c.model);
-    set_->reconcile(admission_,
-                    Cost{1, static_cast<std::uint64_t>(std::max<std::int64_t>(0, used.input_tokens)),
-                         static_cast<std::uint64_t>(std::max<std::int64_t>(0, used.output_tokens))},
-                    t);
-    task_ticket_.settle(used.total());
+    const providers::Usage used = walk::stream_usage(streamed, *c.model, estimate_.prompt);
     const double cost = providers::cost_of(c.model->price, used).total_cost;
-    if (spend_hold_.active()) {
-      for (auto& alert : spend_hold_.settle(cost, w)) note(EventKind::budget_alert, alert.message);
-    }
+    walk::charge(*set_, admission_, task_ticket_, spend_hold_, used, cost, t, w,
+                 [&](const BudgetAlert& alert) { note(EventKind::budget_alert, alert.message); });
     raise(s_.alerts().spent(cost, t), w);
     admission_.lease.release();
     charged_ = Charged{used, cost};
@@ -906,49 +852,19 @@ class Walk {
     avoid_ = account;
   }
 
-  /// What a stream used: the usage of its final event; when it reported none (OpenAI without
-  /// `include_usage`, a stream that broke off), the prompt's estimate and the streamed text's
-  /// tokens estimated with the model's tokenizer parameters — the provider bills what it
-  /// generated, so zero output tokens would undercount every limit and budget.
-  providers::Usage stream_usage(const transport::Streamed& s, const providers::Model& m) const {
-    if (s.usage && s.usage->total() > 0) return *s.usage;
-    providers::Usage u;
-    u.input_tokens = estimate_.prompt;
-    u.output_tokens = static_cast<std::int64_t>(std::ceil(providers::text_tokens(s.content, m.estimate.letters_per_token)));
-    return u;
-  }
-
   WalkStep succeed(const transport::Reply& reply, Instant t, WallTime w) {
     const auto& c = cand();
     // Built where the driver returns it from (`deliver_into`), or where take_result() moves
     // it from: no move of the Response, or one.
     Response& r = fresh_response();
-    providers::Usage usage;
-    bool have_usage = false;
-    if (reply.streamed) {
-      // A stream's text was assembled as it went out; its usage came in the final event.
-      r.content = reply.streamed->content;
-      usage = stream_usage(*reply.streamed, *c.model);
-      have_usage = true;
-    } else if (auto read = providers::read_completion(c.provider->dialect, reply.body)) {
-      if (read->usage && read->usage->total() > 0) {
-        usage = *read->usage;
-        have_usage = true;
-      }
-      r.content = std::move(read->content);
-    }
-    if (!have_usage) usage = providers::Usage{estimate_.prompt, 0, 0, 0, 0};
-    else if (!reply.streamed || (reply.streamed->usage && reply.streamed->usage->total() > 0)) calibrate(*c.model, usage);
-    // Real usage replaces the estimate in the token dimensions.
-    set_->reconcile(admission_, Cost{1, static_cast<std::uint64_t>(std::max<std::int64_t>(0, usage.input_tokens)),
-                                     static_cast<std::uint64_t>(std::max<std::int64_t>(0, usage.output_tokens))},
-                    t);
+    const walk::Used used = walk::read_answer(reply, c.provider->dialect, *c.model, estimate_.prompt, r.content);
+    const providers::Usage& usage = used.usage;
+    if (used.counted_by_provider) calibrate(*c.model, usage);
     r.usage = usage;
     r.cost = providers::cost_of(c.model->price, usage);
-    task_ticket_.settle(usage.total());
-    if (spend_hold_.active()) {
-      for (auto& alert : spend_hold_.settle(r.cost.total_cost, w)) note(EventKind::budget_alert, alert.message);
-    }
+    // Real usage replaces the estimate in the token dimensions.
+    walk::charge(*set_, admission_, task_ticket_, spend_hold_, usage, r.cost.total_cost, t, w,
+                 [&](const BudgetAlert& alert) { note(EventKind::budget_alert, alert.message); });
     r.provider = c.provider->name;
     r.model = c.model->name;
     r.key_fingerprint = std::string(s_.keys().fingerprint(key_));
@@ -974,11 +890,7 @@ class Walk {
   /// tokenizer) learns nothing from it. When another call is teaching the same model at this
   /// moment, this reply is skipped rather than waited for (see `ModelCalibration::try_observe`).
   void calibrate(const providers::Model& answered, const providers::Usage& usage) {
-    const auto& a = answered.estimate;
-    const auto& o = origin_model_->estimate;
-    if (a.letters_per_token != o.letters_per_token || a.tokens_per_message != o.tokens_per_message ||
-        a.tokens_per_reply != o.tokens_per_reply)
-      return;
+    if (!walk::estimated_alike(answered, *origin_model_)) return;
     if (auto* cal = s_.calibration(answered)) (void)cal->try_observe(raw_prompt_, usage.input_tokens);
   }
 

@@ -1,0 +1,96 @@
+#pragma once
+/// @file
+/// The walk's settle step: what an answered (or broken-off) attempt used and cost, and what it
+/// charges — the limit set's real usage in place of the estimate, the task's tokens, the spend
+/// budget's hold. Functions of the reply, the model and the call's holds: tests/walk/settle.cpp
+/// drives them directly.
+
+#include <governed/attempt.hpp>
+#include <governed/budget/spend.hpp>
+#include <governed/budget/task.hpp>
+#include <governed/limit_set.hpp>
+#include <governed/providers/completion.hpp>
+#include <governed/providers/cost.hpp>
+#include <governed/providers/table.hpp>
+#include <governed/providers/tokens.hpp>
+#include <governed/providers/usage.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+namespace governed::walk {
+
+/// What a limit set counts for one call of `input` and `output` tokens (negative counts as 0).
+constexpr Cost limit_cost(std::int64_t input, std::int64_t output) noexcept {
+  return Cost{1, static_cast<std::uint64_t>(std::max<std::int64_t>(0, input)),
+              static_cast<std::uint64_t>(std::max<std::int64_t>(0, output))};
+}
+
+/// What a stream used: the usage of its final event; when it reported none (OpenAI without
+/// `include_usage`, a stream that broke off), the prompt's estimate `prompt_estimate` and the
+/// streamed text's tokens estimated with the model's tokenizer parameters — the provider
+/// bills what it generated, so zero output tokens would undercount every limit and budget.
+inline providers::Usage stream_usage(const transport::Streamed& s, const providers::Model& m,
+                                     std::int64_t prompt_estimate) {
+  if (s.usage && s.usage->total() > 0) return *s.usage;
+  providers::Usage u;
+  u.input_tokens = prompt_estimate;
+  u.output_tokens = static_cast<std::int64_t>(std::ceil(providers::text_tokens(s.content, m.estimate.letters_per_token)));
+  return u;
+}
+
+/// What an answer used, and whether that is the provider's own count (the calibration learns
+/// only from those).
+struct Used {
+  providers::Usage usage{};
+  bool counted_by_provider = false;
+};
+
+/// Reads a successful reply of `dialect` from `model`: its text into `content` (a stream's was
+/// assembled as it went out), and what it used — the usage it reported, a stream's estimate
+/// when the stream reported none, else the prompt's estimate `prompt_estimate` and no output.
+inline Used read_answer(const transport::Reply& reply, providers::Dialect dialect, const providers::Model& model,
+                        std::int64_t prompt_estimate, std::string& content) {
+  Used u;
+  bool have_usage = false;
+  if (reply.streamed) {
+    content = reply.streamed->content;
+    u.usage = stream_usage(*reply.streamed, model, prompt_estimate);
+    have_usage = true;
+  } else if (auto read = providers::read_completion(dialect, reply.body)) {
+    if (read->usage && read->usage->total() > 0) {
+      u.usage = *read->usage;
+      have_usage = true;
+    }
+    content = std::move(read->content);
+  }
+  if (!have_usage) u.usage = providers::Usage{prompt_estimate, 0, 0, 0, 0};
+  else u.counted_by_provider = !reply.streamed || (reply.streamed->usage && reply.streamed->usage->total() > 0);
+  return u;
+}
+
+/// Whether a reply of `answered` teaches the calibration of the model whose parameters made
+/// the estimate, `origin`: only a model estimated the same way (the same tokenizer figures).
+constexpr bool estimated_alike(const providers::Model& answered, const providers::Model& origin) noexcept {
+  const auto& a = answered.estimate;
+  const auto& o = origin.estimate;
+  return a.letters_per_token == o.letters_per_token && a.tokens_per_message == o.tokens_per_message &&
+         a.tokens_per_reply == o.tokens_per_reply;
+}
+
+/// Charges an attempt that used `used` and cost `cost_usd`: the limit set `set` counts the
+/// real usage in place of `admission`'s estimate, the task's ticket its tokens, and the spend
+/// hold (when one is held) the real cost; `alert(BudgetAlert&)` hears each spend alert it trips.
+template <class Set, class OnAlert>
+void charge(Set& set, Admission& admission, TaskTicket& task, SpendReservation& spend, const providers::Usage& used,
+            double cost_usd, Instant t, WallTime w, OnAlert&& alert) {
+  set.reconcile(admission, limit_cost(used.input_tokens, used.output_tokens), t);
+  task.settle(used.total());
+  if (spend.active()) {
+    for (auto& a : spend.settle(cost_usd, w)) alert(a);
+  }
+}
+
+}  // namespace governed::walk

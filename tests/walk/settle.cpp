@@ -1,0 +1,102 @@
+// The walk's settle step driven directly: what an answer used, what a limit set counts for it,
+// whether a reply teaches the calibration, and what a charge settles — on a recording limit
+// set, without a State or a provider.
+#include <governed/walk/settle.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+using namespace governed;
+
+namespace {
+
+const providers::Model& settle_model() { return *providers::builtin_table().model("openai", "gpt-4o"); }
+
+/// A limit set that records what it is asked to reconcile.
+struct RecordingSet {
+  std::vector<Cost> reconciled;
+  void reconcile(Admission&, const Cost& real, Instant) { reconciled.push_back(real); }
+};
+
+}  // namespace
+
+TEST_CASE("walk::limit_cost: one request and the tokens, never negative", "[walk][settle]") {
+  const Cost c = walk::limit_cost(120, 30);
+  CHECK(c.requests == 1);
+  CHECK(c.input_tokens == 120);
+  CHECK(c.output_tokens == 30);
+  const Cost z = walk::limit_cost(-5, -1);
+  CHECK(z.input_tokens == 0);
+  CHECK(z.output_tokens == 0);
+}
+
+TEST_CASE("walk::stream_usage: the stream's own usage, else the prompt's estimate and the text's tokens",
+          "[walk][settle]") {
+  transport::Streamed s;
+  s.content = "Hello there, how are you today?";
+  s.usage = providers::Usage{40, 0, 0, 9, 0};
+  CHECK(walk::stream_usage(s, settle_model(), 100) == providers::Usage{40, 0, 0, 9, 0});
+  s.usage.reset();
+  const auto u = walk::stream_usage(s, settle_model(), 100);
+  CHECK(u.input_tokens == 100);
+  CHECK(u.output_tokens > 0);
+}
+
+TEST_CASE("walk::read_answer: a reply's text and usage, counted by the provider or estimated", "[walk][settle]") {
+  transport::Reply r;
+  r.status = 200;
+  r.body = R"({"id":"chatcmpl-1","object":"chat.completion","model":"gpt-4o","choices":[{"index":0,)"
+           R"("message":{"role":"assistant","content":"Hello"},"finish_reason":"stop"}],)"
+           R"("usage":{"prompt_tokens":12,"completion_tokens":2,"total_tokens":14}})";
+  std::string content;
+  auto used = walk::read_answer(r, providers::Dialect::openai, settle_model(), 50, content);
+  CHECK(content == "Hello");
+  CHECK(used.usage.input_tokens == 12);
+  CHECK(used.usage.output_tokens == 2);
+  CHECK(used.counted_by_provider);
+
+  // No usage in the body: the prompt's estimate, no output, and nothing to learn from.
+  r.body = R"({"choices":[{"index":0,"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop"}]})";
+  used = walk::read_answer(r, providers::Dialect::openai, settle_model(), 50, content);
+  CHECK(content == "Hi");
+  CHECK(used.usage == providers::Usage{50, 0, 0, 0, 0});
+  CHECK_FALSE(used.counted_by_provider);
+
+  // A stream without usage: its text, estimated; the provider counted nothing.
+  r.streamed = transport::Streamed{"Hello world", std::nullopt, 2};
+  used = walk::read_answer(r, providers::Dialect::openai, settle_model(), 50, content);
+  CHECK(content == "Hello world");
+  CHECK(used.usage.input_tokens == 50);
+  CHECK(used.usage.output_tokens > 0);
+  CHECK_FALSE(used.counted_by_provider);
+
+  r.streamed->usage = providers::Usage{20, 0, 0, 3, 0};
+  used = walk::read_answer(r, providers::Dialect::openai, settle_model(), 50, content);
+  CHECK(used.usage == providers::Usage{20, 0, 0, 3, 0});
+  CHECK(used.counted_by_provider);
+}
+
+TEST_CASE("walk::estimated_alike: only a model estimated the same way teaches the calibration", "[walk][settle]") {
+  providers::Model a = settle_model();
+  providers::Model b = a;
+  CHECK(walk::estimated_alike(a, b));
+  b.estimate.letters_per_token += 1.0;
+  CHECK_FALSE(walk::estimated_alike(a, b));
+}
+
+TEST_CASE("walk::charge: the limit set counts the real usage; no hold, no alert", "[walk][settle]") {
+  RecordingSet set;
+  Admission admission;
+  TaskTicket task;
+  SpendReservation spend;
+  int alerts = 0;
+  walk::charge(set, admission, task, spend, providers::Usage{30, 0, 0, 7, 0}, 0.001, Instant{}, WallTime{},
+               [&](const BudgetAlert&) { ++alerts; });
+  REQUIRE(set.reconciled.size() == 1);
+  CHECK(set.reconciled[0].requests == 1);
+  CHECK(set.reconciled[0].input_tokens == 30);
+  CHECK(set.reconciled[0].output_tokens == 7);
+  CHECK(alerts == 0);
+}
