@@ -56,6 +56,8 @@
 #include <governed/transport/concept.hpp>
 #include <governed/walk/admission.hpp>
 #include <governed/walk/decide.hpp>
+#include <governed/walk/held_back.hpp>
+#include <governed/walk/key_choice.hpp>
 #include <governed/walk/plan.hpp>
 #include <governed/walk/settle.hpp>
 
@@ -211,16 +213,9 @@ class Walk {
   /// What held a candidate back for a while (walk/decide.hpp).
   using Holdup = walk::Holdup;
 
-  /// A candidate could take the call again in `d`, held back by `why`; with `past_deadline`,
-  /// the call would have waited for it but for the caller's deadline.
+  /// A candidate could take the call again in `d`, held back by `why` (walk/held_back.hpp).
   void remember_wait(Duration d, Holdup why = Holdup::rate_limit, bool past_deadline = false) {
-    if (d < Duration{0}) d = Duration{0};
-    held_by_ |= static_cast<std::uint8_t>(why);
-    (past_deadline ? held_by_deadline_ : held_otherwise_) = true;
-    if (!soonest_ || d < *soonest_) {
-      soonest_ = d;
-      soonest_holdup_ = why;
-    }
+    held_back_.remember(d, why, past_deadline);
   }
 
   // ---- start: budgets, cache, plan ---------------------------------------------------------
@@ -473,26 +468,15 @@ class Walk {
       return std::nullopt;
     }
     for (auto& v : views) {
-      if (auto until = s_.cooldowns().cooling_until(CooldownKey{c.provider->name, c.model->name, v.account}, t)) {
-        if (v.health == keys::KeyHealth::healthy || v.until < *until) {
-          v.health = keys::KeyHealth::cooling;
-          v.until = *until;
-        }
-      }
+      walk::apply_cooldown(v, s_.cooldowns().cooling_until(CooldownKey{c.provider->name, c.model->name, v.account}, t));
       if constexpr (keys::LoadAware<Keys>) {
-        if (const Set* set = s_.find_limit_set(*c.provider, *c.model, v.account)) v.headroom = headroom(*set, t);
+        if (const Set* set = s_.find_limit_set(*c.provider, *c.model, v.account)) v.headroom = walk::headroom(*set, t);
       }
     }
     const std::span<const keys::KeyView> span{views.data(), n};
     auto picked = keys_.pick(span, t, rng_, avoid_);
     if (!picked) {
-      bool comes_back = false;
-      for (const auto& v : span)
-        if (v.health != keys::KeyHealth::invalid && v.until != instant_max && v.until > t) {
-          remember_wait(v.until - t);
-          comes_back = true;
-        }
-      if (!comes_back)
+      if (!walk::for_each_return(span, t, [&](Duration wait) { remember_wait(wait); }))
         unservable_reason_ = keyless(*c.provider)
                                  ? refused_without_key(*c.provider)
                                  : providers::every_key_refused_message(c.provider->name);
@@ -524,12 +508,6 @@ class Walk {
     }
     set_ = *set;
     return true;
-  }
-
-  static double headroom(const Set& set, Instant t) {
-    double h = 1.0;
-    for (std::size_t i = 0; i < rate_dimensions; ++i) h = std::min(h, set.fill(static_cast<Dimension>(i), t));
-    return h;
   }
 
   Cost cost() const noexcept { return walk::limit_cost(estimate_.prompt, estimate_.completion); }
@@ -1000,7 +978,7 @@ class Walk {
 
   Error nothing_left() const {
     if (store_refused_) return *store_refused_;
-    if (soonest_) return held_back();
+    if (held_back_.any()) return held_back_.error();
     if (last_refused_keyless_) return Error{Errc::rejected, refused_without_key(*last_refused_keyless_), std::nullopt};
     if (last_verdict_) {
       const auto& v = *last_verdict_;
@@ -1009,24 +987,6 @@ class Walk {
     }
     if (!unservable_reason_.empty()) return Error{Errc::invalid_argument, unservable_reason_, std::nullopt};
     return Error{Errc::all_rate_limited, providers::all_rate_limited_message(std::nullopt), std::nullopt};
-  }
-
-  /// Every candidate is held back for a while: says by what, and when the first is free. The
-  /// code follows what holds the soonest one: a rate limit (`all_rate_limited`), or failures
-  /// (`io_error`: providers overloaded, failing or unreachable are not rate limits).
-  Error held_back() const {
-    // Only the deadline kept the call from waiting: the call ran out of time, nothing is limited.
-    if (held_by_deadline_ && !held_otherwise_)
-      return Error{Errc::timed_out, providers::deadline_before_any_message(*soonest_), soonest_};
-    const auto held = [&](Holdup h) { return (held_by_ & static_cast<std::uint8_t>(h)) != 0; };
-    const bool limited = held(Holdup::rate_limit), failing = held(Holdup::failing);
-    const bool unreachable = held(Holdup::unreachable);
-    std::string message = limited && (failing || unreachable) ? providers::all_limited_or_failing_message(soonest_)
-                          : limited                          ? providers::all_rate_limited_message(soonest_)
-                          : failing                          ? providers::all_failing_message(soonest_)
-                                                             : providers::none_reachable_message(soonest_);
-    return Error{soonest_holdup_ == Holdup::rate_limit ? Errc::all_rate_limited : Errc::io_error, std::move(message),
-                 soonest_};
   }
 
   WalkStep finish(Error e) {
@@ -1162,13 +1122,7 @@ class Walk {
   CallPath path_{};
   /// `events_` when the current target was entered: what was said of it since is after.
   std::size_t events_on_target_ = 0;
-  std::optional<Duration> soonest_{};
-  /// What held back the candidate free soonest, and every kind of holdup met (`Holdup` bits).
-  Holdup soonest_holdup_ = Holdup::rate_limit;
-  std::uint8_t held_by_ = 0;
-  /// Whether a candidate was given up on only because of the caller's deadline, and whether
-  /// any was held back otherwise (a wait longer than the call may wait, a cooldown).
-  bool held_by_deadline_ = false, held_otherwise_ = false;
+  walk::HeldBack held_back_{};
   std::optional<providers::Verdict> last_verdict_{};
   /// The provider of the last verdict when it was a keyless provider's 401: its server takes a key.
   const providers::Provider* last_refused_keyless_ = nullptr;
