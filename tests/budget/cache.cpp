@@ -164,3 +164,26 @@ TEST_CASE("the cache counts correctly under concurrent use", "[cache][concurrenc
   CHECK(s.entries <= 64);
   CHECK(s.insertions - s.replacements - s.evictions == s.entries);
 }
+
+TEST_CASE("cache_key_of: a request's messages and the figures that change its answer", "[cache]") {
+  governed::Request a;
+  a.provider = "openai";
+  a.model = "gpt-4o";
+  a.messages = {{"user", "Say hello."}};
+  governed::Request b = a;
+  auto ka = governed::cache_key_of("openai", "gpt-4o", a);
+  auto kb = governed::cache_key_of("openai", "gpt-4o", b);
+  REQUIRE(ka);
+  REQUIRE(kb);
+  CHECK(*ka == *kb);
+  CHECK(ka->canonical().find("\"max_tokens\":1024") != std::string::npos);
+  b.temperature = 0.5;
+  CHECK_FALSE(*governed::cache_key_of("openai", "gpt-4o", b) == *ka);
+  b = a;
+  b.n = 2;
+  CHECK_FALSE(*governed::cache_key_of("openai", "gpt-4o", b) == *ka);
+  b = a;
+  b.messages[0].content = "Say goodbye.";
+  CHECK_FALSE(*governed::cache_key_of("openai", "gpt-4o", b) == *ka);
+  CHECK_FALSE(*governed::cache_key_of("openai", "gpt-4o-mini", a) == *ka);
+}
