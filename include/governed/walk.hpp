@@ -55,6 +55,7 @@
 #include <governed/trace.hpp>
 #include <governed/transport/concept.hpp>
 #include <governed/walk/admission.hpp>
+#include <governed/walk/breaker_seat.hpp>
 #include <governed/walk/decide.hpp>
 #include <governed/walk/held_back.hpp>
 #include <governed/walk/key_choice.hpp>
@@ -340,7 +341,7 @@ class Walk {
       }
       if (phase_ == Phase::admit) {
         // A retry, or another key's attempt, asks the breaker again (its last pass was reported).
-        if (!pass_.allowed() && !enter_breaker(*cand().provider, t)) {
+        if (!breaker_.holding() && !enter_breaker(*cand().provider, t)) {
           next_candidate(unservable_reason_);
           continue;
         }
@@ -877,31 +878,14 @@ class Walk {
   /// Asks `p`'s breaker for an attempt at `t` and holds the pass; false when the breaker is
   /// open, with its end remembered as a wait and the reason for people.
   bool enter_breaker(const providers::Provider& p, Instant t) {
-    const auto i = s_.table().index_of(p);
-    if (!i) return true;  // not a provider of the State's table: it has no breaker
-    auto pass = s_.breakers().enter(*i, t);
-    if (!pass || pass->allowed()) {
-      if (pass) pass_ = *pass;
-      return true;
-    }
-    skipped_until(p, pass->open_until(), t);
-    return false;
+    const auto until = breaker_.enter(s_.breakers(), s_.table().index_of(p), t);
+    if (until) skipped_until(p, *until, t);
+    return !until;
   }
 
-  /// Until when `p`'s breaker is open at `t`, a failure just reported; none when it is not.
-  /// Asked with `enter`, which costs one load on a closed breaker; a pass it hands out (the
-  /// breaker turned half-open a moment ago) is given back at once: the retry asks again
-  /// before it is sent.
+  /// Until when `p`'s breaker is open at `t`, a failure just reported (walk/breaker_seat.hpp).
   std::optional<Instant> breaker_open(const providers::Provider& p, Instant t) {
-    const auto i = s_.table().index_of(p);
-    if (!i) return std::nullopt;
-    auto pass = s_.breakers().enter(*i, t);
-    if (!pass) return std::nullopt;
-    if (pass->allowed()) {
-      s_.breakers().abandon(*pass);
-      return std::nullopt;
-    }
-    return pass->open_until();
+    return walk::BreakerSeat::open_until(s_.breakers(), s_.table().index_of(p), t);
   }
 
   void skipped_until(const providers::Provider& p, Instant until, Instant t) {
@@ -928,19 +912,12 @@ class Walk {
 
   /// Ends the held pass with the attempt's verdict, noting a breaker that opened or closed.
   void report_to_breaker(providers::Kind kind, Instant t, WallTime w) {
-    std::optional<BreakerTransition> change;
-    if (kind == providers::Kind::success) change = s_.breakers().success(pass_, t);
-    else if (counts_against_breaker(kind)) change = s_.breakers().failure(pass_, t);
-    else s_.breakers().abandon(pass_);
-    pass_ = BreakerPass{};
-    if (change) [[unlikely]] note_transition(*change, w);
+    if (const auto change = breaker_.report(s_.breakers(), kind, t)) [[unlikely]]
+      note_transition(*change, w);
   }
 
   /// Gives back a pass whose attempt was never sent (a no-op for none).
-  void give_back_pass() {
-    s_.breakers().abandon(pass_);
-    pass_ = BreakerPass{};
-  }
+  void give_back_pass() { breaker_.give_back(s_.breakers()); }
 
   void note_transition(const BreakerTransition& change, WallTime w) {
     Event e = Event::of(change.kind, s_.table().providers()[change.provider].name, {}, req_.task, change.wait, w,
@@ -1106,7 +1083,7 @@ class Walk {
   Instant wake_{};
   backoff::RetryState retry_{};
   /// The current attempt's pass from its provider's breaker; not allowed when none is held.
-  BreakerPass pass_{};
+  walk::BreakerSeat breaker_{};
 
   /// What the call counted on its way, for its record.
   CallCounts counts_{};

@@ -1,0 +1,72 @@
+#pragma once
+/// @file
+/// `walk::BreakerSeat`: a call's place at the providers' circuit breakers (breaker.hpp). It
+/// holds the pass of the attempt about to go out, and ends it with exactly one report: the
+/// attempt's verdict, or a give-back for an attempt never sent.
+
+#include <governed/breaker.hpp>
+#include <governed/providers/kind.hpp>
+#include <governed/time.hpp>
+
+#include <cstddef>
+#include <optional>
+
+namespace governed::walk {
+
+class BreakerSeat {
+ public:
+  /// Asks the breaker of `provider` (its index in the table; none: a provider outside the
+  /// table, which has no breaker) for an attempt at `t`, and holds the pass. When the breaker
+  /// is open: nothing is held, and the answer is the instant it lets a trial through.
+  std::optional<Instant> enter(ProviderBreakers& breakers, std::optional<std::size_t> provider, Instant t) {
+    if (!provider) return std::nullopt;
+    auto pass = breakers.enter(*provider, t);
+    if (!pass || pass->allowed()) {
+      if (pass) pass_ = *pass;
+      return std::nullopt;
+    }
+    return pass->open_until();
+  }
+
+  /// Until when the breaker of `provider` is open at `t`, a failure just reported; none when
+  /// it is not. Asked with `enter`, which costs one load on a closed breaker; a pass it hands
+  /// out (the breaker turned half-open a moment ago) is given back at once: the retry asks
+  /// again before it is sent.
+  static std::optional<Instant> open_until(ProviderBreakers& breakers, std::optional<std::size_t> provider,
+                                           Instant t) {
+    if (!provider) return std::nullopt;
+    auto pass = breakers.enter(*provider, t);
+    if (!pass) return std::nullopt;
+    if (pass->allowed()) {
+      breakers.abandon(*pass);
+      return std::nullopt;
+    }
+    return pass->open_until();
+  }
+
+  /// Whether a pass is held: the attempt it was asked for has not reported yet.
+  bool holding() const noexcept { return pass_.allowed(); }
+
+  /// Ends the held pass with the attempt's verdict `kind`: a success, a failure that counts
+  /// against the breaker, or a give-back for any other verdict. The breaker's change, if the
+  /// report opened or closed it.
+  std::optional<BreakerTransition> report(ProviderBreakers& breakers, providers::Kind kind, Instant t) {
+    std::optional<BreakerTransition> change;
+    if (kind == providers::Kind::success) change = breakers.success(pass_, t);
+    else if (counts_against_breaker(kind)) change = breakers.failure(pass_, t);
+    else breakers.abandon(pass_);
+    pass_ = BreakerPass{};
+    return change;
+  }
+
+  /// Gives back a pass whose attempt was never sent (a no-op when none is held).
+  void give_back(ProviderBreakers& breakers) {
+    breakers.abandon(pass_);
+    pass_ = BreakerPass{};
+  }
+
+ private:
+  BreakerPass pass_{};
+};
+
+}  // namespace governed::walk
