@@ -34,6 +34,7 @@
 #include <governed/backoff/retry_state.hpp>
 #include <governed/backoff/step.hpp>
 #include <governed/breaker.hpp>
+#include <governed/budget/standing.hpp>
 #include <governed/cache.hpp>
 #include <governed/fallback/candidates.hpp>
 #include <governed/keys/concept.hpp>
@@ -1008,21 +1009,7 @@ class Walk {
   }
 
   /// Where the spend budget and the task's call budget stand now.
-  BudgetState budget_state() const {
-    BudgetState b;
-    if (const SpendBudget* spend = s_.spend()) {
-      const WallTime w = wall();
-      if ((b.day_limit_usd = spend->limit(Period::day))) b.spent_today_usd = spend->spent(Period::day, w);
-      if ((b.month_limit_usd = spend->limit(Period::month))) b.spent_this_month_usd = spend->spent(Period::month, w);
-    }
-    if (!req_.task_id.empty()) {
-      if (auto u = s_.tasks().usage(req_.task_id)) {
-        b.task_calls = u->calls;
-        b.task_call_limit = u->call_limit;
-      }
-    }
-    return b;
-  }
+  BudgetState budget_state() const { return budget_standing(s_.spend(), s_.tasks(), req_.task_id, wall()); }
 
   /// Where the outcome goes: the driver's slot, or the walk's own for `take_result()`.
   Result<Response>& outcome() { return out_ ? *out_ : result_.emplace(); }
