@@ -106,7 +106,7 @@ class Walk {
   /// Begins the call.
   WalkStep start() {
     started_ = now();
-    started_wall_ = s_.clock().wall_now();
+    started_wall_ = s_.wall_at(started_);
     if (auto r = prepare(); !r) return finish(std::move(r.error()));
     if (done_) return WalkStep::done;
     return advance_from(started_);
