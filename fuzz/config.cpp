@@ -29,9 +29,10 @@ governed::Environment environment_of(std::string_view text) {
   };
 }
 
-/// What State::create would check first: a configuration read is never refused later.
+/// What State::create checks first, every rule of `validate`: a configuration read is never
+/// refused later.
 void check_accepted(const governed::Configuration& c) {
-  if (!governed::check_settings(c.state.table, c.state.providers, c.state.keys, c.state.tasks)) __builtin_trap();
+  if (!governed::validate(c.state)) __builtin_trap();
 }
 
 }  // namespace

@@ -59,6 +59,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -249,6 +250,32 @@ class State {
     for (std::size_t i : pool_->indices(p.name))
       if (pool_->account(i) == account) return pool_->mark_model_exhausted(i, m.name, until, w);
     return {};
+  }
+
+  /// The wall-clock time at `t`, an instant of the clock's own. A real-time clock's two
+  /// readings move together, so their difference, read at most a second before, gives the
+  /// wall time without reading the clock again: one clock read a call instead of two (a step of
+  /// the system clock is seen within that second). A clock that is not real time (manual,
+  /// scaled) keeps its own wall time, which is asked each time.
+  WallTime wall_at(Instant t) noexcept {
+    if constexpr (real_time) {
+      const std::int64_t ns = t.time_since_epoch().count();
+      // Relaxed: the two words are a hint; a reader pairing one reading's offset with the
+      // next's instant is off by that second's drift at most (microseconds).
+      const std::int64_t read_at = wall_read_at_.load(std::memory_order_relaxed);
+      if (ns >= read_at && ns - read_at < wall_reread_ns)
+        return WallTime{} + std::chrono::duration_cast<WallTime::duration>(
+                                std::chrono::nanoseconds{ns + wall_offset_.load(std::memory_order_relaxed)});
+      // Both clocks read now, together: their difference holds for `t` too.
+      const std::int64_t now_ns = clock().now().time_since_epoch().count();
+      const std::int64_t offset =
+          std::chrono::duration_cast<std::chrono::nanoseconds>(clock().wall_now().time_since_epoch()).count() - now_ns;
+      wall_offset_.store(offset, std::memory_order_relaxed);
+      wall_read_at_.store(now_ns, std::memory_order_relaxed);
+      return WallTime{} + std::chrono::duration_cast<WallTime::duration>(std::chrono::nanoseconds{ns + offset});
+    } else {
+      return clock().wall_now();
+    }
   }
 
   /// A random source for one call: seeded from the configured seed and a sequence number,
@@ -444,6 +471,11 @@ class State {
   ProviderSettings default_settings_{};
   std::uint64_t seed_;
   std::atomic<std::uint64_t> sequence_{0};
+  /// `wall_at`'s offset between the wall clock and the clock's instants (ns), and the instant
+  /// it was read at; the far past until the first call reads it.
+  static constexpr std::int64_t wall_reread_ns = 1'000'000'000;
+  std::atomic<std::int64_t> wall_offset_{0};
+  std::atomic<std::int64_t> wall_read_at_{std::numeric_limits<std::int64_t>::min() / 2};
   KeyWarningRelay key_warnings_{};
   /// Applies the other processes' findings to the pool and cooldowns above: declared after
   /// them, so it detaches first.

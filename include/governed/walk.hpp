@@ -115,7 +115,7 @@ class Walk {
   /// Begins the call.
   WalkStep start() {
     started_ = now();
-    started_wall_ = s_.clock().wall_now();
+    started_wall_ = s_.wall_at(started_);
     if (auto r = prepare(); !r) return finish(std::move(r.error()));
     if (done_) return WalkStep::done;
     return advance_from(started_);
@@ -162,7 +162,8 @@ class Walk {
 
   /// Has the walk build its outcome in `out` instead of keeping it for `take_result()`: a
   /// driver that returns `out` (named return value) hands the Response to its caller without
-  /// moving it. `out` outlives the walk's last step; once the walk is done it holds the outcome.
+  /// moving it. `out` is a default-constructed Result (an empty Response), outlives the walk's
+  /// last step, and holds the outcome once the walk is done.
   void deliver_into(Result<Response>& out) noexcept { out_ = &out; }
 
   /// Gives up: the call ends with `error` (cancellation, a failed timer).
@@ -1013,10 +1014,11 @@ class Walk {
 
   /// Where the outcome goes: the driver's slot, or the walk's own for `take_result()`.
   Result<Response>& outcome() { return out_ ? *out_ : result_.emplace(); }
-  /// A new, empty Response as the outcome, to fill in place.
+  /// A new, empty Response as the outcome, to fill in place. The driver's slot holds one
+  /// already (it is written once, when the walk ends), so it is used as it is.
   Response& fresh_response() {
     if (!out_) return *result_.emplace();
-    out_->emplace();
+    if (!out_->has_value()) out_->emplace();
     return **out_;
   }
 
@@ -1077,7 +1079,7 @@ class Walk {
   /// The call's trace: its trace id and flags, and as `parent_id` the call's own span, sent
   /// to the provider in `traceparent_` (a fixed array: no allocation).
   TraceContext trace_{};
-  std::array<char, traceparent_size> traceparent_{};
+  std::array<char, traceparent_size> traceparent_;  // written by begin_trace() before any use
   bool cancelled_ = false;
   bool recorded_ = false;
   // For the call hook only, gathered while one is installed: the keys used in order, and each

@@ -27,6 +27,14 @@ struct host_clock : silent_clock {
   static constexpr bool is_real_time = true;
 };
 
+/// A State's configuration with one key and no key-health file.
+StateConfig wall_test_config() {
+  StateConfig c;
+  c.keys.keys = {{"openai", "sk-wall-test-key-00000000000000000000", "org-wall"}};
+  c.keys.persist = false;
+  return c;
+}
+
 }  // namespace
 
 TEST_CASE("real time: steady and coarse run in real time, manual and scaled do not", "[clock][real_time]") {
@@ -48,4 +56,36 @@ TEST_CASE("real time: a State's clock decides whether a shared store keeps its o
   STATIC_REQUIRE_FALSE(State<limiter::gcra, clock::manual>::real_time);
   STATIC_REQUIRE(State<limiter::gcra, host_clock>::real_time);
   STATIC_REQUIRE_FALSE(State<limiter::gcra, silent_clock>::real_time);
+}
+
+TEST_CASE("real time: a State on the steady clock tells the wall time from one reading of its own clock",
+          "[clock][real_time]") {
+  auto state = State<>::create(wall_test_config()).value();
+  // Read twice more than a second apart in instants: each answer is the wall clock's, within
+  // what passes between the readings here.
+  for (int i = 0; i < 3; ++i) {
+    const WallTime before = state->clock().wall_now();
+    const WallTime at = state->wall_at(state->clock().now());
+    const WallTime after = state->clock().wall_now();
+    CHECK(at >= before - std::chrono::milliseconds{5});
+    CHECK(at <= after + std::chrono::milliseconds{5});
+  }
+  // An instant two seconds on (never read by the clock) is told two seconds on, by the offset
+  // read for it.
+  const Instant now = state->clock().now();
+  const WallTime w0 = state->wall_at(now);
+  const WallTime w2 = state->wall_at(now + std::chrono::seconds{2});
+  CHECK(w2 - w0 >= std::chrono::milliseconds{1995});
+  CHECK(w2 - w0 <= std::chrono::milliseconds{2005});
+}
+
+TEST_CASE("real time: a State on the manual clock asks the clock's own wall time, which a test may set",
+          "[clock][real_time]") {
+  clock::manual c;
+  auto state = State<limiter::gcra, clock::manual>::create(wall_test_config(), c).value();
+  const WallTime first = state->wall_at(c.now());
+  CHECK(first == c.wall_now());
+  // A wall time set apart from the monotonic time is what the State tells, at once.
+  c.set_wall(first + std::chrono::hours{30});
+  CHECK(state->wall_at(c.now()) == first + std::chrono::hours{30});
 }
