@@ -474,6 +474,115 @@ struct ReplyView {
   std::string_view body{};
 };
 
+namespace detail {
+
+/// What an error reply says, read once for the rules: its body's fields (lower-cased, cut to
+/// their first 4000 bytes) and its limit readings — `header_limits`, or when the headers
+/// carry none, the upstream's headers that OpenRouter copies into the body.
+inline Evidence read_evidence(const ReplyView& reply, HeaderSnapshot header_limits, WallTime now,
+                              const HeaderWindows& windows) {
+  Evidence e;
+  e.status = reply.status;
+  e.body = read_error_body(reply.body);
+  e.msg = lowered_head(e.body.message);
+  if (!e.body.upstream.empty()) e.msg += " " + lowered_head(e.body.upstream);
+  e.code = lowered_head(e.body.code);
+  e.type = lowered_head(e.body.type);
+  e.gstatus = lowered_head(e.body.status);
+  e.limits = std::move(header_limits);
+  if (!e.body.meta_headers.empty()) {
+    std::vector<Header> hs;
+    for (const auto& [k, val] : e.body.meta_headers) hs.push_back({k, val});
+    const HeaderSnapshot meta = read_limit_headers(HeaderView{hs}, now, windows);
+    if (e.limits.empty()) e.limits = meta;
+  }
+  return e;
+}
+
+/// Whether waiting can change a verdict of this kind. Request-level failures carry no wait.
+inline bool waits(Kind k) noexcept {
+  return is_rate_limit(k) || k == Kind::overloaded || k == Kind::server_error || k == Kind::quota_daily ||
+         k == Kind::quota_monthly;
+}
+
+/// The wait the reply's retry headers state: `retry-after-ms`, `x-ms-retry-after-ms`, then
+/// `retry-after` (seconds or an HTTP date, read against the reply's own `date`).
+inline std::optional<Duration> retry_header_wait(const HeaderView& headers, const Evidence& e, WallTime now) {
+  if (auto h = headers.get("retry-after-ms"))
+    if (auto w = parse_number_wait(*h, std::chrono::milliseconds{1})) return w;
+  if (auto h = headers.get("x-ms-retry-after-ms"))
+    if (auto w = parse_number_wait(*h, std::chrono::milliseconds{1})) return w;
+  const auto h = headers.get("retry-after");
+  if (!h) return std::nullopt;
+  std::optional<WallTime> reply_date;
+  if (auto d = headers.get("date")) reply_date = parse_http_date(*d);
+  const std::optional<Duration> whole = parse_retry_after(*h, reply_date, now);
+  if (!whole) return std::nullopt;
+  // `retry-after` counts whole seconds, rounded up (Groq: 1367 for "try again in
+  // 22m46.848s"); the body's finer figure within that second is the exact one.
+  std::optional<Duration> fine = e.body.retry_delay;
+  if (!fine) fine = find_wait_in_lower(e.msg);
+  if (fine && *fine <= *whole && *whole - *fine < std::chrono::seconds{1}) return fine;
+  return whole;
+}
+
+/// The wait the reset headers give: the latest reset among the dimensions that ran out, else
+/// the reset of the one the verdict names.
+inline std::optional<Duration> reset_header_wait(Kind k, const HeaderSnapshot& l) {
+  auto usable = [](const LimitReading& r) {
+    return r.reset_after && *r.reset_after > Duration::zero() && r.limit ? r.reset_after : std::nullopt;
+  };
+  std::optional<Duration> w;
+  for (const LimitReading* r : {&l.requests, &l.tokens, &l.input_tokens, &l.output_tokens})
+    if (r->remaining == 0)
+      if (auto u = usable(*r); u && (!w || *u > *w)) w = u;
+  if (!w && k == Kind::rate_limit_tokens) w = usable(l.tokens);
+  if (!w && k == Kind::rate_limit_requests) w = usable(l.requests);
+  return w;
+}
+
+/// The first usable wait a reply states, in the order providers mean them: retry headers,
+/// reset headers, the body's retry delay, a wait in the message (then the upstream's), and
+/// for a monthly quota the date its message names.
+inline std::optional<Duration> stated_wait(Kind k, const HeaderView& headers, const Evidence& e, WallTime now) {
+  if (auto w = retry_header_wait(headers, e, now)) return w;
+  if (auto w = reset_header_wait(k, e.limits)) return w;
+  if (e.body.retry_delay) return e.body.retry_delay;
+  if (auto w = find_wait_in_lower(e.msg)) return w;
+  if (k == Kind::quota_monthly)
+    if (auto t = find_date_in_text(e.body.message)) return wait_until(*t, now);
+  return std::nullopt;
+}
+
+/// What was asked and what fits, as the message states them. A request larger than the
+/// limit itself never fits, however long it waits: not retryable, and no wait.
+inline void read_sizes(Verdict& v, const Evidence& e) {
+  if (is_rate_limit(v.kind)) {
+    v.requested = number_after(e.msg, "requested");
+    v.limit = number_after(e.msg, "limit");
+    // A quota of 0 (Gemini's free tier for a model it does not offer there) fits nothing.
+    if (e.body.quota_zero) v.limit = 0;
+    if ((v.requested && v.limit && *v.requested > *v.limit) || v.limit == 0) {
+      v.retryable = false;
+      v.wait.reset();
+    }
+  } else if (v.kind == Kind::context_length_exceeded) {
+    v.limit = number_after(e.msg, "maximum context length is");
+    v.requested = number_after(e.msg, "resulted in");
+  }
+}
+
+/// When a spent quota comes back: after the stated wait, else at the provider's daily reset
+/// (a monthly quota without a stated wait has none known). Nothing for other kinds.
+inline std::optional<WallTime> exhaustion_resets_at(const Verdict& v, const Provider* provider, WallTime now) {
+  if (!is_exhaustion(v.kind) || v.kind == Kind::insufficient_quota_billing) return std::nullopt;
+  if (v.wait) return now + *v.wait;
+  if (provider && v.kind != Kind::quota_monthly) return next_daily_reset(*provider, now);
+  return std::nullopt;
+}
+
+}  // namespace detail
+
 /// Classifies one reply from `provider` (a table entry: its dialect, header windows and
 /// daily-reset rule are used). `now` is the wall-clock time the reply arrived.
 inline Verdict classify(const Provider* provider, Dialect dialect, const ReplyView& reply, WallTime now) {
@@ -492,24 +601,8 @@ inline Verdict classify(const Provider* provider, Dialect dialect, const ReplyVi
     return v;
   }
 
-  detail::Evidence e;
-  e.status = s;
-  e.body = read_error_body(reply.body);
-  e.msg = detail::lowered_head(e.body.message);
-  if (!e.body.upstream.empty()) e.msg += " " + detail::lowered_head(e.body.upstream);
-  e.code = detail::lowered_head(e.body.code);
-  e.type = detail::lowered_head(e.body.type);
-  e.gstatus = detail::lowered_head(e.body.status);
-  e.limits = v.limits;
-  // OpenRouter copies the upstream's limit headers into the body.
-  if (!e.body.meta_headers.empty()) {
-    std::vector<Header> hs;
-    for (const auto& [k, val] : e.body.meta_headers) hs.push_back({k, val});
-    const HeaderSnapshot meta = read_limit_headers(HeaderView{hs}, now, windows);
-    if (v.limits.empty()) v.limits = meta;
-    if (e.limits.empty()) e.limits = meta;
-  }
-
+  const detail::Evidence e = detail::read_evidence(reply, v.limits, now, windows);
+  v.limits = e.limits;
   v.kind = detail::decide(dialect, e);
   const auto def = detail::defaults_for(v.kind, provider);
   v.scope = def.scope;
@@ -520,73 +613,9 @@ inline Verdict classify(const Provider* provider, Dialect dialect, const ReplyVi
   if (msg.empty()) msg = e.body.upstream;
   v.detail = redact(detail::utf8_prefix(msg, 300));
 
-  // Request-level failures carry no wait: waiting does not change the verdict.
-  const bool waits = is_rate_limit(v.kind) || v.kind == Kind::overloaded ||
-                     v.kind == Kind::server_error || v.kind == Kind::quota_daily ||
-                     v.kind == Kind::quota_monthly;
-  if (waits) {
-    // The first usable wait in the order providers mean them.
-    std::optional<WallTime> reply_date;
-    if (auto d = reply.headers.get("date")) reply_date = parse_http_date(*d);
-    if (auto h = reply.headers.get("retry-after-ms")) v.wait = parse_number_wait(*h, std::chrono::milliseconds{1});
-    if (!v.wait)
-      if (auto h = reply.headers.get("x-ms-retry-after-ms"))
-        v.wait = parse_number_wait(*h, std::chrono::milliseconds{1});
-    bool whole_seconds = false;
-    if (!v.wait)
-      if (auto h = reply.headers.get("retry-after")) {
-        v.wait = parse_retry_after(*h, reply_date, now);
-        whole_seconds = v.wait.has_value();
-      }
-    // `retry-after` counts whole seconds, rounded up (Groq: 1367 for "try again in
-    // 22m46.848s"); the body's finer figure within that second is the exact one.
-    if (whole_seconds) {
-      std::optional<Duration> fine = e.body.retry_delay;
-      if (!fine) fine = detail::find_wait_in_lower(e.msg);
-      if (fine && *fine <= *v.wait && *v.wait - *fine < std::chrono::seconds{1}) v.wait = fine;
-    }
-    if (!v.wait) {
-      // Reset headers: the dimensions that ran out, or the one the verdict names.
-      const HeaderSnapshot& l = e.limits;
-      auto usable = [](const LimitReading& r) {
-        return r.reset_after && *r.reset_after > Duration::zero() && r.limit ? r.reset_after : std::nullopt;
-      };
-      std::optional<Duration> w;
-      for (const LimitReading* r : {&l.requests, &l.tokens, &l.input_tokens, &l.output_tokens})
-        if (r->remaining == 0)
-          if (auto u = usable(*r); u && (!w || *u > *w)) w = u;
-      if (!w && v.kind == Kind::rate_limit_tokens) w = usable(l.tokens);
-      if (!w && v.kind == Kind::rate_limit_requests) w = usable(l.requests);
-      v.wait = w;
-    }
-    if (!v.wait) v.wait = e.body.retry_delay;
-    if (!v.wait) v.wait = detail::find_wait_in_lower(e.msg);  // the message, then the upstream's
-    if (!v.wait && v.kind == Kind::quota_monthly)
-      if (auto t = detail::find_date_in_text(e.body.message)) v.wait = wait_until(*t, now);
-  }
-
-  // A request larger than the limit itself never fits, however long it waits.
-  if (is_rate_limit(v.kind)) {
-    v.requested = detail::number_after(e.msg, "requested");
-    v.limit = detail::number_after(e.msg, "limit");
-    // A quota of 0 (Gemini's free tier for a model it does not offer there) fits nothing.
-    if (e.body.quota_zero) v.limit = 0;
-    if ((v.requested && v.limit && *v.requested > *v.limit) || v.limit == 0) {
-      v.retryable = false;
-      v.wait.reset();
-    }
-  } else if (v.kind == Kind::context_length_exceeded) {
-    v.limit = detail::number_after(e.msg, "maximum context length is");
-    v.requested = detail::number_after(e.msg, "resulted in");
-  }
-
-  if (is_exhaustion(v.kind) && v.kind != Kind::insufficient_quota_billing) {
-    if (v.wait) {
-      v.resets_at = now + *v.wait;
-    } else if (provider && v.kind != Kind::quota_monthly) {
-      v.resets_at = next_daily_reset(*provider, now);
-    }
-  }
+  if (detail::waits(v.kind)) v.wait = detail::stated_wait(v.kind, reply.headers, e, now);
+  detail::read_sizes(v, e);
+  v.resets_at = detail::exhaustion_resets_at(v, provider, now);
   return v;
 }
 

@@ -98,8 +98,7 @@ namespace governed::redis {
 /// Its `gcra_step`, `gcra_burst_step`, `gcra_oversized_step` and `gcra_remaining` are those of
 /// limiter/gcra_step.hpp line for line, in whole µs; tests/redis/gcra_vectors.cpp runs the
 /// vectors the C++ step is checked against through this script.
-inline const Script& admit_script() {
-  static const Script s{R"lua(-- governed: admit on a shared GCRA limit set, all dimensions or none
+inline constexpr std::string_view admit_lua = R"lua(-- governed: admit on a shared GCRA limit set, all dimensions or none
 -- GCRA's arithmetic, line for line as limiter::gcra_step (limiter/gcra_step.hpp), in microseconds
 -- and Lua numbers: exact while instants and products stay below 2^53 (285 years past 1970).
 -- A TAT never written, or expired after resting, is the far past, as limiter::gcra_rested.
@@ -234,7 +233,11 @@ for i = 1, k do
   out[#out + 1] = available(i, nxt[i])
 end
 return out
-)lua"};
+)lua";
+
+/// `admit_lua` with its SHA-1, for EVALSHA; made once, on first use.
+inline const Script& admit_script() {
+  static const Script s{std::string(admit_lua)};
   return s;
 }
 

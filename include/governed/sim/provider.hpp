@@ -119,91 +119,27 @@ class Provider {
     entry.traceparent = std::string(call.traceparent);
     const Speaker who{provider_, call.model, account, wall, serial};
 
-    auto finish = [&](ProviderReply r, Outcome o, const Meter* meter) {
-      if (meter) common_headers(who, readings(*meter, now), r);
-      else common_headers(who, Readings{}, r);
-      if (o != Outcome::success) r.latency = cfg_.latency.fixed;
-      entry.status = r.status;
-      entry.outcome = o;
-      record(std::move(entry));
-      return r;
-    };
-
-    if (auto canned = script_.take(call.model)) {
-      canned->latency = cfg_.latency.fixed;
-      if (call.stream) stream_canned(*canned, call.model);
-      entry.status = canned->status;
-      entry.outcome = Outcome::scripted;
-      record(std::move(entry));
-      return std::move(*canned);
-    }
+    if (auto canned = script_.take(call.model)) return scripted(std::move(*canned), call, std::move(entry));
     AccountState* acct = key ? &accounts_.at(account) : nullptr;
     if (!key || statuses_[*key] == KeyStatus::invalid || acct->status == KeyStatus::invalid)
-      return finish(failure(who, Failure::invalid_key), Outcome::invalid_key, nullptr);
+      return finish(who, {failure(who, Failure::invalid_key), Outcome::invalid_key}, nullptr, now, std::move(entry));
 
-    const auto& spec = cfg_.keys[*key];
     Meter& meter = meter_for(*key, call.model);
     entry.input_tokens = providers::estimate_prompt(estimate_for(call.model), call.messages);
+    if (auto refused = refusal_before_limits(who, call, *key, *acct, now))
+      return finish(who, std::move(refused->answer), refused->metered ? &meter : nullptr, now, std::move(entry));
+    const Generation made = generation(call, entry.input_tokens);
+    if (auto refused = limit_refusal(who, call, account, meter, made.charge, now))
+      return finish(who, std::move(*refused), &meter, now, std::move(entry));
 
-    if (statuses_[*key] == KeyStatus::exhausted || acct->status == KeyStatus::exhausted ||
-        (acct->credit && *acct->credit <= 0))
-      return finish(failure(who, Failure::billing), Outcome::billing, &meter);
-    if (std::find(spec.forbidden_models.begin(), spec.forbidden_models.end(), call.model) != spec.forbidden_models.end())
-      return finish(failure(who, Failure::forbidden), Outcome::forbidden, &meter);
-    if (!cfg_.models.empty() && std::find(cfg_.models.begin(), cfg_.models.end(), call.model) == cfg_.models.end())
-      return finish(failure(who, Failure::unknown_model), Outcome::unknown_model, nullptr);
-
-    const FailureInjection& f = failures_;
-    if (f.overload_rate > 0 || f.server_error_rate > 0) {
-      const double u = rng_.unit();
-      if (u < f.overload_rate) return finish(failure(who, Failure::overloaded), Outcome::overloaded, &meter);
-      if (u < f.overload_rate + f.server_error_rate)
-        return finish(failure(who, Failure::server_error), Outcome::server_error, &meter);
-    }
-    if (script_.overloaded(call.model, now)) return finish(failure(who, Failure::overloaded), Outcome::overloaded, &meter);
-
-    const std::int64_t per_choice = std::min<std::int64_t>(call.max_tokens, cfg_.completion_tokens);
-    const std::int64_t choices = std::max<std::uint32_t>(call.n, 1);
-    const std::int64_t generated = per_choice * choices;
-    const Charge charge{entry.input_tokens,
-                        cfg_.count_max_tokens ? std::int64_t{call.max_tokens} * choices : generated};
-
-    if (auto ex = script_.exhausted(account, call.model, now)) {
-      const auto reading = meter.reading(ex->first, Span::day, now);
-      const std::int64_t requested = ex->first == Measure::requests ? 1 : charge.tokens();
-      const std::int64_t limit = reading ? std::max(reading->limit, requested) : std::max<std::int64_t>(requested, 1);
-      const Refusal r{ex->first, Span::day, limit, limit, requested, ex->second - now};
-      return finish(rate_limited(who, r, cfg_.retry_after_header), Outcome::rate_limited, &meter);
-    }
-    if (auto refusal = meter.check(charge, now))
-      return finish(rate_limited(who, *refusal, cfg_.retry_after_header), Outcome::rate_limited, &meter);
-
-    meter.commit(charge, now);
-    entry.output_tokens = generated;
-    if (acct->credit) {
-      if (const auto* m = table_.model(cfg_.provider, call.model))
-        *acct->credit -= providers::cost_of(m->price, providers::Usage{.input_tokens = entry.input_tokens,
-                                                                        .output_tokens = generated}).total_cost;
-    }
-    if (call.stream) {
-      // The answer goes out piece by piece; the usage of every choice comes in the final
-      // event. A scripted break cuts it short, after the tokens were counted and charged, as
-      // a dropped connection does: the provider generated them.
-      ProviderReply r;
-      r.stream = Stream{split_pieces(cfg_.completion_text), std::nullopt, script_.take_break(call.model)};
-      if (cfg_.stream_usage && !r.stream->broken_after)
-        r.stream->usage = providers::Usage{.input_tokens = entry.input_tokens, .output_tokens = generated};
-      const bool broken = r.stream->broken_after.has_value();
-      ProviderReply out = finish(std::move(r), broken ? Outcome::broken : Outcome::success, &meter);
-      for (auto& [name, value] : out.headers)
-        if (name == "content-type") value = "text/event-stream";
-      out.latency = cfg_.latency.of(generated, rng_);
-      return out;
-    }
-    ProviderReply r = success(who, cfg_.completion_text, entry.input_tokens, generated, call.n,
-                      per_choice < cfg_.completion_tokens);
-    ProviderReply out = finish(std::move(r), Outcome::success, &meter);
-    out.latency = cfg_.latency.of(generated, rng_);
+    meter.commit(made.charge, now);
+    entry.output_tokens = made.generated;
+    charge_credit(*acct, call.model, entry.input_tokens, made.generated);
+    if (call.stream) return streamed(who, call, made.generated, meter, now, std::move(entry));
+    ProviderReply r = success(who, cfg_.completion_text, entry.input_tokens, made.generated, call.n,
+                              made.per_choice < cfg_.completion_tokens);
+    ProviderReply out = finish(who, {std::move(r), Outcome::success}, &meter, now, std::move(entry));
+    out.latency = cfg_.latency.of(made.generated, rng_);
     return out;
   }
 
@@ -296,6 +232,31 @@ class Provider {
   const std::string& account_of(std::size_t index) const { return accounts_of_keys_.at(index); }
 
  private:
+  struct AccountState {
+    KeyStatus status = KeyStatus::valid;
+    std::optional<double> credit{};
+  };
+
+  /// A reply and the outcome its request is logged with.
+  struct Answer {
+    ProviderReply reply;
+    Outcome outcome;
+  };
+
+  /// A refusal that comes before the limits are counted; `metered`: whether the reply
+  /// carries the limit readings (a model the provider does not serve has none).
+  struct EarlyRefusal {
+    Answer answer;
+    bool metered;
+  };
+
+  /// What an accepted call generates, and what it counts against the limits.
+  struct Generation {
+    std::int64_t per_choice = 0;  // tokens each choice generates
+    std::int64_t generated = 0;   // tokens of all choices
+    Charge charge;
+  };
+
   Provider(Config cfg, const providers::Table& table, const providers::Provider& p)
       : cfg_(std::move(cfg)), table_(table), provider_(p), rng_(cfg_.seed), failures_(cfg_.failures) {
     const bool per_key = cfg_.scope ? *cfg_.scope == LimitScope::key : (p.limits_per_key && !p.limits_per_account);
@@ -365,6 +326,105 @@ class Provider {
     return *it->second;
   }
 
+  /// The reply as sent: the headers every reply carries (with the limit readings when
+  /// `meter` is given), a refusal's fixed latency, and the request logged. Not thread-safe:
+  /// the caller holds the lock.
+  ProviderReply finish(const Speaker& who, Answer a, const Meter* meter, Instant now, LogEntry entry) {
+    if (meter) common_headers(who, readings(*meter, now), a.reply);
+    else common_headers(who, Readings{}, a.reply);
+    if (a.outcome != Outcome::success) a.reply.latency = cfg_.latency.fixed;
+    entry.status = a.reply.status;
+    entry.outcome = a.outcome;
+    record(std::move(entry));
+    return std::move(a.reply);
+  }
+
+  /// A canned reply, as scripted, after the fixed latency; a streamed call gets its body as
+  /// a stream. Not thread-safe: the caller holds the lock.
+  ProviderReply scripted(ProviderReply canned, const Call& call, LogEntry entry) {
+    canned.latency = cfg_.latency.fixed;
+    if (call.stream) stream_canned(canned, call.model);
+    entry.status = canned.status;
+    entry.outcome = Outcome::scripted;
+    record(std::move(entry));
+    return canned;
+  }
+
+  /// The refusals that come before the limits, in the order providers check them: billing
+  /// spent (by key, account or credit), a model the key may not use, a model the provider
+  /// does not serve, an injected capacity failure, a scripted outage. Not thread-safe: the
+  /// caller holds the lock.
+  std::optional<EarlyRefusal> refusal_before_limits(const Speaker& who, const Call& call, std::size_t key,
+                                                    const AccountState& acct, Instant now) {
+    auto refused = [&](Failure f, Outcome o, bool metered) { return EarlyRefusal{{failure(who, f), o}, metered}; };
+    if (statuses_[key] == KeyStatus::exhausted || acct.status == KeyStatus::exhausted || (acct.credit && *acct.credit <= 0))
+      return refused(Failure::billing, Outcome::billing, true);
+    const auto& forbidden = cfg_.keys[key].forbidden_models;
+    if (std::find(forbidden.begin(), forbidden.end(), call.model) != forbidden.end())
+      return refused(Failure::forbidden, Outcome::forbidden, true);
+    if (!cfg_.models.empty() && std::find(cfg_.models.begin(), cfg_.models.end(), call.model) == cfg_.models.end())
+      return refused(Failure::unknown_model, Outcome::unknown_model, false);
+    const FailureInjection& f = failures_;
+    if (f.overload_rate > 0 || f.server_error_rate > 0) {
+      const double u = rng_.unit();
+      if (u < f.overload_rate) return refused(Failure::overloaded, Outcome::overloaded, true);
+      if (u < f.overload_rate + f.server_error_rate) return refused(Failure::server_error, Outcome::server_error, true);
+    }
+    if (script_.overloaded(call.model, now)) return refused(Failure::overloaded, Outcome::overloaded, true);
+    return std::nullopt;
+  }
+
+  /// Tokens generated per choice and in all, and the charge against the limits: the prompt
+  /// and what is generated, or `max_tokens` per choice for a provider that counts it.
+  Generation generation(const Call& call, std::int64_t input_tokens) const {
+    const std::int64_t per_choice = std::min<std::int64_t>(call.max_tokens, cfg_.completion_tokens);
+    const std::int64_t choices = std::max<std::uint32_t>(call.n, 1);
+    const std::int64_t generated = per_choice * choices;
+    const Charge charge{input_tokens, cfg_.count_max_tokens ? std::int64_t{call.max_tokens} * choices : generated};
+    return {per_choice, generated, charge};
+  }
+
+  /// A refusal by the limits: a scripted daily exhaustion of the account, else the first
+  /// limit `charge` does not fit. Not thread-safe: the caller holds the lock.
+  std::optional<Answer> limit_refusal(const Speaker& who, const Call& call, const std::string& account, Meter& meter,
+                                      const Charge& charge, Instant now) {
+    if (auto ex = script_.exhausted(account, call.model, now)) {
+      const auto reading = meter.reading(ex->first, Span::day, now);
+      const std::int64_t requested = ex->first == Measure::requests ? 1 : charge.tokens();
+      const std::int64_t limit = reading ? std::max(reading->limit, requested) : std::max<std::int64_t>(requested, 1);
+      const Refusal r{ex->first, Span::day, limit, limit, requested, ex->second - now};
+      return Answer{rate_limited(who, r, cfg_.retry_after_header), Outcome::rate_limited};
+    }
+    if (auto refusal = meter.check(charge, now))
+      return Answer{rate_limited(who, *refusal, cfg_.retry_after_header), Outcome::rate_limited};
+    return std::nullopt;
+  }
+
+  /// Takes what a call used, at the table's price, from an account's prepaid credit.
+  void charge_credit(AccountState& acct, std::string_view model, std::int64_t input, std::int64_t output) {
+    if (!acct.credit) return;
+    if (const auto* m = table_.model(cfg_.provider, model))
+      *acct.credit -= providers::cost_of(m->price, providers::Usage{.input_tokens = input, .output_tokens = output}).total_cost;
+  }
+
+  /// An accepted streamed call: the answer goes out piece by piece; the usage of every choice
+  /// comes in the final event. A scripted break cuts it short, after the tokens were counted
+  /// and charged, as a dropped connection does: the provider generated them. Not
+  /// thread-safe: the caller holds the lock.
+  ProviderReply streamed(const Speaker& who, const Call& call, std::int64_t generated, const Meter& meter, Instant now,
+                         LogEntry entry) {
+    ProviderReply r;
+    r.stream = Stream{split_pieces(cfg_.completion_text), std::nullopt, script_.take_break(call.model)};
+    if (cfg_.stream_usage && !r.stream->broken_after)
+      r.stream->usage = providers::Usage{.input_tokens = entry.input_tokens, .output_tokens = generated};
+    const bool broken = r.stream->broken_after.has_value();
+    ProviderReply out = finish(who, {std::move(r), broken ? Outcome::broken : Outcome::success}, &meter, now, std::move(entry));
+    for (auto& [name, value] : out.headers)
+      if (name == "content-type") value = "text/event-stream";
+    out.latency = cfg_.latency.of(generated, rng_);
+    return out;
+  }
+
   static Readings readings(const Meter& m, Instant now) {
     return {m.reading(Measure::requests, Span::minute, now), m.reading(Measure::requests, Span::day, now),
             m.reading(Measure::tokens, Span::minute, now),   m.reading(Measure::tokens, Span::day, now),
@@ -379,11 +439,6 @@ class Provider {
   std::vector<std::string> scopes_;
   std::vector<KeyStatus> statuses_;
   std::unordered_map<std::string, std::size_t> index_;
-
-  struct AccountState {
-    KeyStatus status = KeyStatus::valid;
-    std::optional<double> credit{};
-  };
 
   mutable std::mutex m_;
   std::uint64_t serial_ = 0;

@@ -397,112 +397,40 @@ class Server {
 
   /// One connection: requests read and answered in turn while the client keeps it alive.
   static boost::asio::awaitable<void> session(std::shared_ptr<Core> core, tcp::socket socket) {
-    namespace asio = boost::asio;
-    namespace beast = boost::beast;
-    namespace http = beast::http;
-    using server_detail::After;
-    auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
-    const std::size_t now_open = ++core->open;
-    for (std::size_t peak = core->peak.load(); now_open > peak && !core->peak.compare_exchange_weak(peak, now_open);) {
-    }
-    std::uint64_t id = 0;
-    {
-      std::lock_guard lk(core->m);
-      id = core->next_id++;
-      core->live.emplace(id, stream);
-    }
-    struct Leave {
-      Core* c;
-      std::uint64_t id;
-      ~Leave() {
-        --c->open;
-        std::lock_guard lk(c->m);
-        c->live.erase(id);
-      }
-    } leave{core.get(), id};
-
-    if (now_open > core->options.max_connections || core->stopped) {
+    auto stream = std::make_shared<boost::beast::tcp_stream>(std::move(socket));
+    const OpenConnection open{core.get(), stream};
+    if (open.count > core->options.max_connections || core->stopped) {
       co_await write_plain(*stream, 503, "the simulator is serving its maximum number of connections", 11, core->options);
       co_return shut(*stream);
     }
-
-    beast::flat_buffer buffer;
-    for (;;) {
-      http::request_parser<http::string_body> parser;
-      parser.header_limit(core->options.max_header_bytes);
-      // The body's size is judged after the key (screen, below): a client without a key
-      // hears 401 whatever length it announces.
-      parser.body_limit(boost::none);
-      // Waiting for the next request may take the idle time; once it begins, the I/O timeout.
-      stream->expires_after(core->options.idle_timeout);
-      auto [hec, hn] = co_await http::async_read_header(*stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
-      if (hec) {
-        if (core->stopped) co_return shut(*stream);
-        const bool ours = hec.category() == http::make_error_code(http::error::bad_method).category() &&
-                          hec != http::error::end_of_stream && hec != http::error::partial_message;
-        if (!ours) co_return shut(*stream);  // closed, reset or timed out: nobody to answer
-        ++core->requests;
-        const auto serial = ++core->serial;
-        const providers::Dialect d = core->providers.front()->entry().dialect;
-        ProviderReply r = hec == http::error::header_limit
-                      ? request_error(d, 431, "The request headers are too large.", {}, serial)
-                      : request_error(d, 400, fmt::format("The request is not valid HTTP ({}).", hec.message()), {}, serial);
-        r.headers.emplace_back("content-type", "application/json");
-        co_await write_reply(*stream, std::move(r), 11, false, core->options);
-        co_return shut(*stream);
-      }
-      ++core->requests;
-      const auto& head = parser.get();
-      const unsigned version = head.version();
-      auto screened = screen(*core, head, parser.content_length());
-      if (auto* refusal = std::get_if<ProviderReply>(&screened)) {
-        // Answered from the headers alone. A small body is read and dropped so that the
-        // connection serves the next request; a large or unmeasured one is never read.
-        bool keep = head.keep_alive() && !core->stopped;
-        if (keep && !parser.is_done()) keep = co_await drain(core, *stream, buffer, parser);
-        co_await write_reply(*stream, std::move(*refusal), version, keep, core->options);
-        if (!keep) co_return shut(*stream);
-        continue;
-      }
-      const Screened target = std::get<Screened>(screened);
-      // Memory: this body's bytes are held from the server-wide budget until it is answered.
-      // A chunked body has no length up front and holds the largest a body may be.
-      const std::uint64_t holds = parser.content_length().value_or(core->options.max_body_bytes);
-      BodyBytes body_bytes{core.get(), holds};
-      if (!body_bytes.held) {
-        ProviderReply r = failure(Speaker{target.provider->entry(), {}, {}, core->clock->wall_now(), ++core->serial},
-                          Failure::overloaded);
-        r.headers.emplace_back("retry-after", "1");
-        co_await write_reply(*stream, stamped(*core, std::move(r), target.provider), version, false, core->options);
-        co_return shut(*stream);
-      }
-      if (!parser.is_done()) {
-        parser.body_limit(core->options.max_body_bytes);
-        stream->expires_after(core->options.io_timeout);
-        auto [bec, bn] = co_await http::async_read(*stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
-        if (bec) {
-          if (core->stopped || bec.category() != http::make_error_code(http::error::bad_method).category() ||
-              bec == http::error::end_of_stream || bec == http::error::partial_message)
-            co_return shut(*stream);
-          const auto serial = ++core->serial;
-          const providers::Dialect d = target.provider->entry().dialect;
-          ProviderReply r = bec == http::error::body_limit ? too_large(*core, d, serial)
-                                                   : request_error(d, 400, fmt::format("The request body is not valid HTTP ({}).",
-                                                                                       bec.message()), {}, serial);
-          co_await write_reply(*stream, stamped(*core, std::move(r), target.provider), version, false, core->options);
-          co_return shut(*stream);
-        }
-      }
-      Request req = parser.release();
-      After after = After::close;
-      try {
-        after = co_await answer(core, *stream, req, target);
-      } catch (const std::exception&) {
-        after = After::close;  // the connection went away mid-reply, or worse: this connection only
-      }
-      if (after == After::close || !req.keep_alive() || core->stopped) co_return shut(*stream);
+    boost::beast::flat_buffer buffer;
+    while (co_await serve_next(core, *stream, buffer) == server_detail::After::keep) {
     }
+    shut(*stream);
   }
+
+  /// Counts a connection among the open ones (and the peak), and lists it for `Core::stop`,
+  /// while it lives.
+  struct OpenConnection {
+    Core* core;
+    std::uint64_t id = 0;
+    std::size_t count = 0;  // connections open, this one included, when it opened
+
+    OpenConnection(Core* c, const std::shared_ptr<boost::beast::tcp_stream>& stream) : core(c), count(++c->open) {
+      for (std::size_t peak = c->peak.load(); count > peak && !c->peak.compare_exchange_weak(peak, count);) {
+      }
+      std::lock_guard lk(c->m);
+      id = c->next_id++;
+      c->live.emplace(id, stream);
+    }
+    OpenConnection(const OpenConnection&) = delete;
+    OpenConnection& operator=(const OpenConnection&) = delete;
+    ~OpenConnection() {
+      --core->open;
+      std::lock_guard lk(core->m);
+      core->live.erase(id);
+    }
+  };
 
   /// Holds `n` bytes of `Core::body_bytes` while a body is read and answered, or nothing
   /// when that would pass `max_body_bytes_in_flight`.
@@ -603,38 +531,124 @@ class Server {
     return r;
   }
 
+  using BodyParser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+
+  /// Reads the connection's next request and answers it; whether the connection can serve
+  /// another.
+  static boost::asio::awaitable<server_detail::After> serve_next(std::shared_ptr<Core> core,
+                                                                 boost::beast::tcp_stream& stream,
+                                                                 boost::beast::flat_buffer& buffer) {
+    namespace asio = boost::asio;
+    namespace http = boost::beast::http;
+    using server_detail::After;
+    BodyParser parser;
+    parser.header_limit(core->options.max_header_bytes);
+    // The body's size is judged after the key (screen, below): a client without a key
+    // hears 401 whatever length it announces.
+    parser.body_limit(boost::none);
+    // Waiting for the next request may take the idle time; once it begins, the I/O timeout.
+    stream.expires_after(core->options.idle_timeout);
+    auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+    if (hec) {
+      co_await answer_unreadable_head(core, stream, hec);
+      co_return After::close;
+    }
+    ++core->requests;
+    const auto& head = parser.get();
+    const unsigned version = head.version();
+    auto screened = screen(*core, head, parser.content_length());
+    if (auto* refusal = std::get_if<ProviderReply>(&screened)) {
+      // Answered from the headers alone. A small body is read and dropped so that the
+      // connection serves the next request; a large or unmeasured one is never read.
+      bool keep = head.keep_alive() && !core->stopped;
+      if (keep && !parser.is_done()) keep = co_await drain(core, stream, buffer, parser);
+      co_await write_reply(stream, std::move(*refusal), version, keep, core->options);
+      co_return keep ? After::keep : After::close;
+    }
+    const Screened target = std::get<Screened>(screened);
+    // Memory: this body's bytes are held from the server-wide budget until it is answered.
+    // A chunked body has no length up front and holds the largest a body may be.
+    const std::uint64_t holds = parser.content_length().value_or(core->options.max_body_bytes);
+    BodyBytes body_bytes{core.get(), holds};
+    if (!body_bytes.held) {
+      ProviderReply r = failure(Speaker{target.provider->entry(), {}, {}, core->clock->wall_now(), ++core->serial},
+                                Failure::overloaded);
+      r.headers.emplace_back("retry-after", "1");
+      co_await write_reply(stream, stamped(*core, std::move(r), target.provider), version, false, core->options);
+      co_return After::close;
+    }
+    if (!parser.is_done() && !co_await read_body(core, stream, buffer, parser, target, version)) co_return After::close;
+    Request req = parser.release();
+    After after = After::close;
+    try {
+      after = co_await answer(core, stream, req, target);
+    } catch (const std::exception&) {
+      after = After::close;  // the connection went away mid-reply, or worse: this connection only
+    }
+    co_return after == After::close || !req.keep_alive() || core->stopped ? After::close : After::keep;
+  }
+
+  /// A request whose header could not be read. HTTP gone wrong is answered (431 for headers
+  /// over the limit, else 400); a connection closed, reset or timed out has nobody to
+  /// answer, and a stopping server answers nothing. The connection closes after it.
+  static boost::asio::awaitable<void> answer_unreadable_head(std::shared_ptr<Core> core,
+                                                             boost::beast::tcp_stream& stream,
+                                                             boost::system::error_code hec) {
+    namespace http = boost::beast::http;
+    if (core->stopped) co_return;
+    const bool ours = hec.category() == http::make_error_code(http::error::bad_method).category() &&
+                      hec != http::error::end_of_stream && hec != http::error::partial_message;
+    if (!ours) co_return;
+    ++core->requests;
+    const auto serial = ++core->serial;
+    const providers::Dialect d = core->providers.front()->entry().dialect;
+    ProviderReply r = hec == http::error::header_limit
+                          ? request_error(d, 431, "The request headers are too large.", {}, serial)
+                          : request_error(d, 400, fmt::format("The request is not valid HTTP ({}).", hec.message()), {}, serial);
+    r.headers.emplace_back("content-type", "application/json");
+    co_await write_reply(stream, std::move(r), 11, false, core->options);
+  }
+
+  /// Reads the body of a request that passed `screen`, up to `max_body_bytes`. False when it
+  /// could not be read, and the connection closes: a body over the limit is answered 413,
+  /// one that is not valid HTTP 400; a connection that went away is not answered.
+  static boost::asio::awaitable<bool> read_body(std::shared_ptr<Core> core, boost::beast::tcp_stream& stream,
+                                                boost::beast::flat_buffer& buffer, BodyParser& parser,
+                                                const Screened& target, unsigned version) {
+    namespace asio = boost::asio;
+    namespace http = boost::beast::http;
+    parser.body_limit(core->options.max_body_bytes);
+    stream.expires_after(core->options.io_timeout);
+    auto [bec, bn] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+    if (!bec) co_return true;
+    if (core->stopped || bec.category() != http::make_error_code(http::error::bad_method).category() ||
+        bec == http::error::end_of_stream || bec == http::error::partial_message)
+      co_return false;
+    const auto serial = ++core->serial;
+    const providers::Dialect d = target.provider->entry().dialect;
+    ProviderReply r = bec == http::error::body_limit
+                          ? too_large(*core, d, serial)
+                          : request_error(d, 400, fmt::format("The request body is not valid HTTP ({}).", bec.message()), {},
+                                          serial);
+    co_await write_reply(stream, stamped(*core, std::move(r), target.provider), version, false, core->options);
+    co_return false;
+  }
+
   /// Answers one request that passed `screen`; whether the connection can serve another.
   static boost::asio::awaitable<server_detail::After> answer(std::shared_ptr<Core> core, boost::beast::tcp_stream& stream,
                                                              const Request& req, const Screened& target) {
-    namespace http = boost::beast::http;
     using server_detail::After;
     const unsigned version = req.version();
     const bool keep = req.keep_alive();
-    const Route& route = target.route;
     Provider& provider = *target.provider;
-    const Provider* p = target.provider;
-    const std::string& key = target.key;
-    const providers::Dialect shape = provider.entry().dialect;
-    auto fixed = [&](ProviderReply r, const Provider* who) { return stamped(*core, std::move(r), who); };
-
-    auto body = read_call(req.body(), route, JsonLimits{core->options.max_body_bytes, core->options.max_body_depth});
-    if (!body) {
-      ProviderReply r = server_detail::known_key(provider, key)
-                    ? bad_body(shape, body.error(), core->serial.load())
-                    : failure(Speaker{provider.entry(), {}, {}, core->clock->wall_now(), core->serial.load()},
-                              Failure::invalid_key);
-      co_await write_reply(stream, fixed(std::move(r), p), version, keep, core->options);
-      co_return After::keep;
-    }
-    if (route.format == governed::wire::Format::anthropic && req.find("anthropic-version") == req.end() &&
-        server_detail::known_key(provider, key)) {
-      ProviderReply r = request_error(shape, 400, "anthropic-version: header is required", {}, core->serial.load());
-      co_await write_reply(stream, fixed(std::move(r), p), version, keep, core->options);
+    auto body = read_call(req.body(), target.route, JsonLimits{core->options.max_body_bytes, core->options.max_body_depth});
+    if (auto refusal = refuse_call(*core, req, target, body)) {
+      co_await write_reply(stream, stamped(*core, std::move(*refusal), target.provider), version, keep, core->options);
       co_return After::keep;
     }
 
     std::vector<providers::ChatMessage> messages;
-    Call call = body->call(key, messages);
+    Call call = body->call(target.key, messages);
     if (auto tp = req.find("traceparent"); tp != req.end()) call.traceparent = std::string_view(tp->value().data(), tp->value().size());
     const Instant start = core->clock->now();
     ProviderReply reply = provider.handle(call, start, core->clock->wall_now());
@@ -645,9 +659,6 @@ class Server {
       co_await write_reply(stream, std::move(reply), version, keep, core->options);
       co_return After::keep;
     }
-
-    // A stream: the provider's headers, then the events paced over the reply's latency —
-    // the time to the first token before the first event, the rest spread evenly.
     const StreamFrame frame{provider.entry().dialect,
                             call.model,
                             serial,
@@ -655,27 +666,80 @@ class Server {
                             call.n,
                             body->include_usage,
                             std::int64_t{call.max_tokens} < provider.config().completion_tokens};
-    FramedStream framed = frame_stream(*reply.stream, frame);
+    co_return co_await answer_stream(core, stream, req, target, frame, std::move(reply), start);
+  }
+
+  /// The reply to a call the server refuses before the provider sees it: a body that is not
+  /// a call (or, from a key the provider does not know, the provider's answer to the key),
+  /// or an Anthropic call without its `anthropic-version` header.
+  static std::optional<ProviderReply> refuse_call(const Core& core, const Request& req, const Screened& target,
+                                                  const tl::expected<CallBody, BodyProblem>& body) {
+    const Provider& provider = *target.provider;
+    const providers::Dialect shape = provider.entry().dialect;
+    const bool known = server_detail::known_key(provider, target.key);
+    if (!body)
+      return known ? bad_body(shape, body.error(), core.serial.load())
+                   : failure(Speaker{provider.entry(), {}, {}, core.clock->wall_now(), core.serial.load()}, Failure::invalid_key);
+    if (target.route.format == governed::wire::Format::anthropic && req.find("anthropic-version") == req.end() && known)
+      return request_error(shape, 400, "anthropic-version: header is required", {}, core.serial.load());
+    return std::nullopt;
+  }
+
+  /// When a stream's events go out: the time to the first token before the first event,
+  /// the rest spread evenly over the reply's latency; `wait`: whether the server waits at all.
+  struct Pacing {
+    bool wait = false;
+    Instant first{};
+    Duration step{};
+  };
+
+  /// A streamed answer, its events paced over the reply's latency.
+  static boost::asio::awaitable<server_detail::After> answer_stream(std::shared_ptr<Core> core,
+                                                                    boost::beast::tcp_stream& stream, const Request& req,
+                                                                    const Screened& target, const StreamFrame& frame,
+                                                                    ProviderReply reply, Instant start) {
+    const Provider& provider = *target.provider;
+    const FramedStream framed = frame_stream(*reply.stream, frame);
     const Duration first = std::min(reply.latency, provider.config().latency.fixed);
     const Duration step = framed.events.size() > 1 ? (reply.latency - first) / static_cast<std::int64_t>(framed.events.size() - 1)
                                                    : Duration::zero();
     const bool wait = core->options.wait_latency && reply.latency > Duration::zero();
-
-    if (route.format == governed::wire::Format::gemini && !route.sse) {
+    if (target.route.format == governed::wire::Format::gemini && !target.route.sse) {
       // Without alt=sse Gemini streams one JSON array; here it goes out whole.
       if (wait) co_await wait_until(core, stream, start + reply.latency);
-      reply.body = gemini_array(framed);
-      for (auto& [name, value] : reply.headers)
-        if (name == "content-type") value = "application/json";
-      if (!framed.complete) {
-        co_await write_reply(stream, std::move(reply), version, false, core->options, /*cut=*/true);
-        co_return After::close;
-      }
-      co_await write_reply(stream, std::move(reply), version, keep, core->options);
-      co_return After::keep;
+      co_return co_await write_gemini_array(core, stream, std::move(reply), framed, req.version(), req.keep_alive());
     }
+    co_return co_await write_events(core, stream, reply, framed, req.version(), req.keep_alive(),
+                                    Pacing{wait, start + first, step});
+  }
 
-    if (wait) co_await wait_until(core, stream, start + first);
+  /// Gemini's stream without alt=sse: one JSON array of the events, sent whole; a broken
+  /// stream announces the whole length and sends half, as a broken connection does.
+  static boost::asio::awaitable<server_detail::After> write_gemini_array(std::shared_ptr<Core> core,
+                                                                         boost::beast::tcp_stream& stream,
+                                                                         ProviderReply reply, const FramedStream& framed,
+                                                                         unsigned version, bool keep) {
+    using server_detail::After;
+    reply.body = gemini_array(framed);
+    for (auto& [name, value] : reply.headers)
+      if (name == "content-type") value = "application/json";
+    if (!framed.complete) {
+      co_await write_reply(stream, std::move(reply), version, false, core->options, /*cut=*/true);
+      co_return After::close;
+    }
+    co_await write_reply(stream, std::move(reply), version, keep, core->options);
+    co_return After::keep;
+  }
+
+  /// The provider's headers, then each event as a chunk when `pace` says; a broken stream
+  /// ends without the last chunk, and the connection drops.
+  static boost::asio::awaitable<server_detail::After> write_events(std::shared_ptr<Core> core,
+                                                                   boost::beast::tcp_stream& stream,
+                                                                   const ProviderReply& reply, const FramedStream& framed,
+                                                                   unsigned version, bool keep, Pacing pace) {
+    namespace http = boost::beast::http;
+    using server_detail::After;
+    if (pace.wait) co_await wait_until(core, stream, pace.first);
     http::response<http::empty_body> res{http::status(reply.status), version};
     for (const auto& [name, value] : reply.headers) res.insert(name, value);
     res.set(http::field::cache_control, "no-cache");
@@ -684,17 +748,17 @@ class Server {
     http::response_serializer<http::empty_body> sr{res};
     stream.expires_after(core->options.io_timeout);
     co_await http::async_write_header(stream, sr, boost::asio::use_awaitable);
-    Instant at = start + first;
+    Instant at = pace.first;
     for (std::size_t i = 0; i < framed.events.size(); ++i) {
-      if (wait && i > 0) {
-        at += step;
+      if (pace.wait && i > 0) {
+        at += pace.step;
         co_await wait_until(core, stream, at);
       }
       stream.expires_after(core->options.io_timeout);
       co_await boost::asio::async_write(stream, http::make_chunk(boost::asio::buffer(framed.events[i])),
                                         boost::asio::use_awaitable);
     }
-    if (!framed.complete) co_return After::close;  // broken off: no last chunk, the connection drops
+    if (!framed.complete) co_return After::close;
     stream.expires_after(core->options.io_timeout);
     co_await boost::asio::async_write(stream, http::make_chunk_last(), boost::asio::use_awaitable);
     co_return After::keep;

@@ -206,9 +206,7 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
         } else if (!co_await open()) {
           break;
         }
-        bool retry = false;
-        if (conn_->tls) co_await exchange(*conn_->tls, reused, retry);
-        else co_await exchange(*conn_->plain, reused, retry);
+        const bool retry = conn_->tls ? co_await exchange(*conn_->tls, reused) : co_await exchange(*conn_->plain, reused);
         if (!retry) break;
         // The reused connection was dead before a byte of the request left: nothing was
         // sent, so the request goes once more on a new connection.
@@ -517,36 +515,68 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
 
   // ---- one request and its reply ---------------------------------------------------------------
 
+  /// Sends the request and reads its reply into `reply`; true when a reused connection was
+  /// found dead before a byte of the request left, so the request may go again on a new one.
   template <class Stream>
-  boost::asio::awaitable<void> exchange(Stream& s, bool reused, bool& retry) {
+  boost::asio::awaitable<bool> exchange(Stream& s, bool reused) {
+    const Sent sent = co_await send_request(s, reused);
+    if (sent != Sent::whole) co_return sent == Sent::nothing_on_dead_connection;
+    if (!co_await read_first_bytes(s)) co_return false;
+    // The reply is parsed from what has been read, and more is read only when the parser
+    // needs it: a reply that came whole (the usual case) takes no further I/O operation, and
+    // a stream's pieces go to the caller as each read brings them.
+    arm(Phase::read, total_deadline_);
+    if (!co_await read_head(s)) co_return false;
+    take_head();
+    if (!co_await read_body(s)) co_return false;
+    complete();
+    co_return false;
+  }
+
+  /// How far the request got: all of it, nothing (on a reused connection that turned out
+  /// dead), or a failure the reply records.
+  enum class Sent { whole, nothing_on_dead_connection, failed };
+
+  template <class Stream>
+  boost::asio::awaitable<Sent> send_request(Stream& s, bool reused) {
     using namespace http_ns;
     // The timer is set once for the common case: to the first-byte deadline counted from
     // now, which is no later than the real one, counted once the request is written.
     arm(Phase::send, total_deadline_, after(core_->options.timeouts.first_byte));
     auto [wec, written] = co_await bhttp::async_write(s, req_, use_tuple);
-    if (stopped()) co_return fail_stopped();
+    if (stopped()) co_return fail_stopped(), Sent::failed;
     if (wec) {
-      if (reused && written == 0) {
-        retry = true;
-        co_return;
-      }
-      co_return fail(Failure::connection_reset,
-                     fmt::format("the connection to {} broke while sending the request ({})", url_.host, wec.message()));
+      if (reused && written == 0) co_return Sent::nothing_on_dead_connection;
+      fail(Failure::connection_reset,
+           fmt::format("the connection to {} broke while sending the request ({})", url_.host, wec.message()));
+      co_return Sent::failed;
     }
     ++conn_->requests;
+    co_return Sent::whole;
+  }
 
+  /// Waits, within the first-byte timeout, for the reply's first bytes; false on a failure
+  /// the reply records.
+  template <class Stream>
+  boost::asio::awaitable<bool> read_first_bytes(Stream& s) {
+    using namespace http_ns;
     arm(Phase::wait, after(core_->options.timeouts.first_byte));
     auto& buf = conn_->buffer;  // empty: a connection with unread bytes is never reused
     auto [fec, first] = co_await s.async_read_some(buf.prepare(16 * 1024), use_tuple);
     buf.commit(first);
-    if (stopped()) co_return fail_stopped();
-    if (fec) co_return read_failed(fec);
+    if (stopped()) co_return fail_stopped(), false;
+    if (fec) co_return read_failed(fec), false;
+    co_return true;
+  }
 
-    // The reply is parsed from what has been read, and more is read only when the parser
-    // needs it: a reply that came whole (the usual case) takes no further I/O operation, and
-    // a stream's pieces go to the caller as each read brings them.
-    arm(Phase::read, total_deadline_);
+  /// Parses the reply's header into a new `parser_`, skipping interim 1xx replies (100
+  /// Continue, 103 Early Hints; at most 8) that precede the real one; false on a failure the
+  /// reply records.
+  template <class Stream>
+  boost::asio::awaitable<bool> read_head(Stream& s) {
+    using namespace http_ns;
     const auto& limits = core_->options.limits;
+    auto& buf = conn_->buffer;
     for (int interim = 0;; ++interim) {
       parser_.emplace();
       parser_->header_limit(limits.header_bytes);
@@ -554,18 +584,23 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
       for (;;) {
         error_code ec = bhttp::error::need_more;
         if (buf.size() > 0) buf.consume(parser_->put(buf.data(), ec));
-        if (ec && ec != bhttp::error::need_more) co_return read_failed(ec);
+        if (ec && ec != bhttp::error::need_more) co_return read_failed(ec), false;
         if (parser_->is_header_done()) break;
         auto [rec, n] = co_await s.async_read_some(buf.prepare(HttpConnection::chunk_size), use_tuple);
         buf.commit(n);
-        if (stopped()) co_return fail_stopped();
-        if (rec) co_return read_failed(ended(rec));
+        if (stopped()) co_return fail_stopped(), false;
+        if (rec) co_return read_failed(ended(rec)), false;
       }
       const unsigned status = parser_->get().result_int();
-      // An interim 1xx reply (100 Continue, 103 Early Hints) precedes the real one.
       if (status >= 100 && status < 200 && status != 101 && interim < 8) continue;
-      break;
+      co_return true;
     }
+  }
+
+  /// The parsed header's status and headers (names lower-cased) into `reply`; a successful
+  /// reply to a stream request that is an event stream gets a stream reader.
+  void take_head() {
+    using namespace http_ns;
     const auto& head = parser_->get();
     reply.status = static_cast<int>(head.result_int());
     for (const auto& f : head) {
@@ -576,8 +611,16 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
     const bool ok = reply.status >= 200 && reply.status < 300;
     const std::string_view type = head[bhttp::field::content_type];
     sse_ = stream_ && ok && type.substr(0, 17) == "text/event-stream";
+    const auto& limits = core_->options.limits;
     if (sse_) reader_.emplace(dialect_, limits.event_bytes, limits.event_depth);
+  }
 
+  /// Reads the body to its end, a connection chunk at a time, handing each chunk to `take`;
+  /// false when the exchange stopped (a failure the reply records, or `take` refused).
+  template <class Stream>
+  boost::asio::awaitable<bool> read_body(Stream& s) {
+    using namespace http_ns;
+    auto& buf = conn_->buffer;
     auto& chunk = conn_->chunk;
     if (!chunk) chunk = std::make_unique_for_overwrite<char[]>(HttpConnection::chunk_size);
     parser_->eager(true);
@@ -588,18 +631,18 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
       error_code ec = bhttp::error::need_more;
       if (buf.size() > 0) buf.consume(parser_->put(buf.data(), ec));
       const std::size_t got = HttpConnection::chunk_size - parser_->get().body().size;
-      if (got > 0 && !take(std::string_view(chunk.get(), got))) co_return;
+      if (got > 0 && !take(std::string_view(chunk.get(), got))) co_return false;
       if (ec == bhttp::error::need_buffer) continue;  // the chunk is full and more is read
-      if (ec && ec != bhttp::error::need_more) co_return read_failed(ec);
+      if (ec && ec != bhttp::error::need_more) co_return read_failed(ec), false;
       if (parser_->is_done()) break;
       auto [rec, n] = co_await s.async_read_some(buf.prepare(HttpConnection::chunk_size), use_tuple);
       buf.commit(n);
-      if (stopped()) co_return fail_stopped();
+      if (stopped()) co_return fail_stopped(), false;
       if (rec) {
-        if (const auto e = ended(rec)) co_return read_failed(e);
+        if (const auto e = ended(rec)) co_return read_failed(e), false;
       }
     }
-    complete();
+    co_return true;
   }
 
   /// Body bytes: to the stream reader, or to the body. False when the exchange must stop.
