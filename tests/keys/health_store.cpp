@@ -308,6 +308,23 @@ TEST_CASE("health store: a version 1 name version 2 can not hold is set aside, n
   CHECK(again.records == parsed.records);
 }
 
+TEST_CASE("health store: the file holds one record a line, fields in reading order, strings escaped",
+          "[keys][health_store]") {
+  // A person reads a record as "which key, then what about it": fingerprint, provider, model,
+  // health, until. Quotes and backslashes are escaped and bytes that are not UTF-8 replaced,
+  // so the file stays JSON whatever a provider or model is called.
+  keys::HealthRecords records;
+  records[HealthKey{"sk-…aaaaaaaaaaaa"}] = HealthRecord{KeyHealth::exhausted, t0 + 1ns, "openai"};
+  records[HealthKey{"sk-…bbbbbbbbbbbb", "gpt-\"4o\"\\mini\xff"}] = HealthRecord{KeyHealth::invalid, t0, "open\nai"};
+  CHECK(keys::detail::render_health_file(records) ==
+        "{\"format\": \"governed key health\", \"version\": 2, \"keys\": [\n"
+        "  {\"fingerprint\":\"sk-…aaaaaaaaaaaa\",\"provider\":\"openai\",\"health\":\"exhausted\","
+        "\"until_ms\":1735689600001},\n"
+        "  {\"fingerprint\":\"sk-…bbbbbbbbbbbb\",\"provider\":\"open\\nai\","
+        "\"model\":\"gpt-\\\"4o\\\"\\\\mini\xef\xbf\xbd\",\"health\":\"invalid\"}\n"
+        "]}\n");
+}
+
 TEST_CASE("health store: what a full version 1 file holds is written back within the read limit, or not at all",
           "[keys][health_store]") {
   // A compact version 1 file near the limit: written back, each record gains a provider and a

@@ -310,16 +310,20 @@ inline ParsedHealthFile parse_health_file(std::string_view text) {
 inline std::string render_health_file(const HealthRecords& records) {
   std::string out = fmt::format("{{\"format\": \"{}\", \"version\": {}, \"keys\": [", health_file_format,
                                 health_file_version);
+  // Each record is written field by field in the reading order above, each string escaped
+  // as JSON: an insertion-ordered JSON object would say the same at the cost of a second
+  // nlohmann::basic_json type in every program that includes State.
+  const auto quoted = [](std::string_view s) {
+    return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
   const char* separator = "\n  ";
   for (const auto& [key, r] : records) {
-    nlohmann::ordered_json e;
-    e["fingerprint"] = key.fingerprint;
-    e["provider"] = r.provider;
-    if (!key.model.empty()) e["model"] = key.model;
-    e["health"] = health_name(r.health);
-    if (r.health != KeyHealth::invalid) e["until_ms"] = to_epoch_ms_ceil(r.until);
     out += separator;
-    out += e.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    out += "{\"fingerprint\":" + quoted(key.fingerprint) + ",\"provider\":" + quoted(r.provider);
+    if (!key.model.empty()) out += ",\"model\":" + quoted(key.model);
+    out += ",\"health\":" + quoted(health_name(r.health));
+    if (r.health != KeyHealth::invalid) out += fmt::format(",\"until_ms\":{}", to_epoch_ms_ceil(r.until));
+    out += '}';
     separator = ",\n  ";
   }
   out += "\n]}\n";

@@ -164,6 +164,12 @@ inline std::string pointer_escape(std::string_view s) {
   return out;
 }
 
+/// Whether `j` is the string `text`.
+inline bool is_text(const nlohmann::json& j, std::string_view text) {
+  const auto* s = j.get_ptr<const std::string*>();
+  return s && *s == text;
+}
+
 /// Validates and converts the table document, keeping the JSON pointer of where it is so
 /// every complaint names its field.
 class TableReader {
@@ -253,8 +259,8 @@ class TableReader {
     // 0 is refused: it would read as "no limit" to the limiter, the opposite of what it says.
     if (it->is_number_integer() && it->get<std::int64_t>() >= 1)
       return {Cap::State::limited, it->get<std::int64_t>()};
-    if (it->is_string() && *it == "unlimited") return {Cap::State::unlimited, 0};
-    if (it->is_string() && *it == "unavailable") return {Cap::State::unavailable, 0};
+    if (is_text(*it, "unlimited")) return {Cap::State::unlimited, 0};
+    if (is_text(*it, "unavailable")) return {Cap::State::unavailable, 0};
     fail_at(p, "must be a positive integer, \"unlimited\" or \"unavailable\"");
     return {};
   }
@@ -426,6 +432,10 @@ class Table {
     return static_cast<std::size_t>(offset / sizeof(T));
   }
 
+  /// Records in `r` the first fallback chain entry that names a model or provider this table
+  /// does not have (a provider may not name itself).
+  void check_fallback_chains(detail::TableReader& r) const;
+
   std::vector<Provider> providers_;
   std::vector<Model> models_;
   /// Per provider (same order), its models' positions [first, second) in `models_`.
@@ -433,9 +443,184 @@ class Table {
   nlohmann::json document_;
 };
 
+namespace detail {
+
+/// The names the table's enumerated fields take.
+inline constexpr std::pair<std::string_view, AuthStyle> auth_names[] = {
+    {"bearer", AuthStyle::bearer}, {"x-api-key", AuthStyle::x_api_key},
+    {"api-key", AuthStyle::api_key}, {"x-goog-api-key", AuthStyle::x_goog_api_key}};
+inline constexpr std::pair<std::string_view, Dialect> dialect_names[] = {
+    {"openai", Dialect::openai},         {"anthropic", Dialect::anthropic},
+    {"gemini", Dialect::gemini},         {"azure", Dialect::azure},
+    {"openrouter", Dialect::openrouter}, {"mistral", Dialect::mistral},
+    {"groq", Dialect::groq},             {"deepseek", Dialect::deepseek}};
+inline constexpr std::pair<std::string_view, HeaderFamily> header_family_names[] = {
+    {"openai", HeaderFamily::openai}, {"anthropic", HeaderFamily::anthropic},
+    {"mistral", HeaderFamily::mistral}, {"openrouter", HeaderFamily::openrouter},
+    {"none", HeaderFamily::none}};
+/// A header window's name and its length in seconds.
+inline constexpr std::pair<std::string_view, int> window_names[] = {
+    {"second", 1}, {"minute", 60}, {"hour", 3600}, {"day", 86400}};
+
+/// `daily_reset` of the provider at `pp`: the rule, and for midnight the time zone, which
+/// must be one the time-zone database knows.
+inline DailyReset read_daily_reset(TableReader& r, const nlohmann::json& pj, const std::string& pp) {
+  DailyReset out;
+  auto it = pj.find("daily_reset");
+  if (it == pj.end()) return out;
+  const std::string dp = pp + "/daily_reset";
+  if (!r.object(*it, dp, {"rule", "time_zone"})) return out;
+  const std::string rule = r.str(*it, dp, "rule");
+  if (rule == "midnight") {
+    out.rule = DailyReset::Rule::midnight;
+    out.time_zone = r.str(*it, dp, "time_zone");
+    try {
+      out.zone = date::locate_zone(out.time_zone);
+    } catch (const std::exception&) {
+      r.fail_at(dp + "/time_zone", "unknown time zone");
+    }
+  } else if (rule != "rolling") {
+    r.fail_at(dp + "/rule", "must be one of rolling, midnight");
+  }
+  return out;
+}
+
+/// The provider `pname` at `pp`, all but its models; nothing when it is not an object of
+/// known fields (the reader then holds the error).
+inline std::optional<Provider> read_provider(TableReader& r, const std::string& pname, const nlohmann::json& pj,
+                                             const std::string& pp) {
+  if (!r.object(pj, pp, {"display", "base_url", "auth", "dialect", "headers", "requests_window",
+                         "tokens_window", "daily_reset", "limits_per", "estimate", "fallback",
+                         "as_of", "note", "models"}))
+    return std::nullopt;
+  Provider p;
+  p.name = pname;
+  p.display = r.str(pj, pp, "display", false);
+  if (p.display.empty()) p.display = pname;
+  p.base_url = r.str(pj, pp, "base_url", false);
+  p.auth = r.enumeration(pj, pp, "auth", auth_names, AuthStyle::bearer);
+  p.dialect = r.enumeration(pj, pp, "dialect", dialect_names, Dialect::openai);
+  p.headers = r.enumeration(pj, pp, "headers", header_family_names, HeaderFamily::openai);
+  if (int w = r.enumeration(pj, pp, "requests_window", window_names, 0)) p.windows.requests = std::chrono::seconds{w};
+  if (int w = r.enumeration(pj, pp, "tokens_window", window_names, 0)) p.windows.tokens = std::chrono::seconds{w};
+  p.daily_reset = read_daily_reset(r, pj, pp);
+  for (const auto& s : r.strings(pj, pp, "limits_per")) {
+    if (s == "account") p.limits_per_account = true;
+    else if (s == "key") p.limits_per_key = true;
+    else if (s == "model") p.limits_per_model = true;
+    else r.fail_at(pp + "/limits_per", "entries must be account, key or model");
+  }
+  p.estimate = r.estimate(pj, pp, EstimateParams{});
+  if (auto it = pj.find("fallback"); it != pj.end()) {
+    const std::string fp = pp + "/fallback";
+    if (r.object(*it, fp, {"models", "providers"})) {
+      p.fallback_models = r.strings(*it, fp, "models");
+      p.fallback_providers = r.strings(*it, fp, "providers");
+    }
+  }
+  p.as_of = r.date_str(pj, pp, "as_of");
+  p.note = r.str(pj, pp, "note", false);
+  return p;
+}
+
+/// The model's `price` at `mp` (required); a price without its own `as_of` is as of the model.
+inline Price read_price(TableReader& r, const nlohmann::json& mj, const std::string& mp, const std::string& model_as_of) {
+  Price price;
+  auto it = mj.find("price");
+  if (it == mj.end()) {
+    r.fail_at(mp + "/price", "missing");
+    return price;
+  }
+  const std::string prp = mp + "/price";
+  if (!r.object(*it, prp, {"input", "output", "cached_input", "cache_write", "as_of"})) return price;
+  price.input = r.number(*it, prp, "input", true).value_or(0);
+  price.output = r.number(*it, prp, "output", true).value_or(0);
+  price.cached_input = r.number(*it, prp, "cached_input", false);
+  price.cache_write = r.number(*it, prp, "cache_write", false);
+  price.as_of = r.date_str(*it, prp, "as_of", false);
+  if (price.as_of.empty()) price.as_of = model_as_of;
+  return price;
+}
+
+/// The model's `tiers` at `mp`, in document order: each a set of caps, or "unavailable".
+inline std::vector<TierLimits> read_tiers(TableReader& r, const nlohmann::json& mj, const std::string& mp,
+                                          const std::string& model_as_of) {
+  std::vector<TierLimits> tiers;
+  auto it = mj.find("tiers");
+  if (it == mj.end()) return tiers;
+  if (!it->is_object()) {
+    r.fail_at(mp + "/tiers", "must be an object");
+    return tiers;
+  }
+  for (const auto& [tname, tj] : it->items()) {
+    const std::string tp = mp + "/tiers/" + pointer_escape(tname);
+    TierLimits tl;
+    tl.name = tname;
+    tl.as_of = model_as_of;
+    if (is_text(tj, "unavailable")) {
+      tl.available = false;
+    } else if (r.object(tj, tp, {"rpm", "tpm", "rpd", "tpd", "itpm", "otpm", "as_of"})) {
+      tl.rpm = r.cap(tj, tp, "rpm");
+      tl.tpm = r.cap(tj, tp, "tpm");
+      tl.rpd = r.cap(tj, tp, "rpd");
+      tl.tpd = r.cap(tj, tp, "tpd");
+      tl.itpm = r.cap(tj, tp, "itpm");
+      tl.otpm = r.cap(tj, tp, "otpm");
+      if (auto a = r.date_str(tj, tp, "as_of", false); !a.empty()) tl.as_of = a;
+    }
+    tiers.push_back(std::move(tl));
+  }
+  return tiers;
+}
+
+/// The model `mname` of `provider` at `mp`; nothing when it is not an object of known fields
+/// (the reader then holds the error).
+inline std::optional<Model> read_model(TableReader& r, const Provider& provider, const std::string& mname,
+                                       const nlohmann::json& mj, const std::string& mp) {
+  if (!r.object(mj, mp, {"context_window", "max_output_tokens", "price", "tiers", "tags",
+                         "estimate", "as_of", "retired", "note"}))
+    return std::nullopt;
+  Model m;
+  m.name = mname;
+  m.provider = provider.name;
+  m.context_window = r.count(mj, mp, "context_window", true, true);
+  m.max_output_tokens = r.count(mj, mp, "max_output_tokens", true, true);
+  m.as_of = r.date_str(mj, mp, "as_of");
+  m.price = read_price(r, mj, mp, m.as_of);
+  m.tiers = read_tiers(r, mj, mp, m.as_of);
+  m.tags = r.strings(mj, mp, "tags");
+  for (std::size_t i = 0; i < m.tags.size(); ++i) {
+    const auto& tag = m.tags[i];
+    if (tag != "primary" && tag != "fallback" && tag != "budget" && tag != "large_context")
+      r.fail_at(mp + "/tags/" + std::to_string(i), "must be one of primary, fallback, budget, large_context");
+  }
+  m.estimate = r.estimate(mj, mp, provider.estimate);
+  if (mj.contains("retired")) m.retired = r.date_str(mj, mp, "retired");
+  m.note = r.str(mj, mp, "note", false);
+  return m;
+}
+
+/// The `models` of the provider at `pp`, appended to `models` in document order; stops at
+/// the first model that is not an object of known fields.
+inline void read_models(TableReader& r, const Provider& provider, const nlohmann::json& pj, const std::string& pp,
+                        std::vector<Model>& models) {
+  auto it = pj.find("models");
+  if (it == pj.end()) return;
+  if (!it->is_object()) {
+    r.fail_at(pp + "/models", "must be an object");
+    return;
+  }
+  for (const auto& [mname, mj] : it->items()) {
+    auto m = read_model(r, provider, mname, mj, pp + "/models/" + pointer_escape(mname));
+    if (!m) break;
+    models.push_back(std::move(*m));
+  }
+}
+
+}  // namespace detail
+
 inline Result<Table> Table::from_document(nlohmann::json doc, std::string_view source) {
-  using detail::TableReader;
-  TableReader r(source);
+  detail::TableReader r(source);
   Table t;
   if (!r.object(doc, "", {"providers"})) return tl::unexpected(*r.error);
   auto pit = doc.find("providers");
@@ -443,154 +628,37 @@ inline Result<Table> Table::from_document(nlohmann::json doc, std::string_view s
     r.fail_at("/providers", "missing or not an object");
     return tl::unexpected(*r.error);
   }
-  static constexpr std::pair<std::string_view, AuthStyle> auths[] = {
-      {"bearer", AuthStyle::bearer}, {"x-api-key", AuthStyle::x_api_key},
-      {"api-key", AuthStyle::api_key}, {"x-goog-api-key", AuthStyle::x_goog_api_key}};
-  static constexpr std::pair<std::string_view, Dialect> dialects[] = {
-      {"openai", Dialect::openai},         {"anthropic", Dialect::anthropic},
-      {"gemini", Dialect::gemini},         {"azure", Dialect::azure},
-      {"openrouter", Dialect::openrouter}, {"mistral", Dialect::mistral},
-      {"groq", Dialect::groq},             {"deepseek", Dialect::deepseek}};
-  static constexpr std::pair<std::string_view, HeaderFamily> families[] = {
-      {"openai", HeaderFamily::openai}, {"anthropic", HeaderFamily::anthropic},
-      {"mistral", HeaderFamily::mistral}, {"openrouter", HeaderFamily::openrouter},
-      {"none", HeaderFamily::none}};
-  static constexpr std::pair<std::string_view, int> windows[] = {
-      {"second", 1}, {"minute", 60}, {"hour", 3600}, {"day", 86400}};
-
   for (const auto& [pname, pj] : pit->items()) {
     const std::string pp = "/providers/" + detail::pointer_escape(pname);
-    if (!r.object(pj, pp, {"display", "base_url", "auth", "dialect", "headers", "requests_window",
-                           "tokens_window", "daily_reset", "limits_per", "estimate", "fallback",
-                           "as_of", "note", "models"}))
-      break;
-    Provider p;
-    p.name = pname;
-    p.display = r.str(pj, pp, "display", false);
-    if (p.display.empty()) p.display = pname;
-    p.base_url = r.str(pj, pp, "base_url", false);
-    p.auth = r.enumeration(pj, pp, "auth", auths, AuthStyle::bearer);
-    p.dialect = r.enumeration(pj, pp, "dialect", dialects, Dialect::openai);
-    p.headers = r.enumeration(pj, pp, "headers", families, HeaderFamily::openai);
-    if (int w = r.enumeration(pj, pp, "requests_window", windows, 0))
-      p.windows.requests = std::chrono::seconds{w};
-    if (int w = r.enumeration(pj, pp, "tokens_window", windows, 0))
-      p.windows.tokens = std::chrono::seconds{w};
-    if (auto it = pj.find("daily_reset"); it != pj.end()) {
-      const std::string dp = pp + "/daily_reset";
-      if (r.object(*it, dp, {"rule", "time_zone"})) {
-        const std::string rule = r.str(*it, dp, "rule");
-        if (rule == "midnight") {
-          p.daily_reset.rule = DailyReset::Rule::midnight;
-          p.daily_reset.time_zone = r.str(*it, dp, "time_zone");
-          try {
-            p.daily_reset.zone = date::locate_zone(p.daily_reset.time_zone);
-          } catch (const std::exception&) {
-            r.fail_at(dp + "/time_zone", "unknown time zone");
-          }
-        } else if (rule != "rolling") {
-          r.fail_at(dp + "/rule", "must be one of rolling, midnight");
-        }
-      }
-    }
-    for (const auto& s : r.strings(pj, pp, "limits_per")) {
-      if (s == "account") p.limits_per_account = true;
-      else if (s == "key") p.limits_per_key = true;
-      else if (s == "model") p.limits_per_model = true;
-      else r.fail_at(pp + "/limits_per", "entries must be account, key or model");
-    }
-    p.estimate = r.estimate(pj, pp, EstimateParams{});
-    if (auto it = pj.find("fallback"); it != pj.end()) {
-      const std::string fp = pp + "/fallback";
-      if (r.object(*it, fp, {"models", "providers"})) {
-        p.fallback_models = r.strings(*it, fp, "models");
-        p.fallback_providers = r.strings(*it, fp, "providers");
-      }
-    }
-    p.as_of = r.date_str(pj, pp, "as_of");
-    p.note = r.str(pj, pp, "note", false);
-
+    auto p = detail::read_provider(r, pname, pj, pp);
+    if (!p) break;
+    // Each provider's models are one contiguous range of `models_` (see the class comment).
     const std::size_t first_model = t.models_.size();
-    if (auto mit = pj.find("models"); mit != pj.end()) {
-      if (!mit->is_object()) r.fail_at(pp + "/models", "must be an object");
-      for (const auto& [mname, mj] : mit->is_object() ? mit->items() : nlohmann::json::object().items()) {
-        const std::string mp = pp + "/models/" + detail::pointer_escape(mname);
-        if (!r.object(mj, mp, {"context_window", "max_output_tokens", "price", "tiers", "tags",
-                               "estimate", "as_of", "retired", "note"}))
-          break;
-        Model m;
-        m.name = mname;
-        m.provider = pname;
-        m.context_window = r.count(mj, mp, "context_window", true, true);
-        m.max_output_tokens = r.count(mj, mp, "max_output_tokens", true, true);
-        m.as_of = r.date_str(mj, mp, "as_of");
-        if (auto prit = mj.find("price"); prit == mj.end()) {
-          r.fail_at(mp + "/price", "missing");
-        } else if (r.object(*prit, mp + "/price", {"input", "output", "cached_input", "cache_write", "as_of"})) {
-          const std::string prp = mp + "/price";
-          m.price.input = r.number(*prit, prp, "input", true).value_or(0);
-          m.price.output = r.number(*prit, prp, "output", true).value_or(0);
-          m.price.cached_input = r.number(*prit, prp, "cached_input", false);
-          m.price.cache_write = r.number(*prit, prp, "cache_write", false);
-          m.price.as_of = r.date_str(*prit, prp, "as_of", false);
-          if (m.price.as_of.empty()) m.price.as_of = m.as_of;
-        }
-        if (auto tit = mj.find("tiers"); tit != mj.end()) {
-          if (!tit->is_object()) r.fail_at(mp + "/tiers", "must be an object");
-          for (const auto& [tname, tj] : tit->is_object() ? tit->items() : nlohmann::json::object().items()) {
-            const std::string tp = mp + "/tiers/" + detail::pointer_escape(tname);
-            TierLimits tl;
-            tl.name = tname;
-            tl.as_of = m.as_of;
-            if (tj.is_string() && tj == "unavailable") {
-              tl.available = false;
-            } else if (r.object(tj, tp, {"rpm", "tpm", "rpd", "tpd", "itpm", "otpm", "as_of"})) {
-              tl.rpm = r.cap(tj, tp, "rpm");
-              tl.tpm = r.cap(tj, tp, "tpm");
-              tl.rpd = r.cap(tj, tp, "rpd");
-              tl.tpd = r.cap(tj, tp, "tpd");
-              tl.itpm = r.cap(tj, tp, "itpm");
-              tl.otpm = r.cap(tj, tp, "otpm");
-              if (auto a = r.date_str(tj, tp, "as_of", false); !a.empty()) tl.as_of = a;
-            }
-            m.tiers.push_back(std::move(tl));
-          }
-        }
-        m.tags = r.strings(mj, mp, "tags");
-        for (std::size_t i = 0; i < m.tags.size(); ++i) {
-          const auto& tag = m.tags[i];
-          if (tag != "primary" && tag != "fallback" && tag != "budget" && tag != "large_context")
-            r.fail_at(mp + "/tags/" + std::to_string(i),
-                      "must be one of primary, fallback, budget, large_context");
-        }
-        m.estimate = r.estimate(mj, mp, p.estimate);
-        if (mj.contains("retired")) m.retired = r.date_str(mj, mp, "retired");
-        m.note = r.str(mj, mp, "note", false);
-        t.models_.push_back(std::move(m));
-      }
-    }
+    detail::read_models(r, *p, pj, pp, t.models_);
     t.ranges_.emplace_back(first_model, t.models_.size());
-    t.providers_.push_back(std::move(p));
+    t.providers_.push_back(std::move(*p));
     if (r.error) break;
   }
   if (r.error) return tl::unexpected(*r.error);
-
-  // Chains may only name what the table has: a typo would otherwise silently shorten the
-  // fallback walk.
-  for (const auto& p : t.providers_) {
-    const std::string pp = "/providers/" + detail::pointer_escape(p.name) + "/fallback";
-    for (std::size_t i = 0; i < p.fallback_models.size(); ++i)
-      if (!t.model(p.name, p.fallback_models[i]))
-        r.fail_at(pp + "/models/" + std::to_string(i),
-                  fmt::format("unknown model \"{}\" at {}", p.fallback_models[i], p.name));
-    for (std::size_t i = 0; i < p.fallback_providers.size(); ++i)
-      if (!t.provider(p.fallback_providers[i]) || p.fallback_providers[i] == p.name)
-        r.fail_at(pp + "/providers/" + std::to_string(i),
-                  fmt::format("unknown provider \"{}\"", p.fallback_providers[i]));
-  }
+  t.check_fallback_chains(r);
   if (r.error) return tl::unexpected(*r.error);
   t.document_ = std::move(doc);
   return t;
+}
+
+inline void Table::check_fallback_chains(detail::TableReader& r) const {
+  // Chains may only name what the table has: a typo would otherwise silently shorten the
+  // fallback walk.
+  for (const auto& p : providers_) {
+    const std::string pp = "/providers/" + detail::pointer_escape(p.name) + "/fallback";
+    for (std::size_t i = 0; i < p.fallback_models.size(); ++i)
+      if (!model(p.name, p.fallback_models[i]))
+        r.fail_at(pp + "/models/" + std::to_string(i),
+                  fmt::format("unknown model \"{}\" at {}", p.fallback_models[i], p.name));
+    for (std::size_t i = 0; i < p.fallback_providers.size(); ++i)
+      if (!provider(p.fallback_providers[i]) || p.fallback_providers[i] == p.name)
+        r.fail_at(pp + "/providers/" + std::to_string(i), fmt::format("unknown provider \"{}\"", p.fallback_providers[i]));
+  }
 }
 
 /// The built-in table, parsed on first use and shared by every caller (thread-safe: a
