@@ -10,16 +10,20 @@
 # So a newcomer who knows a header knows where its tests are, and one who opens a test folder
 # knows which headers it holds to account.
 #
-# Three things break the rule, each an error naming the folder or file:
+# Four things break the rule, each an error naming the folder or file:
 #   - a folder of tests/ that mirrors no folder of include/governed/ and is not an OWN_FOLDER
 #     (a module's tests put beside another module, or a folder named for a module since moved);
 #   - an OWN_FOLDER that include/governed/ now has a folder of the same name for (the name
 #     would mean two things);
 #   - a file of tests/core/ named after no top-level header (<name>.cpp, or <name>_<aspect>.cpp
 #     for a header with several files of tests), or after a family header, whose tests belong
-#     in its folder's.
+#     in its folder's;
+#   - a folder that mirrors include/governed/ and holds test files no executable builds: a
+#     folder has no executable of its own unless tests/CMakeLists.txt calls
+#     governed_test_folder(<folder>) or names it in an `also` list, and a file nothing compiles
+#     passes every run.
 #
-# It reads directory listings only: no compiler, no file contents.
+# It reads directory listings and tests/CMakeLists.txt only: no compiler.
 cmake_minimum_required(VERSION 3.16)
 
 foreach(dir TESTS_DIR INCLUDE_DIR)
@@ -62,6 +66,29 @@ foreach(folder IN LISTS folders)
     string(APPEND problems "\n  tests/${folder}/ mirrors no folder of include/governed/: move its "
                            "files beside the headers they test (tests/core/ for a top-level header), "
                            "or name it among the program and package folders in tests/CMakeLists.txt")
+  endif()
+endforeach()
+
+# Every mirroring folder with test files is built: by an executable of its own, or into
+# another's through an `also` list (read from tests/CMakeLists.txt, whatever its conditions;
+# an `also` list is read from its one set(...) line).
+file(STRINGS "${tests}/CMakeLists.txt" build_lines
+     REGEX "^[ \t]*(governed_test_folder\\(|set\\(governed_tests_also_)")
+set(built "")
+foreach(line IN LISTS build_lines)
+  if(line MATCHES "governed_test_folder\\(([a-z_]+)")
+    list(APPEND built "${CMAKE_MATCH_1}")
+  elseif(line MATCHES "set\\(governed_tests_also_[a-z_]+ ([a-z_ ]+)\\)")
+    string(REPLACE " " ";" also "${CMAKE_MATCH_1}")
+    list(APPEND built ${also})
+  endif()
+endforeach()
+foreach(folder IN LISTS folders)
+  file(GLOB sources "${tests}/${folder}/*.cpp")
+  if(sources AND NOT folder IN_LIST own AND NOT folder IN_LIST built)
+    string(APPEND problems "\n  tests/${folder}/ has test files no executable builds: add it to the "
+                           "`also` list of an executable with the same link needs in "
+                           "tests/CMakeLists.txt")
   endif()
 endforeach()
 
