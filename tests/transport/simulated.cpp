@@ -1,6 +1,6 @@
 #include <governed/transport/simulated.hpp>
 
-#include "sim_helpers.hpp"
+#include "../sim/helpers.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>

@@ -1,6 +1,6 @@
 #include <governed/sim/stream.hpp>
 
-#include "sim_helpers.hpp"
+#include "helpers.hpp"
 
 #include <governed/transport/simulated.hpp>
 

@@ -1,6 +1,6 @@
 #include <governed/sim/provider.hpp>
 
-#include "sim_helpers.hpp"
+#include "helpers.hpp"
 
 #include <catch2/catch.hpp>
 

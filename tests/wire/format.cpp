@@ -4,7 +4,7 @@
 #include <governed/transport/http.hpp>
 #include <governed/transport/proxy.hpp>
 
-#include "test_server.hpp"
+#include "../transport/test_server.hpp"
 
 #include <catch2/catch.hpp>
 

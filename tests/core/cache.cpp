@@ -1,5 +1,5 @@
-// The response cache's tests live with the budgets': both are parts of the shared State and
-// share this test executable. The header is include/governed/cache.hpp.
+// The response cache's tests, with the other top-level headers'. The header is
+// include/governed/cache.hpp.
 #include <governed/cache.hpp>
 
 #include <catch2/catch.hpp>

@@ -1,6 +1,6 @@
 #include <governed/sim/dialect.hpp>
 
-#include "sim_helpers.hpp"
+#include "helpers.hpp"
 
 #include <governed/providers/usage.hpp>
 
