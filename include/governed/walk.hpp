@@ -60,6 +60,7 @@
 #include <governed/walk/decide.hpp>
 #include <governed/walk/held_back.hpp>
 #include <governed/walk/key_choice.hpp>
+#include <governed/walk/outcome.hpp>
 #include <governed/walk/plan.hpp>
 #include <governed/walk/settle.hpp>
 
@@ -117,7 +118,7 @@ class Walk {
     started_ = now();
     started_wall_ = s_.wall_at(started_);
     if (auto r = prepare(); !r) return finish(std::move(r.error()));
-    if (done_) return WalkStep::done;
+    if (outcome_.done()) return WalkStep::done;
     return advance_from(started_);
   }
 
@@ -155,20 +156,17 @@ class Walk {
   }
 
   /// The outcome; valid once after `WalkStep::done`.
-  Result<Response> take_result() {
-    if (!result_) return tl::unexpected(Error{Errc::invalid_argument, "the call has not finished", {}});
-    return std::move(*result_);
-  }
+  Result<Response> take_result() { return outcome_.take_result(); }
 
   /// Has the walk build its outcome in `out` instead of keeping it for `take_result()`: a
   /// driver that returns `out` (named return value) hands the Response to its caller without
   /// moving it. `out` is a default-constructed Result (an empty Response), outlives the walk's
   /// last step, and holds the outcome once the walk is done.
-  void deliver_into(Result<Response>& out) noexcept { out_ = &out; }
+  void deliver_into(Result<Response>& out) noexcept { outcome_.deliver_into(out); }
 
   /// Gives up: the call ends with `error` (cancellation, a failed timer).
   WalkStep abort(Error error) {
-    cancelled_ = error.code == Errc::cancelled;
+    if (error.code == Errc::cancelled) outcome_.cancel();
     return finish(std::move(error));
   }
 
@@ -177,7 +175,7 @@ class Walk {
   /// had already shown pieces, the provider billed what it generated, so that is charged as
   /// for a stream that broke off.
   WalkStep cancel(const transport::Reply& reply, Error error) {
-    cancelled_ = true;
+    outcome_.cancel();
     if (reply.streamed && reply.streamed->chunks > 0 && set_ && admission_.admitted) {
       const Instant t = now();
       charge_partial(*reply.streamed, t, wall_at(t));
@@ -209,8 +207,7 @@ class Walk {
                           message, wall(), s_.secrets());
     e.wait = wait;
     e.key_fingerprint = std::string(fingerprint);
-    s_.observers().emit(e);
-    events_.push_back(std::move(e));
+    outcome_.say(s_.observers(), std::move(e));
   }
 
   /// What held a candidate back for a while (walk/decide.hpp).
@@ -218,7 +215,7 @@ class Walk {
 
   /// A candidate could take the call again in `d`, held back by `why` (walk/held_back.hpp).
   void remember_wait(Duration d, Holdup why = Holdup::rate_limit, bool past_deadline = false) {
-    held_back_.remember(d, why, past_deadline);
+    outcome_.held_back().remember(d, why, past_deadline);
   }
 
   // ---- start: budgets, cache, plan ---------------------------------------------------------
@@ -289,14 +286,11 @@ class Walk {
         r.cost = {};
         r.trace_id = trace_.trace_id;
         r.latency = now() - started_;
-        r.events.clear();
         note(EventKind::cache_hit, providers::cache_hit_message(r.provider, r.model));
-        r.events = std::move(events_);
         task_ticket_.settle(0);
         // By name: the cached answer may come from a model the call fell back to.
-        record(started_, {}, r.provider, r.model, true, true, {}, 0);
-        outcome() = std::move(r);
-        done_ = true;
+        record(started_, {}, CallEnd{r.provider, r.model, true, true, {}, 0, {}, {}});
+        outcome_.answered_with(std::move(r));
         return true;
       }
       cache_key_.emplace(std::move(*key));
@@ -371,14 +365,14 @@ class Walk {
       return std::nullopt;
     }
     if (moved_) {
-      if (const auto cap = fallback_cap(); cap && counts_.fallbacks >= *cap) return finish(fallback_cap_reached(*cap));
+      if (const auto cap = fallback_cap(); cap && outcome_.counts().fallbacks >= *cap)
+        return finish(fallback_cap_reached(*cap));
       const bool other_provider = last_provider_ != c.provider->name;
       note(other_provider ? EventKind::switched_provider : EventKind::switched_model,
            providers::switching_message(c.provider->name, c.model->name, s_.secrets()));
-      ++counts_.fallbacks;
-      path_.moved();  // the target left is now a hop
+      outcome_.moved();  // the target left is now a hop
     }
-    events_on_target_ = events_.size();
+    outcome_.entered_target();
     last_provider_ = c.provider->name;
     // The spend budget holds this candidate's worst case (its prices) until the call settles.
     if (SpendBudget* spend = s_.spend()) {
@@ -436,10 +430,7 @@ class Walk {
   /// Notes the current target as left, for the call hook: why is `why`, else the message of
   /// the last event said of it (cooled, failed, key_exhausted …), else why it could not serve.
   void leave_target(std::string_view why) {
-    std::string reason(why);
-    if (reason.empty() && events_.size() > events_on_target_) reason = events_.back().message;
-    if (reason.empty()) reason = redact(unservable_reason_);
-    path_.left(cand().provider->name, cand().model->name, std::move(reason));
+    outcome_.left_target(cand().provider->name, cand().model->name, why, redact(unservable_reason_));
   }
 
   /// Whether `p` is configured keyless: its one pool entry carries no key.
@@ -496,14 +487,14 @@ class Walk {
       // A rotation is another key of the same provider taking over from one an attempt was
       // sent with. A move to another provider uses that provider's key, and a key chosen
       // but never sent with (its admission was refused) was not replaced: neither is said.
-      if (have_key_ && counts_.attempts > attempts_before_key_ && s_.keys().provider(key_) == c.provider->name)
+      if (have_key_ && outcome_.counts().attempts > attempts_before_key_ && s_.keys().provider(key_) == c.provider->name)
         note(EventKind::key_rotated, providers::key_rotated_message(c.provider->name), std::nullopt,
              s_.keys().fingerprint(picked));
-      attempts_before_key_ = counts_.attempts;
+      attempts_before_key_ = outcome_.counts().attempts;
     }
     key_ = picked;
     have_key_ = true;
-    if (s_.call_hook().active()) path_.used_key(s_.keys().fingerprint(picked));
+    if (s_.call_hook().active()) outcome_.used_key(s_.keys().fingerprint(picked));
     auto set = s_.limit_set(*c.provider, *c.model, key_);
     if (!set) {
       unservable_reason_ = set.error().message;
@@ -605,7 +596,7 @@ class Walk {
 
   /// Ends a wait for admission, counting it in the call's total.
   void stop_waiting() {
-    if (waiting_since_) counts_.waited += now() - *waiting_since_;
+    if (waiting_since_) outcome_.counts().waited += now() - *waiting_since_;
     waiting_since_.reset();
   }
 
@@ -624,7 +615,7 @@ class Walk {
     if (waiting_since_) {
       const Duration waited = t - *waiting_since_;
       waiting_since_.reset();
-      counts_.waited += waited;
+      outcome_.counts().waited += waited;
       if (waited > Duration{0})
         note(EventKind::waited, providers::waited_message(waited, cand().provider->name, cand().model->name), waited);
     }
@@ -655,7 +646,7 @@ class Walk {
   // ---- a reply -----------------------------------------------------------------------------
 
   WalkStep act(transport::Reply reply) {
-    ++counts_.attempts;
+    ++outcome_.counts().attempts;
     const Instant t = now();
     const WallTime w = wall_at(t);
     const auto& c = cand();
@@ -705,7 +696,7 @@ class Walk {
   WalkStep carry_out(const walk::Action& a, const providers::Verdict& v, Instant t, WallTime w) {
     using walk::Move;
     const auto& c = cand();
-    if (a.rate_limited) ++counts_.rate_limited;
+    if (a.rate_limited) ++outcome_.counts().rate_limited;
     switch (a.move) {
       case Move::settle: break;  // a success was settled before deciding
       case Move::retry: return retry_after(v, a.wait, t);
@@ -760,7 +751,7 @@ class Walk {
                  [&](const BudgetAlert& alert) { note(EventKind::budget_alert, alert.message); });
     raise(s_.alerts().spent(cost, t), w);
     admission_.lease.release();
-    charged_ = Charged{used, cost};
+    outcome_.charged(used, cost);
   }
 
   /// Adopts the provider's own counts where they are more conservative than ours.
@@ -773,8 +764,8 @@ class Walk {
   /// Sleeps `wait`, then tries the same target again.
   WalkStep retry_after(const providers::Verdict& v, Duration wait, Instant t) {
     const auto& c = cand();
-    ++counts_.retries;
-    counts_.backed_off += wait;
+    ++outcome_.counts().retries;
+    outcome_.counts().backed_off += wait;
     note(EventKind::retried,
          providers::retrying_message(providers::describe(v, c.provider->name, c.model->name, s_.secrets()), wait), wait);
     retry_ = retry_.after(wait);
@@ -837,7 +828,7 @@ class Walk {
     const auto& c = cand();
     // Built where the driver returns it from (`deliver_into`), or where take_result() moves
     // it from: no move of the Response, or one.
-    Response& r = fresh_response();
+    Response& r = outcome_.fresh_response();
     const walk::Used used = walk::read_answer(reply, c.provider->dialect, *c.model, estimate_.prompt, r.content);
     const providers::Usage& usage = used.usage;
     if (used.counted_by_provider) calibrate(*c.model, usage);
@@ -849,7 +840,7 @@ class Walk {
     r.provider = c.provider->name;
     r.model = c.model->name;
     r.key_fingerprint = std::string(s_.keys().fingerprint(key_));
-    r.attempts = counts_.attempts;
+    r.attempts = outcome_.counts().attempts;
     r.trace_id = trace_.trace_id;
     r.latency = t - started_;
     if (cache_key_) {
@@ -861,8 +852,8 @@ class Walk {
     // Before the events go to the Response: an alert this call tripped is among them.
     raise(s_.alerts().spent(r.cost.total_cost, t), w);
     raise(s_.alerts().call_ended(false, t), w);
-    r.events = std::move(events_);
-    record(t, c, r.provider, r.model, true, false, usage, r.cost.total_cost);
+    outcome_.answered(r);
+    record(t, c, CallEnd{r.provider, r.model, true, false, usage, r.cost.total_cost, {}, {}});
     return WalkStep::done;
   }
 
@@ -924,8 +915,7 @@ class Walk {
   void note_transition(const BreakerTransition& change, WallTime w) {
     Event e = Event::of(change.kind, s_.table().providers()[change.provider].name, {}, req_.task, change.wait, w,
                         s_.secrets());
-    s_.observers().emit(e);
-    events_.push_back(std::move(e));
+    outcome_.say(s_.observers(), std::move(e));
   }
 
   /// An alert this call tripped: to the observers, and among the call's events.
@@ -933,8 +923,7 @@ class Walk {
     if (!alert) [[likely]]
       return;
     Event e = Event::make(alert->kind, alert->provider, alert->model, req_.task, alert->message, w, s_.secrets());
-    s_.observers().emit(e);
-    events_.push_back(std::move(e));
+    outcome_.say(s_.observers(), std::move(e));
   }
 
   // ---- the end -----------------------------------------------------------------------------
@@ -957,7 +946,7 @@ class Walk {
 
   Error nothing_left() const {
     if (store_refused_) return *store_refused_;
-    if (held_back_.any()) return held_back_.error();
+    if (outcome_.held_back().any()) return outcome_.held_back().error();
     if (last_refused_keyless_) return Error{Errc::rejected, refused_without_key(*last_refused_keyless_), std::nullopt};
     if (last_verdict_) {
       const auto& v = *last_verdict_;
@@ -976,51 +965,33 @@ class Walk {
     e.message = redact(e.message);
     note(EventKind::failed, e.message, e.retry_after);
     const Instant end = now();
-    if (!cancelled_) raise(s_.alerts().call_ended(true, end), wall_at(end));
+    if (!outcome_.cancelled()) raise(s_.alerts().call_ended(true, end), wall_at(end));
     const bool targeted = cursor_ < plan_.size();
     record(end, targeted ? cand() : fallback::Candidate{},
-           targeted ? std::string_view(cand().provider->name) : std::string_view(req_.provider),
-           targeted ? std::string_view(cand().model->name) : std::string_view(req_.model), false, false,
-           charged_ ? charged_->usage : providers::Usage{}, charged_ ? charged_->cost : 0.0, e.code, e.message);
-    outcome() = tl::unexpected(std::move(e));
-    done_ = true;
+           outcome_.failure(targeted ? std::string_view(cand().provider->name) : std::string_view(req_.provider),
+                            targeted ? std::string_view(cand().model->name) : std::string_view(req_.model), e.code,
+                            e.message));
+    outcome_.failed(std::move(e));
     return WalkStep::done;
   }
 
-  /// Counts the call, ended at `end`, in the statistics: into `where`'s series when the call
-  /// reached a candidate of the table (held by the State), else by the names; and hands the
-  /// whole record to the call hook when one is installed. Once per call.
-  void record(Instant end, fallback::Candidate where, std::string_view provider, std::string_view model,
-              bool success, bool cache_hit, const providers::Usage& usage, double cost,
-              std::optional<Errc> error = std::nullopt, std::string_view message = {}) {
-    if (std::exchange(recorded_, true)) return;
-    CallRecord rec = call_record(CallEnd{provider, model, success, cache_hit, usage, cost, error, message}, counts_,
-                                 req_.task, end - started_, started_wall_,
-                                 have_key_ ? s_.keys().fingerprint(key_) : std::string_view{});
-    if (where.provider && where.model)
-      s_.stats().record(rec, s_.model_series(*where.provider, *where.model), s_.provider_series(*where.provider));
-    else
-      s_.stats().record(rec);
-    if (!s_.call_hook().active()) return;
-    std::vector<FallbackHop> hops;
-    path_.fill(rec, hops);
-    add_hook_details(rec, CallAsked{req_.provider, req_.model, req_.task, req_.task_id}, trace_, counts_, cancelled_,
-                     budget_state());
-    s_.call_hook().call(rec);
+  /// Counts the call, ended at `end` as `how`, in the statistics: into `where`'s series when
+  /// the call reached a candidate of the table (held by the State), else by the names; and
+  /// hands the whole record to the call hook when one is installed. Once per call.
+  void record(Instant end, fallback::Candidate where, const CallEnd& how) {
+    if (outcome_.recorded()) return;
+    const CallRecord rec = call_record(how, outcome_.counts(), req_.task, end - started_, started_wall_,
+                                       have_key_ ? s_.keys().fingerprint(key_) : std::string_view{});
+    const bool targeted = where.provider && where.model;
+    outcome_.record(rec, s_.stats(), targeted ? &s_.model_series(*where.provider, *where.model) : nullptr,
+                    targeted ? &s_.provider_series(*where.provider) : nullptr, s_.call_hook(), [&](CallRecord& r) {
+                      add_hook_details(r, CallAsked{req_.provider, req_.model, req_.task, req_.task_id}, trace_,
+                                       outcome_.counts(), outcome_.cancelled(), budget_state());
+                    });
   }
 
   /// Where the spend budget and the task's call budget stand now.
   BudgetState budget_state() const { return budget_standing(s_.spend(), s_.tasks(), req_.task_id, wall()); }
-
-  /// Where the outcome goes: the driver's slot, or the walk's own for `take_result()`.
-  Result<Response>& outcome() { return out_ ? *out_ : result_.emplace(); }
-  /// A new, empty Response as the outcome, to fill in place. The driver's slot holds one
-  /// already (it is written once, when the walk ends), so it is used as it is.
-  Response& fresh_response() {
-    if (!out_) return *result_.emplace();
-    if (!out_->has_value()) out_->emplace();
-    return **out_;
-  }
 
   StateT& s_;
   Backoff backoff_;
@@ -1050,7 +1021,7 @@ class Walk {
 
   std::size_t key_ = 0;
   bool have_key_ = false;
-  /// `counts_.attempts` when `key_` was chosen: more since, and an attempt was sent with it.
+  /// `outcome_.counts().attempts` when `key_` was chosen: more since, and an attempt was sent with it.
   std::uint32_t attempts_before_key_ = 0;
   keys::AvoidAccount avoid_{};
   Set* set_ = nullptr;
@@ -1074,36 +1045,16 @@ class Walk {
   /// The current attempt's pass from its provider's breaker; not allowed when none is held.
   walk::BreakerSeat breaker_{};
 
-  /// What the call counted on its way, for its record.
-  CallCounts counts_{};
   /// The call's trace: its trace id and flags, and as `parent_id` the call's own span, sent
   /// to the provider in `traceparent_` (a fixed array: no allocation).
   TraceContext trace_{};
   std::array<char, traceparent_size> traceparent_;  // written by begin_trace() before any use
-  bool cancelled_ = false;
-  bool recorded_ = false;
-  // For the call hook only, gathered while one is installed: the keys used in order, and each
-  // target left with the message of the event that decided it (the last one is a hop only
-  // once the walk moved on to another target).
-  CallPath path_{};
-  /// `events_` when the current target was entered: what was said of it since is after.
-  std::size_t events_on_target_ = 0;
-  walk::HeldBack held_back_{};
   std::optional<providers::Verdict> last_verdict_{};
   /// The provider of the last verdict when it was a keyless provider's 401: its server takes a key.
   const providers::Provider* last_refused_keyless_ = nullptr;
   std::string unservable_reason_{};
-  std::vector<Event> events_{};
-  std::optional<Result<Response>> result_{};
-  Result<Response>* out_ = nullptr;  ///< the driver's, when it asked (`deliver_into`)
-  bool done_ = false;
-  /// What a call that ended in failure was charged for (a stream cut off after its first
-  /// piece), for the statistics.
-  struct Charged {
-    providers::Usage usage;
-    double cost = 0;
-  };
-  std::optional<Charged> charged_{};
+  /// What the call said, counted and took on its way, and where its outcome goes.
+  walk::Outcome outcome_{};
 };
 
 }  // namespace governed
