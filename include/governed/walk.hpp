@@ -56,6 +56,7 @@
 #include <governed/trace.hpp>
 #include <governed/transport/concept.hpp>
 #include <governed/walk/admission.hpp>
+#include <governed/walk/admission_seat.hpp>
 #include <governed/walk/breaker_seat.hpp>
 #include <governed/walk/decide.hpp>
 #include <governed/walk/held_back.hpp>
@@ -111,7 +112,6 @@ class Walk {
 
   Walk(const Walk&) = delete;
   Walk& operator=(const Walk&) = delete;
-  ~Walk() { leave_line(); }
 
   /// Begins the call.
   WalkStep start() {
@@ -128,24 +128,24 @@ class Walk {
   /// After the attempt `attempt()` described.
   WalkStep on_reply(transport::Reply reply) { return act(std::move(reply)); }
 
-  Instant wake_at() const noexcept { return wake_; }
+  Instant wake_at() const noexcept { return seat_.wake_at(); }
 
   /// Admissions on limit sets kept in a shared store are asked for without blocking: the walk
   /// stops at `WalkStep::ask` instead of waiting for the store's answer on this thread. For
   /// drivers that run on an executor (the asynchronous call).
-  void admit_asynchronously() noexcept { ask_async_ = true; }
+  void admit_asynchronously() noexcept { seat_.ask_asynchronously(); }
 
   /// After `WalkStep::ask`: asks the limit set's shared store; `done(Result<Admission>)` runs on
   /// `executor` with the answer, to hand to `on_answer`.
   template <class Handler>
   void ask_shared(boost::asio::any_io_executor executor, Handler&& done) {
-    asking_ = false;
-    set_->async_admit(cost(), ask_at_, wall_at(ask_at_), std::move(executor), std::forward<Handler>(done));
+    set_->async_admit(cost(), seat_.asked_at(), wall_at(seat_.asked_at()), std::move(executor),
+                      std::forward<Handler>(done));
   }
 
   /// The answer `ask_shared` got: the walk goes on from where it asked.
   WalkStep on_answer(Result<Admission> answer) {
-    answer_ = std::move(answer);
+    seat_.answer(std::move(answer));
     return advance();
   }
 
@@ -176,7 +176,7 @@ class Walk {
   /// for a stream that broke off.
   WalkStep cancel(const transport::Reply& reply, Error error) {
     outcome_.cancel();
-    if (reply.streamed && reply.streamed->chunks > 0 && set_ && admission_.admitted) {
+    if (reply.streamed && reply.streamed->chunks > 0 && set_ && seat_.admission().admitted) {
       const Instant t = now();
       charge_partial(*reply.streamed, t, wall_at(t));
     }
@@ -271,7 +271,7 @@ class Walk {
     if (plan_.empty())
       return fail(Errc::invalid_argument, providers::nothing_fits_message(plan_input_.total(), plan_input_.prompt_tokens,
                                                                           plan_input_.max_output_tokens));
-    admit_started_ = started_;
+    seat_.begin(started_);
     return {};
   }
 
@@ -328,7 +328,7 @@ class Walk {
         case Phase::key:  // the same candidate, another key (the last one failed)
           if (auto key = choose_key(t); key && use_key(*key)) {
             phase_ = Phase::admit;
-            admit_started_ = t;
+            seat_.begin(t);
           } else {
             next_candidate();
           }
@@ -391,7 +391,7 @@ class Walk {
       return std::nullopt;
     }
     phase_ = Phase::admit;
-    admit_started_ = t;
+    seat_.begin(t);
     return std::nullopt;
   }
 
@@ -420,8 +420,8 @@ class Walk {
 
   void next_candidate(std::string_view why = {}) {
     if (s_.call_hook().active() && cursor_ < plan_.size()) leave_target(why);
-    leave_line();
-    admission_ = Admission{};
+    seat_.leave_line();
+    seat_.release();
     ++cursor_;
     moved_ = true;
     phase_ = Phase::candidate;
@@ -508,73 +508,31 @@ class Walk {
 
   // ---- admission -------------------------------------------------------------------------
 
-  /// One admission step at `t`: send (admitted), wait, or — refused within the call's
-  /// patience, or not admissible at all here — on to the next candidate (nullopt).
+  /// One admission step at `t` (walk/admission_seat.hpp): send (admitted), wait, ask the
+  /// shared store, or — refused within the call's patience, or not admissible at all here —
+  /// on to the next candidate (nullopt).
   std::optional<WalkStep> admit(Instant t) {
-    auto& line = set_->line();
-    const walk::Patience patience = walk::patience(admit_started_, req_.max_wait, total_wait_cap(), req_.deadline);
-    const auto impatient = [&](Instant at) { return patience.exceeded_by(at); };
-    const auto too_late = [&](Instant at) { return patience.too_late(at); };
-
-    // nullopt: admitted. With `asking_` set, the shared store is to be asked first (the walk
-    // comes back here with its answer in `answer_`).
-    const auto try_set = [&]() -> std::optional<Duration> {
-      if (!answer_ && ask_async_ && set_->shared()) {
-        asking_ = true;
-        ask_at_ = t;
-        return Duration::zero();
-      }
-      auto a = answer_ ? std::move(*std::exchange(answer_, std::nullopt)) : set_->admit(cost(), t, wall_at(t));
-      if (!a) {
-        unservable_reason_ = a.error().message;
-        // The shared store is out of reach and refuses meanwhile (fail-closed): the call ends so.
-        if (a.error().code == Errc::io_error || a.error().code == Errc::timed_out) store_refused_ = a.error();
-        return Duration::max();
-      }
-      const auto wait = walk::admission_wait(*a, s_.config().concurrency_poll);
-      if (a->exhausted_until) spent_elsewhere_ = a->exhausted_until;
-      else if (!wait) admission_ = std::move(*a);
-      return wait;
-    };
-
-    if (!ticket_) {
-      if (line.empty() || answer_) {
-        const auto wait = try_set();
-        if (asking_) return WalkStep::ask;
-        if (!wait) return admitted(t);
-        if (spent_elsewhere_) return skip_spent_account(t);
-        if (*wait == Duration::max()) return refuse_candidate(std::nullopt);
-        if (too_late(t + *wait)) return refuse_candidate(*wait, !impatient(t + *wait));
-      }
-      auto joined = line.join(req_.priority, s_.config().max_waiters);
-      if (!joined) return finish(std::move(joined.error()));
-      ticket_ = *joined;
-      line_set_ = set_;
+    const walk::Patience patience = walk::patience(seat_.began(), req_.max_wait, total_wait_cap(), req_.deadline);
+    const walk::LineRules rules{req_.priority, s_.config().max_waiters, s_.config().concurrency_poll};
+    const walk::AdmitStep a = seat_.step(*set_, t, wall_at(t), cost(), patience, rules);
+    switch (a.next) {
+      case walk::Admit::send: return admitted(t);
+      case walk::Admit::wait: return wait_until(a.at);
+      case walk::Admit::ask: return WalkStep::ask;
+      case walk::Admit::spent_elsewhere: return skip_spent_account(a.spent_until, t);
+      case walk::Admit::refused:
+        if (!a.wait) unservable_reason_ = seat_.take_error().message;
+        return refuse_candidate(a.wait, a.past_deadline);
+      case walk::Admit::failed: return finish(seat_.take_error());
     }
-    if (!line.is_head(ticket_)) {
-      const Instant wake = walk::wake_behind(line.head_wake(), t);
-      if (too_late(wake)) return refuse_candidate(wake - t, !impatient(wake));
-      return wait_until(wake);
-    }
-    const auto wait = try_set();
-    if (asking_) return WalkStep::ask;
-    if (!wait) {
-      leave_line();
-      return admitted(t);
-    }
-    if (spent_elsewhere_) return skip_spent_account(t);
-    if (*wait == Duration::max()) return refuse_candidate(std::nullopt);
-    if (too_late(t + *wait)) return refuse_candidate(*wait, !impatient(t + *wait));
-    line.set_head_wake(ticket_, t + *wait);
-    return wait_until(t + *wait);
+    return std::nullopt;
   }
 
   /// Another process sharing this limit set found its account's allowance spent: this process
   /// records it too (as if the provider had said so here) and tries another account's key at
   /// once, without having spent a call to learn it.
-  std::optional<WalkStep> skip_spent_account(Instant t) {
-    const WallTime until = *std::exchange(spent_elsewhere_, std::nullopt);
-    leave_line();
+  std::optional<WalkStep> skip_spent_account(WallTime until, Instant t) {
+    seat_.leave_line();
     stop_waiting();
     const auto& c = cand();
     const WallTime w = wall_at(t);
@@ -596,13 +554,11 @@ class Walk {
 
   /// Ends a wait for admission, counting it in the call's total.
   void stop_waiting() {
-    if (waiting_since_) outcome_.counts().waited += now() - *waiting_since_;
-    waiting_since_.reset();
+    if (const auto waited = seat_.stop_waiting([&] { return now(); })) outcome_.counts().waited += *waited;
   }
 
   std::optional<WalkStep> wait_until(Instant at) {
-    if (!waiting_since_) waiting_since_ = now();
-    wake_ = at;
+    seat_.wait_until(at, [&] { return now(); });
     return WalkStep::wait;
   }
 
@@ -612,12 +568,10 @@ class Walk {
       return Event::of(EventKind::admitted, cand().provider->name, cand().model->name, req_.task, std::nullopt,
                        wall_at(t), s_.secrets());
     });
-    if (waiting_since_) {
-      const Duration waited = t - *waiting_since_;
-      waiting_since_.reset();
-      outcome_.counts().waited += waited;
-      if (waited > Duration{0})
-        note(EventKind::waited, providers::waited_message(waited, cand().provider->name, cand().model->name), waited);
+    if (const auto waited = seat_.stop_waiting([t] { return t; })) {
+      outcome_.counts().waited += *waited;
+      if (*waited > Duration{0})
+        note(EventKind::waited, providers::waited_message(*waited, cand().provider->name, cand().model->name), *waited);
     }
     return WalkStep::send;
   }
@@ -635,12 +589,6 @@ class Walk {
     }
     next_candidate(why);
     return std::nullopt;
-  }
-
-  void leave_line() noexcept {
-    if (ticket_ && line_set_) line_set_->line().leave(ticket_);
-    ticket_ = detail::WaitLine::Ticket{};
-    line_set_ = nullptr;
   }
 
   // ---- a reply -----------------------------------------------------------------------------
@@ -664,7 +612,7 @@ class Walk {
       v = providers::classify(c.provider, c.provider->dialect,
                               providers::ReplyView{reply.status, providers::HeaderView(headers), reply.body}, w);
     }
-    admission_.lease.release();  // the call is over: its concurrency slot is free
+    seat_.admission().lease.release();  // the call is over: its concurrency slot is free
     sync_limits(v.limits, t);
     report_to_breaker(v.kind, t, w);
     if (!reply.failure && reply.status == 429) [[unlikely]]
@@ -747,10 +695,10 @@ class Walk {
     const auto& c = cand();
     const providers::Usage used = walk::stream_usage(streamed, *c.model, estimate_.prompt);
     const double cost = providers::cost_of(c.model->price, used).total_cost;
-    walk::charge(*set_, admission_, task_ticket_, spend_hold_, used, cost, t, w,
+    walk::charge(*set_, seat_.admission(), task_ticket_, spend_hold_, used, cost, t, w,
                  [&](const BudgetAlert& alert) { note(EventKind::budget_alert, alert.message); });
     raise(s_.alerts().spent(cost, t), w);
-    admission_.lease.release();
+    seat_.admission().lease.release();
     outcome_.charged(used, cost);
   }
 
@@ -769,10 +717,8 @@ class Walk {
     note(EventKind::retried,
          providers::retrying_message(providers::describe(v, c.provider->name, c.model->name, s_.secrets()), wait), wait);
     retry_ = retry_.after(wait);
-    admission_ = Admission{};
+    seat_.retry_at(t + wait);
     phase_ = Phase::admit;
-    admit_started_ = t + wait;
-    wake_ = t + wait;
     return WalkStep::wait;
   }
 
@@ -835,7 +781,7 @@ class Walk {
     r.usage = usage;
     r.cost = providers::cost_of(c.model->price, usage);
     // Real usage replaces the estimate in the token dimensions.
-    walk::charge(*set_, admission_, task_ticket_, spend_hold_, usage, r.cost.total_cost, t, w,
+    walk::charge(*set_, seat_.admission(), task_ticket_, spend_hold_, usage, r.cost.total_cost, t, w,
                  [&](const BudgetAlert& alert) { note(EventKind::budget_alert, alert.message); });
     r.provider = c.provider->name;
     r.model = c.model->name;
@@ -945,7 +891,7 @@ class Walk {
   }
 
   Error nothing_left() const {
-    if (store_refused_) return *store_refused_;
+    if (seat_.store_refused()) return *seat_.store_refused();
     if (outcome_.held_back().any()) return outcome_.held_back().error();
     if (last_refused_keyless_) return Error{Errc::rejected, refused_without_key(*last_refused_keyless_), std::nullopt};
     if (last_verdict_) {
@@ -958,9 +904,9 @@ class Walk {
   }
 
   WalkStep finish(Error e) {
-    leave_line();
+    seat_.leave_line();
     stop_waiting();
-    admission_ = Admission{};
+    seat_.release();
     give_back_pass();  // an attempt admitted but never sent (deadline, cancellation)
     e.message = redact(e.message);
     note(EventKind::failed, e.message, e.retry_after);
@@ -1025,22 +971,8 @@ class Walk {
   std::uint32_t attempts_before_key_ = 0;
   keys::AvoidAccount avoid_{};
   Set* set_ = nullptr;
-  /// Set by an admission refused because another process recorded the account spent.
-  std::optional<WallTime> spent_elsewhere_{};
-  /// Set by an admission the shared store refused because it can not be reached.
-  std::optional<Error> store_refused_{};
-  Admission admission_{};
-  detail::WaitLine::Ticket ticket_{};
-  // Asynchronous admission on a shared store (see `admit_asynchronously`): whether to ask,
-  // whether the walk is stopped asking, at which instant it asked, and the answer to go on with.
-  bool ask_async_ = false;
-  bool asking_ = false;
-  Instant ask_at_{};
-  std::optional<Result<Admission>> answer_{};
-  Set* line_set_ = nullptr;
-  Instant admit_started_{};
-  std::optional<Instant> waiting_since_{};
-  Instant wake_{};
+  /// The call's place at the current candidate's limit set.
+  walk::AdmissionSeat<Set> seat_{};
   backoff::RetryState retry_{};
   /// The current attempt's pass from its provider's breaker; not allowed when none is held.
   walk::BreakerSeat breaker_{};
