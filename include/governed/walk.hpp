@@ -60,7 +60,7 @@
 #include <governed/walk/breaker_seat.hpp>
 #include <governed/walk/decide.hpp>
 #include <governed/walk/held_back.hpp>
-#include <governed/walk/key_choice.hpp>
+#include <governed/walk/key_seat.hpp>
 #include <governed/walk/outcome.hpp>
 #include <governed/walk/plan.hpp>
 #include <governed/walk/settle.hpp>
@@ -152,7 +152,7 @@ class Walk {
   /// The attempt to send; valid after `WalkStep::send` until `on_reply`.
   transport::Attempt attempt() const noexcept {
     return transport::Attempt{req_, cand().provider->name, cand().model->name, base_url(),
-                              s_.keys().secret(key_), std::string_view(traceparent_.data(), traceparent_.size())};
+                              s_.keys().secret(key_seat_.key()), std::string_view(traceparent_.data(), traceparent_.size())};
   }
 
   /// The outcome; valid once after `WalkStep::done`.
@@ -358,7 +358,7 @@ class Walk {
     // or whose provider's breaker is open, is skipped without a word: nothing was tried on
     // it, so nothing switched. The breaker is asked last: a half-open one hands this call its
     // one trial, which only a candidate that can be sent to should take.
-    avoid_.reset();
+    key_seat_.new_candidate();
     std::optional<std::size_t> key;
     if (!offered(*c.provider, *c.model) || !(key = choose_key(t)) || !enter_breaker(*c.provider, t)) {
       ++cursor_;
@@ -433,69 +433,21 @@ class Walk {
     outcome_.left_target(cand().provider->name, cand().model->name, why, redact(unservable_reason_));
   }
 
-  /// Whether `p` is configured keyless: its one pool entry carries no key.
-  bool keyless(const providers::Provider& p) const {
-    const auto keys = s_.key_indices(p);
-    return keys.size() == 1 && s_.keys().keyless(keys.front());
-  }
-
-  /// What a 401 to a keyless provider means: its server does want a key.
-  static std::string refused_without_key(const providers::Provider& p) {
-    return providers::refused_without_key_message(p.display, p.name);
-  }
-
-  /// The key the keys policy picks for the current candidate at `t`; none when no key is
-  /// usable (remembering when the first comes back, or why none ever will).
+  /// The key the keys policy picks for the current candidate at `t` (walk/key_seat.hpp); none
+  /// when no key is usable (remembering when the first comes back, or why none ever will).
   std::optional<std::size_t> choose_key(Instant t) {
-    const auto& c = cand();
-    const WallTime w = wall_at(t);
-    // Only as many views as the provider has keys (at most 32) are built: a call site with
-    // one key pays for one.
-    boost::container::static_vector<keys::KeyView, 32> views;
-    for (std::size_t i : s_.key_indices(*c.provider)) {
-      if (views.size() == views.capacity()) break;
-      views.push_back(s_.keys().key_view(i, w, t));
-    }
-    const std::size_t n = views.size();
-    if (n == 0) {
-      unservable_reason_ = providers::no_key_configured_message(c.provider->name);
-      return std::nullopt;
-    }
-    for (auto& v : views) {
-      walk::apply_cooldown(v, s_.cooldowns().cooling_until(CooldownKey{c.provider->name, c.model->name, v.account}, t));
-      if constexpr (keys::LoadAware<Keys>) {
-        if (const Set* set = s_.find_limit_set(*c.provider, *c.model, v.account)) v.headroom = walk::headroom(*set, t);
-      }
-    }
-    const std::span<const keys::KeyView> span{views.data(), n};
-    auto picked = keys_.pick(span, t, rng_, avoid_);
-    if (!picked) {
-      if (!walk::for_each_return(span, t, [&](Duration wait) { remember_wait(wait); }))
-        unservable_reason_ = keyless(*c.provider)
-                                 ? refused_without_key(*c.provider)
-                                 : providers::every_key_refused_message(c.provider->name);
-      return std::nullopt;
-    }
-    return *picked;
+    return key_seat_.choose(s_, keys_, cand(), t, wall_at(t), rng_, outcome_.held_back(), unservable_reason_);
   }
 
   /// Sends the current candidate's attempts with key `picked`; false when its limit set can
   /// not be had.
   bool use_key(std::size_t picked) {
     const auto& c = cand();
-    if (picked != key_ || !have_key_) {
-      // A rotation is another key of the same provider taking over from one an attempt was
-      // sent with. A move to another provider uses that provider's key, and a key chosen
-      // but never sent with (its admission was refused) was not replaced: neither is said.
-      if (have_key_ && outcome_.counts().attempts > attempts_before_key_ && s_.keys().provider(key_) == c.provider->name)
-        note(EventKind::key_rotated, providers::key_rotated_message(c.provider->name), std::nullopt,
-             s_.keys().fingerprint(picked));
-      attempts_before_key_ = outcome_.counts().attempts;
-    }
-    key_ = picked;
-    have_key_ = true;
+    if (key_seat_.use(picked, outcome_.counts().attempts, s_.keys(), c.provider->name))
+      note(EventKind::key_rotated, providers::key_rotated_message(c.provider->name), std::nullopt,
+           s_.keys().fingerprint(picked));
     if (s_.call_hook().active()) outcome_.used_key(s_.keys().fingerprint(picked));
-    auto set = s_.limit_set(*c.provider, *c.model, key_);
+    auto set = s_.limit_set(*c.provider, *c.model, picked);
     if (!set) {
       unservable_reason_ = set.error().message;
       return false;
@@ -536,18 +488,11 @@ class Walk {
     stop_waiting();
     const auto& c = cand();
     const WallTime w = wall_at(t);
-    const std::string_view account = s_.keys().account(key_);
-    if (c.provider->limits_per_model) {
-      (void)s_.exhaust_model(*c.provider, *c.model, account, until);
-    } else {
-      (void)s_.keys().mark_exhausted(key_, until, w);
-    }
+    key_seat_.spent(s_, keys_, c, c.provider->limits_per_model, until, w);
     if (until != keys::until_reset && until > w) remember_wait(until - w);
     note(EventKind::key_exhausted, providers::spent_elsewhere_message(c.provider->name, c.model->name),
          until != keys::until_reset && until > w ? std::optional<Duration>(until - w) : std::nullopt,
-         s_.keys().fingerprint(key_));
-    keys_.failed(key_);
-    avoid_ = account;
+         s_.keys().fingerprint(key_seat_.key()));
     phase_ = Phase::key;
     return std::nullopt;
   }
@@ -619,7 +564,7 @@ class Walk {
       raise(s_.alerts().rate_limited(c.provider->name, c.model->name, t), w);
     if (v.kind == providers::Kind::success) return succeed(reply, t, w);
     last_verdict_ = v;  // what "nothing left" reports: a success ends the walk first
-    last_refused_keyless_ = v.kind == providers::Kind::auth && s_.keys().keyless(key_) ? c.provider : nullptr;
+    last_refused_keyless_ = v.kind == providers::Kind::auth && s_.keys().keyless(key_seat_.key()) ? c.provider : nullptr;
     return carry_out(walk::decide(v, situation(v, reply.failure ? 0 : reply.status, t, w)), v, t, w);
   }
 
@@ -676,14 +621,12 @@ class Walk {
   /// The key was refused: never used again, here or (by fingerprint) by the other processes.
   void invalidate_key(WallTime w) {
     const auto& c = cand();
-    (void)s_.keys().mark_invalid(key_, w);
-    s_.shared_health().key_invalid(c.provider->name, s_.keys().fingerprint(key_), w);  // by fingerprint
-    keys_.failed(key_);
+    key_seat_.invalidate(s_, keys_, *c.provider, w);
     note(EventKind::key_invalid,
-         s_.keys().keyless(key_)
-             ? refused_without_key(*c.provider) + "."
+         s_.keys().keyless(key_seat_.key())
+             ? walk::refused_without_key(*c.provider) + "."
              : providers::key_rejected_message(c.provider->name),
-         std::nullopt, s_.keys().fingerprint(key_));
+         std::nullopt, s_.keys().fingerprint(key_seat_.key()));
   }
 
   std::string redact(std::string_view s) const { return providers::redact(s, s_.secrets()); }
@@ -727,7 +670,7 @@ class Walk {
   WalkStep cool_and_fall_back(const providers::Verdict& v, const walk::Action& a, Instant t) {
     const auto& c = cand();
     const Duration cool = a.wait;
-    const std::string_view account = a.per_account ? s_.keys().account(key_) : std::string_view{};
+    const std::string_view account = a.per_account ? s_.keys().account(key_seat_.key()) : std::string_view{};
     // Says what failed, and words the wait as the provider's only when the provider stated it.
     const auto source = a.stated_by_provider ? providers::WaitSource::provider : providers::WaitSource::governed;
     const std::string why = providers::cooled_message(v.kind, c.provider->name, c.model->name, cool, source, s_.secrets());
@@ -747,27 +690,24 @@ class Walk {
   void exhaust(const walk::Action& a, WallTime w) {
     const auto& c = cand();
     const WallTime until = a.exhausted_until;
-    const std::string_view account = s_.keys().account(key_);
+    key_seat_.spent(s_, keys_, c, a.one_model, until, w);
+    const std::string_view fingerprint = s_.keys().fingerprint(key_seat_.key());
     if (a.one_model) {
       // Cooled for this account and model only, in memory and in the health file: a restart
       // keeps skipping it until the reset, and the account's other models stay in use.
       const Duration left = until - w;
-      (void)s_.exhaust_model(*c.provider, *c.model, account, until);
       remember_wait(left);
       note(EventKind::key_exhausted, providers::model_day_spent_message(c.provider->name, c.model->name, left), left,
-           s_.keys().fingerprint(key_));
+           fingerprint);
     } else {
-      (void)s_.keys().mark_exhausted(key_, until, w);
       if (until != keys::until_reset) remember_wait(until - w);
       note(EventKind::key_exhausted,
            until == keys::until_reset ? providers::credit_spent_message(c.provider->name)
                                       : providers::quota_spent_message(c.provider->name, until - w),
-           until == keys::until_reset ? std::nullopt : std::optional<Duration>(until - w), s_.keys().fingerprint(key_));
+           until == keys::until_reset ? std::nullopt : std::optional<Duration>(until - w), fingerprint);
     }
     // Every process sharing the limit set skips the account at its next call.
     if (set_) set_->exhaust(until, w);
-    keys_.failed(key_);
-    avoid_ = account;
   }
 
   WalkStep succeed(const transport::Reply& reply, Instant t, WallTime w) {
@@ -785,7 +725,7 @@ class Walk {
                  [&](const BudgetAlert& alert) { note(EventKind::budget_alert, alert.message); });
     r.provider = c.provider->name;
     r.model = c.model->name;
-    r.key_fingerprint = std::string(s_.keys().fingerprint(key_));
+    r.key_fingerprint = std::string(s_.keys().fingerprint(key_seat_.key()));
     r.attempts = outcome_.counts().attempts;
     r.trace_id = trace_.trace_id;
     r.latency = t - started_;
@@ -893,7 +833,7 @@ class Walk {
   Error nothing_left() const {
     if (seat_.store_refused()) return *seat_.store_refused();
     if (outcome_.held_back().any()) return outcome_.held_back().error();
-    if (last_refused_keyless_) return Error{Errc::rejected, refused_without_key(*last_refused_keyless_), std::nullopt};
+    if (last_refused_keyless_) return Error{Errc::rejected, walk::refused_without_key(*last_refused_keyless_), std::nullopt};
     if (last_verdict_) {
       const auto& v = *last_verdict_;
       return Error{Errc::rejected,
@@ -927,7 +867,7 @@ class Walk {
   void record(Instant end, fallback::Candidate where, const CallEnd& how) {
     if (outcome_.recorded()) return;
     const CallRecord rec = call_record(how, outcome_.counts(), req_.task, end - started_, started_wall_,
-                                       have_key_ ? s_.keys().fingerprint(key_) : std::string_view{});
+                                       key_seat_.chosen() ? s_.keys().fingerprint(key_seat_.key()) : std::string_view{});
     const bool targeted = where.provider && where.model;
     outcome_.record(rec, s_.stats(), targeted ? &s_.model_series(*where.provider, *where.model) : nullptr,
                     targeted ? &s_.provider_series(*where.provider) : nullptr, s_.call_hook(), [&](CallRecord& r) {
@@ -965,11 +905,8 @@ class Walk {
   bool moved_ = false;
   std::string_view last_provider_{};
 
-  std::size_t key_ = 0;
-  bool have_key_ = false;
-  /// `outcome_.counts().attempts` when `key_` was chosen: more since, and an attempt was sent with it.
-  std::uint32_t attempts_before_key_ = 0;
-  keys::AvoidAccount avoid_{};
+  /// The key the call's attempts go out with.
+  walk::KeySeat key_seat_{};
   Set* set_ = nullptr;
   /// The call's place at the current candidate's limit set.
   walk::AdmissionSeat<Set> seat_{};
