@@ -58,6 +58,7 @@
 #include <governed/walk/admission.hpp>
 #include <governed/walk/admission_seat.hpp>
 #include <governed/walk/breaker_seat.hpp>
+#include <governed/walk/candidates.hpp>
 #include <governed/walk/decide.hpp>
 #include <governed/walk/held_back.hpp>
 #include <governed/walk/key_seat.hpp>
@@ -186,7 +187,7 @@ class Walk {
  private:
   enum class Phase : std::uint8_t { candidate, key, admit };
 
-  const fallback::Candidate& cand() const noexcept { return plan_[cursor_]; }
+  const fallback::Candidate& cand() const noexcept { return candidates_.current(); }
   Instant now() const noexcept { return s_.clock().now(); }
   WallTime wall() const noexcept { return s_.clock().wall_now(); }
   /// The wall time at monotonic `t` of this call: one reading of each clock serves the walk.
@@ -201,7 +202,7 @@ class Walk {
 
   void note(EventKind kind, std::string_view message, std::optional<Duration> wait = std::nullopt,
             std::string_view fingerprint = {}) {
-    const bool have_target = cursor_ < plan_.size();
+    const bool have_target = candidates_.on_candidate();
     Event e = Event::make(kind, have_target ? std::string_view(cand().provider->name) : std::string_view(req_.provider),
                           have_target ? std::string_view(cand().model->name) : std::string_view(req_.model), req_.task,
                           message, wall(), s_.secrets());
@@ -266,11 +267,11 @@ class Walk {
 
     // The plan: the task's route first (for a request with no model), then the fallback
     // policy's order from the origin.
-    plan_input_ = walk::plan_input(*origin, estimate_);
-    rest_planned_ = walk::plan_first(fallback_, s_.table(), route, *origin, plan_input_, plan_);
-    if (plan_.empty())
-      return fail(Errc::invalid_argument, providers::nothing_fits_message(plan_input_.total(), plan_input_.prompt_tokens,
-                                                                          plan_input_.max_output_tokens));
+    if (!candidates_.plan(fallback_, s_.table(), route, *origin, walk::plan_input(*origin, estimate_))) {
+      const auto& in = candidates_.input();
+      return fail(Errc::invalid_argument,
+                  providers::nothing_fits_message(in.total(), in.prompt_tokens, in.max_output_tokens));
+    }
     seat_.begin(started_);
     return {};
   }
@@ -296,12 +297,6 @@ class Walk {
       cache_key_.emplace(std::move(*key));
     }
     return false;
-  }
-
-  /// The fallback policy's candidates after those already planned.
-  void plan_rest() {
-    rest_planned_ = true;
-    walk::plan_rest(fallback_, s_.table(), plan_input_, plan_);
   }
 
   /// Whether the configured tier offers the model at all.
@@ -347,10 +342,10 @@ class Walk {
     }
   }
 
-  /// Starts on `plan_[cursor_]`, or ends the walk when the plan is spent.
+  /// Starts on the cursor's candidate (walk/candidates.hpp), or ends the walk when the plan is
+  /// spent.
   std::optional<WalkStep> enter_candidate(Instant t) {
-    if (cursor_ >= plan_.size() && !rest_planned_) plan_rest();
-    if (cursor_ >= plan_.size()) return finish(nothing_left());
+    if (!candidates_.more(fallback_, s_.table())) return finish(nothing_left());
     const auto& c = cand();
     // The candidate left was never sent to under its pass (a sent attempt reported it).
     give_back_pass();
@@ -361,25 +356,24 @@ class Walk {
     key_seat_.new_candidate();
     std::optional<std::size_t> key;
     if (!offered(*c.provider, *c.model) || !(key = choose_key(t)) || !enter_breaker(*c.provider, t)) {
-      ++cursor_;
+      candidates_.skip();
       return std::nullopt;
     }
-    if (moved_) {
+    if (const walk::Reached reached = candidates_.reached(); reached != walk::Reached::first) {
       if (const auto cap = fallback_cap(); cap && outcome_.counts().fallbacks >= *cap)
         return finish(fallback_cap_reached(*cap));
-      const bool other_provider = last_provider_ != c.provider->name;
-      note(other_provider ? EventKind::switched_provider : EventKind::switched_model,
+      note(reached == walk::Reached::other_provider ? EventKind::switched_provider : EventKind::switched_model,
            providers::switching_message(c.provider->name, c.model->name, s_.secrets()));
       outcome_.moved();  // the target left is now a hop
     }
     outcome_.entered_target();
-    last_provider_ = c.provider->name;
+    candidates_.enter();
     // The spend budget holds this candidate's worst case (its prices) until the call settles.
     if (SpendBudget* spend = s_.spend()) {
       spend_hold_ = SpendReservation{};
       auto hold = spend->reserve(c.model->price, estimate_, wall_at(t));
       if (!hold) {
-        if (spend->downgrades() && downgrade()) return std::nullopt;  // cursor_ moved
+        if (spend->downgrades() && downgrade()) return std::nullopt;  // moved on
         note(EventKind::budget_exhausted, hold.error().message);
         return finish(hold.error());
       }
@@ -398,32 +392,19 @@ class Walk {
   /// At the spend limit with `downgrade`: moves to the cheapest remaining candidate whose
   /// worst case still fits; false when none does.
   bool downgrade() {
-    SpendBudget* spend = s_.spend();
-    if (!rest_planned_) plan_rest();
-    std::optional<std::size_t> best;
-    double best_cost = 0;
-    const double left = spend->remaining(wall());
-    for (std::size_t i = cursor_ + 1; i < plan_.size(); ++i) {
-      const double c = providers::estimated_cost(plan_[i].model->price, estimate_).total_cost;
-      if (c <= left && (!best || c < best_cost)) {
-        best = i;
-        best_cost = c;
-      }
-    }
-    if (!best) return false;
-    note(EventKind::budget_alert, providers::spend_downgrade_message(plan_[*best].provider->name, plan_[*best].model->name));
-    // Bring it forward: the candidates between are dearer.
-    std::swap(plan_.begin()[cursor_ + 1], plan_.begin()[*best]);
+    const fallback::Candidate* cheapest =
+        candidates_.bring_forward_cheapest(fallback_, s_.table(), estimate_, s_.spend()->remaining(wall()));
+    if (!cheapest) return false;
+    note(EventKind::budget_alert, providers::spend_downgrade_message(cheapest->provider->name, cheapest->model->name));
     next_candidate();
     return true;
   }
 
   void next_candidate(std::string_view why = {}) {
-    if (s_.call_hook().active() && cursor_ < plan_.size()) leave_target(why);
+    if (s_.call_hook().active() && candidates_.on_candidate()) leave_target(why);
     seat_.leave_line();
     seat_.release();
-    ++cursor_;
-    moved_ = true;
+    candidates_.leave();
     phase_ = Phase::candidate;
   }
 
@@ -837,7 +818,7 @@ class Walk {
     if (last_verdict_) {
       const auto& v = *last_verdict_;
       return Error{Errc::rejected,
-                   providers::redact(providers::describe(v, last_provider_, {}), s_.secrets()), std::nullopt};
+                   providers::redact(providers::describe(v, candidates_.last_provider(), {}), s_.secrets()), std::nullopt};
     }
     if (!unservable_reason_.empty()) return Error{Errc::invalid_argument, unservable_reason_, std::nullopt};
     return Error{Errc::all_rate_limited, providers::all_rate_limited_message(std::nullopt), std::nullopt};
@@ -852,7 +833,7 @@ class Walk {
     note(EventKind::failed, e.message, e.retry_after);
     const Instant end = now();
     if (!outcome_.cancelled()) raise(s_.alerts().call_ended(true, end), wall_at(end));
-    const bool targeted = cursor_ < plan_.size();
+    const bool targeted = candidates_.on_candidate();
     record(end, targeted ? cand() : fallback::Candidate{},
            outcome_.failure(targeted ? std::string_view(cand().provider->name) : std::string_view(req_.provider),
                             targeted ? std::string_view(cand().model->name) : std::string_view(req_.model), e.code,
@@ -897,13 +878,9 @@ class Walk {
   TaskTicket task_ticket_{};
   SpendReservation spend_hold_{};
   std::optional<CacheKey> cache_key_{};
-  fallback::Candidates plan_{};
-  fallback::PlanInput plan_input_{};
-  bool rest_planned_ = true;
-  std::size_t cursor_ = 0;
+  /// Where the call stands in its plan.
+  walk::CandidateCursor<Fallback> candidates_{};
   Phase phase_ = Phase::candidate;
-  bool moved_ = false;
-  std::string_view last_provider_{};
 
   /// The key the call's attempts go out with.
   walk::KeySeat key_seat_{};

@@ -142,7 +142,7 @@ class AdmissionSeat {
 
   void leave_line() noexcept {
     if (ticket_ && line_set_) line_set_->line().leave(ticket_);
-    ticket_ = detail::WaitLine::Ticket{};
+    ticket_ = governed::detail::WaitLine::Ticket{};
     line_set_ = nullptr;
   }
 
@@ -183,7 +183,7 @@ class AdmissionSeat {
     return std::nullopt;
   }
 
-  detail::WaitLine::Ticket ticket_{};
+  governed::detail::WaitLine::Ticket ticket_{};
   Set* line_set_ = nullptr;  ///< the set whose line `ticket_` is in
   Admission admission_{};
   Instant began_{};
