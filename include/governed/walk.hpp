@@ -847,7 +847,7 @@ class Walk {
   /// hands the whole record to the call hook when one is installed. Once per call.
   void record(Instant end, fallback::Candidate where, const CallEnd& how) {
     if (outcome_.recorded()) return;
-    const CallRecord rec = call_record(how, outcome_.counts(), req_.task, end - started_, started_wall_,
+    CallRecord rec = call_record(how, outcome_.counts(), req_.task, end - started_, started_wall_,
                                        key_seat_.chosen() ? s_.keys().fingerprint(key_seat_.key()) : std::string_view{});
     const bool targeted = where.provider && where.model;
     outcome_.record(rec, s_.stats(), targeted ? &s_.model_series(*where.provider, *where.model) : nullptr,
@@ -878,15 +878,17 @@ class Walk {
   TaskTicket task_ticket_{};
   SpendReservation spend_hold_{};
   std::optional<CacheKey> cache_key_{};
+  // The steps are default-initialized (no `{}`): each sets its own members, and a value-
+  // initialized one would first be zeroed whole — the cursor's 48 candidates, on every call.
   /// Where the call stands in its plan.
-  walk::CandidateCursor<Fallback> candidates_{};
+  walk::CandidateCursor<Fallback> candidates_;
   Phase phase_ = Phase::candidate;
 
   /// The key the call's attempts go out with.
-  walk::KeySeat key_seat_{};
+  walk::KeySeat key_seat_;
   Set* set_ = nullptr;
   /// The call's place at the current candidate's limit set.
-  walk::AdmissionSeat<Set> seat_{};
+  walk::AdmissionSeat<Set> seat_;
   backoff::RetryState retry_{};
   /// The current attempt's pass from its provider's breaker; not allowed when none is held.
   walk::BreakerSeat breaker_{};
@@ -900,7 +902,7 @@ class Walk {
   const providers::Provider* last_refused_keyless_ = nullptr;
   std::string unservable_reason_{};
   /// What the call said, counted and took on its way, and where its outcome goes.
-  walk::Outcome outcome_{};
+  walk::Outcome outcome_;
 };
 
 }  // namespace governed

@@ -120,7 +120,8 @@ TEST_CASE("walk::Outcome: one hop per move, each with what decided it", "[walk][
   o.left_target("anthropic", "claude", "given reason", "ignored");  // left last, never moved from
 
   CHECK(o.counts().fallbacks == 2);
-  CHECK(o.record(outcome_record(o, false), stats, nullptr, nullptr, hook, [](CallRecord&) {}));
+  CallRecord rec = outcome_record(o, false);
+  CHECK(o.record(rec, stats, nullptr, nullptr, hook, [](CallRecord&) {}));
   REQUIRE(saw.calls == 1);
   CHECK(saw.fallbacks == 2);
   CHECK(saw.hops == std::vector<std::string>{"gpt-4o: gpt-4o cools for 30s.", "gpt-4o-mini: no key configured"});
@@ -136,9 +137,10 @@ TEST_CASE("walk::Outcome: a call is recorded once, into the series it reached", 
   Series& provider = stats.provider("openai");
   walk::Outcome o;
   bool completed = false;
-  CHECK(o.record(outcome_record(o, true), stats, &model, &provider, hook, [&](CallRecord&) { completed = true; }));
+  CallRecord rec = outcome_record(o, true);
+  CHECK(o.record(rec, stats, &model, &provider, hook, [&](CallRecord&) { completed = true; }));
   CHECK(o.recorded());
-  CHECK_FALSE(o.record(outcome_record(o, true), stats, &model, &provider, hook, [](CallRecord&) {}));
+  CHECK_FALSE(o.record(rec, stats, &model, &provider, hook, [](CallRecord&) {}));
   CHECK(model.requests.load() == 1);
   CHECK(provider.requests.load() == 1);
   CHECK(saw.calls == 1);
@@ -151,7 +153,8 @@ TEST_CASE("walk::Outcome: with no call hook the record is counted and nothing is
   CallHook hook;
   walk::Outcome o;
   bool completed = false;
-  CHECK(o.record(outcome_record(o, false), stats, nullptr, nullptr, hook, [&](CallRecord&) { completed = true; }));
+  CallRecord rec = outcome_record(o, false);
+  CHECK(o.record(rec, stats, nullptr, nullptr, hook, [&](CallRecord&) { completed = true; }));
   CHECK_FALSE(completed);
   CHECK(stats.model("openai", "gpt-4o").failures.load() == 1);
 }

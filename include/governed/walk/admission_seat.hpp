@@ -80,10 +80,11 @@ class AdmissionSeat {
   /// One admission step at `t` (`w`, its wall time) for `cost` on `set`, within `patience`.
   AdmitStep step(Set& set, Instant t, WallTime w, const Cost& cost, const Patience& patience, const LineRules& rules) {
     auto& line = set.line();
-    Duration wait{};
     if (!ticket_) {
       if (line.empty() || answer_) {
-        if (auto done = ask_set(set, t, w, cost, patience, rules.poll, wait)) return *done;
+        // Admitted, or refused, at once; a wait is waited in the line.
+        if (const AdmitStep first = ask_set(set, t, w, cost, patience, rules.poll); first.next != Admit::wait)
+          return first;
       }
       auto joined = line.join(rules.priority, rules.max_waiters);
       if (!joined) {
@@ -98,12 +99,10 @@ class AdmissionSeat {
       if (patience.too_late(wake)) return refused(wake - t, !patience.exceeded_by(wake));
       return AdmitStep{Admit::wait, wake};
     }
-    if (auto done = ask_set(set, t, w, cost, patience, rules.poll, wait)) {
-      if (done->next == Admit::send) leave_line();
-      return *done;
-    }
-    line.set_head_wake(ticket_, t + wait);
-    return AdmitStep{Admit::wait, t + wait};
+    const AdmitStep head = ask_set(set, t, w, cost, patience, rules.poll);
+    if (head.next == Admit::send) leave_line();
+    else if (head.next == Admit::wait) line.set_head_wake(ticket_, head.at);
+    return head;
   }
 
   /// After `Admit::ask`: the instant the call asks the store at.
@@ -154,10 +153,9 @@ class AdmissionSeat {
     return s;
   }
 
-  /// Asks `set` at `t`, or takes the store's answer: a step that ends this one (admitted, ask
-  /// the store, spent elsewhere, refused), or none with `wait` set to a wait within `patience`.
-  std::optional<AdmitStep> ask_set(Set& set, Instant t, WallTime w, const Cost& cost, const Patience& patience,
-                                   Duration poll, Duration& wait) {
+  /// Asks `set` at `t`, or takes the store's answer: admitted, ask the store, spent elsewhere,
+  /// refused, or a wait within `patience` (`Admit::wait`, until `at`).
+  AdmitStep ask_set(Set& set, Instant t, WallTime w, const Cost& cost, const Patience& patience, Duration poll) {
     if (!answer_ && ask_async_ && set.shared()) {
       ask_at_ = t;
       return AdmitStep{Admit::ask};
@@ -179,8 +177,7 @@ class AdmissionSeat {
       return AdmitStep{Admit::send};
     }
     if (patience.too_late(t + *needed)) return refused(*needed, !patience.exceeded_by(t + *needed));
-    wait = *needed;
-    return std::nullopt;
+    return AdmitStep{Admit::wait, t + *needed};
   }
 
   governed::detail::WaitLine::Ticket ticket_{};

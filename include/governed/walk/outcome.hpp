@@ -134,7 +134,7 @@ class Outcome {
   /// when one is installed, completed by `for_hook(rec)` and with the call's path. Once per
   /// call: false when the call was recorded already.
   template <class ForHook>
-  bool record(CallRecord rec, Statistics& stats, Series* model, Series* provider, const CallHook& hook,
+  bool record(CallRecord& rec, Statistics& stats, Series* model, Series* provider, const CallHook& hook,
               ForHook&& for_hook) {
     if (std::exchange(recorded_, true)) return false;
     if (model && provider) stats.record(rec, *model, *provider);
