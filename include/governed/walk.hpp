@@ -56,10 +56,13 @@
 #include <governed/trace.hpp>
 #include <governed/transport/concept.hpp>
 #include <governed/walk/admission.hpp>
+#include <governed/walk/admission_seat.hpp>
 #include <governed/walk/breaker_seat.hpp>
+#include <governed/walk/candidates.hpp>
 #include <governed/walk/decide.hpp>
 #include <governed/walk/held_back.hpp>
-#include <governed/walk/key_choice.hpp>
+#include <governed/walk/key_seat.hpp>
+#include <governed/walk/outcome.hpp>
 #include <governed/walk/plan.hpp>
 #include <governed/walk/settle.hpp>
 
@@ -110,14 +113,13 @@ class Walk {
 
   Walk(const Walk&) = delete;
   Walk& operator=(const Walk&) = delete;
-  ~Walk() { leave_line(); }
 
   /// Begins the call.
   WalkStep start() {
     started_ = now();
     started_wall_ = s_.wall_at(started_);
     if (auto r = prepare(); !r) return finish(std::move(r.error()));
-    if (done_) return WalkStep::done;
+    if (outcome_.done()) return WalkStep::done;
     return advance_from(started_);
   }
 
@@ -127,48 +129,45 @@ class Walk {
   /// After the attempt `attempt()` described.
   WalkStep on_reply(transport::Reply reply) { return act(std::move(reply)); }
 
-  Instant wake_at() const noexcept { return wake_; }
+  Instant wake_at() const noexcept { return seat_.wake_at(); }
 
   /// Admissions on limit sets kept in a shared store are asked for without blocking: the walk
   /// stops at `WalkStep::ask` instead of waiting for the store's answer on this thread. For
   /// drivers that run on an executor (the asynchronous call).
-  void admit_asynchronously() noexcept { ask_async_ = true; }
+  void admit_asynchronously() noexcept { seat_.ask_asynchronously(); }
 
   /// After `WalkStep::ask`: asks the limit set's shared store; `done(Result<Admission>)` runs on
   /// `executor` with the answer, to hand to `on_answer`.
   template <class Handler>
   void ask_shared(boost::asio::any_io_executor executor, Handler&& done) {
-    asking_ = false;
-    set_->async_admit(cost(), ask_at_, wall_at(ask_at_), std::move(executor), std::forward<Handler>(done));
+    set_->async_admit(cost(), seat_.asked_at(), wall_at(seat_.asked_at()), std::move(executor),
+                      std::forward<Handler>(done));
   }
 
   /// The answer `ask_shared` got: the walk goes on from where it asked.
   WalkStep on_answer(Result<Admission> answer) {
-    answer_ = std::move(answer);
+    seat_.answer(std::move(answer));
     return advance();
   }
 
   /// The attempt to send; valid after `WalkStep::send` until `on_reply`.
   transport::Attempt attempt() const noexcept {
     return transport::Attempt{req_, cand().provider->name, cand().model->name, base_url(),
-                              s_.keys().secret(key_), std::string_view(traceparent_.data(), traceparent_.size())};
+                              s_.keys().secret(key_seat_.key()), std::string_view(traceparent_.data(), traceparent_.size())};
   }
 
   /// The outcome; valid once after `WalkStep::done`.
-  Result<Response> take_result() {
-    if (!result_) return tl::unexpected(Error{Errc::invalid_argument, "the call has not finished", {}});
-    return std::move(*result_);
-  }
+  Result<Response> take_result() { return outcome_.take_result(); }
 
   /// Has the walk build its outcome in `out` instead of keeping it for `take_result()`: a
   /// driver that returns `out` (named return value) hands the Response to its caller without
   /// moving it. `out` is a default-constructed Result (an empty Response), outlives the walk's
   /// last step, and holds the outcome once the walk is done.
-  void deliver_into(Result<Response>& out) noexcept { out_ = &out; }
+  void deliver_into(Result<Response>& out) noexcept { outcome_.deliver_into(out); }
 
   /// Gives up: the call ends with `error` (cancellation, a failed timer).
   WalkStep abort(Error error) {
-    cancelled_ = error.code == Errc::cancelled;
+    if (error.code == Errc::cancelled) outcome_.cancel();
     return finish(std::move(error));
   }
 
@@ -177,8 +176,8 @@ class Walk {
   /// had already shown pieces, the provider billed what it generated, so that is charged as
   /// for a stream that broke off.
   WalkStep cancel(const transport::Reply& reply, Error error) {
-    cancelled_ = true;
-    if (reply.streamed && reply.streamed->chunks > 0 && set_ && admission_.admitted) {
+    outcome_.cancel();
+    if (reply.streamed && reply.streamed->chunks > 0 && set_ && seat_.admission().admitted) {
       const Instant t = now();
       charge_partial(*reply.streamed, t, wall_at(t));
     }
@@ -188,7 +187,7 @@ class Walk {
  private:
   enum class Phase : std::uint8_t { candidate, key, admit };
 
-  const fallback::Candidate& cand() const noexcept { return plan_[cursor_]; }
+  const fallback::Candidate& cand() const noexcept { return candidates_.current(); }
   Instant now() const noexcept { return s_.clock().now(); }
   WallTime wall() const noexcept { return s_.clock().wall_now(); }
   /// The wall time at monotonic `t` of this call: one reading of each clock serves the walk.
@@ -203,14 +202,13 @@ class Walk {
 
   void note(EventKind kind, std::string_view message, std::optional<Duration> wait = std::nullopt,
             std::string_view fingerprint = {}) {
-    const bool have_target = cursor_ < plan_.size();
+    const bool have_target = candidates_.on_candidate();
     Event e = Event::make(kind, have_target ? std::string_view(cand().provider->name) : std::string_view(req_.provider),
                           have_target ? std::string_view(cand().model->name) : std::string_view(req_.model), req_.task,
                           message, wall(), s_.secrets());
     e.wait = wait;
     e.key_fingerprint = std::string(fingerprint);
-    s_.observers().emit(e);
-    events_.push_back(std::move(e));
+    outcome_.say(s_.observers(), std::move(e));
   }
 
   /// What held a candidate back for a while (walk/decide.hpp).
@@ -218,7 +216,7 @@ class Walk {
 
   /// A candidate could take the call again in `d`, held back by `why` (walk/held_back.hpp).
   void remember_wait(Duration d, Holdup why = Holdup::rate_limit, bool past_deadline = false) {
-    held_back_.remember(d, why, past_deadline);
+    outcome_.held_back().remember(d, why, past_deadline);
   }
 
   // ---- start: budgets, cache, plan ---------------------------------------------------------
@@ -269,12 +267,12 @@ class Walk {
 
     // The plan: the task's route first (for a request with no model), then the fallback
     // policy's order from the origin.
-    plan_input_ = walk::plan_input(*origin, estimate_);
-    rest_planned_ = walk::plan_first(fallback_, s_.table(), route, *origin, plan_input_, plan_);
-    if (plan_.empty())
-      return fail(Errc::invalid_argument, providers::nothing_fits_message(plan_input_.total(), plan_input_.prompt_tokens,
-                                                                          plan_input_.max_output_tokens));
-    admit_started_ = started_;
+    if (!candidates_.plan(fallback_, s_.table(), route, *origin, walk::plan_input(*origin, estimate_))) {
+      const auto& in = candidates_.input();
+      return fail(Errc::invalid_argument,
+                  providers::nothing_fits_message(in.total(), in.prompt_tokens, in.max_output_tokens));
+    }
+    seat_.begin(started_);
     return {};
   }
 
@@ -289,25 +287,16 @@ class Walk {
         r.cost = {};
         r.trace_id = trace_.trace_id;
         r.latency = now() - started_;
-        r.events.clear();
         note(EventKind::cache_hit, providers::cache_hit_message(r.provider, r.model));
-        r.events = std::move(events_);
         task_ticket_.settle(0);
         // By name: the cached answer may come from a model the call fell back to.
-        record(started_, {}, r.provider, r.model, true, true, {}, 0);
-        outcome() = std::move(r);
-        done_ = true;
+        record(started_, {}, CallEnd{r.provider, r.model, true, true, {}, 0, {}, {}});
+        outcome_.answered_with(std::move(r));
         return true;
       }
       cache_key_.emplace(std::move(*key));
     }
     return false;
-  }
-
-  /// The fallback policy's candidates after those already planned.
-  void plan_rest() {
-    rest_planned_ = true;
-    walk::plan_rest(fallback_, s_.table(), plan_input_, plan_);
   }
 
   /// Whether the configured tier offers the model at all.
@@ -334,7 +323,7 @@ class Walk {
         case Phase::key:  // the same candidate, another key (the last one failed)
           if (auto key = choose_key(t); key && use_key(*key)) {
             phase_ = Phase::admit;
-            admit_started_ = t;
+            seat_.begin(t);
           } else {
             next_candidate();
           }
@@ -353,10 +342,10 @@ class Walk {
     }
   }
 
-  /// Starts on `plan_[cursor_]`, or ends the walk when the plan is spent.
+  /// Starts on the cursor's candidate (walk/candidates.hpp), or ends the walk when the plan is
+  /// spent.
   std::optional<WalkStep> enter_candidate(Instant t) {
-    if (cursor_ >= plan_.size() && !rest_planned_) plan_rest();
-    if (cursor_ >= plan_.size()) return finish(nothing_left());
+    if (!candidates_.more(fallback_, s_.table())) return finish(nothing_left());
     const auto& c = cand();
     // The candidate left was never sent to under its pass (a sent attempt reported it).
     give_back_pass();
@@ -364,28 +353,27 @@ class Walk {
     // or whose provider's breaker is open, is skipped without a word: nothing was tried on
     // it, so nothing switched. The breaker is asked last: a half-open one hands this call its
     // one trial, which only a candidate that can be sent to should take.
-    avoid_.reset();
+    key_seat_.new_candidate();
     std::optional<std::size_t> key;
     if (!offered(*c.provider, *c.model) || !(key = choose_key(t)) || !enter_breaker(*c.provider, t)) {
-      ++cursor_;
+      candidates_.skip();
       return std::nullopt;
     }
-    if (moved_) {
-      if (const auto cap = fallback_cap(); cap && counts_.fallbacks >= *cap) return finish(fallback_cap_reached(*cap));
-      const bool other_provider = last_provider_ != c.provider->name;
-      note(other_provider ? EventKind::switched_provider : EventKind::switched_model,
+    if (const walk::Reached reached = candidates_.reached(); reached != walk::Reached::first) {
+      if (const auto cap = fallback_cap(); cap && outcome_.counts().fallbacks >= *cap)
+        return finish(fallback_cap_reached(*cap));
+      note(reached == walk::Reached::other_provider ? EventKind::switched_provider : EventKind::switched_model,
            providers::switching_message(c.provider->name, c.model->name, s_.secrets()));
-      ++counts_.fallbacks;
-      path_.moved();  // the target left is now a hop
+      outcome_.moved();  // the target left is now a hop
     }
-    events_on_target_ = events_.size();
-    last_provider_ = c.provider->name;
+    outcome_.entered_target();
+    candidates_.enter();
     // The spend budget holds this candidate's worst case (its prices) until the call settles.
     if (SpendBudget* spend = s_.spend()) {
       spend_hold_ = SpendReservation{};
       auto hold = spend->reserve(c.model->price, estimate_, wall_at(t));
       if (!hold) {
-        if (spend->downgrades() && downgrade()) return std::nullopt;  // cursor_ moved
+        if (spend->downgrades() && downgrade()) return std::nullopt;  // moved on
         note(EventKind::budget_exhausted, hold.error().message);
         return finish(hold.error());
       }
@@ -397,114 +385,50 @@ class Walk {
       return std::nullopt;
     }
     phase_ = Phase::admit;
-    admit_started_ = t;
+    seat_.begin(t);
     return std::nullopt;
   }
 
   /// At the spend limit with `downgrade`: moves to the cheapest remaining candidate whose
   /// worst case still fits; false when none does.
   bool downgrade() {
-    SpendBudget* spend = s_.spend();
-    if (!rest_planned_) plan_rest();
-    std::optional<std::size_t> best;
-    double best_cost = 0;
-    const double left = spend->remaining(wall());
-    for (std::size_t i = cursor_ + 1; i < plan_.size(); ++i) {
-      const double c = providers::estimated_cost(plan_[i].model->price, estimate_).total_cost;
-      if (c <= left && (!best || c < best_cost)) {
-        best = i;
-        best_cost = c;
-      }
-    }
-    if (!best) return false;
-    note(EventKind::budget_alert, providers::spend_downgrade_message(plan_[*best].provider->name, plan_[*best].model->name));
-    // Bring it forward: the candidates between are dearer.
-    std::swap(plan_.begin()[cursor_ + 1], plan_.begin()[*best]);
+    const fallback::Candidate* cheapest =
+        candidates_.bring_forward_cheapest(fallback_, s_.table(), estimate_, s_.spend()->remaining(wall()));
+    if (!cheapest) return false;
+    note(EventKind::budget_alert, providers::spend_downgrade_message(cheapest->provider->name, cheapest->model->name));
     next_candidate();
     return true;
   }
 
   void next_candidate(std::string_view why = {}) {
-    if (s_.call_hook().active() && cursor_ < plan_.size()) leave_target(why);
-    leave_line();
-    admission_ = Admission{};
-    ++cursor_;
-    moved_ = true;
+    if (s_.call_hook().active() && candidates_.on_candidate()) leave_target(why);
+    seat_.leave_line();
+    seat_.release();
+    candidates_.leave();
     phase_ = Phase::candidate;
   }
 
   /// Notes the current target as left, for the call hook: why is `why`, else the message of
   /// the last event said of it (cooled, failed, key_exhausted …), else why it could not serve.
   void leave_target(std::string_view why) {
-    std::string reason(why);
-    if (reason.empty() && events_.size() > events_on_target_) reason = events_.back().message;
-    if (reason.empty()) reason = redact(unservable_reason_);
-    path_.left(cand().provider->name, cand().model->name, std::move(reason));
+    outcome_.left_target(cand().provider->name, cand().model->name, why, redact(unservable_reason_));
   }
 
-  /// Whether `p` is configured keyless: its one pool entry carries no key.
-  bool keyless(const providers::Provider& p) const {
-    const auto keys = s_.key_indices(p);
-    return keys.size() == 1 && s_.keys().keyless(keys.front());
-  }
-
-  /// What a 401 to a keyless provider means: its server does want a key.
-  static std::string refused_without_key(const providers::Provider& p) {
-    return providers::refused_without_key_message(p.display, p.name);
-  }
-
-  /// The key the keys policy picks for the current candidate at `t`; none when no key is
-  /// usable (remembering when the first comes back, or why none ever will).
+  /// The key the keys policy picks for the current candidate at `t` (walk/key_seat.hpp); none
+  /// when no key is usable (remembering when the first comes back, or why none ever will).
   std::optional<std::size_t> choose_key(Instant t) {
-    const auto& c = cand();
-    const WallTime w = wall_at(t);
-    // Only as many views as the provider has keys (at most 32) are built: a call site with
-    // one key pays for one.
-    boost::container::static_vector<keys::KeyView, 32> views;
-    for (std::size_t i : s_.key_indices(*c.provider)) {
-      if (views.size() == views.capacity()) break;
-      views.push_back(s_.keys().key_view(i, w, t));
-    }
-    const std::size_t n = views.size();
-    if (n == 0) {
-      unservable_reason_ = providers::no_key_configured_message(c.provider->name);
-      return std::nullopt;
-    }
-    for (auto& v : views) {
-      walk::apply_cooldown(v, s_.cooldowns().cooling_until(CooldownKey{c.provider->name, c.model->name, v.account}, t));
-      if constexpr (keys::LoadAware<Keys>) {
-        if (const Set* set = s_.find_limit_set(*c.provider, *c.model, v.account)) v.headroom = walk::headroom(*set, t);
-      }
-    }
-    const std::span<const keys::KeyView> span{views.data(), n};
-    auto picked = keys_.pick(span, t, rng_, avoid_);
-    if (!picked) {
-      if (!walk::for_each_return(span, t, [&](Duration wait) { remember_wait(wait); }))
-        unservable_reason_ = keyless(*c.provider)
-                                 ? refused_without_key(*c.provider)
-                                 : providers::every_key_refused_message(c.provider->name);
-      return std::nullopt;
-    }
-    return *picked;
+    return key_seat_.choose(s_, keys_, cand(), t, wall_at(t), rng_, outcome_.held_back(), unservable_reason_);
   }
 
   /// Sends the current candidate's attempts with key `picked`; false when its limit set can
   /// not be had.
   bool use_key(std::size_t picked) {
     const auto& c = cand();
-    if (picked != key_ || !have_key_) {
-      // A rotation is another key of the same provider taking over from one an attempt was
-      // sent with. A move to another provider uses that provider's key, and a key chosen
-      // but never sent with (its admission was refused) was not replaced: neither is said.
-      if (have_key_ && counts_.attempts > attempts_before_key_ && s_.keys().provider(key_) == c.provider->name)
-        note(EventKind::key_rotated, providers::key_rotated_message(c.provider->name), std::nullopt,
-             s_.keys().fingerprint(picked));
-      attempts_before_key_ = counts_.attempts;
-    }
-    key_ = picked;
-    have_key_ = true;
-    if (s_.call_hook().active()) path_.used_key(s_.keys().fingerprint(picked));
-    auto set = s_.limit_set(*c.provider, *c.model, key_);
+    if (key_seat_.use(picked, outcome_.counts().attempts, s_.keys(), c.provider->name))
+      note(EventKind::key_rotated, providers::key_rotated_message(c.provider->name), std::nullopt,
+           s_.keys().fingerprint(picked));
+    if (s_.call_hook().active()) outcome_.used_key(s_.keys().fingerprint(picked));
+    auto set = s_.limit_set(*c.provider, *c.model, picked);
     if (!set) {
       unservable_reason_ = set.error().message;
       return false;
@@ -517,101 +441,50 @@ class Walk {
 
   // ---- admission -------------------------------------------------------------------------
 
-  /// One admission step at `t`: send (admitted), wait, or — refused within the call's
-  /// patience, or not admissible at all here — on to the next candidate (nullopt).
+  /// One admission step at `t` (walk/admission_seat.hpp): send (admitted), wait, ask the
+  /// shared store, or — refused within the call's patience, or not admissible at all here —
+  /// on to the next candidate (nullopt).
   std::optional<WalkStep> admit(Instant t) {
-    auto& line = set_->line();
-    const walk::Patience patience = walk::patience(admit_started_, req_.max_wait, total_wait_cap(), req_.deadline);
-    const auto impatient = [&](Instant at) { return patience.exceeded_by(at); };
-    const auto too_late = [&](Instant at) { return patience.too_late(at); };
-
-    // nullopt: admitted. With `asking_` set, the shared store is to be asked first (the walk
-    // comes back here with its answer in `answer_`).
-    const auto try_set = [&]() -> std::optional<Duration> {
-      if (!answer_ && ask_async_ && set_->shared()) {
-        asking_ = true;
-        ask_at_ = t;
-        return Duration::zero();
-      }
-      auto a = answer_ ? std::move(*std::exchange(answer_, std::nullopt)) : set_->admit(cost(), t, wall_at(t));
-      if (!a) {
-        unservable_reason_ = a.error().message;
-        // The shared store is out of reach and refuses meanwhile (fail-closed): the call ends so.
-        if (a.error().code == Errc::io_error || a.error().code == Errc::timed_out) store_refused_ = a.error();
-        return Duration::max();
-      }
-      const auto wait = walk::admission_wait(*a, s_.config().concurrency_poll);
-      if (a->exhausted_until) spent_elsewhere_ = a->exhausted_until;
-      else if (!wait) admission_ = std::move(*a);
-      return wait;
-    };
-
-    if (!ticket_) {
-      if (line.empty() || answer_) {
-        const auto wait = try_set();
-        if (asking_) return WalkStep::ask;
-        if (!wait) return admitted(t);
-        if (spent_elsewhere_) return skip_spent_account(t);
-        if (*wait == Duration::max()) return refuse_candidate(std::nullopt);
-        if (too_late(t + *wait)) return refuse_candidate(*wait, !impatient(t + *wait));
-      }
-      auto joined = line.join(req_.priority, s_.config().max_waiters);
-      if (!joined) return finish(std::move(joined.error()));
-      ticket_ = *joined;
-      line_set_ = set_;
+    const walk::Patience patience = walk::patience(seat_.began(), req_.max_wait, total_wait_cap(), req_.deadline);
+    const walk::LineRules rules{req_.priority, s_.config().max_waiters, s_.config().concurrency_poll};
+    const walk::AdmitStep a = seat_.step(*set_, t, wall_at(t), cost(), patience, rules);
+    switch (a.next) {
+      case walk::Admit::send: return admitted(t);
+      case walk::Admit::wait: return wait_until(a.at);
+      case walk::Admit::ask: return WalkStep::ask;
+      case walk::Admit::spent_elsewhere: return skip_spent_account(a.spent_until, t);
+      case walk::Admit::refused:
+        if (!a.wait) unservable_reason_ = seat_.take_error().message;
+        return refuse_candidate(a.wait, a.past_deadline);
+      case walk::Admit::failed: return finish(seat_.take_error());
     }
-    if (!line.is_head(ticket_)) {
-      const Instant wake = walk::wake_behind(line.head_wake(), t);
-      if (too_late(wake)) return refuse_candidate(wake - t, !impatient(wake));
-      return wait_until(wake);
-    }
-    const auto wait = try_set();
-    if (asking_) return WalkStep::ask;
-    if (!wait) {
-      leave_line();
-      return admitted(t);
-    }
-    if (spent_elsewhere_) return skip_spent_account(t);
-    if (*wait == Duration::max()) return refuse_candidate(std::nullopt);
-    if (too_late(t + *wait)) return refuse_candidate(*wait, !impatient(t + *wait));
-    line.set_head_wake(ticket_, t + *wait);
-    return wait_until(t + *wait);
+    return std::nullopt;
   }
 
   /// Another process sharing this limit set found its account's allowance spent: this process
   /// records it too (as if the provider had said so here) and tries another account's key at
   /// once, without having spent a call to learn it.
-  std::optional<WalkStep> skip_spent_account(Instant t) {
-    const WallTime until = *std::exchange(spent_elsewhere_, std::nullopt);
-    leave_line();
+  std::optional<WalkStep> skip_spent_account(WallTime until, Instant t) {
+    seat_.leave_line();
     stop_waiting();
     const auto& c = cand();
     const WallTime w = wall_at(t);
-    const std::string_view account = s_.keys().account(key_);
-    if (c.provider->limits_per_model) {
-      (void)s_.exhaust_model(*c.provider, *c.model, account, until);
-    } else {
-      (void)s_.keys().mark_exhausted(key_, until, w);
-    }
+    key_seat_.spent(s_, keys_, c, c.provider->limits_per_model, until, w);
     if (until != keys::until_reset && until > w) remember_wait(until - w);
     note(EventKind::key_exhausted, providers::spent_elsewhere_message(c.provider->name, c.model->name),
          until != keys::until_reset && until > w ? std::optional<Duration>(until - w) : std::nullopt,
-         s_.keys().fingerprint(key_));
-    keys_.failed(key_);
-    avoid_ = account;
+         s_.keys().fingerprint(key_seat_.key()));
     phase_ = Phase::key;
     return std::nullopt;
   }
 
   /// Ends a wait for admission, counting it in the call's total.
   void stop_waiting() {
-    if (waiting_since_) counts_.waited += now() - *waiting_since_;
-    waiting_since_.reset();
+    if (const auto waited = seat_.stop_waiting([&] { return now(); })) outcome_.counts().waited += *waited;
   }
 
   std::optional<WalkStep> wait_until(Instant at) {
-    if (!waiting_since_) waiting_since_ = now();
-    wake_ = at;
+    seat_.wait_until(at, [&] { return now(); });
     return WalkStep::wait;
   }
 
@@ -621,12 +494,10 @@ class Walk {
       return Event::of(EventKind::admitted, cand().provider->name, cand().model->name, req_.task, std::nullopt,
                        wall_at(t), s_.secrets());
     });
-    if (waiting_since_) {
-      const Duration waited = t - *waiting_since_;
-      waiting_since_.reset();
-      counts_.waited += waited;
-      if (waited > Duration{0})
-        note(EventKind::waited, providers::waited_message(waited, cand().provider->name, cand().model->name), waited);
+    if (const auto waited = seat_.stop_waiting([t] { return t; })) {
+      outcome_.counts().waited += *waited;
+      if (*waited > Duration{0})
+        note(EventKind::waited, providers::waited_message(*waited, cand().provider->name, cand().model->name), *waited);
     }
     return WalkStep::send;
   }
@@ -646,16 +517,10 @@ class Walk {
     return std::nullopt;
   }
 
-  void leave_line() noexcept {
-    if (ticket_ && line_set_) line_set_->line().leave(ticket_);
-    ticket_ = detail::WaitLine::Ticket{};
-    line_set_ = nullptr;
-  }
-
   // ---- a reply -----------------------------------------------------------------------------
 
   WalkStep act(transport::Reply reply) {
-    ++counts_.attempts;
+    ++outcome_.counts().attempts;
     const Instant t = now();
     const WallTime w = wall_at(t);
     const auto& c = cand();
@@ -673,14 +538,14 @@ class Walk {
       v = providers::classify(c.provider, c.provider->dialect,
                               providers::ReplyView{reply.status, providers::HeaderView(headers), reply.body}, w);
     }
-    admission_.lease.release();  // the call is over: its concurrency slot is free
+    seat_.admission().lease.release();  // the call is over: its concurrency slot is free
     sync_limits(v.limits, t);
     report_to_breaker(v.kind, t, w);
     if (!reply.failure && reply.status == 429) [[unlikely]]
       raise(s_.alerts().rate_limited(c.provider->name, c.model->name, t), w);
     if (v.kind == providers::Kind::success) return succeed(reply, t, w);
     last_verdict_ = v;  // what "nothing left" reports: a success ends the walk first
-    last_refused_keyless_ = v.kind == providers::Kind::auth && s_.keys().keyless(key_) ? c.provider : nullptr;
+    last_refused_keyless_ = v.kind == providers::Kind::auth && s_.keys().keyless(key_seat_.key()) ? c.provider : nullptr;
     return carry_out(walk::decide(v, situation(v, reply.failure ? 0 : reply.status, t, w)), v, t, w);
   }
 
@@ -705,7 +570,7 @@ class Walk {
   WalkStep carry_out(const walk::Action& a, const providers::Verdict& v, Instant t, WallTime w) {
     using walk::Move;
     const auto& c = cand();
-    if (a.rate_limited) ++counts_.rate_limited;
+    if (a.rate_limited) ++outcome_.counts().rate_limited;
     switch (a.move) {
       case Move::settle: break;  // a success was settled before deciding
       case Move::retry: return retry_after(v, a.wait, t);
@@ -737,14 +602,12 @@ class Walk {
   /// The key was refused: never used again, here or (by fingerprint) by the other processes.
   void invalidate_key(WallTime w) {
     const auto& c = cand();
-    (void)s_.keys().mark_invalid(key_, w);
-    s_.shared_health().key_invalid(c.provider->name, s_.keys().fingerprint(key_), w);  // by fingerprint
-    keys_.failed(key_);
+    key_seat_.invalidate(s_, keys_, *c.provider, w);
     note(EventKind::key_invalid,
-         s_.keys().keyless(key_)
-             ? refused_without_key(*c.provider) + "."
+         s_.keys().keyless(key_seat_.key())
+             ? walk::refused_without_key(*c.provider) + "."
              : providers::key_rejected_message(c.provider->name),
-         std::nullopt, s_.keys().fingerprint(key_));
+         std::nullopt, s_.keys().fingerprint(key_seat_.key()));
   }
 
   std::string redact(std::string_view s) const { return providers::redact(s, s_.secrets()); }
@@ -756,11 +619,11 @@ class Walk {
     const auto& c = cand();
     const providers::Usage used = walk::stream_usage(streamed, *c.model, estimate_.prompt);
     const double cost = providers::cost_of(c.model->price, used).total_cost;
-    walk::charge(*set_, admission_, task_ticket_, spend_hold_, used, cost, t, w,
+    walk::charge(*set_, seat_.admission(), task_ticket_, spend_hold_, used, cost, t, w,
                  [&](const BudgetAlert& alert) { note(EventKind::budget_alert, alert.message); });
     raise(s_.alerts().spent(cost, t), w);
-    admission_.lease.release();
-    charged_ = Charged{used, cost};
+    seat_.admission().lease.release();
+    outcome_.charged(used, cost);
   }
 
   /// Adopts the provider's own counts where they are more conservative than ours.
@@ -773,15 +636,13 @@ class Walk {
   /// Sleeps `wait`, then tries the same target again.
   WalkStep retry_after(const providers::Verdict& v, Duration wait, Instant t) {
     const auto& c = cand();
-    ++counts_.retries;
-    counts_.backed_off += wait;
+    ++outcome_.counts().retries;
+    outcome_.counts().backed_off += wait;
     note(EventKind::retried,
          providers::retrying_message(providers::describe(v, c.provider->name, c.model->name, s_.secrets()), wait), wait);
     retry_ = retry_.after(wait);
-    admission_ = Admission{};
+    seat_.retry_at(t + wait);
     phase_ = Phase::admit;
-    admit_started_ = t + wait;
-    wake_ = t + wait;
     return WalkStep::wait;
   }
 
@@ -790,7 +651,7 @@ class Walk {
   WalkStep cool_and_fall_back(const providers::Verdict& v, const walk::Action& a, Instant t) {
     const auto& c = cand();
     const Duration cool = a.wait;
-    const std::string_view account = a.per_account ? s_.keys().account(key_) : std::string_view{};
+    const std::string_view account = a.per_account ? s_.keys().account(key_seat_.key()) : std::string_view{};
     // Says what failed, and words the wait as the provider's only when the provider stated it.
     const auto source = a.stated_by_provider ? providers::WaitSource::provider : providers::WaitSource::governed;
     const std::string why = providers::cooled_message(v.kind, c.provider->name, c.model->name, cool, source, s_.secrets());
@@ -810,46 +671,43 @@ class Walk {
   void exhaust(const walk::Action& a, WallTime w) {
     const auto& c = cand();
     const WallTime until = a.exhausted_until;
-    const std::string_view account = s_.keys().account(key_);
+    key_seat_.spent(s_, keys_, c, a.one_model, until, w);
+    const std::string_view fingerprint = s_.keys().fingerprint(key_seat_.key());
     if (a.one_model) {
       // Cooled for this account and model only, in memory and in the health file: a restart
       // keeps skipping it until the reset, and the account's other models stay in use.
       const Duration left = until - w;
-      (void)s_.exhaust_model(*c.provider, *c.model, account, until);
       remember_wait(left);
       note(EventKind::key_exhausted, providers::model_day_spent_message(c.provider->name, c.model->name, left), left,
-           s_.keys().fingerprint(key_));
+           fingerprint);
     } else {
-      (void)s_.keys().mark_exhausted(key_, until, w);
       if (until != keys::until_reset) remember_wait(until - w);
       note(EventKind::key_exhausted,
            until == keys::until_reset ? providers::credit_spent_message(c.provider->name)
                                       : providers::quota_spent_message(c.provider->name, until - w),
-           until == keys::until_reset ? std::nullopt : std::optional<Duration>(until - w), s_.keys().fingerprint(key_));
+           until == keys::until_reset ? std::nullopt : std::optional<Duration>(until - w), fingerprint);
     }
     // Every process sharing the limit set skips the account at its next call.
     if (set_) set_->exhaust(until, w);
-    keys_.failed(key_);
-    avoid_ = account;
   }
 
   WalkStep succeed(const transport::Reply& reply, Instant t, WallTime w) {
     const auto& c = cand();
     // Built where the driver returns it from (`deliver_into`), or where take_result() moves
     // it from: no move of the Response, or one.
-    Response& r = fresh_response();
+    Response& r = outcome_.fresh_response();
     const walk::Used used = walk::read_answer(reply, c.provider->dialect, *c.model, estimate_.prompt, r.content);
     const providers::Usage& usage = used.usage;
     if (used.counted_by_provider) calibrate(*c.model, usage);
     r.usage = usage;
     r.cost = providers::cost_of(c.model->price, usage);
     // Real usage replaces the estimate in the token dimensions.
-    walk::charge(*set_, admission_, task_ticket_, spend_hold_, usage, r.cost.total_cost, t, w,
+    walk::charge(*set_, seat_.admission(), task_ticket_, spend_hold_, usage, r.cost.total_cost, t, w,
                  [&](const BudgetAlert& alert) { note(EventKind::budget_alert, alert.message); });
     r.provider = c.provider->name;
     r.model = c.model->name;
-    r.key_fingerprint = std::string(s_.keys().fingerprint(key_));
-    r.attempts = counts_.attempts;
+    r.key_fingerprint = std::string(s_.keys().fingerprint(key_seat_.key()));
+    r.attempts = outcome_.counts().attempts;
     r.trace_id = trace_.trace_id;
     r.latency = t - started_;
     if (cache_key_) {
@@ -861,8 +719,8 @@ class Walk {
     // Before the events go to the Response: an alert this call tripped is among them.
     raise(s_.alerts().spent(r.cost.total_cost, t), w);
     raise(s_.alerts().call_ended(false, t), w);
-    r.events = std::move(events_);
-    record(t, c, r.provider, r.model, true, false, usage, r.cost.total_cost);
+    outcome_.answered(r);
+    record(t, c, CallEnd{r.provider, r.model, true, false, usage, r.cost.total_cost, {}, {}});
     return WalkStep::done;
   }
 
@@ -924,8 +782,7 @@ class Walk {
   void note_transition(const BreakerTransition& change, WallTime w) {
     Event e = Event::of(change.kind, s_.table().providers()[change.provider].name, {}, req_.task, change.wait, w,
                         s_.secrets());
-    s_.observers().emit(e);
-    events_.push_back(std::move(e));
+    outcome_.say(s_.observers(), std::move(e));
   }
 
   /// An alert this call tripped: to the observers, and among the call's events.
@@ -933,8 +790,7 @@ class Walk {
     if (!alert) [[likely]]
       return;
     Event e = Event::make(alert->kind, alert->provider, alert->model, req_.task, alert->message, w, s_.secrets());
-    s_.observers().emit(e);
-    events_.push_back(std::move(e));
+    outcome_.say(s_.observers(), std::move(e));
   }
 
   // ---- the end -----------------------------------------------------------------------------
@@ -956,71 +812,53 @@ class Walk {
   }
 
   Error nothing_left() const {
-    if (store_refused_) return *store_refused_;
-    if (held_back_.any()) return held_back_.error();
-    if (last_refused_keyless_) return Error{Errc::rejected, refused_without_key(*last_refused_keyless_), std::nullopt};
+    if (seat_.store_refused()) return *seat_.store_refused();
+    if (outcome_.held_back().any()) return outcome_.held_back().error();
+    if (last_refused_keyless_) return Error{Errc::rejected, walk::refused_without_key(*last_refused_keyless_), std::nullopt};
     if (last_verdict_) {
       const auto& v = *last_verdict_;
       return Error{Errc::rejected,
-                   providers::redact(providers::describe(v, last_provider_, {}), s_.secrets()), std::nullopt};
+                   providers::redact(providers::describe(v, candidates_.last_provider(), {}), s_.secrets()), std::nullopt};
     }
     if (!unservable_reason_.empty()) return Error{Errc::invalid_argument, unservable_reason_, std::nullopt};
     return Error{Errc::all_rate_limited, providers::all_rate_limited_message(std::nullopt), std::nullopt};
   }
 
   WalkStep finish(Error e) {
-    leave_line();
+    seat_.leave_line();
     stop_waiting();
-    admission_ = Admission{};
+    seat_.release();
     give_back_pass();  // an attempt admitted but never sent (deadline, cancellation)
     e.message = redact(e.message);
     note(EventKind::failed, e.message, e.retry_after);
     const Instant end = now();
-    if (!cancelled_) raise(s_.alerts().call_ended(true, end), wall_at(end));
-    const bool targeted = cursor_ < plan_.size();
+    if (!outcome_.cancelled()) raise(s_.alerts().call_ended(true, end), wall_at(end));
+    const bool targeted = candidates_.on_candidate();
     record(end, targeted ? cand() : fallback::Candidate{},
-           targeted ? std::string_view(cand().provider->name) : std::string_view(req_.provider),
-           targeted ? std::string_view(cand().model->name) : std::string_view(req_.model), false, false,
-           charged_ ? charged_->usage : providers::Usage{}, charged_ ? charged_->cost : 0.0, e.code, e.message);
-    outcome() = tl::unexpected(std::move(e));
-    done_ = true;
+           outcome_.failure(targeted ? std::string_view(cand().provider->name) : std::string_view(req_.provider),
+                            targeted ? std::string_view(cand().model->name) : std::string_view(req_.model), e.code,
+                            e.message));
+    outcome_.failed(std::move(e));
     return WalkStep::done;
   }
 
-  /// Counts the call, ended at `end`, in the statistics: into `where`'s series when the call
-  /// reached a candidate of the table (held by the State), else by the names; and hands the
-  /// whole record to the call hook when one is installed. Once per call.
-  void record(Instant end, fallback::Candidate where, std::string_view provider, std::string_view model,
-              bool success, bool cache_hit, const providers::Usage& usage, double cost,
-              std::optional<Errc> error = std::nullopt, std::string_view message = {}) {
-    if (std::exchange(recorded_, true)) return;
-    CallRecord rec = call_record(CallEnd{provider, model, success, cache_hit, usage, cost, error, message}, counts_,
-                                 req_.task, end - started_, started_wall_,
-                                 have_key_ ? s_.keys().fingerprint(key_) : std::string_view{});
-    if (where.provider && where.model)
-      s_.stats().record(rec, s_.model_series(*where.provider, *where.model), s_.provider_series(*where.provider));
-    else
-      s_.stats().record(rec);
-    if (!s_.call_hook().active()) return;
-    std::vector<FallbackHop> hops;
-    path_.fill(rec, hops);
-    add_hook_details(rec, CallAsked{req_.provider, req_.model, req_.task, req_.task_id}, trace_, counts_, cancelled_,
-                     budget_state());
-    s_.call_hook().call(rec);
+  /// Counts the call, ended at `end` as `how`, in the statistics: into `where`'s series when
+  /// the call reached a candidate of the table (held by the State), else by the names; and
+  /// hands the whole record to the call hook when one is installed. Once per call.
+  void record(Instant end, fallback::Candidate where, const CallEnd& how) {
+    if (outcome_.recorded()) return;
+    CallRecord rec = call_record(how, outcome_.counts(), req_.task, end - started_, started_wall_,
+                                       key_seat_.chosen() ? s_.keys().fingerprint(key_seat_.key()) : std::string_view{});
+    const bool targeted = where.provider && where.model;
+    outcome_.record(rec, s_.stats(), targeted ? &s_.model_series(*where.provider, *where.model) : nullptr,
+                    targeted ? &s_.provider_series(*where.provider) : nullptr, s_.call_hook(), [&](CallRecord& r) {
+                      add_hook_details(r, CallAsked{req_.provider, req_.model, req_.task, req_.task_id}, trace_,
+                                       outcome_.counts(), outcome_.cancelled(), budget_state());
+                    });
   }
 
   /// Where the spend budget and the task's call budget stand now.
   BudgetState budget_state() const { return budget_standing(s_.spend(), s_.tasks(), req_.task_id, wall()); }
-
-  /// Where the outcome goes: the driver's slot, or the walk's own for `take_result()`.
-  Result<Response>& outcome() { return out_ ? *out_ : result_.emplace(); }
-  /// A new, empty Response as the outcome, to fill in place. The driver's slot holds one
-  /// already (it is written once, when the walk ends), so it is used as it is.
-  Response& fresh_response() {
-    if (!out_) return *result_.emplace();
-    if (!out_->has_value()) out_->emplace();
-    return **out_;
-  }
 
   StateT& s_;
   Backoff backoff_;
@@ -1040,70 +878,31 @@ class Walk {
   TaskTicket task_ticket_{};
   SpendReservation spend_hold_{};
   std::optional<CacheKey> cache_key_{};
-  fallback::Candidates plan_{};
-  fallback::PlanInput plan_input_{};
-  bool rest_planned_ = true;
-  std::size_t cursor_ = 0;
+  // The steps are default-initialized (no `{}`): each sets its own members, and a value-
+  // initialized one would first be zeroed whole — the cursor's 48 candidates, on every call.
+  /// Where the call stands in its plan.
+  walk::CandidateCursor<Fallback> candidates_;
   Phase phase_ = Phase::candidate;
-  bool moved_ = false;
-  std::string_view last_provider_{};
 
-  std::size_t key_ = 0;
-  bool have_key_ = false;
-  /// `counts_.attempts` when `key_` was chosen: more since, and an attempt was sent with it.
-  std::uint32_t attempts_before_key_ = 0;
-  keys::AvoidAccount avoid_{};
+  /// The key the call's attempts go out with.
+  walk::KeySeat key_seat_;
   Set* set_ = nullptr;
-  /// Set by an admission refused because another process recorded the account spent.
-  std::optional<WallTime> spent_elsewhere_{};
-  /// Set by an admission the shared store refused because it can not be reached.
-  std::optional<Error> store_refused_{};
-  Admission admission_{};
-  detail::WaitLine::Ticket ticket_{};
-  // Asynchronous admission on a shared store (see `admit_asynchronously`): whether to ask,
-  // whether the walk is stopped asking, at which instant it asked, and the answer to go on with.
-  bool ask_async_ = false;
-  bool asking_ = false;
-  Instant ask_at_{};
-  std::optional<Result<Admission>> answer_{};
-  Set* line_set_ = nullptr;
-  Instant admit_started_{};
-  std::optional<Instant> waiting_since_{};
-  Instant wake_{};
+  /// The call's place at the current candidate's limit set.
+  walk::AdmissionSeat<Set> seat_;
   backoff::RetryState retry_{};
   /// The current attempt's pass from its provider's breaker; not allowed when none is held.
   walk::BreakerSeat breaker_{};
 
-  /// What the call counted on its way, for its record.
-  CallCounts counts_{};
   /// The call's trace: its trace id and flags, and as `parent_id` the call's own span, sent
   /// to the provider in `traceparent_` (a fixed array: no allocation).
   TraceContext trace_{};
   std::array<char, traceparent_size> traceparent_;  // written by begin_trace() before any use
-  bool cancelled_ = false;
-  bool recorded_ = false;
-  // For the call hook only, gathered while one is installed: the keys used in order, and each
-  // target left with the message of the event that decided it (the last one is a hop only
-  // once the walk moved on to another target).
-  CallPath path_{};
-  /// `events_` when the current target was entered: what was said of it since is after.
-  std::size_t events_on_target_ = 0;
-  walk::HeldBack held_back_{};
   std::optional<providers::Verdict> last_verdict_{};
   /// The provider of the last verdict when it was a keyless provider's 401: its server takes a key.
   const providers::Provider* last_refused_keyless_ = nullptr;
   std::string unservable_reason_{};
-  std::vector<Event> events_{};
-  std::optional<Result<Response>> result_{};
-  Result<Response>* out_ = nullptr;  ///< the driver's, when it asked (`deliver_into`)
-  bool done_ = false;
-  /// What a call that ended in failure was charged for (a stream cut off after its first
-  /// piece), for the statistics.
-  struct Charged {
-    providers::Usage usage;
-    double cost = 0;
-  };
-  std::optional<Charged> charged_{};
+  /// What the call said, counted and took on its way, and where its outcome goes.
+  walk::Outcome outcome_;
 };
 
 }  // namespace governed
