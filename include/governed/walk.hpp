@@ -68,6 +68,7 @@
 #include <governed/walk/record.hpp>
 #include <governed/walk/reply.hpp>
 #include <governed/walk/settle.hpp>
+#include <governed/walk/start.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/container/static_vector.hpp>
@@ -117,12 +118,15 @@ class Walk {
   Walk(const Walk&) = delete;
   Walk& operator=(const Walk&) = delete;
 
-  /// Begins the call.
+  /// Begins the call (walk/start.hpp): its trace, its estimate, its task budget, the cache,
+  /// its plan.
   WalkStep start() {
-    call_.started = now();
-    call_.started_wall = s_.wall_at(call_.started);
-    if (auto r = prepare(); !r) return finish(std::move(r.error()));
-    if (outcome_.done()) return WalkStep::done;
+    auto begun = walk::begin_call(
+        walk::StartScene<StateT>{s_, req_, call_, outcome_, key_seat_, rng_, traceparent_.data()}, fallback_,
+        candidates_);
+    if (!begun) return finish(std::move(begun.error()));
+    if (*begun == walk::Begun::answered) return WalkStep::done;
+    seat_.begin(call_.started);
     return advance_from(call_.started);
   }
 
@@ -229,86 +233,6 @@ class Walk {
   /// A candidate could take the call again in `d`, held back by `why` (walk/held_back.hpp).
   void remember_wait(Duration d, Holdup why = Holdup::rate_limit, bool past_deadline = false) {
     outcome_.held_back().remember(d, why, past_deadline);
-  }
-
-  // ---- start: budgets, cache, plan ---------------------------------------------------------
-
-  /// Joins the caller's trace (`Request::traceparent`) or starts one, and draws the call's
-  /// own span id: what the attempts carry to the provider.
-  Result<void> begin_trace() {
-    if (!req_.traceparent.empty()) {
-      auto parent = parse_traceparent(req_.traceparent);
-      if (!parent) return tl::unexpected(std::move(parent.error()));
-      call_.trace.trace_id = parent->trace_id;
-      call_.trace.flags = parent->flags;
-    } else {
-      random_id(call_.trace.trace_id, rng_);
-    }
-    random_id(call_.trace.parent_id, rng_);
-    call_.trace.write_header(traceparent_.data());
-    return {};
-  }
-
-  Result<void> prepare() {
-    if (auto r = begin_trace(); !r) return r;
-    if (req_.max_total_wait && *req_.max_total_wait < Duration{0})
-      return fail(Errc::invalid_argument, "Request::max_total_wait must not be negative");
-    // A task with a route and no model of its own goes where its kind is routed.
-    const auto route = req_.model.empty() ? s_.routing().chain(req_.task) : std::span<const ModelChoice>{};
-    auto origin = walk::find_origin(s_.table(), route, req_);
-    if (!origin) return tl::unexpected(std::move(origin.error()));
-    // Corrected by what the origin model's replies reported (one relaxed load).
-    call_.origin_model = origin->model;
-    const walk::Estimate estimate = walk::estimate_call(*origin->model, req_, s_.calibration(*origin->model),
-                                                        s_.settings(*origin->provider).est_tokens_per_call);
-    call_.estimate = estimate.tokens;
-    call_.raw_prompt = estimate.raw_prompt;
-
-    // The task's call budget: counted once per call, whatever the walk then does. A call of no
-    // task has none, and holds an empty ticket.
-    if (!req_.task_id.empty()) {
-      auto ticket = s_.tasks().begin_call(req_.task_id, req_.task, call_.estimate.total());
-      if (!ticket) {
-        note(EventKind::budget_exhausted, ticket.error().message);
-        return tl::unexpected(ticket.error());
-      }
-      call_.task_ticket = std::move(*ticket);
-    }
-
-    if (req_.cacheable && answer_from_cache(*origin)) return {};
-
-    // The plan: the task's route first (for a request with no model), then the fallback
-    // policy's order from the origin.
-    if (!candidates_.plan(fallback_, s_.table(), route, *origin, walk::plan_input(*origin, call_.estimate))) {
-      const auto& in = candidates_.input();
-      return fail(Errc::invalid_argument,
-                  providers::nothing_fits_message(in.total(), in.prompt_tokens, in.max_output_tokens));
-    }
-    seat_.begin(call_.started);
-    return {};
-  }
-
-  /// Answers a cacheable call from the cache when an identical call was answered a moment ago
-  /// (true); else remembers the call's key, for its answer to be kept.
-  bool answer_from_cache(const walk::Origin& origin) {
-    if (auto key = cache_key_of(origin.provider->name, origin.model->name, req_)) {
-      if (auto hit = s_.cache().find(*key, call_.started)) {
-        Response r = *hit;
-        r.from_cache = true;
-        r.attempts = 0;
-        r.cost = {};
-        r.trace_id = call_.trace.trace_id;
-        r.latency = now() - call_.started;
-        note(EventKind::cache_hit, providers::cache_hit_message(r.provider, r.model));
-        call_.task_ticket.settle(0);
-        // By name: the cached answer may come from a model the call fell back to.
-        record(call_.started, {}, CallEnd{r.provider, r.model, true, true, {}, 0, {}, {}});
-        outcome_.answered_with(std::move(r));
-        return true;
-      }
-      call_.cache_key.emplace(std::move(*key));
-    }
-    return false;
   }
 
   /// Whether the configured tier offers the model at all.
@@ -639,7 +563,7 @@ class Walk {
   walk::BreakerSeat breaker_{};
 
   /// The call's trace as sent to the provider (`call_.trace`, a fixed array: no allocation).
-  std::array<char, traceparent_size> traceparent_;  // written by begin_trace() before any use
+  std::array<char, traceparent_size> traceparent_;  // written by begin_call() before any use
   std::string unservable_reason_{};
   /// What the call said, counted and took on its way, and where its outcome goes.
   walk::Outcome outcome_;
