@@ -107,13 +107,17 @@ class Walk {
   /// `keys` is the call site's key policy (shared: round robin's turn spans calls).
   Walk(StateT& state, const Backoff& backoff, Keys& keys, const Fallback& fallback, Request request)
       : s_(state), backoff_(backoff), keys_(keys), fallback_(fallback), owned_(std::move(request)), req_(*owned_),
-        rng_(state.next_random()) {}
+        rng_(state.next_random()) {
+    outcome_.speak_to(s_.observers(), s_.secrets(), req_.task);
+  }
 
   /// A walk over a request the caller keeps alive until the walk ends (the blocking call's,
   /// which need not be copied).
   Walk(StateT& state, const Backoff& backoff, Keys& keys, const Fallback& fallback, std::reference_wrapper<const Request> request)
       : s_(state), backoff_(backoff), keys_(keys), fallback_(fallback), req_(request.get()),
-        rng_(state.next_random()) {}
+        rng_(state.next_random()) {
+    outcome_.speak_to(s_.observers(), s_.secrets(), req_.task);
+  }
 
   Walk(const Walk&) = delete;
   Walk& operator=(const Walk&) = delete;
@@ -216,15 +220,13 @@ class Walk {
 
   // ---- events -------------------------------------------------------------------------
 
+  /// Says `kind` of the current target, or before any of the names the call asked for.
   void note(EventKind kind, std::string_view message, std::optional<Duration> wait = std::nullopt,
             std::string_view fingerprint = {}) {
     const bool have_target = candidates_.on_candidate();
-    Event e = Event::make(kind, have_target ? std::string_view(cand().provider->name) : std::string_view(req_.provider),
-                          have_target ? std::string_view(cand().model->name) : std::string_view(req_.model), req_.task,
-                          message, wall(), s_.secrets());
-    e.wait = wait;
-    e.key_fingerprint = std::string(fingerprint);
-    outcome_.say(s_.observers(), std::move(e));
+    outcome_.note(kind, have_target ? std::string_view(cand().provider->name) : std::string_view(req_.provider),
+                  have_target ? std::string_view(cand().model->name) : std::string_view(req_.model), message, wall(),
+                  wait, fingerprint);
   }
 
   /// What held a candidate back for a while (walk/decide.hpp).
@@ -468,10 +470,8 @@ class Walk {
 
   /// An alert this call tripped: to the observers, and among the call's events.
   void raise(const std::optional<Alert>& alert, WallTime w) {
-    if (!alert) [[likely]]
-      return;
-    Event e = Event::make(alert->kind, alert->provider, alert->model, req_.task, alert->message, w, s_.secrets());
-    outcome_.say(s_.observers(), std::move(e));
+    if (alert) [[unlikely]]
+      outcome_.note(alert->kind, alert->provider, alert->model, alert->message, w);
   }
 
   std::string redact(std::string_view s) const { return providers::redact(s, s_.secrets()); }

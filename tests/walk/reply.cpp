@@ -59,6 +59,7 @@ struct ReplyWorld {
     call.started_wall = w();
     call.origin_model = openai.model;
     call.estimate = providers::TokenEstimate{12, 1024};
+    outcome.speak_to(state->observers(), state->secrets(), request.task);
     send_attempt();
   }
 

@@ -44,6 +44,7 @@ struct StartWorld {
   }
 
   Result<walk::Begun> begin() {
+    outcome.speak_to(state->observers(), state->secrets(), request.task);
     return walk::begin_call(
         walk::StartScene<StartState>{*state, request, call, outcome, key, rng, traceparent.data()}, order,
         candidates);

@@ -79,25 +79,21 @@ struct ReplyScene {
   /// Says `kind` of the target now: to the observers, and among the call's events.
   void note(EventKind kind, std::string_view message, std::optional<Duration> wait = std::nullopt,
             std::string_view fingerprint = {}) const {
-    Event e = Event::make(kind, target.provider->name, target.model->name, request.task, message,
-                          state.clock().wall_now(), state.secrets());
-    e.wait = wait;
-    e.key_fingerprint = std::string(fingerprint);
-    outcome.say(state.observers(), std::move(e));
+    outcome.note(kind, target.provider->name, target.model->name, message, state.clock().wall_now(), wait,
+                 fingerprint);
   }
 
   /// An alert the call tripped at `w`: to the observers, and among the call's events.
   void raise(const std::optional<Alert>& alert, WallTime w) const {
-    if (!alert) [[likely]]
-      return;
-    outcome.say(state.observers(), Event::make(alert->kind, alert->provider, alert->model, request.task,
-                                               alert->message, w, state.secrets()));
+    if (alert) [[unlikely]]
+      outcome.note(alert->kind, alert->provider, alert->model, alert->message, w);
   }
 
   /// A provider's breaker opened or closed at `w`, on the attempt's report.
   void note_transition(const BreakerTransition& change, WallTime w) const {
-    outcome.say(state.observers(), Event::of(change.kind, state.table().providers()[change.provider].name, {},
-                                             request.task, change.wait, w, state.secrets()));
+    const std::string_view name = state.table().providers()[change.provider].name;
+    outcome.note(change.kind, name, {}, friendly_message(change.kind, name, {}, change.wait, state.secrets()), w,
+                 change.wait);
   }
 
   /// The target could take the call again in `d`, held back by `why`.

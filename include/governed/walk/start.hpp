@@ -52,8 +52,7 @@ struct StartScene {
 
   /// Says `kind` of the call now, by the names it asked for: no candidate is taken yet.
   void note(EventKind kind, std::string_view message) const {
-    outcome.say(state.observers(), Event::make(kind, request.provider, request.model, request.task, message,
-                                               state.clock().wall_now(), state.secrets()));
+    outcome.note(kind, request.provider, request.model, message, state.clock().wall_now());
   }
 };
 
