@@ -25,34 +25,28 @@
 /// backoff (the walk can not be woken early) is met when the retry asks it: the walk leaves
 /// the provider without sending.
 ///
+/// The steps live in walk/ (docs/architecture.md, "The call walk"): the walk's start
+/// (walk/start.hpp), the seats it holds, and what a reply means (walk/reply.hpp), each over the
+/// parts of the call passed to it; the walk orders them.
+///
 /// The alerts (observe/alerts.hpp) are fed here: each 429, each call's cost (a success's, or
 /// a broken-off stream's), and each call's end — once, after its last attempt. A cache hit
 /// reached no provider and a cancelled call ended by the caller's choice: neither says
 /// anything about the providers, so neither counts towards the error-rate alert.
 
-#include <governed/backoff/concept.hpp>
-#include <governed/backoff/retry_state.hpp>
-#include <governed/backoff/step.hpp>
 #include <governed/breaker.hpp>
-#include <governed/budget/standing.hpp>
-#include <governed/cache.hpp>
+#include <governed/error.hpp>
 #include <governed/fallback/candidates.hpp>
-#include <governed/keys/concept.hpp>
-#include <governed/keys/key_view.hpp>
+#include <governed/keys/exhaustion.hpp>
+#include <governed/limit_set.hpp>
 #include <governed/observe/alerts.hpp>
 #include <governed/observe/call_record.hpp>
 #include <governed/observe/event.hpp>
-#include <governed/observe/stats.hpp>
-#include <governed/providers/classify.hpp>
-#include <governed/providers/completion.hpp>
-#include <governed/providers/content.hpp>
-#include <governed/providers/cost.hpp>
 #include <governed/providers/messages.hpp>
-#include <governed/providers/tokens.hpp>
-#include <governed/providers/usage.hpp>
+#include <governed/random.hpp>
 #include <governed/request.hpp>
 #include <governed/result.hpp>
-#include <governed/state.hpp>
+#include <governed/time.hpp>
 #include <governed/trace.hpp>
 #include <governed/transport/concept.hpp>
 #include <governed/walk/admission.hpp>
@@ -64,28 +58,21 @@
 #include <governed/walk/held_back.hpp>
 #include <governed/walk/key_seat.hpp>
 #include <governed/walk/outcome.hpp>
-#include <governed/walk/plan.hpp>
 #include <governed/walk/record.hpp>
 #include <governed/walk/reply.hpp>
 #include <governed/walk/settle.hpp>
 #include <governed/walk/start.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/container/static_vector.hpp>
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
-#include <algorithm>
 #include <array>
-#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <type_traits>
 #include <utility>
-#include <vector>
 
 namespace governed {
 
