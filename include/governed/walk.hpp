@@ -25,63 +25,54 @@
 /// backoff (the walk can not be woken early) is met when the retry asks it: the walk leaves
 /// the provider without sending.
 ///
+/// The steps live in walk/ (docs/architecture.md, "The call walk"): the walk's start
+/// (walk/start.hpp), the seats it holds, and what a reply means (walk/reply.hpp), each over the
+/// parts of the call passed to it; the walk orders them.
+///
 /// The alerts (observe/alerts.hpp) are fed here: each 429, each call's cost (a success's, or
 /// a broken-off stream's), and each call's end — once, after its last attempt. A cache hit
 /// reached no provider and a cancelled call ended by the caller's choice: neither says
 /// anything about the providers, so neither counts towards the error-rate alert.
 
-#include <governed/backoff/concept.hpp>
-#include <governed/backoff/retry_state.hpp>
-#include <governed/backoff/step.hpp>
 #include <governed/breaker.hpp>
-#include <governed/budget/standing.hpp>
-#include <governed/cache.hpp>
+#include <governed/error.hpp>
 #include <governed/fallback/candidates.hpp>
-#include <governed/keys/concept.hpp>
-#include <governed/keys/key_view.hpp>
+#include <governed/keys/exhaustion.hpp>
+#include <governed/limit_set.hpp>
 #include <governed/observe/alerts.hpp>
 #include <governed/observe/call_record.hpp>
 #include <governed/observe/event.hpp>
-#include <governed/observe/stats.hpp>
-#include <governed/providers/classify.hpp>
-#include <governed/providers/completion.hpp>
-#include <governed/providers/content.hpp>
-#include <governed/providers/cost.hpp>
 #include <governed/providers/messages.hpp>
-#include <governed/providers/tokens.hpp>
-#include <governed/providers/usage.hpp>
+#include <governed/random.hpp>
 #include <governed/request.hpp>
 #include <governed/result.hpp>
-#include <governed/state.hpp>
+#include <governed/time.hpp>
 #include <governed/trace.hpp>
 #include <governed/transport/concept.hpp>
 #include <governed/walk/admission.hpp>
 #include <governed/walk/admission_seat.hpp>
 #include <governed/walk/breaker_seat.hpp>
+#include <governed/walk/call_facts.hpp>
 #include <governed/walk/candidates.hpp>
 #include <governed/walk/decide.hpp>
 #include <governed/walk/held_back.hpp>
 #include <governed/walk/key_seat.hpp>
 #include <governed/walk/outcome.hpp>
-#include <governed/walk/plan.hpp>
+#include <governed/walk/record.hpp>
+#include <governed/walk/reply.hpp>
 #include <governed/walk/settle.hpp>
+#include <governed/walk/start.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/container/static_vector.hpp>
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
-#include <algorithm>
 #include <array>
-#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <type_traits>
 #include <utility>
-#include <vector>
 
 namespace governed {
 
@@ -103,31 +94,47 @@ class Walk {
   /// `keys` is the call site's key policy (shared: round robin's turn spans calls).
   Walk(StateT& state, const Backoff& backoff, Keys& keys, const Fallback& fallback, Request request)
       : s_(state), backoff_(backoff), keys_(keys), fallback_(fallback), owned_(std::move(request)), req_(*owned_),
-        rng_(state.next_random()) {}
+        rng_(state.next_random()) {
+    outcome_.speak_to(s_.observers(), s_.secrets(), req_.task);
+  }
 
   /// A walk over a request the caller keeps alive until the walk ends (the blocking call's,
   /// which need not be copied).
   Walk(StateT& state, const Backoff& backoff, Keys& keys, const Fallback& fallback, std::reference_wrapper<const Request> request)
       : s_(state), backoff_(backoff), keys_(keys), fallback_(fallback), req_(request.get()),
-        rng_(state.next_random()) {}
+        rng_(state.next_random()) {
+    outcome_.speak_to(s_.observers(), s_.secrets(), req_.task);
+  }
 
   Walk(const Walk&) = delete;
   Walk& operator=(const Walk&) = delete;
 
-  /// Begins the call.
+  /// Begins the call (walk/start.hpp): its trace, its estimate, its task budget, the cache,
+  /// its plan.
   WalkStep start() {
-    started_ = now();
-    started_wall_ = s_.wall_at(started_);
-    if (auto r = prepare(); !r) return finish(std::move(r.error()));
-    if (outcome_.done()) return WalkStep::done;
-    return advance_from(started_);
+    auto begun = walk::begin_call(
+        walk::StartScene<StateT>{s_, req_, call_, outcome_, key_seat_, rng_, traceparent_.data()}, fallback_,
+        candidates_);
+    if (!begun) return finish(std::move(begun.error()));
+    if (*begun == walk::Begun::answered) return WalkStep::done;
+    seat_.begin(call_.started);
+    return advance_from(call_.started);
   }
 
   /// After the wait `wake_at()` asked for.
   WalkStep resume() { return advance(); }
 
   /// After the attempt `attempt()` described.
-  WalkStep on_reply(transport::Reply reply) { return act(std::move(reply)); }
+  WalkStep on_reply(transport::Reply reply) {
+    switch (reply_.carry_out(reply, scene(), keys_, backoff_, rng_)) {
+      case walk::AfterReply::answered: return WalkStep::done;
+      case walk::AfterReply::wait: phase_ = Phase::admit; return WalkStep::wait;
+      case walk::AfterReply::other_key: phase_ = Phase::key; return advance();  // the same model, at once
+      case walk::AfterReply::next_candidate: next_candidate(); return advance();
+      case walk::AfterReply::fail: break;
+    }
+    return finish(reply_.take_error());
+  }
 
   Instant wake_at() const noexcept { return seat_.wake_at(); }
 
@@ -179,7 +186,7 @@ class Walk {
     outcome_.cancel();
     if (reply.streamed && reply.streamed->chunks > 0 && set_ && seat_.admission().admitted) {
       const Instant t = now();
-      charge_partial(*reply.streamed, t, wall_at(t));
+      walk::ReplyStep::charge_partial(*reply.streamed, scene(), t, wall_at(t));
     }
     return finish(std::move(error));
   }
@@ -191,7 +198,7 @@ class Walk {
   Instant now() const noexcept { return s_.clock().now(); }
   WallTime wall() const noexcept { return s_.clock().wall_now(); }
   /// The wall time at monotonic `t` of this call: one reading of each clock serves the walk.
-  WallTime wall_at(Instant t) const noexcept { return started_wall_ + (t - started_); }
+  WallTime wall_at(Instant t) const noexcept { return call_.wall_at(t); }
 
   std::string_view base_url() const noexcept {
     const auto& st = s_.settings(*cand().provider);
@@ -200,15 +207,13 @@ class Walk {
 
   // ---- events -------------------------------------------------------------------------
 
+  /// Says `kind` of the current target, or before any of the names the call asked for.
   void note(EventKind kind, std::string_view message, std::optional<Duration> wait = std::nullopt,
             std::string_view fingerprint = {}) {
     const bool have_target = candidates_.on_candidate();
-    Event e = Event::make(kind, have_target ? std::string_view(cand().provider->name) : std::string_view(req_.provider),
-                          have_target ? std::string_view(cand().model->name) : std::string_view(req_.model), req_.task,
-                          message, wall(), s_.secrets());
-    e.wait = wait;
-    e.key_fingerprint = std::string(fingerprint);
-    outcome_.say(s_.observers(), std::move(e));
+    outcome_.note(kind, have_target ? std::string_view(cand().provider->name) : std::string_view(req_.provider),
+                  have_target ? std::string_view(cand().model->name) : std::string_view(req_.model), message, wall(),
+                  wait, fingerprint);
   }
 
   /// What held a candidate back for a while (walk/decide.hpp).
@@ -217,86 +222,6 @@ class Walk {
   /// A candidate could take the call again in `d`, held back by `why` (walk/held_back.hpp).
   void remember_wait(Duration d, Holdup why = Holdup::rate_limit, bool past_deadline = false) {
     outcome_.held_back().remember(d, why, past_deadline);
-  }
-
-  // ---- start: budgets, cache, plan ---------------------------------------------------------
-
-  /// Joins the caller's trace (`Request::traceparent`) or starts one, and draws the call's
-  /// own span id: what the attempts carry to the provider.
-  Result<void> begin_trace() {
-    if (!req_.traceparent.empty()) {
-      auto parent = parse_traceparent(req_.traceparent);
-      if (!parent) return tl::unexpected(std::move(parent.error()));
-      trace_.trace_id = parent->trace_id;
-      trace_.flags = parent->flags;
-    } else {
-      random_id(trace_.trace_id, rng_);
-    }
-    random_id(trace_.parent_id, rng_);
-    trace_.write_header(traceparent_.data());
-    return {};
-  }
-
-  Result<void> prepare() {
-    if (auto r = begin_trace(); !r) return r;
-    if (req_.max_total_wait && *req_.max_total_wait < Duration{0})
-      return fail(Errc::invalid_argument, "Request::max_total_wait must not be negative");
-    // A task with a route and no model of its own goes where its kind is routed.
-    const auto route = req_.model.empty() ? s_.routing().chain(req_.task) : std::span<const ModelChoice>{};
-    auto origin = walk::find_origin(s_.table(), route, req_);
-    if (!origin) return tl::unexpected(std::move(origin.error()));
-    // Corrected by what the origin model's replies reported (one relaxed load).
-    origin_model_ = origin->model;
-    const walk::Estimate estimate = walk::estimate_call(*origin->model, req_, s_.calibration(*origin->model),
-                                                        s_.settings(*origin->provider).est_tokens_per_call);
-    estimate_ = estimate.tokens;
-    raw_prompt_ = estimate.raw_prompt;
-
-    // The task's call budget: counted once per call, whatever the walk then does. A call of no
-    // task has none, and holds an empty ticket.
-    if (!req_.task_id.empty()) {
-      auto ticket = s_.tasks().begin_call(req_.task_id, req_.task, estimate_.total());
-      if (!ticket) {
-        note(EventKind::budget_exhausted, ticket.error().message);
-        return tl::unexpected(ticket.error());
-      }
-      task_ticket_ = std::move(*ticket);
-    }
-
-    if (req_.cacheable && answer_from_cache(*origin)) return {};
-
-    // The plan: the task's route first (for a request with no model), then the fallback
-    // policy's order from the origin.
-    if (!candidates_.plan(fallback_, s_.table(), route, *origin, walk::plan_input(*origin, estimate_))) {
-      const auto& in = candidates_.input();
-      return fail(Errc::invalid_argument,
-                  providers::nothing_fits_message(in.total(), in.prompt_tokens, in.max_output_tokens));
-    }
-    seat_.begin(started_);
-    return {};
-  }
-
-  /// Answers a cacheable call from the cache when an identical call was answered a moment ago
-  /// (true); else remembers the call's key, for its answer to be kept.
-  bool answer_from_cache(const walk::Origin& origin) {
-    if (auto key = cache_key_of(origin.provider->name, origin.model->name, req_)) {
-      if (auto hit = s_.cache().find(*key, started_)) {
-        Response r = *hit;
-        r.from_cache = true;
-        r.attempts = 0;
-        r.cost = {};
-        r.trace_id = trace_.trace_id;
-        r.latency = now() - started_;
-        note(EventKind::cache_hit, providers::cache_hit_message(r.provider, r.model));
-        task_ticket_.settle(0);
-        // By name: the cached answer may come from a model the call fell back to.
-        record(started_, {}, CallEnd{r.provider, r.model, true, true, {}, 0, {}, {}});
-        outcome_.answered_with(std::move(r));
-        return true;
-      }
-      cache_key_.emplace(std::move(*key));
-    }
-    return false;
   }
 
   /// Whether the configured tier offers the model at all.
@@ -370,16 +295,16 @@ class Walk {
     candidates_.enter();
     // The spend budget holds this candidate's worst case (its prices) until the call settles.
     if (SpendBudget* spend = s_.spend()) {
-      spend_hold_ = SpendReservation{};
-      auto hold = spend->reserve(c.model->price, estimate_, wall_at(t));
+      call_.spend_hold = SpendReservation{};
+      auto hold = spend->reserve(c.model->price, call_.estimate, wall_at(t));
       if (!hold) {
         if (spend->downgrades() && downgrade()) return std::nullopt;  // moved on
         note(EventKind::budget_exhausted, hold.error().message);
         return finish(hold.error());
       }
-      spend_hold_ = std::move(*hold);
+      call_.spend_hold = std::move(*hold);
     }
-    retry_ = backoff::RetryState{};
+    reply_.new_candidate();
     if (!use_key(*key)) {
       next_candidate();
       return std::nullopt;
@@ -393,7 +318,7 @@ class Walk {
   /// worst case still fits; false when none does.
   bool downgrade() {
     const fallback::Candidate* cheapest =
-        candidates_.bring_forward_cheapest(fallback_, s_.table(), estimate_, s_.spend()->remaining(wall()));
+        candidates_.bring_forward_cheapest(fallback_, s_.table(), call_.estimate, s_.spend()->remaining(wall()));
     if (!cheapest) return false;
     note(EventKind::budget_alert, providers::spend_downgrade_message(cheapest->provider->name, cheapest->model->name));
     next_candidate();
@@ -437,7 +362,7 @@ class Walk {
     return true;
   }
 
-  Cost cost() const noexcept { return walk::limit_cost(estimate_.prompt, estimate_.completion); }
+  Cost cost() const noexcept { return walk::limit_cost(call_.estimate.prompt, call_.estimate.completion); }
 
   // ---- admission -------------------------------------------------------------------------
 
@@ -517,287 +442,32 @@ class Walk {
     return std::nullopt;
   }
 
-  // ---- a reply -----------------------------------------------------------------------------
-
-  WalkStep act(transport::Reply reply) {
-    ++outcome_.counts().attempts;
-    const Instant t = now();
-    const WallTime w = wall_at(t);
-    const auto& c = cand();
-    if (reply.streamed && reply.streamed->chunks > 0 && (reply.failure || reply.status < 200 || reply.status >= 300)) {
-      // The caller has already shown part of the answer: a retry or another model would
-      // start it again, so the failure is returned as it is.
-      charge_partial(*reply.streamed, t, w);
-      return finish(Error{Errc::io_error, providers::broke_off_message(c.provider->name, c.model->name), {}});
-    }
-    providers::Verdict v;
-    if (reply.failure) {
-      v = providers::classify_network_failure(*reply.failure, req_.cacheable);
-    } else {
-      const auto headers = reply.header_view();
-      v = providers::classify(c.provider, c.provider->dialect,
-                              providers::ReplyView{reply.status, providers::HeaderView(headers), reply.body}, w);
-    }
-    seat_.admission().lease.release();  // the call is over: its concurrency slot is free
-    sync_limits(v.limits, t);
-    report_to_breaker(v.kind, t, w);
-    if (!reply.failure && reply.status == 429) [[unlikely]]
-      raise(s_.alerts().rate_limited(c.provider->name, c.model->name, t), w);
-    if (v.kind == providers::Kind::success) return succeed(reply, t, w);
-    last_verdict_ = v;  // what "nothing left" reports: a success ends the walk first
-    last_refused_keyless_ = v.kind == providers::Kind::auth && s_.keys().keyless(key_seat_.key()) ? c.provider : nullptr;
-    return carry_out(walk::decide(v, situation(v, reply.failure ? 0 : reply.status, t, w)), v, t, w);
-  }
-
-  /// What the walk knows for deciding on `v`: the breaker and the backoff are asked only
-  /// when the verdict needs them (walk/decide.hpp).
-  walk::Situation situation(const providers::Verdict& v, int status, Instant t, WallTime w) {
-    walk::Situation s;
-    s.now = t;
-    s.deadline = req_.deadline;
-    s.status = status;
-    s.last_wait = retry_.last_wait;
-    s.failure_cooldown = s_.config().failure_cooldown;
-    s.provider = cand().provider;
-    s.wall = w;
-    if (walk::asks_breaker(v)) s.breaker_open_until = breaker_open(*cand().provider, t);
-    if (walk::asks_backoff(v, s.breaker_open_until))
-      s.backoff = backoff::next_step(backoff_, retry_, v.wait, rng_, total_wait_cap());
-    return s;
-  }
-
-  /// Does what `decide` chose after the verdict `v`.
-  WalkStep carry_out(const walk::Action& a, const providers::Verdict& v, Instant t, WallTime w) {
-    using walk::Move;
-    const auto& c = cand();
-    if (a.rate_limited) ++outcome_.counts().rate_limited;
-    switch (a.move) {
-      case Move::settle: break;  // a success was settled before deciding
-      case Move::retry: return retry_after(v, a.wait, t);
-      case Move::past_deadline:
-        remember_wait(a.wait, a.holdup, true);
-        note(EventKind::failed,
-             providers::retry_past_deadline_message(c.provider->name, c.model->name, a.wait, s_.secrets()), a.wait);
-        next_candidate();
-        return advance();
-      case Move::cool: return cool_and_fall_back(v, a, t);
-      case Move::leave_provider: return leave_skipped_provider(a.until, t);
-      case Move::exhaust_account:
-        exhaust(a, w);
-        phase_ = Phase::key;  // another account's key for the same model, at once
-        return advance();
-      case Move::invalidate_key:
-        invalidate_key(w);
-        phase_ = Phase::key;
-        return advance();
-      case Move::next_candidate:
-        note(EventKind::failed, providers::describe(v, c.provider->name, c.model->name, s_.secrets()));
-        next_candidate();
-        return advance();
-      case Move::end: return finish(Error{a.error, redact(providers::describe(v, c.provider->name, c.model->name)), {}});
-    }
-    return finish(Error{Errc::rejected, "unclassifiable reply", {}});
-  }
-
-  /// The key was refused: never used again, here or (by fingerprint) by the other processes.
-  void invalidate_key(WallTime w) {
-    const auto& c = cand();
-    key_seat_.invalidate(s_, keys_, *c.provider, w);
-    note(EventKind::key_invalid,
-         s_.keys().keyless(key_seat_.key())
-             ? walk::refused_without_key(*c.provider) + "."
-             : providers::key_rejected_message(c.provider->name),
-         std::nullopt, s_.keys().fingerprint(key_seat_.key()));
-  }
-
-  std::string redact(std::string_view s) const { return providers::redact(s, s_.secrets()); }
-
-  /// A stream that ended after some of it reached the caller (broken off, or cancelled): what
-  /// was generated was billed, so the limits, the task's tokens, the spend budget — and the
-  /// statistics, when the walk finishes — count it, as for a success.
-  void charge_partial(const transport::Streamed& streamed, Instant t, WallTime w) {
-    const auto& c = cand();
-    const providers::Usage used = walk::stream_usage(streamed, *c.model, estimate_.prompt);
-    const double cost = providers::cost_of(c.model->price, used).total_cost;
-    walk::charge(*set_, seat_.admission(), task_ticket_, spend_hold_, used, cost, t, w,
-                 [&](const BudgetAlert& alert) { note(EventKind::budget_alert, alert.message); });
-    raise(s_.alerts().spent(cost, t), w);
-    seat_.admission().lease.release();
-    outcome_.charged(used, cost);
-  }
-
-  /// Adopts the provider's own counts where they are more conservative than ours.
-  void sync_limits(const providers::HeaderSnapshot& h, Instant t) {
-    if (!set_ || h.empty()) return;
-    providers::for_each_limit_reading(
-        h, [&](Dimension d, std::uint64_t remaining, Duration reset_after) { set_->sync(d, remaining, reset_after, t); });
-  }
-
-  /// Sleeps `wait`, then tries the same target again.
-  WalkStep retry_after(const providers::Verdict& v, Duration wait, Instant t) {
-    const auto& c = cand();
-    ++outcome_.counts().retries;
-    outcome_.counts().backed_off += wait;
-    note(EventKind::retried,
-         providers::retrying_message(providers::describe(v, c.provider->name, c.model->name, s_.secrets()), wait), wait);
-    retry_ = retry_.after(wait);
-    seat_.retry_at(t + wait);
-    phase_ = Phase::admit;
-    return WalkStep::wait;
-  }
-
-  /// Gives up on the target: cooled (for the key's account, or for every call site), then the
-  /// next candidate.
-  WalkStep cool_and_fall_back(const providers::Verdict& v, const walk::Action& a, Instant t) {
-    const auto& c = cand();
-    const Duration cool = a.wait;
-    const std::string_view account = a.per_account ? s_.keys().account(key_seat_.key()) : std::string_view{};
-    // Says what failed, and words the wait as the provider's only when the provider stated it.
-    const auto source = a.stated_by_provider ? providers::WaitSource::provider : providers::WaitSource::governed;
-    const std::string why = providers::cooled_message(v.kind, c.provider->name, c.model->name, cool, source, s_.secrets());
-    s_.cooldowns().cool(CooldownKey{c.provider->name, c.model->name, account}, t + cool, why, t);
-    // Other processes sharing this limit set wait it out too instead of each meeting the 429.
-    if (set_ && a.per_account) set_->cool(wall_at(t) + cool, wall_at(t));
-    // A failing model is skipped by every process, for every account, instead of each backing off.
-    if (!a.per_account) s_.shared_health().model_cooling(c.provider->name, c.model->name, wall_at(t) + cool, why, wall_at(t));
-    remember_wait(cool, a.holdup);
-    note(EventKind::cooled, why, cool);
-    next_candidate();
-    return advance();
-  }
-
-  /// A daily, monthly or billing allowance is spent: the account (or, where the provider
-  /// limits per model, the account's use of this model) is out until `a.exhausted_until`.
-  void exhaust(const walk::Action& a, WallTime w) {
-    const auto& c = cand();
-    const WallTime until = a.exhausted_until;
-    key_seat_.spent(s_, keys_, c, a.one_model, until, w);
-    const std::string_view fingerprint = s_.keys().fingerprint(key_seat_.key());
-    if (a.one_model) {
-      // Cooled for this account and model only, in memory and in the health file: a restart
-      // keeps skipping it until the reset, and the account's other models stay in use.
-      const Duration left = until - w;
-      remember_wait(left);
-      note(EventKind::key_exhausted, providers::model_day_spent_message(c.provider->name, c.model->name, left), left,
-           fingerprint);
-    } else {
-      if (until != keys::until_reset) remember_wait(until - w);
-      note(EventKind::key_exhausted,
-           until == keys::until_reset ? providers::credit_spent_message(c.provider->name)
-                                      : providers::quota_spent_message(c.provider->name, until - w),
-           until == keys::until_reset ? std::nullopt : std::optional<Duration>(until - w), fingerprint);
-    }
-    // Every process sharing the limit set skips the account at its next call.
-    if (set_) set_->exhaust(until, w);
-  }
-
-  WalkStep succeed(const transport::Reply& reply, Instant t, WallTime w) {
-    const auto& c = cand();
-    // Built where the driver returns it from (`deliver_into`), or where take_result() moves
-    // it from: no move of the Response, or one.
-    Response& r = outcome_.fresh_response();
-    const walk::Used used = walk::read_answer(reply, c.provider->dialect, *c.model, estimate_.prompt, r.content);
-    const providers::Usage& usage = used.usage;
-    if (used.counted_by_provider) calibrate(*c.model, usage);
-    r.usage = usage;
-    r.cost = providers::cost_of(c.model->price, usage);
-    // Real usage replaces the estimate in the token dimensions.
-    walk::charge(*set_, seat_.admission(), task_ticket_, spend_hold_, usage, r.cost.total_cost, t, w,
-                 [&](const BudgetAlert& alert) { note(EventKind::budget_alert, alert.message); });
-    r.provider = c.provider->name;
-    r.model = c.model->name;
-    r.key_fingerprint = std::string(s_.keys().fingerprint(key_seat_.key()));
-    r.attempts = outcome_.counts().attempts;
-    r.trace_id = trace_.trace_id;
-    r.latency = t - started_;
-    if (cache_key_) {
-      Response cached = r;
-      cached.events.clear();
-      const std::size_t bytes = cached.content.size() + 256;
-      s_.cache().insert(*cache_key_, std::move(cached), bytes, t);
-    }
-    // Before the events go to the Response: an alert this call tripped is among them.
-    raise(s_.alerts().spent(r.cost.total_cost, t), w);
-    raise(s_.alerts().call_ended(false, t), w);
-    outcome_.answered(r);
-    record(t, c, CallEnd{r.provider, r.model, true, false, usage, r.cost.total_cost, {}, {}});
-    return WalkStep::done;
-  }
-
-  /// Teaches `answered`'s calibration what the provider counted for the prompt. The estimate
-  /// was made with the origin model's parameters: a model estimated otherwise (another
-  /// tokenizer) learns nothing from it. When another call is teaching the same model at this
-  /// moment, this reply is skipped rather than waited for (see `ModelCalibration::try_observe`).
-  void calibrate(const providers::Model& answered, const providers::Usage& usage) {
-    if (!walk::estimated_alike(answered, *origin_model_)) return;
-    if (auto* cal = s_.calibration(answered)) (void)cal->try_observe(raw_prompt_, usage.input_tokens);
-  }
-
   // ---- the provider's breaker and the alerts ----------------------------------------------
 
   /// Asks `p`'s breaker for an attempt at `t` and holds the pass; false when the breaker is
   /// open, with its end remembered as a wait and the reason for people.
   bool enter_breaker(const providers::Provider& p, Instant t) {
     const auto until = breaker_.enter(s_.breakers(), s_.table().index_of(p), t);
-    if (until) skipped_until(p, *until, t);
+    if (until) walk::skipped_for_breaker(outcome_.held_back(), unservable_reason_, p, *until - t);
     return !until;
-  }
-
-  /// Until when `p`'s breaker is open at `t`, a failure just reported (walk/breaker_seat.hpp).
-  std::optional<Instant> breaker_open(const providers::Provider& p, Instant t) {
-    return walk::BreakerSeat::open_until(s_.breakers(), s_.table().index_of(p), t);
-  }
-
-  void skipped_until(const providers::Provider& p, Instant until, Instant t) {
-    const Duration left = until - t;
-    remember_wait(left, Holdup::failing);
-    unservable_reason_ = providers::breaker_skip_message(p.name, left);
-  }
-
-  /// A network or 5xx failure on a provider whose breaker is open until `until`: the call
-  /// leaves it at once, without backing off (see the file comment). The model is cooled for
-  /// the same span, and shared as any failing model is: the breaker is this process's, and the
-  /// cooldown carries the finding to the other processes of a shared backend. It ends with the
-  /// breaker's cool-off, so the trial call may go to the model.
-  WalkStep leave_skipped_provider(Instant until, Instant t) {
-    const auto& c = cand();
-    skipped_until(*c.provider, until, t);
-    const std::string why = providers::left_failing_provider_message(c.provider->name, c.model->name, unservable_reason_);
-    s_.cooldowns().cool(CooldownKey{c.provider->name, c.model->name, {}}, until, why, t);
-    s_.shared_health().model_cooling(c.provider->name, c.model->name, wall_at(until), why, wall_at(t));
-    note(EventKind::failed, why + " Trying alternatives\u2026");
-    next_candidate();
-    return advance();
-  }
-
-  /// Ends the held pass with the attempt's verdict, noting a breaker that opened or closed.
-  void report_to_breaker(providers::Kind kind, Instant t, WallTime w) {
-    if (const auto change = breaker_.report(s_.breakers(), kind, t)) [[unlikely]]
-      note_transition(*change, w);
   }
 
   /// Gives back a pass whose attempt was never sent (a no-op for none).
   void give_back_pass() { breaker_.give_back(s_.breakers()); }
 
-  void note_transition(const BreakerTransition& change, WallTime w) {
-    Event e = Event::of(change.kind, s_.table().providers()[change.provider].name, {}, req_.task, change.wait, w,
-                        s_.secrets());
-    outcome_.say(s_.observers(), std::move(e));
-  }
-
   /// An alert this call tripped: to the observers, and among the call's events.
   void raise(const std::optional<Alert>& alert, WallTime w) {
-    if (!alert) [[likely]]
-      return;
-    Event e = Event::make(alert->kind, alert->provider, alert->model, req_.task, alert->message, w, s_.secrets());
-    outcome_.say(s_.observers(), std::move(e));
+    if (alert) [[unlikely]]
+      outcome_.note(alert->kind, alert->provider, alert->model, alert->message, w);
   }
+
+  std::string redact(std::string_view s) const { return providers::redact(s, s_.secrets()); }
 
   // ---- the end -----------------------------------------------------------------------------
 
   /// The backoff's total-wait cap on one target, and the default admission patience.
   Duration total_wait_cap() const noexcept {
-    return req_.max_total_wait ? *req_.max_total_wait : s_.config().max_total_wait;
+    return walk::total_wait_cap(req_.max_total_wait, s_.config().max_total_wait);
   }
 
   std::optional<std::uint32_t> fallback_cap() const noexcept {
@@ -814,9 +484,10 @@ class Walk {
   Error nothing_left() const {
     if (seat_.store_refused()) return *seat_.store_refused();
     if (outcome_.held_back().any()) return outcome_.held_back().error();
-    if (last_refused_keyless_) return Error{Errc::rejected, walk::refused_without_key(*last_refused_keyless_), std::nullopt};
-    if (last_verdict_) {
-      const auto& v = *last_verdict_;
+    if (const auto* keyless = reply_.refused_keyless())
+      return Error{Errc::rejected, walk::refused_without_key(*keyless), std::nullopt};
+    if (const auto& last = reply_.last_verdict()) {
+      const auto& v = *last;
       return Error{Errc::rejected,
                    providers::redact(providers::describe(v, candidates_.last_provider(), {}), s_.secrets()), std::nullopt};
     }
@@ -842,23 +513,15 @@ class Walk {
     return WalkStep::done;
   }
 
-  /// Counts the call, ended at `end` as `how`, in the statistics: into `where`'s series when
-  /// the call reached a candidate of the table (held by the State), else by the names; and
-  /// hands the whole record to the call hook when one is installed. Once per call.
+  /// Counts the call, ended at `end` as `how`, in the statistics and for the call hook (walk/record.hpp).
   void record(Instant end, fallback::Candidate where, const CallEnd& how) {
-    if (outcome_.recorded()) return;
-    CallRecord rec = call_record(how, outcome_.counts(), req_.task, end - started_, started_wall_,
-                                       key_seat_.chosen() ? s_.keys().fingerprint(key_seat_.key()) : std::string_view{});
-    const bool targeted = where.provider && where.model;
-    outcome_.record(rec, s_.stats(), targeted ? &s_.model_series(*where.provider, *where.model) : nullptr,
-                    targeted ? &s_.provider_series(*where.provider) : nullptr, s_.call_hook(), [&](CallRecord& r) {
-                      add_hook_details(r, CallAsked{req_.provider, req_.model, req_.task, req_.task_id}, trace_,
-                                       outcome_.counts(), outcome_.cancelled(), budget_state());
-                    });
+    walk::record_call(s_, outcome_, req_, call_, key_seat_, end, where, how);
   }
 
-  /// Where the spend budget and the task's call budget stand now.
-  BudgetState budget_state() const { return budget_standing(s_.spend(), s_.tasks(), req_.task_id, wall()); }
+  /// The call as the reply step finds it, on the current candidate.
+  walk::ReplyScene<StateT> scene() noexcept {
+    return {s_, req_, cand(), call_, key_seat_, set_, seat_, breaker_, outcome_, unservable_reason_};
+  }
 
   StateT& s_;
   Backoff backoff_;
@@ -868,16 +531,8 @@ class Walk {
   const Request& req_;
   Random rng_;
 
-  Instant started_{};
-  WallTime started_wall_{};
-  providers::TokenEstimate estimate_{};
-  /// The model the call asked for, whose parameters made the estimate, and its prompt
-  /// estimate before calibration.
-  const providers::Model* origin_model_ = nullptr;
-  std::int64_t raw_prompt_ = 0;
-  TaskTicket task_ticket_{};
-  SpendReservation spend_hold_{};
-  std::optional<CacheKey> cache_key_{};
+  /// When the call began, its estimate, its budget holds, its cache key and its trace.
+  walk::CallFacts call_;
   // The steps are default-initialized (no `{}`): each sets its own members, and a value-
   // initialized one would first be zeroed whole — the cursor's 48 candidates, on every call.
   /// Where the call stands in its plan.
@@ -889,17 +544,13 @@ class Walk {
   Set* set_ = nullptr;
   /// The call's place at the current candidate's limit set.
   walk::AdmissionSeat<Set> seat_;
-  backoff::RetryState retry_{};
+  /// Carries out what each reply means; keeps the backoff's place on the target.
+  walk::ReplyStep reply_;
   /// The current attempt's pass from its provider's breaker; not allowed when none is held.
   walk::BreakerSeat breaker_{};
 
-  /// The call's trace: its trace id and flags, and as `parent_id` the call's own span, sent
-  /// to the provider in `traceparent_` (a fixed array: no allocation).
-  TraceContext trace_{};
-  std::array<char, traceparent_size> traceparent_;  // written by begin_trace() before any use
-  std::optional<providers::Verdict> last_verdict_{};
-  /// The provider of the last verdict when it was a keyless provider's 401: its server takes a key.
-  const providers::Provider* last_refused_keyless_ = nullptr;
+  /// The call's trace as sent to the provider (`call_.trace`, a fixed array: no allocation).
+  std::array<char, traceparent_size> traceparent_;  // written by begin_call() before any use
   std::string unservable_reason_{};
   /// What the call said, counted and took on its way, and where its outcome goes.
   walk::Outcome outcome_;

@@ -171,3 +171,27 @@ TEST_CASE("walk::Outcome: a failed call's record counts what a broken-off stream
   CHECK(end.cost == 0.25);
   CHECK(end.error == Errc::io_error);
 }
+
+TEST_CASE("walk::Outcome: a note names the call's task and keeps the configured secrets out of its words",
+          "[walk][outcome]") {
+  Observers observers;
+  std::vector<Event> seen;
+  observers.install([&seen](const Event& e) { seen.push_back(e); });
+  const std::vector<std::string> secrets{"sk-test-outcome-secret-aaaaaaaaaaaaaaaa"};
+  walk::Outcome o;
+  o.speak_to(observers, secrets, "scraper");
+  o.note(EventKind::key_invalid, "openai", "gpt-4o", "The key sk-test-outcome-secret-aaaaaaaaaaaaaaaa was refused.",
+         WallTime{} + std::chrono::seconds{5}, std::chrono::seconds{3}, "fp-1234");
+  REQUIRE(seen.size() == 1);
+  REQUIRE(o.events().size() == 1);
+  const Event& e = o.events().front();
+  CHECK(e.kind == EventKind::key_invalid);
+  CHECK(e.provider == "openai");
+  CHECK(e.model == "gpt-4o");
+  CHECK(e.task == "scraper");
+  CHECK(e.message.find("sk-test-outcome-secret") == std::string::npos);
+  CHECK(e.wait == std::optional<Duration>(std::chrono::seconds{3}));
+  CHECK(e.key_fingerprint == "fp-1234");
+  CHECK(e.at == WallTime{} + std::chrono::seconds{5});
+  CHECK(seen.front().message == e.message);
+}

@@ -42,6 +42,12 @@ constexpr Patience patience(Instant began, std::optional<Duration> max_wait, Dur
   return Patience{began + p, deadline};
 }
 
+/// The backoff's total-wait cap on one target, which is also a call's default admission
+/// patience: the request's own (`requested`), else the configured one.
+constexpr Duration total_wait_cap(std::optional<Duration> requested, Duration configured) noexcept {
+  return requested ? *requested : configured;
+}
+
 /// What a limit set's answer `a` asks of the call: nothing (admitted: empty), a wait before it
 /// asks again — the limit's own for a rate, `poll` for a concurrency slot, which frees when
 /// another call ends rather than at a known time — or `Duration::max()` when waiting can not

@@ -6,10 +6,14 @@
 
 #include <governed/breaker.hpp>
 #include <governed/providers/kind.hpp>
+#include <governed/providers/messages.hpp>
+#include <governed/providers/table.hpp>
 #include <governed/time.hpp>
+#include <governed/walk/held_back.hpp>
 
 #include <cstddef>
 #include <optional>
+#include <string>
 
 namespace governed::walk {
 
@@ -68,5 +72,12 @@ class BreakerSeat {
  private:
   BreakerPass pass_{};
 };
+
+/// A candidate of provider `p` passed by because its breaker is open for `left` more: `held`
+/// remembers the wait as one of failures, and `why` says so.
+inline void skipped_for_breaker(HeldBack& held, std::string& why, const providers::Provider& p, Duration left) {
+  held.remember(left, Holdup::failing);
+  why = providers::breaker_skip_message(p.name, left);
+}
 
 }  // namespace governed::walk
