@@ -3,6 +3,7 @@
 #include <governed/redis/limits.hpp>
 
 #include <governed/clock/manual.hpp>
+#include <governed/redis/backend.hpp>
 #include <governed/limit_store.hpp>
 #include <governed/state.hpp>
 
