@@ -9,6 +9,7 @@
 #include <governed/redis/client.hpp>
 #include <governed/redis/cluster.hpp>
 #include <governed/redis/connection.hpp>
+#include <governed/redis/lease.hpp>
 #include <governed/redis/limit_scripts.hpp>
 #include <governed/redis/limits.hpp>
 #include <governed/redis/reply.hpp>

@@ -59,8 +59,8 @@ struct BackendOptions {
   /// many calls like it at once, and the next calls of this process spend them without a round
   /// trip. Cells are counted in Redis before they are spent, so the limit still holds exactly;
   /// what a lease has not spent after `lease_hold` (or when a call does not fit it) is given
-  /// back. Worth it when one process makes many calls a second; 0 or 1: every admission is a
-  /// round trip.
+  /// back (redis/lease.hpp). Worth it when one process makes many calls a second; 0 or 1: every
+  /// admission is a round trip.
   std::uint32_t lease = 0;
   Duration lease_hold = std::chrono::milliseconds{100};
   /// How long a spend budget's hold outlives a process that died before settling it. Longer

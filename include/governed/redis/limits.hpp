@@ -48,6 +48,7 @@
 
 #include <governed/limiter/limit.hpp>
 #include <governed/redis/client.hpp>
+#include <governed/redis/lease.hpp>
 #include <governed/redis/limit_scripts.hpp>
 #include <governed/redis/reply.hpp>
 #include <governed/result.hpp>
@@ -104,9 +105,7 @@ class SharedLimitSet final : public SharedLimits {
       : redis_(std::move(redis)),
         real_time_(real_time),
         health_key_(prefix + ":health"),
-        reconnect_wait_(reconnect_wait),
-        lease_calls_(lease),
-        lease_hold_(lease_hold) {
+        reconnect_wait_(reconnect_wait) {
     for (std::size_t i = 0; i < 6; ++i) {
       if (!plan[i]) continue;
       Dim& d = dims_[i];
@@ -129,6 +128,7 @@ class SharedLimitSet final : public SharedLimits {
                                                        governed::detail::i64_max / 4)) +
                   1000;
     }
+    lease_ = Lease(lease, lease_hold, lease_bursts());
   }
 
   ~SharedLimitSet() override {
@@ -137,7 +137,7 @@ class SharedLimitSet final : public SharedLimits {
   }
 
   Result<SharedDecision> admit(const std::array<std::uint64_t, 6>& cells, Instant now, WallTime wall) override {
-    if (lease_calls_ <= 1) return admit_remote(cells, now, wall);
+    if (!lease_.batching()) return admit_remote(cells, now, wall);
     // Held across the round trip: the threads that find the lease spent wait for the one
     // refilling it rather than each taking a block.
     std::lock_guard lk(lease_mutex_);
@@ -154,7 +154,7 @@ class SharedLimitSet final : public SharedLimits {
   /// finds a refill already asked for goes to Redis for its own cells.
   void async_admit(const std::array<std::uint64_t, 6>& cells, Instant now, WallTime wall,
                    boost::asio::any_io_executor executor, DecisionHandler done) override {
-    if (lease_calls_ <= 1) return admit_remote_async(cells, now, wall, executor, std::move(done));
+    if (!lease_.batching()) return admit_remote_async(cells, now, wall, executor, std::move(done));
     std::array<std::uint64_t, 6> block{};
     {
       std::lock_guard lk(lease_mutex_);
@@ -180,24 +180,12 @@ class SharedLimitSet final : public SharedLimits {
 
  private:
   /// (Lease lock held.) The decision for `cells` out of the current lease, when it covers
-  /// them; otherwise the lease goes back and `block` is what the next one should take:
-  /// `lease_calls_` calls like this one, within each dimension's burst.
+  /// them; otherwise the lease goes back and `block` is what the next one should take.
   std::optional<SharedDecision> spend_lease(const std::array<std::uint64_t, 6>& cells, Instant now,
                                             std::array<std::uint64_t, 6>& block) {
-    if (lease_.active && now < lease_.expires && fits(cells)) {
-      SharedDecision d = lease_.taken;
-      for (std::size_t i = 0; i < 6; ++i) {
-        lease_.left[i] -= cells[i];
-        d.available[i] = dims_[i].present ? lease_.left[i] : UINT64_MAX;
-      }
-      return d;
-    }
+    if (auto d = lease_.spend(cells, now)) return d;
     give_back_lease(now);
-    for (std::size_t i = 0; i < 6; ++i) {
-      if (!dims_[i].present || cells[i] == 0) continue;
-      const auto burst = static_cast<std::uint64_t>(dims_[i].burst);
-      block[i] = std::max(cells[i], std::min(burst, cells[i] * lease_calls_));
-    }
+    block = lease_.block_for(cells);
     return std::nullopt;
   }
 
@@ -206,35 +194,22 @@ class SharedLimitSet final : public SharedLimits {
   SharedDecision take_lease(const SharedDecision& d, const std::array<std::uint64_t, 6>& block,
                             const std::array<std::uint64_t, 6>& cells, Instant now) {
     give_back_lease(now);
-    lease_.active = true;
-    lease_.taken = d;
-    lease_.expires = now + lease_hold_;
-    for (std::size_t i = 0; i < 6; ++i) {
-      lease_.size[i] = block[i];
-      lease_.left[i] = block[i] - cells[i];
-    }
+    lease_.take(d, block, cells, now);
     return d;
-  }
-
- private:
-  bool fits(const std::array<std::uint64_t, 6>& cells) const noexcept {
-    for (std::size_t i = 0; i < 6; ++i)
-      if (dims_[i].present && cells[i] > lease_.left[i]) return false;
-    return true;
   }
 
   /// Returns the unspent cells of the current lease to Redis (refunds of the block's slots
   /// that are still ahead of now).
   void give_back_lease(Instant now) {
-    if (!lease_.active) return;
-    lease_.active = false;
-    std::array<std::uint64_t, 6> was{}, is{};
-    bool any = false;
-    for (std::size_t i = 0; i < 6; ++i) {
-      was[i] = lease_.left[i];
-      any = any || lease_.left[i] > 0;
-    }
-    if (any) reconcile(lease_.taken, was, is, now == Instant{} ? lease_.expires : now);
+    if (auto unspent = lease_.end(now)) reconcile(unspent->taken, unspent->cells, {}, unspent->at);
+  }
+
+  /// Each dimension's burst, for the lease (none where the set has no such dimension).
+  Lease::Bursts lease_bursts() const noexcept {
+    Lease::Bursts out{};
+    for (std::size_t i = 0; i < 6; ++i)
+      if (dims_[i].present) out[i] = static_cast<std::uint64_t>(dims_[i].burst);
+    return out;
   }
 
   /// One run of the admit script: its keys and arguments (views into `num`, so an `AdmitCall`
@@ -459,15 +434,7 @@ class SharedLimitSet final : public SharedLimits {
   std::string health_key_;
   Duration reconnect_wait_;
   std::array<Dim, 6> dims_{};
-  /// Lease batching (see `BackendOptions::lease`): the cells taken in Redis and not spent yet.
-  struct Lease {
-    bool active = false;
-    SharedDecision taken{};
-    std::array<std::uint64_t, 6> size{}, left{};
-    Instant expires{};
-  };
-  std::uint32_t lease_calls_ = 0;
-  Duration lease_hold_{};
+  /// Lease batching (see redis/lease.hpp): the cells taken in Redis and not spent yet.
   std::mutex lease_mutex_;
   Lease lease_{};
   bool refilling_ = false;  ///< an asynchronous refill of the lease is in flight
