@@ -8,6 +8,7 @@
 ///   checked and taken together — all or nothing — after the set's health record (allowance
 ///   spent, target cooling) is read; and the barrier a refused oversized request leaves so the
 ///   other processes let the limit rest for it (the file comment of redis/limits.hpp says why).
+///   `read_admit_reply` reads its answer, and refuses any other.
 /// - `adjust_lua` (`adjust_script`): what follows an admission without a round trip of its own —
 ///   refunds and debts once the real usage is known, and a provider's limit headers synced into
 ///   a dimension.
@@ -23,8 +24,16 @@
 /// tests/redis/gcra_vectors.cpp through `admit_script` on a real redis-server. A change to one
 /// side is a change to the other, and that table says whether they still agree.
 
+#include <governed/redis/reply.hpp>
 #include <governed/redis/script.hpp>
+#include <governed/shared_limits.hpp>
+#include <governed/time.hpp>
 
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -182,6 +191,50 @@ return out
 inline const Script& admit_script() {
   static const Script s{std::string(admit_lua)};
   return s;
+}
+
+/// `admit_lua`'s reply `r`, read: for keys of the dimensions `which[0..k)` (the script's KEYS
+/// in order, before the health key), the decision it answers — admitted with each dimension's
+/// stamp, epoch and what remains; refused by the dimension with the longest wait; the set's
+/// allowance recorded spent until an instant; or its target cooling down. Nothing when `r` is
+/// not a reply the script gives (an error, another shape, an index or a wait out of range).
+inline std::optional<SharedDecision> read_admit_reply(const RespReply& r, const std::array<std::size_t, 6>& which,
+                                                      std::size_t k) {
+  SharedDecision out;
+  out.available.fill(UINT64_MAX);
+  const auto& e = r.elements;
+  if (r.type != RespReply::Type::array || e.size() < 2) return std::nullopt;
+  for (const auto& x : e)
+    if (x.type != RespReply::Type::integer) return std::nullopt;
+  if (e[0].integer == 2) {
+    if (e.size() != 3) return std::nullopt;
+    out.exhausted_until = WallTime{std::chrono::duration_cast<Duration>(std::chrono::microseconds{e[2].integer})};
+    return out;
+  }
+  if (e[0].integer == 3) {
+    if (e.size() != 3 || e[2].integer < 0) return std::nullopt;
+    out.bound = SharedDecision::target;
+    out.retry_after = std::chrono::duration_cast<Duration>(std::chrono::microseconds{e[2].integer});
+    return out;
+  }
+  if (e[0].integer == 1) {
+    if (e.size() != 2 + 3 * k) return std::nullopt;
+    out.admitted = true;
+    for (std::size_t j = 0; j < k; ++j) {
+      out.stamps[which[j]] = e[2 + 3 * j].integer;
+      out.epochs[which[j]] = e[3 + 3 * j].integer;
+      out.available[which[j]] = static_cast<std::uint64_t>(std::max<std::int64_t>(0, e[4 + 3 * j].integer));
+    }
+    return out;
+  }
+  if (e[0].integer != 0 || e.size() != 4 + k || e[2].integer < 1 || static_cast<std::size_t>(e[2].integer) > k ||
+      e[3].integer < 0)
+    return std::nullopt;
+  out.bound = which[static_cast<std::size_t>(e[2].integer - 1)];
+  out.retry_after = std::chrono::duration_cast<Duration>(std::chrono::microseconds{e[3].integer});
+  for (std::size_t j = 0; j < k; ++j)
+    out.available[which[j]] = static_cast<std::uint64_t>(std::max<std::int64_t>(0, e[4 + j].integer));
+  return out;
 }
 
 /// The adjustment script: refunds ('r': cells, stamp, epoch), debts ('c': cells) and provider

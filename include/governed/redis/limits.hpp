@@ -264,49 +264,13 @@ class SharedLimitSet final : public SharedLimits {
                        });
   }
 
-  /// The admit script's reply `r` for keys of dimensions `which[0..k)`.
+  /// The admit script's reply `r` for keys of dimensions `which[0..k)`, or an error naming the
+  /// server when it is not a reply the script gives.
   Result<SharedDecision> decide(const RespReply& r, const std::array<std::size_t, 6>& which, std::size_t k) const {
-    SharedDecision out;
-    out.available.fill(UINT64_MAX);
-    const auto bad = [&] {
-      return fail(Errc::parse_error, fmt::format("Redis at {} answered the limit script with something else than "
-                                                 "it returns{}{}",
-                                                 redis_->describe(), r.is_error() ? ": " : "",
-                                                 r.is_error() ? r.text : ""));
-    };
-    const auto& e = r.elements;
-    if (r.type != RespReply::Type::array || e.size() < 2) return bad();
-    for (const auto& x : e)
-      if (x.type != RespReply::Type::integer) return bad();
-    if (e[0].integer == 2) {
-      if (e.size() != 3) return bad();
-      out.exhausted_until = WallTime{std::chrono::duration_cast<Duration>(std::chrono::microseconds{e[2].integer})};
-      return out;
-    }
-    if (e[0].integer == 3) {
-      if (e.size() != 3 || e[2].integer < 0) return bad();
-      out.bound = SharedDecision::target;
-      out.retry_after = std::chrono::duration_cast<Duration>(std::chrono::microseconds{e[2].integer});
-      return out;
-    }
-    if (e[0].integer == 1) {
-      if (e.size() != 2 + 3 * k) return bad();
-      out.admitted = true;
-      for (std::size_t j = 0; j < k; ++j) {
-        out.stamps[which[j]] = e[2 + 3 * j].integer;
-        out.epochs[which[j]] = e[3 + 3 * j].integer;
-        out.available[which[j]] = static_cast<std::uint64_t>(std::max<std::int64_t>(0, e[4 + 3 * j].integer));
-      }
-      return out;
-    }
-    if (e[0].integer != 0 || e.size() != 4 + k || e[2].integer < 1 || static_cast<std::size_t>(e[2].integer) > k ||
-        e[3].integer < 0)
-      return bad();
-    out.bound = which[static_cast<std::size_t>(e[2].integer - 1)];
-    out.retry_after = std::chrono::duration_cast<Duration>(std::chrono::microseconds{e[3].integer});
-    for (std::size_t j = 0; j < k; ++j)
-      out.available[which[j]] = static_cast<std::uint64_t>(std::max<std::int64_t>(0, e[4 + j].integer));
-    return out;
+    if (auto d = read_admit_reply(r, which, k)) return *d;
+    return fail(Errc::parse_error, fmt::format("Redis at {} answered the limit script with something else than it "
+                                               "returns{}{}",
+                                               redis_->describe(), r.is_error() ? ": " : "", r.is_error() ? r.text : ""));
   }
 
  public:
