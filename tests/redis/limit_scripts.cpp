@@ -95,3 +95,17 @@ TEST_CASE("a reply the admission script never gives is no decision", "[redis][li
     CHECK_FALSE(read_admit_reply(r, rpm_and_tpm, 2));
   }
 }
+
+TEST_CASE("counts at the ends of the int64 range are clamped, never overflowed", "[redis][limits][script]") {
+  constexpr std::int64_t huge = INT64_MAX;
+  constexpr auto longest = std::chrono::microseconds{INT64_MAX / 1000};
+  auto refused = read_admit_reply(admit_reply_of({0, 5000, 1, huge, 4, 0}), rpm_and_tpm, 2);
+  REQUIRE(refused);
+  CHECK(refused->retry_after == longest);
+  auto cooling = read_admit_reply(admit_reply_of({3, 5000, huge}), rpm_and_tpm, 2);
+  REQUIRE(cooling);
+  CHECK(cooling->retry_after == longest);
+  auto spent = read_admit_reply(admit_reply_of({2, 5000, INT64_MIN}), rpm_and_tpm, 2);
+  REQUIRE(spent);
+  CHECK(spent->exhausted_until->time_since_epoch() == -longest);
+}

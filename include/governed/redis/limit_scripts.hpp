@@ -33,6 +33,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -193,6 +194,13 @@ inline const Script& admit_script() {
   return s;
 }
 
+/// A µs count from the script as a `Duration`, clamped to what nanoseconds hold: the reply is a
+/// server's bytes, and a count near the int64 range must not overflow the conversion.
+inline Duration script_micros(std::int64_t us) noexcept {
+  constexpr std::int64_t limit = std::numeric_limits<Duration::rep>::max() / 1000;
+  return std::chrono::duration_cast<Duration>(std::chrono::microseconds{std::clamp(us, -limit, limit)});
+}
+
 /// `admit_lua`'s reply `r`, read: for keys of the dimensions `which[0..k)` (the script's KEYS
 /// in order, before the health key), the decision it answers — admitted with each dimension's
 /// stamp, epoch and what remains; refused by the dimension with the longest wait; the set's
@@ -208,13 +216,13 @@ inline std::optional<SharedDecision> read_admit_reply(const RespReply& r, const 
     if (x.type != RespReply::Type::integer) return std::nullopt;
   if (e[0].integer == 2) {
     if (e.size() != 3) return std::nullopt;
-    out.exhausted_until = WallTime{std::chrono::duration_cast<Duration>(std::chrono::microseconds{e[2].integer})};
+    out.exhausted_until = WallTime{script_micros(e[2].integer)};
     return out;
   }
   if (e[0].integer == 3) {
     if (e.size() != 3 || e[2].integer < 0) return std::nullopt;
     out.bound = SharedDecision::target;
-    out.retry_after = std::chrono::duration_cast<Duration>(std::chrono::microseconds{e[2].integer});
+    out.retry_after = script_micros(e[2].integer);
     return out;
   }
   if (e[0].integer == 1) {
@@ -231,7 +239,7 @@ inline std::optional<SharedDecision> read_admit_reply(const RespReply& r, const 
       e[3].integer < 0)
     return std::nullopt;
   out.bound = which[static_cast<std::size_t>(e[2].integer - 1)];
-  out.retry_after = std::chrono::duration_cast<Duration>(std::chrono::microseconds{e[3].integer});
+  out.retry_after = script_micros(e[3].integer);
   for (std::size_t j = 0; j < k; ++j)
     out.available[which[j]] = static_cast<std::uint64_t>(std::max<std::int64_t>(0, e[4 + j].integer));
   return out;
