@@ -1,6 +1,5 @@
 #include <governed/providers/completion.hpp>
 
-#include <governed/cached_response.hpp>
 #include <governed/providers/classify.hpp>
 #include <governed/providers/content.hpp>
 #include <governed/providers/error_body.hpp>
@@ -114,16 +113,4 @@ TEST_CASE("an error body nested deeper or larger than its limits is read as text
   const std::string openai = R"({"error":{"message":"Rate limit reached","code":"rate_limit_exceeded"}})";
   CHECK(gp::read_error_body(openai).code == "rate_limit_exceeded");
   CHECK_FALSE(gp::read_error_body(openai, JsonLimits{1024, 1}).json);
-}
-
-TEST_CASE("a shared cache's value nested past its limits decodes to nothing", "[providers][limits][cache]") {
-  Response r;
-  r.content = "cached answer";
-  r.provider = "openai";
-  r.model = "gpt-4o-mini";
-  const std::string good = CacheCodec<Response>::encode(r);
-  REQUIRE(CacheCodec<Response>::decode(good));
-  CHECK(CacheCodec<Response>::decode(good)->content == "cached answer");
-  CHECK_FALSE(CacheCodec<Response>::decode(nested_arrays(100'000)));
-  CHECK_FALSE(CacheCodec<Response>::decode(R"({"content":"x","provider":"p","model":"m","usage":)" + nested_objects(100'000)));
 }

@@ -3,8 +3,8 @@
 // process's holds expire; Redis going away follows the backend's fail-open or fail-closed.
 #include <governed/redis/spend.hpp>
 
+#include <governed/redis/backend.hpp>
 #include <governed/redis/cluster.hpp>
-#include <governed/redis/limits.hpp>
 #include <governed/state.hpp>
 
 #include "../governed/world.hpp"

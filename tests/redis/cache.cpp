@@ -3,7 +3,7 @@
 #include <governed/redis/cache.hpp>
 
 #include <governed/cached_response.hpp>
-#include <governed/redis/limits.hpp>
+#include <governed/redis/backend.hpp>
 #include <governed/state.hpp>
 
 #include "../governed/world.hpp"

@@ -1,7 +1,7 @@
 // GCRA's vectors (tests/data/gcra_vectors.hpp) through the Redis admission script on a real
 // redis-server: the script answers what `limiter::gcra_step` answers (tests/limiter/
 // gcra_vectors.cpp), except where a row says otherwise and why.
-#include <governed/redis/limits.hpp>
+#include <governed/redis/limit_scripts.hpp>
 
 #include "../data/gcra_vectors.hpp"
 #include "server.hpp"

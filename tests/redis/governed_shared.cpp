@@ -1,6 +1,6 @@
 // Governed call sites in two "processes" (two States) whose limits live in one Redis: the only
 // change from a single-process setup is `StateConfig::shared`; call sites are untouched.
-#include <governed/redis/limits.hpp>
+#include <governed/redis/backend.hpp>
 
 #include "../governed/world.hpp"
 #include "server.hpp"

@@ -4,6 +4,8 @@
 
 #include <governed/clock/manual.hpp>
 #include <governed/limit_store.hpp>
+#include <governed/limiter/token_bucket.hpp>
+#include <governed/redis/backend.hpp>
 #include <governed/state.hpp>
 
 #include "server.hpp"

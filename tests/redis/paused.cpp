@@ -6,8 +6,8 @@
 // So that a loaded machine does not fail them, the tests count what the client did (its
 // probes, the calls it told at once) rather than how many calls fit in the time, and allow a
 // call told at once to be slow now and then because its thread was not run.
+#include <governed/redis/backend.hpp>
 #include <governed/redis/client.hpp>
-#include <governed/redis/limits.hpp>
 
 #include <governed/limit_store.hpp>
 

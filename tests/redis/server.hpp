@@ -3,8 +3,8 @@
 // (redis::LocalServer), a server that never answers or answers garbage, and a local Redis
 // Cluster.
 
+#include <governed/redis/backend.hpp>
 #include <governed/redis/connection.hpp>
-#include <governed/redis/limits.hpp>
 #include <governed/redis/local_server.hpp>
 
 #include <boost/asio/ip/tcp.hpp>

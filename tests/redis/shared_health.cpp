@@ -7,8 +7,8 @@
 // at once, and once it is back the processes count against one limit again.
 #include <governed/redis/health.hpp>
 
+#include <governed/redis/backend.hpp>
 #include <governed/redis/client.hpp>
-#include <governed/redis/limits.hpp>
 
 #include "../governed/world.hpp"
 #include "server.hpp"

@@ -2,8 +2,8 @@
 // calls, and any of them reads the fleet's totals per model, provider and task kind.
 #include <governed/redis/stats.hpp>
 
+#include <governed/redis/backend.hpp>
 #include <governed/redis/cluster.hpp>
-#include <governed/redis/limits.hpp>
 #include <governed/state.hpp>
 
 #include "../governed/world.hpp"

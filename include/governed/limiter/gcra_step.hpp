@@ -3,7 +3,7 @@
 /// `limiter::gcra_step`: GCRA's admission arithmetic as one pure function — a theoretical
 /// arrival time (TAT), a request's cells and the instant in; the decision and the TAT it leaves
 /// out. No atomics and no clock: `limiter::gcra` calls it inside its compare-and-swap loop, and
-/// the Redis admission script (`redis::admit_script`, redis/limits.hpp) repeats it line for
+/// the Redis admission script (`redis::admit_script`, redis/limit_scripts.hpp) repeats it line for
 /// line in Lua, with the same names in the same order. tests/data/gcra_vectors.hpp holds the
 /// vectors both are checked against (tests/limiter/gcra_vectors.cpp for this function and the
 /// limiter, tests/redis/gcra_vectors.cpp for the script on a real redis-server).

@@ -25,9 +25,9 @@
 /// few redirections in a row — is an error, like an unreachable node: the limit set's
 /// fail-open or fail-closed policy decides what the caller sees.
 
+#include <governed/redis/backend.hpp>
 #include <governed/redis/client.hpp>
 #include <governed/redis/connection.hpp>
-#include <governed/redis/limits.hpp>
 #include <governed/redis/reply.hpp>
 #include <governed/redis/url.hpp>
 #include <governed/result.hpp>
