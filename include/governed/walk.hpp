@@ -49,8 +49,8 @@
 #include <governed/time.hpp>
 #include <governed/trace.hpp>
 #include <governed/transport/concept.hpp>
-#include <governed/walk/admission.hpp>
 #include <governed/walk/admission_seat.hpp>
+#include <governed/walk/admit.hpp>
 #include <governed/walk/breaker_seat.hpp>
 #include <governed/walk/call_facts.hpp>
 #include <governed/walk/candidates.hpp>
@@ -216,14 +216,6 @@ class Walk {
                   wait, fingerprint);
   }
 
-  /// What held a candidate back for a while (walk/decide.hpp).
-  using Holdup = walk::Holdup;
-
-  /// A candidate could take the call again in `d`, held back by `why` (walk/held_back.hpp).
-  void remember_wait(Duration d, Holdup why = Holdup::rate_limit, bool past_deadline = false) {
-    outcome_.held_back().remember(d, why, past_deadline);
-  }
-
   /// Whether the configured tier offers the model at all.
   bool offered(const providers::Provider& p, const providers::Model& m) {
     if (s_.offers(p, m)) return true;
@@ -256,13 +248,18 @@ class Walk {
         case Phase::admit: break;
       }
       if (phase_ == Phase::admit) {
-        // A retry, or another key's attempt, asks the breaker again (its last pass was reported).
-        if (!breaker_.holding() && !enter_breaker(*cand().provider, t)) {
-          next_candidate(unservable_reason_);
-          continue;
+        walk::AdmitAnswer a = walk::admit(
+            walk::AdmitScene<StateT>{s_, req_, cand(), call_, key_seat_, *set_, seat_, breaker_, outcome_,
+                                     unservable_reason_},
+            keys_, t);
+        switch (a.next) {
+          case walk::AfterAdmit::send: return WalkStep::send;
+          case walk::AfterAdmit::wait: return WalkStep::wait;
+          case walk::AfterAdmit::ask: return WalkStep::ask;
+          case walk::AfterAdmit::other_key: phase_ = Phase::key; break;
+          case walk::AfterAdmit::next_candidate: next_candidate(a.left_because); break;
+          case walk::AfterAdmit::fail: return finish(seat_.take_error());
         }
-        if (auto step = admit(t)) return *step;
-        // refused: the next candidate is already chosen
       }
     }
   }
@@ -364,92 +361,13 @@ class Walk {
 
   Cost cost() const noexcept { return walk::limit_cost(call_.estimate.prompt, call_.estimate.completion); }
 
-  // ---- admission -------------------------------------------------------------------------
-
-  /// One admission step at `t` (walk/admission_seat.hpp): send (admitted), wait, ask the
-  /// shared store, or — refused within the call's patience, or not admissible at all here —
-  /// on to the next candidate (nullopt).
-  std::optional<WalkStep> admit(Instant t) {
-    const walk::Patience patience = walk::patience(seat_.began(), req_.max_wait, total_wait_cap(), req_.deadline);
-    const walk::LineRules rules{req_.priority, s_.config().max_waiters, s_.config().concurrency_poll};
-    const walk::AdmitStep a = seat_.step(*set_, t, wall_at(t), cost(), patience, rules);
-    switch (a.next) {
-      case walk::Admit::send: return admitted(t);
-      case walk::Admit::wait: return wait_until(a.at);
-      case walk::Admit::ask: return WalkStep::ask;
-      case walk::Admit::spent_elsewhere: return skip_spent_account(a.spent_until, t);
-      case walk::Admit::refused:
-        if (!a.wait) unservable_reason_ = seat_.take_error().message;
-        return refuse_candidate(a.wait, a.past_deadline);
-      case walk::Admit::failed: return finish(seat_.take_error());
-    }
-    return std::nullopt;
-  }
-
-  /// Another process sharing this limit set found its account's allowance spent: this process
-  /// records it too (as if the provider had said so here) and tries another account's key at
-  /// once, without having spent a call to learn it.
-  std::optional<WalkStep> skip_spent_account(WallTime until, Instant t) {
-    seat_.leave_line();
-    stop_waiting();
-    const auto& c = cand();
-    const WallTime w = wall_at(t);
-    key_seat_.spent(s_, keys_, c, c.provider->limits_per_model, until, w);
-    if (until != keys::until_reset && until > w) remember_wait(until - w);
-    note(EventKind::key_exhausted, providers::spent_elsewhere_message(c.provider->name, c.model->name),
-         until != keys::until_reset && until > w ? std::optional<Duration>(until - w) : std::nullopt,
-         s_.keys().fingerprint(key_seat_.key()));
-    phase_ = Phase::key;
-    return std::nullopt;
-  }
-
-  /// Ends a wait for admission, counting it in the call's total.
-  void stop_waiting() {
-    if (const auto waited = seat_.stop_waiting([&] { return now(); })) outcome_.counts().waited += *waited;
-  }
-
-  std::optional<WalkStep> wait_until(Instant at) {
-    seat_.wait_until(at, [&] { return now(); });
-    return WalkStep::wait;
-  }
-
-  std::optional<WalkStep> admitted(Instant t) {
-    // To observers only: the plain path's Response::events holds nothing, and allocates nothing.
-    s_.observers().emit_lazy([&] {
-      return Event::of(EventKind::admitted, cand().provider->name, cand().model->name, req_.task, std::nullopt,
-                       wall_at(t), s_.secrets());
-    });
-    if (const auto waited = seat_.stop_waiting([t] { return t; })) {
-      outcome_.counts().waited += *waited;
-      if (*waited > Duration{0})
-        note(EventKind::waited, providers::waited_message(*waited, cand().provider->name, cand().model->name), *waited);
-    }
-    return WalkStep::send;
-  }
-
-  /// Moves on from a candidate that can not admit the call in time: with `past_deadline`, only
-  /// because the caller's deadline comes before `wait` ends.
-  std::optional<WalkStep> refuse_candidate(std::optional<Duration> wait, bool past_deadline = false) {
-    if (wait) remember_wait(*wait, Holdup::rate_limit, past_deadline);
-    stop_waiting();
-    std::string why;
-    if (s_.call_hook().active()) {
-      const auto& c = cand();
-      why = !wait ? providers::not_admitted_message(c.provider->name, c.model->name, redact(unservable_reason_))
-                  : providers::limit_holds_message(c.provider->name, c.model->name, *wait, past_deadline);
-    }
-    next_candidate(why);
-    return std::nullopt;
-  }
-
   // ---- the provider's breaker and the alerts ----------------------------------------------
 
   /// Asks `p`'s breaker for an attempt at `t` and holds the pass; false when the breaker is
   /// open, with its end remembered as a wait and the reason for people.
   bool enter_breaker(const providers::Provider& p, Instant t) {
-    const auto until = breaker_.enter(s_.breakers(), s_.table().index_of(p), t);
-    if (until) walk::skipped_for_breaker(outcome_.held_back(), unservable_reason_, p, *until - t);
-    return !until;
+    return walk::take_pass(breaker_, s_.breakers(), s_.table().index_of(p), p, t, outcome_.held_back(),
+                           unservable_reason_);
   }
 
   /// Gives back a pass whose attempt was never sent (a no-op for none).
@@ -464,11 +382,6 @@ class Walk {
   std::string redact(std::string_view s) const { return providers::redact(s, s_.secrets()); }
 
   // ---- the end -----------------------------------------------------------------------------
-
-  /// The backoff's total-wait cap on one target, and the default admission patience.
-  Duration total_wait_cap() const noexcept {
-    return walk::total_wait_cap(req_.max_total_wait, s_.config().max_total_wait);
-  }
 
   std::optional<std::uint32_t> fallback_cap() const noexcept {
     return req_.max_fallbacks ? req_.max_fallbacks : s_.config().max_fallbacks;
@@ -497,7 +410,7 @@ class Walk {
 
   WalkStep finish(Error e) {
     seat_.leave_line();
-    stop_waiting();
+    walk::stop_waiting(seat_, outcome_.counts(), [&] { return now(); });
     seat_.release();
     give_back_pass();  // an attempt admitted but never sent (deadline, cancellation)
     e.message = redact(e.message);

@@ -80,4 +80,14 @@ inline void skipped_for_breaker(HeldBack& held, std::string& why, const provider
   why = providers::breaker_skip_message(p.name, left);
 }
 
+/// Asks the breaker of `p` (its index in the table: `index`) for the attempt's pass at `t`,
+/// held in `seat`; false when the breaker is open: the candidate is passed by
+/// (`skipped_for_breaker`).
+inline bool take_pass(BreakerSeat& seat, ProviderBreakers& breakers, std::optional<std::size_t> index,
+                      const providers::Provider& p, Instant t, HeldBack& held, std::string& why) {
+  const auto until = seat.enter(breakers, index, t);
+  if (until) skipped_for_breaker(held, why, p, *until - t);
+  return !until;
+}
+
 }  // namespace governed::walk
