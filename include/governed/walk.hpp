@@ -55,6 +55,7 @@
 #include <governed/walk/call_facts.hpp>
 #include <governed/walk/candidates.hpp>
 #include <governed/walk/decide.hpp>
+#include <governed/walk/enter.hpp>
 #include <governed/walk/held_back.hpp>
 #include <governed/walk/key_seat.hpp>
 #include <governed/walk/outcome.hpp>
@@ -216,13 +217,6 @@ class Walk {
                   wait, fingerprint);
   }
 
-  /// Whether the configured tier offers the model at all.
-  bool offered(const providers::Provider& p, const providers::Model& m) {
-    if (s_.offers(p, m)) return true;
-    unservable_reason_ = s_.not_offered_reason(p, m);
-    return false;
-  }
-
   // ---- the loop ----------------------------------------------------------------------------
 
   WalkStep advance() { return advance_from(now()); }
@@ -234,16 +228,14 @@ class Walk {
       if (req_.deadline && t >= *req_.deadline)
         return finish(Error{Errc::timed_out, "The call's deadline passed before a provider could answer it.", {}});
       switch (phase_) {
-        case Phase::candidate:
-          if (auto step = enter_candidate(t)) return *step;
+        case Phase::candidate: {
+          auto entry = walk::enter_candidate(entry_scene(), keys_, t);
+          if (entry.next == walk::Enter::admit) reply_.new_candidate();  // its backoff starts over
+          if (auto step = follow(std::move(entry), t)) return *step;
           break;
+        }
         case Phase::key:  // the same candidate, another key (the last one failed)
-          if (auto key = choose_key(t); key && use_key(*key)) {
-            phase_ = Phase::admit;
-            seat_.begin(t);
-          } else {
-            next_candidate();
-          }
+          if (auto step = follow(walk::take_other_key(entry_scene(), keys_, t), t)) return *step;
           break;
         case Phase::admit: break;
       }
@@ -264,62 +256,22 @@ class Walk {
     }
   }
 
-  /// Starts on the cursor's candidate (walk/candidates.hpp), or ends the walk when the plan is
-  /// spent.
-  std::optional<WalkStep> enter_candidate(Instant t) {
-    if (!candidates_.more(fallback_, s_.table())) return finish(nothing_left());
-    const auto& c = cand();
-    // The candidate left was never sent to under its pass (a sent attempt reported it).
-    give_back_pass();
-    // A model the tier does not offer, with no key to use now (cooling, exhausted, invalid),
-    // or whose provider's breaker is open, is skipped without a word: nothing was tried on
-    // it, so nothing switched. The breaker is asked last: a half-open one hands this call its
-    // one trial, which only a candidate that can be sent to should take.
-    key_seat_.new_candidate();
-    std::optional<std::size_t> key;
-    if (!offered(*c.provider, *c.model) || !(key = choose_key(t)) || !enter_breaker(*c.provider, t)) {
-      candidates_.skip();
-      return std::nullopt;
+  /// Does what a candidate entry at `t` answered (walk/enter.hpp): on to admission, on to the
+  /// next candidate, or the end.
+  std::optional<WalkStep> follow(walk::Entry<Set> entry, Instant t) {
+    switch (entry.next) {
+      case walk::Enter::admit:
+        set_ = entry.set;
+        phase_ = Phase::admit;
+        seat_.begin(t);
+        return std::nullopt;
+      case walk::Enter::skip: return std::nullopt;
+      case walk::Enter::leave: next_candidate(); return std::nullopt;
+      case walk::Enter::nothing_left: return finish(nothing_left());
+      case walk::Enter::cap_reached: return finish(fallback_cap_reached(entry.cap));
+      case walk::Enter::fail: break;
     }
-    if (const walk::Reached reached = candidates_.reached(); reached != walk::Reached::first) {
-      if (const auto cap = fallback_cap(); cap && outcome_.counts().fallbacks >= *cap)
-        return finish(fallback_cap_reached(*cap));
-      note(reached == walk::Reached::other_provider ? EventKind::switched_provider : EventKind::switched_model,
-           providers::switching_message(c.provider->name, c.model->name, s_.secrets()));
-      outcome_.moved();  // the target left is now a hop
-    }
-    outcome_.entered_target();
-    candidates_.enter();
-    // The spend budget holds this candidate's worst case (its prices) until the call settles.
-    if (SpendBudget* spend = s_.spend()) {
-      call_.spend_hold = SpendReservation{};
-      auto hold = spend->reserve(c.model->price, call_.estimate, wall_at(t));
-      if (!hold) {
-        if (spend->downgrades() && downgrade()) return std::nullopt;  // moved on
-        note(EventKind::budget_exhausted, hold.error().message);
-        return finish(hold.error());
-      }
-      call_.spend_hold = std::move(*hold);
-    }
-    reply_.new_candidate();
-    if (!use_key(*key)) {
-      next_candidate();
-      return std::nullopt;
-    }
-    phase_ = Phase::admit;
-    seat_.begin(t);
-    return std::nullopt;
-  }
-
-  /// At the spend limit with `downgrade`: moves to the cheapest remaining candidate whose
-  /// worst case still fits; false when none does.
-  bool downgrade() {
-    const fallback::Candidate* cheapest =
-        candidates_.bring_forward_cheapest(fallback_, s_.table(), call_.estimate, s_.spend()->remaining(wall()));
-    if (!cheapest) return false;
-    note(EventKind::budget_alert, providers::spend_downgrade_message(cheapest->provider->name, cheapest->model->name));
-    next_candidate();
-    return true;
+    return finish(std::move(*entry.error));
   }
 
   void next_candidate(std::string_view why = {}) {
@@ -336,39 +288,9 @@ class Walk {
     outcome_.left_target(cand().provider->name, cand().model->name, why, redact(unservable_reason_));
   }
 
-  /// The key the keys policy picks for the current candidate at `t` (walk/key_seat.hpp); none
-  /// when no key is usable (remembering when the first comes back, or why none ever will).
-  std::optional<std::size_t> choose_key(Instant t) {
-    return key_seat_.choose(s_, keys_, cand(), t, wall_at(t), rng_, outcome_.held_back(), unservable_reason_);
-  }
-
-  /// Sends the current candidate's attempts with key `picked`; false when its limit set can
-  /// not be had.
-  bool use_key(std::size_t picked) {
-    const auto& c = cand();
-    if (key_seat_.use(picked, outcome_.counts().attempts, s_.keys(), c.provider->name))
-      note(EventKind::key_rotated, providers::key_rotated_message(c.provider->name), std::nullopt,
-           s_.keys().fingerprint(picked));
-    if (s_.call_hook().active()) outcome_.used_key(s_.keys().fingerprint(picked));
-    auto set = s_.limit_set(*c.provider, *c.model, picked);
-    if (!set) {
-      unservable_reason_ = set.error().message;
-      return false;
-    }
-    set_ = *set;
-    return true;
-  }
-
   Cost cost() const noexcept { return walk::limit_cost(call_.estimate.prompt, call_.estimate.completion); }
 
   // ---- the provider's breaker and the alerts ----------------------------------------------
-
-  /// Asks `p`'s breaker for an attempt at `t` and holds the pass; false when the breaker is
-  /// open, with its end remembered as a wait and the reason for people.
-  bool enter_breaker(const providers::Provider& p, Instant t) {
-    return walk::take_pass(breaker_, s_.breakers(), s_.table().index_of(p), p, t, outcome_.held_back(),
-                           unservable_reason_);
-  }
 
   /// Gives back a pass whose attempt was never sent (a no-op for none).
   void give_back_pass() { breaker_.give_back(s_.breakers()); }
@@ -382,10 +304,6 @@ class Walk {
   std::string redact(std::string_view s) const { return providers::redact(s, s_.secrets()); }
 
   // ---- the end -----------------------------------------------------------------------------
-
-  std::optional<std::uint32_t> fallback_cap() const noexcept {
-    return req_.max_fallbacks ? req_.max_fallbacks : s_.config().max_fallbacks;
-  }
 
   /// The call may not move once more: it ends as if nothing were left, and says why.
   Error fallback_cap_reached(std::uint32_t cap) const {
@@ -429,6 +347,11 @@ class Walk {
   /// Counts the call, ended at `end` as `how`, in the statistics and for the call hook (walk/record.hpp).
   void record(Instant end, fallback::Candidate where, const CallEnd& how) {
     walk::record_call(s_, outcome_, req_, call_, key_seat_, end, where, how);
+  }
+
+  /// The call as a candidate entry finds it.
+  walk::EntryScene<StateT, Fallback> entry_scene() noexcept {
+    return {s_, req_, fallback_, candidates_, call_, key_seat_, breaker_, outcome_, rng_, unservable_reason_};
   }
 
   /// The call as the reply step finds it, on the current candidate.
