@@ -56,6 +56,7 @@
 #include <governed/walk/candidates.hpp>
 #include <governed/walk/decide.hpp>
 #include <governed/walk/enter.hpp>
+#include <governed/walk/finish.hpp>
 #include <governed/walk/held_back.hpp>
 #include <governed/walk/key_seat.hpp>
 #include <governed/walk/outcome.hpp>
@@ -197,24 +198,12 @@ class Walk {
 
   const fallback::Candidate& cand() const noexcept { return candidates_.current(); }
   Instant now() const noexcept { return s_.clock().now(); }
-  WallTime wall() const noexcept { return s_.clock().wall_now(); }
   /// The wall time at monotonic `t` of this call: one reading of each clock serves the walk.
   WallTime wall_at(Instant t) const noexcept { return call_.wall_at(t); }
 
   std::string_view base_url() const noexcept {
     const auto& st = s_.settings(*cand().provider);
     return st.base_url ? std::string_view(*st.base_url) : std::string_view(cand().provider->base_url);
-  }
-
-  // ---- events -------------------------------------------------------------------------
-
-  /// Says `kind` of the current target, or before any of the names the call asked for.
-  void note(EventKind kind, std::string_view message, std::optional<Duration> wait = std::nullopt,
-            std::string_view fingerprint = {}) {
-    const bool have_target = candidates_.on_candidate();
-    outcome_.note(kind, have_target ? std::string_view(cand().provider->name) : std::string_view(req_.provider),
-                  have_target ? std::string_view(cand().model->name) : std::string_view(req_.model), message, wall(),
-                  wait, fingerprint);
   }
 
   // ---- the loop ----------------------------------------------------------------------------
@@ -231,34 +220,22 @@ class Walk {
         case Phase::candidate: {
           auto entry = walk::enter_candidate(entry_scene(), keys_, t);
           if (entry.next == walk::Enter::admit) reply_.new_candidate();  // its backoff starts over
-          if (auto step = follow(std::move(entry), t)) return *step;
+          if (auto step = after_entry(std::move(entry), t)) return *step;
           break;
         }
         case Phase::key:  // the same candidate, another key (the last one failed)
-          if (auto step = follow(walk::take_other_key(entry_scene(), keys_, t), t)) return *step;
+          if (auto step = after_entry(walk::take_other_key(entry_scene(), keys_, t), t)) return *step;
           break;
         case Phase::admit: break;
       }
-      if (phase_ == Phase::admit) {
-        walk::AdmitAnswer a = walk::admit(
-            walk::AdmitScene<StateT>{s_, req_, cand(), call_, key_seat_, *set_, seat_, breaker_, outcome_,
-                                     unservable_reason_},
-            keys_, t);
-        switch (a.next) {
-          case walk::AfterAdmit::send: return WalkStep::send;
-          case walk::AfterAdmit::wait: return WalkStep::wait;
-          case walk::AfterAdmit::ask: return WalkStep::ask;
-          case walk::AfterAdmit::other_key: phase_ = Phase::key; break;
-          case walk::AfterAdmit::next_candidate: next_candidate(a.left_because); break;
-          case walk::AfterAdmit::fail: return finish(seat_.take_error());
-        }
-      }
+      if (phase_ == Phase::admit)
+        if (auto step = after_admission(walk::admit(admit_scene(), keys_, t))) return *step;
     }
   }
 
   /// Does what a candidate entry at `t` answered (walk/enter.hpp): on to admission, on to the
   /// next candidate, or the end.
-  std::optional<WalkStep> follow(walk::Entry<Set> entry, Instant t) {
+  std::optional<WalkStep> after_entry(walk::Entry<Set> entry, Instant t) {
     switch (entry.next) {
       case walk::Enter::admit:
         set_ = entry.set;
@@ -268,85 +245,60 @@ class Walk {
       case walk::Enter::skip: return std::nullopt;
       case walk::Enter::leave: next_candidate(); return std::nullopt;
       case walk::Enter::nothing_left: return finish(nothing_left());
-      case walk::Enter::cap_reached: return finish(fallback_cap_reached(entry.cap));
+      case walk::Enter::cap_reached: return finish(walk::fallback_cap_reached(nothing_left(), entry.cap));
       case walk::Enter::fail: break;
     }
     return finish(std::move(*entry.error));
   }
 
+  /// Does what an admission step answered (walk/admit.hpp): send, wait or ask, or try another
+  /// key or candidate at once, or the end.
+  std::optional<WalkStep> after_admission(walk::AdmitAnswer a) {
+    switch (a.next) {
+      case walk::AfterAdmit::send: return WalkStep::send;
+      case walk::AfterAdmit::wait: return WalkStep::wait;
+      case walk::AfterAdmit::ask: return WalkStep::ask;
+      case walk::AfterAdmit::other_key: phase_ = Phase::key; return std::nullopt;
+      case walk::AfterAdmit::next_candidate: next_candidate(a.left_because); return std::nullopt;
+      case walk::AfterAdmit::fail: break;
+    }
+    return finish(seat_.take_error());
+  }
+
+  /// Leaves the current candidate for the next; for the call hook, because of `why`, else the
+  /// message of the last event said of it (cooled, failed, key_exhausted …), else why it could
+  /// not serve.
   void next_candidate(std::string_view why = {}) {
-    if (s_.call_hook().active() && candidates_.on_candidate()) leave_target(why);
+    if (s_.call_hook().active() && candidates_.on_candidate())
+      outcome_.left_target(cand().provider->name, cand().model->name, why,
+                           providers::redact(unservable_reason_, s_.secrets()));
     seat_.leave_line();
     seat_.release();
     candidates_.leave();
     phase_ = Phase::candidate;
   }
 
-  /// Notes the current target as left, for the call hook: why is `why`, else the message of
-  /// the last event said of it (cooled, failed, key_exhausted …), else why it could not serve.
-  void leave_target(std::string_view why) {
-    outcome_.left_target(cand().provider->name, cand().model->name, why, redact(unservable_reason_));
-  }
-
   Cost cost() const noexcept { return walk::limit_cost(call_.estimate.prompt, call_.estimate.completion); }
-
-  // ---- the provider's breaker and the alerts ----------------------------------------------
-
-  /// Gives back a pass whose attempt was never sent (a no-op for none).
-  void give_back_pass() { breaker_.give_back(s_.breakers()); }
-
-  /// An alert this call tripped: to the observers, and among the call's events.
-  void raise(const std::optional<Alert>& alert, WallTime w) {
-    if (alert) [[unlikely]]
-      outcome_.note(alert->kind, alert->provider, alert->model, alert->message, w);
-  }
-
-  std::string redact(std::string_view s) const { return providers::redact(s, s_.secrets()); }
 
   // ---- the end -----------------------------------------------------------------------------
 
-  /// The call may not move once more: it ends as if nothing were left, and says why.
-  Error fallback_cap_reached(std::uint32_t cap) const {
-    Error e = nothing_left();
-    e.message += providers::fallback_cap_sentence(cap);
-    return e;
-  }
-
+  /// What the call answers when nothing is left to try (walk/finish.hpp).
   Error nothing_left() const {
-    if (seat_.store_refused()) return *seat_.store_refused();
-    if (outcome_.held_back().any()) return outcome_.held_back().error();
-    if (const auto* keyless = reply_.refused_keyless())
-      return Error{Errc::rejected, walk::refused_without_key(*keyless), std::nullopt};
-    if (const auto& last = reply_.last_verdict()) {
-      const auto& v = *last;
-      return Error{Errc::rejected,
-                   providers::redact(providers::describe(v, candidates_.last_provider(), {}), s_.secrets()), std::nullopt};
-    }
-    if (!unservable_reason_.empty()) return Error{Errc::invalid_argument, unservable_reason_, std::nullopt};
-    return Error{Errc::all_rate_limited, providers::all_rate_limited_message(std::nullopt), std::nullopt};
+    return walk::nothing_left(seat_.store_refused(), outcome_.held_back(), reply_.refused_keyless(),
+                              reply_.last_verdict(), candidates_.last_provider(), unservable_reason_, s_.secrets());
   }
 
+  /// Ends the call with `e` (walk/finish.hpp).
   WalkStep finish(Error e) {
-    seat_.leave_line();
-    walk::stop_waiting(seat_, outcome_.counts(), [&] { return now(); });
-    seat_.release();
-    give_back_pass();  // an attempt admitted but never sent (deadline, cancellation)
-    e.message = redact(e.message);
-    note(EventKind::failed, e.message, e.retry_after);
-    const Instant end = now();
-    if (!outcome_.cancelled()) raise(s_.alerts().call_ended(true, end), wall_at(end));
-    const bool targeted = candidates_.on_candidate();
-    record(end, targeted ? cand() : fallback::Candidate{},
-           outcome_.failure(targeted ? std::string_view(cand().provider->name) : std::string_view(req_.provider),
-                            targeted ? std::string_view(cand().model->name) : std::string_view(req_.model), e.code,
-                            e.message));
-    outcome_.failed(std::move(e));
+    walk::end_call(walk::EndScene<StateT>{s_, req_, candidates_.on_candidate() ? &cand() : nullptr, call_, key_seat_,
+                                          seat_, breaker_, outcome_},
+                   std::move(e));
     return WalkStep::done;
   }
 
-  /// Counts the call, ended at `end` as `how`, in the statistics and for the call hook (walk/record.hpp).
-  void record(Instant end, fallback::Candidate where, const CallEnd& how) {
-    walk::record_call(s_, outcome_, req_, call_, key_seat_, end, where, how);
+  /// The call as an admission step finds it, on the current candidate.
+  walk::AdmitScene<StateT> admit_scene() noexcept {
+    return {s_, req_, cand(), call_, key_seat_, *set_, seat_, breaker_, outcome_, unservable_reason_};
   }
 
   /// The call as a candidate entry finds it.
