@@ -96,17 +96,13 @@ class Walk {
   /// `keys` is the call site's key policy (shared: round robin's turn spans calls).
   Walk(StateT& state, const Backoff& backoff, Keys& keys, const Fallback& fallback, Request request)
       : s_(state), backoff_(backoff), keys_(keys), fallback_(fallback), owned_(std::move(request)), req_(*owned_),
-        rng_(state.next_random()) {
-    outcome_.speak_to(s_.observers(), s_.secrets(), req_.task);
-  }
+        rng_(state.next_random()), outcome_(state.observers(), state.secrets(), req_.task) {}
 
   /// A walk over a request the caller keeps alive until the walk ends (the blocking call's,
   /// which need not be copied).
   Walk(StateT& state, const Backoff& backoff, Keys& keys, const Fallback& fallback, std::reference_wrapper<const Request> request)
       : s_(state), backoff_(backoff), keys_(keys), fallback_(fallback), req_(request.get()),
-        rng_(state.next_random()) {
-    outcome_.speak_to(s_.observers(), s_.secrets(), req_.task);
-  }
+        rng_(state.next_random()), outcome_(state.observers(), state.secrets(), req_.task) {}
 
   Walk(const Walk&) = delete;
   Walk& operator=(const Walk&) = delete;

@@ -52,7 +52,7 @@ Admission admit_wait_for(Duration d) {
 /// them when it enters the admission step.
 struct AdmitWorld {
   AdmitClock clock{Instant{std::chrono::hours{1}}, AdmitClock::default_wall_start, 1};
-  std::shared_ptr<AdmitState> state;
+  std::shared_ptr<AdmitState> state = made_state(clock);
   keys::round_robin policy;
   Random rng{11};
   Request request;
@@ -62,17 +62,10 @@ struct AdmitWorld {
   AdmitScriptedSet set;
   walk::AdmissionSeat<AdmitScriptedSet> admission;
   walk::BreakerSeat breaker;
-  walk::Outcome outcome;
+  walk::Outcome outcome{state->observers(), state->secrets(), request.task};
   std::string why;
 
   AdmitWorld() {
-    StateConfig config;
-    config.keys.keys.push_back({"openai", "sk-test-openai-key-aaaaaaaaaaaaaaaaaaaa", "org-a"});
-    config.keys.keys.push_back({"openai", "sk-test-openai-key-bbbbbbbbbbbbbbbbbbbb", "org-b"});
-    config.keys.persist = false;  // health in memory: nothing outlives the test
-    config.breaker.failures = 1;
-    config.seed = 11;
-    state = AdmitState::create(std::move(config), clock).value();
     openai = {state->table().provider("openai"), state->table().model("openai", "gpt-4o")};
     request.provider = "openai";
     request.model = "gpt-4o";
@@ -80,11 +73,21 @@ struct AdmitWorld {
     call.started = t();
     call.started_wall = w();
     call.estimate = providers::TokenEstimate{12, 1024};
-    outcome.speak_to(state->observers(), state->secrets(), request.task);
     const auto picked = choose();
     REQUIRE(picked);
     key.use(*picked, 0, state->keys(), "openai");
     admission.begin(t());
+  }
+
+  /// The State the call runs over (made before the parts that hold on to it).
+  static std::shared_ptr<AdmitState> made_state(AdmitClock& clock) {
+    StateConfig config;
+    config.keys.keys.push_back({"openai", "sk-test-openai-key-aaaaaaaaaaaaaaaaaaaa", "org-a"});
+    config.keys.keys.push_back({"openai", "sk-test-openai-key-bbbbbbbbbbbbbbbbbbbb", "org-b"});
+    config.keys.persist = false;  // health in memory: nothing outlives the test
+    config.breaker.failures = 1;
+    config.seed = 11;
+    return AdmitState::create(std::move(config), clock).value();
   }
 
   Instant t() const { return clock.now(); }

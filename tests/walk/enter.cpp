@@ -24,7 +24,7 @@ using EnterPlan = fallback::models_then_providers;
 
 struct EnterWorld {
   EnterClock clock{Instant{std::chrono::hours{1}}, EnterClock::default_wall_start, 1};
-  std::shared_ptr<EnterState> state;
+  std::shared_ptr<EnterState> state = made_state(clock);
   keys::round_robin policy;
   EnterPlan plan{};
   Random rng{13};
@@ -33,17 +33,10 @@ struct EnterWorld {
   walk::CandidateCursor<EnterPlan> candidates;
   walk::KeySeat key;
   walk::BreakerSeat breaker;
-  walk::Outcome outcome;
+  walk::Outcome outcome{state->observers(), state->secrets(), request.task};
   std::string why;
 
   explicit EnterWorld(std::optional<std::uint32_t> max_fallbacks = std::nullopt) {
-    StateConfig config;
-    config.keys.keys.push_back({"openai", "sk-test-openai-key-aaaaaaaaaaaaaaaaaaaa", "org-a"});
-    config.keys.keys.push_back({"openai", "sk-test-openai-key-bbbbbbbbbbbbbbbbbbbb", "org-b"});
-    config.keys.persist = false;  // health in memory: nothing outlives the test
-    config.breaker.failures = 1;
-    config.seed = 13;
-    state = EnterState::create(std::move(config), clock).value();
     request.provider = "openai";
     request.model = "gpt-4o";
     request.messages = {{"user", "Hello"}};
@@ -51,10 +44,20 @@ struct EnterWorld {
     call.started = clock.now();
     call.started_wall = clock.wall_now();
     call.estimate = providers::TokenEstimate{12, 1024};
-    outcome.speak_to(state->observers(), state->secrets(), request.task);
     auto origin = walk::find_origin(state->table(), {}, request);
     REQUIRE(origin);
     REQUIRE(candidates.plan(plan, state->table(), {}, *origin, walk::plan_input(*origin, call.estimate)));
+  }
+
+  /// The State the call runs over (made before the parts that hold on to it).
+  static std::shared_ptr<EnterState> made_state(EnterClock& clock) {
+    StateConfig config;
+    config.keys.keys.push_back({"openai", "sk-test-openai-key-aaaaaaaaaaaaaaaaaaaa", "org-a"});
+    config.keys.keys.push_back({"openai", "sk-test-openai-key-bbbbbbbbbbbbbbbbbbbb", "org-b"});
+    config.keys.persist = false;  // health in memory: nothing outlives the test
+    config.breaker.failures = 1;
+    config.seed = 13;
+    return EnterState::create(std::move(config), clock).value();
   }
 
   walk::EntryScene<EnterState, EnterPlan> scene() {

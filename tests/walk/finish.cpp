@@ -93,8 +93,7 @@ TEST_CASE("walk::end_call: an ended call gives back what it held, says its failu
   walk::AdmissionSeat<FinishState::Set> admission;
   walk::BreakerSeat breaker;
   REQUIRE_FALSE(breaker.enter(state->breakers(), state->table().index_of(*openai.provider), clock.now()));
-  walk::Outcome outcome;
-  outcome.speak_to(state->observers(), state->secrets(), request.task);
+  walk::Outcome outcome{state->observers(), state->secrets(), request.task};
   Result<Response> out;
   outcome.deliver_into(out);
 
