@@ -3,45 +3,30 @@
 /// `Walk`: one governed call, as a state machine that does no I/O of its own.
 ///
 /// budget → cache → plan → for each candidate: key → admit → send → classify → act. The walk
-/// says what it needs next — sleep until an instant, or send one attempt — and the driver does
-/// it: `Governed::send` sleeps on the clock and calls the transport; `async_send` waits on the
-/// clock's timer and the transport's asynchronous send. One walk, so the blocking and the
-/// asynchronous call can not drift apart, and a test can drive it step by step.
+/// says what it needs next — sleep until an instant, send one attempt, or ask a shared store —
+/// and the driver does it: `Governed::send` sleeps on the clock and calls the transport;
+/// `async_send` waits on the clock's timer and the transport's asynchronous send. One walk, so
+/// the blocking and the asynchronous call can not drift apart, and a test can drive it step by
+/// step.
 ///
-/// Everything a walk holds — its place in a wait line, its limit admission, its budget holds —
-/// is released when it is destroyed, so a cancelled call leaks nothing.
+/// The walk is the loop that orders the steps of walk/ (docs/architecture.md, "The call
+/// walk"): the start (walk/start.hpp), candidate entry (walk/enter.hpp), admission
+/// (walk/admit.hpp), the reply (walk/reply.hpp) and the end (walk/finish.hpp). Each owns one
+/// concern, acts on the parts of the call passed to it in a scene (references gathered per
+/// step), and answers what the loop does next; the loop switches on the answer. The walk holds
+/// one value of each seat (members, not heap objects: a warm call allocates nothing for them).
+/// Everything it holds — its place in a wait line, its limit admission, its budget holds, a
+/// breaker's pass — is released when it is destroyed, so a cancelled call leaks nothing. How
+/// the walk meets the providers' circuit breakers is walk/breaker_seat.hpp's to say.
 ///
-/// The provider's circuit breaker (breaker.hpp) is asked before every attempt: when a
-/// candidate is entered, and again when a retry or another key's attempt begins its
-/// admission. An open breaker skips the candidate (and so every model of the provider) and
-/// counts its end as the wait "nothing left" reports. Each attempt's pass ends with exactly
-/// one report: its verdict (success; a network or 5xx failure; anything else gives it back),
-/// or, for an attempt never sent, a give-back when the walk moves on or finishes.
-/// A network or 5xx failure after which the provider's breaker is open — this failure opened
-/// it, or another call's did — leaves the provider at once: no backoff sleep on a provider
-/// every call now skips. The model is cooled only until the breaker's trial (and shared, so
-/// the other processes of a shared backend, which have breakers of their own, skip it too),
-/// not for the failure cooldown: the trial may go to it. A breaker that opens while the walk sleeps in a
-/// backoff (the walk can not be woken early) is met when the retry asks it: the walk leaves
-/// the provider without sending.
-///
-/// The steps live in walk/ (docs/architecture.md, "The call walk"): the walk's start
-/// (walk/start.hpp), the seats it holds, and what a reply means (walk/reply.hpp), each over the
-/// parts of the call passed to it; the walk orders them.
-///
-/// The alerts (observe/alerts.hpp) are fed here: each 429, each call's cost (a success's, or
-/// a broken-off stream's), and each call's end — once, after its last attempt. A cache hit
-/// reached no provider and a cancelled call ended by the caller's choice: neither says
-/// anything about the providers, so neither counts towards the error-rate alert.
+/// The alerts (observe/alerts.hpp) are fed by the steps: each 429, each call's cost (a
+/// success's, or a broken-off stream's), and each call's end — once, after its last attempt. A
+/// cache hit reached no provider and a cancelled call ended by the caller's choice: neither
+/// says anything about the providers, so neither counts towards the error-rate alert.
 
-#include <governed/breaker.hpp>
 #include <governed/error.hpp>
 #include <governed/fallback/candidates.hpp>
-#include <governed/keys/exhaustion.hpp>
 #include <governed/limit_set.hpp>
-#include <governed/observe/alerts.hpp>
-#include <governed/observe/call_record.hpp>
-#include <governed/observe/event.hpp>
 #include <governed/providers/messages.hpp>
 #include <governed/random.hpp>
 #include <governed/request.hpp>
@@ -54,13 +39,10 @@
 #include <governed/walk/breaker_seat.hpp>
 #include <governed/walk/call_facts.hpp>
 #include <governed/walk/candidates.hpp>
-#include <governed/walk/decide.hpp>
 #include <governed/walk/enter.hpp>
 #include <governed/walk/finish.hpp>
-#include <governed/walk/held_back.hpp>
 #include <governed/walk/key_seat.hpp>
 #include <governed/walk/outcome.hpp>
-#include <governed/walk/record.hpp>
 #include <governed/walk/reply.hpp>
 #include <governed/walk/settle.hpp>
 #include <governed/walk/start.hpp>
@@ -68,7 +50,6 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include <array>
-#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -124,7 +105,7 @@ class Walk {
 
   /// After the attempt `attempt()` described.
   WalkStep on_reply(transport::Reply reply) {
-    switch (reply_.carry_out(reply, scene(), keys_, backoff_, rng_)) {
+    switch (reply_.carry_out(reply, reply_scene(), keys_, backoff_, rng_)) {
       case walk::AfterReply::answered: return WalkStep::done;
       case walk::AfterReply::wait: phase_ = Phase::admit; return WalkStep::wait;
       case walk::AfterReply::other_key: phase_ = Phase::key; return advance();  // the same model, at once
@@ -145,8 +126,8 @@ class Walk {
   /// `executor` with the answer, to hand to `on_answer`.
   template <class Handler>
   void ask_shared(boost::asio::any_io_executor executor, Handler&& done) {
-    set_->async_admit(cost(), seat_.asked_at(), wall_at(seat_.asked_at()), std::move(executor),
-                      std::forward<Handler>(done));
+    set_->async_admit(walk::limit_cost(call_.estimate.prompt, call_.estimate.completion), seat_.asked_at(),
+                      wall_at(seat_.asked_at()), std::move(executor), std::forward<Handler>(done));
   }
 
   /// The answer `ask_shared` got: the walk goes on from where it asked.
@@ -184,7 +165,7 @@ class Walk {
     outcome_.cancel();
     if (reply.streamed && reply.streamed->chunks > 0 && set_ && seat_.admission().admitted) {
       const Instant t = now();
-      walk::ReplyStep::charge_partial(*reply.streamed, scene(), t, wall_at(t));
+      walk::ReplyStep::charge_partial(*reply.streamed, reply_scene(), t, wall_at(t));
     }
     return finish(std::move(error));
   }
@@ -216,12 +197,14 @@ class Walk {
         case Phase::candidate: {
           auto entry = walk::enter_candidate(entry_scene(), keys_, t);
           if (entry.next == walk::Enter::admit) reply_.new_candidate();  // its backoff starts over
-          if (auto step = after_entry(std::move(entry), t)) return *step;
+          if (auto step = after_entry(entry, t)) return *step;
           break;
         }
-        case Phase::key:  // the same candidate, another key (the last one failed)
-          if (auto step = after_entry(walk::take_other_key(entry_scene(), keys_, t), t)) return *step;
+        case Phase::key: {  // the same candidate, another key (the last one failed)
+          auto entry = walk::take_other_key(entry_scene(), keys_, t);
+          if (auto step = after_entry(entry, t)) return *step;
           break;
+        }
         case Phase::admit: break;
       }
       if (phase_ == Phase::admit)
@@ -230,8 +213,8 @@ class Walk {
   }
 
   /// Does what a candidate entry at `t` answered (walk/enter.hpp): on to admission, on to the
-  /// next candidate, or the end.
-  std::optional<WalkStep> after_entry(walk::Entry<Set> entry, Instant t) {
+  /// next candidate, or the end. Always inlined, as the steps of a warm call are (walk/enter.hpp).
+  [[gnu::always_inline]] std::optional<WalkStep> after_entry(walk::Entry<Set>& entry, Instant t) {
     switch (entry.next) {
       case walk::Enter::admit:
         set_ = entry.set;
@@ -248,8 +231,8 @@ class Walk {
   }
 
   /// Does what an admission step answered (walk/admit.hpp): send, wait or ask, or try another
-  /// key or candidate at once, or the end.
-  std::optional<WalkStep> after_admission(walk::AdmitAnswer a) {
+  /// key or candidate at once, or the end. Always inlined, as the steps of a warm call are.
+  [[gnu::always_inline]] std::optional<WalkStep> after_admission(walk::AdmitAnswer&& a) {
     switch (a.next) {
       case walk::AfterAdmit::send: return WalkStep::send;
       case walk::AfterAdmit::wait: return WalkStep::wait;
@@ -273,8 +256,6 @@ class Walk {
     candidates_.leave();
     phase_ = Phase::candidate;
   }
-
-  Cost cost() const noexcept { return walk::limit_cost(call_.estimate.prompt, call_.estimate.completion); }
 
   // ---- the end -----------------------------------------------------------------------------
 
@@ -303,7 +284,7 @@ class Walk {
   }
 
   /// The call as the reply step finds it, on the current candidate.
-  walk::ReplyScene<StateT> scene() noexcept {
+  walk::ReplyScene<StateT> reply_scene() noexcept {
     return {s_, req_, cand(), call_, key_seat_, set_, seat_, breaker_, outcome_, unservable_reason_};
   }
 

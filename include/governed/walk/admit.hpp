@@ -72,6 +72,10 @@ struct AdmitScene {
   }
 };
 
+// The parts of an admission every call takes are always inlined: a warm call must cost what it
+// did when they were members of Walk (BM_Governed_Send_Success in callgrind instructions), and
+// GCC at -O2 left them out of line, each call passing the scene on.
+
 /// Ends the call's wait for admission, if it was waiting, counting it in `counts`; `now()`
 /// is read only then.
 template <class Set, class Now>
@@ -90,7 +94,7 @@ AdmitAnswer leave_candidate(const AdmitScene<StateT, Set>& s, std::string_view w
 
 /// Admitted at `t`: the wait it took, if any, is counted and said.
 template <class StateT, class Set>
-AdmitAnswer admitted(const AdmitScene<StateT, Set>& s, Instant t) {
+[[gnu::always_inline]] inline AdmitAnswer admitted(const AdmitScene<StateT, Set>& s, Instant t) {
   const auto& c = s.target;
   // To observers only: the plain path's Response::events holds nothing, and allocates nothing.
   s.state.observers().emit_lazy([&] {
@@ -142,7 +146,7 @@ AdmitAnswer refuse_candidate(const AdmitScene<StateT, Set>& s, std::optional<Dur
 /// One admission step at `t` for the attempt on `s.target`, with the call site's key `policy`
 /// (told when an account is found spent).
 template <class StateT, class Set, class Keys>
-AdmitAnswer admit(const AdmitScene<StateT, Set>& s, Keys& policy, Instant t) {
+[[gnu::always_inline]] inline AdmitAnswer admit(const AdmitScene<StateT, Set>& s, Keys& policy, Instant t) {
   const Request& req = s.request;
   if (!s.breaker.holding() &&
       !take_pass(s.breaker, s.state.breakers(), s.state.table().index_of(*s.target.provider), *s.target.provider, t,

@@ -87,12 +87,17 @@ inline std::optional<std::uint32_t> fallback_cap(std::optional<std::uint32_t> re
   return requested ? requested : configured;
 }
 
+// The parts of an entry every call takes are always inlined: a warm call must cost what it did
+// when they were members of Walk (BM_Governed_Send_Success in callgrind instructions), and GCC
+// at -O2 left them out of line, each call passing the scene on.
+
 namespace detail {
 
 /// The key the call site's `policy` picks for the candidate at `t` (walk/key_seat.hpp); none
 /// when no key is usable (remembering when the first comes back, or why none ever will).
 template <class StateT, class Fallback, class Keys>
-std::optional<std::size_t> choose_key(const EntryScene<StateT, Fallback>& s, Keys& policy, Instant t) {
+[[gnu::always_inline]] inline std::optional<std::size_t> choose_key(const EntryScene<StateT, Fallback>& s, Keys& policy,
+                                                                   Instant t) {
   return s.key.choose(s.state, policy, s.target(), t, s.call.wall_at(t), s.rng, s.outcome.held_back(),
                       s.unservable_reason);
 }
@@ -100,7 +105,8 @@ std::optional<std::size_t> choose_key(const EntryScene<StateT, Fallback>& s, Key
 /// The candidate's attempts go out with key `picked`, on its limit set for the key's account:
 /// entered, or left when the set can not be had.
 template <class StateT, class Fallback>
-auto use_key(const EntryScene<StateT, Fallback>& s, std::size_t picked) -> Entry<typename StateT::Set> {
+[[gnu::always_inline]] inline auto use_key(const EntryScene<StateT, Fallback>& s, std::size_t picked)
+    -> Entry<typename StateT::Set> {
   const auto& c = s.target();
   if (s.key.use(picked, s.outcome.counts().attempts, s.state.keys(), c.provider->name))
     s.note(EventKind::key_rotated, providers::key_rotated_message(c.provider->name), std::nullopt,
@@ -117,7 +123,8 @@ auto use_key(const EntryScene<StateT, Fallback>& s, std::size_t picked) -> Entry
 /// Whether the candidate can be tried now: a model the tier offers, a key usable now
 /// (`picked`), and a pass from its provider's breaker.
 template <class StateT, class Fallback, class Keys>
-bool can_try(const EntryScene<StateT, Fallback>& s, Keys& policy, Instant t, std::optional<std::size_t>& picked) {
+[[gnu::always_inline]] inline bool can_try(const EntryScene<StateT, Fallback>& s, Keys& policy, Instant t,
+                                           std::optional<std::size_t>& picked) {
   const auto& c = s.target();
   if (!s.state.offers(*c.provider, *c.model)) {
     s.unservable_reason = s.state.not_offered_reason(*c.provider, *c.model);
@@ -143,7 +150,8 @@ bool downgrade(const EntryScene<StateT, Fallback>& s, SpendBudget& spend) {
 /// The spend budget holds the candidate's worst case (its prices) until the call settles:
 /// none when there is no spend budget or it holds; else what the entry answers.
 template <class StateT, class Fallback>
-auto hold_spend(const EntryScene<StateT, Fallback>& s, Instant t) -> std::optional<Entry<typename StateT::Set>> {
+[[gnu::always_inline]] inline auto hold_spend(const EntryScene<StateT, Fallback>& s, Instant t)
+    -> std::optional<Entry<typename StateT::Set>> {
   SpendBudget* spend = s.state.spend();
   if (!spend) return std::nullopt;
   s.call.spend_hold = SpendReservation{};
@@ -164,7 +172,8 @@ auto hold_spend(const EntryScene<StateT, Fallback>& s, Instant t) -> std::option
 /// Enters the cursor's candidate at `t` with a key the call site's `policy` picks, or says
 /// why not.
 template <class StateT, class Fallback, class Keys>
-auto enter_candidate(const EntryScene<StateT, Fallback>& s, Keys& policy, Instant t) -> Entry<typename StateT::Set> {
+[[gnu::always_inline]] inline auto enter_candidate(const EntryScene<StateT, Fallback>& s, Keys& policy, Instant t)
+    -> Entry<typename StateT::Set> {
   using E = Entry<typename StateT::Set>;
   if (!s.candidates.more(s.fallback, s.state.table())) return E{Enter::nothing_left};
   // The candidate left was never sent to under its pass (a sent attempt reported it).

@@ -87,8 +87,9 @@ void end_call(const EndScene<StateT, Set>& s, Error e) {
   s.admission.release();
   s.breaker.give_back(s.state.breakers());  // an attempt admitted but never sent (deadline, cancellation)
   e.message = providers::redact(e.message, s.state.secrets());
-  const std::string_view provider = s.target ? std::string_view(s.target->provider->name) : std::string_view(s.request.provider);
-  const std::string_view model = s.target ? std::string_view(s.target->model->name) : std::string_view(s.request.model);
+  // Said of the target, or before any candidate by the names the call asked for.
+  const std::string_view provider = s.target ? s.target->provider->name : s.request.provider;
+  const std::string_view model = s.target ? s.target->model->name : s.request.model;
   s.outcome.note(EventKind::failed, provider, model, e.message, s.state.clock().wall_now(), e.retry_after);
   const Instant end = s.state.clock().now();
   if (!s.outcome.cancelled())
