@@ -27,7 +27,7 @@
 #include <governed/error.hpp>
 #include <governed/fallback/candidates.hpp>
 #include <governed/limit_set.hpp>
-#include <governed/providers/messages.hpp>
+#include <governed/providers/redact.hpp>
 #include <governed/random.hpp>
 #include <governed/request.hpp>
 #include <governed/result.hpp>
@@ -183,8 +183,6 @@ class Walk {
     return st.base_url ? std::string_view(*st.base_url) : std::string_view(cand().provider->base_url);
   }
 
-  // ---- the loop ----------------------------------------------------------------------------
-
   WalkStep advance() { return advance_from(now()); }
 
   /// The loop, its first pass at `t`: a time the caller read a moment ago (a call's start reads
@@ -197,14 +195,12 @@ class Walk {
         case Phase::candidate: {
           auto entry = walk::enter_candidate(entry_scene(), keys_, t);
           if (entry.next == walk::Enter::admit) reply_.new_candidate();  // its backoff starts over
-          if (auto step = after_entry(entry, t)) return *step;
+          if (auto step = after_entry(std::move(entry), t)) return *step;
           break;
         }
-        case Phase::key: {  // the same candidate, another key (the last one failed)
-          auto entry = walk::take_other_key(entry_scene(), keys_, t);
-          if (auto step = after_entry(entry, t)) return *step;
+        case Phase::key:  // the same candidate, another key (the last one failed)
+          if (auto step = after_entry(walk::take_other_key(entry_scene(), keys_, t), t)) return *step;
           break;
-        }
         case Phase::admit: break;
       }
       if (phase_ == Phase::admit)
@@ -214,7 +210,7 @@ class Walk {
 
   /// Does what a candidate entry at `t` answered (walk/enter.hpp): on to admission, on to the
   /// next candidate, or the end. Always inlined, as the steps of a warm call are (walk/enter.hpp).
-  [[gnu::always_inline]] std::optional<WalkStep> after_entry(walk::Entry<Set>& entry, Instant t) {
+  [[gnu::always_inline]] std::optional<WalkStep> after_entry(walk::Entry<Set>&& entry, Instant t) {
     switch (entry.next) {
       case walk::Enter::admit:
         set_ = entry.set;
@@ -256,8 +252,6 @@ class Walk {
     candidates_.leave();
     phase_ = Phase::candidate;
   }
-
-  // ---- the end -----------------------------------------------------------------------------
 
   /// What the call answers when nothing is left to try (walk/finish.hpp).
   Error nothing_left() const {
