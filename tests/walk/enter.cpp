@@ -3,8 +3,9 @@
 // first candidate is entered with the policy's key and its limit set, saying nothing; a
 // candidate whose provider's breaker is open, or that has no key, is passed over without a
 // word, its wait counted; a move to another model is said and counted as a fallback; the
-// fallback cap stops the walk with its cap; a spent plan answers nothing left; another key
-// after an account was spent is a rotation, and none left gives the candidate up.
+// fallback cap stops the walk with its cap; a spent plan answers nothing left; a spend budget
+// at its limit ends the call, or with `downgrade` brings a cheaper candidate forward; another
+// key after an account was spent is a rotation, and none left gives the candidate up.
 #include <governed/governed.hpp>
 #include <governed/walk/enter.hpp>
 
@@ -24,7 +25,7 @@ using EnterPlan = fallback::models_then_providers;
 
 struct EnterWorld {
   EnterClock clock{Instant{std::chrono::hours{1}}, EnterClock::default_wall_start, 1};
-  std::shared_ptr<EnterState> state = made_state(clock);
+  std::shared_ptr<EnterState> state;
   keys::round_robin policy;
   EnterPlan plan{};
   Random rng{13};
@@ -36,7 +37,9 @@ struct EnterWorld {
   walk::Outcome outcome{state->observers(), state->secrets(), request.task};
   std::string why;
 
-  explicit EnterWorld(std::optional<std::uint32_t> max_fallbacks = std::nullopt) {
+  explicit EnterWorld(std::optional<std::uint32_t> max_fallbacks = std::nullopt,
+                      std::optional<SpendBudgetConfig> spend = std::nullopt)
+      : state(made_state(clock, std::move(spend))) {
     request.provider = "openai";
     request.model = "gpt-4o";
     request.messages = {{"user", "Hello"}};
@@ -50,8 +53,9 @@ struct EnterWorld {
   }
 
   /// The State the call runs over (made before the parts that hold on to it).
-  static std::shared_ptr<EnterState> made_state(EnterClock& clock) {
+  static std::shared_ptr<EnterState> made_state(EnterClock& clock, std::optional<SpendBudgetConfig> spend) {
     StateConfig config;
+    config.spend = std::move(spend);
     config.keys.keys.push_back({"openai", "sk-test-openai-key-aaaaaaaaaaaaaaaaaaaa", "org-a"});
     config.keys.keys.push_back({"openai", "sk-test-openai-key-bbbbbbbbbbbbbbbbbbbb", "org-b"});
     config.keys.persist = false;  // health in memory: nothing outlives the test
@@ -169,4 +173,49 @@ TEST_CASE("walk::take_other_key: another account's key after one was spent is a 
   world.key.spent(*world.state, world.policy, world.candidates.current(), false, w + 1h, w);
   CHECK(world.other_key().next == walk::Enter::leave);
   CHECK(world.outcome.held_back().error().retry_after == std::optional<Duration>(1h));
+}
+
+namespace {
+
+/// A daily spend budget of `daily` dollars, doing `at_limit` when a call's worst case does not fit.
+SpendBudgetConfig enter_spend(double daily, AtLimit at_limit) {
+  SpendBudgetConfig c;
+  c.daily_usd = daily;
+  c.at_limit = at_limit;
+  return c;
+}
+
+/// gpt-4o's worst case for the call's estimate: what its spend hold asks.
+double enter_worst_case(const EnterWorld& world) {
+  return providers::estimated_cost(world.candidates.current().model->price, world.call.estimate).total_cost;
+}
+
+}  // namespace
+
+TEST_CASE("walk::enter_candidate: a spend budget too small for the candidate's worst case ends the call",
+          "[walk][enter]") {
+  EnterWorld world{std::nullopt, enter_spend(1e-6, AtLimit::refuse)};
+  const auto e = world.enter();
+  REQUIRE(e.next == walk::Enter::fail);
+  REQUIRE(e.error);
+  CHECK(e.error->code == Errc::budget_exhausted);
+  REQUIRE_FALSE(world.outcome.events().empty());
+  CHECK(world.outcome.events().back().kind == EventKind::budget_exhausted);
+}
+
+TEST_CASE("walk::enter_candidate: at the spend limit with downgrade, the cheapest candidate that fits comes next",
+          "[walk][enter]") {
+  EnterWorld probe;
+  const double gpt_4o = enter_worst_case(probe);
+  // Half of gpt-4o's worst case: too little for it, enough for a cheaper model's.
+  EnterWorld world{std::nullopt, enter_spend(gpt_4o / 2, AtLimit::downgrade)};
+  REQUIRE(world.enter().next == walk::Enter::leave);
+  REQUIRE_FALSE(world.outcome.events().empty());
+  const Event said = world.outcome.events().back();
+  CHECK(said.kind == EventKind::budget_alert);
+  world.candidates.leave();  // as the walk leaves it
+  REQUIRE(world.candidates.more(world.plan, world.state->table()));
+  const auto& next = world.candidates.current();
+  CHECK(said.message == providers::spend_downgrade_message(next.provider->name, next.model->name));
+  CHECK(enter_worst_case(world) <= gpt_4o / 2);
 }
