@@ -3,62 +3,46 @@
 /// `Walk`: one governed call, as a state machine that does no I/O of its own.
 ///
 /// budget → cache → plan → for each candidate: key → admit → send → classify → act. The walk
-/// says what it needs next — sleep until an instant, or send one attempt — and the driver does
-/// it: `Governed::send` sleeps on the clock and calls the transport; `async_send` waits on the
-/// clock's timer and the transport's asynchronous send. One walk, so the blocking and the
-/// asynchronous call can not drift apart, and a test can drive it step by step.
+/// says what it needs next — sleep until an instant, send one attempt, or ask a shared store —
+/// and the driver does it: `Governed::send` sleeps on the clock and calls the transport;
+/// `async_send` waits on the clock's timer and the transport's asynchronous send. One walk, so
+/// the blocking and the asynchronous call can not drift apart, and a test can drive it step by
+/// step.
 ///
-/// Everything a walk holds — its place in a wait line, its limit admission, its budget holds —
-/// is released when it is destroyed, so a cancelled call leaks nothing.
+/// The walk is the loop that orders the steps of walk/ (docs/architecture.md, "The call
+/// walk"): the start (walk/start.hpp), candidate entry (walk/enter.hpp), admission
+/// (walk/admit.hpp), the reply (walk/reply.hpp) and the end (walk/finish.hpp). Each owns one
+/// concern, acts on the parts of the call passed to it in a scene (references gathered per
+/// step), and answers what the loop does next; the loop switches on the answer. The walk holds
+/// one value of each seat (members, not heap objects: a warm call allocates nothing for them).
+/// Everything it holds — its place in a wait line, its limit admission, its budget holds, a
+/// breaker's pass — is released when it is destroyed, so a cancelled call leaks nothing. How
+/// the walk meets the providers' circuit breakers is walk/breaker_seat.hpp's to say.
 ///
-/// The provider's circuit breaker (breaker.hpp) is asked before every attempt: when a
-/// candidate is entered, and again when a retry or another key's attempt begins its
-/// admission. An open breaker skips the candidate (and so every model of the provider) and
-/// counts its end as the wait "nothing left" reports. Each attempt's pass ends with exactly
-/// one report: its verdict (success; a network or 5xx failure; anything else gives it back),
-/// or, for an attempt never sent, a give-back when the walk moves on or finishes.
-/// A network or 5xx failure after which the provider's breaker is open — this failure opened
-/// it, or another call's did — leaves the provider at once: no backoff sleep on a provider
-/// every call now skips. The model is cooled only until the breaker's trial (and shared, so
-/// the other processes of a shared backend, which have breakers of their own, skip it too),
-/// not for the failure cooldown: the trial may go to it. A breaker that opens while the walk sleeps in a
-/// backoff (the walk can not be woken early) is met when the retry asks it: the walk leaves
-/// the provider without sending.
-///
-/// The steps live in walk/ (docs/architecture.md, "The call walk"): the walk's start
-/// (walk/start.hpp), the seats it holds, and what a reply means (walk/reply.hpp), each over the
-/// parts of the call passed to it; the walk orders them.
-///
-/// The alerts (observe/alerts.hpp) are fed here: each 429, each call's cost (a success's, or
-/// a broken-off stream's), and each call's end — once, after its last attempt. A cache hit
-/// reached no provider and a cancelled call ended by the caller's choice: neither says
-/// anything about the providers, so neither counts towards the error-rate alert.
+/// The alerts (observe/alerts.hpp) are fed by the steps: each 429, each call's cost (a
+/// success's, or a broken-off stream's), and each call's end — once, after its last attempt. A
+/// cache hit reached no provider and a cancelled call ended by the caller's choice: neither
+/// says anything about the providers, so neither counts towards the error-rate alert.
 
-#include <governed/breaker.hpp>
 #include <governed/error.hpp>
 #include <governed/fallback/candidates.hpp>
-#include <governed/keys/exhaustion.hpp>
 #include <governed/limit_set.hpp>
-#include <governed/observe/alerts.hpp>
-#include <governed/observe/call_record.hpp>
-#include <governed/observe/event.hpp>
-#include <governed/providers/messages.hpp>
+#include <governed/providers/redact.hpp>
 #include <governed/random.hpp>
 #include <governed/request.hpp>
 #include <governed/result.hpp>
 #include <governed/time.hpp>
 #include <governed/trace.hpp>
 #include <governed/transport/concept.hpp>
-#include <governed/walk/admission.hpp>
 #include <governed/walk/admission_seat.hpp>
+#include <governed/walk/admit.hpp>
 #include <governed/walk/breaker_seat.hpp>
 #include <governed/walk/call_facts.hpp>
 #include <governed/walk/candidates.hpp>
-#include <governed/walk/decide.hpp>
-#include <governed/walk/held_back.hpp>
+#include <governed/walk/enter.hpp>
+#include <governed/walk/finish.hpp>
 #include <governed/walk/key_seat.hpp>
 #include <governed/walk/outcome.hpp>
-#include <governed/walk/record.hpp>
 #include <governed/walk/reply.hpp>
 #include <governed/walk/settle.hpp>
 #include <governed/walk/start.hpp>
@@ -66,7 +50,6 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include <array>
-#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -94,17 +77,13 @@ class Walk {
   /// `keys` is the call site's key policy (shared: round robin's turn spans calls).
   Walk(StateT& state, const Backoff& backoff, Keys& keys, const Fallback& fallback, Request request)
       : s_(state), backoff_(backoff), keys_(keys), fallback_(fallback), owned_(std::move(request)), req_(*owned_),
-        rng_(state.next_random()) {
-    outcome_.speak_to(s_.observers(), s_.secrets(), req_.task);
-  }
+        rng_(state.next_random()), outcome_(state.observers(), state.secrets(), req_.task) {}
 
   /// A walk over a request the caller keeps alive until the walk ends (the blocking call's,
   /// which need not be copied).
   Walk(StateT& state, const Backoff& backoff, Keys& keys, const Fallback& fallback, std::reference_wrapper<const Request> request)
       : s_(state), backoff_(backoff), keys_(keys), fallback_(fallback), req_(request.get()),
-        rng_(state.next_random()) {
-    outcome_.speak_to(s_.observers(), s_.secrets(), req_.task);
-  }
+        rng_(state.next_random()), outcome_(state.observers(), state.secrets(), req_.task) {}
 
   Walk(const Walk&) = delete;
   Walk& operator=(const Walk&) = delete;
@@ -126,7 +105,7 @@ class Walk {
 
   /// After the attempt `attempt()` described.
   WalkStep on_reply(transport::Reply reply) {
-    switch (reply_.carry_out(reply, scene(), keys_, backoff_, rng_)) {
+    switch (reply_.carry_out(reply, reply_scene(), keys_, backoff_, rng_)) {
       case walk::AfterReply::answered: return WalkStep::done;
       case walk::AfterReply::wait: phase_ = Phase::admit; return WalkStep::wait;
       case walk::AfterReply::other_key: phase_ = Phase::key; return advance();  // the same model, at once
@@ -147,8 +126,8 @@ class Walk {
   /// `executor` with the answer, to hand to `on_answer`.
   template <class Handler>
   void ask_shared(boost::asio::any_io_executor executor, Handler&& done) {
-    set_->async_admit(cost(), seat_.asked_at(), wall_at(seat_.asked_at()), std::move(executor),
-                      std::forward<Handler>(done));
+    set_->async_admit(walk::limit_cost(call_.estimate.prompt, call_.estimate.completion), seat_.asked_at(),
+                      wall_at(seat_.asked_at()), std::move(executor), std::forward<Handler>(done));
   }
 
   /// The answer `ask_shared` got: the walk goes on from where it asked.
@@ -186,7 +165,7 @@ class Walk {
     outcome_.cancel();
     if (reply.streamed && reply.streamed->chunks > 0 && set_ && seat_.admission().admitted) {
       const Instant t = now();
-      walk::ReplyStep::charge_partial(*reply.streamed, scene(), t, wall_at(t));
+      walk::ReplyStep::charge_partial(*reply.streamed, reply_scene(), t, wall_at(t));
     }
     return finish(std::move(error));
   }
@@ -196,7 +175,6 @@ class Walk {
 
   const fallback::Candidate& cand() const noexcept { return candidates_.current(); }
   Instant now() const noexcept { return s_.clock().now(); }
-  WallTime wall() const noexcept { return s_.clock().wall_now(); }
   /// The wall time at monotonic `t` of this call: one reading of each clock serves the walk.
   WallTime wall_at(Instant t) const noexcept { return call_.wall_at(t); }
 
@@ -204,34 +182,6 @@ class Walk {
     const auto& st = s_.settings(*cand().provider);
     return st.base_url ? std::string_view(*st.base_url) : std::string_view(cand().provider->base_url);
   }
-
-  // ---- events -------------------------------------------------------------------------
-
-  /// Says `kind` of the current target, or before any of the names the call asked for.
-  void note(EventKind kind, std::string_view message, std::optional<Duration> wait = std::nullopt,
-            std::string_view fingerprint = {}) {
-    const bool have_target = candidates_.on_candidate();
-    outcome_.note(kind, have_target ? std::string_view(cand().provider->name) : std::string_view(req_.provider),
-                  have_target ? std::string_view(cand().model->name) : std::string_view(req_.model), message, wall(),
-                  wait, fingerprint);
-  }
-
-  /// What held a candidate back for a while (walk/decide.hpp).
-  using Holdup = walk::Holdup;
-
-  /// A candidate could take the call again in `d`, held back by `why` (walk/held_back.hpp).
-  void remember_wait(Duration d, Holdup why = Holdup::rate_limit, bool past_deadline = false) {
-    outcome_.held_back().remember(d, why, past_deadline);
-  }
-
-  /// Whether the configured tier offers the model at all.
-  bool offered(const providers::Provider& p, const providers::Model& m) {
-    if (s_.offers(p, m)) return true;
-    unservable_reason_ = s_.not_offered_reason(p, m);
-    return false;
-  }
-
-  // ---- the loop ----------------------------------------------------------------------------
 
   WalkStep advance() { return advance_from(now()); }
 
@@ -242,284 +192,93 @@ class Walk {
       if (req_.deadline && t >= *req_.deadline)
         return finish(Error{Errc::timed_out, "The call's deadline passed before a provider could answer it.", {}});
       switch (phase_) {
-        case Phase::candidate:
-          if (auto step = enter_candidate(t)) return *step;
+        case Phase::candidate: {
+          auto entry = walk::enter_candidate(entry_scene(), keys_, t);
+          if (entry.next == walk::Enter::admit) reply_.new_candidate();  // its backoff starts over
+          if (auto step = after_entry(std::move(entry), t)) return *step;
           break;
+        }
         case Phase::key:  // the same candidate, another key (the last one failed)
-          if (auto key = choose_key(t); key && use_key(*key)) {
-            phase_ = Phase::admit;
-            seat_.begin(t);
-          } else {
-            next_candidate();
-          }
+          if (auto step = after_entry(walk::take_other_key(entry_scene(), keys_, t), t)) return *step;
           break;
         case Phase::admit: break;
       }
-      if (phase_ == Phase::admit) {
-        // A retry, or another key's attempt, asks the breaker again (its last pass was reported).
-        if (!breaker_.holding() && !enter_breaker(*cand().provider, t)) {
-          next_candidate(unservable_reason_);
-          continue;
-        }
-        if (auto step = admit(t)) return *step;
-        // refused: the next candidate is already chosen
-      }
+      if (phase_ == Phase::admit)
+        if (auto step = after_admission(walk::admit(admit_scene(), keys_, t))) return *step;
     }
   }
 
-  /// Starts on the cursor's candidate (walk/candidates.hpp), or ends the walk when the plan is
-  /// spent.
-  std::optional<WalkStep> enter_candidate(Instant t) {
-    if (!candidates_.more(fallback_, s_.table())) return finish(nothing_left());
-    const auto& c = cand();
-    // The candidate left was never sent to under its pass (a sent attempt reported it).
-    give_back_pass();
-    // A model the tier does not offer, with no key to use now (cooling, exhausted, invalid),
-    // or whose provider's breaker is open, is skipped without a word: nothing was tried on
-    // it, so nothing switched. The breaker is asked last: a half-open one hands this call its
-    // one trial, which only a candidate that can be sent to should take.
-    key_seat_.new_candidate();
-    std::optional<std::size_t> key;
-    if (!offered(*c.provider, *c.model) || !(key = choose_key(t)) || !enter_breaker(*c.provider, t)) {
-      candidates_.skip();
-      return std::nullopt;
+  /// Does what a candidate entry at `t` answered (walk/enter.hpp): on to admission, on to the
+  /// next candidate, or the end. Always inlined, as the steps of a warm call are (walk/enter.hpp).
+  [[gnu::always_inline]] std::optional<WalkStep> after_entry(walk::Entry<Set>&& entry, Instant t) {
+    switch (entry.next) {
+      case walk::Enter::admit:
+        set_ = entry.set;
+        phase_ = Phase::admit;
+        seat_.begin(t);
+        return std::nullopt;
+      case walk::Enter::skip: return std::nullopt;
+      case walk::Enter::leave: next_candidate(); return std::nullopt;
+      case walk::Enter::nothing_left: return finish(nothing_left());
+      case walk::Enter::cap_reached: return finish(walk::fallback_cap_reached(nothing_left(), entry.cap));
+      case walk::Enter::fail: break;
     }
-    if (const walk::Reached reached = candidates_.reached(); reached != walk::Reached::first) {
-      if (const auto cap = fallback_cap(); cap && outcome_.counts().fallbacks >= *cap)
-        return finish(fallback_cap_reached(*cap));
-      note(reached == walk::Reached::other_provider ? EventKind::switched_provider : EventKind::switched_model,
-           providers::switching_message(c.provider->name, c.model->name, s_.secrets()));
-      outcome_.moved();  // the target left is now a hop
-    }
-    outcome_.entered_target();
-    candidates_.enter();
-    // The spend budget holds this candidate's worst case (its prices) until the call settles.
-    if (SpendBudget* spend = s_.spend()) {
-      call_.spend_hold = SpendReservation{};
-      auto hold = spend->reserve(c.model->price, call_.estimate, wall_at(t));
-      if (!hold) {
-        if (spend->downgrades() && downgrade()) return std::nullopt;  // moved on
-        note(EventKind::budget_exhausted, hold.error().message);
-        return finish(hold.error());
-      }
-      call_.spend_hold = std::move(*hold);
-    }
-    reply_.new_candidate();
-    if (!use_key(*key)) {
-      next_candidate();
-      return std::nullopt;
-    }
-    phase_ = Phase::admit;
-    seat_.begin(t);
-    return std::nullopt;
+    return finish(std::move(*entry.error));
   }
 
-  /// At the spend limit with `downgrade`: moves to the cheapest remaining candidate whose
-  /// worst case still fits; false when none does.
-  bool downgrade() {
-    const fallback::Candidate* cheapest =
-        candidates_.bring_forward_cheapest(fallback_, s_.table(), call_.estimate, s_.spend()->remaining(wall()));
-    if (!cheapest) return false;
-    note(EventKind::budget_alert, providers::spend_downgrade_message(cheapest->provider->name, cheapest->model->name));
-    next_candidate();
-    return true;
+  /// Does what an admission step answered (walk/admit.hpp): send, wait or ask, or try another
+  /// key or candidate at once, or the end. Always inlined, as the steps of a warm call are.
+  [[gnu::always_inline]] std::optional<WalkStep> after_admission(walk::AdmitAnswer&& a) {
+    switch (a.next) {
+      case walk::AfterAdmit::send: return WalkStep::send;
+      case walk::AfterAdmit::wait: return WalkStep::wait;
+      case walk::AfterAdmit::ask: return WalkStep::ask;
+      case walk::AfterAdmit::other_key: phase_ = Phase::key; return std::nullopt;
+      case walk::AfterAdmit::next_candidate: next_candidate(a.left_because); return std::nullopt;
+      case walk::AfterAdmit::fail: break;
+    }
+    return finish(seat_.take_error());
   }
 
+  /// Leaves the current candidate for the next; for the call hook, because of `why`, else the
+  /// message of the last event said of it (cooled, failed, key_exhausted …), else why it could
+  /// not serve.
   void next_candidate(std::string_view why = {}) {
-    if (s_.call_hook().active() && candidates_.on_candidate()) leave_target(why);
+    if (s_.call_hook().active() && candidates_.on_candidate())
+      outcome_.left_target(cand().provider->name, cand().model->name, why,
+                           providers::redact(unservable_reason_, s_.secrets()));
     seat_.leave_line();
     seat_.release();
     candidates_.leave();
     phase_ = Phase::candidate;
   }
 
-  /// Notes the current target as left, for the call hook: why is `why`, else the message of
-  /// the last event said of it (cooled, failed, key_exhausted …), else why it could not serve.
-  void leave_target(std::string_view why) {
-    outcome_.left_target(cand().provider->name, cand().model->name, why, redact(unservable_reason_));
-  }
-
-  /// The key the keys policy picks for the current candidate at `t` (walk/key_seat.hpp); none
-  /// when no key is usable (remembering when the first comes back, or why none ever will).
-  std::optional<std::size_t> choose_key(Instant t) {
-    return key_seat_.choose(s_, keys_, cand(), t, wall_at(t), rng_, outcome_.held_back(), unservable_reason_);
-  }
-
-  /// Sends the current candidate's attempts with key `picked`; false when its limit set can
-  /// not be had.
-  bool use_key(std::size_t picked) {
-    const auto& c = cand();
-    if (key_seat_.use(picked, outcome_.counts().attempts, s_.keys(), c.provider->name))
-      note(EventKind::key_rotated, providers::key_rotated_message(c.provider->name), std::nullopt,
-           s_.keys().fingerprint(picked));
-    if (s_.call_hook().active()) outcome_.used_key(s_.keys().fingerprint(picked));
-    auto set = s_.limit_set(*c.provider, *c.model, picked);
-    if (!set) {
-      unservable_reason_ = set.error().message;
-      return false;
-    }
-    set_ = *set;
-    return true;
-  }
-
-  Cost cost() const noexcept { return walk::limit_cost(call_.estimate.prompt, call_.estimate.completion); }
-
-  // ---- admission -------------------------------------------------------------------------
-
-  /// One admission step at `t` (walk/admission_seat.hpp): send (admitted), wait, ask the
-  /// shared store, or — refused within the call's patience, or not admissible at all here —
-  /// on to the next candidate (nullopt).
-  std::optional<WalkStep> admit(Instant t) {
-    const walk::Patience patience = walk::patience(seat_.began(), req_.max_wait, total_wait_cap(), req_.deadline);
-    const walk::LineRules rules{req_.priority, s_.config().max_waiters, s_.config().concurrency_poll};
-    const walk::AdmitStep a = seat_.step(*set_, t, wall_at(t), cost(), patience, rules);
-    switch (a.next) {
-      case walk::Admit::send: return admitted(t);
-      case walk::Admit::wait: return wait_until(a.at);
-      case walk::Admit::ask: return WalkStep::ask;
-      case walk::Admit::spent_elsewhere: return skip_spent_account(a.spent_until, t);
-      case walk::Admit::refused:
-        if (!a.wait) unservable_reason_ = seat_.take_error().message;
-        return refuse_candidate(a.wait, a.past_deadline);
-      case walk::Admit::failed: return finish(seat_.take_error());
-    }
-    return std::nullopt;
-  }
-
-  /// Another process sharing this limit set found its account's allowance spent: this process
-  /// records it too (as if the provider had said so here) and tries another account's key at
-  /// once, without having spent a call to learn it.
-  std::optional<WalkStep> skip_spent_account(WallTime until, Instant t) {
-    seat_.leave_line();
-    stop_waiting();
-    const auto& c = cand();
-    const WallTime w = wall_at(t);
-    key_seat_.spent(s_, keys_, c, c.provider->limits_per_model, until, w);
-    if (until != keys::until_reset && until > w) remember_wait(until - w);
-    note(EventKind::key_exhausted, providers::spent_elsewhere_message(c.provider->name, c.model->name),
-         until != keys::until_reset && until > w ? std::optional<Duration>(until - w) : std::nullopt,
-         s_.keys().fingerprint(key_seat_.key()));
-    phase_ = Phase::key;
-    return std::nullopt;
-  }
-
-  /// Ends a wait for admission, counting it in the call's total.
-  void stop_waiting() {
-    if (const auto waited = seat_.stop_waiting([&] { return now(); })) outcome_.counts().waited += *waited;
-  }
-
-  std::optional<WalkStep> wait_until(Instant at) {
-    seat_.wait_until(at, [&] { return now(); });
-    return WalkStep::wait;
-  }
-
-  std::optional<WalkStep> admitted(Instant t) {
-    // To observers only: the plain path's Response::events holds nothing, and allocates nothing.
-    s_.observers().emit_lazy([&] {
-      return Event::of(EventKind::admitted, cand().provider->name, cand().model->name, req_.task, std::nullopt,
-                       wall_at(t), s_.secrets());
-    });
-    if (const auto waited = seat_.stop_waiting([t] { return t; })) {
-      outcome_.counts().waited += *waited;
-      if (*waited > Duration{0})
-        note(EventKind::waited, providers::waited_message(*waited, cand().provider->name, cand().model->name), *waited);
-    }
-    return WalkStep::send;
-  }
-
-  /// Moves on from a candidate that can not admit the call in time: with `past_deadline`, only
-  /// because the caller's deadline comes before `wait` ends.
-  std::optional<WalkStep> refuse_candidate(std::optional<Duration> wait, bool past_deadline = false) {
-    if (wait) remember_wait(*wait, Holdup::rate_limit, past_deadline);
-    stop_waiting();
-    std::string why;
-    if (s_.call_hook().active()) {
-      const auto& c = cand();
-      why = !wait ? providers::not_admitted_message(c.provider->name, c.model->name, redact(unservable_reason_))
-                  : providers::limit_holds_message(c.provider->name, c.model->name, *wait, past_deadline);
-    }
-    next_candidate(why);
-    return std::nullopt;
-  }
-
-  // ---- the provider's breaker and the alerts ----------------------------------------------
-
-  /// Asks `p`'s breaker for an attempt at `t` and holds the pass; false when the breaker is
-  /// open, with its end remembered as a wait and the reason for people.
-  bool enter_breaker(const providers::Provider& p, Instant t) {
-    const auto until = breaker_.enter(s_.breakers(), s_.table().index_of(p), t);
-    if (until) walk::skipped_for_breaker(outcome_.held_back(), unservable_reason_, p, *until - t);
-    return !until;
-  }
-
-  /// Gives back a pass whose attempt was never sent (a no-op for none).
-  void give_back_pass() { breaker_.give_back(s_.breakers()); }
-
-  /// An alert this call tripped: to the observers, and among the call's events.
-  void raise(const std::optional<Alert>& alert, WallTime w) {
-    if (alert) [[unlikely]]
-      outcome_.note(alert->kind, alert->provider, alert->model, alert->message, w);
-  }
-
-  std::string redact(std::string_view s) const { return providers::redact(s, s_.secrets()); }
-
-  // ---- the end -----------------------------------------------------------------------------
-
-  /// The backoff's total-wait cap on one target, and the default admission patience.
-  Duration total_wait_cap() const noexcept {
-    return walk::total_wait_cap(req_.max_total_wait, s_.config().max_total_wait);
-  }
-
-  std::optional<std::uint32_t> fallback_cap() const noexcept {
-    return req_.max_fallbacks ? req_.max_fallbacks : s_.config().max_fallbacks;
-  }
-
-  /// The call may not move once more: it ends as if nothing were left, and says why.
-  Error fallback_cap_reached(std::uint32_t cap) const {
-    Error e = nothing_left();
-    e.message += providers::fallback_cap_sentence(cap);
-    return e;
-  }
-
+  /// What the call answers when nothing is left to try (walk/finish.hpp).
   Error nothing_left() const {
-    if (seat_.store_refused()) return *seat_.store_refused();
-    if (outcome_.held_back().any()) return outcome_.held_back().error();
-    if (const auto* keyless = reply_.refused_keyless())
-      return Error{Errc::rejected, walk::refused_without_key(*keyless), std::nullopt};
-    if (const auto& last = reply_.last_verdict()) {
-      const auto& v = *last;
-      return Error{Errc::rejected,
-                   providers::redact(providers::describe(v, candidates_.last_provider(), {}), s_.secrets()), std::nullopt};
-    }
-    if (!unservable_reason_.empty()) return Error{Errc::invalid_argument, unservable_reason_, std::nullopt};
-    return Error{Errc::all_rate_limited, providers::all_rate_limited_message(std::nullopt), std::nullopt};
+    return walk::nothing_left(seat_.store_refused(), outcome_.held_back(), reply_.refused_keyless(),
+                              reply_.last_verdict(), candidates_.last_provider(), unservable_reason_, s_.secrets());
   }
 
+  /// Ends the call with `e` (walk/finish.hpp).
   WalkStep finish(Error e) {
-    seat_.leave_line();
-    stop_waiting();
-    seat_.release();
-    give_back_pass();  // an attempt admitted but never sent (deadline, cancellation)
-    e.message = redact(e.message);
-    note(EventKind::failed, e.message, e.retry_after);
-    const Instant end = now();
-    if (!outcome_.cancelled()) raise(s_.alerts().call_ended(true, end), wall_at(end));
-    const bool targeted = candidates_.on_candidate();
-    record(end, targeted ? cand() : fallback::Candidate{},
-           outcome_.failure(targeted ? std::string_view(cand().provider->name) : std::string_view(req_.provider),
-                            targeted ? std::string_view(cand().model->name) : std::string_view(req_.model), e.code,
-                            e.message));
-    outcome_.failed(std::move(e));
+    walk::end_call(walk::EndScene<StateT>{s_, req_, candidates_.on_candidate() ? &cand() : nullptr, call_, key_seat_,
+                                          seat_, breaker_, outcome_},
+                   std::move(e));
     return WalkStep::done;
   }
 
-  /// Counts the call, ended at `end` as `how`, in the statistics and for the call hook (walk/record.hpp).
-  void record(Instant end, fallback::Candidate where, const CallEnd& how) {
-    walk::record_call(s_, outcome_, req_, call_, key_seat_, end, where, how);
+  /// The call as an admission step finds it, on the current candidate.
+  walk::AdmitScene<StateT> admit_scene() noexcept {
+    return {s_, req_, cand(), call_, key_seat_, *set_, seat_, breaker_, outcome_, unservable_reason_};
+  }
+
+  /// The call as a candidate entry finds it.
+  walk::EntryScene<StateT, Fallback> entry_scene() noexcept {
+    return {s_, req_, fallback_, candidates_, call_, key_seat_, breaker_, outcome_, rng_, unservable_reason_};
   }
 
   /// The call as the reply step finds it, on the current candidate.
-  walk::ReplyScene<StateT> scene() noexcept {
+  walk::ReplyScene<StateT> reply_scene() noexcept {
     return {s_, req_, cand(), call_, key_seat_, set_, seat_, breaker_, outcome_, unservable_reason_};
   }
 

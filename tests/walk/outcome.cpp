@@ -43,8 +43,8 @@ TEST_CASE("walk::Outcome: what the call says reaches the observers at once and t
   Observers observers;
   std::vector<std::string> heard;
   observers.install([&](const Event& e) { heard.push_back(e.message); });
-  walk::Outcome o;
-  o.say(observers, outcome_event(EventKind::retried, "Retrying."));
+  walk::Outcome o{observers, {}, {}};
+  o.say(outcome_event(EventKind::retried, "Retrying."));
   CHECK(heard == std::vector<std::string>{"Retrying."});
   Response& r = o.fresh_response();
   r.content = "hello";
@@ -59,7 +59,8 @@ TEST_CASE("walk::Outcome: what the call says reaches the observers at once and t
 
 TEST_CASE("walk::Outcome: the outcome is built in the driver's slot when it asked for it", "[walk][outcome]") {
   Result<Response> slot;
-  walk::Outcome o;
+  Observers observers;
+  walk::Outcome o{observers, {}, {}};
   o.deliver_into(slot);
   Response& r = o.fresh_response();
   CHECK(&r == &*slot);
@@ -68,7 +69,7 @@ TEST_CASE("walk::Outcome: the outcome is built in the driver's slot when it aske
   REQUIRE(slot);
   CHECK(slot->content == "in place");
 
-  walk::Outcome failing;
+  walk::Outcome failing{observers, {}, {}};
   Result<Response> failed_slot;
   failing.deliver_into(failed_slot);
   failing.failed(Error{Errc::timed_out, "too late", {}});
@@ -77,7 +78,8 @@ TEST_CASE("walk::Outcome: the outcome is built in the driver's slot when it aske
 }
 
 TEST_CASE("walk::Outcome: a call that has not ended has no result to take", "[walk][outcome]") {
-  walk::Outcome o;
+  Observers observers;
+  walk::Outcome o{observers, {}, {}};
   CHECK_FALSE(o.done());
   auto r = o.take_result();
   REQUIRE_FALSE(r);
@@ -87,8 +89,8 @@ TEST_CASE("walk::Outcome: a call that has not ended has no result to take", "[wa
 TEST_CASE("walk::Outcome: a cached Response carries the events said of the call, not its own",
           "[walk][outcome]") {
   Observers observers;
-  walk::Outcome o;
-  o.say(observers, outcome_event(EventKind::cache_hit, "From the cache."));
+  walk::Outcome o{observers, {}, {}};
+  o.say(outcome_event(EventKind::cache_hit, "From the cache."));
   Response cached;
   cached.events.push_back(outcome_event(EventKind::retried, "an old call's retry"));
   o.answered_with(std::move(cached));
@@ -104,11 +106,11 @@ TEST_CASE("walk::Outcome: one hop per move, each with what decided it", "[walk][
   CallHook hook;
   HookSaw saw;
   outcome_watch(hook, saw);
-  walk::Outcome o;
+  walk::Outcome o{observers, {}, {}};
 
   o.entered_target();
   o.used_key("fp-a");
-  o.say(observers, outcome_event(EventKind::cooled, "gpt-4o cools for 30s."));
+  o.say(outcome_event(EventKind::cooled, "gpt-4o cools for 30s."));
   o.left_target("openai", "gpt-4o", {}, "not offered");
   o.moved();
   o.entered_target();
@@ -135,7 +137,8 @@ TEST_CASE("walk::Outcome: a call is recorded once, into the series it reached", 
   outcome_watch(hook, saw);
   Series& model = stats.model("openai", "gpt-4o");
   Series& provider = stats.provider("openai");
-  walk::Outcome o;
+  Observers observers;
+  walk::Outcome o{observers, {}, {}};
   bool completed = false;
   CallRecord rec = outcome_record(o, true);
   CHECK(o.record(rec, stats, &model, &provider, hook, [&](CallRecord&) { completed = true; }));
@@ -151,7 +154,8 @@ TEST_CASE("walk::Outcome: with no call hook the record is counted and nothing is
           "[walk][outcome]") {
   Statistics stats;
   CallHook hook;
-  walk::Outcome o;
+  Observers observers;
+  walk::Outcome o{observers, {}, {}};
   bool completed = false;
   CallRecord rec = outcome_record(o, false);
   CHECK(o.record(rec, stats, nullptr, nullptr, hook, [&](CallRecord&) { completed = true; }));
@@ -160,7 +164,8 @@ TEST_CASE("walk::Outcome: with no call hook the record is counted and nothing is
 }
 
 TEST_CASE("walk::Outcome: a failed call's record counts what a broken-off stream was charged", "[walk][outcome]") {
-  walk::Outcome o;
+  Observers observers;
+  walk::Outcome o{observers, {}, {}};
   CHECK(o.failure("openai", "gpt-4o", Errc::io_error, "broke off").cost == 0.0);
   providers::Usage used;
   used.output_tokens = 40;
@@ -178,8 +183,7 @@ TEST_CASE("walk::Outcome: a note names the call's task and keeps the configured 
   std::vector<Event> seen;
   observers.install([&seen](const Event& e) { seen.push_back(e); });
   const std::vector<std::string> secrets{"sk-test-outcome-secret-aaaaaaaaaaaaaaaa"};
-  walk::Outcome o;
-  o.speak_to(observers, secrets, "scraper");
+  walk::Outcome o{observers, secrets, "scraper"};
   o.note(EventKind::key_invalid, "openai", "gpt-4o", "The key sk-test-outcome-secret-aaaaaaaaaaaaaaaa was refused.",
          WallTime{} + std::chrono::seconds{5}, std::chrono::seconds{3}, "fp-1234");
   REQUIRE(seen.size() == 1);

@@ -29,7 +29,7 @@ const std::string reply_rpm_429_body =
 /// limit set's admission and the breaker's pass held, as the walk holds them when it sends.
 struct ReplyWorld {
   ReplyClock clock{Instant{std::chrono::hours{1}}, ReplyClock::default_wall_start, 1};
-  std::shared_ptr<ReplyState> state;
+  std::shared_ptr<ReplyState> state = made_state(clock);
   keys::round_robin policy;
   backoff::exponential curve;
   Random rng{7};
@@ -40,17 +40,11 @@ struct ReplyWorld {
   ReplyState::Set* set = nullptr;
   walk::AdmissionSeat<ReplyState::Set> admission;
   walk::BreakerSeat breaker;
-  walk::Outcome outcome;
+  walk::Outcome outcome{state->observers(), state->secrets(), request.task};
   std::string why;
   walk::ReplyStep step;
 
   ReplyWorld() {
-    StateConfig config;
-    config.keys.keys.push_back({"openai", "sk-test-openai-key-aaaaaaaaaaaaaaaaaaaa", "org-a"});
-    config.keys.keys.push_back({"openai", "sk-test-openai-key-bbbbbbbbbbbbbbbbbbbb", "org-b"});
-    config.keys.persist = false;  // health in memory: nothing outlives the test
-    config.seed = 7;
-    state = ReplyState::create(std::move(config), clock).value();
     openai = {state->table().provider("openai"), state->table().model("openai", "gpt-4o")};
     request.provider = "openai";
     request.model = "gpt-4o";
@@ -59,8 +53,17 @@ struct ReplyWorld {
     call.started_wall = w();
     call.origin_model = openai.model;
     call.estimate = providers::TokenEstimate{12, 1024};
-    outcome.speak_to(state->observers(), state->secrets(), request.task);
     send_attempt();
+  }
+
+  /// The State the call runs over (made before the parts that hold on to it).
+  static std::shared_ptr<ReplyState> made_state(ReplyClock& clock) {
+    StateConfig config;
+    config.keys.keys.push_back({"openai", "sk-test-openai-key-aaaaaaaaaaaaaaaaaaaa", "org-a"});
+    config.keys.keys.push_back({"openai", "sk-test-openai-key-bbbbbbbbbbbbbbbbbbbb", "org-b"});
+    config.keys.persist = false;  // health in memory: nothing outlives the test
+    config.seed = 7;
+    return ReplyState::create(std::move(config), clock).value();
   }
 
   Instant t() const { return clock.now(); }

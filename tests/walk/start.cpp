@@ -28,7 +28,8 @@ struct StartWorld {
   Random rng{11};
   Request request;
   walk::CallFacts call;
-  walk::Outcome outcome;
+  /// Made when the call begins, for the request's task as the test set it.
+  std::optional<walk::Outcome> outcome;
   walk::KeySeat key;
   StartCursor candidates;
   std::array<char, traceparent_size> traceparent{};
@@ -44,9 +45,9 @@ struct StartWorld {
   }
 
   Result<walk::Begun> begin() {
-    outcome.speak_to(state->observers(), state->secrets(), request.task);
+    outcome.emplace(state->observers(), state->secrets(), request.task);
     return walk::begin_call(
-        walk::StartScene<StartState>{*state, request, call, outcome, key, rng, traceparent.data()}, order,
+        walk::StartScene<StartState>{*state, request, call, *outcome, key, rng, traceparent.data()}, order,
         candidates);
   }
 
@@ -109,8 +110,8 @@ TEST_CASE("walk::begin_call: a task out of calls is refused, and says so by the 
   world.request.task_id = "scrape-1";
   const auto begun = world.begin();
   REQUIRE_FALSE(begun);
-  REQUIRE(world.outcome.events().size() == 1);
-  const Event& said = world.outcome.events().front();
+  REQUIRE(world.outcome->events().size() == 1);
+  const Event& said = world.outcome->events().front();
   CHECK(said.kind == EventKind::budget_exhausted);
   CHECK(said.provider == "openai");
   CHECK(said.model == "gpt-4o");
@@ -131,9 +132,9 @@ TEST_CASE("walk::begin_call: an identical call answered a moment ago is answered
   world.state->cache().insert(*key, kept, kept.content.size() + 256, world.clock.now());
   world.clock.advance(1s);
   REQUIRE(world.begin() == walk::Begun::answered);
-  CHECK(world.outcome.done());
-  CHECK(world.outcome.recorded());
-  const auto result = world.outcome.take_result();
+  CHECK(world.outcome->done());
+  CHECK(world.outcome->recorded());
+  const auto result = world.outcome->take_result();
   REQUIRE(result);
   CHECK(result->content == "Hi there");
   CHECK(result->from_cache);
@@ -154,7 +155,7 @@ TEST_CASE("walk::begin_call: a cacheable call the cache can not answer keeps its
   CHECK(world.call.estimate.completion == world.request.max_tokens);
   REQUIRE(world.candidates.more(world.order, world.state->table()));
   CHECK(world.candidates.current().model->name == "gpt-4o");
-  CHECK_FALSE(world.outcome.done());
+  CHECK_FALSE(world.outcome->done());
 }
 
 TEST_CASE("walk::begin_call: a call no model can hold is refused before any candidate", "[walk][start]") {

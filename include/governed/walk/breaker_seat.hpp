@@ -3,6 +3,20 @@
 /// `walk::BreakerSeat`: a call's place at the providers' circuit breakers (breaker.hpp). It
 /// holds the pass of the attempt about to go out, and ends it with exactly one report: the
 /// attempt's verdict, or a give-back for an attempt never sent.
+///
+/// How the walk meets the breakers: the provider's is asked before every attempt, when a
+/// candidate is entered (walk/enter.hpp), and again when a retry or another key's attempt
+/// begins its admission (walk/admit.hpp). An open breaker skips the candidate (and so every model of the provider) and
+/// counts its end as the wait "nothing left" reports. Each attempt's pass ends with exactly
+/// one report: its verdict (success; a network or 5xx failure; anything else gives it back),
+/// or, for an attempt never sent, a give-back when the walk moves on or finishes. A network or
+/// 5xx failure after which the provider's breaker is open — this failure opened it, or another
+/// call's did — leaves the provider at once: no backoff sleep on a provider every call now
+/// skips. The model is cooled only until the breaker's trial (and shared, so the other
+/// processes of a shared backend, which have breakers of their own, skip it too), not for the
+/// failure cooldown: the trial may go to it. A breaker that opens while the walk sleeps in a
+/// backoff (the walk can not be woken early) is met when the retry asks it: the walk leaves
+/// the provider without sending.
 
 #include <governed/breaker.hpp>
 #include <governed/providers/kind.hpp>
@@ -78,6 +92,16 @@ class BreakerSeat {
 inline void skipped_for_breaker(HeldBack& held, std::string& why, const providers::Provider& p, Duration left) {
   held.remember(left, Holdup::failing);
   why = providers::breaker_skip_message(p.name, left);
+}
+
+/// Asks the breaker of `p` (its index in the table: `index`) for the attempt's pass at `t`,
+/// held in `seat`; false when the breaker is open: the candidate is passed by
+/// (`skipped_for_breaker`).
+inline bool take_pass(BreakerSeat& seat, ProviderBreakers& breakers, std::optional<std::size_t> index,
+                      const providers::Provider& p, Instant t, HeldBack& held, std::string& why) {
+  const auto until = seat.enter(breakers, index, t);
+  if (until) skipped_for_breaker(held, why, p, *until - t);
+  return !until;
 }
 
 }  // namespace governed::walk

@@ -29,35 +29,34 @@ namespace governed::walk {
 
 class Outcome {
  public:
+  /// An outcome whose events go to `observers`, their words kept free of `secrets`, each
+  /// naming the call's `task`: the State's observers and configured secrets and the request's
+  /// task, all of which outlive the call.
+  Outcome(const Observers& observers, std::span<const std::string> secrets, std::string_view task) noexcept
+      : observers_(observers), secrets_(secrets), task_(task) {}
+  Outcome(const Outcome&) = delete;
+  Outcome& operator=(const Outcome&) = delete;
+
   // ---- what was said and counted -----------------------------------------------------------
 
   /// Says `e`: to the observers at once, and among the call's events for its Response.
-  void say(const Observers& observers, Event e) {
-    observers.emit(e);
+  void say(Event e) {
+    observers_.emit(e);
     events_.push_back(std::move(e));
-  }
-
-  /// Whom the call's events go to, what they keep out of their words, and the call's task
-  /// (every event names it): the State's observers and configured secrets, which outlive the
-  /// call. Set once, before the call says anything through `note`.
-  void speak_to(const Observers& observers, std::span<const std::string> secrets, std::string_view task) noexcept {
-    observers_ = &observers;
-    secrets_ = secrets;
-    task_ = task;
   }
 
   /// Says `kind` of (`provider`, `model`) at `at` in `message`, with the `wait` and the key (by
   /// its `fingerprint`) it names: every name and word redacted of the secrets, to the
-  /// observers at once and among the call's events. After `speak_to`.
+  /// observers at once and among the call's events.
   void note(EventKind kind, std::string_view provider, std::string_view model, std::string_view message, WallTime at,
             std::optional<Duration> wait = std::nullopt, std::string_view fingerprint = {}) {
     Event e = Event::make(kind, provider, model, task_, message, at, secrets_);
     e.wait = wait;
     e.key_fingerprint = std::string(fingerprint);
-    say(*observers_, std::move(e));
+    say(std::move(e));
   }
 
-  /// The secrets the call's words are redacted of (`speak_to`).
+  /// The secrets the call's words are redacted of.
   std::span<const std::string> secrets() const noexcept { return secrets_; }
 
   const std::vector<Event>& events() const noexcept { return events_; }
@@ -175,9 +174,9 @@ class Outcome {
   /// Where the outcome goes: the driver's slot, or the walk's own for `take_result()`.
   Result<Response>& slot() { return out_ ? *out_ : result_.emplace(); }
 
-  const Observers* observers_ = nullptr;
-  std::span<const std::string> secrets_{};
-  std::string_view task_{};
+  const Observers& observers_;
+  std::span<const std::string> secrets_;
+  std::string_view task_;
   std::vector<Event> events_{};
   /// `events_` when the current target was entered: what was said of it since is after.
   std::size_t events_on_target_ = 0;

@@ -272,7 +272,7 @@ class ReplyStep {
   }
 
   /// A network or 5xx failure on a provider whose breaker is open until `until`: the call
-  /// leaves it at once, without backing off (see walk.hpp). The model is cooled for the same
+  /// leaves it at once, without backing off (see walk/breaker_seat.hpp). The model is cooled for the same
   /// span, and shared as any failing model is: the breaker is this process's, and the
   /// cooldown carries the finding to the other processes of a shared backend. It ends with the
   /// breaker's cool-off, so the trial call may go to the model.
