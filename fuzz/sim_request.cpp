@@ -2,20 +2,20 @@
 // target routed (sim::route_of), the body read in the route's format (sim::read_call, within
 // its JsonLimits), then either the provider's 400 for the body (sim::bad_body) or the call
 // answered by a simulated provider of that format, a stream framed as its server-sent events
-// and read back by the client's wire::StreamReader. Any target and body must be answered
+// and read back by the client's dialect::StreamReader. Any target and body must be answered
 // without crashing, hanging or recursing on the body's depth; every body the simulator writes
 // must be JSON the client can read; a stream it frames whole must read back whole, with the
 // text it was made of.
 //
 // Input layout: the request target up to the first newline, then the body.
 
+#include <governed/dialect/stream.hpp>
 #include <governed/json_limits.hpp>
 #include <governed/sim/call_body.hpp>
 #include <governed/sim/provider.hpp>
 #include <governed/sim/request_errors.hpp>
 #include <governed/sim/route.hpp>
 #include <governed/sim/sse.hpp>
-#include <governed/wire/stream.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -25,6 +25,7 @@
 
 namespace gs = governed::sim;
 namespace gp = governed::providers;
+namespace gd = governed::dialect;
 namespace gw = governed::wire;
 
 namespace {
@@ -61,9 +62,9 @@ void check_stream(const gs::Stream& s, const gs::Route& route, gp::Dialect d, st
   gs::StreamFrame frame{.dialect = d, .model = "model", .serial = serial, .include_usage = true};
   const gs::FramedStream framed = gs::frame_stream(s, frame);
   if (d == gp::Dialect::gemini && !route.sse) return;  // one JSON array, not events
-  gw::StreamReader reader(d);
+  gd::StreamReader reader(d);
   for (const auto& e : framed.events) reader.feed(e, [](std::string_view) {});
-  if (reader.problem() != gw::StreamReader::Problem::none) __builtin_trap();
+  if (reader.problem() != gd::StreamReader::Problem::none) __builtin_trap();
   if (framed.complete) {
     std::string text;
     for (const auto& p : s.pieces) text += p;

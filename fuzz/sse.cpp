@@ -6,14 +6,15 @@
 // Input layout: byte 0 picks the dialect, byte 1 seeds the piece sizes, the rest is the
 // stream.
 
+#include <governed/dialect/stream.hpp>
 #include <governed/wire/sse.hpp>
-#include <governed/wire/stream.hpp>
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
+namespace gd = governed::dialect;
 namespace gw = governed::wire;
 namespace gp = governed::providers;
 
@@ -25,7 +26,7 @@ struct Outcome {
   std::vector<std::string> events;  // event '\0' data '\0' id
   std::vector<std::string> pieces;
   std::optional<gp::Usage> usage;
-  gw::StreamReader::Problem problem = gw::StreamReader::Problem::none;
+  gd::StreamReader::Problem problem = gd::StreamReader::Problem::none;
   gw::SseParser::Status status = gw::SseParser::Status::ok;
   bool complete = false, done = false, pending = false;
   std::string error_body;
@@ -48,7 +49,7 @@ void in_pieces(std::string_view s, std::uint8_t seed, F&& f) {
 Outcome run(gp::Dialect d, std::string_view s, bool whole, std::uint8_t seed) {
   Outcome o;
   gw::SseParser sse(limit);
-  gw::StreamReader reader(d, limit);
+  gd::StreamReader reader(d, limit);
   auto feed = [&](std::string_view piece) {
     o.status = sse.feed(piece, [&](const gw::SseEvent& e) {
       if (e.data.size() > limit || e.event.size() > limit) __builtin_trap();

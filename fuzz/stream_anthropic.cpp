@@ -1,5 +1,5 @@
 // Fuzzes the reading of a streamed Anthropic reply — message events, usage added up across
-// them — through wire::StreamReader, as transport::http reads it. What must hold:
+// them — through dialect::StreamReader, as transport::http reads it. What must hold:
 // stream_reader.hpp.
 
 #include "stream_reader.hpp"

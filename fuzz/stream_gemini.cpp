@@ -1,5 +1,5 @@
 // Fuzzes the reading of a streamed Gemini reply — each event a whole
-// GenerateContentResponse (alt=sse) — through wire::StreamReader, as transport::http reads
+// GenerateContentResponse (alt=sse) — through dialect::StreamReader, as transport::http reads
 // it. What must hold: stream_reader.hpp.
 
 #include "stream_reader.hpp"

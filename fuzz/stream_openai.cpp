@@ -1,5 +1,5 @@
 // Fuzzes the reading of a streamed OpenAI reply — chat-completions chunks, as every
-// compatible API sends them — through wire::StreamReader, as transport::http reads it. What
+// compatible API sends them — through dialect::StreamReader, as transport::http reads it. What
 // must hold: stream_reader.hpp.
 
 #include "stream_reader.hpp"

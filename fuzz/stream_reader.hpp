@@ -1,6 +1,6 @@
 #pragma once
 // The harness of the stream_<dialect> targets: a provider's streamed reply read by
-// wire::StreamReader, the reader transport::http uses, with the transport's default limits.
+// dialect::StreamReader, the reader transport::http uses, with the transport's default limits.
 // Any bytes, whole or cut into any pieces, must give the same text, usage and verdict; the
 // pieces handed out must add up to the content; an error the stream reports must be one
 // event's data, a JSON object within the limits, which the classifier then reads as the
@@ -8,10 +8,10 @@
 //
 // Input layout: byte 0 seeds the piece sizes, the rest is the stream.
 
+#include <governed/dialect/stream.hpp>
 #include <governed/json_limits.hpp>
 #include <governed/providers/classify.hpp>
 #include <governed/providers/messages.hpp>
-#include <governed/wire/stream.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -22,13 +22,14 @@
 namespace stream_fuzz {
 
 namespace gp = governed::providers;
+namespace gd = governed::dialect;
 namespace gw = governed::wire;
 
 struct Outcome {
   std::string content;
   std::size_t chunks = 0;
   std::optional<gp::Usage> usage;
-  gw::StreamReader::Problem problem = gw::StreamReader::Problem::none;
+  gd::StreamReader::Problem problem = gd::StreamReader::Problem::none;
   bool complete = false, done = false;
   std::string error_body;
 
@@ -48,7 +49,7 @@ void in_pieces(std::string_view s, std::uint8_t seed, F&& f) {
 }
 
 inline Outcome read(gp::Dialect d, std::string_view s, bool whole, std::uint8_t seed) {
-  gw::StreamReader reader(d);
+  gd::StreamReader reader(d);
   std::string joined;
   std::size_t pieces = 0;
   auto feed = [&](std::string_view piece) {
@@ -78,10 +79,10 @@ inline int run(gp::Dialect d, std::string_view provider, const std::uint8_t* dat
   const std::string_view s(reinterpret_cast<const char*>(data + 1), size - 1);
   const Outcome whole = read(d, s, true, seed);
   if (!(whole == read(d, s, false, seed))) __builtin_trap();
-  if (whole.complete && whole.problem != gw::StreamReader::Problem::none) __builtin_trap();
-  if (whole.problem == gw::StreamReader::Problem::error_event) {
+  if (whole.complete && whole.problem != gd::StreamReader::Problem::none) __builtin_trap();
+  if (whole.problem == gd::StreamReader::Problem::error_event) {
     // The event's data as it came: a JSON object the reader measured and parsed.
-    const governed::JsonLimits limits{gw::SseParser::default_max_event_bytes, gw::StreamReader::default_max_event_depth};
+    const governed::JsonLimits limits{gw::SseParser::default_max_event_bytes, gd::StreamReader::default_max_event_depth};
     auto j = governed::parse_json(whole.error_body, limits, "the error event");
     if (!j || !j->is_object()) __builtin_trap();
     static const std::vector<std::string> keys{"configured-key-0001"};

@@ -27,6 +27,7 @@
 /// read, and more is read only when the parser needs it.
 
 #include <governed/ascii.hpp>
+#include <governed/dialect/stream.hpp>
 #include <governed/transport/detail/http_pool.hpp>
 #include <governed/json_limits.hpp>
 #include <governed/providers/content.hpp>
@@ -36,7 +37,6 @@
 #include <governed/transport/concept.hpp>
 #include <governed/transport/http_options.hpp>
 #include <governed/wire/format.hpp>
-#include <governed/wire/stream.hpp>
 #include <governed/wire/url.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -666,16 +666,16 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
     }
     if (fine) return true;
     switch (reader_->problem()) {
-      case wire::StreamReader::Problem::error_event:
+      case dialect::StreamReader::Problem::error_event:
         reply.body = reader_->error_body();
         fail(Failure::closed_early, fmt::format("{} reported an error in the stream: {}", url_.host,
                                                 reply.body.substr(0, 300)));
         break;
-      case wire::StreamReader::Problem::too_large:
+      case dialect::StreamReader::Problem::too_large:
         fail(Failure::closed_early, fmt::format("an event of the stream is larger than {} bytes",
                                                 core_->options.limits.event_bytes));
         break;
-      case wire::StreamReader::Problem::too_deep:
+      case dialect::StreamReader::Problem::too_deep:
         fail(Failure::closed_early, fmt::format("an event of the stream nests deeper than {} levels",
                                                 reader_->max_event_depth()));
         break;
@@ -789,7 +789,7 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
   http_ns::bhttp::request<http_ns::bhttp::string_body> req_;
   std::unique_ptr<HttpConnection> conn_;
   std::optional<http_ns::bhttp::response_parser<http_ns::bhttp::buffer_body>> parser_;
-  std::optional<wire::StreamReader> reader_;
+  std::optional<dialect::StreamReader> reader_;
   http_ns::steady::time_point start_{}, total_deadline_{}, deadline_{}, timer_at_{};
   bool timer_armed_ = false;
   std::uint64_t generation_ = 0;

@@ -2,17 +2,11 @@
 /// @file
 /// Pieces every wire format's JSON body shares.
 
-#include <governed/json_limits.hpp>
-#include <governed/providers/usage.hpp>
-#include <governed/wire/stream_event.hpp>
-
 #include <nlohmann/json.hpp>
 
 #include <initializer_list>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
 
 namespace governed::detail {
 
@@ -28,13 +22,6 @@ inline void apply_parameters(nlohmann::json& body, const nlohmann::json& paramet
   for (const auto& [theirs, ours] : replaces)
     if (parameters.contains(theirs) && theirs != ours) body.erase(std::string(ours));
   body.merge_patch(parameters);
-}
-
-/// The usage in `j` (a body or a stream chunk), when it has a readable one.
-inline std::optional<providers::Usage> usage_in(const nlohmann::json& j) {
-  auto u = providers::usage_from_json(j);
-  if (!u) return std::nullopt;
-  return *u;
 }
 
 /// `s` as one path segment: unreserved bytes as they are, the rest percent-encoded, so a
@@ -55,42 +42,6 @@ inline std::string path_segment(std::string_view s) {
     }
   }
   return out;
-}
-
-/// The event for data that does not parse as the dialect's JSON.
-inline wire::StreamEvent malformed_event() {
-  wire::StreamEvent e;
-  e.malformed = true;
-  return e;
-}
-
-/// A stream event's data read as a JSON object within `limits` — or, when it is not one, the
-/// event that says why: too large, too deep, or malformed. Size and depth are measured
-/// before anything is parsed, so a hostile event costs one linear scan and no stack.
-inline std::variant<nlohmann::json, wire::StreamEvent> event_object(std::string_view data, const JsonLimits& limits) {
-  if (!check_json_limits(data, limits, "a stream event")) {
-    wire::StreamEvent e;
-    (data.size() > limits.max_bytes ? e.too_large : e.too_deep) = true;
-    return e;
-  }
-  nlohmann::json j = nlohmann::json::parse(data.begin(), data.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return malformed_event();
-  return j;
-}
-
-/// The event reporting the provider's error in `data`, kept as it came.
-inline wire::StreamEvent error_event(std::string_view data) {
-  wire::StreamEvent e;
-  e.error = true;
-  e.error_body.assign(data);
-  return e;
-}
-
-/// A string member of `j`, or empty.
-inline std::string_view string_at(const nlohmann::json& j, std::string_view key) {
-  if (!j.is_object()) return {};
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? std::string_view(it->get_ref<const std::string&>()) : std::string_view{};
 }
 
 }  // namespace governed::detail

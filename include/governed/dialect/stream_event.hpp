@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-namespace governed::wire {
+namespace governed::dialect {
 
 struct StreamEvent {
   /// Output text carried by this event (often empty: role, stop and usage events).
@@ -30,4 +30,4 @@ struct StreamEvent {
   bool too_deep = false;
 };
 
-}  // namespace governed::wire
+}  // namespace governed::dialect

@@ -1,4 +1,4 @@
-#include <governed/wire/stream.hpp>
+#include <governed/dialect/stream.hpp>
 
 #include <governed/providers/error_body.hpp>
 
@@ -37,17 +37,17 @@ std::string sse_event(std::string_view data, std::string_view event = {}) {
 }  // namespace
 
 TEST_CASE("stream: an event nested 100 000 deep stops the stream as too deep, in every dialect, without a crash",
-          "[wire][stream][limits]") {
+          "[dialect][stream][limits]") {
   for (gp::Dialect d : {gp::Dialect::openai, gp::Dialect::groq, gp::Dialect::anthropic, gp::Dialect::gemini}) {
     // Open and closed: a closed one is valid JSON, which the reader once parsed and then
     // wrote out again as the error body, recursing 100 000 deep.
     for (const std::string& data : {deep_arrays(100'000), deep_objects(100'000), "{\"error\":" + deep_objects(100'000),
                                     "{\"type\":\"error\",\"error\":" + closed_objects(100'000) + "}"}) {
-      wire::StreamReader r{d};
+      dialect::StreamReader r{d};
       std::string text;
       CHECK(r.feed(sse_event("{\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}"), [&](std::string_view p) { text += p; }));
       CHECK_FALSE(r.feed(sse_event(data, d == gp::Dialect::anthropic ? "error" : ""), [&](std::string_view p) { text += p; }));
-      CHECK(r.problem() == wire::StreamReader::Problem::too_deep);
+      CHECK(r.problem() == dialect::StreamReader::Problem::too_deep);
       CHECK(r.error_body().empty());
       CHECK_FALSE(r.complete());
       // What came before the deep event stays the caller's.
@@ -56,26 +56,26 @@ TEST_CASE("stream: an event nested 100 000 deep stops the stream as too deep, in
   }
 }
 
-TEST_CASE("stream: the event depth limit is the reader's option, 64 levels by default", "[wire][stream][limits]") {
-  CHECK(wire::StreamReader::default_max_event_depth == 64);
+TEST_CASE("stream: the event depth limit is the reader's option, 64 levels by default", "[dialect][stream][limits]") {
+  CHECK(dialect::StreamReader::default_max_event_depth == 64);
   const std::string at_limit = "{\"error\":" + closed_objects(63) + "}";  // 64 levels
   const std::string past_limit = "{\"error\":" + closed_objects(64) + "}";
 
-  wire::StreamReader defaults{gp::Dialect::openai};
+  dialect::StreamReader defaults{gp::Dialect::openai};
   CHECK_FALSE(defaults.feed(sse_event(at_limit), [](std::string_view) {}));
-  CHECK(defaults.problem() == wire::StreamReader::Problem::error_event);
+  CHECK(defaults.problem() == dialect::StreamReader::Problem::error_event);
 
-  wire::StreamReader strict{gp::Dialect::openai, wire::SseParser::default_max_event_bytes, 8};
+  dialect::StreamReader strict{gp::Dialect::openai, wire::SseParser::default_max_event_bytes, 8};
   CHECK(strict.max_event_depth() == 8);
   CHECK_FALSE(strict.feed(sse_event(at_limit), [](std::string_view) {}));
-  CHECK(strict.problem() == wire::StreamReader::Problem::too_deep);
+  CHECK(strict.problem() == dialect::StreamReader::Problem::too_deep);
 
-  wire::StreamReader past{gp::Dialect::openai};
+  dialect::StreamReader past{gp::Dialect::openai};
   CHECK_FALSE(past.feed(sse_event(past_limit), [](std::string_view) {}));
-  CHECK(past.problem() == wire::StreamReader::Problem::too_deep);
+  CHECK(past.problem() == dialect::StreamReader::Problem::too_deep);
 }
 
-TEST_CASE("stream: an error event is kept as the server sent it, never written out again", "[wire][stream][limits]") {
+TEST_CASE("stream: an error event is kept as the server sent it, never written out again", "[dialect][stream][limits]") {
   // Within the limit but deep: the old reader dumped the parsed tree, recursing on its depth.
   const std::string openai = R"({"error":{"message":"Rate limit reached","type":"tokens","code":"rate_limit_exceeded","x":)" +
                              closed_objects(60) + "}}";
@@ -88,15 +88,15 @@ TEST_CASE("stream: an error event is kept as the server sent it, never written o
   };
   for (const auto& [d, data, event] : {Case{gp::Dialect::openai, openai, ""}, Case{gp::Dialect::anthropic, anthropic, "error"},
                                        Case{gp::Dialect::gemini, gemini, ""}}) {
-    wire::StreamReader r{d};
+    dialect::StreamReader r{d};
     CHECK_FALSE(r.feed(sse_event(data, event), [](std::string_view) {}));
-    CHECK(r.problem() == wire::StreamReader::Problem::error_event);
+    CHECK(r.problem() == dialect::StreamReader::Problem::error_event);
     CHECK(r.error_body() == data);  // byte for byte, the spacing included
   }
 }
 
-TEST_CASE("stream: an error event kept as sent reads as the provider's error", "[wire][stream][limits]") {
-  wire::StreamReader r{gp::Dialect::anthropic};
+TEST_CASE("stream: an error event kept as sent reads as the provider's error", "[dialect][stream][limits]") {
+  dialect::StreamReader r{gp::Dialect::anthropic};
   CHECK_FALSE(r.feed(sse_event(R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})", "error"),
                      [](std::string_view) {}));
   const gp::ErrorBody e = gp::read_error_body(r.error_body());

@@ -9,18 +9,19 @@
 /// reported in the stream (kept in `error_body()` for the classifier, as the server sent it).
 ///
 /// ```cpp
-/// wire::StreamReader r{providers::Dialect::anthropic};
+/// dialect::StreamReader r{providers::Dialect::anthropic};
 /// r.feed(bytes, [](std::string_view piece) { std::cout << piece; });
 /// if (r.complete()) use(r.streamed().usage);
 /// ```
 
 #include <governed/attempt.hpp>
+#include <governed/dialect/anthropic/stream.hpp>
+#include <governed/dialect/gemini/stream.hpp>
+#include <governed/dialect/openai/stream.hpp>
+#include <governed/dialect/stream_event.hpp>
 #include <governed/json_limits.hpp>
 #include <governed/providers/table.hpp>
-#include <governed/wire/anthropic.hpp>
 #include <governed/wire/format.hpp>
-#include <governed/wire/gemini.hpp>
-#include <governed/wire/openai.hpp>
 #include <governed/wire/sse.hpp>
 
 #include <cstdint>
@@ -29,7 +30,7 @@
 #include <utility>
 #include <variant>
 
-namespace governed::wire {
+namespace governed::dialect {
 
 class StreamReader {
  public:
@@ -46,14 +47,14 @@ class StreamReader {
   /// string inside them, not nesting.
   static constexpr std::size_t default_max_event_depth = JsonLimits{}.max_depth;
 
-  explicit StreamReader(providers::Dialect d, std::size_t max_event_bytes = SseParser::default_max_event_bytes,
+  explicit StreamReader(providers::Dialect d, std::size_t max_event_bytes = wire::SseParser::default_max_event_bytes,
                         std::size_t max_event_depth = default_max_event_depth)
-      : sse_(max_event_bytes), format_(format_of(d)), max_event_depth_(max_event_depth) {
+      : sse_(max_event_bytes), format_(wire::format_of(d)), max_event_depth_(max_event_depth) {
     const JsonLimits limits{max_event_bytes, max_event_depth};
     switch (format_) {
-      case Format::anthropic: decoder_.emplace<AnthropicStream>(limits); break;
-      case Format::gemini: decoder_.emplace<GeminiStream>(limits); break;
-      default: decoder_.emplace<OpenAiStream>(limits); break;
+      case wire::Format::anthropic: decoder_.emplace<anthropic::StreamDecoder>(limits); break;
+      case wire::Format::gemini: decoder_.emplace<gemini::StreamDecoder>(limits); break;
+      default: decoder_.emplace<openai::StreamDecoder>(limits); break;
     }
   }
 
@@ -62,9 +63,9 @@ class StreamReader {
   template <class OnText>
   bool feed(std::string_view bytes, OnText&& on_text) {
     if (problem_ != Problem::none) return false;
-    const auto status = sse_.feed(bytes, [&](const SseEvent& e) -> bool {
-      if (done_ && format_ != Format::gemini) return true;  // after the end marker: nothing counts
-      StreamEvent ev = std::visit([&](auto& d) { return d.read(e); }, decoder_);
+    const auto status = sse_.feed(bytes, [&](const wire::SseEvent& e) -> bool {
+      if (done_ && format_ != wire::Format::gemini) return true;  // after the end marker: nothing counts
+      StreamEvent ev = std::visit([&](auto& d) { return d.decode(e); }, decoder_);
       if (ev.malformed || ev.too_large || ev.too_deep) {
         problem_ = ev.too_deep ? Problem::too_deep : ev.too_large ? Problem::too_large : Problem::malformed;
         return false;
@@ -83,7 +84,7 @@ class StreamReader {
       if (ev.done) done_ = true;
       return true;
     });
-    if (status == SseParser::Status::too_large && problem_ == Problem::none) problem_ = Problem::too_large;
+    if (status == wire::SseParser::Status::too_large && problem_ == Problem::none) problem_ = Problem::too_large;
     return problem_ == Problem::none;
   }
 
@@ -92,7 +93,7 @@ class StreamReader {
   /// Whether the stream, now that its body has ended, is a whole answer: no problem, no
   /// half event left, and the end marker where the dialect sends one.
   bool complete() const noexcept {
-    return problem_ == Problem::none && !sse_.pending() && (done_ || format_ == Format::gemini);
+    return problem_ == Problem::none && !sse_.pending() && (done_ || format_ == wire::Format::gemini);
   }
   Problem problem() const noexcept { return problem_; }
   std::size_t max_event_depth() const noexcept { return max_event_depth_; }
@@ -103,14 +104,14 @@ class StreamReader {
   transport::Streamed take() noexcept { return std::move(out_); }
 
  private:
-  SseParser sse_;
-  Format format_;
+  wire::SseParser sse_;
+  wire::Format format_;
   std::size_t max_event_depth_;
-  std::variant<OpenAiStream, AnthropicStream, GeminiStream> decoder_;
+  std::variant<openai::StreamDecoder, anthropic::StreamDecoder, gemini::StreamDecoder> decoder_;
   transport::Streamed out_;
   std::string error_body_;
   Problem problem_ = Problem::none;
   bool done_ = false;
 };
 
-}  // namespace governed::wire
+}  // namespace governed::dialect

@@ -1,0 +1,86 @@
+#pragma once
+/// @file
+/// Anthropic messages streamed: `message_start` carries the input usage, `content_block_delta`
+/// the text (`text_delta`), `message_delta` the output usage so far (cumulative, and in newer
+/// API versions the input counts again), `message_stop` the end, `ping` nothing, and
+/// `event: error` an error in Anthropic's error shape.
+
+#include <governed/dialect/detail/json_body.hpp>
+#include <governed/dialect/stream_event.hpp>
+#include <governed/json_limits.hpp>
+#include <governed/wire/sse.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace governed::dialect::anthropic {
+
+/// Reads the events of an Anthropic stream, adding up usage across `message_start` and
+/// `message_delta`; an event's data past `limits` is refused unread.
+class StreamDecoder {
+ public:
+  explicit StreamDecoder(const JsonLimits& limits = {}) noexcept : limits_(limits) {}
+
+  StreamEvent decode(const wire::SseEvent& e) {
+    auto parsed = detail::event_object(e.data, limits_);
+    if (auto* refused = std::get_if<StreamEvent>(&parsed)) return std::move(*refused);
+    const nlohmann::json& j = std::get<nlohmann::json>(parsed);
+    std::string_view type = detail::string_at(j, "type");
+    if (type.empty()) type = e.event;
+    StreamEvent out;
+    if (type == "content_block_delta") {
+      auto d = j.find("delta");
+      if (d != j.end() && d->is_object() && detail::string_at(*d, "type") == "text_delta")
+        out.text = detail::string_at(*d, "text");
+    } else if (type == "message_start") {
+      auto m = j.find("message");
+      if (m != j.end() && m->is_object() && take(m->value("usage", nlohmann::json{}))) out.usage = usage();
+    } else if (type == "message_delta") {
+      if (take(j.value("usage", nlohmann::json{}))) out.usage = usage();
+    } else if (type == "message_stop") {
+      out.done = true;
+    } else if (type == "error") {
+      return detail::error_event(e.data);
+    }
+    return out;
+  }
+
+ private:
+  /// Takes the counts present in `u`; false when it has none that read as counts.
+  bool take(const nlohmann::json& u) {
+    if (!u.is_object()) return false;
+    bool any = false;
+    auto one = [&](const char* name, std::int64_t& field) {
+      auto it = u.find(name);
+      if (it == u.end() || !it->is_number_integer() || it->get<std::int64_t>() < 0) return;
+      // 2^50 tokens is beyond any real count; the cap keeps the sum below from overflowing.
+      field = std::min<std::int64_t>(it->get<std::int64_t>(), std::int64_t{1} << 50);
+      any = true;
+    };
+    one("input_tokens", fresh_);
+    one("output_tokens", output_);
+    one("cache_read_input_tokens", cached_);
+    one("cache_creation_input_tokens", written_);
+    return any;
+  }
+
+  providers::Usage usage() const noexcept {
+    providers::Usage u;
+    // Anthropic's input_tokens exclude the cache; governed's include it (see usage.hpp).
+    u.input_tokens = fresh_ + cached_ + written_;
+    u.cached_input_tokens = cached_;
+    u.cache_write_tokens = written_;
+    u.output_tokens = output_;
+    return u;
+  }
+
+  JsonLimits limits_;
+  std::int64_t fresh_ = 0, output_ = 0, cached_ = 0, written_ = 0;
+};
+
+}  // namespace governed::dialect::anthropic
