@@ -26,7 +26,6 @@
 namespace gs = governed::sim;
 namespace gp = governed::providers;
 namespace gd = governed::dialect;
-namespace gw = governed::wire;
 
 namespace {
 
@@ -34,7 +33,7 @@ constexpr std::string_view key = "sk-fuzz-key-0001";
 
 /// One simulated provider per wire format, limited enough that some calls are refused. One
 /// allowance per key (not per model), so the model names of the inputs grow no table.
-gs::Provider& provider_for(gw::Format f) {
+gs::Provider& provider_for(gd::Format f) {
   static const auto make = [](const char* name) {
     gs::Config cfg;
     cfg.provider = name;

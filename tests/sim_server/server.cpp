@@ -151,22 +151,22 @@ const std::string openai_body = R"({"model":"gpt-4o-mini","messages":[{"role":"u
 TEST_CASE("sim route: each provider's endpoints, prefixes and models", "[sim_server]") {
   auto r = sim::route_of("/v1/chat/completions");
   REQUIRE(r);
-  CHECK(r->format == governed::wire::Format::openai);
+  CHECK(r->format == governed::dialect::Format::openai);
   CHECK(r->prefix == "/v1");
   r = sim::route_of("/openai/v1/chat/completions");
   REQUIRE(r);
   CHECK(r->prefix == "/openai/v1");
   r = sim::route_of("/openai/deployments/gpt-4o%2Dmini/chat/completions?api-version=2024-10-21");
   REQUIRE(r);
-  CHECK(r->format == governed::wire::Format::azure);
+  CHECK(r->format == governed::dialect::Format::azure);
   CHECK(r->model == "gpt-4o-mini");
   CHECK(r->prefix == "/openai");
   r = sim::route_of("/v1/messages");
   REQUIRE(r);
-  CHECK(r->format == governed::wire::Format::anthropic);
+  CHECK(r->format == governed::dialect::Format::anthropic);
   r = sim::route_of("/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse&key=k");
   REQUIRE(r);
-  CHECK(r->format == governed::wire::Format::gemini);
+  CHECK(r->format == governed::dialect::Format::gemini);
   CHECK(r->model == "gemini-2.0-flash");
   CHECK(r->stream);
   CHECK(r->sse);

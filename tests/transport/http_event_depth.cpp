@@ -2,7 +2,7 @@
 #include <governed/dialect/stream.hpp>
 #include <governed/transport/http.hpp>
 
-#include "../wire/chat.hpp"
+#include "../dialect/chat.hpp"
 #include "test_server.hpp"
 
 #include <catch2/catch.hpp>

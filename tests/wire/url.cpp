@@ -1,8 +1,8 @@
 #include <governed/wire/url.hpp>
 
-#include <governed/wire/format.hpp>
+#include <governed/dialect/request.hpp>
 
-#include "chat.hpp"
+#include "../dialect/chat.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -25,8 +25,8 @@ TEST_CASE("wire: base URLs that can not be used are refused with the reason", "[
   CHECK(v6->target("") == "/");
 
   const Request req = chat();
-  auto placeholder = wire::build_request({req, "azure", "d", "https://{resource}.openai.azure.com/openai", "k"},
-                                         gp::Dialect::azure, {}, false);
+  auto placeholder = dialect::encode_request({req, "azure", "d", "https://{resource}.openai.azure.com/openai", "k"},
+                                             gp::Dialect::azure, {}, false);
   REQUIRE_FALSE(placeholder);
   CHECK_THAT(placeholder.error().message, Catch::Contains("placeholder"));
   auto secret = wire::parse_url("https://user:sk-secret@api.openai.com/v1");

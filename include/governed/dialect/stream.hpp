@@ -16,12 +16,12 @@
 
 #include <governed/attempt.hpp>
 #include <governed/dialect/anthropic/stream.hpp>
+#include <governed/dialect/format.hpp>
 #include <governed/dialect/gemini/stream.hpp>
 #include <governed/dialect/openai/stream.hpp>
 #include <governed/dialect/stream_event.hpp>
 #include <governed/json_limits.hpp>
 #include <governed/providers/table.hpp>
-#include <governed/wire/format.hpp>
 #include <governed/wire/sse.hpp>
 
 #include <cstdint>
@@ -49,11 +49,11 @@ class StreamReader {
 
   explicit StreamReader(providers::Dialect d, std::size_t max_event_bytes = wire::SseParser::default_max_event_bytes,
                         std::size_t max_event_depth = default_max_event_depth)
-      : sse_(max_event_bytes), format_(wire::format_of(d)), max_event_depth_(max_event_depth) {
+      : sse_(max_event_bytes), format_(format_of(d)), max_event_depth_(max_event_depth) {
     const JsonLimits limits{max_event_bytes, max_event_depth};
     switch (format_) {
-      case wire::Format::anthropic: decoder_.emplace<anthropic::StreamDecoder>(limits); break;
-      case wire::Format::gemini: decoder_.emplace<gemini::StreamDecoder>(limits); break;
+      case Format::anthropic: decoder_.emplace<anthropic::StreamDecoder>(limits); break;
+      case Format::gemini: decoder_.emplace<gemini::StreamDecoder>(limits); break;
       default: decoder_.emplace<openai::StreamDecoder>(limits); break;
     }
   }
@@ -64,7 +64,7 @@ class StreamReader {
   bool feed(std::string_view bytes, OnText&& on_text) {
     if (problem_ != Problem::none) return false;
     const auto status = sse_.feed(bytes, [&](const wire::SseEvent& e) -> bool {
-      if (done_ && format_ != wire::Format::gemini) return true;  // after the end marker: nothing counts
+      if (done_ && format_ != Format::gemini) return true;  // after the end marker: nothing counts
       StreamEvent ev = std::visit([&](auto& d) { return d.decode(e); }, decoder_);
       if (ev.malformed || ev.too_large || ev.too_deep) {
         problem_ = ev.too_deep ? Problem::too_deep : ev.too_large ? Problem::too_large : Problem::malformed;
@@ -93,7 +93,7 @@ class StreamReader {
   /// Whether the stream, now that its body has ended, is a whole answer: no problem, no
   /// half event left, and the end marker where the dialect sends one.
   bool complete() const noexcept {
-    return problem_ == Problem::none && !sse_.pending() && (done_ || format_ == wire::Format::gemini);
+    return problem_ == Problem::none && !sse_.pending() && (done_ || format_ == Format::gemini);
   }
   Problem problem() const noexcept { return problem_; }
   std::size_t max_event_depth() const noexcept { return max_event_depth_; }
@@ -105,7 +105,7 @@ class StreamReader {
 
  private:
   wire::SseParser sse_;
-  wire::Format format_;
+  Format format_;
   std::size_t max_event_depth_;
   std::variant<openai::StreamDecoder, anthropic::StreamDecoder, gemini::StreamDecoder> decoder_;
   transport::Streamed out_;

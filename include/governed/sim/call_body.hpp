@@ -305,10 +305,10 @@ inline tl::expected<CallBody, BodyProblem> gemini_call(std::string_view text, co
 /// default) is refused before it is parsed.
 inline tl::expected<CallBody, BodyProblem> read_call(std::string_view text, const Route& route, const JsonLimits& limits = {}) {
   switch (route.format) {
-    case governed::wire::Format::anthropic: return anthropic_call(text, limits);
-    case governed::wire::Format::gemini: return gemini_call(text, route, limits);
-    case governed::wire::Format::openai:
-    case governed::wire::Format::azure: break;
+    case governed::dialect::Format::anthropic: return anthropic_call(text, limits);
+    case governed::dialect::Format::gemini: return gemini_call(text, route, limits);
+    case governed::dialect::Format::openai:
+    case governed::dialect::Format::azure: break;
   }
   return openai_call(text, route, limits);
 }

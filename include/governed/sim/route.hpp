@@ -18,7 +18,7 @@
 
 #include <governed/ascii.hpp>
 #include <governed/url.hpp>
-#include <governed/wire/format.hpp>
+#include <governed/dialect/format.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -29,7 +29,7 @@
 namespace governed::sim {
 
 struct Route {
-  governed::wire::Format format = governed::wire::Format::openai;
+  governed::dialect::Format format = governed::dialect::Format::openai;
   std::string prefix;  ///< the path before the endpoint ("/v1"); may be empty
   std::string model;   ///< from the path (Gemini's model, Azure's deployment); else empty
   /// Gemini streams by endpoint; the others say so in the body.
@@ -93,18 +93,18 @@ inline std::optional<Route> route_of(std::string_view target) {
       if (parent.ends_with("/deployments")) {
         auto model = route_detail::decoded(before.substr(slash + 1));
         if (!model || !route_detail::plain_name(*model)) return std::nullopt;
-        r.format = governed::wire::Format::azure;
+        r.format = governed::dialect::Format::azure;
         r.model = std::move(*model);
         r.prefix = std::string(parent.substr(0, parent.size() - std::string_view("/deployments").size()));
         return r;
       }
     }
-    r.format = governed::wire::Format::openai;
+    r.format = governed::dialect::Format::openai;
     r.prefix = std::string(before);
     return r;
   }
   if (path.ends_with(messages)) {
-    r.format = governed::wire::Format::anthropic;
+    r.format = governed::dialect::Format::anthropic;
     r.prefix = std::string(path.substr(0, path.size() - messages.size()));
     return r;
   }
@@ -118,7 +118,7 @@ inline std::optional<Route> route_of(std::string_view target) {
     if (method != "generateContent" && method != "streamGenerateContent") return std::nullopt;
     auto model = route_detail::decoded(rest.substr(0, colon));
     if (!model || !route_detail::plain_name(*model)) return std::nullopt;
-    r.format = governed::wire::Format::gemini;
+    r.format = governed::dialect::Format::gemini;
     r.prefix = std::string(path.substr(0, models));
     r.model = std::move(*model);
     r.stream = method == "streamGenerateContent";

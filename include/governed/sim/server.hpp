@@ -43,6 +43,7 @@
 
 #include <governed/ascii.hpp>
 #include <governed/clock/async_wait.hpp>
+#include <governed/dialect/format.hpp>
 #include <governed/result.hpp>
 #include <governed/sim/call_body.hpp>
 #include <governed/sim/dialect.hpp>
@@ -141,8 +142,8 @@ inline std::string path_of(std::string_view url) {
 
 /// Whether a provider of format `p` answers a route of format `r` (Azure's v1 API speaks
 /// OpenAI's chat completions).
-inline bool serves(governed::wire::Format p, governed::wire::Format r) noexcept {
-  return p == r || (p == governed::wire::Format::azure && r == governed::wire::Format::openai);
+inline bool serves(governed::dialect::Format p, governed::dialect::Format r) noexcept {
+  return p == r || (p == governed::dialect::Format::azure && r == governed::dialect::Format::openai);
 }
 
 inline std::string bearer(std::string_view v) {
@@ -154,23 +155,23 @@ inline std::string bearer(std::string_view v) {
 }
 
 /// The key a request carries, the way `format` sends it.
-inline std::string key_of(const http::fields& req, governed::wire::Format format, const Route& route) {
+inline std::string key_of(const http::fields& req, governed::dialect::Format format, const Route& route) {
   auto field = [&](std::string_view name) -> std::string {
     auto it = req.find(beast::string_view(name.data(), name.size()));
     return it == req.end() ? std::string{} : std::string(it->value());
   };
   switch (format) {
-    case governed::wire::Format::anthropic:
+    case governed::dialect::Format::anthropic:
       if (auto k = field("x-api-key"); !k.empty()) return k;
       break;
-    case governed::wire::Format::gemini:
+    case governed::dialect::Format::gemini:
       if (auto k = field("x-goog-api-key"); !k.empty()) return k;
       if (auto k = query_value(route.query, "key")) return *k;
       return {};
-    case governed::wire::Format::azure:
+    case governed::dialect::Format::azure:
       if (auto k = field("api-key"); !k.empty()) return k;
       break;
-    case governed::wire::Format::openai:
+    case governed::dialect::Format::openai:
       break;
   }
   return bearer(field("authorization"));
@@ -353,10 +354,10 @@ class Server {
     for (std::size_t i = 0; i < core->providers.size(); ++i) {
       const Provider& p = *core->providers[i];
       const std::string path = path_of(p);
-      const auto format = governed::wire::format_of(p.entry().dialect);
+      const auto format = governed::dialect::format_of(p.entry().dialect);
       bool taken = false;
       for (const auto& m : core->mounts)
-        if (m.prefix == path && governed::wire::format_of(core->providers[m.provider]->entry().dialect) == format) taken = true;
+        if (m.prefix == path && governed::dialect::format_of(core->providers[m.provider]->entry().dialect) == format) taken = true;
       if (!taken) core->mounts.push_back({path, i});
     }
     for (std::size_t i = 0; i < core->providers.size(); ++i)
@@ -467,7 +468,7 @@ class Server {
     Provider* p = route ? choose(core, *route) : nullptr;
     const providers::Dialect shape = p ? p->entry().dialect : core.providers.front()->entry().dialect;
     if (!route || !p || head.method() != http::verb::post ||
-        (route->format == governed::wire::Format::azure && !query_value(route->query, "api-version"))) {
+        (route->format == governed::dialect::Format::azure && !query_value(route->query, "api-version"))) {
       const std::string_view method(head.method_string().data(), head.method_string().size());
       return stamped(core, no_route(shape, method, target, core.serial.load()), p);
     }
@@ -511,12 +512,12 @@ class Server {
   static Provider* choose(const Core& core, const Route& route) {
     for (const auto& m : core.mounts) {
       const Provider& p = *core.providers[m.provider];
-      if (m.prefix == route.prefix && server_detail::serves(governed::wire::format_of(p.entry().dialect), route.format))
+      if (m.prefix == route.prefix && server_detail::serves(governed::dialect::format_of(p.entry().dialect), route.format))
         return core.providers[m.provider].get();
     }
     Provider* only = nullptr;
     for (const auto& p : core.providers) {
-      if (!server_detail::serves(governed::wire::format_of(p->entry().dialect), route.format)) continue;
+      if (!server_detail::serves(governed::dialect::format_of(p->entry().dialect), route.format)) continue;
       if (only) return nullptr;
       only = p.get();
     }
@@ -680,7 +681,7 @@ class Server {
     if (!body)
       return known ? bad_body(shape, body.error(), core.serial.load())
                    : failure(Speaker{provider.entry(), {}, {}, core.clock->wall_now(), core.serial.load()}, Failure::invalid_key);
-    if (target.route.format == governed::wire::Format::anthropic && req.find("anthropic-version") == req.end() && known)
+    if (target.route.format == governed::dialect::Format::anthropic && req.find("anthropic-version") == req.end() && known)
       return request_error(shape, 400, "anthropic-version: header is required", {}, core.serial.load());
     return std::nullopt;
   }
@@ -704,7 +705,7 @@ class Server {
     const Duration step = framed.events.size() > 1 ? (reply.latency - first) / static_cast<std::int64_t>(framed.events.size() - 1)
                                                    : Duration::zero();
     const bool wait = core->options.wait_latency && reply.latency > Duration::zero();
-    if (target.route.format == governed::wire::Format::gemini && !target.route.sse) {
+    if (target.route.format == governed::dialect::Format::gemini && !target.route.sse) {
       // Without alt=sse Gemini streams one JSON array; here it goes out whole.
       if (wait) co_await wait_until(core, stream, start + reply.latency);
       co_return co_await write_gemini_array(core, stream, std::move(reply), framed, req.version(), req.keep_alive());

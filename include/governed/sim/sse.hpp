@@ -19,7 +19,6 @@
 
 #include <governed/providers/table.hpp>
 #include <governed/sim/stream.hpp>
-#include <governed/wire/format.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

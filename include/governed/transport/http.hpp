@@ -3,7 +3,7 @@
 /// `transport::http`: attempts sent to the real providers over HTTPS (Boost.Beast over
 /// Asio SSL), whole or streamed, blocking or asynchronous.
 ///
-/// Each attempt speaks its provider's wire format (`wire/format.hpp`, by the provider
+/// Each attempt speaks its provider's dialect (`dialect/request.hpp`, by the provider
 /// table's dialect) at the attempt's base URL, with the attempt's key in the provider's
 /// auth header — borrowed for the attempt, never kept after it nor written anywhere. The
 /// reply's status, headers (names lower-case) and body go to the classifier as they came;

@@ -1,7 +1,8 @@
 #pragma once
 /// @file
-/// Pieces every dialect's JSON reading shares: a stream event's data read as an object within
-/// the limits, the events that say why it could not be, and small lookups.
+/// Pieces every dialect's JSON shares: `Request::parameters` over a request body, a name as one
+/// URL path segment; a stream event's data read as an object within the limits, the events
+/// that say why it could not be, and small lookups.
 
 #include <governed/dialect/stream_event.hpp>
 #include <governed/json_limits.hpp>
@@ -9,12 +10,48 @@
 
 #include <nlohmann/json.hpp>
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 
 namespace governed::detail {
+
+/// `Request::parameters` over the body the format built: a JSON merge patch (RFC 7386), so
+/// a parameter replaces a field of the same name, a nested object merges into its
+/// namesake (`generationConfig`), and `null` removes a field. A `parameters` value that is
+/// not an object is ignored. `replaces` lists fields the format set that a parameter
+/// names differently: when the caller passes `max_tokens`, the format's
+/// `max_completion_tokens` goes, so the provider never sees both.
+inline void apply_parameters(nlohmann::json& body, const nlohmann::json& parameters,
+                             std::initializer_list<std::pair<std::string_view, std::string_view>> replaces = {}) {
+  if (!parameters.is_object() || parameters.empty()) return;
+  for (const auto& [theirs, ours] : replaces)
+    if (parameters.contains(theirs) && theirs != ours) body.erase(std::string(ours));
+  body.merge_patch(parameters);
+}
+
+/// `s` as one path segment: unreserved bytes as they are, the rest percent-encoded, so a
+/// deployment or model name can not add a path, a query or a header to the request.
+inline std::string path_segment(std::string_view s) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                       c == '.' || c == '_' || c == '~';
+    if (plain) {
+      out += char(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
 
 /// The usage in `j` (a body or a stream chunk), when it has a readable one.
 inline std::optional<providers::Usage> usage_in(const nlohmann::json& j) {

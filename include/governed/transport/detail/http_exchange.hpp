@@ -27,6 +27,7 @@
 /// read, and more is read only when the parser needs it.
 
 #include <governed/ascii.hpp>
+#include <governed/dialect/request.hpp>
 #include <governed/dialect/stream.hpp>
 #include <governed/transport/detail/http_pool.hpp>
 #include <governed/json_limits.hpp>
@@ -36,7 +37,6 @@
 #include <governed/providers/usage.hpp>
 #include <governed/transport/concept.hpp>
 #include <governed/transport/http_options.hpp>
-#include <governed/wire/format.hpp>
 #include <governed/wire/url.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -257,7 +257,7 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
     if (!url_.tls && !core_->options.allow_plain_http &&
         (route_.proxy || !(wire::loopback_name(url_.host) || loopback_address(url_.host))))
       return early(Failure::connect_refused, plain_refusal());
-    const wire::HttpRequest r = wire::build_request(a, url_, dialect_, core_->options.wire, stream_);
+    const wire::HttpRequest r = dialect::encode_request(a, url_, dialect_, core_->options.wire, stream_);
     if (!header_safe(r.target)) return early(Failure::connect_refused, "the request path has a control character");
     for (const auto& [k, v] : r.headers)
       if (!header_safe(v))

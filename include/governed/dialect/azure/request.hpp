@@ -8,14 +8,16 @@
 /// shape — `{base}/chat/completions`, `model` in the body, no version — with the same
 /// `api-key` header. Replies and streams are OpenAI's.
 
-#include <governed/wire/openai.hpp>
+#include <governed/dialect/detail/json_body.hpp>
+#include <governed/dialect/openai/request.hpp>
 
 #include <string>
 
-namespace governed::wire {
+namespace governed::dialect::azure {
 
-inline HttpRequest azure_request(const transport::Attempt& a, const Url& base, const Options& o, bool stream) {
-  HttpRequest r;
+inline wire::HttpRequest encode_request(const transport::Attempt& a, const wire::Url& base, const wire::Options& o,
+                                        bool stream) {
+  wire::HttpRequest r;
   r.stream = stream;
   const bool v1 = base.path.ends_with("/openai/v1");
   if (v1) {
@@ -28,10 +30,10 @@ inline HttpRequest azure_request(const transport::Attempt& a, const Url& base, c
   r.headers = {{"content-type", "application/json"},
                {"accept", stream ? "text/event-stream" : "application/json"},
                {"user-agent", o.user_agent}};
-  add_auth(r, "api-key", "", a.api_key);
-  r.body = openai_body(a, providers::Dialect::azure, stream, v1).dump(-1, ' ', false,
-                                                                      nlohmann::json::error_handler_t::replace);
+  wire::add_auth(r, "api-key", "", a.api_key);
+  r.body = openai::body(a, providers::Dialect::azure, stream, v1).dump(-1, ' ', false,
+                                                                       nlohmann::json::error_handler_t::replace);
   return r;
 }
 
-}  // namespace governed::wire
+}  // namespace governed::dialect::azure

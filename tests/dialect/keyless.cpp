@@ -1,6 +1,6 @@
 // A request built for an attempt with no key (a keyless provider: a local server) carries no
 // auth header in any wire format; an attempt with a key carries it in its format's header.
-#include <governed/wire/format.hpp>
+#include <governed/dialect/request.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -22,7 +22,7 @@ constexpr const char* auth_headers[] = {"authorization", "x-api-key", "api-key",
 
 }  // namespace
 
-TEST_CASE("wire: an attempt with no key sends no auth header, in every format", "[wire][keyless]") {
+TEST_CASE("wire: an attempt with no key sends no auth header, in every format", "[dialect][keyless]") {
   const Request req = keyless_chat();
   struct Case {
     providers::Dialect dialect;
@@ -40,7 +40,7 @@ TEST_CASE("wire: an attempt with no key sends no auth header, in every format", 
   for (const auto& c : cases) {
     for (const bool stream : {false, true}) {
       INFO(c.provider << (stream ? " stream" : ""));
-      const auto keyless = wire::build_request({req, c.provider, "local-model", c.base, ""}, c.dialect, {}, stream);
+      const auto keyless = dialect::encode_request({req, c.provider, "local-model", c.base, ""}, c.dialect, {}, stream);
       REQUIRE(keyless);
       for (const char* h : auth_headers) CHECK(keyless->header(h).empty());
       for (const auto& [name, value] : keyless->headers) CHECK_FALSE(value.starts_with("Bearer"));
@@ -48,7 +48,7 @@ TEST_CASE("wire: an attempt with no key sends no auth header, in every format", 
 
       // The same attempt with a key: the header is there, first, with the key.
       const auto keyed =
-          wire::build_request({req, c.provider, "local-model", c.base, "local-test-key"}, c.dialect, {}, stream);
+          dialect::encode_request({req, c.provider, "local-model", c.base, "local-test-key"}, c.dialect, {}, stream);
       REQUIRE(keyed);
       CHECK(keyed->header(c.auth) == c.sent);
       CHECK(keyed->headers.front().first == c.auth);

@@ -13,7 +13,7 @@
 
 #include <governed/attempt.hpp>
 #include <governed/providers/table.hpp>
-#include <governed/wire/detail/json_body.hpp>
+#include <governed/dialect/detail/json_body.hpp>
 #include <governed/wire/http_request.hpp>
 #include <governed/wire/options.hpp>
 #include <governed/wire/url.hpp>
@@ -23,13 +23,12 @@
 #include <string>
 #include <utility>
 
-namespace governed::wire {
+namespace governed::dialect::openai {
 
 /// The chat-completions body: model (unless `with_model` is false, as Azure's deployment
 /// URLs name it), messages, the output limit, n, temperature, stream flags, then
 /// `Request::parameters` over them.
-inline nlohmann::json openai_body(const transport::Attempt& a, providers::Dialect d, bool stream,
-                                  bool with_model = true) {
+inline nlohmann::json body(const transport::Attempt& a, providers::Dialect d, bool stream, bool with_model = true) {
   nlohmann::json body = nlohmann::json::object();
   if (with_model) body["model"] = a.model;
   nlohmann::json messages = nlohmann::json::array();
@@ -50,17 +49,17 @@ inline nlohmann::json openai_body(const transport::Attempt& a, providers::Dialec
 }
 
 /// The request for an OpenAI or OpenAI-compatible provider (dialect `d`) at `base`.
-inline HttpRequest openai_request(const transport::Attempt& a, const Url& base, const Options& o,
-                                  providers::Dialect d, bool stream) {
-  HttpRequest r;
+inline wire::HttpRequest encode_request(const transport::Attempt& a, const wire::Url& base, const wire::Options& o,
+                                        providers::Dialect d, bool stream) {
+  wire::HttpRequest r;
   r.stream = stream;
   r.target = base.target("/chat/completions");
   r.headers = {{"content-type", "application/json"},
                {"accept", stream ? "text/event-stream" : "application/json"},
                {"user-agent", o.user_agent}};
-  add_auth(r, "authorization", "Bearer ", a.api_key);
-  r.body = openai_body(a, d, stream).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  wire::add_auth(r, "authorization", "Bearer ", a.api_key);
+  r.body = body(a, d, stream).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return r;
 }
 
-}  // namespace governed::wire
+}  // namespace governed::dialect::openai

@@ -9,7 +9,7 @@
 /// one answer per call. A stream asks for `stream: true`.
 
 #include <governed/attempt.hpp>
-#include <governed/wire/detail/json_body.hpp>
+#include <governed/dialect/detail/json_body.hpp>
 #include <governed/wire/http_request.hpp>
 #include <governed/wire/options.hpp>
 #include <governed/wire/url.hpp>
@@ -21,9 +21,9 @@
 #include <string>
 #include <utility>
 
-namespace governed::wire {
+namespace governed::dialect::anthropic {
 
-inline nlohmann::json anthropic_body(const transport::Attempt& a, bool stream) {
+inline nlohmann::json body(const transport::Attempt& a, bool stream) {
   nlohmann::json body = nlohmann::json::object();
   body["model"] = a.model;
   body["max_tokens"] = a.request.max_tokens;
@@ -45,17 +45,18 @@ inline nlohmann::json anthropic_body(const transport::Attempt& a, bool stream) {
   return body;
 }
 
-inline HttpRequest anthropic_request(const transport::Attempt& a, const Url& base, const Options& o, bool stream) {
-  HttpRequest r;
+inline wire::HttpRequest encode_request(const transport::Attempt& a, const wire::Url& base, const wire::Options& o,
+                                        bool stream) {
+  wire::HttpRequest r;
   r.stream = stream;
   r.target = base.target("/messages");
   r.headers = {{"anthropic-version", o.anthropic_version},
                {"content-type", "application/json"},
                {"accept", stream ? "text/event-stream" : "application/json"},
                {"user-agent", o.user_agent}};
-  add_auth(r, "x-api-key", "", a.api_key);
-  r.body = anthropic_body(a, stream).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  wire::add_auth(r, "x-api-key", "", a.api_key);
+  r.body = body(a, stream).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return r;
 }
 
-}  // namespace governed::wire
+}  // namespace governed::dialect::anthropic

@@ -11,7 +11,7 @@
 /// than replacing it.
 
 #include <governed/attempt.hpp>
-#include <governed/wire/detail/json_body.hpp>
+#include <governed/dialect/detail/json_body.hpp>
 #include <governed/wire/http_request.hpp>
 #include <governed/wire/options.hpp>
 #include <governed/wire/url.hpp>
@@ -22,9 +22,9 @@
 #include <string_view>
 #include <utility>
 
-namespace governed::wire {
+namespace governed::dialect::gemini {
 
-inline nlohmann::json gemini_body(const transport::Attempt& a) {
+inline nlohmann::json body(const transport::Attempt& a) {
   nlohmann::json body = nlohmann::json::object();
   std::string system;
   nlohmann::json contents = nlohmann::json::array();
@@ -47,8 +47,9 @@ inline nlohmann::json gemini_body(const transport::Attempt& a) {
   return body;
 }
 
-inline HttpRequest gemini_request(const transport::Attempt& a, const Url& base, const Options& o, bool stream) {
-  HttpRequest r;
+inline wire::HttpRequest encode_request(const transport::Attempt& a, const wire::Url& base, const wire::Options& o,
+                                        bool stream) {
+  wire::HttpRequest r;
   r.stream = stream;
   std::string_view model = a.model;
   if (model.starts_with("models/")) model.remove_prefix(7);
@@ -58,9 +59,9 @@ inline HttpRequest gemini_request(const transport::Attempt& a, const Url& base, 
   r.headers = {{"content-type", "application/json"},
                {"accept", stream ? "text/event-stream" : "application/json"},
                {"user-agent", o.user_agent}};
-  add_auth(r, "x-goog-api-key", "", a.api_key);
-  r.body = gemini_body(a).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  wire::add_auth(r, "x-goog-api-key", "", a.api_key);
+  r.body = body(a).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return r;
 }
 
-}  // namespace governed::wire
+}  // namespace governed::dialect::gemini

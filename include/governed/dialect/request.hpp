@@ -1,0 +1,45 @@
+#pragma once
+/// @file
+/// The HTTP request for an attempt, encoded by the home of the attempt's dialect
+/// (`dialect/<home>/request.hpp`; the format each dialect speaks: `dialect/format.hpp`).
+///
+/// ```cpp
+/// auto req = dialect::encode_request(attempt, providers::Dialect::anthropic, {}, /*stream=*/false);
+/// if (req) send(req->target, req->headers, req->body);
+/// ```
+
+#include <governed/attempt.hpp>
+#include <governed/dialect/anthropic/request.hpp>
+#include <governed/dialect/azure/request.hpp>
+#include <governed/dialect/format.hpp>
+#include <governed/dialect/gemini/request.hpp>
+#include <governed/dialect/openai/request.hpp>
+#include <governed/providers/table.hpp>
+#include <governed/result.hpp>
+#include <governed/wire/http_request.hpp>
+#include <governed/wire/options.hpp>
+#include <governed/wire/url.hpp>
+
+namespace governed::dialect {
+
+/// The request for `a` in dialect `d` at the parsed base URL `base`.
+inline wire::HttpRequest encode_request(const transport::Attempt& a, const wire::Url& base, providers::Dialect d,
+                                        const wire::Options& o, bool stream) {
+  switch (format_of(d)) {
+    case Format::anthropic: return anthropic::encode_request(a, base, o, stream);
+    case Format::gemini: return gemini::encode_request(a, base, o, stream);
+    case Format::azure: return azure::encode_request(a, base, o, stream);
+    case Format::openai: break;
+  }
+  return openai::encode_request(a, base, o, d, stream);
+}
+
+/// The same at the attempt's own base URL (an error when that URL is not usable: empty, a placeholder left in, user information).
+inline Result<wire::HttpRequest> encode_request(const transport::Attempt& a, providers::Dialect d,
+                                                const wire::Options& o, bool stream) {
+  auto base = wire::parse_url(a.base_url);
+  if (!base) return tl::unexpected(base.error());
+  return encode_request(a, *base, d, o, stream);
+}
+
+}  // namespace governed::dialect
