@@ -1,11 +1,14 @@
 // Fuzzes every parser of waits and times: Go durations, delay-seconds, HTTP-dates, RFC 3339,
 // waits in prose, limit headers, and redaction. Each must answer (a value or nothing) for any
-// bytes, and a value must be a sensible wait.
+// bytes, and a value must be a sensible wait. A Go duration read is written the way
+// governed-sim writes it and read back to the same wait, rounded up to the millisecond.
 
 #include <governed/providers/headers.hpp>
 #include <governed/providers/redact.hpp>
 #include <governed/providers/wait.hpp>
+#include <governed/wire/time.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -21,7 +24,11 @@ void check(const std::optional<governed::Duration>& d) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view s(reinterpret_cast<const char*>(data), size);
   const governed::WallTime now{std::chrono::seconds{1'711'483'199}};
-  check(gp::parse_go_duration(s));
+  const auto go = gp::parse_go_duration(s);
+  check(go);
+  if (go && governed::wire::parse_go_duration(governed::wire::go_duration(*go)) !=
+                std::chrono::ceil<std::chrono::milliseconds>(*go))
+    __builtin_trap();
   check(gp::parse_number_wait(s));
   check(gp::parse_retry_after(s, std::nullopt, now));
   check(gp::parse_retry_after(s, gp::parse_http_date(s), now));

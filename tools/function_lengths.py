@@ -19,9 +19,9 @@ code formatted as this project's is (clang-format); it does not expand macros.
 
 Exempt files: the provider dialects' code (the simulator's replies and stream frames in each
 provider's format) is listed in EXEMPT with its reason; its long functions are listed, marked
-as exempt, and do not fail --check. wire/'s encoders and decoders and the classifier's dialect
-readers are left to the same work, but every function of theirs is within the limit, so none
-is exempt: a long one there fails the check like any other.
+as exempt, and do not fail --check. dialect/'s encoders and decoders and the classifier's
+dialect readers are left to the same work, but every function of theirs is within the limit,
+so none is exempt: a long one there fails the check like any other.
 
 Exit status: 0, or 1 when --check is given and a function outside the exempt files is over
 the limit. CTest runs `--check` as the test `function_lengths` (tests/CMakeLists.txt).

@@ -15,4 +15,3 @@
 #include <governed/sim/meter.hpp>
 #include <governed/sim/provider.hpp>
 #include <governed/sim/script.hpp>
-#include <governed/sim/time_text.hpp>

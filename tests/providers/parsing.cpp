@@ -21,47 +21,6 @@ WallTime at(int y, unsigned mo, unsigned d, int h = 0, int mi = 0, int s = 0) {
 }
 }  // namespace
 
-TEST_CASE("Go durations from reset headers", "[providers][wait]") {
-  CHECK(gp::parse_go_duration("6m0s") == Duration{6min});
-  CHECK(gp::parse_go_duration("1.5s") == Duration{1500ms});
-  CHECK(gp::parse_go_duration("20ms") == Duration{20ms});
-  CHECK(gp::parse_go_duration("2m59.56s") == Duration{179560ms});
-  CHECK(gp::parse_go_duration("50.597142857s") == Duration{50'597'142'857ns});
-  CHECK(gp::parse_go_duration("1h2m3s") == Duration{3723s});
-  CHECK(gp::parse_go_duration("7") == Duration{7s});
-  CHECK(gp::parse_go_duration("300us") == Duration{300us});
-  CHECK(gp::parse_go_duration("0") == Duration{0s});
-  for (const char* bad : {"", "s", "-1s", "5x", "1.s", "5m3", "abc", "1e9s", "9999999999h", "1..5s"})
-    CHECK_FALSE(gp::parse_go_duration(bad));
-}
-
-TEST_CASE("retry-after: seconds, HTTP-dates, nonsense", "[providers][wait]") {
-  const WallTime now = at(2023, 9, 29, 16, 26, 37);
-  CHECK(gp::parse_retry_after("2", std::nullopt, now) == Duration{2s});
-  CHECK(gp::parse_retry_after(" 0.5 ", std::nullopt, now) == Duration{500ms});
-  CHECK_FALSE(gp::parse_retry_after("-10", std::nullopt, now));
-  CHECK_FALSE(gp::parse_retry_after("99999999999999999999999999999999999", std::nullopt, now));
-  CHECK_FALSE(gp::parse_retry_after("soon", std::nullopt, now));
-  // An HTTP-date is read against the reply's own date, so local clock skew does not matter.
-  const auto reply_date = gp::parse_http_date("Fri, 29 Sep 2023 16:26:37 GMT");
-  REQUIRE(reply_date == now);
-  CHECK(gp::parse_retry_after("Fri, 29 Sep 2023 16:27:07 GMT", reply_date, now + 1h) == Duration{30s});
-  CHECK_FALSE(gp::parse_retry_after("Fri, 29 Sep 2023 16:00:00 GMT", reply_date, now));
-  CHECK(gp::parse_http_date("Friday, 29-Sep-23 16:26:37 GMT") == now);
-  CHECK(gp::parse_http_date("Fri Sep 29 16:26:37 2023") == now);
-  CHECK_FALSE(gp::parse_http_date("Fri, 31 Feb 2023 16:26:37 GMT"));
-  CHECK_FALSE(gp::parse_http_date("yesterday"));
-}
-
-TEST_CASE("RFC 3339 reset times", "[providers][wait]") {
-  CHECK(gp::parse_rfc3339("2024-03-26T20:00:00Z") == at(2024, 3, 26, 20));
-  CHECK(gp::parse_rfc3339("2024-03-26T20:00:00.250Z") == at(2024, 3, 26, 20) + 250ms);
-  CHECK(gp::parse_rfc3339("2024-03-26T22:00:00+02:00") == at(2024, 3, 26, 20));
-  CHECK_FALSE(gp::parse_rfc3339("2024-03-26T20:00:00"));
-  CHECK_FALSE(gp::parse_rfc3339("2024-13-26T20:00:00Z"));
-  CHECK_FALSE(gp::parse_rfc3339("2024-03-26"));
-}
-
 TEST_CASE("waits written in messages", "[providers][wait]") {
   CHECK(gp::find_wait_in_text("Please try again in 22m46.848s. Visit") == Duration{1'366'848ms});
   CHECK(gp::find_wait_in_text("Please retry after 6 seconds.") == Duration{6s});

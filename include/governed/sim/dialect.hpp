@@ -9,8 +9,8 @@
 #include <governed/providers/table.hpp>
 #include <governed/sim/call.hpp>
 #include <governed/sim/meter.hpp>
-#include <governed/sim/time_text.hpp>
 #include <governed/time.hpp>
+#include <governed/wire/time.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -118,7 +118,7 @@ inline ProviderReply rate_limited(const Speaker& s, const Refusal& r, bool retry
   const bool day = r.span == Span::day;
   const std::string per = day ? "day" : "min";
   const std::string abbr = abbreviation(r.measure, r.span);
-  const std::string again = r.wait ? time_text::go_duration(*r.wait) : std::string{};
+  const std::string again = r.wait ? wire::go_duration(*r.wait) : std::string{};
   const nlohmann::json type = r.measure == Measure::requests ? "requests" : "tokens";
   ProviderReply out;
   switch (d) {
@@ -165,7 +165,7 @@ inline ProviderReply rate_limited(const Speaker& s, const Refusal& r, bool retry
                          {"links", {{{"description", "Learn more about Gemini API quotas"},
                                      {"url", "https://ai.google.dev/gemini-api/docs/rate-limits"}}}}});
       if (r.wait)
-        details.push_back({{"@type", "type.googleapis.com/google.rpc.RetryInfo"}, {"retryDelay", time_text::proto_duration(*r.wait)}});
+        details.push_back({{"@type", "type.googleapis.com/google.rpc.RetryInfo"}, {"retryDelay", wire::proto_duration(*r.wait)}});
       out = json_reply(429, gemini_error(429, "RESOURCE_EXHAUSTED",
           "You exceeded your current quota, please check your plan and billing details. For more information on "
           "this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.", std::move(details)));
@@ -177,8 +177,8 @@ inline ProviderReply rate_limited(const Speaker& s, const Refusal& r, bool retry
           "exceeded {}{} rate limit of your current AIServices S0 pricing tier. Please retry after {} seconds. "
           "Please go here: https://aka.ms/oai/quotaincrease if you would like to further increase the default rate limit.",
           day ? "the daily " : "", r.measure == Measure::requests ? "call" : "token",
-          r.wait ? time_text::ceil_seconds(*r.wait) : 60)));
-      if (r.wait && retry_after_header) out.headers.emplace_back("retry-after-ms", std::to_string(time_text::ceil_ms(*r.wait)));
+          r.wait ? wire::delay_seconds(*r.wait) : 60)));
+      if (r.wait && retry_after_header) out.headers.emplace_back("retry-after-ms", std::to_string(wire::delay_ms(*r.wait)));
       break;
     }
     case Dialect::mistral: {
@@ -214,7 +214,7 @@ inline ProviderReply rate_limited(const Speaker& s, const Refusal& r, bool retry
       break;
     }
   }
-  if (r.wait && retry_after_header) out.headers.emplace_back("retry-after", std::to_string(time_text::ceil_seconds(*r.wait)));
+  if (r.wait && retry_after_header) out.headers.emplace_back("retry-after", std::to_string(wire::delay_seconds(*r.wait)));
   return out;
 }
 
@@ -363,7 +363,7 @@ inline void common_headers(const Speaker& s, const Readings& r, ProviderReply& o
   using providers::HeaderFamily;
   auto& h = out.headers;
   h.emplace_back("content-type", "application/json");
-  h.emplace_back("date", time_text::http_date(s.wall));
+  h.emplace_back("date", wire::http_date(s.wall));
   const bool anthropic = s.provider.headers == HeaderFamily::anthropic;
   h.emplace_back(anthropic ? "request-id" : "x-request-id", fmt::format("req_sim{:016x}", s.serial));
   auto put = [&](std::string name, std::int64_t v) { h.emplace_back(std::move(name), std::to_string(v)); };
@@ -380,8 +380,8 @@ inline void common_headers(const Speaker& s, const Readings& r, ProviderReply& o
       if (tok) put("x-ratelimit-limit-tokens", tok->limit);
       if (req) put("x-ratelimit-remaining-requests", req->remaining);
       if (tok) put("x-ratelimit-remaining-tokens", tok->remaining);
-      if (req) h.emplace_back("x-ratelimit-reset-requests", time_text::go_duration(req->reset));
-      if (tok) h.emplace_back("x-ratelimit-reset-tokens", time_text::go_duration(tok->reset));
+      if (req) h.emplace_back("x-ratelimit-reset-requests", wire::go_duration(req->reset));
+      if (tok) h.emplace_back("x-ratelimit-reset-tokens", wire::go_duration(tok->reset));
       break;
     }
     case HeaderFamily::anthropic: {
@@ -389,7 +389,7 @@ inline void common_headers(const Speaker& s, const Readings& r, ProviderReply& o
         if (!x) return;
         put(fmt::format("anthropic-ratelimit-{}-limit", dim), x->limit);
         put(fmt::format("anthropic-ratelimit-{}-remaining", dim), x->remaining);
-        h.emplace_back(fmt::format("anthropic-ratelimit-{}-reset", dim), time_text::rfc3339(s.wall + x->reset));
+        h.emplace_back(fmt::format("anthropic-ratelimit-{}-reset", dim), wire::rfc3339(s.wall + x->reset));
       };
       family("requests", r.requests_minute);
       family("input-tokens", r.input_minute);
@@ -415,7 +415,7 @@ inline void common_headers(const Speaker& s, const Readings& r, ProviderReply& o
       if (const auto& x = r.requests_minute ? r.requests_minute : r.requests_day) {
         put("x-ratelimit-limit", x->limit);
         put("x-ratelimit-remaining", x->remaining);
-        put("x-ratelimit-reset", time_text::epoch_ms(s.wall + x->reset));
+        put("x-ratelimit-reset", wire::epoch_ms(s.wall + x->reset));
       }
       break;
     case HeaderFamily::none:
