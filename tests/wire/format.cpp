@@ -24,7 +24,7 @@ TEST_CASE("wire: OpenAI chat completions, max_completion_tokens, parameters over
   Request req = chat();
   req.temperature = 0.5;
   req.n = 2;
-  req.parameters = {{"top_p", 0.9}, {"stop", {"\n"}}};
+  req.parameters = json{{"top_p", 0.9}, {"stop", {"\n"}}};
   const auto r = wire::build_request({req, "openai", "gpt-4o", "https://api.openai.com/v1", "sk-test"},
                                      gp::Dialect::openai, {}, false);
   REQUIRE(r);
@@ -44,7 +44,7 @@ TEST_CASE("wire: OpenAI chat completions, max_completion_tokens, parameters over
   CHECK_FALSE(b.contains("stream"));
 
   // A caller's max_tokens replaces the format's limit rather than joining it.
-  req.parameters = {{"max_tokens", 5}};
+  req.parameters = json{{"max_tokens", 5}};
   const json c = body_of(*wire::build_request({req, "openai", "gpt-4o", "https://api.openai.com/v1", "k"},
                                               gp::Dialect::openai, {}, false));
   CHECK(c["max_tokens"] == 5);
@@ -113,7 +113,7 @@ TEST_CASE("wire: Anthropic messages, system at the top, max_tokens always", "[wi
 TEST_CASE("wire: Gemini contents, role model, systemInstruction, generationConfig", "[wire][gemini]") {
   Request req = chat();
   req.temperature = 0.2;
-  req.parameters = {{"generationConfig", {{"topP", 0.8}}}};
+  req.parameters = json{{"generationConfig", {{"topP", 0.8}}}};
   const auto r = wire::build_request({req, "gemini", "gemini-2.5-flash",
                                       "https://generativelanguage.googleapis.com/v1beta", "AIza"},
                                      gp::Dialect::gemini, {}, false);
