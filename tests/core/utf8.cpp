@@ -2,6 +2,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <random>
 #include <string>
 #include <string_view>
 
@@ -32,4 +36,40 @@ TEST_CASE("utf8: stray, overlong, surrogate, too large and cut-short sequences a
   CHECK_FALSE(utf8::valid("caf\xc3"));                // cut short at the end
   CHECK_FALSE(utf8::valid("\xe6\x97x"));              // cut short by an ASCII byte
   CHECK_FALSE(utf8::valid("\xf0\x9f\x98"));           // three of four bytes
+}
+
+namespace {
+
+/// Whether nlohmann's writer takes `s` as a string: the rule the response cache's key used
+/// before it was written without JSON.
+bool json_writer_takes(const std::string& s) {
+  try {
+    (void)nlohmann::json(s).dump();
+    return true;
+  } catch (const nlohmann::json::type_error&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("utf8: agrees with nlohmann's JSON writer on every one- and two-byte string and on sampled longer ones",
+          "[utf8]") {
+  std::size_t disagreements = 0;
+  const auto compare = [&](const std::string& s) {
+    if (utf8::valid(s) != json_writer_takes(s)) ++disagreements;
+  };
+  for (int a = 0; a < 256; ++a) {
+    compare(std::string(1, char(a)));
+    for (int b = 0; b < 256; ++b) compare(std::string{char(a), char(b)});
+  }
+  // Longer strings, seeded: each byte from the lead and continuation ranges most of the time.
+  std::mt19937 random(20261207);
+  std::uniform_int_distribution<int> any(0, 255), high(0x7f, 0xf5), length(3, 6);
+  for (int i = 0; i < 50'000; ++i) {
+    std::string s(static_cast<std::size_t>(length(random)), '\0');
+    for (auto& c : s) c = char(random() % 4 == 0 ? any(random) : high(random));
+    compare(s);
+  }
+  CHECK(disagreements == 0);
 }
