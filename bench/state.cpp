@@ -6,6 +6,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include <nlohmann/json.hpp>
+
 #include "ratios.hpp"
 
 #include <chrono>

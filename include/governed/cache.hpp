@@ -6,18 +6,19 @@
 /// that a retry loop or two call sites send twice. An entry lives for a TTL on the monotonic
 /// clock (default 30 s) and the cache is a bounded LRU (default 1 024 entries, 64 MiB).
 ///
-/// The key is the whole request — provider, model, messages and every parameter — as
-/// canonical JSON: object keys sorted, integral numbers written one way (1 and 1.0 are the same
-/// temperature), everything else as given, so two requests hit each other exactly when a
-/// provider would see the same request. The map compares the full canonical text, never only
-/// its hash: a hash collision is a miss, not another request's answer.
+/// The key is the whole request — provider, model, messages and every parameter — written
+/// field by field, so two requests hit each other exactly when a provider would see the same
+/// request: the parameters as canonical JSON (object keys sorted, integral numbers written one
+/// way: 1 and 1.0 are the same temperature), everything else as given. The map compares the
+/// full key text, never only its hash: a hash collision is a miss, not another request's answer.
 ///
 /// Shared: made with a `SharedCache` (a State whose `StateConfig::shared` is a Redis backend
 /// gets one, see redis/cache.hpp), an answer one process stored serves the others too. A local
 /// miss asks the store (one round trip, only for cacheable requests); a hit is kept locally for
 /// what is left of its TTL; an insertion is sent to the store without waiting. A store that can
-/// not be reached is a miss, never an error: the cache only ever saves calls. The value type
-/// needs a `CacheCodec` to travel (see cached_response.hpp for `Response`).
+/// not be reached is a miss, never an error: the cache only ever saves calls. How a value is
+/// written in the store is the store's business (redis/cache.hpp writes a `Response` with
+/// cached_response.hpp), so this header needs no JSON library.
 ///
 /// ```cpp
 /// governed::ResponseCache<Reply> cache;   // 30 s, 1024 entries, 64 MiB
@@ -27,17 +28,22 @@
 /// if (key) cache.insert(*key, reply, reply.content.size(), clock.now());
 /// ```
 
+#include <governed/error.hpp>
+#include <governed/parameters.hpp>
 #include <governed/request.hpp>
 #include <governed/result.hpp>
 #include <governed/time.hpp>
+#include <governed/utf8.hpp>
 
-#include <nlohmann/json.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json_fwd.hpp>
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
+#include <concepts>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -49,50 +55,68 @@
 
 namespace governed {
 
-namespace detail {
-
-/// `j` with every float that holds an integer value written as that integer (1.0 → 1,
-/// -0.0 → 0), recursively. Object keys need no work: nlohmann::json keeps them sorted.
-inline void canonical_numbers(nlohmann::json& j) {
-  if (j.is_object() || j.is_array()) {
-    for (auto& v : j) canonical_numbers(v);
-  } else if (j.is_number_float()) {
-    const double d = j.get<double>();
-    // 2^53: beyond it a double no longer holds every integer, and it stays a float.
-    if (std::isfinite(d) && std::trunc(d) == d && std::abs(d) <= 9007199254740992.0)
-      j = static_cast<std::int64_t>(d);
-  }
-}
-
-}  // namespace detail
-
-/// A request's identity in the cache: its canonical JSON text and that text's hash.
+/// A request's identity in the cache: its key text and that text's hash.
+///
+/// The text is "v2:" and then fields, each its length in bytes (decimal), a colon and its
+/// bytes. A field may hold any byte, a newline or a colon included, and still no two requests
+/// write the same text; and since every field starts with a digit, no key followed by a
+/// newline starts another key's text, which the shared cache's entries rely on
+/// (redis/cache.hpp). "v2": before it a key was one canonical JSON document.
 class CacheKey {
  public:
+  /// Writes a key's text field by field (see the class comment).
+  class Writer {
+   public:
+    Writer& field(std::string_view bytes) {
+      fmt::format_to(std::back_inserter(text_), "{}:", bytes.size());
+      text_.append(bytes);
+      return *this;
+    }
+    Writer& number(std::uint64_t n) { return field(fmt::format("{}", n)); }
+    /// Canonical JSON as one field; JSON that held invalid UTF-8 (replaced in its text)
+    /// refuses the key.
+    Writer& json(std::string_view text, bool valid_utf8) {
+      valid_utf8_ = valid_utf8_ && valid_utf8;
+      return field(text);
+    }
+    /// The key. Refused when a field was not valid UTF-8: the request could not be compared
+    /// faithfully (two different byte strings may reach a provider as the same text).
+    Result<CacheKey> key() && {
+      if (!valid_utf8_ || !utf8::valid(text_))
+        return fail(Errc::invalid_argument, "the request is not valid UTF-8 and is not cached");
+      CacheKey k;
+      k.hash_ = std::hash<std::string_view>{}(text_);
+      k.text_ = std::move(text_);
+      return k;
+    }
+
+   private:
+    std::string text_ = "v2:";
+    bool valid_utf8_ = true;
+  };
+
   /// The key of a request to `model` at `provider` with `messages` and `parameters`
-  /// (temperature, max_tokens, tools, response format, ...). A parameter that changes what the
-  /// provider returns belongs in `parameters`; one that does not (a timeout) does not.
-  /// Refused when the request is not valid UTF-8 (it could not be compared faithfully).
-  static Result<CacheKey> of(std::string_view provider, std::string_view model,
-                             const nlohmann::json& messages, const nlohmann::json& parameters = nlohmann::json::object()) {
-    nlohmann::json whole = {{"provider", std::string(provider)},
-                            {"model", std::string(model)},
-                            {"messages", messages},
-                            {"parameters", parameters}};
-    return of_request(std::move(whole));
+  /// (temperature, max_tokens, tools, response format, ...), each JSON and compared in canonical
+  /// form. A parameter that changes what the provider returns belongs in `parameters`; one
+  /// that does not (a timeout) does not. Refused when the request is not valid UTF-8 (it could
+  /// not be compared faithfully). A template only so that this header needs no more than
+  /// nlohmann/json_fwd.hpp: `Json` is nlohmann::json.
+  template <class Json>
+    requires std::same_as<Json, nlohmann::json>
+  static Result<CacheKey> of(std::string_view provider, std::string_view model, const Json& messages,
+                             const Json& parameters = Json::object()) {
+    const auto m = detail::canonical_json(messages);
+    const auto p = detail::canonical_json(parameters);
+    return std::move(Writer{}.field(provider).field(model).json(m.text, m.valid_utf8).json(p.text, p.valid_utf8))
+        .key();
   }
 
   /// The key of a whole request given as one JSON document.
-  static Result<CacheKey> of_request(nlohmann::json request) {
-    detail::canonical_numbers(request);
-    CacheKey k;
-    try {
-      k.text_ = request.dump();
-    } catch (const nlohmann::json::exception&) {
-      return fail(Errc::invalid_argument, "the request is not valid UTF-8 and is not cached");
-    }
-    k.hash_ = std::hash<std::string_view>{}(k.text_);
-    return k;
+  template <class Json>
+    requires std::same_as<Json, nlohmann::json>
+  static Result<CacheKey> of_request(const Json& request) {
+    const auto whole = detail::canonical_json(request);
+    return std::move(Writer{}.json(whole.text, whole.valid_utf8)).key();
   }
 
   const std::string& canonical() const noexcept { return text_; }
@@ -106,43 +130,57 @@ class CacheKey {
   std::size_t hash_ = 0;
 };
 
+namespace detail {
+
+/// The figures of `request` that change its answer, as the canonical JSON object they would
+/// make: {"max_tokens":1024,"n":1} and, when set, "temperature" in its shortest form, which
+/// writes an integral temperature as the integer (1.0 as 1, -0.0 as 0).
+inline std::string answer_figures(const Request& request) {
+  std::string out = fmt::format(R"({{"max_tokens":{},"n":{})", request.max_tokens, request.n);
+  if (request.temperature) {
+    const double t = *request.temperature == 0 ? 0.0 : *request.temperature;
+    fmt::format_to(std::back_inserter(out), R"(,"temperature":{})", t);
+  }
+  out += '}';
+  return out;
+}
+
+}  // namespace detail
+
 /// The cache key of `request` sent to `model` at `provider`: its messages (role and content),
 /// its own parameters, and the figures that change the answer (max_tokens, n, temperature).
 /// The names are the model the call asked for, so a call that fell back is found again.
 inline Result<CacheKey> cache_key_of(std::string_view provider, std::string_view model, const Request& request) {
-  nlohmann::json messages = nlohmann::json::array();
-  for (const auto& m : request.messages) messages.push_back({{"role", m.role}, {"content", m.content}});
-  nlohmann::json params = request.parameters;
-  params["max_tokens"] = request.max_tokens;
-  params["n"] = request.n;
-  if (request.temperature) params["temperature"] = *request.temperature;
-  return CacheKey::of(provider, model, messages, params);
+  CacheKey::Writer w;
+  w.field(provider).field(model).number(request.messages.size());
+  for (const auto& m : request.messages) w.field(m.role).field(m.content);
+  w.json(request.parameters.text(), request.parameters.valid_utf8());
+  w.field(detail::answer_figures(request));
+  return std::move(w).key();
 }
 
-/// Responses kept outside the process, read and written by every process sharing the store.
-class SharedCache {
+/// Values kept outside the process, read and written by every process sharing the store. The
+/// store writes a value as it likes: `Value` needs nothing to travel.
+template <class Value>
+class BasicSharedCache {
  public:
-  virtual ~SharedCache() = default;
-  /// The text stored for `key` and how long it has left; empty on a miss (a text stored for
-  /// another request whose hash collided is a miss).
-  virtual Result<std::optional<std::pair<std::string, Duration>>> get(const CacheKey& key) = 0;
-  /// Stores `text` for `key` for `ttl`; nobody waits for it.
-  virtual void put(const CacheKey& key, std::string_view text, Duration ttl) noexcept = 0;
+  /// A value the store holds: what it occupies there, and how long it has left.
+  struct Hit {
+    Value value;
+    std::size_t bytes = 0;
+    Duration left{0};
+  };
+
+  virtual ~BasicSharedCache() = default;
+  /// The value stored for `key`; empty on a miss (a value stored for another request whose
+  /// hash collided, or one that does not read as a `Value`, is a miss).
+  virtual Result<std::optional<Hit>> get(const CacheKey& key) = 0;
+  /// Stores `value` for `key` for `ttl`; nobody waits for it.
+  virtual void put(const CacheKey& key, const Value& value, Duration ttl) noexcept = 0;
 };
 
-/// How a cached value becomes text for a `SharedCache` and back: a specialisation has
-/// `static std::string encode(const Value&)` and `static std::optional<Value> decode(std::string_view)`
-/// (empty: not a value of this kind, a miss). Without one, values stay in the process.
-template <class Value>
-struct CacheCodec;
-
-namespace detail {
-template <class Value>
-concept shareable = requires(const Value& v, std::string_view text) {
-  { CacheCodec<Value>::encode(v) } -> std::convertible_to<std::string>;
-  { CacheCodec<Value>::decode(text) } -> std::same_as<std::optional<Value>>;
-};
-}  // namespace detail
+/// The store of a State's response cache (`SharedBackend::cache`).
+using SharedCache = BasicSharedCache<Response>;
 
 struct CacheConfig {
   Duration ttl = std::chrono::seconds{30};  ///< 0 or less: nothing is stored
@@ -169,7 +207,7 @@ struct CacheStats {
 template <class Value>
 class ResponseCache {
  public:
-  explicit ResponseCache(CacheConfig config = {}, std::shared_ptr<SharedCache> shared = nullptr)
+  explicit ResponseCache(CacheConfig config = {}, std::shared_ptr<BasicSharedCache<Value>> shared = nullptr)
       : config_(config), shared_(std::move(shared)) {}
   ResponseCache(const ResponseCache&) = delete;
   ResponseCache& operator=(const ResponseCache&) = delete;
@@ -178,19 +216,14 @@ class ResponseCache {
   /// a local miss asks the store.
   std::shared_ptr<const Value> find(const CacheKey& key, Instant now) {
     if (auto local = find_local(key, now); local || !shared_) return local;
-    if constexpr (detail::shareable<Value>) {
-      auto got = shared_->get(key);
-      if (!got || !*got) return nullptr;
-      auto value = CacheCodec<Value>::decode((*got)->first);
-      if (!value) return nullptr;
-      auto kept = std::make_shared<const Value>(std::move(*value));
-      // Kept here for what is left of it in the store, so no process serves it longer.
-      store_local(key, kept, (*got)->first.size(), now, std::min((*got)->second, config_.ttl));
-      std::lock_guard lk(m_);
-      ++stats_.shared_hits;
-      return kept;
-    }
-    return nullptr;
+    auto got = shared_->get(key);
+    if (!got || !*got) return nullptr;
+    auto kept = std::make_shared<const Value>(std::move((*got)->value));
+    // Kept here for what is left of it in the store, so no process serves it longer.
+    store_local(key, kept, (*got)->bytes, now, std::min((*got)->left, config_.ttl));
+    std::lock_guard lk(m_);
+    ++stats_.shared_hits;
+    return kept;
   }
 
   /// Whether answers are shared with other processes.
@@ -223,9 +256,7 @@ class ResponseCache {
   /// value occupies (its body's size is a good figure). False when it was not stored.
   bool insert(const CacheKey& key, Value value, std::size_t value_bytes, Instant now) {
     if (config_.ttl <= Duration::zero()) return false;
-    if constexpr (detail::shareable<Value>) {
-      if (shared_) shared_->put(key, CacheCodec<Value>::encode(value), config_.ttl);
-    }
+    if (shared_) shared_->put(key, value, config_.ttl);
     return store_local(key, std::make_shared<const Value>(std::move(value)), value_bytes, now, config_.ttl);
   }
 
@@ -315,7 +346,7 @@ class ResponseCache {
   }
 
   CacheConfig config_;
-  std::shared_ptr<SharedCache> shared_;
+  std::shared_ptr<BasicSharedCache<Value>> shared_;
   mutable std::mutex m_;
   std::list<Entry> lru_;  // most recently used first
   std::unordered_map<Ref, Iter, RefHash, RefEq> index_;

@@ -1,23 +1,32 @@
 #pragma once
 /// @file
-/// `CacheCodec<Response>`: how a governed call's answer is kept in a shared response cache.
+/// `CacheCodec<Response>`: how a governed call's answer is written in a shared response
+/// cache's store, and read back. The Redis store uses it (redis/cache.hpp); the cache itself
+/// (cache.hpp) and the State hand the store a `Response` and never see this text, so they
+/// need no JSON library.
 ///
 /// Only what a cache hit returns travels: the content, the usage the provider reported and
 /// where it was answered (provider and model). The cost, the attempts and the events are those
 /// of the call that produced it and are reset on a hit anyway; the key fingerprint is left out,
 /// since a hit used no key.
 
-#include <governed/cache.hpp>
 #include <governed/json_limits.hpp>
 #include <governed/request.hpp>
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace governed {
+
+/// How a cached value becomes text for a store outside the process and back: a
+/// specialisation has `static std::string encode(const Value&)` and
+/// `static std::optional<Value> decode(std::string_view)` (empty: not a value of this kind).
+template <class Value>
+struct CacheCodec;
 
 template <>
 struct CacheCodec<Response> {

@@ -3,12 +3,11 @@
 /// `Request` and `Response`: what a caller hands `Governed` and what it gets back.
 
 #include <governed/observe/event.hpp>
+#include <governed/parameters.hpp>
 #include <governed/providers/cost.hpp>
 #include <governed/providers/usage.hpp>
 #include <governed/time.hpp>
 #include <governed/trace.hpp>
-
-#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -35,8 +34,9 @@ struct Request {
   std::uint32_t max_tokens = 1024;
   std::uint32_t n = 1;
   std::optional<double> temperature{};
-  /// Any other parameter of the provider's API, passed through (top_p, stop, tools, …).
-  nlohmann::json parameters = nlohmann::json::object();
+  /// Any other parameter of the provider's API, passed through (top_p, stop, tools, …):
+  /// `request.parameters = nlohmann::json{{"top_p", 0.9}};` (see parameters.hpp).
+  Parameters parameters{};
 
   /// The task's kind (scraper, worker, …): picks its call budget and its model route.
   std::string task;

@@ -35,7 +35,10 @@ namespace governed {
 class SharedSpend;
 class SharedTasks;
 class SharedStats;
-class SharedCache;
+struct Response;
+template <class Value>
+class BasicSharedCache;
+using SharedCache = BasicSharedCache<Response>;  // cache.hpp
 class SharedHealth;
 
 /// What a limit set does while its shared store can not be reached.

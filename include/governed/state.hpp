@@ -26,7 +26,6 @@
 #include <governed/budget/spend.hpp>
 #include <governed/budget/task.hpp>
 #include <governed/cache.hpp>
-#include <governed/cached_response.hpp>
 #include <governed/clock/concept.hpp>
 #include <governed/clock/steady.hpp>
 #include <governed/cooldowns.hpp>

@@ -4,8 +4,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <atomic>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -186,4 +190,67 @@ TEST_CASE("cache_key_of: a request's messages and the figures that change its an
   b.messages[0].content = "Say goodbye.";
   CHECK_FALSE(*governed::cache_key_of("openai", "gpt-4o", b) == *ka);
   CHECK_FALSE(*governed::cache_key_of("openai", "gpt-4o-mini", a) == *ka);
+}
+
+TEST_CASE("cache_key_of: 1 and 1.0, or 0 and -0.0, are one key, in the temperature and in the parameters",
+          "[cache]") {
+  governed::Request a;
+  a.messages = {{"user", "Say hello."}};
+  a.temperature = 1.0;
+  a.parameters = json{{"seed", 7}, {"top_p", 1}};
+  governed::Request b = a;
+  b.temperature = 1;
+  b.parameters = json::parse(R"({"top_p": 1.0, "seed": 7.0})");
+  CHECK(*governed::cache_key_of("openai", "gpt-4o", a) == *governed::cache_key_of("openai", "gpt-4o", b));
+  a.temperature = 0.0;
+  b.temperature = -0.0;
+  CHECK(*governed::cache_key_of("openai", "gpt-4o", a) == *governed::cache_key_of("openai", "gpt-4o", b));
+  b.temperature = 0.25;
+  CHECK_FALSE(*governed::cache_key_of("openai", "gpt-4o", a) == *governed::cache_key_of("openai", "gpt-4o", b));
+  b = a;
+  b.parameters = json{{"seed", 8}, {"top_p", 1}};
+  CHECK_FALSE(*governed::cache_key_of("openai", "gpt-4o", a) == *governed::cache_key_of("openai", "gpt-4o", b));
+}
+
+TEST_CASE("cache_key_of: messages split or joined otherwise, or holding newlines and digits, are other keys",
+          "[cache]") {
+  const auto key_of = [](std::vector<governed::Message> messages) {
+    governed::Request r;
+    r.messages = std::move(messages);
+    return governed::cache_key_of("openai", "gpt-4o", r).value();
+  };
+  const auto joined = key_of({{"user", "ab"}});
+  CHECK_FALSE(joined == key_of({{"user", "a"}, {"user", "b"}}));
+  CHECK_FALSE(key_of({{"user", "a\n"}, {"user", "b"}}) == key_of({{"user", "a"}, {"user", "\nb"}}));
+  // Text that looks like the key's own length prefixes stays text.
+  CHECK_FALSE(key_of({{"user", "a4:user1:b"}}) == key_of({{"user", "a"}, {"user", "b"}}));
+  CHECK_FALSE(key_of({{"user", "a"}}) == key_of({{"system", "a"}}));
+  CHECK(key_of({{"user", "line one\nline two"}}) == key_of({{"user", "line one\nline two"}}));
+}
+
+TEST_CASE("cache_key_of: a max_tokens in the parameters, which the provider sees, is part of the key", "[cache]") {
+  governed::Request a;
+  a.messages = {{"user", "Say hello."}};
+  a.parameters = json{{"max_tokens", 5}};
+  governed::Request b = a;
+  b.parameters = json{{"max_tokens", 6}};
+  CHECK_FALSE(*governed::cache_key_of("openai", "gpt-4o", a) == *governed::cache_key_of("openai", "gpt-4o", b));
+}
+
+TEST_CASE("cache_key_of: a request whose messages or parameters are not UTF-8 has no key", "[cache]") {
+  governed::Request r;
+  r.messages = {{"user", "caf\xc3\xa9"}};
+  REQUIRE(governed::cache_key_of("openai", "gpt-4o", r));
+  r.messages = {{"user", "caf\xc3"}};
+  auto bad_message = governed::cache_key_of("openai", "gpt-4o", r);
+  REQUIRE_FALSE(bad_message);
+  CHECK(bad_message.error().code == Errc::invalid_argument);
+  r.messages = {{"user", "Say hello."}};
+  r.parameters = json{{"stop", "\xff"}};
+  auto bad_parameter = governed::cache_key_of("openai", "gpt-4o", r);
+  REQUIRE_FALSE(bad_parameter);
+  CHECK(bad_parameter.error().code == Errc::invalid_argument);
+  // Nor does one whose invalid bytes are already U+FFFD look like it.
+  r.parameters = json{{"stop", "\xef\xbf\xbd"}};
+  CHECK(governed::cache_key_of("openai", "gpt-4o", r));
 }

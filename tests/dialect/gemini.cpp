@@ -15,7 +15,7 @@ namespace gp = governed::providers;
 TEST_CASE("wire: Gemini contents, role model, systemInstruction, generationConfig", "[dialect][gemini]") {
   Request req = chat();
   req.temperature = 0.2;
-  req.parameters = {{"generationConfig", {{"topP", 0.8}}}};
+  req.parameters = json{{"generationConfig", {{"topP", 0.8}}}};
   const auto r = dialect::encode_request({req, "gemini", "gemini-2.5-flash",
                                           "https://generativelanguage.googleapis.com/v1beta", "AIza"},
                                          gp::Dialect::gemini, {}, false);

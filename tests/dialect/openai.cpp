@@ -16,7 +16,7 @@ TEST_CASE("wire: OpenAI chat completions, max_completion_tokens, parameters over
   Request req = chat();
   req.temperature = 0.5;
   req.n = 2;
-  req.parameters = {{"top_p", 0.9}, {"stop", {"\n"}}};
+  req.parameters = json{{"top_p", 0.9}, {"stop", {"\n"}}};
   const auto r = dialect::encode_request({req, "openai", "gpt-4o", "https://api.openai.com/v1", "sk-test"},
                                          gp::Dialect::openai, {}, false);
   REQUIRE(r);
@@ -36,7 +36,7 @@ TEST_CASE("wire: OpenAI chat completions, max_completion_tokens, parameters over
   CHECK_FALSE(b.contains("stream"));
 
   // A caller's max_tokens replaces the format's limit rather than joining it.
-  req.parameters = {{"max_tokens", 5}};
+  req.parameters = json{{"max_tokens", 5}};
   const json c = body_of(*dialect::encode_request({req, "openai", "gpt-4o", "https://api.openai.com/v1", "k"},
                                                   gp::Dialect::openai, {}, false));
   CHECK(c["max_tokens"] == 5);

@@ -11,6 +11,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
+
 using namespace std::chrono_literals;
 using governed::CacheKey;
 using governed::Instant;
@@ -87,6 +89,20 @@ TEST_CASE("an answer cached by one process serves the same request in another", 
   REQUIRE(ttl);
   CHECK(ttl->integer > 25'000);
   CHECK(ttl->integer <= 30'000);
+}
+
+TEST_CASE("a request whose messages hold newlines is shared like any other", "[redis][cache]") {
+  GOVERNED_REDIS_SERVER(server);
+  const std::string ns = governed_test::fresh_namespace("cache-lines");
+  CacheProcess a(server, cache_options(ns)), b(server, cache_options(ns));
+  const Instant t0{1h};
+  const auto key = cache_question("Line one.\nLine two.\n");
+  REQUIRE(a.cache.insert(key, cache_answer("Two lines."), 10, t0));
+  REQUIRE(a.backend->redis().flush());
+  auto hit = b.cache.find(key, t0);
+  REQUIRE(hit);
+  CHECK(hit->content == "Two lines.");
+  CHECK_FALSE(b.cache.find(cache_question("Line one.\n"), t0));
 }
 
 TEST_CASE("a shared cache entry of another request (a digest collision) or a damaged one is a miss",

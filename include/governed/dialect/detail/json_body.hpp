@@ -6,6 +6,7 @@
 
 #include <governed/dialect/stream_event.hpp>
 #include <governed/json_limits.hpp>
+#include <governed/parameters.hpp>
 #include <governed/providers/usage.hpp>
 
 #include <nlohmann/json.hpp>
@@ -21,16 +22,22 @@ namespace governed::detail {
 
 /// `Request::parameters` over the body the format built: a JSON merge patch (RFC 7386), so
 /// a parameter replaces a field of the same name, a nested object merges into its
-/// namesake (`generationConfig`), and `null` removes a field. A `parameters` value that is
-/// not an object is ignored. `replaces` lists fields the format set that a parameter
+/// namesake (`generationConfig`), and `null` removes a field. Parameters that are not an
+/// object are ignored. `replaces` lists fields the format set that a parameter
 /// names differently: when the caller passes `max_tokens`, the format's
 /// `max_completion_tokens` goes, so the provider never sees both.
-inline void apply_parameters(nlohmann::json& body, const nlohmann::json& parameters,
+///
+/// The text is parsed only when there is some (a call without parameters never parses), and
+/// as it is, without `parse_json`'s limits: it is the canonical dump `Parameters` made of a
+/// tree the program built, never bytes from outside, and nlohmann's parser does not recurse.
+inline void apply_parameters(nlohmann::json& body, const Parameters& parameters,
                              std::initializer_list<std::pair<std::string_view, std::string_view>> replaces = {}) {
-  if (!parameters.is_object() || parameters.empty()) return;
+  if (parameters.empty()) return;
+  const auto patch = nlohmann::json::parse(parameters.text(), nullptr, /*allow_exceptions=*/false);
+  if (!patch.is_object() || patch.empty()) return;
   for (const auto& [theirs, ours] : replaces)
-    if (parameters.contains(theirs) && theirs != ours) body.erase(std::string(ours));
-  body.merge_patch(parameters);
+    if (patch.contains(theirs) && theirs != ours) body.erase(std::string(ours));
+  body.merge_patch(patch);
 }
 
 /// `s` as one path segment: unreserved bytes as they are, the rest percent-encoded, so a
