@@ -14,6 +14,7 @@
 #include <governed/observe/alerts.hpp>
 #include <governed/providers/redact.hpp>
 #include <governed/providers/table.hpp>
+#include <governed/providers/table_json.hpp>
 #include <governed/result.hpp>
 #include <governed/settings_check.hpp>
 #include <governed/state/settings.hpp>
