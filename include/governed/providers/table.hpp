@@ -24,7 +24,6 @@
 
 #include <date/date.h>
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <chrono>

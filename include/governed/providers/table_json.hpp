@@ -357,19 +357,27 @@ inline Result<TableDocument> document_from_json(const nlohmann::json& doc, std::
 
 namespace detail {
 
+// The writer builds each value from a std::string, an integer or a double only, member by
+// member: every other way of building a JSON value (initializer lists, string views, whole
+// vectors) is one more family of nlohmann's templates for every program that includes this.
+
 template <class E, std::size_t N>
-std::string_view name_of(E e, const std::pair<std::string_view, E> (&names)[N]) {
+std::string name_of(E e, const std::pair<std::string_view, E> (&names)[N]) {
   for (const auto& [n, v] : names)
-    if (v == e) return n;
+    if (v == e) return std::string(n);
   return {};
 }
 
-inline nlohmann::json names_json(const Names& v) { return nlohmann::json(v); }
+inline nlohmann::json names_json(const Names& v) {
+  auto a = nlohmann::json::array();
+  for (const auto& s : v) a.push_back(nlohmann::json(s));
+  return a;
+}
 
 inline nlohmann::json cap_json(const Cap& c) {
-  if (c.state == Cap::State::unlimited) return "unlimited";
-  if (c.state == Cap::State::unavailable) return "unavailable";
-  return c.value;
+  if (c.state == Cap::State::unlimited) return nlohmann::json(std::string("unlimited"));
+  if (c.state == Cap::State::unavailable) return nlohmann::json(std::string("unavailable"));
+  return nlohmann::json(c.value);
 }
 
 inline nlohmann::json estimate_json(const EstimateEntry& e) {
@@ -381,7 +389,7 @@ inline nlohmann::json estimate_json(const EstimateEntry& e) {
 }
 
 inline nlohmann::json tier_json(const TierEntry& t) {
-  if (!t.available) return "unavailable";
+  if (!t.available) return nlohmann::json(std::string("unavailable"));
   auto j = nlohmann::json::object();
   const std::pair<const char*, const Cap*> caps[] = {{"rpm", &t.rpm}, {"tpm", &t.tpm},   {"rpd", &t.rpd},
                                                      {"tpd", &t.tpd}, {"itpm", &t.itpm}, {"otpm", &t.otpm}};
@@ -391,12 +399,22 @@ inline nlohmann::json tier_json(const TierEntry& t) {
   return j;
 }
 
+inline nlohmann::json price_json(const PriceEntry& p) {
+  auto j = nlohmann::json::object();
+  j["input"] = p.input;
+  j["output"] = p.output;
+  if (p.cached_input) j["cached_input"] = *p.cached_input;
+  if (p.cache_write) j["cache_write"] = *p.cache_write;
+  if (p.as_of) j["as_of"] = *p.as_of;
+  return j;
+}
+
 inline nlohmann::json model_json(const ModelEntry& m) {
-  nlohmann::json j{{"context_window", m.context_window}, {"max_output_tokens", m.max_output_tokens}, {"as_of", m.as_of}};
-  auto& price = j["price"] = nlohmann::json{{"input", m.price.input}, {"output", m.price.output}};
-  if (m.price.cached_input) price["cached_input"] = *m.price.cached_input;
-  if (m.price.cache_write) price["cache_write"] = *m.price.cache_write;
-  if (m.price.as_of) price["as_of"] = *m.price.as_of;
+  auto j = nlohmann::json::object();
+  j["context_window"] = m.context_window;
+  j["max_output_tokens"] = m.max_output_tokens;
+  j["as_of"] = m.as_of;
+  j["price"] = price_json(m.price);
   if (m.tiers) {
     auto& tiers = j["tiers"] = nlohmann::json::object();
     for (const auto& t : *m.tiers) tiers[t.name] = tier_json(t);
@@ -410,7 +428,8 @@ inline nlohmann::json model_json(const ModelEntry& m) {
 
 /// The provider's fields other than its models.
 inline nlohmann::json provider_json(const ProviderEntry& p) {
-  nlohmann::json j{{"as_of", p.as_of}};
+  auto j = nlohmann::json::object();
+  j["as_of"] = p.as_of;
   if (p.display) j["display"] = *p.display;
   if (p.base_url) j["base_url"] = *p.base_url;
   if (p.auth) j["auth"] = name_of(*p.auth, auth_names);
@@ -419,7 +438,8 @@ inline nlohmann::json provider_json(const ProviderEntry& p) {
   if (p.requests_window) j["requests_window"] = name_of(*p.requests_window, json_window_names);
   if (p.tokens_window) j["tokens_window"] = name_of(*p.tokens_window, json_window_names);
   if (p.daily_reset) {
-    auto& d = j["daily_reset"] = {{"rule", p.daily_reset->rule == DailyReset::Rule::midnight ? "midnight" : "rolling"}};
+    auto& d = j["daily_reset"] = nlohmann::json::object();
+    d["rule"] = std::string(p.daily_reset->rule == DailyReset::Rule::midnight ? "midnight" : "rolling");
     if (p.daily_reset->time_zone) d["time_zone"] = *p.daily_reset->time_zone;
   }
   if (p.limits_per) j["limits_per"] = names_json(*p.limits_per);
@@ -448,7 +468,9 @@ inline nlohmann::json to_json(const TableDocument& doc) {
     }
     providers[p.name] = std::move(j);
   }
-  return nlohmann::json{{"providers", std::move(providers)}};
+  auto json = nlohmann::json::object();
+  json["providers"] = std::move(providers);
+  return json;
 }
 
 /// Parses JSON text within `limits` (size, nesting); a syntax error names the source and
