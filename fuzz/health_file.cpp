@@ -4,7 +4,7 @@
 // writer writes back as a file the reader reads to the same records, all of them kept: the
 // next process must see what this one saw.
 
-#include <governed/keys/health_store.hpp>
+#include <governed/keys/health_file.hpp>
 
 #include <cstdint>
 #include <string>

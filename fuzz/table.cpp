@@ -2,7 +2,7 @@
 // bodies among the seeds — are either a valid table or an error that names the source; the
 // built-in table is never changed.
 
-#include <governed/providers/table.hpp>
+#include <governed/providers/table_json.hpp>
 #include <governed/providers/usage.hpp>
 
 #include <cstdint>

@@ -21,9 +21,11 @@
 /// (settings_check.hpp), the ones `State::create` holds a `StateConfig` to.
 ///
 /// The environment reader is config/env.hpp, the JSON reader config/json.hpp, and what
-/// they share config/configuration.hpp.
+/// they share config/configuration.hpp. This header also includes keys/health_file.hpp: a
+/// configuration names the key-health file (`state_file`) that `State::create` saves in.
 
 #include <governed/config/configuration.hpp>
 #include <governed/config/env.hpp>
 #include <governed/config/json.hpp>
+#include <governed/keys/health_file.hpp>
 #include <governed/state.hpp>

@@ -4,7 +4,8 @@
 /// transport and the Redis state), which have headers and CMake components of their own. It
 /// is the core (core.hpp: limiters, limit sets, policies, `State`, `Governed`) and the rest:
 /// the provider simulator's transport, the configuration reader, every observer and every
-/// provider header.
+/// provider header, and the key-health file that `State::create` saves key health in by
+/// default (keys/health_file.hpp).
 
 #include <governed/core.hpp>
 
@@ -14,6 +15,7 @@
 #include <governed/cached_response.hpp>
 #include <governed/config.hpp>
 #include <governed/cooldowns.hpp>
+#include <governed/keys/health_file.hpp>
 #include <governed/observe.hpp>
 #include <governed/providers.hpp>
 #include <governed/transport/simulated.hpp>

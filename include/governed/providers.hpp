@@ -13,6 +13,7 @@
 #include <governed/providers/redact.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/providers/table_data.hpp>
+#include <governed/providers/table_json.hpp>
 #include <governed/providers/tokens.hpp>
 #include <governed/providers/usage.hpp>
 #include <governed/providers/wait.hpp>

@@ -29,7 +29,6 @@
 #include <governed/clock/concept.hpp>
 #include <governed/clock/steady.hpp>
 #include <governed/cooldowns.hpp>
-#include <governed/keys/health_store.hpp>
 #include <governed/keys/pool.hpp>
 #include <governed/limit_set.hpp>
 #include <governed/limit_store.hpp>
@@ -82,18 +81,22 @@ class State {
   /// the time by its own clock.
   static constexpr bool real_time = clock::real_time_v<Clock>;
 
-  /// A State on `clock`, which it borrows: it must outlive the State.
+  /// A State on `clock`, which it borrows: it must outlive the State. `Persistence` is where
+  /// the key pool saves key health (see keys/health_persistence.hpp): the health file, from
+  /// keys/health_file.hpp, unless told otherwise; `keys::no_persistence` keeps it in memory.
+  template <class Persistence = keys::HealthStore>
   static Result<std::shared_ptr<State>> create(StateConfig config, Clock& clock) {
-    return build(std::move(config), &clock, nullptr);
+    return build<Persistence>(std::move(config), &clock, nullptr);
   }
 
   /// A State that owns its clock.
+  template <class Persistence = keys::HealthStore>
   static Result<std::shared_ptr<State>> create(StateConfig config)
     requires std::default_initializable<Clock>
   {
     auto owned = std::make_unique<Clock>();
     Clock* c = owned.get();
-    return build(std::move(config), c, std::move(owned));
+    return build<Persistence>(std::move(config), c, std::move(owned));
   }
 
   State(const State&) = delete;
@@ -430,6 +433,7 @@ class State {
     return std::optional<SpendBudget>(std::move(*b));
   }
 
+  template <class Persistence>
   static Result<std::shared_ptr<State>> build(StateConfig config, Clock* clock, std::unique_ptr<Clock> owned) {
     if (auto r = check_limiter_shares(config); !r) return tl::unexpected(r.error());
     if (auto r = validate(config); !r) return tl::unexpected(r.error());
@@ -439,7 +443,7 @@ class State {
     if (!alerts) return tl::unexpected(alerts.error());
     std::vector<std::string> secrets = secrets_of(config.keys);
     add_keyless_providers(config);
-    auto pool = keys::Pool::open(config.keys, clock->wall_now());
+    auto pool = keys::Pool::open<Persistence>(config.keys, clock->wall_now());
     if (!pool) return tl::unexpected(pool.error());
     config.keys.keys.clear();  // the pool holds the secrets; the copy of the config does not
     auto spend = make_spend(config);

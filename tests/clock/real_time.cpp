@@ -4,6 +4,7 @@
 #include <governed/clock/concept.hpp>
 
 #include <governed/clock.hpp>
+#include <governed/keys/health_file.hpp>
 #include <governed/state.hpp>
 
 #include <catch2/catch.hpp>

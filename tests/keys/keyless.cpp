@@ -2,6 +2,8 @@
 
 #include <governed/keys/pool.hpp>
 
+#include <governed/keys/health_file.hpp>
+
 #include <catch2/catch.hpp>
 
 #include <chrono>

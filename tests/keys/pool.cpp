@@ -1,6 +1,7 @@
 #include <governed/keys/pool.hpp>
 
 #include <governed/clock/manual.hpp>
+#include <governed/keys/health_file.hpp>
 #include <governed/keys/round_robin.hpp>
 #include <governed/providers/table.hpp>
 

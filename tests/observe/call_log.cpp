@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <governed/governor.hpp>
+#include <governed/keys/health_file.hpp>
 
 #include <condition_variable>
 #include <cstdio>

@@ -1,6 +1,7 @@
 #include <governed/providers/table.hpp>
 
 #include <governed/providers/cost.hpp>
+#include <governed/providers/table_json.hpp>
 #include <governed/providers/tokens.hpp>
 #include <governed/providers/usage.hpp>
 
@@ -384,4 +385,46 @@ TEST_CASE("a malformed override is refused with its line and reason, never the b
   }
   CHECK(gp::apply_override(base, bad.begin()->second, "over.json").error().message ==
         "over.json: line 2: invalid JSON (forbidden character after backslash)");
+}
+
+TEST_CASE("a table written in code is checked like one read from JSON, with the field's JSON pointer",
+          "[providers][table]") {
+  auto refused = [](gp::TableDocument doc) {
+    auto t = gp::Table::from_document(std::move(doc), "code");
+    REQUIRE_FALSE(t);
+    CHECK(t.error().code == governed::Errc::invalid_argument);
+    return t.error().message;
+  };
+  auto groq_in = [](gp::TableDocument& doc) -> gp::ProviderEntry& {
+    return *std::find_if(doc.providers.begin(), doc.providers.end(), [](const auto& p) { return p.name == "groq"; });
+  };
+
+  auto zero_cap = gp::builtin_table_document();
+  auto& models = *groq_in(zero_cap).models;
+  auto& gemma = *std::find_if(models.begin(), models.end(), [](const auto& m) { return m.name == "gemma2-9b-it"; });
+  gemma.tiers->front().rpm = gp::Cap::of(0);  // 0 would read as "no limit" to the limiter
+  CHECK(refused(zero_cap) == "code: /providers/groq/models/gemma2-9b-it/tiers/free/rpm: must be a positive integer, "
+                             "\"unlimited\" or \"unavailable\"");
+
+  auto bad_window = gp::builtin_table_document();
+  groq_in(bad_window).requests_window = std::chrono::seconds{90};
+  CHECK(refused(bad_window) == "code: /providers/groq/requests_window: must be one of second, minute, hour, day");
+
+  auto no_zone = gp::builtin_table_document();
+  groq_in(no_zone).daily_reset = gp::DailyResetEntry{gp::DailyReset::Rule::midnight};
+  CHECK(refused(no_zone) == "code: /providers/groq/daily_reset/time_zone: missing");
+
+  auto twice = gp::builtin_table_document();
+  twice.providers.push_back(groq_in(twice));
+  CHECK(refused(twice) == "code: /providers/groq: written twice");
+}
+
+TEST_CASE("a table written in code in any order resolves to the table ordered by name", "[providers][table]") {
+  auto doc = gp::builtin_table_document();
+  std::reverse(doc.providers.begin(), doc.providers.end());
+  for (auto& p : doc.providers)
+    if (p.models) std::reverse(p.models->begin(), p.models->end());
+  auto t = gp::Table::from_document(std::move(doc), "code");
+  REQUIRE(t);
+  CHECK(*t == gp::builtin_table());
 }

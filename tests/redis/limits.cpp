@@ -3,6 +3,7 @@
 #include <governed/redis/limits.hpp>
 
 #include <governed/clock/manual.hpp>
+#include <governed/keys/health_file.hpp>
 #include <governed/limit_store.hpp>
 #include <governed/limiter/token_bucket.hpp>
 #include <governed/redis/backend.hpp>

@@ -2,6 +2,8 @@
 // provider's settings, and a model nothing gives limits to is not offered, never unlimited.
 #include <governed/state/tier_plan.hpp>
 
+#include <governed/keys/health_file.hpp>
+#include <governed/providers/table_json.hpp>
 #include <governed/state.hpp>
 
 #include <catch2/catch.hpp>

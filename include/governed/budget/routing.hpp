@@ -8,6 +8,8 @@
 /// A request that names a task and no model is routed by its kind's chain; the fallback policy
 /// then walks that chain before its own.
 ///
+/// A configuration file's `routing` is read by `model_routing_from_json` (config/json.hpp).
+///
 /// ```cpp
 /// auto routing = governed::ModelRouting::original_application();
 /// for (const auto& m : routing.chain("scraper")) ...   // openai gpt-4o-mini
@@ -17,7 +19,6 @@
 #include <governed/result.hpp>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <map>
 #include <span>
@@ -45,27 +46,6 @@ class ModelRouting {
     r.route("worker", {{"openai", "gpt-4o-mini"}});
     r.route("job_hunter", {{"openai", "gpt-4o-mini"}});
     r.route("cover_letter_writer", {{"openai", "gpt-5-chat-latest"}});
-    return r;
-  }
-
-  /// Reads `{"scraper": ["openai/gpt-4o-mini", ...], ...}`: each model as "provider/model".
-  static Result<ModelRouting> from_json(const nlohmann::json& j) {
-    if (!j.is_object()) return fail(Errc::parse_error, "model routing: must be an object of task kinds");
-    ModelRouting r;
-    for (const auto& [kind, chain] : j.items()) {
-      if (!chain.is_array())
-        return fail(Errc::parse_error, fmt::format("model routing: /{}: must be an array", kind));
-      std::vector<ModelChoice> c;
-      for (const auto& m : chain) {
-        const std::string s = m.is_string() ? m.get<std::string>() : std::string{};
-        const auto slash = s.find('/');
-        if (slash == std::string::npos || slash == 0 || slash + 1 == s.size())
-          return fail(Errc::parse_error,
-                      fmt::format("model routing: /{}: each model must be a \"provider/model\" string", kind));
-        c.push_back({s.substr(0, slash), s.substr(slash + 1)});
-      }
-      r.route(kind, std::move(c));
-    }
     return r;
   }
 

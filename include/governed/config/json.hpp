@@ -6,6 +6,7 @@
 /// file and the JSON pointer.
 
 #include <governed/backoff/exponential.hpp>
+#include <governed/budget/routing.hpp>
 #include <governed/breaker.hpp>
 #include <governed/config/configuration.hpp>
 #include <governed/error.hpp>
@@ -14,6 +15,7 @@
 #include <governed/observe/alerts.hpp>
 #include <governed/providers/redact.hpp>
 #include <governed/providers/table.hpp>
+#include <governed/providers/table_json.hpp>
 #include <governed/result.hpp>
 #include <governed/settings_check.hpp>
 #include <governed/state/settings.hpp>
@@ -36,6 +38,28 @@ namespace governed {
 /// The most a JSON configuration may be: a configuration of every provider, key and task
 /// kind is a few kilobytes and five levels deep.
 inline constexpr JsonLimits config_json_limits{std::size_t{1} << 20, 32};
+
+/// A configuration's `routing`, `{"scraper": ["openai/gpt-4o-mini", ...], ...}`: each task
+/// kind's chain of models, each written "provider/model".
+inline Result<ModelRouting> model_routing_from_json(const nlohmann::json& j) {
+  if (!j.is_object()) return fail(Errc::parse_error, "model routing: must be an object of task kinds");
+  ModelRouting r;
+  for (const auto& [kind, chain] : j.items()) {
+    if (!chain.is_array())
+      return fail(Errc::parse_error, fmt::format("model routing: /{}: must be an array", kind));
+    std::vector<ModelChoice> c;
+    for (const auto& m : chain) {
+      const std::string s = m.is_string() ? m.get<std::string>() : std::string{};
+      const auto slash = s.find('/');
+      if (slash == std::string::npos || slash == 0 || slash + 1 == s.size())
+        return fail(Errc::parse_error,
+                    fmt::format("model routing: /{}: each model must be a \"provider/model\" string", kind));
+      c.push_back({s.substr(0, slash), s.substr(slash + 1)});
+    }
+    r.route(kind, std::move(c));
+  }
+  return r;
+}
 
 namespace detail {
 
@@ -219,7 +243,7 @@ class ConfigReader {
   Result<void> read_routing(const nlohmann::json& doc, StateConfig& s) {
     auto it = doc.find("routing");
     if (it == doc.end()) return {};
-    auto r = ModelRouting::from_json(*it);
+    auto r = model_routing_from_json(*it);
     if (!r) return bad("/routing", r.error().message);
     s.routing = std::move(*r);
     return {};

@@ -3,7 +3,7 @@
 /// `keys::exhausted_until`: until when a spent daily, monthly or billing allowance keeps an
 /// account (or, where the provider limits per model, the account's use of one model) out.
 
-#include <governed/keys/health_store.hpp>
+#include <governed/keys/health_persistence.hpp>
 #include <governed/providers/kind.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/time.hpp>

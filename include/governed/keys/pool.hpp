@@ -35,7 +35,7 @@
 #include <governed/keys/detail/health_writer.hpp>
 #include <governed/keys/fingerprint.hpp>
 #include <governed/keys/health.hpp>
-#include <governed/keys/health_store.hpp>
+#include <governed/keys/health_persistence.hpp>
 #include <governed/keys/key_view.hpp>
 #include <governed/providers/messages.hpp>
 #include <governed/result.hpp>
@@ -175,48 +175,14 @@ class Pool {
   /// again with its next write; any other failure of this first access leaves it in memory
   /// for good — an unusable location (read-only, missing HOME, a symbolic link), and also a
   /// full disk or an I/O error at that moment.
+  ///
+  /// `Persistence` is where key health is saved: the health file (`HealthStore`, from
+  /// keys/health_file.hpp) unless told otherwise; `no_persistence` keeps it in memory.
+  template <class Persistence = HealthStore>
   static Result<Pool> open(PoolConfig config, WallTime now) {
-    if (config.keys.empty() && config.keyless.empty())
-      return fail(Errc::invalid_argument,
-                  "the key pool has no keys; a provider that takes no key is configured keyless");
-    if (config.lock_wait < std::chrono::nanoseconds{0})
-      return fail(Errc::invalid_argument, "the key pool's lock_wait must not be negative");
-    Pool p;
-    p.on_warning_ = std::move(config.on_warning);
-    if (auto r = check_keyless(config); !r) return tl::unexpected(r.error());
-    const std::size_t n = config.keys.size() + config.keyless.size();
-    p.keys_.reserve(n);
-    for (std::size_t i = 0; i < config.keys.size(); ++i) {
-      auto& k = config.keys[i];
-      if (k.provider.empty())
-        return fail(Errc::invalid_argument, fmt::format("key {} of the pool names no provider", i));
-      if (k.key.empty())
-        return fail(Errc::invalid_argument, fmt::format("key {} of the pool ({}) is empty", i, k.provider));
-      if (k.weight == 0)
-        return fail(Errc::invalid_argument,
-                    fmt::format("key {} of the pool ({}) has weight 0; weights start at 1", i, k.provider));
-      std::string fp = keys::fingerprint(k.key);
-      Key key{std::move(k.provider), std::move(k.key), std::move(k.account), std::move(fp), k.weight};
-      for (std::size_t j = 0; j < i; ++j)
-        if (p.keys_[j].fingerprint == key.fingerprint)
-          return fail(Errc::invalid_argument,
-                      fmt::format("key {} of the pool ({}) repeats key {}", i, key.provider, j));
-      if (key.account.empty()) key.account = key.fingerprint;
-      p.keys_.push_back(std::move(key));
-    }
-    // After the keys: their indices are their configuration positions.
-    for (auto& name : config.keyless)
-      p.keys_.push_back(Key{std::move(name), {}, {}, std::string(keyless_fingerprint), 1});
-    p.words_ = std::make_unique<std::atomic<std::uint64_t>[]>(n);
-    for (std::size_t i = 0; i < n; ++i) p.words_[i].store(0, std::memory_order_relaxed);
-    // Keys grouped by provider, in configuration order: a provider's candidates are one span.
-    p.by_provider_.resize(n);
-    for (std::size_t i = 0; i < n; ++i) p.by_provider_[i] = i;
-    std::stable_sort(p.by_provider_.begin(), p.by_provider_.end(),
-                     [&](std::size_t a, std::size_t b) { return p.keys_[a].provider < p.keys_[b].provider; });
-    if (config.persist) p.open_health_file(config, now);
-    return p;
+    return open_with(std::move(config), now, detail::health_opener<Persistence>());
   }
+
 
   /// Moves the pool. Its writer thread keeps running: the move waits for a write in progress
   /// (at most the lock wait) and the telling of its warnings, then points the writer at the
@@ -260,7 +226,7 @@ class Pool {
   /// The health file, when the pool persists (none when `persist` is off, or the location
   /// turned out unusable at `open`).
   std::optional<std::filesystem::path> state_file() const {
-    return file_ ? std::optional(file_->store.file()) : std::nullopt;
+    return file_ ? std::optional(file_->store->file()) : std::nullopt;
   }
 
   /// Where warnings go besides `PoolConfig::on_warning` (the State turns them into events).
@@ -486,16 +452,16 @@ class Pool {
   /// The health file and the thread that writes it. On the heap, so the pool can move while
   /// the thread runs: the thread reaches the pool through `owner`, which a move changes
   /// under `owner_mutex`.
-  struct HealthFile {
-    HealthFile(std::filesystem::path file, std::chrono::nanoseconds lock_wait, Pool* pool)
-        : store(std::move(file), lock_wait),
+  struct Persisted {
+    Persisted(std::unique_ptr<HealthPersistence> persistence, Pool* pool)
+        : store(std::move(persistence)),
           owner(pool),
           writer([this](WallTime now, std::span<const std::string> forget) {
             std::lock_guard lk(owner_mutex);
             return owner->write_and_tell(now, forget).has_value();
           }) {}
 
-    HealthStore store;
+    std::unique_ptr<HealthPersistence> store;  // never null
     // Held by the writer thread for a whole write and its warnings, and by a move of the pool
     // while it changes `owner`; taken before `io`, never while holding it.
     std::mutex owner_mutex;
@@ -511,24 +477,24 @@ class Pool {
   /// another (a restart in a test, a second State in one program) reads what the first knew.
   struct OpenFiles {
     std::mutex m;
-    std::vector<HealthFile*> files;
+    std::vector<Persisted*> files;
 
     static OpenFiles& instance() {
       static OpenFiles registry;
       return registry;
     }
-    void add(HealthFile* f) {
+    void add(Persisted* f) {
       std::lock_guard lk(m);
       files.push_back(f);
     }
-    void remove(HealthFile* f) {
+    void remove(Persisted* f) {
       std::lock_guard lk(m);
       std::erase(files, f);
     }
     void flush(const std::filesystem::path& file, std::chrono::nanoseconds timeout) {
       std::lock_guard lk(m);
-      for (HealthFile* f : files)
-        if (f->store.file() == file) f->writer.flush(timeout);
+      for (Persisted* f : files)
+        if (f->store->file() == file) f->writer.flush(timeout);
     }
   };
 
@@ -563,17 +529,61 @@ class Pool {
     telling = false;
   }
 
-  void open_health_file(const PoolConfig& config, WallTime now) {
+  /// `open` with the persistence `opener` makes (none: memory only).
+  static Result<Pool> open_with(PoolConfig config, WallTime now, detail::HealthOpener opener) {
+    if (config.keys.empty() && config.keyless.empty())
+      return fail(Errc::invalid_argument,
+                  "the key pool has no keys; a provider that takes no key is configured keyless");
+    if (config.lock_wait < std::chrono::nanoseconds{0})
+      return fail(Errc::invalid_argument, "the key pool's lock_wait must not be negative");
+    Pool p;
+    p.on_warning_ = std::move(config.on_warning);
+    if (auto r = check_keyless(config); !r) return tl::unexpected(r.error());
+    const std::size_t n = config.keys.size() + config.keyless.size();
+    p.keys_.reserve(n);
+    for (std::size_t i = 0; i < config.keys.size(); ++i) {
+      auto& k = config.keys[i];
+      if (k.provider.empty())
+        return fail(Errc::invalid_argument, fmt::format("key {} of the pool names no provider", i));
+      if (k.key.empty())
+        return fail(Errc::invalid_argument, fmt::format("key {} of the pool ({}) is empty", i, k.provider));
+      if (k.weight == 0)
+        return fail(Errc::invalid_argument,
+                    fmt::format("key {} of the pool ({}) has weight 0; weights start at 1", i, k.provider));
+      std::string fp = keys::fingerprint(k.key);
+      Key key{std::move(k.provider), std::move(k.key), std::move(k.account), std::move(fp), k.weight};
+      for (std::size_t j = 0; j < i; ++j)
+        if (p.keys_[j].fingerprint == key.fingerprint)
+          return fail(Errc::invalid_argument,
+                      fmt::format("key {} of the pool ({}) repeats key {}", i, key.provider, j));
+      if (key.account.empty()) key.account = key.fingerprint;
+      p.keys_.push_back(std::move(key));
+    }
+    // After the keys: their indices are their configuration positions.
+    for (auto& name : config.keyless)
+      p.keys_.push_back(Key{std::move(name), {}, {}, std::string(keyless_fingerprint), 1});
+    p.words_ = std::make_unique<std::atomic<std::uint64_t>[]>(n);
+    for (std::size_t i = 0; i < n; ++i) p.words_[i].store(0, std::memory_order_relaxed);
+    // Keys grouped by provider, in configuration order: a provider's candidates are one span.
+    p.by_provider_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) p.by_provider_[i] = i;
+    std::stable_sort(p.by_provider_.begin(), p.by_provider_.end(),
+                     [&](std::size_t a, std::size_t b) { return p.keys_[a].provider < p.keys_[b].provider; });
+    if (config.persist && opener) p.open_health_file(config, now, opener);
+    return p;
+  }
+
+  void open_health_file(const PoolConfig& config, WallTime now, detail::HealthOpener opener) {
     auto file = config.state_file ? Result<std::filesystem::path>(*config.state_file) : default_health_file();
     if (!file) return warn(fmt::format("key health is kept in memory only: {}", file.error().message));
     // Twice the lock wait: the other pool's write waits for the lock at most once.
     OpenFiles::instance().flush(*file, 2 * config.lock_wait);
-    file_ = std::make_unique<HealthFile>(std::move(*file), config.lock_wait, this);
+    file_ = std::make_unique<Persisted>(opener(std::move(*file), config.lock_wait), this);
     auto r = write_and_tell(now, {});
     if (!r && r.error().code != Errc::timed_out) {
       // Reported by write_locked. Such a failure is mostly the location's (read-only, a
       // symbolic link) and would recur: the pool stops trying rather than warn at every write.
-      warn(fmt::format("key health is kept in memory only: {} can not be used", file_->store.file().string()));
+      warn(fmt::format("key health is kept in memory only: {} can not be used", file_->store->file().string()));
       file_.reset();
       return;
     }
@@ -656,7 +666,7 @@ class Pool {
   }
 
   Result<void> write_locked(WallTime now, std::span<const std::string> forget, std::vector<std::string>& warnings) {
-    auto merged = file_->store.merge(snapshot(now), now, warnings, forget);
+    auto merged = file_->store->merge(snapshot(now), now, warnings, forget);
     if (!merged) {
       warnings.push_back(fmt::format(
           "key health was not saved ({}); it is kept in memory and saved with the next change", merged.error().message));
@@ -694,7 +704,7 @@ class Pool {
   std::unique_ptr<std::mutex> sink_mutex_;
   std::function<void(std::string_view)> sink_;
   // Last: destroyed (its writer joined) while the keys and words it reads still exist.
-  std::unique_ptr<HealthFile> file_;
+  std::unique_ptr<Persisted> file_;
 };
 
 }  // namespace governed::keys

@@ -99,6 +99,7 @@ struct HeaderSnapshot {
 struct HeaderWindows {
   std::optional<Duration> requests{};
   std::optional<Duration> tokens{};
+  friend bool operator==(const HeaderWindows&, const HeaderWindows&) = default;
 };
 
 namespace detail {

@@ -3,32 +3,32 @@
 /// The provider table: providers, their models, prices, limits per tier, fallback chains,
 /// error dialects, header formats and daily-reset rules.
 ///
-/// The built-in table (`builtin_table()`) is parsed once from `table_data.hpp`. An override
-/// file is a JSON merge patch (RFC 7386) over that document: change a price, add a model,
-/// reorder a chain, delete a model with `null`. The merged document is validated whole; a bad
-/// file is refused with an error naming the file and the line (syntax) or the JSON pointer
-/// of the field (meaning), and the table in use stays as it was.
+/// A table is resolved from a `TableDocument` (table_document.hpp: the table as written),
+/// which `Table::from_document` checks whole: every complaint names the JSON pointer of its
+/// field, as the document would be written in JSON, so an error in an override file and one
+/// in a table built in code read alike. The built-in table (`builtin_table()`) is the
+/// document of table_data.hpp, resolved once. Reading a table or an override from JSON is
+/// table_json.hpp's (the umbrella includes it): this header needs no JSON library.
 ///
 /// ```cpp
 /// auto t = governed::providers::load_override_file(builtin_table(), "providers.json");
 /// if (!t) std::puts(t.error().message.c_str());   // "providers.json: /providers/groq/..."
 /// ```
 
-#include <governed/file/bounded_read.hpp>
-#include <governed/json_limits.hpp>
-#include <governed/providers/headers.hpp>
-#include <governed/providers/redact.hpp>
+#include <governed/error.hpp>
+#include <governed/providers/model.hpp>
+#include <governed/providers/provider.hpp>
 #include <governed/providers/table_data.hpp>
+#include <governed/providers/table_document.hpp>
 #include <governed/result.hpp>
 
-#include <date/tz.h>
+#include <date/date.h>
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <filesystem>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -39,121 +39,9 @@
 
 namespace governed::providers {
 
-/// The most an override document (or the built-in one) may be: a table of every model of every
-/// provider is tens of kilobytes and six levels deep.
-inline constexpr JsonLimits table_json_limits{std::size_t{4} << 20, 32};
-
-/// How a provider wants its key.
-enum class AuthStyle : std::uint8_t {
-  bearer,          ///< `Authorization: Bearer <key>` (OpenAI, Groq, Mistral, OpenRouter, DeepSeek)
-  x_api_key,       ///< `x-api-key: <key>` (Anthropic)
-  api_key,         ///< `api-key: <key>` (Azure OpenAI)
-  x_goog_api_key,  ///< `x-goog-api-key: <key>` (Gemini)
-};
-
-/// Which error dialect the classifier reads a provider's replies in.
-enum class Dialect : std::uint8_t {
-  openai, anthropic, gemini, azure, openrouter, mistral, groq, deepseek,
-};
-
-/// Which rate-limit header names a provider sends.
-enum class HeaderFamily : std::uint8_t { openai, anthropic, mistral, openrouter, none };
-
-/// A published limit: a number, "unlimited", "unavailable" on this tier, or not published.
-struct Cap {
-  enum class State : std::uint8_t { unpublished, limited, unlimited, unavailable };
-  State state = State::unpublished;
-  std::int64_t value = 0;
-
-  bool limited() const noexcept { return state == State::limited; }
-  friend bool operator==(const Cap&, const Cap&) = default;
-};
-
-/// One tier's limits for one model.
-struct TierLimits {
-  std::string name;
-  bool available = true;  ///< false: the model is not offered on this tier at all
-  Cap rpm, tpm, rpd, tpd, itpm, otpm;
-  std::string as_of;
-};
-
-/// USD per million tokens.
-struct Price {
-  double input = 0;
-  double output = 0;
-  std::optional<double> cached_input{};  ///< reading a cached prompt prefix
-  std::optional<double> cache_write{};   ///< writing one (Anthropic charges extra)
-  std::string as_of;
-};
-
-/// Token estimation parameters (see tokens.hpp).
-struct EstimateParams {
-  double letters_per_token = 5.0;  ///< ASCII letters per token; other characters: tokens.hpp
-  int tokens_per_message = 3;
-  int tokens_per_reply = 3;
-};
-
-struct Model {
-  std::string name;
-  std::string provider;
-  std::int64_t context_window = 0;
-  std::int64_t max_output_tokens = 0;
-  Price price;
-  std::vector<TierLimits> tiers;
-  std::vector<std::string> tags;  ///< primary, fallback, budget, large_context
-  EstimateParams estimate;
-  std::string as_of;
-  std::optional<std::string> retired{};  ///< the date it was retired, when it was
-  std::string note;
-
-  bool has_tag(std::string_view t) const noexcept {
-    return std::find(tags.begin(), tags.end(), t) != tags.end();
-  }
-  const TierLimits* tier(std::string_view t) const noexcept {
-    for (const auto& x : tiers)
-      if (x.name == t) return &x;
-    return nullptr;
-  }
-};
-
-/// When a provider's daily allowance comes back.
-struct DailyReset {
-  enum class Rule : std::uint8_t { rolling, midnight };
-  Rule rule = Rule::rolling;          ///< rolling: tokens refill continuously over 24 h
-  std::string time_zone;              ///< for midnight: an IANA name (Gemini: America/Los_Angeles)
-  const date::time_zone* zone = nullptr;
-};
-
-struct Provider {
-  std::string name;
-  std::string display;
-  std::string base_url;  ///< empty for the generic OpenAI-compatible entry: the user's
-  AuthStyle auth = AuthStyle::bearer;
-  Dialect dialect = Dialect::openai;
-  HeaderFamily headers = HeaderFamily::openai;
-  HeaderWindows windows;
-  DailyReset daily_reset;
-  bool limits_per_account = false, limits_per_key = false, limits_per_model = false;
-  EstimateParams estimate;
-  std::vector<std::string> fallback_models;
-  std::vector<std::string> fallback_providers;
-  std::string as_of;
-  std::string note;
-};
-
-/// The next time the provider's daily allowance resets, for providers that reset at a
-/// midnight (Gemini: midnight in America/Los_Angeles, so 07:00 or 08:00 UTC depending on
-/// daylight saving); empty for rolling windows.
-inline std::optional<WallTime> next_daily_reset(const Provider& p, WallTime now) {
-  if (p.daily_reset.rule != DailyReset::Rule::midnight || !p.daily_reset.zone) return std::nullopt;
-  const auto* z = p.daily_reset.zone;
-  const auto local = z->to_local(std::chrono::floor<std::chrono::seconds>(now));
-  const auto next = date::floor<date::days>(local) + date::days{1};
-  return WallTime{z->to_sys(next, date::choose::earliest)};
-}
-
 namespace detail {
 
+/// `s` as one JSON pointer reference token: `~` and `/` escaped (RFC 6901).
 inline std::string pointer_escape(std::string_view s) {
   std::string out;
   for (char c : s) {
@@ -164,17 +52,11 @@ inline std::string pointer_escape(std::string_view s) {
   return out;
 }
 
-/// Whether `j` is the string `text`.
-inline bool is_text(const nlohmann::json& j, std::string_view text) {
-  const auto* s = j.get_ptr<const std::string*>();
-  return s && *s == text;
-}
-
-/// Validates and converts the table document, keeping the JSON pointer of where it is so
-/// every complaint names its field.
-class TableReader {
+/// The first problem found in a table, named by the JSON pointer of its field and the
+/// document's source; later problems are not recorded (one clear error, not a cascade).
+class TableProblems {
  public:
-  explicit TableReader(std::string_view source) : source_(source) {}
+  explicit TableProblems(std::string_view source) : source_(source) {}
 
   std::optional<Error> error;
 
@@ -182,136 +64,30 @@ class TableReader {
     if (!error) error = Error{Errc::invalid_argument, fmt::format("{}: {}: {}", source_, ptr.empty() ? "/" : ptr, what)};
   }
 
-  bool object(const nlohmann::json& j, const std::string& ptr,
-              std::initializer_list<std::string_view> allowed) {
-    if (!j.is_object()) {
-      fail_at(ptr, "must be an object");
-      return false;
-    }
-    for (const auto& [k, v] : j.items()) {
-      if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
-        fail_at(ptr + "/" + pointer_escape(k), "unknown field");
-        return false;
-      }
-    }
-    return true;
-  }
-
-  std::string str(const nlohmann::json& j, const std::string& ptr, std::string_view key,
-                  bool required = true) {
-    auto it = j.find(key);
-    if (it == j.end()) {
-      if (required) fail_at(ptr + "/" + std::string(key), "missing");
-      return {};
-    }
-    if (!it->is_string()) {
-      fail_at(ptr + "/" + std::string(key), "must be a string");
-      return {};
-    }
-    return it->get<std::string>();
-  }
-
-  std::string date_str(const nlohmann::json& j, const std::string& ptr, std::string_view key,
-                       bool required = true) {
-    std::string s = str(j, ptr, key, required);
-    if (s.empty()) return s;
-    std::istringstream in(s);
+  /// A date, when written, must be YYYY-MM-DD (an empty one counts as not written).
+  void date(const std::optional<std::string>& s, const std::string& ptr) {
+    if (!s || s->empty()) return;
+    std::istringstream in(*s);
     date::year_month_day ymd{};
     in >> date::parse("%F", ymd);
-    if (in.fail() || !ymd.ok() || s.size() != 10)
-      fail_at(ptr + "/" + std::string(key), "must be a date YYYY-MM-DD");
-    return s;
+    if (in.fail() || !ymd.ok() || s->size() != 10) fail_at(ptr, "must be a date YYYY-MM-DD");
   }
 
-  std::optional<double> number(const nlohmann::json& j, const std::string& ptr,
-                               std::string_view key, bool required) {
-    auto it = j.find(key);
-    if (it == j.end()) {
-      if (required) fail_at(ptr + "/" + std::string(key), "missing");
-      return std::nullopt;
-    }
-    if (!it->is_number() || !std::isfinite(it->get<double>()) || it->get<double>() < 0) {
-      fail_at(ptr + "/" + std::string(key), "must be a non-negative number");
-      return std::nullopt;
-    }
-    return it->get<double>();
+  /// A price or a ratio: finite and not negative.
+  bool non_negative(double v, const std::string& ptr) {
+    if (std::isfinite(v) && v >= 0) return true;
+    fail_at(ptr, "must be a non-negative number");
+    return false;
   }
 
-  std::int64_t count(const nlohmann::json& j, const std::string& ptr, std::string_view key,
-                     bool required, bool positive) {
-    auto it = j.find(key);
-    if (it == j.end()) {
-      if (required) fail_at(ptr + "/" + std::string(key), "missing");
-      return 0;
-    }
-    if (!it->is_number_integer() || it->get<std::int64_t>() < (positive ? 1 : 0)) {
-      fail_at(ptr + "/" + std::string(key),
-              positive ? "must be a positive integer" : "must be a non-negative integer");
-      return 0;
-    }
-    return it->get<std::int64_t>();
+  void positive(std::int64_t v, const std::string& ptr) {
+    if (v < 1) fail_at(ptr, "must be a positive integer");
   }
 
-  Cap cap(const nlohmann::json& j, const std::string& ptr, std::string_view key) {
-    auto it = j.find(key);
-    if (it == j.end()) return {};
-    const std::string p = ptr + "/" + std::string(key);
-    // 0 is refused: it would read as "no limit" to the limiter, the opposite of what it says.
-    if (it->is_number_integer() && it->get<std::int64_t>() >= 1)
-      return {Cap::State::limited, it->get<std::int64_t>()};
-    if (is_text(*it, "unlimited")) return {Cap::State::unlimited, 0};
-    if (is_text(*it, "unavailable")) return {Cap::State::unavailable, 0};
-    fail_at(p, "must be a positive integer, \"unlimited\" or \"unavailable\"");
-    return {};
-  }
-
-  std::vector<std::string> strings(const nlohmann::json& j, const std::string& ptr,
-                                   std::string_view key) {
-    std::vector<std::string> out;
-    auto it = j.find(key);
-    if (it == j.end()) return out;
-    const std::string p = ptr + "/" + std::string(key);
-    if (!it->is_array()) {
-      fail_at(p, "must be an array of strings");
-      return out;
-    }
-    for (std::size_t i = 0; i < it->size(); ++i) {
-      if (!(*it)[i].is_string()) {
-        fail_at(p + "/" + std::to_string(i), "must be a string");
-        return out;
-      }
-      out.push_back((*it)[i].get<std::string>());
-    }
-    return out;
-  }
-
-  template <class E, std::size_t N>
-  E enumeration(const nlohmann::json& j, const std::string& ptr, std::string_view key,
-                const std::pair<std::string_view, E> (&names)[N], E fallback) {
-    std::string s = str(j, ptr, key, false);
-    if (s.empty()) return fallback;
-    for (const auto& [n, e] : names)
-      if (n == s) return e;
-    std::string list;
-    for (const auto& [n, e] : names) list += (list.empty() ? "" : ", ") + std::string(n);
-    fail_at(ptr + "/" + std::string(key), "must be one of " + list);
-    return fallback;
-  }
-
-  EstimateParams estimate(const nlohmann::json& j, const std::string& ptr, EstimateParams base) {
-    auto it = j.find("estimate");
-    if (it == j.end()) return base;
-    const std::string p = ptr + "/estimate";
-    if (!object(*it, p, {"letters_per_token", "tokens_per_message", "tokens_per_reply"})) return base;
-    if (auto c = number(*it, p, "letters_per_token", false)) {
-      if (*c < 0.5 || *c > 20) fail_at(p + "/letters_per_token", "must be between 0.5 and 20");
-      base.letters_per_token = *c;
-    }
-    if (it->contains("tokens_per_message"))
-      base.tokens_per_message = int(std::min<std::int64_t>(count(*it, p, "tokens_per_message", false, false), 1000));
-    if (it->contains("tokens_per_reply"))
-      base.tokens_per_reply = int(std::min<std::int64_t>(count(*it, p, "tokens_per_reply", false, false), 1000));
-    return base;
+  /// 0 is refused: it would read as "no limit" to the limiter, the opposite of what it says.
+  void cap(const Cap& c, const std::string& ptr) {
+    if (c.state == Cap::State::limited && c.value < 1)
+      fail_at(ptr, "must be a positive integer, \"unlimited\" or \"unavailable\"");
   }
 
  private:
@@ -328,8 +104,9 @@ class Table {
  public:
   const std::vector<Provider>& providers() const noexcept { return providers_; }
   const std::vector<Model>& models() const noexcept { return models_; }
-  /// The JSON document the table was built from: what an override patches.
-  const nlohmann::json& document() const noexcept { return document_; }
+  /// The document the table was resolved from, as written (sorted by name): what an
+  /// override patches (table_json.hpp).
+  const TableDocument& document() const noexcept { return document_; }
 
   const Provider* provider(std::string_view name) const noexcept {
     for (const auto& p : providers_)
@@ -377,49 +154,13 @@ class Table {
     return out;
   }
 
-  /// Builds a table from a document, validating every field.
-  static Result<Table> from_document(nlohmann::json doc, std::string_view source);
+  /// Resolves and checks a table document: defaults and inheritance applied (a model's
+  /// estimate from its provider's, a price's or tier's date from its model's), every value in
+  /// range, every fallback chain naming what the table has. Providers, their models and each
+  /// model's tiers are ordered by name, however `doc` lists them. `source` starts each error.
+  static Result<Table> from_document(TableDocument doc, std::string_view source);
 
-  /// Builds a table from JSON text (comments allowed).
-  static Result<Table> from_json(std::string_view text, std::string_view source,
-                                 const JsonLimits& limits = table_json_limits) {
-    auto doc = parse(text, source, limits);
-    if (!doc) return tl::unexpected(doc.error());
-    return from_document(std::move(*doc), source);
-  }
-
-  /// Parses JSON text within `limits` (size, nesting); a syntax error names the source and
-  /// the line.
-  static Result<nlohmann::json> parse(std::string_view text, std::string_view source,
-                                      const JsonLimits& limits = table_json_limits) {
-    if (auto ok = check_json_limits(text, limits, source, /*comments=*/true); !ok) return tl::unexpected(ok.error());
-    try {
-      return nlohmann::json::parse(text.begin(), text.end(), nullptr, true, true);
-    } catch (const nlohmann::json::parse_error& e) {
-      const std::size_t at = std::min<std::size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());
-      const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n');
-      // nlohmann's text ends in the offending bytes ("…; last read: '<bytes>'"), which may be
-      // anything, a key among them: keep its reason only.
-      std::string_view what = e.what();
-      if (auto p = what.find("; last read:"); p != std::string_view::npos) what = what.substr(0, p);
-      if (auto p = what.rfind(": "); p != std::string_view::npos) what.remove_prefix(p + 2);
-      if (what.size() > 160) what = what.substr(0, 160);
-      return fail(Errc::parse_error, fmt::format("{}: line {}: invalid JSON ({})", source, line,
-                                                 redact(what)));
-    } catch (const nlohmann::json::exception& e) {
-      // A number too large for any type ("number overflow parsing '2e999'"): the library names
-      // the token, not its offset, so the token's first occurrence gives the line.
-      std::string_view what = e.what();
-      std::size_t line = 0;
-      if (auto a = what.find('\''), b = what.rfind('\''); a != std::string_view::npos && b > a + 1)
-        if (auto at = text.find(what.substr(a + 1, b - a - 1)); at != std::string_view::npos)
-          line = 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
-      if (auto p = what.find("] "); p != std::string_view::npos) what.remove_prefix(p + 2);
-      if (what.size() > 160) what = what.substr(0, 160);
-      return fail(Errc::parse_error, line ? fmt::format("{}: line {}: invalid JSON ({})", source, line, redact(what))
-                                          : fmt::format("{}: invalid JSON ({})", source, redact(what)));
-    }
-  }
+  friend bool operator==(const Table&, const Table&) = default;
 
  private:
   /// The position of `x` in `v`, when it is one of its elements. Compared as addresses
@@ -432,221 +173,216 @@ class Table {
     return static_cast<std::size_t>(offset / sizeof(T));
   }
 
-  /// Records in `r` the first fallback chain entry that names a model or provider this table
-  /// does not have (a provider may not name itself).
-  void check_fallback_chains(detail::TableReader& r) const;
+  /// Records the first fallback chain entry that names a model or provider this table does
+  /// not have (a provider may not name itself).
+  void check_fallback_chains(detail::TableProblems& r) const;
 
   std::vector<Provider> providers_;
   std::vector<Model> models_;
   /// Per provider (same order), its models' positions [first, second) in `models_`.
   std::vector<std::pair<std::size_t, std::size_t>> ranges_;
-  nlohmann::json document_;
+  TableDocument document_;
 };
 
 namespace detail {
 
-/// The names the table's enumerated fields take.
-inline constexpr std::pair<std::string_view, AuthStyle> auth_names[] = {
-    {"bearer", AuthStyle::bearer}, {"x-api-key", AuthStyle::x_api_key},
-    {"api-key", AuthStyle::api_key}, {"x-goog-api-key", AuthStyle::x_goog_api_key}};
-inline constexpr std::pair<std::string_view, Dialect> dialect_names[] = {
-    {"openai", Dialect::openai},         {"anthropic", Dialect::anthropic},
-    {"gemini", Dialect::gemini},         {"azure", Dialect::azure},
-    {"openrouter", Dialect::openrouter}, {"mistral", Dialect::mistral},
-    {"groq", Dialect::groq},             {"deepseek", Dialect::deepseek}};
-inline constexpr std::pair<std::string_view, HeaderFamily> header_family_names[] = {
-    {"openai", HeaderFamily::openai}, {"anthropic", HeaderFamily::anthropic},
-    {"mistral", HeaderFamily::mistral}, {"openrouter", HeaderFamily::openrouter},
-    {"none", HeaderFamily::none}};
-/// A header window's name and its length in seconds.
+/// The window lengths a provider's limit headers may count in, in seconds, by name.
 inline constexpr std::pair<std::string_view, int> window_names[] = {
     {"second", 1}, {"minute", 60}, {"hour", 3600}, {"day", 86400}};
 
-/// `daily_reset` of the provider at `pp`: the rule, and for midnight the time zone, which
-/// must be one the time-zone database knows.
-inline DailyReset read_daily_reset(TableReader& r, const nlohmann::json& pj, const std::string& pp) {
+/// `written` over `base`: each parameter written replaces the inherited one.
+inline EstimateParams resolve_estimate(TableProblems& r, const std::optional<EstimateEntry>& written,
+                                       const std::string& ptr, EstimateParams base) {
+  if (!written) return base;
+  const std::string p = ptr + "/estimate";
+  if (const auto& c = written->letters_per_token; c && r.non_negative(*c, p + "/letters_per_token")) {
+    if (*c < 0.5 || *c > 20) r.fail_at(p + "/letters_per_token", "must be between 0.5 and 20");
+    base.letters_per_token = *c;
+  }
+  // Capped at 1000: a framing overhead beyond that is a typo, not a tokenizer.
+  auto count = [&](const std::optional<std::int64_t>& v, std::string_view name, int& into) {
+    if (!v) return;
+    if (*v < 0) r.fail_at(p + "/" + std::string(name), "must be a non-negative integer");
+    else into = int(std::min<std::int64_t>(*v, 1000));
+  };
+  count(written->tokens_per_message, "tokens_per_message", base.tokens_per_message);
+  count(written->tokens_per_reply, "tokens_per_reply", base.tokens_per_reply);
+  return base;
+}
+
+/// The daily reset at `pp`: for midnight, the time zone, which the time-zone database must
+/// know.
+inline DailyReset resolve_daily_reset(TableProblems& r, const std::optional<DailyResetEntry>& written,
+                                      const std::string& pp) {
   DailyReset out;
-  auto it = pj.find("daily_reset");
-  if (it == pj.end()) return out;
+  if (!written || written->rule != DailyReset::Rule::midnight) return out;
   const std::string dp = pp + "/daily_reset";
-  if (!r.object(*it, dp, {"rule", "time_zone"})) return out;
-  const std::string rule = r.str(*it, dp, "rule");
-  if (rule == "midnight") {
-    out.rule = DailyReset::Rule::midnight;
-    out.time_zone = r.str(*it, dp, "time_zone");
-    try {
-      out.zone = date::locate_zone(out.time_zone);
-    } catch (const std::exception&) {
-      r.fail_at(dp + "/time_zone", "unknown time zone");
-    }
-  } else if (rule != "rolling") {
-    r.fail_at(dp + "/rule", "must be one of rolling, midnight");
+  out.rule = DailyReset::Rule::midnight;
+  if (!written->time_zone) {
+    r.fail_at(dp + "/time_zone", "missing");
+    return out;
+  }
+  out.time_zone = *written->time_zone;
+  try {
+    out.zone = date::locate_zone(out.time_zone);
+  } catch (const std::exception&) {
+    r.fail_at(dp + "/time_zone", "unknown time zone");
   }
   return out;
 }
 
-/// The provider `pname` at `pp`, all but its models; nothing when it is not an object of
-/// known fields (the reader then holds the error).
-inline std::optional<Provider> read_provider(TableReader& r, const std::string& pname, const nlohmann::json& pj,
-                                             const std::string& pp) {
-  if (!r.object(pj, pp, {"display", "base_url", "auth", "dialect", "headers", "requests_window",
-                         "tokens_window", "daily_reset", "limits_per", "estimate", "fallback",
-                         "as_of", "note", "models"}))
-    return std::nullopt;
+/// A header window written as a length in seconds: one of `window_names`.
+inline std::optional<Duration> resolve_window(TableProblems& r, const std::optional<std::chrono::seconds>& written,
+                                              const std::string& ptr) {
+  if (!written) return std::nullopt;
+  for (const auto& [name, seconds] : window_names)
+    if (written->count() == seconds) return Duration{*written};
+  r.fail_at(ptr, "must be one of second, minute, hour, day");
+  return std::nullopt;
+}
+
+/// The provider at `pp`, all but its models.
+inline Provider resolve_provider(TableProblems& r, const ProviderEntry& e, const std::string& pp) {
   Provider p;
-  p.name = pname;
-  p.display = r.str(pj, pp, "display", false);
-  if (p.display.empty()) p.display = pname;
-  p.base_url = r.str(pj, pp, "base_url", false);
-  p.auth = r.enumeration(pj, pp, "auth", auth_names, AuthStyle::bearer);
-  p.dialect = r.enumeration(pj, pp, "dialect", dialect_names, Dialect::openai);
-  p.headers = r.enumeration(pj, pp, "headers", header_family_names, HeaderFamily::openai);
-  if (int w = r.enumeration(pj, pp, "requests_window", window_names, 0)) p.windows.requests = std::chrono::seconds{w};
-  if (int w = r.enumeration(pj, pp, "tokens_window", window_names, 0)) p.windows.tokens = std::chrono::seconds{w};
-  p.daily_reset = read_daily_reset(r, pj, pp);
-  for (const auto& s : r.strings(pj, pp, "limits_per")) {
+  p.name = e.name;
+  p.display = e.display.value_or("");
+  if (p.display.empty()) p.display = e.name;
+  p.base_url = e.base_url.value_or("");
+  p.auth = e.auth.value_or(AuthStyle::bearer);
+  p.dialect = e.dialect.value_or(Dialect::openai);
+  p.headers = e.headers.value_or(HeaderFamily::openai);
+  p.windows.requests = resolve_window(r, e.requests_window, pp + "/requests_window");
+  p.windows.tokens = resolve_window(r, e.tokens_window, pp + "/tokens_window");
+  p.daily_reset = resolve_daily_reset(r, e.daily_reset, pp);
+  for (const auto& s : e.limits_per.value_or(Names{})) {
     if (s == "account") p.limits_per_account = true;
     else if (s == "key") p.limits_per_key = true;
     else if (s == "model") p.limits_per_model = true;
     else r.fail_at(pp + "/limits_per", "entries must be account, key or model");
   }
-  p.estimate = r.estimate(pj, pp, EstimateParams{});
-  if (auto it = pj.find("fallback"); it != pj.end()) {
-    const std::string fp = pp + "/fallback";
-    if (r.object(*it, fp, {"models", "providers"})) {
-      p.fallback_models = r.strings(*it, fp, "models");
-      p.fallback_providers = r.strings(*it, fp, "providers");
-    }
+  p.estimate = resolve_estimate(r, e.estimate, pp, EstimateParams{});
+  if (e.fallback) {
+    p.fallback_models = e.fallback->models.value_or(Names{});
+    p.fallback_providers = e.fallback->providers.value_or(Names{});
   }
-  p.as_of = r.date_str(pj, pp, "as_of");
-  p.note = r.str(pj, pp, "note", false);
+  r.date(e.as_of, pp + "/as_of");
+  p.as_of = e.as_of;
+  p.note = e.note.value_or("");
   return p;
 }
 
-/// The model's `price` at `mp` (required); a price without its own `as_of` is as of the model.
-inline Price read_price(TableReader& r, const nlohmann::json& mj, const std::string& mp, const std::string& model_as_of) {
-  Price price;
-  auto it = mj.find("price");
-  if (it == mj.end()) {
-    r.fail_at(mp + "/price", "missing");
-    return price;
-  }
+/// The model's price at `mp`; a price without its own date is as of the model.
+inline Price resolve_price(TableProblems& r, const PriceEntry& e, const std::string& mp, const std::string& model_as_of) {
   const std::string prp = mp + "/price";
-  if (!r.object(*it, prp, {"input", "output", "cached_input", "cache_write", "as_of"})) return price;
-  price.input = r.number(*it, prp, "input", true).value_or(0);
-  price.output = r.number(*it, prp, "output", true).value_or(0);
-  price.cached_input = r.number(*it, prp, "cached_input", false);
-  price.cache_write = r.number(*it, prp, "cache_write", false);
-  price.as_of = r.date_str(*it, prp, "as_of", false);
+  Price price{e.input, e.output, e.cached_input, e.cache_write, e.as_of.value_or("")};
+  r.non_negative(e.input, prp + "/input");
+  r.non_negative(e.output, prp + "/output");
+  if (e.cached_input) r.non_negative(*e.cached_input, prp + "/cached_input");
+  if (e.cache_write) r.non_negative(*e.cache_write, prp + "/cache_write");
+  r.date(e.as_of, prp + "/as_of");
   if (price.as_of.empty()) price.as_of = model_as_of;
   return price;
 }
 
-/// The model's `tiers` at `mp`, in document order: each a set of caps, or "unavailable".
-inline std::vector<TierLimits> read_tiers(TableReader& r, const nlohmann::json& mj, const std::string& mp,
-                                          const std::string& model_as_of) {
+/// The model's tiers at `mp`: each a set of caps, or unavailable; a tier without its own date
+/// is as of the model.
+inline std::vector<TierLimits> resolve_tiers(TableProblems& r, const std::vector<TierEntry>& written,
+                                             const std::string& mp, const std::string& model_as_of) {
   std::vector<TierLimits> tiers;
-  auto it = mj.find("tiers");
-  if (it == mj.end()) return tiers;
-  if (!it->is_object()) {
-    r.fail_at(mp + "/tiers", "must be an object");
-    return tiers;
-  }
-  for (const auto& [tname, tj] : it->items()) {
-    const std::string tp = mp + "/tiers/" + pointer_escape(tname);
+  for (const auto& e : written) {
+    const std::string tp = mp + "/tiers/" + pointer_escape(e.name);
     TierLimits tl;
-    tl.name = tname;
+    tl.name = e.name;
     tl.as_of = model_as_of;
-    if (is_text(tj, "unavailable")) {
-      tl.available = false;
-    } else if (r.object(tj, tp, {"rpm", "tpm", "rpd", "tpd", "itpm", "otpm", "as_of"})) {
-      tl.rpm = r.cap(tj, tp, "rpm");
-      tl.tpm = r.cap(tj, tp, "tpm");
-      tl.rpd = r.cap(tj, tp, "rpd");
-      tl.tpd = r.cap(tj, tp, "tpd");
-      tl.itpm = r.cap(tj, tp, "itpm");
-      tl.otpm = r.cap(tj, tp, "otpm");
-      if (auto a = r.date_str(tj, tp, "as_of", false); !a.empty()) tl.as_of = a;
+    tl.available = e.available;
+    if (e.available) {
+      const std::pair<const Cap*, Cap*> caps[] = {{&e.rpm, &tl.rpm}, {&e.tpm, &tl.tpm},   {&e.rpd, &tl.rpd},
+                                                  {&e.tpd, &tl.tpd}, {&e.itpm, &tl.itpm}, {&e.otpm, &tl.otpm}};
+      const char* names[] = {"rpm", "tpm", "rpd", "tpd", "itpm", "otpm"};
+      for (std::size_t i = 0; i < std::size(caps); ++i) {
+        r.cap(*caps[i].first, tp + "/" + names[i]);
+        *caps[i].second = *caps[i].first;
+      }
+      r.date(e.as_of, tp + "/as_of");
+      if (e.as_of && !e.as_of->empty()) tl.as_of = *e.as_of;
     }
     tiers.push_back(std::move(tl));
   }
   return tiers;
 }
 
-/// The model `mname` of `provider` at `mp`; nothing when it is not an object of known fields
-/// (the reader then holds the error).
-inline std::optional<Model> read_model(TableReader& r, const Provider& provider, const std::string& mname,
-                                       const nlohmann::json& mj, const std::string& mp) {
-  if (!r.object(mj, mp, {"context_window", "max_output_tokens", "price", "tiers", "tags",
-                         "estimate", "as_of", "retired", "note"}))
-    return std::nullopt;
+/// The model `e` of `provider` at `mp`.
+inline Model resolve_model(TableProblems& r, const Provider& provider, const ModelEntry& e, const std::string& mp) {
   Model m;
-  m.name = mname;
+  m.name = e.name;
   m.provider = provider.name;
-  m.context_window = r.count(mj, mp, "context_window", true, true);
-  m.max_output_tokens = r.count(mj, mp, "max_output_tokens", true, true);
-  m.as_of = r.date_str(mj, mp, "as_of");
-  m.price = read_price(r, mj, mp, m.as_of);
-  m.tiers = read_tiers(r, mj, mp, m.as_of);
-  m.tags = r.strings(mj, mp, "tags");
+  m.context_window = e.context_window;
+  m.max_output_tokens = e.max_output_tokens;
+  r.positive(e.context_window, mp + "/context_window");
+  r.positive(e.max_output_tokens, mp + "/max_output_tokens");
+  r.date(e.as_of, mp + "/as_of");
+  m.as_of = e.as_of;
+  m.price = resolve_price(r, e.price, mp, m.as_of);
+  if (e.tiers) m.tiers = resolve_tiers(r, *e.tiers, mp, m.as_of);
+  m.tags = e.tags.value_or(Names{});
   for (std::size_t i = 0; i < m.tags.size(); ++i) {
     const auto& tag = m.tags[i];
     if (tag != "primary" && tag != "fallback" && tag != "budget" && tag != "large_context")
       r.fail_at(mp + "/tags/" + std::to_string(i), "must be one of primary, fallback, budget, large_context");
   }
-  m.estimate = r.estimate(mj, mp, provider.estimate);
-  if (mj.contains("retired")) m.retired = r.date_str(mj, mp, "retired");
-  m.note = r.str(mj, mp, "note", false);
+  m.estimate = resolve_estimate(r, e.estimate, mp, provider.estimate);
+  r.date(e.retired, mp + "/retired");
+  m.retired = e.retired;
+  m.note = e.note.value_or("");
   return m;
 }
 
-/// The `models` of the provider at `pp`, appended to `models` in document order; stops at
-/// the first model that is not an object of known fields.
-inline void read_models(TableReader& r, const Provider& provider, const nlohmann::json& pj, const std::string& pp,
-                        std::vector<Model>& models) {
-  auto it = pj.find("models");
-  if (it == pj.end()) return;
-  if (!it->is_object()) {
-    r.fail_at(pp + "/models", "must be an object");
-    return;
-  }
-  for (const auto& [mname, mj] : it->items()) {
-    auto m = read_model(r, provider, mname, mj, pp + "/models/" + pointer_escape(mname));
-    if (!m) break;
-    models.push_back(std::move(*m));
+/// Sorts `v` by name, as a JSON object's members are read, and reports the first name
+/// written twice at `ptr` + "/" + name: a document in code can say what JSON can not.
+template <class Entry>
+void order_by_name(TableProblems& r, std::vector<Entry>& v, const std::string& ptr) {
+  std::stable_sort(v.begin(), v.end(), [](const Entry& a, const Entry& b) { return a.name < b.name; });
+  const auto twice = std::adjacent_find(v.begin(), v.end(), [](const Entry& a, const Entry& b) { return a.name == b.name; });
+  if (twice != v.end()) r.fail_at(ptr + "/" + pointer_escape(twice->name), "written twice");
+}
+
+/// `doc` with its providers, models and tiers ordered by name (see `order_by_name`).
+inline void order_document(TableProblems& r, TableDocument& doc) {
+  order_by_name(r, doc.providers, "/providers");
+  for (auto& p : doc.providers) {
+    const std::string pp = "/providers/" + pointer_escape(p.name);
+    if (!p.models) continue;
+    order_by_name(r, *p.models, pp + "/models");
+    for (auto& m : *p.models)
+      if (m.tiers) order_by_name(r, *m.tiers, pp + "/models/" + pointer_escape(m.name) + "/tiers");
   }
 }
 
 }  // namespace detail
 
-inline Result<Table> Table::from_document(nlohmann::json doc, std::string_view source) {
-  detail::TableReader r(source);
+inline Result<Table> Table::from_document(TableDocument doc, std::string_view source) {
+  detail::TableProblems r(source);
+  detail::order_document(r, doc);
+  if (r.error) return tl::unexpected(*r.error);
   Table t;
-  if (!r.object(doc, "", {"providers"})) return tl::unexpected(*r.error);
-  auto pit = doc.find("providers");
-  if (pit == doc.end() || !pit->is_object()) {
-    r.fail_at("/providers", "missing or not an object");
-    return tl::unexpected(*r.error);
-  }
-  for (const auto& [pname, pj] : pit->items()) {
-    const std::string pp = "/providers/" + detail::pointer_escape(pname);
-    auto p = detail::read_provider(r, pname, pj, pp);
-    if (!p) break;
+  for (const auto& pe : doc.providers) {
+    const std::string pp = "/providers/" + detail::pointer_escape(pe.name);
+    Provider p = detail::resolve_provider(r, pe, pp);
     // Each provider's models are one contiguous range of `models_` (see the class comment).
     const std::size_t first_model = t.models_.size();
-    detail::read_models(r, *p, pj, pp, t.models_);
+    for (const auto& me : pe.models.value_or(std::vector<ModelEntry>{}))
+      t.models_.push_back(detail::resolve_model(r, p, me, pp + "/models/" + detail::pointer_escape(me.name)));
     t.ranges_.emplace_back(first_model, t.models_.size());
-    t.providers_.push_back(std::move(*p));
-    if (r.error) break;
+    t.providers_.push_back(std::move(p));
+    if (r.error) return tl::unexpected(*r.error);
   }
-  if (r.error) return tl::unexpected(*r.error);
   t.check_fallback_chains(r);
   if (r.error) return tl::unexpected(*r.error);
   t.document_ = std::move(doc);
   return t;
 }
 
-inline void Table::check_fallback_chains(detail::TableReader& r) const {
+inline void Table::check_fallback_chains(detail::TableProblems& r) const {
   // Chains may only name what the table has: a typo would otherwise silently shorten the
   // fallback walk.
   for (const auto& p : providers_) {
@@ -661,38 +397,16 @@ inline void Table::check_fallback_chains(detail::TableReader& r) const {
   }
 }
 
-/// The built-in table, parsed on first use and shared by every caller (thread-safe: a
+/// The built-in table, resolved on first use and shared by every caller (thread-safe: a
 /// function-local static).
 inline const Table& builtin_table() {
   static const Table table = [] {
-    auto t = Table::from_json(builtin_table_json, "built-in provider table");
-    // The built-in document is tested to load; failing here is a build defect, not input.
+    auto t = Table::from_document(builtin_table_document(), "built-in provider table");
+    // The built-in document is tested to resolve; failing here is a build defect, not input.
     if (!t) throw std::logic_error(t.error().message);
     return std::move(*t);
   }();
   return table;
-}
-
-/// `base` with an override document (JSON merge patch) applied. On error `base` is untouched
-/// and the error names `source`.
-inline Result<Table> apply_override(const Table& base, std::string_view json_text,
-                                    std::string_view source, const JsonLimits& limits = table_json_limits) {
-  auto patch = Table::parse(json_text, source, limits);
-  if (!patch) return tl::unexpected(patch.error());
-  if (!patch->is_object())
-    return fail(Errc::invalid_argument, fmt::format("{}: /: must be an object", source));
-  nlohmann::json doc = base.document();
-  doc.merge_patch(*patch);
-  return Table::from_document(std::move(doc), source);
-}
-
-/// Reads an override file (a regular file of at most `limits.max_bytes`) and applies it to
-/// `base`.
-inline Result<Table> load_override_file(const Table& base, const std::filesystem::path& path,
-                                        const JsonLimits& limits = table_json_limits) {
-  auto text = governed::detail::read_bounded_file(path, limits.max_bytes);
-  if (!text) return tl::unexpected(text.error());
-  return apply_override(base, *text, path.string(), limits);
 }
 
 /// Why `tier` can not be `provider`'s tier in `table`, or nothing when it can (an empty tier
@@ -708,5 +422,6 @@ inline std::optional<std::string> tier_problem(const Table& table, std::string_v
                        provider);
   return fmt::format("is not a tier of {} in the provider table; known tiers: {}", provider, fmt::join(known, ", "));
 }
+
 
 }  // namespace governed::providers

@@ -1,10 +1,9 @@
 #pragma once
 /// @file
-/// `keys::HealthStore`: key health persisted across restarts and shared by every process on
-/// the host.
+/// `keys::HealthStore`: the health file, key health persisted across restarts and shared by
+/// every process on the host — the `keys::HealthPersistence` (keys/health_persistence.hpp) a
+/// key pool uses by default.
 ///
-/// A daily quota spent at 14:00 is still spent after a restart at 14:05; without this file a
-/// restarted application would burn one failed call per exhausted key before relearning it.
 /// The file is JSON, one record per key (or per key and model), naming each key by its
 /// fingerprint (never the key, never the account id):
 ///
@@ -43,6 +42,7 @@
 #include <governed/json_limits.hpp>
 #include <governed/keys/detail/state_file.hpp>
 #include <governed/keys/health.hpp>
+#include <governed/keys/health_persistence.hpp>
 #include <governed/result.hpp>
 #include <governed/time.hpp>
 
@@ -77,107 +77,8 @@ inline constexpr std::size_t health_file_max_bytes = std::size_t{4} << 20;
 /// The health file is flat (an object, an array of records, each an object of scalars): 3
 /// levels. Deeper text is not a health file.
 inline constexpr std::size_t health_file_max_depth = 8;
-/// The file's name inside the cache directory.
-inline constexpr std::string_view health_file_name = "key-health.json";
-/// How long a health-file access waits for another process's lock before giving up and
-/// keeping what it knows in memory. A write under the lock takes a few milliseconds (one
-/// fsync of a small file); 2 s leaves room for a slow disk without stalling a caller long.
-inline constexpr std::chrono::nanoseconds default_lock_wait = std::chrono::seconds{2};
-
-/// "Until the user resets it": billing exhaustion has no reset time.
-inline constexpr WallTime until_reset = WallTime::max();
 
 namespace detail {
-
-/// The name of a health state, as the file spells it.
-constexpr std::string_view health_name(KeyHealth h) noexcept {
-  switch (h) {
-    case KeyHealth::healthy: return "healthy";
-    case KeyHealth::cooling: return "cooling";
-    case KeyHealth::exhausted: return "exhausted";
-    case KeyHealth::invalid: return "invalid";
-  }
-  return "unknown";
-}
-
-/// How conservative a state is: a merge keeps the higher. invalid never ends; exhausted lasts
-/// to a daily or billing reset; cooling a minute or so.
-constexpr int severity(KeyHealth h) noexcept {
-  switch (h) {
-    case KeyHealth::healthy: return 0;
-    case KeyHealth::cooling: return 1;
-    case KeyHealth::exhausted: return 2;
-    case KeyHealth::invalid: return 3;
-  }
-  return 0;
-}
-
-}  // namespace detail
-
-/// What a record is about: a key (by fingerprint), or one model for that key's account.
-struct HealthKey {
-  std::string fingerprint;
-  std::string model{};  ///< empty: the whole key
-
-  HealthKey() = default;
-  HealthKey(std::string fp, std::string m = {}) : fingerprint(std::move(fp)), model(std::move(m)) {}
-  HealthKey(const char* fp) : fingerprint(fp) {}
-
-  friend auto operator<=>(const HealthKey&, const HealthKey&) = default;
-  friend bool operator==(const HealthKey&, const HealthKey&) = default;
-};
-
-/// One key's (or one key and model's) persisted state.
-struct HealthRecord {
-  KeyHealth health = KeyHealth::healthy;
-  WallTime until{};      ///< when the state ends; ignored for invalid
-  std::string provider;  ///< for a person reading the file; matching is by fingerprint
-
-  /// Whether the state is over at `now` (invalid never is).
-  bool expired(WallTime now) const noexcept {
-    return health == KeyHealth::healthy || (health != KeyHealth::invalid && until <= now);
-  }
-
-  friend bool operator==(const HealthRecord&, const HealthRecord&) = default;
-};
-
-/// The more conservative of two records: the more severe state; of two equal states, the
-/// later end.
-inline const HealthRecord& more_conservative(const HealthRecord& a, const HealthRecord& b) noexcept {
-  if (detail::severity(a.health) != detail::severity(b.health)) return detail::severity(a.health) > detail::severity(b.health) ? a : b;
-  return a.until >= b.until ? a : b;
-}
-
-/// Health records by key fingerprint and model.
-using HealthRecords = std::map<HealthKey, HealthRecord>;
-
-/// `$XDG_CACHE_HOME/governed/key-health.json`, else `$HOME/.cache/governed/key-health.json`.
-/// The XDG base-directory specification ignores a relative XDG_CACHE_HOME, and so does this.
-inline Result<std::filesystem::path> default_health_file() {
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg && std::filesystem::path(xdg).is_absolute())
-    return std::filesystem::path(xdg) / "governed" / health_file_name;
-  if (const char* home = std::getenv("HOME"); home && *home)
-    return std::filesystem::path(home) / ".cache" / "governed" / health_file_name;
-  return fail(Errc::invalid_argument,
-              "no cache directory for the key health file: set XDG_CACHE_HOME or HOME, or give "
-              "the key pool a state file");
-}
-
-namespace detail {
-
-inline std::int64_t to_epoch_ms_ceil(WallTime t) noexcept {
-  const std::int64_t ns = t.time_since_epoch().count();
-  const std::int64_t ms = ns / 1'000'000;
-  return ms + (ns % 1'000'000 > 0 ? 1 : 0);
-}
-
-inline WallTime from_epoch_ms(std::int64_t ms) noexcept {
-  constexpr std::int64_t max_ms = std::numeric_limits<std::int64_t>::max() / 1'000'000;
-  constexpr std::int64_t min_ms = std::numeric_limits<std::int64_t>::min() / 1'000'000;
-  if (ms >= max_ms) return WallTime::max();  // year 2262 and later: "until reset"
-  if (ms <= min_ms) return WallTime::min();
-  return WallTime{std::chrono::milliseconds{ms}};
-}
 
 inline std::optional<KeyHealth> health_from_string(std::string_view s) noexcept {
   for (KeyHealth h : {KeyHealth::cooling, KeyHealth::exhausted, KeyHealth::invalid})
@@ -334,12 +235,12 @@ inline std::string render_health_file(const HealthRecords& records) {
 
 /// The health file of one host (or of one path the user chose). Cheap to copy: it holds only
 /// the path and the lock bound; every call opens, locks and closes.
-class HealthStore {
+class HealthStore : public HealthPersistence {
  public:
   explicit HealthStore(std::filesystem::path file, std::chrono::nanoseconds lock_wait = default_lock_wait)
       : file_(std::move(file)), lock_wait_(lock_wait) {}
 
-  const std::filesystem::path& file() const noexcept { return file_; }
+  const std::filesystem::path& file() const noexcept override { return file_; }
   std::chrono::nanoseconds lock_wait() const noexcept { return lock_wait_; }
 
   /// The records still in force at `now`. No file yet: none. What can not be used is set
@@ -359,7 +260,7 @@ class HealthStore {
   /// (keys a user cleared), and replaces the file atomically. Errors as `load`, and io_error
   /// when the file can not be written; the file is then as it was.
   Result<HealthRecords> merge(const HealthRecords& mine, WallTime now, std::vector<std::string>& warnings,
-                              std::span<const std::string> forget = {}) const {
+                              std::span<const std::string> forget = {}) const override {
     auto lock = lock_file();
     if (!lock) return tl::unexpected(lock.error());
     if (const std::size_t n = governed::detail::state_file_remove_stray_temporaries(file_); n > 0)

@@ -1,4 +1,4 @@
-#include <governed/keys/health_store.hpp>
+#include <governed/keys/health_file.hpp>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>

@@ -1,0 +1,81 @@
+#pragma once
+/// @file
+/// A model as the provider table describes it: context window, output limit, price, limits
+/// per tier, tags and token-estimate parameters, each with the date it was published.
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace governed::providers {
+
+/// A published limit: a number, "unlimited", "unavailable" on this tier, or not published.
+struct Cap {
+  enum class State : std::uint8_t { unpublished, limited, unlimited, unavailable };
+  State state = State::unpublished;
+  std::int64_t value = 0;
+
+  /// A limit of `n` (at least 1: 0 would read as "no limit" to the limiter).
+  static constexpr Cap of(std::int64_t n) noexcept { return {State::limited, n}; }
+  /// Published as "unlimited".
+  static constexpr Cap without_limit() noexcept { return {State::unlimited, 0}; }
+
+  bool limited() const noexcept { return state == State::limited; }
+  friend bool operator==(const Cap&, const Cap&) = default;
+};
+
+/// One tier's limits for one model.
+struct TierLimits {
+  std::string name;
+  bool available = true;  ///< false: the model is not offered on this tier at all
+  Cap rpm, tpm, rpd, tpd, itpm, otpm;
+  std::string as_of;
+  friend bool operator==(const TierLimits&, const TierLimits&) = default;
+};
+
+/// USD per million tokens.
+struct Price {
+  double input = 0;
+  double output = 0;
+  std::optional<double> cached_input{};  ///< reading a cached prompt prefix
+  std::optional<double> cache_write{};   ///< writing one (Anthropic charges extra)
+  std::string as_of;
+  friend bool operator==(const Price&, const Price&) = default;
+};
+
+/// Token estimation parameters (see tokens.hpp).
+struct EstimateParams {
+  double letters_per_token = 5.0;  ///< ASCII letters per token; other characters: tokens.hpp
+  int tokens_per_message = 3;
+  int tokens_per_reply = 3;
+  friend bool operator==(const EstimateParams&, const EstimateParams&) = default;
+};
+
+struct Model {
+  std::string name;
+  std::string provider;
+  std::int64_t context_window = 0;
+  std::int64_t max_output_tokens = 0;
+  Price price;
+  std::vector<TierLimits> tiers;
+  std::vector<std::string> tags;  ///< primary, fallback, budget, large_context
+  EstimateParams estimate;
+  std::string as_of;
+  std::optional<std::string> retired{};  ///< the date it was retired, when it was
+  std::string note;
+
+  bool has_tag(std::string_view t) const noexcept {
+    return std::find(tags.begin(), tags.end(), t) != tags.end();
+  }
+  const TierLimits* tier(std::string_view t) const noexcept {
+    for (const auto& x : tiers)
+      if (x.name == t) return &x;
+    return nullptr;
+  }
+  friend bool operator==(const Model&, const Model&) = default;
+};
+
+}  // namespace governed::providers
