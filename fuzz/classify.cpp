@@ -4,6 +4,7 @@
 // Input layout: byte 0 picks the provider, bytes 1-2 the status (little endian, mod 700),
 // then header lines "name: value" up to an empty line, then the body.
 
+#include <governed/dialect/answer_json.hpp>
 #include <governed/providers.hpp>
 
 #include <cstdint>
@@ -40,6 +41,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string m = gp::describe(v, provider, "model", keys);
   if (v.wait && (*v.wait < governed::Duration::zero() || *v.wait > gp::max_usable_wait)) __builtin_trap();
   if (m.find("configured-key-0001") != std::string::npos) __builtin_trap();
-  (void)gp::extract_usage(rest);
+  (void)governed::dialect::extract_usage(rest);
   return 0;
 }

@@ -2,7 +2,7 @@
 
 #include <governed/clock/manual.hpp>
 #include <governed/providers/classify.hpp>
-#include <governed/providers/content.hpp>
+#include <governed/dialect/answer_json.hpp>
 #include <governed/providers/usage.hpp>
 #include <governed/transport/http.hpp>
 
@@ -189,8 +189,8 @@ TEST_CASE("sim server: each route answers a completion with the provider's shape
     const auto* entry = providers::builtin_table().provider(t.provider);
     REQUIRE(entry);
     const json body = json::parse(r.body);
-    CHECK(providers::content_from_json(entry->dialect, body) == "This is a simulated completion.");
-    const auto usage = providers::usage_from_json(body);
+    CHECK(dialect::content_from_json(entry->dialect, body) == "This is a simulated completion.");
+    const auto usage = dialect::usage_from_json(body);
     REQUIRE(usage);
     CHECK(usage->input_tokens > 0);
     CHECK(usage->output_tokens == 64);

@@ -1,4 +1,5 @@
 #include <governed/transport/http.hpp>
+#include <governed/dialect/answer_json.hpp>
 #include <governed/providers/classify.hpp>
 
 #include "test_server.hpp"
@@ -91,7 +92,7 @@ TEST_CASE("http: OpenAI over HTTPS, request shape seen by the server, reply unch
   CHECK(b["model"] == "gpt-4o-mini");
   CHECK(b["max_completion_tokens"] == 64);
   CHECK(b["messages"][1]["content"] == "Say hello.");
-  CHECK(gp::extract_usage(r.body)->total() == 13);
+  CHECK(governed::dialect::extract_usage(r.body)->total() == 13);
 }
 
 TEST_CASE("http: Azure, Anthropic and Gemini requests as each provider wants them", "[http][wire]") {
@@ -116,7 +117,7 @@ TEST_CASE("http: Azure, Anthropic and Gemini requests as each provider wants the
 
   auto an = t.send({req, "anthropic", "claude-haiku-4-5", server.url("/v1"), "sk-ant-1"});
   REQUIRE_FALSE(an.failure);
-  CHECK(gp::extract_content(gp::Dialect::anthropic, an.body).value() == "Salut");
+  CHECK(governed::dialect::extract_content(gp::Dialect::anthropic, an.body).value() == "Salut");
   s = server.last();
   CHECK(s.target == "/v1/messages");
   CHECK(s.header("x-api-key") == "sk-ant-1");

@@ -2,6 +2,8 @@
 
 #include "../sim/helpers.hpp"
 
+#include <governed/dialect/answer_json.hpp>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
@@ -38,7 +40,7 @@ TEST_CASE("simulated: attempts go to the provider they name, on the governor's c
   REQUIRE(r.status == 200);
   CHECK_FALSE(r.failure);
   CHECK(r.latency == 300ms + 64 * 20ms);
-  auto usage = gp::extract_usage(r.body);
+  auto usage = governed::dialect::extract_usage(r.body);
   REQUIRE(usage);
   CHECK(usage->output_tokens == 64);
 

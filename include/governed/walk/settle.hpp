@@ -8,6 +8,7 @@
 #include <governed/attempt.hpp>
 #include <governed/budget/spend.hpp>
 #include <governed/budget/task.hpp>
+#include <governed/dialect/reply.hpp>
 #include <governed/limit_set.hpp>
 #include <governed/providers/completion.hpp>
 #include <governed/providers/cost.hpp>
@@ -59,7 +60,7 @@ inline Used read_answer(const transport::Reply& reply, providers::Dialect dialec
     content = reply.streamed->content;
     u.usage = stream_usage(*reply.streamed, model, prompt_estimate);
     have_usage = true;
-  } else if (auto read = providers::read_completion(dialect, reply.body)) {
+  } else if (auto read = dialect::decode_completion(dialect, reply.body)) {
     if (read->usage && read->usage->total() > 0) {
       u.usage = *read->usage;
       have_usage = true;

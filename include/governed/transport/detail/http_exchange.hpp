@@ -27,9 +27,9 @@
 /// read, and more is read only when the parser needs it.
 
 #include <governed/ascii.hpp>
+#include <governed/dialect/answer_json.hpp>
 #include <governed/transport/detail/http_pool.hpp>
 #include <governed/json_limits.hpp>
-#include <governed/providers/content.hpp>
 #include <governed/providers/redact.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/providers/usage.hpp>
@@ -701,8 +701,8 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
     if (!parsed) return;
     const nlohmann::json& j = *parsed;
     auto& st = *reply.streamed;
-    st.content = providers::content_from_json(dialect_, j);
-    if (auto u = providers::usage_from_json(j)) st.usage = *u;
+    st.content = dialect::content_from_json(dialect_, j);
+    if (auto u = dialect::usage_from_json(j)) st.usage = *u;
     if (!st.content.empty()) {
       st.chunks = 1;
       if (sink_) {

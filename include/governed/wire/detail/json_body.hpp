@@ -3,6 +3,7 @@
 /// Pieces every wire format's JSON body shares.
 
 #include <governed/json_limits.hpp>
+#include <governed/dialect/answer_json.hpp>
 #include <governed/providers/usage.hpp>
 #include <governed/wire/stream_event.hpp>
 
@@ -32,7 +33,7 @@ inline void apply_parameters(nlohmann::json& body, const nlohmann::json& paramet
 
 /// The usage in `j` (a body or a stream chunk), when it has a readable one.
 inline std::optional<providers::Usage> usage_in(const nlohmann::json& j) {
-  auto u = providers::usage_from_json(j);
+  auto u = dialect::usage_from_json(j);
   if (!u) return std::nullopt;
   return *u;
 }
