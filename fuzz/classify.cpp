@@ -5,6 +5,7 @@
 // then header lines "name: value" up to an empty line, then the body.
 
 #include <governed/dialect/answer_json.hpp>
+#include <governed/dialect/classify.hpp>
 #include <governed/providers.hpp>
 
 #include <cstdint>
@@ -36,7 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     headers.push_back({line.substr(0, colon), value});
   }
   const governed::WallTime now{std::chrono::seconds{1'711'483'199}};
-  const auto v = gp::classify(provider, status, gp::HeaderView{headers}, rest, now);
+  const auto v = governed::dialect::classify(provider, status, gp::HeaderView{headers}, rest, now);
   const std::vector<std::string> keys{"configured-key-0001"};
   const std::string m = gp::describe(v, provider, "model", keys);
   if (v.wait && (*v.wait < governed::Duration::zero() || *v.wait > gp::max_usable_wait)) __builtin_trap();

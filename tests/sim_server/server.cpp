@@ -1,6 +1,7 @@
 #include <governed/sim/server.hpp>
 
 #include <governed/clock/manual.hpp>
+#include <governed/dialect/classify.hpp>
 #include <governed/providers/classify.hpp>
 #include <governed/dialect/answer_json.hpp>
 #include <governed/providers/usage.hpp>
@@ -212,7 +213,7 @@ TEST_CASE("sim server: an unknown, revoked or spent key is answered in the provi
   const auto& t = targets();
   auto verdict = [](const transport::Reply& r, std::string_view provider) {
     const auto hs = r.header_view();
-    return providers::classify(provider, r.status, providers::HeaderView{hs}, r.body, WallTime{});
+    return dialect::classify(provider, r.status, providers::HeaderView{hs}, r.body, WallTime{});
   };
   transport::Reply r = send(f, t[0], "nobody");
   CHECK(r.status == 401);
@@ -484,7 +485,7 @@ TEST_CASE("sim server: bodies in flight never pass max_body_bytes_in_flight; tho
     CHECK(res.result_int() == 503);
     CHECK(res[bhttp::field::retry_after] == "1");
     CHECK_FALSE(res.keep_alive());
-    CHECK(providers::classify("openai", res.result_int(), providers::HeaderView{}, res.body(), WallTime{}).retryable);
+    CHECK(dialect::classify("openai", res.result_int(), providers::HeaderView{}, res.body(), WallTime{}).retryable);
   }
   CHECK(f.server->peak_body_bytes_in_flight() == fit * body);
   // The held bodies finish and are answered; their bytes go back to the budget.

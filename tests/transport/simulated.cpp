@@ -3,6 +3,7 @@
 #include "../sim/helpers.hpp"
 
 #include <governed/dialect/answer_json.hpp>
+#include <governed/dialect/classify.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
@@ -47,7 +48,7 @@ TEST_CASE("simulated: attempts go to the provider they name, on the governor's c
   transport::Reply limited = t.send({req, "openai", "gpt-4o", "", "sk-test-a1"});
   CHECK(limited.status == 429);
   const auto hs = limited.header_view();
-  auto v = gp::classify("openai", limited.status, gp::HeaderView{hs}, limited.body, c.wall_now());
+  auto v = governed::dialect::classify("openai", limited.status, gp::HeaderView{hs}, limited.body, c.wall_now());
   CHECK(v.kind == gp::Kind::rate_limit_requests);
   c.advance(61s);
   CHECK(t.send({req, "openai", "gpt-4o", "", "sk-test-a1"}).status == 200);

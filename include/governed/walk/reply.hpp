@@ -16,6 +16,7 @@
 #include <governed/breaker.hpp>
 #include <governed/budget/spend.hpp>
 #include <governed/cooldowns.hpp>
+#include <governed/dialect/classify.hpp>
 #include <governed/error.hpp>
 #include <governed/fallback/candidates.hpp>
 #include <governed/keys/exhaustion.hpp>
@@ -168,8 +169,8 @@ class ReplyStep {
                                      WallTime w) {
     if (reply.failure) return providers::classify_network_failure(*reply.failure, cacheable);
     const auto headers = reply.header_view();
-    return providers::classify(c.provider, c.provider->dialect,
-                               providers::ReplyView{reply.status, providers::HeaderView(headers), reply.body}, w);
+    return dialect::classify(c.provider, c.provider->dialect,
+                             dialect::ReplyView{reply.status, providers::HeaderView(headers), reply.body}, w);
   }
 
   /// Adopts the provider's own counts where they are more conservative than the limit set's.
