@@ -32,9 +32,9 @@ struct ReplyView {
 /// read only when the rules read it: for an error status.
 inline providers::Verdict classify(const providers::Provider* provider, providers::Dialect dialect,
                                    const ReplyView& reply, WallTime now) {
-  const bool error_body = providers::reads_error_body(reply.status);
-  return providers::classify(provider, dialect, reply.status, reply.headers,
-                             error_body ? decode_error(dialect, reply.body) : providers::ErrorBody{}, now);
+  if (!providers::reads_error_body(reply.status))
+    return providers::classify(provider, dialect, reply.status, reply.headers, providers::no_error_body, now);
+  return providers::classify(provider, dialect, reply.status, reply.headers, decode_error(dialect, reply.body), now);
 }
 
 /// Classifies a reply from the provider named `provider` in `table`.

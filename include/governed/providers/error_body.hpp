@@ -30,4 +30,8 @@ struct ErrorBody {
   std::vector<std::pair<std::string, std::string>> meta_headers;  ///< error.metadata.headers
 };
 
+/// The body a reply without an error body is classified with (a success, a status no server
+/// sends): one shared empty body, so classifying a success builds none and checks no guard.
+inline const ErrorBody no_error_body{};
+
 }  // namespace governed::providers

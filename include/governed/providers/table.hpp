@@ -16,6 +16,7 @@
 
 #include <governed/file/bounded_read.hpp>
 #include <governed/json_limits.hpp>
+#include <governed/providers/dialect.hpp>
 #include <governed/providers/headers.hpp>
 #include <governed/providers/redact.hpp>
 #include <governed/providers/table_data.hpp>
@@ -49,11 +50,6 @@ enum class AuthStyle : std::uint8_t {
   x_api_key,       ///< `x-api-key: <key>` (Anthropic)
   api_key,         ///< `api-key: <key>` (Azure OpenAI)
   x_goog_api_key,  ///< `x-goog-api-key: <key>` (Gemini)
-};
-
-/// Which error dialect the classifier reads a provider's replies in.
-enum class Dialect : std::uint8_t {
-  openai, anthropic, gemini, azure, openrouter, mistral, groq, deepseek,
 };
 
 /// Which rate-limit header names a provider sends.

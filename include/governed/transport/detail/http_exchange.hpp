@@ -35,6 +35,7 @@
 #include <governed/providers/usage.hpp>
 #include <governed/transport/concept.hpp>
 #include <governed/transport/http_options.hpp>
+#include <governed/transport/reply_reader.hpp>
 #include <governed/wire/format.hpp>
 #include <governed/wire/stream.hpp>
 #include <governed/wire/url.hpp>
@@ -684,16 +685,16 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
     return false;
   }
 
-  /// The reply was read to its end.
+  /// The reply was read to its end: a whole reply is read in the dialect for the walk.
   void complete() {
-    if (!stream_) return;
+    if (!stream_) return transport::read_reply(reply, dialect_);
     if (sse_) {
       if (!reader_->complete())
         fail(Failure::closed_early, "the stream ended before the provider's end-of-stream event");
       return;
     }
     const bool ok = reply.status >= 200 && reply.status < 300;
-    if (!ok) return;  // an error reply before any stream: classified like any other
+    if (!ok) return transport::read_reply(reply, dialect_);  // an error before any stream: classified like any other
     // A server that answered a stream request with a whole body: the body is the stream. One
     // nested past the limit is read as none, like a body that is not JSON; its bytes stay in
     // `reply.body` for the caller.
