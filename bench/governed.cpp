@@ -89,7 +89,7 @@ BENCHMARK(BM_Baseline_ParseReplyDocument)->Threads(1);
 // The part of the success path that reads the reply's text and usage (one SAX pass).
 void BM_Governed_ReadReply(benchmark::State& st) {
   for (auto _ : st) {
-    auto c = providers::read_completion(providers::Dialect::openai, InstantTransport::ok);
+    auto c = dialect::decode_completion(providers::Dialect::openai, InstantTransport::ok);
     benchmark::DoNotOptimize(c);
   }
 }

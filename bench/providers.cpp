@@ -4,6 +4,7 @@
 
 #include "ratios.hpp"
 
+#include <governed/dialect/classify.hpp>
 #include <governed/providers.hpp>
 
 #include <benchmark/benchmark.h>
@@ -34,7 +35,7 @@ BENCHMARK(BM_Baseline_JsonParse);
 void BM_Providers_Classify429(benchmark::State& state) {
   (void)gp::builtin_table();  // parsed once per process, as in use
   for (auto _ : state) {
-    auto v = gp::classify("openai", 429, gp::HeaderView{}, body_429, bench_now);
+    auto v = governed::dialect::classify("openai", 429, gp::HeaderView{}, body_429, bench_now);
     benchmark::DoNotOptimize(v);
   }
 }
@@ -51,7 +52,7 @@ void BM_Providers_ClassifySuccessHeaders(benchmark::State& state) {
       {"x-ratelimit-reset-tokens", "7.66s"}};
   const std::string body(2000, 'x');
   for (auto _ : state) {
-    auto v = gp::classify("groq", 200, gp::HeaderView{headers}, body, bench_now);
+    auto v = governed::dialect::classify("groq", 200, gp::HeaderView{headers}, body, bench_now);
     benchmark::DoNotOptimize(v);
   }
 }

@@ -14,6 +14,7 @@
 // the system clock. Exit status: 0 when every line was classified, 1 when some line was
 // malformed, 2 for a usage error or when an input or the table could not be read.
 
+#include <governed/dialect/classify.hpp>
 #include <governed/json_limits.hpp>
 #include <governed/providers.hpp>
 
@@ -107,7 +108,7 @@ bool classify_line(const gp::Table& table, const Options& opt, std::optional<gov
     now = std::chrono::time_point_cast<governed::Duration>(std::chrono::system_clock::now());
   }
   const int code = static_cast<int>(std::clamp<std::int64_t>(status->get<std::int64_t>(), -1, 1000));
-  const auto v = gp::classify(table, provider->get<std::string>(), code, view, body, now);
+  const auto v = governed::dialect::classify(table, provider->get<std::string>(), code, view, body, now);
 
   nlohmann::ordered_json o;  // the documented field order, for people reading the stream
   auto id = j.find("id");

@@ -4,6 +4,8 @@
 // Input layout: byte 0 picks the provider, bytes 1-2 the status (little endian, mod 700),
 // then header lines "name: value" up to an empty line, then the body.
 
+#include <governed/dialect/answer_json.hpp>
+#include <governed/dialect/classify.hpp>
 #include <governed/providers.hpp>
 
 #include <cstdint>
@@ -35,11 +37,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     headers.push_back({line.substr(0, colon), value});
   }
   const governed::WallTime now{std::chrono::seconds{1'711'483'199}};
-  const auto v = gp::classify(provider, status, gp::HeaderView{headers}, rest, now);
+  const auto v = governed::dialect::classify(provider, status, gp::HeaderView{headers}, rest, now);
   const std::vector<std::string> keys{"configured-key-0001"};
   const std::string m = gp::describe(v, provider, "model", keys);
   if (v.wait && (*v.wait < governed::Duration::zero() || *v.wait > gp::max_usable_wait)) __builtin_trap();
   if (m.find("configured-key-0001") != std::string::npos) __builtin_trap();
-  (void)gp::extract_usage(rest);
+  (void)governed::dialect::extract_usage(rest);
   return 0;
 }

@@ -8,6 +8,7 @@
 //
 // Input layout: byte 0 seeds the piece sizes, the rest is the stream.
 
+#include <governed/dialect/classify.hpp>
 #include <governed/dialect/stream.hpp>
 #include <governed/json_limits.hpp>
 #include <governed/providers/classify.hpp>
@@ -87,7 +88,7 @@ inline int run(gp::Dialect d, std::string_view provider, const std::uint8_t* dat
     if (!j || !j->is_object()) __builtin_trap();
     static const std::vector<std::string> keys{"configured-key-0001"};
     const governed::WallTime now{std::chrono::seconds{1'711'483'199}};
-    const auto v = gp::classify(provider, 200, gp::HeaderView{}, whole.error_body, now);
+    const auto v = governed::dialect::classify(provider, 200, gp::HeaderView{}, whole.error_body, now);
     const std::string m = gp::describe(v, provider, "model", keys);
     if (m.find("configured-key-0001") != std::string::npos) __builtin_trap();
   } else if (!whole.error_body.empty()) {

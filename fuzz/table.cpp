@@ -2,6 +2,7 @@
 // bodies among the seeds — are either a valid table or an error that names the source; the
 // built-in table is never changed.
 
+#include <governed/dialect/answer_json.hpp>
 #include <governed/providers/table_json.hpp>
 #include <governed/providers/usage.hpp>
 
@@ -18,6 +19,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // An error names the source first: "fuzz.json: line 3: …", "fuzz.json nests deeper than …".
   if (!t && t.error().message.rfind("fuzz.json", 0) != 0) __builtin_trap();
   if (base.models().size() != before) __builtin_trap();
-  (void)gp::extract_usage(s);
+  (void)governed::dialect::extract_usage(s);
   return 0;
 }

@@ -1,10 +1,13 @@
 #pragma once
 /// @file
 /// What passes between `Governed` and a transport: the attempt going out (`Attempt`), the
-/// reply coming back (`Reply`, with `Streamed` for a streamed one) and where streamed text goes
-/// (`ChunkSink`). The wire formats read and fill these too, so they sit below both
+/// reply coming back (`Reply`, with `Streamed` for a streamed one, and its body read in the
+/// attempt's dialect: `completion`, `error`) and where streamed text goes (`ChunkSink`). The wire formats read and fill these too, so they sit below both
 /// `transport/` and `wire/`; the concepts a transport meets are in transport/concept.hpp.
 
+#include <governed/providers/completion.hpp>
+#include <governed/providers/dialect.hpp>
+#include <governed/providers/error_body.hpp>
 #include <governed/providers/headers.hpp>
 #include <governed/providers/network_failure.hpp>
 #include <governed/providers/usage.hpp>
@@ -32,6 +35,9 @@ struct Attempt {
   /// The W3C `traceparent` header to send (the call's trace and span, see trace.hpp); empty:
   /// none. Borrowed like the key.
   std::string_view traceparent{};
+  /// The provider's dialect (its table entry's): how the request is written and the reply
+  /// read. `Governed` sets it from the candidate it chose.
+  providers::Dialect dialect = providers::Dialect::openai;
 };
 
 /// What a streamed reply delivered before it ended: the text the caller was shown, and the
@@ -64,6 +70,15 @@ struct Reply {
   /// The caller cancelled the attempt (through its completion token's cancellation slot);
   /// `failure` then says how far it had got.
   bool cancelled = false;
+  /// A whole 2xx reply's text and usage, read from `body` in the attempt's dialect by a
+  /// transport that reads replies (transport/concept.hpp, `ReadsReplies`). Empty when the
+  /// body is not a readable reply (the walk then counts the prompt's estimate), for a stream
+  /// (`streamed` holds what it said), and from a transport that hands back bytes only.
+  std::optional<providers::Completion> completion{};
+  /// An error reply's fields (any status `providers::reads_error_body` accepts), read from
+  /// `body` in the attempt's dialect by a transport that reads replies: what the classifier
+  /// decides from. Empty for a success, a failure, and from a transport that hands back bytes.
+  std::optional<providers::ErrorBody> error{};
 
   /// The headers as the classifier reads them. Valid while this reply lives.
   std::vector<providers::Header> header_view() const {

@@ -139,7 +139,8 @@ class Walk {
   /// The attempt to send; valid after `WalkStep::send` until `on_reply`.
   transport::Attempt attempt() const noexcept {
     return transport::Attempt{req_, cand().provider->name, cand().model->name, base_url(),
-                              s_.keys().secret(key_seat_.key()), std::string_view(traceparent_.data(), traceparent_.size())};
+                              s_.keys().secret(key_seat_.key()), std::string_view(traceparent_.data(), traceparent_.size()),
+                              cand().provider->dialect};
   }
 
   /// The outcome; valid once after `WalkStep::done`.

@@ -110,7 +110,7 @@ TEST_CASE("a governed send on a warm state allocates only the reply, its reading
     auto reply = transport->send(a);
     const long transport_blocks = allocations.load() - before;
     before = allocations.load();
-    auto read = governed::providers::read_completion(governed::providers::Dialect::openai, reply.body);
+    auto read = governed::dialect::decode_completion(governed::providers::Dialect::openai, reply.body);
     REQUIRE(read);
     const long reading_blocks = allocations.load() - before;
 

@@ -1,5 +1,6 @@
 #include <governed/dialect/stream.hpp>
 
+#include <governed/dialect/error.hpp>
 #include <governed/providers/error_body.hpp>
 
 #include <catch2/catch.hpp>
@@ -99,7 +100,7 @@ TEST_CASE("stream: an error event kept as sent reads as the provider's error", "
   dialect::StreamReader r{gp::Dialect::anthropic};
   CHECK_FALSE(r.feed(sse_event(R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})", "error"),
                      [](std::string_view) {}));
-  const gp::ErrorBody e = gp::read_error_body(r.error_body());
+  const gp::ErrorBody e = governed::dialect::decode_error(r.error_body());
   CHECK(e.json);
   CHECK(e.type == "overloaded_error");
   CHECK(e.message == "Overloaded");

@@ -1,5 +1,7 @@
 #include <governed/providers/classify.hpp>
 
+#include <governed/dialect/classify.hpp>
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -31,7 +33,7 @@ struct Case {
 gp::Verdict run(const Case& c, governed::WallTime now = test_now) {
   std::vector<gp::Header> hs;
   for (const auto& [k, v] : c.headers) hs.push_back({k, v});
-  return gp::classify(c.provider, c.status, gp::HeaderView{hs}, c.body, now);
+  return governed::dialect::classify(c.provider, c.status, gp::HeaderView{hs}, c.body, now);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // what the governor does with a simulated failure is what it does with the real one.
 #include <governed/sim/dialect.hpp>
 
+#include <governed/dialect/classify.hpp>
 #include <governed/providers/classify.hpp>
 
 #include <catch2/catch.hpp>
@@ -23,7 +24,7 @@ const WallTime noon{std::chrono::seconds{1735732800}};
 
 gp::Verdict classify(std::string_view provider, const sim::ProviderReply& r) {
   const auto hs = r.header_view();
-  return gp::classify(provider, r.status, gp::HeaderView{hs}, r.body, noon);
+  return governed::dialect::classify(provider, r.status, gp::HeaderView{hs}, r.body, noon);
 }
 
 sim::Speaker speaker(std::string_view provider) {

@@ -2,6 +2,7 @@
 
 #include "helpers.hpp"
 
+#include <governed/dialect/answer_json.hpp>
 #include <governed/providers/usage.hpp>
 
 #include <catch2/catch.hpp>
@@ -158,7 +159,7 @@ TEST_CASE("success bodies carry usage in each provider's shape", "[sim][dialect]
     auto r = send(*p, c, t.key, t.model, 20);  // max_tokens 20 < 50: truncated
     REQUIRE(r.status == 200);
     CHECK(classify(*p, r, c.wall_now()).kind == gp::Kind::success);
-    auto u = gp::extract_usage(r.body);
+    auto u = governed::dialect::extract_usage(r.body);
     REQUIRE(u);
     const auto log = p->log();
     CHECK(u->input_tokens == log.back().input_tokens);

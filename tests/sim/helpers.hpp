@@ -3,6 +3,7 @@
 // time, classify what came back with the real classifier.
 
 #include <governed/clock/manual.hpp>
+#include <governed/dialect/classify.hpp>
 #include <governed/providers/classify.hpp>
 #include <governed/sim/provider.hpp>
 
@@ -36,7 +37,7 @@ inline sim::ProviderReply send(sim::Provider& p, const clock::manual& c, std::st
 
 inline providers::Verdict classify(const sim::Provider& p, const sim::ProviderReply& r, WallTime now) {
   const auto hs = r.header_view();
-  return providers::classify(p.config().provider, r.status, providers::HeaderView{hs}, r.body, now);
+  return dialect::classify(p.config().provider, r.status, providers::HeaderView{hs}, r.body, now);
 }
 
 }  // namespace simtest

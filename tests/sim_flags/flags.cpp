@@ -4,6 +4,7 @@
 // rate-limit headers and error body, and how the classifier reads them.
 #include "sim_process.hpp"
 
+#include <governed/dialect/classify.hpp>
 #include <governed/providers/classify.hpp>
 #include <governed/transport/http.hpp>
 
@@ -75,7 +76,7 @@ std::int64_t number_header(const transport::Reply& r, std::string_view name) {
 providers::Verdict verdict_of(const transport::Reply& r) {
   std::vector<providers::Header> hs;
   for (const auto& [k, v] : r.headers) hs.push_back({k, v});
-  return providers::classify("openai", r.status, providers::HeaderView{hs}, r.body, WallTime{});
+  return dialect::classify("openai", r.status, providers::HeaderView{hs}, r.body, WallTime{});
 }
 
 std::int64_t prompt_tokens(const transport::Reply& r) { return json::parse(r.body).at("usage").at("prompt_tokens"); }

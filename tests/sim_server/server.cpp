@@ -1,8 +1,9 @@
 #include <governed/sim/server.hpp>
 
 #include <governed/clock/manual.hpp>
+#include <governed/dialect/classify.hpp>
 #include <governed/providers/classify.hpp>
-#include <governed/providers/content.hpp>
+#include <governed/dialect/answer_json.hpp>
 #include <governed/providers/usage.hpp>
 #include <governed/transport/http.hpp>
 
@@ -189,8 +190,8 @@ TEST_CASE("sim server: each route answers a completion with the provider's shape
     const auto* entry = providers::builtin_table().provider(t.provider);
     REQUIRE(entry);
     const json body = json::parse(r.body);
-    CHECK(providers::content_from_json(entry->dialect, body) == "This is a simulated completion.");
-    const auto usage = providers::usage_from_json(body);
+    CHECK(dialect::content_from_json(entry->dialect, body) == "This is a simulated completion.");
+    const auto usage = dialect::usage_from_json(body);
     REQUIRE(usage);
     CHECK(usage->input_tokens > 0);
     CHECK(usage->output_tokens == 64);
@@ -212,7 +213,7 @@ TEST_CASE("sim server: an unknown, revoked or spent key is answered in the provi
   const auto& t = targets();
   auto verdict = [](const transport::Reply& r, std::string_view provider) {
     const auto hs = r.header_view();
-    return providers::classify(provider, r.status, providers::HeaderView{hs}, r.body, WallTime{});
+    return dialect::classify(provider, r.status, providers::HeaderView{hs}, r.body, WallTime{});
   };
   transport::Reply r = send(f, t[0], "nobody");
   CHECK(r.status == 401);
@@ -484,7 +485,7 @@ TEST_CASE("sim server: bodies in flight never pass max_body_bytes_in_flight; tho
     CHECK(res.result_int() == 503);
     CHECK(res[bhttp::field::retry_after] == "1");
     CHECK_FALSE(res.keep_alive());
-    CHECK(providers::classify("openai", res.result_int(), providers::HeaderView{}, res.body(), WallTime{}).retryable);
+    CHECK(dialect::classify("openai", res.result_int(), providers::HeaderView{}, res.body(), WallTime{}).retryable);
   }
   CHECK(f.server->peak_body_bytes_in_flight() == fit * body);
   // The held bodies finish and are answered; their bytes go back to the budget.

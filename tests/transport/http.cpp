@@ -1,4 +1,5 @@
 #include <governed/transport/http.hpp>
+#include <governed/dialect/answer_json.hpp>
 #include <governed/providers/classify.hpp>
 
 #include "test_server.hpp"
@@ -91,7 +92,47 @@ TEST_CASE("http: OpenAI over HTTPS, request shape seen by the server, reply unch
   CHECK(b["model"] == "gpt-4o-mini");
   CHECK(b["max_completion_tokens"] == 64);
   CHECK(b["messages"][1]["content"] == "Say hello.");
-  CHECK(gp::extract_usage(r.body)->total() == 13);
+  CHECK(governed::dialect::extract_usage(r.body)->total() == 13);
+}
+
+TEST_CASE("http: a reply is handed back read in its provider's dialect, text and usage or error fields",
+          "[http][reply]") {
+  static_assert(transport::ReadsReplies<transport::http>);
+  Server server([](const Seen& s) {
+    if (s.target.find("/messages") != std::string::npos)
+      return Script{write(response(200, R"({"type":"message","content":[{"type":"text","text":"Salut"}],)"
+                                        R"("usage":{"input_tokens":9,"output_tokens":3}})"))};
+    if (s.target.starts_with("/limited"))
+      return Script{write(response(429, R"({"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}})"))};
+    if (s.target.starts_with("/garbled")) return Script{write(response(200, "{not json"))};
+    return Script{write(response(200, openai_ok))};
+  }, Server::Tls::on);
+  transport::http t{options()};
+  const Request req = hello();
+
+  const auto ok = t.send({req, "openai", "gpt-4o-mini", server.url("/v1"), "sk-test-123"});
+  REQUIRE(ok.completion);
+  CHECK(ok.completion->usage->total() == 13);
+  CHECK(ok.completion->content == governed::dialect::extract_content(gp::Dialect::openai, ok.body).value());
+  CHECK_FALSE(ok.error);
+  CHECK(ok.body == openai_ok);  // the bytes stay the caller's
+
+  const auto an = t.send({req, "anthropic", "claude-haiku-4-5", server.url("/v1"), "sk-ant-1"});
+  REQUIRE(an.completion);
+  CHECK(an.completion->content == "Salut");
+  CHECK(an.completion->usage == gp::Usage{9, 0, 0, 3, 0});
+
+  const auto limited = t.send({req, "openai", "gpt-4o-mini", server.url("/limited"), "sk-test-123"});
+  CHECK(limited.status == 429);
+  CHECK_FALSE(limited.completion);
+  REQUIRE(limited.error);
+  CHECK(limited.error->code == "rate_limit_exceeded");
+  CHECK(limited.error->message == "Rate limit reached");
+
+  const auto garbled = t.send({req, "openai", "gpt-4o-mini", server.url("/garbled"), "sk-test-123"});
+  CHECK(garbled.status == 200);
+  CHECK_FALSE(garbled.completion);  // unreadable: the walk counts the prompt's estimate
+  CHECK_FALSE(garbled.error);
 }
 
 TEST_CASE("http: Azure, Anthropic and Gemini requests as each provider wants them", "[http][wire]") {
@@ -116,7 +157,7 @@ TEST_CASE("http: Azure, Anthropic and Gemini requests as each provider wants the
 
   auto an = t.send({req, "anthropic", "claude-haiku-4-5", server.url("/v1"), "sk-ant-1"});
   REQUIRE_FALSE(an.failure);
-  CHECK(gp::extract_content(gp::Dialect::anthropic, an.body).value() == "Salut");
+  CHECK(governed::dialect::extract_content(gp::Dialect::anthropic, an.body).value() == "Salut");
   s = server.last();
   CHECK(s.target == "/v1/messages");
   CHECK(s.header("x-api-key") == "sk-ant-1");

@@ -2,6 +2,9 @@
 
 #include "../sim/helpers.hpp"
 
+#include <governed/dialect/answer_json.hpp>
+#include <governed/dialect/classify.hpp>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
@@ -14,6 +17,7 @@ using namespace simtest;
 namespace gp = governed::providers;
 
 static_assert(transport::Transport<transport::simulated<clock::manual>>);
+static_assert(transport::ReadsReplies<transport::simulated<clock::manual>>);
 
 namespace {
 
@@ -38,14 +42,14 @@ TEST_CASE("simulated: attempts go to the provider they name, on the governor's c
   REQUIRE(r.status == 200);
   CHECK_FALSE(r.failure);
   CHECK(r.latency == 300ms + 64 * 20ms);
-  auto usage = gp::extract_usage(r.body);
+  auto usage = governed::dialect::extract_usage(r.body);
   REQUIRE(usage);
   CHECK(usage->output_tokens == 64);
 
   transport::Reply limited = t.send({req, "openai", "gpt-4o", "", "sk-test-a1"});
   CHECK(limited.status == 429);
   const auto hs = limited.header_view();
-  auto v = gp::classify("openai", limited.status, gp::HeaderView{hs}, limited.body, c.wall_now());
+  auto v = governed::dialect::classify("openai", limited.status, gp::HeaderView{hs}, limited.body, c.wall_now());
   CHECK(v.kind == gp::Kind::rate_limit_requests);
   c.advance(61s);
   CHECK(t.send({req, "openai", "gpt-4o", "", "sk-test-a1"}).status == 200);
@@ -164,4 +168,45 @@ TEST_CASE("simulated: the 429 count is exact under contention", "[transport][sim
   CHECK(ok.load() == 250);
   CHECK(limited.load() == 750);
   CHECK(p->count([](const sim::LogEntry& e) { return e.status == 429; }) == 750);
+}
+
+TEST_CASE("simulated: a reply is handed back read in its provider's dialect, text and usage or error fields",
+          "[transport][simulated]") {
+  clock::manual c;
+  auto openai = make({.provider = "openai", .keys = {{.key = "sk-test-a1", .account = "org-a"}}, .limits = {.rpm = 1}});
+  auto anthropic = make({.provider = "anthropic", .keys = {{.key = "sk-ant-a", .account = "org-a"}}});
+  transport::simulated t{c, {openai, anthropic}};
+
+  const Request req = hello_request("gpt-4o");
+  const transport::Reply ok = t.send({req, "openai", "gpt-4o", "", "sk-test-a1"});
+  REQUIRE(ok.status == 200);
+  REQUIRE(ok.completion);
+  CHECK(ok.completion->content == governed::dialect::extract_content(gp::Dialect::openai, ok.body).value());
+  REQUIRE(ok.completion->usage);
+  CHECK(ok.completion->usage->output_tokens == 64);
+  CHECK_FALSE(ok.error);
+
+  const transport::Reply limited = t.send({req, "openai", "gpt-4o", "", "sk-test-a1"});
+  REQUIRE(limited.status == 429);
+  CHECK_FALSE(limited.completion);
+  REQUIRE(limited.error);
+  CHECK(limited.error->json);
+  CHECK_FALSE(limited.error->message.empty());
+
+  const Request claude = hello_request("claude-3-5-haiku-20241022");
+  const transport::Reply an = t.send({claude, "anthropic", "claude-3-5-haiku-20241022", "", "sk-ant-a"});
+  REQUIRE(an.status == 200);
+  REQUIRE(an.completion);
+  CHECK_FALSE(an.completion->content.empty());
+  CHECK(an.completion->content == governed::dialect::extract_content(gp::Dialect::anthropic, an.body).value());
+
+  // A stream's text is in `streamed`; a refused stream's error is read like any other.
+  const transport::Reply streamed_refusal = t.stream({req, "openai", "gpt-4o", "", "sk-test-a1"}, {});
+  REQUIRE(streamed_refusal.status == 429);
+  REQUIRE(streamed_refusal.error);
+  c.advance(61s);
+  const transport::Reply streamed = t.stream({req, "openai", "gpt-4o", "", "sk-test-a1"}, {});
+  REQUIRE(streamed.status == 200);
+  CHECK_FALSE(streamed.completion);
+  CHECK(streamed.streamed);
 }

@@ -7,6 +7,8 @@
 #include <governed/governed.hpp>
 #include <governed/walk/reply.hpp>
 
+#include <governed/dialect/error.hpp>
+
 #include <catch2/catch.hpp>
 
 #include <memory>
@@ -83,7 +85,7 @@ struct ReplyWorld {
 
   std::string_view account() const { return state->keys().account(key.key()); }
 
-  walk::AfterReply carry_out(const transport::Reply& reply) {
+  walk::AfterReply carry_out(transport::Reply reply) {
     return step.carry_out(reply, walk::ReplyScene<ReplyState>{*state, request, openai, call, key, set, admission,
                                                               breaker, outcome, why},
                           policy, curve, rng);
@@ -120,6 +122,17 @@ TEST_CASE("walk::ReplyStep: a 429 with retry-after on the first attempt retries 
   CHECK(world.last_event().wait == std::optional<Duration>(7s));
   // Nothing was cooled: the same target is tried again.
   CHECK_FALSE(world.state->cooldowns().cooling_until(CooldownKey{"openai", "gpt-4o", "org-a"}, sent));
+}
+
+TEST_CASE("walk::ReplyStep: an error the transport already read is classified from its fields, not its body",
+          "[walk][reply]") {
+  ReplyWorld world;
+  transport::Reply r = reply_with(429, "not the body the transport read");
+  r.error = governed::dialect::decode_error(
+      R"({"error":{"message":"Rate limit reached for gpt-4o in organization org-a on requests per day. )"
+      R"(Limit: 200 / day. Please try again in 7m12s.","type":"requests","param":null,"code":"rate_limit_exceeded"}})");
+  CHECK(world.carry_out(r) == walk::AfterReply::other_key);
+  CHECK(world.last_event().kind == EventKind::key_exhausted);
 }
 
 TEST_CASE("walk::ReplyStep: a daily allowance spent marks the account and says to move to another key at once",

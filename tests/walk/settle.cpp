@@ -44,6 +44,19 @@ TEST_CASE("walk::stream_usage: the stream's own usage, else the prompt's estimat
   CHECK(u.output_tokens > 0);
 }
 
+TEST_CASE("walk::read_answer: a reply the transport already read is taken as read, its body not read again",
+          "[walk][settle]") {
+  transport::Reply r;
+  r.status = 200;
+  r.body = "not a reply the walk could read";
+  r.completion = providers::Completion{"Read by the transport", providers::Usage{12, 0, 0, 2, 0}};
+  std::string content;
+  const auto used = walk::read_answer(r, providers::Dialect::openai, settle_model(), 50, content);
+  CHECK(content == "Read by the transport");
+  CHECK(used.usage == providers::Usage{12, 0, 0, 2, 0});
+  CHECK(used.counted_by_provider);
+}
+
 TEST_CASE("walk::read_answer: a reply's text and usage, counted by the provider or estimated", "[walk][settle]") {
   transport::Reply r;
   r.status = 200;

@@ -1,7 +1,10 @@
 #pragma once
 /// @file
-/// The reply classifier: provider, status, headers and body in; what the governor should do
-/// out (`Verdict`: kind, scope, retryable, wait, rotate_key, detail).
+/// The reply classifier: provider, status, headers and the error body's fields in; what the
+/// governor should do out (`Verdict`: kind, scope, retryable, wait, rotate_key, detail).
+///
+/// The rules read a decoded `ErrorBody`, never bytes: each dialect's home reads the body
+/// (`dialect::decode_error`), and dialect/classify.hpp classifies a reply's bytes through it.
 ///
 /// The verdict rests on what providers keep stable: the status, the headers, and the error
 /// `code`/`type`/`status` fields; the message text is read last and only for the phrases
@@ -89,8 +92,10 @@ inline std::optional<std::int64_t> number_after(std::string_view lower_text,
 
 /// Everything the decision reads, lower-cased once.
 struct Evidence {
+  Evidence(int s, const ErrorBody& b) : status(s), body(b) {}
+
   int status = 0;
-  ErrorBody body;
+  const ErrorBody& body;  // the caller's, alive for the whole classification
   std::string msg;     // lower-case message (and OpenRouter's upstream text)
   std::string code;    // lower-case
   std::string type;    // lower-case
@@ -466,24 +471,14 @@ inline std::optional<WallTime> find_date_in_text(std::string_view text) noexcept
 
 }  // namespace detail
 
-/// A reply as the classifier reads it: status, headers and body as views over the reply a
-/// transport delivered, valid while that reply lives.
-struct ReplyView {
-  int status = 0;
-  HeaderView headers{};
-  std::string_view body{};
-};
-
 namespace detail {
 
 /// What an error reply says, read once for the rules: its body's fields (lower-cased, cut to
 /// their first 4000 bytes) and its limit readings — `header_limits`, or when the headers
 /// carry none, the upstream's headers that OpenRouter copies into the body.
-inline Evidence read_evidence(const ReplyView& reply, HeaderSnapshot header_limits, WallTime now,
+inline Evidence read_evidence(int status, const ErrorBody& body, HeaderSnapshot header_limits, WallTime now,
                               const HeaderWindows& windows) {
-  Evidence e;
-  e.status = reply.status;
-  e.body = read_error_body(reply.body);
+  Evidence e(status, body);
   e.msg = lowered_head(e.body.message);
   if (!e.body.upstream.empty()) e.msg += " " + lowered_head(e.body.upstream);
   e.code = lowered_head(e.body.code);
@@ -583,13 +578,22 @@ inline std::optional<WallTime> exhaustion_resets_at(const Verdict& v, const Prov
 
 }  // namespace detail
 
+/// Whether the classifier reads the body of a reply with `status`: an error status. A success
+/// is a success whatever its body says, and a status no server sends is a network error.
+constexpr bool reads_error_body(int status) noexcept {
+  return status >= 100 && status <= 599 && !(status >= 200 && status < 300);
+}
+
 /// Classifies one reply from `provider` (a table entry: its dialect, header windows and
-/// daily-reset rule are used). `now` is the wall-clock time the reply arrived.
-inline Verdict classify(const Provider* provider, Dialect dialect, const ReplyView& reply, WallTime now) {
+/// daily-reset rule are used): its status, its headers and its error body's fields, read in
+/// the provider's dialect (empty unless `reads_error_body(status)`). `now` is the wall-clock
+/// time the reply arrived.
+inline Verdict classify(const Provider* provider, Dialect dialect, int status, const HeaderView& headers,
+                        const ErrorBody& body, WallTime now) {
   Verdict v;
   const HeaderWindows windows = provider ? provider->windows : HeaderWindows{};
-  v.limits = read_limit_headers(reply.headers, now, windows);
-  const int s = reply.status;
+  v.limits = read_limit_headers(headers, now, windows);
+  const int s = status;
   if (s >= 200 && s < 300) {
     v.kind = Kind::success;
     return v;
@@ -601,7 +605,7 @@ inline Verdict classify(const Provider* provider, Dialect dialect, const ReplyVi
     return v;
   }
 
-  const detail::Evidence e = detail::read_evidence(reply, v.limits, now, windows);
+  const detail::Evidence e = detail::read_evidence(status, body, v.limits, now, windows);
   v.limits = e.limits;
   v.kind = detail::decide(dialect, e);
   const auto def = detail::defaults_for(v.kind, provider);
@@ -613,7 +617,7 @@ inline Verdict classify(const Provider* provider, Dialect dialect, const ReplyVi
   if (msg.empty()) msg = e.body.upstream;
   v.detail = redact(detail::utf8_prefix(msg, 300));
 
-  if (detail::waits(v.kind)) v.wait = detail::stated_wait(v.kind, reply.headers, e, now);
+  if (detail::waits(v.kind)) v.wait = detail::stated_wait(v.kind, headers, e, now);
   detail::read_sizes(v, e);
   v.resets_at = detail::exhaustion_resets_at(v, provider, now);
   return v;
@@ -627,19 +631,6 @@ inline const Provider* find_provider(const Table& table, std::string_view name) 
   if (name == "google" || name == "vertex") return table.provider("gemini");
   if (name == "claude") return table.provider("anthropic");
   return nullptr;
-}
-
-/// Classifies a reply from the provider named `provider` in `table`.
-inline Verdict classify(const Table& table, std::string_view provider, int status,
-                        const HeaderView& headers, std::string_view body, WallTime now) {
-  const Provider* p = find_provider(table, provider);
-  return classify(p, p ? p->dialect : Dialect::openai, ReplyView{status, headers, body}, now);
-}
-
-/// Classifies a reply with the built-in table.
-inline Verdict classify(std::string_view provider, int status, const HeaderView& headers,
-                        std::string_view body, WallTime now) {
-  return classify(builtin_table(), provider, status, headers, body, now);
 }
 
 }  // namespace governed::providers

@@ -4,6 +4,7 @@
 /// and limit headers it speaks, what its limits count per, when its daily allowance resets,
 /// and where a call goes when its models are spent.
 
+#include <governed/providers/dialect.hpp>
 #include <governed/providers/headers.hpp>
 #include <governed/providers/model.hpp>
 #include <governed/time.hpp>
@@ -24,11 +25,6 @@ enum class AuthStyle : std::uint8_t {
   x_api_key,       ///< `x-api-key: <key>` (Anthropic)
   api_key,         ///< `api-key: <key>` (Azure OpenAI)
   x_goog_api_key,  ///< `x-goog-api-key: <key>` (Gemini)
-};
-
-/// Which error dialect the classifier reads a provider's replies in.
-enum class Dialect : std::uint8_t {
-  openai, anthropic, gemini, azure, openrouter, mistral, groq, deepseek,
 };
 
 /// Which rate-limit header names a provider sends.

@@ -27,7 +27,7 @@
 /// (404), injected capacity failures, scripted outages and daily exhaustions, then the limits.
 
 #include <governed/json_limits.hpp>
-#include <governed/providers/content.hpp>
+#include <governed/dialect/answer_json.hpp>
 #include <governed/providers/cost.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/providers/tokens.hpp>
@@ -280,8 +280,8 @@ class Provider {
     const auto parsed = parse_json(r.body, JsonLimits{}, "a scripted reply");
     if (!parsed) return;
     const nlohmann::json& body = *parsed;
-    Stream s{split_pieces(providers::content_from_json(provider_.dialect, body)), std::nullopt, script_.take_break(model)};
-    if (auto u = providers::usage_from_json(body); u && u->total() > 0 && !s.broken_after) s.usage = *u;
+    Stream s{split_pieces(dialect::content_from_json(provider_.dialect, body)), std::nullopt, script_.take_break(model)};
+    if (auto u = dialect::usage_from_json(body); u && u->total() > 0 && !s.broken_after) s.usage = *u;
     r.body.clear();
     r.stream = std::move(s);
   }

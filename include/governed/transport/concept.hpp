@@ -25,4 +25,12 @@ concept StreamingTransport = Transport<T> && requires(T& t, const Attempt& a, Ch
   { t.stream(a, sink) } -> std::same_as<Reply>;
 };
 
+/// A transport that reads the replies it hands back: it fills `Reply::completion` (a whole
+/// 2xx reply) and `Reply::error` (an error status) in the attempt's dialect, so `Governed`
+/// reads neither body again. It says so with `static constexpr bool reads_replies = true;`.
+template <class T>
+concept ReadsReplies = Transport<T> && requires {
+  requires T::reads_replies;
+};
+
 }  // namespace governed::transport

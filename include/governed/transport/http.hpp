@@ -113,6 +113,8 @@ class http {
 
  public:
   using executor_type = boost::asio::any_io_executor;
+  /// Each reply's body is read in the provider's dialect (`Reply::completion`, `Reply::error`).
+  static constexpr bool reads_replies = true;
 
   /// A transport with its own I/O thread (one thread serves every connection: the work is
   /// waiting, not computing).

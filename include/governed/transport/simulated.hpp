@@ -18,6 +18,7 @@
 
 #include <governed/sim/provider.hpp>
 #include <governed/transport/concept.hpp>
+#include <governed/transport/reply_reader.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/append.hpp>
@@ -42,6 +43,9 @@ template <class Clock>
 class simulated {
  public:
   using executor_type = boost::asio::any_io_executor;
+  /// Each reply's body is read in the simulated provider's dialect (`Reply::completion`,
+  /// `Reply::error`), as `transport::http` reads a real one.
+  static constexpr bool reads_replies = true;
 
   /// Answers attempts for each provider in `providers` (matched by `Config::provider`); an
   /// attempt for any other provider fails as a refused connection (nothing was sent).
@@ -53,12 +57,14 @@ class simulated {
   /// One attempt, answered at once.
   Reply send(const Attempt& a) {
     sim::ProviderReply r;
-    if (!answer(a, false, r)) return refused();
+    const sim::Provider* p = answer(a, false, r);
+    if (!p) return refused();
     Reply out;
     out.status = r.status;
     out.headers = std::move(r.headers);
     out.body = std::move(r.body);
     out.latency = r.latency;
+    read_reply(out, p->entry().dialect);
     return out;
   }
 
@@ -85,8 +91,9 @@ class simulated {
   /// before the break with `failure` closed_early and no usage.
   Reply stream(const Attempt& a, const ChunkSink& on_chunk) {
     sim::ProviderReply r;
-    if (!answer(a, true, r)) return refused();
-    return deliver(std::move(r), on_chunk);
+    const sim::Provider* p = answer(a, true, r);
+    if (!p) return refused();
+    return deliver(std::move(r), on_chunk, p->entry().dialect);
   }
 
   /// The same, asynchronous: the provider answers when this is called, then the pieces and
@@ -96,16 +103,18 @@ class simulated {
   template <boost::asio::completion_token_for<void(Reply)> Token = boost::asio::deferred_t>
   auto async_stream(const Attempt& a, ChunkSink on_chunk, Token&& token = {}) {
     sim::ProviderReply r;
-    const bool reached = answer(a, true, r);
+    const sim::Provider* p = answer(a, true, r);
+    const bool reached = p != nullptr;
+    const providers::Dialect d = p ? p->entry().dialect : providers::Dialect::openai;
     return boost::asio::async_initiate<Token, void(Reply)>(
-        [ex = ex_](auto handler, sim::ProviderReply reply, bool reached, ChunkSink sink) {
+        [ex = ex_](auto handler, sim::ProviderReply reply, bool reached, providers::Dialect d, ChunkSink sink) {
           auto target = boost::asio::get_associated_executor(handler, ex);
-          boost::asio::post(target, [reply = std::move(reply), reached, sink = std::move(sink),
+          boost::asio::post(target, [reply = std::move(reply), reached, d, sink = std::move(sink),
                                      handler = std::move(handler)]() mutable {
-            std::move(handler)(reached ? deliver(std::move(reply), sink) : refused());
+            std::move(handler)(reached ? deliver(std::move(reply), sink, d) : refused());
           });
         },
-        token, std::move(r), reached, std::move(on_chunk));
+        token, std::move(r), reached, d, std::move(on_chunk));
   }
 
   executor_type get_executor() const noexcept { return ex_; }
@@ -118,16 +127,17 @@ class simulated {
   }
 
  private:
-  /// The provider's answer to `a` in `out`; false when no simulated provider serves it.
-  bool answer(const Attempt& a, bool stream, sim::ProviderReply& out) {
+  /// The provider's answer to `a` in `out`, and the provider that answered; null when no
+  /// simulated provider serves it.
+  const sim::Provider* answer(const Attempt& a, bool stream, sim::ProviderReply& out) {
     sim::Provider* p = find(a.provider);
-    if (!p) return false;
+    if (!p) return nullptr;
     std::vector<providers::ChatMessage> messages;
     messages.reserve(a.request.messages.size());
     for (const auto& m : a.request.messages) messages.push_back({m.role, m.content});
     const sim::Call call{a.model, a.api_key, messages, a.request.max_tokens, a.request.n, stream, a.traceparent};
     out = p->handle(call, clock_->now(), clock_->wall_now());
-    return true;
+    return p;
   }
 
   /// A provider nobody simulates: the connection is refused, nothing was sent.
@@ -137,15 +147,18 @@ class simulated {
     return out;
   }
 
-  /// A streamed answer handed to `on_chunk` piece by piece.
-  static Reply deliver(sim::ProviderReply r, const ChunkSink& on_chunk) {
+  /// A streamed answer handed to `on_chunk` piece by piece; a refusal's body read in `dialect`.
+  static Reply deliver(sim::ProviderReply r, const ChunkSink& on_chunk, providers::Dialect dialect) {
     Reply out;
     out.status = r.status;
     out.headers = std::move(r.headers);
     out.body = std::move(r.body);
     out.latency = r.latency;
     Streamed& s = out.streamed.emplace();
-    if (!r.stream) return out;  // refused before the stream began: classified as any reply
+    if (!r.stream) {  // refused before the stream began: classified as any reply
+      read_reply(out, dialect);
+      return out;
+    }
     const std::size_t sent = r.stream->sent();
     for (std::size_t i = 0; i < sent; ++i) {
       const std::string& piece = r.stream->pieces[i];

@@ -8,6 +8,7 @@
 #include <governed/attempt.hpp>
 #include <governed/budget/spend.hpp>
 #include <governed/budget/task.hpp>
+#include <governed/dialect/reply.hpp>
 #include <governed/limit_set.hpp>
 #include <governed/providers/completion.hpp>
 #include <governed/providers/cost.hpp>
@@ -19,6 +20,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 namespace governed::walk {
 
@@ -48,23 +50,32 @@ struct Used {
   bool counted_by_provider = false;
 };
 
+/// Takes a whole reply's text into `content` and its usage into `u` when it reported one;
+/// whether it did.
+inline bool take_completion(providers::Completion& read, Used& u, std::string& content) {
+  const bool counted = read.usage && read.usage->total() > 0;
+  if (counted) u.usage = *read.usage;
+  content = std::move(read.content);
+  return counted;
+}
+
 /// Reads a successful reply of `dialect` from `model`: its text into `content` (a stream's was
-/// assembled as it went out), and what it used — the usage it reported, a stream's estimate
-/// when the stream reported none, else the prompt's estimate `prompt_estimate` and no output.
-inline Used read_answer(const transport::Reply& reply, providers::Dialect dialect, const providers::Model& model,
-                        std::int64_t prompt_estimate, std::string& content) {
+/// assembled as it went out; a whole reply's is taken from `reply`), and what it used — the
+/// usage it reported, a stream's estimate when the stream reported none, else the prompt's
+/// estimate `prompt_estimate` and no output.
+[[gnu::always_inline]] inline Used read_answer(transport::Reply& reply, providers::Dialect dialect,
+                                               const providers::Model& model, std::int64_t prompt_estimate,
+                                               std::string& content) {
   Used u;
   bool have_usage = false;
   if (reply.streamed) {
     content = reply.streamed->content;
     u.usage = stream_usage(*reply.streamed, model, prompt_estimate);
     have_usage = true;
-  } else if (auto read = providers::read_completion(dialect, reply.body)) {
-    if (read->usage && read->usage->total() > 0) {
-      u.usage = *read->usage;
-      have_usage = true;
-    }
-    content = std::move(read->content);
+  } else if (reply.completion) {  // read by the transport
+    have_usage = take_completion(*reply.completion, u, content);
+  } else if (auto read = dialect::decode_completion(dialect, reply.body)) {  // bytes only
+    have_usage = take_completion(*read, u, content);
   }
   if (!have_usage) u.usage = providers::Usage{prompt_estimate, 0, 0, 0, 0};
   else u.counted_by_provider = !reply.streamed || (reply.streamed->usage && reply.streamed->usage->total() > 0);

@@ -6,6 +6,7 @@
 
 #include <governed/dialect/stream_event.hpp>
 #include <governed/json_limits.hpp>
+#include <governed/dialect/answer_json.hpp>
 #include <governed/parameters.hpp>
 #include <governed/providers/usage.hpp>
 
@@ -18,7 +19,7 @@
 #include <utility>
 #include <variant>
 
-namespace governed::detail {
+namespace governed::dialect::detail {
 
 /// `Request::parameters` over the body the format built: a JSON merge patch (RFC 7386), so
 /// a parameter replaces a field of the same name, a nested object merges into its
@@ -62,7 +63,7 @@ inline std::string path_segment(std::string_view s) {
 
 /// The usage in `j` (a body or a stream chunk), when it has a readable one.
 inline std::optional<providers::Usage> usage_in(const nlohmann::json& j) {
-  auto u = providers::usage_from_json(j);
+  auto u = dialect::usage_from_json(j);
   if (!u) return std::nullopt;
   return *u;
 }
@@ -103,4 +104,4 @@ inline std::string_view string_at(const nlohmann::json& j, std::string_view key)
   return it != j.end() && it->is_string() ? std::string_view(it->get_ref<const std::string&>()) : std::string_view{};
 }
 
-}  // namespace governed::detail
+}  // namespace governed::dialect::detail

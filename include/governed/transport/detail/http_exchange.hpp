@@ -27,16 +27,17 @@
 /// read, and more is read only when the parser needs it.
 
 #include <governed/ascii.hpp>
+#include <governed/dialect/answer_json.hpp>
 #include <governed/dialect/request.hpp>
 #include <governed/dialect/stream.hpp>
 #include <governed/transport/detail/http_pool.hpp>
 #include <governed/json_limits.hpp>
-#include <governed/providers/content.hpp>
 #include <governed/providers/redact.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/providers/usage.hpp>
 #include <governed/transport/concept.hpp>
 #include <governed/transport/http_options.hpp>
+#include <governed/transport/reply_reader.hpp>
 #include <governed/wire/url.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -684,16 +685,16 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
     return false;
   }
 
-  /// The reply was read to its end.
+  /// The reply was read to its end: a whole reply is read in the dialect for the walk.
   void complete() {
-    if (!stream_) return;
+    if (!stream_) return transport::read_reply(reply, dialect_);
     if (sse_) {
       if (!reader_->complete())
         fail(Failure::closed_early, "the stream ended before the provider's end-of-stream event");
       return;
     }
     const bool ok = reply.status >= 200 && reply.status < 300;
-    if (!ok) return;  // an error reply before any stream: classified like any other
+    if (!ok) return transport::read_reply(reply, dialect_);  // an error before any stream: classified like any other
     // A server that answered a stream request with a whole body: the body is the stream. One
     // nested past the limit is read as none, like a body that is not JSON; its bytes stay in
     // `reply.body` for the caller.
@@ -701,8 +702,8 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
     if (!parsed) return;
     const nlohmann::json& j = *parsed;
     auto& st = *reply.streamed;
-    st.content = providers::content_from_json(dialect_, j);
-    if (auto u = providers::usage_from_json(j)) st.usage = *u;
+    st.content = dialect::content_from_json(dialect_, j);
+    if (auto u = dialect::usage_from_json(j)) st.usage = *u;
     if (!st.content.empty()) {
       st.chunks = 1;
       if (sink_) {

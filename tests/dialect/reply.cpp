@@ -1,6 +1,8 @@
-#include <governed/providers/completion.hpp>
+#include <governed/dialect/reply.hpp>
 
-#include <governed/providers/content.hpp>
+#include <governed/dialect/answer_json.hpp>
+#include <governed/json_limits.hpp>
+#include <governed/providers/completion.hpp>
 #include <governed/providers/usage.hpp>
 
 #include <catch2/catch.hpp>
@@ -8,9 +10,12 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
+using namespace governed;
 namespace gp = governed::providers;
+namespace gd = governed::dialect;
 using gp::Dialect;
 
 namespace {
@@ -61,14 +66,14 @@ Reading by_document(Dialect d, const std::string& body) {
   auto j = nlohmann::json::parse(body, nullptr, false);
   if (j.is_discarded()) return r;
   r.json = true;
-  r.content = gp::content_from_json(d, j);
-  if (auto u = gp::usage_from_json(j)) r.usage = *u;
+  r.content = gd::content_from_json(d, j);
+  if (auto u = gd::usage_from_json(j)) r.usage = *u;
   return r;
 }
 
 Reading in_one_pass(Dialect d, const std::string& body) {
   Reading r;
-  auto c = gp::read_completion(d, body);
+  auto c = gd::decode_completion(d, body);
   if (!c) return r;
   r.json = true;
   r.content = c->content;
@@ -79,38 +84,38 @@ Reading in_one_pass(Dialect d, const std::string& body) {
 }  // namespace
 
 TEST_CASE("one pass reads each provider's text and usage", "[providers][completion]") {
-  auto openai = gp::read_completion(Dialect::openai, openai_body);
+  auto openai = gd::decode_completion(Dialect::openai, openai_body);
   REQUIRE(openai);
   CHECK(openai->content == "Hello! How can I assist you today?");
   REQUIRE(openai->usage);
   CHECK(*openai->usage == gp::Usage{19, 0, 0, 10, 0});
 
-  auto o1 = gp::read_completion(Dialect::openai, o1_body);
+  auto o1 = gd::decode_completion(Dialect::openai, o1_body);
   REQUIRE(o1->usage);
   CHECK(*o1->usage == gp::Usage{1200, 1024, 0, 900, 640});
 
-  auto anthropic = gp::read_completion(Dialect::anthropic, anthropic_body);
+  auto anthropic = gd::decode_completion(Dialect::anthropic, anthropic_body);
   CHECK(anthropic->content == "Hello, world");  // text blocks only: the tool input's "text" is not output
   REQUIRE(anthropic->usage);
   CHECK(*anthropic->usage == gp::Usage{2112, 2000, 100, 6, 0});
 
-  auto gemini = gp::read_completion(Dialect::gemini, gemini_body);
+  auto gemini = gd::decode_completion(Dialect::gemini, gemini_body);
   CHECK(gemini->content == "Why did the chicken");
   REQUIRE(gemini->usage);
   CHECK(*gemini->usage == gp::Usage{8, 4, 0, 112, 100});
 
-  auto responses = gp::read_completion(Dialect::openai, responses_body);
+  auto responses = gd::decode_completion(Dialect::openai, responses_body);
   REQUIRE(responses->usage);
   CHECK(*responses->usage == gp::Usage{36, 0, 0, 87, 0});
 
-  CHECK(gp::read_completion(Dialect::openai, blocks_body)->content == "ab");  // the first choice only
-  CHECK(gp::read_completion(Dialect::openai, legacy_body)->content == "legacy");
+  CHECK(gd::decode_completion(Dialect::openai, blocks_body)->content == "ab");  // the first choice only
+  CHECK(gd::decode_completion(Dialect::openai, legacy_body)->content == "legacy");
 }
 
 TEST_CASE("one pass refuses what the document readers refuse", "[providers][completion]") {
-  CHECK_FALSE(gp::read_completion(Dialect::openai, "not json"));
-  CHECK_FALSE(gp::read_completion(Dialect::openai, R"({"choices":[)"));
-  CHECK_FALSE(gp::read_completion(Dialect::openai, ""));
+  CHECK_FALSE(gd::decode_completion(Dialect::openai, "not json"));
+  CHECK_FALSE(gd::decode_completion(Dialect::openai, R"({"choices":[)"));
+  CHECK_FALSE(gd::decode_completion(Dialect::openai, ""));
   // JSON, but no usage the governor can trust: the estimate stands.
   for (const char* body : {R"({"usage":{"prompt_tokens":-1,"completion_tokens":2}})",
                            R"({"usage":{"prompt_tokens":1.5,"completion_tokens":2}})",
@@ -119,7 +124,7 @@ TEST_CASE("one pass refuses what the document readers refuse", "[providers][comp
                            R"({"usage":{"prompt_tokens":5,"completion_tokens":2,"prompt_tokens_details":{"cached_tokens":9}}})",
                            R"({"usage":[1,2]})", R"([{"usage":{"prompt_tokens":1}}])", R"({"choices":[]})"}) {
     CAPTURE(body);
-    auto c = gp::read_completion(Dialect::openai, body);
+    auto c = gd::decode_completion(Dialect::openai, body);
     REQUIRE(c);
     CHECK_FALSE(c->usage);
   }
@@ -185,4 +190,109 @@ TEST_CASE("one pass agrees with the document readers on every shape and every ma
     }
   }
   CHECK(json_mutants > 500);  // enough of them still parse for the comparison to mean something
+}
+
+// Every reader of a provider's reply, fed bodies nested far deeper than any provider's and
+// bodies over the size limit: a clear error, never a stack overflow, and the same answer from
+// the one-pass reader as from the document readers.
+
+namespace {
+
+std::string nested_reply_arrays(std::size_t n) { return std::string(n, '['); }
+
+std::string nested_reply_objects(std::size_t n) {
+  std::string s;
+  s.reserve(n * 5);
+  for (std::size_t i = 0; i < n; ++i) s += "{\"a\":";
+  return s;
+}
+
+/// A success body whose first choice's text is "hi" and whose `extra` member is `levels`
+/// objects deep (the body itself is one level more).
+std::string success_with_depth(std::size_t levels) {
+  return R"({"choices":[{"message":{"content":"hi"}}],"usage":{"prompt_tokens":3,"completion_tokens":1},"extra":)" +
+         nested_reply_objects(levels) + "1" + std::string(levels, '}') + "}";
+}
+
+}  // namespace
+
+TEST_CASE("reply readers refuse a body nested 100 000 deep with an error that names the limit",
+          "[providers][limits]") {
+  // Closed ones are valid JSON: the document readers once parsed them and then copied the
+  // deep member ("content" of Anthropic and Gemini), recursing 100 000 deep.
+  const std::string closed_content = R"({"content":)" + nested_reply_arrays(100'000) + std::string(100'000, ']') + "}";
+  const std::string closed_candidates =
+      R"({"candidates":[{"content":)" + nested_reply_objects(100'000) + "1" + std::string(100'000, '}') + "}]}";
+  for (const std::string& body : {nested_reply_arrays(100'000), nested_reply_objects(100'000),
+                                  R"({"choices":[{"message":{"content":"hi","x":)" + nested_reply_arrays(100'000),
+                                  closed_content, closed_candidates}) {
+    for (gp::Dialect d : {gp::Dialect::openai, gp::Dialect::anthropic, gp::Dialect::gemini}) {
+      const auto content = gd::extract_content(d, body);
+      REQUIRE_FALSE(content);
+      CHECK(content.error().code == Errc::parse_error);
+      CHECK(content.error().message == "the reply body nests deeper than the limit of 64 levels");
+      const auto one_pass = gd::decode_completion(d, body);
+      REQUIRE_FALSE(one_pass);
+      CHECK(one_pass.error().message == "the reply body nests deeper than the limit of 64 levels");
+    }
+    const auto usage = gd::extract_usage(body);
+    REQUIRE_FALSE(usage);
+    CHECK(usage.error().message == "the reply body nests deeper than the limit of 64 levels");
+  }
+}
+
+TEST_CASE("the one-pass reader and the document readers draw the depth limit at the same level",
+          "[providers][limits]") {
+  const std::string at_limit = success_with_depth(63);  // 64 levels
+  const std::string past_limit = success_with_depth(64);
+  CHECK(gd::extract_content(gp::Dialect::openai, at_limit).value() == "hi");
+  CHECK(gd::extract_usage(at_limit).value().total() == 4);
+  const auto read = gd::decode_completion(gp::Dialect::openai, at_limit);
+  REQUIRE(read);
+  CHECK(read->content == "hi");
+  CHECK(read->usage->total() == 4);
+
+  CHECK_FALSE(gd::extract_content(gp::Dialect::openai, past_limit));
+  CHECK_FALSE(gd::extract_usage(past_limit));
+  CHECK_FALSE(gd::decode_completion(gp::Dialect::openai, past_limit));
+
+  // The limits are the caller's to set.
+  const JsonLimits shallow{JsonLimits{}.max_bytes, 4};
+  CHECK_FALSE(gd::decode_completion(gp::Dialect::openai, success_with_depth(4), shallow));
+  CHECK_FALSE(gd::extract_content(gp::Dialect::openai, success_with_depth(4), shallow));
+  CHECK(gd::decode_completion(gp::Dialect::openai, success_with_depth(2), shallow).value().content == "hi");
+}
+
+TEST_CASE("reply readers refuse a body over the size limit before reading it", "[providers][limits]") {
+  const std::string body = success_with_depth(1);
+  const JsonLimits small{body.size() - 1, 64};
+  const auto one_pass = gd::decode_completion(gp::Dialect::openai, body, small);
+  REQUIRE_FALSE(one_pass);
+  CHECK(one_pass.error().message.find("more than the limit of") != std::string::npos);
+  CHECK_FALSE(gd::extract_content(gp::Dialect::openai, body, small));
+  CHECK_FALSE(gd::extract_usage(body, small));
+  CHECK(gd::decode_completion(gp::Dialect::openai, body, JsonLimits{body.size(), 64}));
+}
+
+TEST_CASE("usage from OpenAI, Anthropic and Gemini replies", "[providers][usage]") {
+  auto openai = gd::extract_usage(R"({"usage": {"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500,
+      "prompt_tokens_details": {"cached_tokens": 1024}, "completion_tokens_details": {"reasoning_tokens": 0}}})");
+  REQUIRE(openai);
+  CHECK(*openai == gp::Usage{1200, 1024, 0, 300, 0});
+  auto anthropic = gd::extract_usage(R"({"type": "message", "usage": {"input_tokens": 50, "output_tokens": 20,
+      "cache_read_input_tokens": 1000, "cache_creation_input_tokens": 200}})");
+  REQUIRE(anthropic);
+  CHECK(*anthropic == gp::Usage{1250, 1000, 200, 20, 0});
+  auto gemini = gd::extract_usage(R"({"usageMetadata": {"promptTokenCount": 900, "candidatesTokenCount": 100,
+      "thoughtsTokenCount": 50, "cachedContentTokenCount": 800, "totalTokenCount": 1050}})");
+  REQUIRE(gemini);
+  CHECK(*gemini == gp::Usage{900, 800, 0, 150, 50});
+  auto responses = gd::extract_usage(R"({"usage": {"input_tokens": 10, "output_tokens": 5,
+      "input_tokens_details": {"cached_tokens": 4}, "output_tokens_details": {"reasoning_tokens": 2}}})");
+  REQUIRE(responses);
+  CHECK(*responses == gp::Usage{10, 4, 0, 5, 2});
+  CHECK_FALSE(gd::extract_usage("not json"));
+  CHECK_FALSE(gd::extract_usage(R"({"id": "x"})"));
+  CHECK_FALSE(gd::extract_usage(R"({"usage": {"prompt_tokens": -5}})"));
+  CHECK_FALSE(gd::extract_usage(R"({"usage": {"prompt_tokens": 5, "prompt_tokens_details": {"cached_tokens": 9}}})"));
 }

@@ -1,0 +1,24 @@
+#pragma once
+/// @file
+/// An error reply from OpenAI and the providers that speak its API (Groq, DeepSeek; Mistral's flat
+/// `{"object":"error","message","type","code"}`; OpenRouter's `error.metadata` with the upstream's
+/// own words and limit headers), read into `providers::ErrorBody`:
+/// `{"error":{"message","type","code","param"}}`. The reading is the shape-neutral one
+/// (dialect/detail/error_reader.hpp): a gateway in front of the provider may answer in another
+/// shape, and every shape is read.
+
+#include <governed/dialect/detail/error_reader.hpp>
+#include <governed/json_limits.hpp>
+#include <governed/providers/error_body.hpp>
+
+#include <string_view>
+
+namespace governed::dialect::openai {
+
+/// The fields of an error body. Never throws; a body that is not JSON, or is past `limits`,
+/// is its text (the first 2000 bytes) as the message.
+inline providers::ErrorBody decode_error(std::string_view body, const JsonLimits& limits = error_body_limits) {
+  return governed::dialect::detail::read_error_body(body, limits);
+}
+
+}  // namespace governed::dialect::openai

@@ -1,0 +1,32 @@
+#pragma once
+/// @file
+/// A successful reply read in the dialect of the provider that sent it: each home
+/// (dialect/<home>/reply.hpp) knows where its text lies; every home reads every usage shape.
+///
+/// The flavours of OpenAI's API (Azure OpenAI, Groq, Mistral, OpenRouter, DeepSeek) answer in
+/// its shape, so each is read by the openai home.
+
+#include <governed/dialect/anthropic/reply.hpp>
+#include <governed/dialect/gemini/reply.hpp>
+#include <governed/dialect/openai/reply.hpp>
+#include <governed/json_limits.hpp>
+#include <governed/providers/completion.hpp>
+#include <governed/providers/table.hpp>
+#include <governed/result.hpp>
+
+#include <string_view>
+
+namespace governed::dialect {
+
+/// The text of the first choice and the usage of a successful reply from a provider of
+/// `dialect`; a `parse_error` when the body is not JSON or is past `limits`.
+inline Result<providers::Completion> decode_completion(providers::Dialect dialect, std::string_view body,
+                                                       const JsonLimits& limits = {}) {
+  switch (dialect) {
+    case providers::Dialect::anthropic: return anthropic::decode_completion(body, limits);
+    case providers::Dialect::gemini: return gemini::decode_completion(body, limits);
+    default: return openai::decode_completion(body, limits);
+  }
+}
+
+}  // namespace governed::dialect

@@ -1,0 +1,31 @@
+#pragma once
+/// @file
+/// A whole reply's body read in a dialect, into what the walk decides from: a success's text
+/// and usage (`Reply::completion`), an error's fields (`Reply::error`). Transports that read
+/// their replies (`transport::http`, `transport::simulated`) call `read_reply` once the body is
+/// whole.
+
+#include <governed/attempt.hpp>
+#include <governed/dialect/error.hpp>
+#include <governed/dialect/reply.hpp>
+#include <governed/providers/classify.hpp>
+#include <governed/providers/dialect.hpp>
+
+#include <utility>
+
+namespace governed::transport {
+
+/// Reads `r.body` in `dialect`: a whole 2xx reply into `r.completion` (left empty when the body
+/// is not a readable reply), an error status into `r.error`. A failed attempt keeps neither:
+/// the classifier reads its failure, not its body; a stream's text is in `r.streamed`.
+inline void read_reply(Reply& r, providers::Dialect dialect) {
+  if (r.failure) return;
+  if (r.status >= 200 && r.status < 300) {
+    if (r.streamed) return;
+    if (auto c = dialect::decode_completion(dialect, r.body)) r.completion = std::move(*c);
+  } else if (providers::reads_error_body(r.status)) {
+    r.error = dialect::decode_error(dialect, r.body);
+  }
+}
+
+}  // namespace governed::transport
