@@ -90,3 +90,28 @@ TEST_CASE("a provider the table does not know is classified by the generic rules
                      classify_now)
             .kind == gp::Kind::overloaded);
 }
+
+TEST_CASE("an OpenRouter error's copied upstream headers are read by their names: the reset gives the wait",
+          "[dialect][classify]") {
+  // OpenRouter puts the upstream's rate-limit headers in error.metadata.headers; the reply's
+  // own headers carry none. The reset is an epoch in milliseconds, 30 s after now.
+  const auto reset_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            classify_now.time_since_epoch() + std::chrono::seconds{30})
+                            .count();
+  const std::string body =
+      R"({"error":{"message":"Rate limit exceeded: free-models-per-min.","code":429,"metadata":{"headers":{)"
+      R"("X-RateLimit-Limit":"20","X-RateLimit-Remaining":"0","X-RateLimit-Reset":")" +
+      std::to_string(reset_ms) + R"("}}}})";
+
+  const gp::ErrorBody decoded = gd::decode_error(gp::Dialect::openrouter, body);
+  REQUIRE(decoded.meta_headers.size() == 3);
+  CHECK(decoded.meta_headers[0].first == "X-RateLimit-Limit");
+  CHECK(decoded.meta_headers[2].first == "X-RateLimit-Reset");
+
+  const std::vector<gp::Header> none;
+  const gp::Verdict v = gd::classify("openrouter", 429, gp::HeaderView{none}, body, classify_now);
+  CHECK(gp::is_rate_limit(v.kind));
+  CHECK(v.retryable);
+  REQUIRE(v.wait);
+  CHECK(*v.wait == std::chrono::seconds{30});
+}

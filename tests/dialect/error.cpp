@@ -72,6 +72,7 @@ TEST_CASE("each home reads its provider's error shape into the fields the classi
   CHECK(openrouter.code == "429");
   CHECK(openrouter.upstream == "upstream says slow down");
   REQUIRE(openrouter.meta_headers.size() == 1);
+  CHECK(openrouter.meta_headers[0].first == "X-RateLimit-Remaining");
   CHECK(openrouter.meta_headers[0].second == "0");
 
   const auto azure = gd::azure::decode_error(

@@ -60,7 +60,7 @@ class ErrorBodyReader {
   bool binary(json::binary_t&) { return scalar(nullptr); }
   bool key(json::string_t& k) {
     key_ = segment_of(k);
-    if (in(Seg::headers, 3)) header_key_ = k;
+    if (in(Seg::headers, 4)) header_key_ = k;  // a name in error.metadata.headers
     return true;
   }
   bool start_object(std::size_t) { return open(false); }
