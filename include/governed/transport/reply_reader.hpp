@@ -3,13 +3,16 @@
 /// A whole reply's body read in a dialect, into what the walk decides from: a success's text
 /// and usage (`Reply::completion`), an error's fields (`Reply::error`). Transports that read
 /// their replies (`transport::http`, `transport::simulated`) call `read_reply` once the body is
-/// whole.
+/// whole; for a transport that hands back bytes only, `Governed` calls it through
+/// `ReplyReader` (declared in transport/concept.hpp), defined here. governed.hpp includes this
+/// header; under core.hpp alone such a transport needs it included.
 
 #include <governed/attempt.hpp>
 #include <governed/dialect/error.hpp>
 #include <governed/dialect/reply.hpp>
 #include <governed/providers/classify.hpp>
 #include <governed/providers/dialect.hpp>
+#include <governed/transport/concept.hpp>
 
 #include <utility>
 
@@ -27,5 +30,12 @@ inline void read_reply(Reply& r, providers::Dialect dialect) {
     r.error = dialect::decode_error(dialect, r.body);
   }
 }
+
+/// The reader `Governed` calls for a transport `T` that hands back bytes only: the body read in
+/// the attempt's dialect, as `transport::http` reads its own.
+template <class T>
+struct ReplyReader {
+  static void read(Reply& r, const Attempt& attempt) { read_reply(r, attempt.dialect); }
+};
 
 }  // namespace governed::transport
