@@ -10,6 +10,11 @@
 # The graph has a few dozen nodes, so the search is plain lists and loops: nodes that no
 # remaining node includes, or that include no remaining node, are taken out until none is
 # left (no loop) or every remaining node is on a loop or between two.
+#
+# It also fails when core.hpp reaches nlohmann/json.hpp through any chain of includes: the light
+# header reads no JSON (the dialects' readers, the configuration reader and the key-health file
+# are the umbrella's), and one include of json.hpp costs every core user about 110 MB to
+# compile. The error names the chain.
 cmake_minimum_required(VERSION 3.16)
 
 if(NOT INCLUDE_DIR OR NOT IS_DIRECTORY "${INCLUDE_DIR}")
@@ -36,7 +41,11 @@ foreach(header IN LISTS headers)
   list(APPEND nodes "${from}")
   get_filename_component(header_dir "${root}/${header}" DIRECTORY)
   file(STRINGS "${root}/${header}" lines REGEX "^[ \t]*#[ \t]*include[ \t]*[<\"]")
+  set("includes_${header}" "")
   foreach(line IN LISTS lines)
+    if(line MATCHES "<nlohmann/json.hpp>")
+      list(APPEND json_readers "${header}")
+    endif()
     if(line MATCHES "<governed/([^>]+)>")
       set(target "${CMAKE_MATCH_1}")
     elseif(line MATCHES "\"([^\"]+)\"")
@@ -49,6 +58,7 @@ foreach(header IN LISTS headers)
     else()
       continue()  # another library's header
     endif()
+    list(APPEND "includes_${header}" "${target}")
     node_of("${target}" to)
     if(to STREQUAL from)
       continue()
@@ -60,6 +70,38 @@ foreach(header IN LISTS headers)
   endforeach()
 endforeach()
 list(REMOVE_DUPLICATES nodes)
+
+# Every header core.hpp reaches, breadth first over the include lines, each with the header
+# that first included it (`reached_from_<header>`), so a finding names its chain.
+if(EXISTS "${root}/core.hpp")
+  set(reached core.hpp)
+  set(queue core.hpp)
+  while(queue)
+    list(POP_FRONT queue header)
+    foreach(target IN LISTS "includes_${header}")
+      if(NOT target IN_LIST reached)
+        list(APPEND reached "${target}")
+        list(APPEND queue "${target}")
+        set("reached_from_${target}" "${header}")
+      endif()
+    endforeach()
+  endwhile()
+  foreach(header IN LISTS reached)
+    if(header IN_LIST json_readers)
+      set(chain "${header}")
+      set(at "${header}")
+      while(DEFINED "reached_from_${at}")
+        set(at "${reached_from_${at}}")
+        set(chain "${at} -> ${chain}")
+      endwhile()
+      message(FATAL_ERROR "core.hpp reaches nlohmann/json.hpp: ${chain} includes <nlohmann/json.hpp>\n"
+                          "core.hpp reads no JSON: move the reading into a header of its own that the "
+                          "umbrella (governed.hpp) includes, and leave the light header the plain types.")
+    endif()
+  endforeach()
+  list(LENGTH reached reached_count)
+  message(STATUS "core.hpp reaches ${reached_count} headers, none of them includes nlohmann/json.hpp")
+endif()
 
 # Take out every node that is on no loop: one no remaining node includes, or one that includes
 # no remaining node. What remains lies on a loop, or between two.

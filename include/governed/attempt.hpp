@@ -70,14 +70,15 @@ struct Reply {
   /// The caller cancelled the attempt (through its completion token's cancellation slot);
   /// `failure` then says how far it had got.
   bool cancelled = false;
-  /// A whole 2xx reply's text and usage, read from `body` in the attempt's dialect by a
-  /// transport that reads replies (transport/concept.hpp, `ReadsReplies`). Empty when the
-  /// body is not a readable reply (the walk then counts the prompt's estimate), for a stream
-  /// (`streamed` holds what it said), and from a transport that hands back bytes only.
+  /// A whole 2xx reply's text and usage, read from `body` in the attempt's dialect: by a
+  /// transport that reads replies (transport/concept.hpp, `ReadsReplies`), else by `Governed`
+  /// before the walk sees the reply (`transport::ReplyReader`). The walk reads this, never
+  /// `body`. Empty when the body is not a readable reply (the walk then counts the prompt's
+  /// estimate) and for a stream (`streamed` holds what it said).
   std::optional<providers::Completion> completion{};
   /// An error reply's fields (any status `providers::reads_error_body` accepts), read from
-  /// `body` in the attempt's dialect by a transport that reads replies: what the classifier
-  /// decides from. Empty for a success, a failure, and from a transport that hands back bytes.
+  /// `body` in the attempt's dialect like `completion`: what the classifier decides from.
+  /// Empty for a success and a failure.
   std::optional<providers::ErrorBody> error{};
 
   /// The headers as the classifier reads them. Valid while this reply lives.

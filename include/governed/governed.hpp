@@ -4,8 +4,9 @@
 /// transport and the Redis state), which have headers and CMake components of their own. It
 /// is the core (core.hpp: limiters, limit sets, policies, `State`, `Governed`) and the rest:
 /// the provider simulator's transport, the configuration reader, every observer and every
-/// provider header, and the key-health file that `State::create` saves key health in by
-/// default (keys/health_file.hpp).
+/// provider header, the key-health file that `State::create` saves key health in by default
+/// (keys/health_file.hpp), and the reader of the replies of a transport that hands back bytes
+/// only (transport/reply_reader.hpp).
 
 #include <governed/core.hpp>
 
@@ -18,5 +19,6 @@
 #include <governed/keys/health_file.hpp>
 #include <governed/observe.hpp>
 #include <governed/providers.hpp>
+#include <governed/transport/reply_reader.hpp>
 #include <governed/transport/simulated.hpp>
 #include <governed/walk.hpp>

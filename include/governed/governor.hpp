@@ -118,6 +118,12 @@ class Governed {
   static_assert(clock::Clock<typename Pack::clock>,
                 "Governed: the clock policy does not meet clock::Clock (clock/concept.hpp): it needs noexcept "
                 "`now()` returning Instant, noexcept `wall_now()` returning WallTime, and `sleep_until(Instant)`");
+  // The walk reads decoded replies only; reading a body takes the dialects' JSON readers,
+  // which core.hpp leaves out (transport/concept.hpp, `ReplyReader`).
+  static_assert(transport::ReadsReplies<T> || transport::HasReplyReader<T>,
+                "Governed: the transport hands back undecoded replies: include <governed/transport/reply_reader.hpp> "
+                "(governed.hpp does), or fill Reply::completion/error and declare "
+                "`static constexpr bool reads_replies = true` (see transport::ReadsReplies)");
 
  public:
   using limiter_type = typename Pack::limiter;
@@ -285,7 +291,8 @@ class Governed {
           state_->clock().sleep_until(walk.wake_at());
           step = walk.resume();
           break;
-        case WalkStep::send:
+        case WalkStep::send: {
+          const transport::Attempt attempt = walk.attempt();
           if constexpr (transport::StreamingTransport<T>) {
             if (on_chunk) {
               std::uint32_t shown = 0;
@@ -295,13 +302,13 @@ class Governed {
                 ++shown;
                 if (*on_chunk) (*on_chunk)(piece);
               };
-              transport::Reply reply = transport_->stream(walk.attempt(), sink);
-              step = walk.on_reply(detail::counted(std::move(reply), shown));
+              step = walk.on_reply(detail::counted(decoded(transport_->stream(attempt, sink), attempt), shown));
               break;
             }
           }
-          step = walk.on_reply(transport_->send(walk.attempt()));
+          step = walk.on_reply(decoded(transport_->send(attempt), attempt));
           break;
+        }
         case WalkStep::ask:  // never asked for: this walk admits on this thread
           outcome = fail(Errc::invalid_argument, "a blocking walk was asked to admit asynchronously");
           return outcome;
@@ -311,6 +318,15 @@ class Governed {
           return outcome;
       }
     }
+  }
+
+  /// `reply` as the walk reads it: a transport that hands back bytes only has its body read
+  /// here, in the attempt's dialect, into `completion` / `error` (`transport::ReplyReader`); one
+  /// that reads its replies has done so. Every driver hands each reply through this once.
+  /// Returns the same reply, so that no driver moves it.
+  static transport::Reply&& decoded(transport::Reply&& reply, [[maybe_unused]] const transport::Attempt& attempt) {
+    if constexpr (!transport::ReadsReplies<T>) transport::ReplyReader<T>::read(reply, attempt);
+    return std::move(reply);
   }
 
   template <class P>
@@ -408,7 +424,7 @@ class Governed {
                       }),
                       [&](auto done) { owner.transport_->async_send(walk.attempt(), std::move(done)); });
           } else {
-            run(walk.on_reply(owner.transport_->send(walk.attempt())));
+            run(walk.on_reply(decoded(owner.transport_->send(walk.attempt()), walk.attempt())));
           }
           return;
       }
@@ -473,8 +489,8 @@ class Governed {
         }
         return run(walk.cancel(r, Error{Errc::cancelled, "The call was cancelled.", {}}));
       }
-      if constexpr (Streaming) run(walk.on_reply(detail::counted(std::move(r), side.shown)));
-      else run(walk.on_reply(std::move(r)));
+      if constexpr (Streaming) run(walk.on_reply(detail::counted(decoded(std::move(r), walk.attempt()), side.shown)));
+      else run(walk.on_reply(decoded(std::move(r), walk.attempt())));
     }
 
     void complete() {

@@ -103,8 +103,10 @@ class Walk {
   /// After the wait `wake_at()` asked for.
   WalkStep resume() { return advance(); }
 
-  /// After the attempt `attempt()` described.
-  WalkStep on_reply(transport::Reply reply) {
+  /// After the attempt `attempt()` described, with its reply decoded (`Reply::completion`,
+  /// `Reply::error`: see transport/concept.hpp). Taken by reference: the answer's text is
+  /// moved out of it, and the reply itself never moved.
+  WalkStep on_reply(transport::Reply&& reply) {
     switch (reply_.carry_out(reply, reply_scene(), keys_, backoff_, rng_)) {
       case walk::AfterReply::answered: return WalkStep::done;
       case walk::AfterReply::wait: phase_ = Phase::admit; return WalkStep::wait;

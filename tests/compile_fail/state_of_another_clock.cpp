@@ -2,6 +2,7 @@
 // clock.
 #include <governed/clock/manual.hpp>
 #include <governed/governor.hpp>
+#include <governed/transport/reply_reader.hpp>
 
 #include <memory>
 

@@ -1,6 +1,7 @@
 // Must not compile: a call site with the token bucket given a State with GCRA, the default.
 #include <governed/governor.hpp>
 #include <governed/limiter/token_bucket.hpp>
+#include <governed/transport/reply_reader.hpp>
 
 #include <memory>
 

@@ -4,6 +4,7 @@
 
 #include <governed/governor.hpp>
 #include <governed/keys/health_file.hpp>
+#include <governed/transport/reply_reader.hpp>
 
 #include <condition_variable>
 #include <cstdio>

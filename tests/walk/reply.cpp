@@ -8,6 +8,7 @@
 #include <governed/walk/reply.hpp>
 
 #include <governed/dialect/error.hpp>
+#include <governed/transport/reply_reader.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -103,6 +104,7 @@ transport::Reply reply_with(int status, std::string body,
   r.status = status;
   r.body = std::move(body);
   r.headers = std::move(headers);
+  transport::read_reply(r, providers::Dialect::openai);  // as a transport reads it, in the openai home
   return r;
 }
 

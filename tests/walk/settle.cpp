@@ -3,6 +3,8 @@
 // set, without a State or a provider.
 #include <governed/walk/settle.hpp>
 
+#include <governed/dialect/reply.hpp>
+
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -19,6 +21,14 @@ struct RecordingSet {
   std::vector<Cost> reconciled;
   void reconcile(Admission&, const Cost& real, Instant) { reconciled.push_back(real); }
 };
+
+/// A whole OpenAI reply `body`, read into `r.completion` as a transport reads it (through the
+/// openai home); none when it is not a readable reply.
+void settle_read_reply(transport::Reply& r, std::string body) {
+  r.body = std::move(body);
+  r.completion.reset();
+  if (auto c = dialect::decode_completion(providers::Dialect::openai, r.body)) r.completion = std::move(*c);
+}
 
 }  // namespace
 
@@ -51,7 +61,7 @@ TEST_CASE("walk::read_answer: a reply the transport already read is taken as rea
   r.body = "not a reply the walk could read";
   r.completion = providers::Completion{"Read by the transport", providers::Usage{12, 0, 0, 2, 0}};
   std::string content;
-  const auto used = walk::read_answer(r, providers::Dialect::openai, settle_model(), 50, content);
+  const auto used = walk::read_answer(r, settle_model(), 50, content);
   CHECK(content == "Read by the transport");
   CHECK(used.usage == providers::Usage{12, 0, 0, 2, 0});
   CHECK(used.counted_by_provider);
@@ -60,33 +70,33 @@ TEST_CASE("walk::read_answer: a reply the transport already read is taken as rea
 TEST_CASE("walk::read_answer: a reply's text and usage, counted by the provider or estimated", "[walk][settle]") {
   transport::Reply r;
   r.status = 200;
-  r.body = R"({"id":"chatcmpl-1","object":"chat.completion","model":"gpt-4o","choices":[{"index":0,)"
-           R"("message":{"role":"assistant","content":"Hello"},"finish_reason":"stop"}],)"
-           R"("usage":{"prompt_tokens":12,"completion_tokens":2,"total_tokens":14}})";
+  settle_read_reply(r, R"({"id":"chatcmpl-1","object":"chat.completion","model":"gpt-4o","choices":[{"index":0,)"
+                       R"("message":{"role":"assistant","content":"Hello"},"finish_reason":"stop"}],)"
+                       R"("usage":{"prompt_tokens":12,"completion_tokens":2,"total_tokens":14}})");
   std::string content;
-  auto used = walk::read_answer(r, providers::Dialect::openai, settle_model(), 50, content);
+  auto used = walk::read_answer(r, settle_model(), 50, content);
   CHECK(content == "Hello");
   CHECK(used.usage.input_tokens == 12);
   CHECK(used.usage.output_tokens == 2);
   CHECK(used.counted_by_provider);
 
   // No usage in the body: the prompt's estimate, no output, and nothing to learn from.
-  r.body = R"({"choices":[{"index":0,"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop"}]})";
-  used = walk::read_answer(r, providers::Dialect::openai, settle_model(), 50, content);
+  settle_read_reply(r, R"({"choices":[{"index":0,"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop"}]})");
+  used = walk::read_answer(r, settle_model(), 50, content);
   CHECK(content == "Hi");
   CHECK(used.usage == providers::Usage{50, 0, 0, 0, 0});
   CHECK_FALSE(used.counted_by_provider);
 
   // A stream without usage: its text, estimated; the provider counted nothing.
   r.streamed = transport::Streamed{"Hello world", std::nullopt, 2};
-  used = walk::read_answer(r, providers::Dialect::openai, settle_model(), 50, content);
+  used = walk::read_answer(r, settle_model(), 50, content);
   CHECK(content == "Hello world");
   CHECK(used.usage.input_tokens == 50);
   CHECK(used.usage.output_tokens > 0);
   CHECK_FALSE(used.counted_by_provider);
 
   r.streamed->usage = providers::Usage{20, 0, 0, 3, 0};
-  used = walk::read_answer(r, providers::Dialect::openai, settle_model(), 50, content);
+  used = walk::read_answer(r, settle_model(), 50, content);
   CHECK(used.usage == providers::Usage{20, 0, 0, 3, 0});
   CHECK(used.counted_by_provider);
 }

@@ -1,7 +1,9 @@
 #pragma once
 /// @file
 /// What a transport does for `Governed`: one attempt of one call, and the provider's reply.
-/// Writing a transport needs this header only; the types it trades in are in attempt.hpp.
+/// Writing a transport needs this header only; the types it trades in are in attempt.hpp. A
+/// transport that hands back bytes only also needs `ReplyReader`'s definition where `Governed`
+/// is used: transport/reply_reader.hpp (governed.hpp includes it).
 
 #include <governed/attempt.hpp>
 
@@ -32,5 +34,20 @@ template <class T>
 concept ReadsReplies = Transport<T> && requires {
   requires T::reads_replies;
 };
+
+/// How `Governed` reads the replies of a transport `T` that hands back bytes only (not
+/// `ReadsReplies<T>`): `ReplyReader<T>::read(Reply&, const Attempt&)` fills `completion` and
+/// `error` from the body, in the attempt's dialect. Declared here, defined in
+/// transport/reply_reader.hpp: reading a body takes the dialects' JSON readers, which a
+/// transport that reads its own replies, and core.hpp, never pay for. A template of the
+/// transport so that whether it is defined is asked where `Governed<T>` is instantiated, and a
+/// missing include is a readable error there (`HasReplyReader`).
+template <class T>
+struct ReplyReader;
+
+/// Whether `ReplyReader<T>` is defined where this is asked: transport/reply_reader.hpp was
+/// included.
+template <class T>
+concept HasReplyReader = requires { sizeof(ReplyReader<T>); };
 
 }  // namespace governed::transport

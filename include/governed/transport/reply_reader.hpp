@@ -3,13 +3,16 @@
 /// A whole reply's body read in a dialect, into what the walk decides from: a success's text
 /// and usage (`Reply::completion`), an error's fields (`Reply::error`). Transports that read
 /// their replies (`transport::http`, `transport::simulated`) call `read_reply` once the body is
-/// whole.
+/// whole; for a transport that hands back bytes only, `Governed` calls it through
+/// `ReplyReader` (declared in transport/concept.hpp), defined here. governed.hpp includes this
+/// header; under core.hpp alone such a transport needs it included.
 
 #include <governed/attempt.hpp>
 #include <governed/dialect/error.hpp>
 #include <governed/dialect/reply.hpp>
 #include <governed/providers/classify.hpp>
 #include <governed/providers/dialect.hpp>
+#include <governed/transport/concept.hpp>
 
 #include <utility>
 
@@ -18,14 +21,23 @@ namespace governed::transport {
 /// Reads `r.body` in `dialect`: a whole 2xx reply into `r.completion` (left empty when the body
 /// is not a readable reply), an error status into `r.error`. A failed attempt keeps neither:
 /// the classifier reads its failure, not its body; a stream's text is in `r.streamed`.
-inline void read_reply(Reply& r, providers::Dialect dialect) {
+/// Inlined where it is called (a warm send() through a transport that hands back bytes pays
+/// for the call and the returned Result's copy into `r.completion` otherwise).
+[[gnu::always_inline]] inline void read_reply(Reply& r, providers::Dialect dialect) {
   if (r.failure) return;
   if (r.status >= 200 && r.status < 300) {
     if (r.streamed) return;
-    if (auto c = dialect::decode_completion(dialect, r.body)) r.completion = std::move(*c);
+    if (auto c = dialect::decode_completion(dialect, r.body)) r.completion.emplace(std::move(*c));
   } else if (providers::reads_error_body(r.status)) {
     r.error = dialect::decode_error(dialect, r.body);
   }
 }
+
+/// The reader `Governed` calls for a transport `T` that hands back bytes only: the body read in
+/// the attempt's dialect, as `transport::http` reads its own.
+template <class T>
+struct ReplyReader {
+  [[gnu::always_inline]] static void read(Reply& r, const Attempt& attempt) { read_reply(r, attempt.dialect); }
+};
 
 }  // namespace governed::transport

@@ -16,7 +16,6 @@
 #include <governed/breaker.hpp>
 #include <governed/budget/spend.hpp>
 #include <governed/cooldowns.hpp>
-#include <governed/dialect/classify.hpp>
 #include <governed/error.hpp>
 #include <governed/fallback/candidates.hpp>
 #include <governed/keys/exhaustion.hpp>
@@ -171,12 +170,11 @@ class ReplyStep {
     if (reply.failure) return providers::classify_network_failure(*reply.failure, cacheable);
     const auto headers = reply.header_view();
     const providers::HeaderView view(headers);
-    // A success has no error body to read; an error's fields are the transport's reading, else
-    // the body is read here (a transport that hands back bytes).
-    if (!providers::reads_error_body(reply.status))
-      return providers::classify(c.provider, c.provider->dialect, reply.status, view, providers::no_error_body, w);
-    if (reply.error) return providers::classify(c.provider, c.provider->dialect, reply.status, view, *reply.error, w);
-    return dialect::classify(c.provider, c.provider->dialect, dialect::ReplyView{reply.status, view, reply.body}, w);
+    // An error's fields were read from its body before the walk sees it (by the transport, or
+    // by `Governed` for one that hands back bytes); a success has none.
+    const providers::ErrorBody& body =
+        reply.error && providers::reads_error_body(reply.status) ? *reply.error : providers::no_error_body;
+    return providers::classify(c.provider, c.provider->dialect, reply.status, view, body, w);
   }
 
   /// Adopts the provider's own counts where they are more conservative than the limit set's.
@@ -340,7 +338,7 @@ class ReplyStep {
     // Built where the driver returns it from (`deliver_into`), or where take_result() moves
     // it from: no move of the Response, or one.
     Response& r = s.outcome.fresh_response();
-    const Used used = read_answer(reply, c.provider->dialect, *c.model, s.call.estimate.prompt, r.content);
+    const Used used = read_answer(reply, *c.model, s.call.estimate.prompt, r.content);
     const providers::Usage& usage = used.usage;
     if (used.counted_by_provider) calibrate(s, *c.model, usage);
     r.usage = usage;

@@ -8,7 +8,6 @@
 #include <governed/attempt.hpp>
 #include <governed/budget/spend.hpp>
 #include <governed/budget/task.hpp>
-#include <governed/dialect/reply.hpp>
 #include <governed/limit_set.hpp>
 #include <governed/providers/completion.hpp>
 #include <governed/providers/cost.hpp>
@@ -59,23 +58,21 @@ inline bool take_completion(providers::Completion& read, Used& u, std::string& c
   return counted;
 }
 
-/// Reads a successful reply of `dialect` from `model`: its text into `content` (a stream's was
-/// assembled as it went out; a whole reply's is taken from `reply`), and what it used — the
+/// Reads a successful reply from `model`: its text into `content`, moved out of `reply` (a
+/// stream's was assembled as it went out; a whole reply's was read by the transport, or by
+/// `Governed` for one that hands back bytes, into `reply.completion`), and what it used — the
 /// usage it reported, a stream's estimate when the stream reported none, else the prompt's
-/// estimate `prompt_estimate` and no output.
-[[gnu::always_inline]] inline Used read_answer(transport::Reply& reply, providers::Dialect dialect,
-                                               const providers::Model& model, std::int64_t prompt_estimate,
-                                               std::string& content) {
+/// estimate `prompt_estimate` and no output (a body that was not a readable reply).
+[[gnu::always_inline]] inline Used read_answer(transport::Reply& reply, const providers::Model& model,
+                                               std::int64_t prompt_estimate, std::string& content) {
   Used u;
   bool have_usage = false;
   if (reply.streamed) {
-    content = reply.streamed->content;
-    u.usage = stream_usage(*reply.streamed, model, prompt_estimate);
+    u.usage = stream_usage(*reply.streamed, model, prompt_estimate);  // before the text is taken
+    content = std::move(reply.streamed->content);
     have_usage = true;
-  } else if (reply.completion) {  // read by the transport
+  } else if (reply.completion) {
     have_usage = take_completion(*reply.completion, u, content);
-  } else if (auto read = dialect::decode_completion(dialect, reply.body)) {  // bytes only
-    have_usage = take_completion(*read, u, content);
   }
   if (!have_usage) u.usage = providers::Usage{prompt_estimate, 0, 0, 0, 0};
   else u.counted_by_provider = !reply.streamed || (reply.streamed->usage && reply.streamed->usage->total() > 0);
