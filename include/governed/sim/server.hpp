@@ -46,7 +46,7 @@
 #include <governed/dialect/format.hpp>
 #include <governed/result.hpp>
 #include <governed/sim/call_body.hpp>
-#include <governed/sim/dialect.hpp>
+#include <governed/sim/replies.hpp>
 #include <governed/sim/provider.hpp>
 #include <governed/sim/request_errors.hpp>
 #include <governed/sim/route.hpp>
