@@ -356,14 +356,15 @@ inline ProviderReply openai_failure(const Speaker& s, Failure f) {
   return openai_error(500, "The server had an error while processing your request. Sorry about that!", "server_error", "");
 }
 
-/// The id a reply carries, numbered by `serial` in the provider's form.
-inline std::string reply_id(Dialect d, std::uint64_t serial) {
-  if (d == Dialect::anthropic) return fmt::format("msg_sim{:016x}", serial);
-  if (d == Dialect::gemini) return fmt::format("sim{:016x}", serial);
+}  // namespace replies_detail
+
+/// The id a reply or a stream carries, numbered by `serial` in the provider's form
+/// (`chatcmpl-sim…`, `msg_sim…`, Gemini's `responseId` `sim…`).
+inline std::string reply_id(providers::Dialect d, std::uint64_t serial) {
+  if (d == providers::Dialect::anthropic) return fmt::format("msg_sim{:016x}", serial);
+  if (d == providers::Dialect::gemini) return fmt::format("sim{:016x}", serial);
   return fmt::format("chatcmpl-sim{:016x}", serial);
 }
-
-}  // namespace replies_detail
 
 /// Every other error in the provider's dialect.
 inline ProviderReply failure(const Speaker& s, Failure f) {
@@ -382,7 +383,7 @@ inline ProviderReply failure(const Speaker& s, Failure f) {
 /// (`truncated`: the reply stopped at max_tokens).
 inline ProviderReply success(const Speaker& s, std::string_view content, std::int64_t input_tokens,
                      std::int64_t output_tokens, std::uint32_t n, bool truncated) {
-  const std::string id = replies_detail::reply_id(s.provider.dialect, s.serial);
+  const std::string id = reply_id(s.provider.dialect, s.serial);
   const auto created = std::chrono::duration_cast<std::chrono::seconds>(s.wall.time_since_epoch()).count();
   const dialect::ReplyMeta meta{id, s.model, created, n, truncated ? dialect::Finish::length : dialect::Finish::stop};
   const providers::Completion answer{std::string(content), providers::Usage{.input_tokens = input_tokens, .output_tokens = output_tokens}};
