@@ -16,6 +16,7 @@
 #include <governed/dialect/reply_meta.hpp>
 #include <governed/providers/completion.hpp>
 #include <governed/providers/error_body.hpp>
+#include <governed/providers/headers.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/sim/call.hpp>
 #include <governed/sim/meter.hpp>
@@ -390,70 +391,63 @@ inline ProviderReply success(const Speaker& s, std::string_view content, std::in
   return ProviderReply{200, {}, dialect::encode_completion(s.provider.dialect, answer, meta), {}};
 }
 
-/// The headers every reply carries: content type, `date`, a request id, and the provider's
-/// rate-limit family (none for Gemini, which reports limits only in its errors).
-inline void common_headers(const Speaker& s, const Readings& r, ProviderReply& out) {
-  using providers::HeaderFamily;
-  auto& h = out.headers;
-  h.emplace_back("content-type", "application/json");
-  h.emplace_back("date", wire::http_date(s.wall));
-  const bool anthropic = s.provider.headers == HeaderFamily::anthropic;
-  h.emplace_back(anthropic ? "request-id" : "x-request-id", fmt::format("req_sim{:016x}", s.serial));
-  auto put = [&](std::string name, std::int64_t v) { h.emplace_back(std::move(name), std::to_string(v)); };
+namespace replies_detail {
+
+inline providers::LimitReading reading_of(const std::optional<Reading>& r) {
+  if (!r) return {};
+  return {r->limit, r->remaining, r->reset, std::nullopt};
+}
+
+/// What the speaker's rate-limit headers report of `r`: which window each header counts is
+/// the provider's (the table's windows: Groq counts requests per day, tokens per minute), and
+/// Anthropic's tokens family reports the most restrictive token limit in effect.
+inline providers::HeaderSnapshot reported(const Speaker& s, const Readings& r) {
+  providers::HeaderSnapshot out;
   switch (s.provider.headers) {
-    case HeaderFamily::openai: {
-      // The table says which window each header counts (Groq: requests per day, tokens per minute).
+    case providers::HeaderFamily::openai: {
       const bool req_day = s.provider.windows.requests == std::chrono::hours{24};
       const bool tok_day = s.provider.windows.tokens == std::chrono::hours{24};
-      const auto& req = req_day ? (r.requests_day ? r.requests_day : r.requests_minute)
-                                : (r.requests_minute ? r.requests_minute : r.requests_day);
-      const auto& tok = tok_day ? (r.tokens_day ? r.tokens_day : r.tokens_minute)
-                                : (r.tokens_minute ? r.tokens_minute : r.tokens_day);
-      if (req) put("x-ratelimit-limit-requests", req->limit);
-      if (tok) put("x-ratelimit-limit-tokens", tok->limit);
-      if (req) put("x-ratelimit-remaining-requests", req->remaining);
-      if (tok) put("x-ratelimit-remaining-tokens", tok->remaining);
-      if (req) h.emplace_back("x-ratelimit-reset-requests", wire::go_duration(req->reset));
-      if (tok) h.emplace_back("x-ratelimit-reset-tokens", wire::go_duration(tok->reset));
+      out.requests = reading_of(req_day ? (r.requests_day ? r.requests_day : r.requests_minute)
+                                        : (r.requests_minute ? r.requests_minute : r.requests_day));
+      out.tokens = reading_of(tok_day ? (r.tokens_day ? r.tokens_day : r.tokens_minute)
+                                      : (r.tokens_minute ? r.tokens_minute : r.tokens_day));
       break;
     }
-    case HeaderFamily::anthropic: {
-      auto family = [&](std::string_view dim, const std::optional<Reading>& x) {
-        if (!x) return;
-        put(fmt::format("anthropic-ratelimit-{}-limit", dim), x->limit);
-        put(fmt::format("anthropic-ratelimit-{}-remaining", dim), x->remaining);
-        h.emplace_back(fmt::format("anthropic-ratelimit-{}-reset", dim), wire::rfc3339(s.wall + x->reset));
-      };
-      family("requests", r.requests_minute);
-      family("input-tokens", r.input_minute);
-      family("output-tokens", r.output_minute);
-      // The tokens family reports the most restrictive token limit in effect.
+    case providers::HeaderFamily::anthropic: {
       std::optional<Reading> tokens = r.tokens_minute;
       for (const auto* x : {&r.input_minute, &r.output_minute})
         if (*x && (!tokens || (*x)->remaining < tokens->remaining)) tokens = *x;
-      family("tokens", tokens);
+      out.requests = reading_of(r.requests_minute);
+      out.input_tokens = reading_of(r.input_minute);
+      out.output_tokens = reading_of(r.output_minute);
+      out.tokens = reading_of(tokens);
       break;
     }
-    case HeaderFamily::mistral:
-      if (r.requests_minute) {
-        put("x-ratelimit-limit-req-minute", r.requests_minute->limit);
-        put("x-ratelimit-remaining-req-minute", r.requests_minute->remaining);
-      }
-      if (r.tokens_minute) {
-        put("x-ratelimit-limit-tokens-minute", r.tokens_minute->limit);
-        put("x-ratelimit-remaining-tokens-minute", r.tokens_minute->remaining);
-      }
+    case providers::HeaderFamily::mistral:
+      out.requests = reading_of(r.requests_minute);
+      out.tokens = reading_of(r.tokens_minute);
       break;
-    case HeaderFamily::openrouter:
-      if (const auto& x = r.requests_minute ? r.requests_minute : r.requests_day) {
-        put("x-ratelimit-limit", x->limit);
-        put("x-ratelimit-remaining", x->remaining);
-        put("x-ratelimit-reset", wire::epoch_ms(s.wall + x->reset));
-      }
+    case providers::HeaderFamily::openrouter:
+      out.requests = reading_of(r.requests_minute ? r.requests_minute : r.requests_day);
       break;
-    case HeaderFamily::none:
+    case providers::HeaderFamily::none:
       break;
   }
+  return out;
+}
+
+}  // namespace replies_detail
+
+/// The headers every reply carries: content type, `date`, a request id, and the provider's
+/// rate-limit family (none for Gemini, which reports limits only in its errors), written by
+/// `providers::write_limit_headers`.
+inline void common_headers(const Speaker& s, const Readings& r, ProviderReply& out) {
+  auto& h = out.headers;
+  h.emplace_back("content-type", "application/json");
+  h.emplace_back("date", wire::http_date(s.wall));
+  const bool anthropic = s.provider.headers == providers::HeaderFamily::anthropic;
+  h.emplace_back(anthropic ? "request-id" : "x-request-id", fmt::format("req_sim{:016x}", s.serial));
+  providers::write_limit_headers(replies_detail::reported(s, r), s.provider.headers, s.wall, h);
 }
 
 }  // namespace governed::sim
