@@ -16,7 +16,6 @@
 
 #include <charconv>
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -77,7 +76,8 @@ inline nlohmann::json details_of(const providers::ErrorBody& e, const ErrorDetai
 }  // namespace error_writing
 
 /// An error written as Gemini writes it: `{"error":{"code","message","status","details"}}`, the
-/// code the HTTP status as a number, `details` only when there are any.
+/// code the HTTP status as a number (`e.code`'s digits; 0 when it has none), `details` only
+/// when there are any.
 inline std::string encode_error(const providers::ErrorBody& e, const ErrorDetails& d = {}) {
   int code = 0;
   std::from_chars(e.code.data(), e.code.data() + e.code.size(), code);
