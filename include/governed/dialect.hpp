@@ -2,8 +2,9 @@
 /// @file
 /// The provider dialects, one home each (`dialect/openai/`, `dialect/azure/`,
 /// `dialect/anthropic/`, `dialect/gemini/`): how an attempt's request is encoded, how a
-/// provider's reply, error and streamed answer (event by event) are decoded, with the dispatch
-/// that picks the home for an attempt's dialect, and the classifier over a reply's bytes. docs/dialects.md says where each direction lives and where a new
+/// provider's reply, error and streamed answer (event by event) are decoded and written (as
+/// governed-sim answers), with the dispatch that picks the home for an attempt's dialect, and
+/// the classifier over a reply's bytes. docs/dialects.md says where each direction lives and where a new
 /// provider goes.
 
 #include <governed/dialect/answer_json.hpp>
@@ -25,6 +26,8 @@
 #include <governed/dialect/openai/request.hpp>
 #include <governed/dialect/openai/stream.hpp>
 #include <governed/dialect/reply.hpp>
+#include <governed/dialect/reply_meta.hpp>
 #include <governed/dialect/request.hpp>
 #include <governed/dialect/stream.hpp>
 #include <governed/dialect/stream_event.hpp>
+#include <governed/dialect/stream_frame.hpp>

@@ -7,7 +7,7 @@
 #include <governed/sim/accounts.hpp>
 #include <governed/sim/call.hpp>
 #include <governed/sim/config.hpp>
-#include <governed/sim/dialect.hpp>
+#include <governed/sim/replies.hpp>
 #include <governed/sim/failures.hpp>
 #include <governed/sim/latency.hpp>
 #include <governed/sim/limits.hpp>

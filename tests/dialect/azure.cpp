@@ -1,6 +1,9 @@
+#include <governed/dialect/error.hpp>
+#include <governed/dialect/reply.hpp>
 #include <governed/dialect/request.hpp>
 
 #include "chat.hpp"
+#include "written.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -32,4 +35,19 @@ TEST_CASE("wire: Azure deployment URLs, api-key, api-version; the v1 API", "[dia
                                           gp::Dialect::azure, {}, false);
   CHECK(v1->target == "/openai/v1/chat/completions");
   CHECK(body_of(*v1)["model"] == "gpt-4o");
+}
+
+TEST_CASE("an error the azure home writes reads back to the same fields and the same verdict", "[dialect][azure][round_trip]") {
+  auto said = [](std::string code, std::string message) {
+    gp::ErrorBody e;
+    e.code = std::move(code);
+    e.message = std::move(message);
+    return e;
+  };
+  auto written = [](const gp::ErrorBody& e) { return dialect::azure::encode_error(e); };
+  governed_test::check_error_round_trip("azure", 429, said("429", "Requests to the ChatCompletions_Create Operation have exceeded "
+                                                           "call rate limit. Please retry after 7 seconds."), written);
+  governed_test::check_error_round_trip("azure", 404, said("DeploymentNotFound", "The API deployment for this resource does not exist."),
+                                        written);
+  CHECK(json::parse(written(said("429", "x")))["error"]["code"] == "429");  // Azure's code is text
 }

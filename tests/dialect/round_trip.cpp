@@ -1,17 +1,19 @@
 // Each dialect's two directions against each other: a request governed encodes is read back by
-// governed-sim's reader as the same call, and a stream governed-sim writes is read back by
-// governed's stream reader as the same pieces and usage. Until both halves of a pair live in
-// the dialect's home, the simulator's half (sim/call_body.hpp, sim/sse.hpp) is the other side.
+// governed-sim's reader as the same call, and a stream a home writes (`dialect::encode_stream`,
+// what governed-sim sends) is read back by governed's stream reader as the same pieces and
+// usage. Until both halves of the request pair live in the dialect's home, the simulator's
+// half (sim/call_body.hpp) is the other side.
 #include <governed/dialect/request.hpp>
 
 #include <governed/dialect/format.hpp>
 #include <governed/dialect/stream.hpp>
 #include <governed/sim/call_body.hpp>
 #include <governed/sim/route.hpp>
-#include <governed/sim/sse.hpp>
+#include <governed/sim/stream.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,10 +60,11 @@ sim::Stream round_trip_stream() {
   return s;
 }
 
-/// The stream framed by the simulator in `d`, read whole by governed's reader of `d`.
+/// The stream written by the home of `d` as far as it was sent, read whole by governed's reader of `d`.
 dialect::StreamReader read_back(const sim::Stream& s, gp::Dialect d, std::vector<std::string>& shown) {
-  const sim::StreamFrame frame{.dialect = d, .model = "model", .serial = 7, .n = 1, .include_usage = true};
-  const sim::FramedStream framed = sim::frame_stream(s, frame);
+  const dialect::StreamFrame frame{
+      .dialect = d, .id = "stream-7", .model = "model", .n = 1, .include_usage = true, .usage = s.usage, .complete = !s.broken_after};
+  const dialect::FramedStream framed = dialect::encode_stream(std::span(s.pieces).first(s.sent()), frame);
   dialect::StreamReader reader{d};
   for (const auto& e : framed.events) reader.feed(e, [&](std::string_view piece) { shown.emplace_back(piece); });
   return reader;
@@ -125,5 +128,24 @@ TEST_CASE("round trip: a stream governed-sim breaks off reads back as incomplete
     CHECK(shown == std::vector<std::string>{"Bonjour", ", "});
     // Gemini has no end marker: a cut stream reads as whole, and the transport's body end decides.
     if (d != gp::Dialect::gemini) CHECK_FALSE(reader.complete());
+  }
+}
+
+TEST_CASE("round trip: a stream each home writes in n choices keeps the cache's tokens in its usage",
+          "[dialect][round_trip]") {
+  const std::vector<std::string> pieces{"One", " two"};
+  const gp::Usage usage{.input_tokens = 100, .cached_input_tokens = 30, .cache_write_tokens = 20, .output_tokens = 7};
+  for (const gp::Dialect d : {gp::Dialect::openai, gp::Dialect::anthropic, gp::Dialect::gemini}) {
+    INFO(dialect::to_string(dialect::format_of(d)));
+    const dialect::StreamFrame frame{.dialect = d, .id = "s-1", .model = "model", .n = 3, .include_usage = true, .usage = usage};
+    dialect::StreamReader reader{d};
+    std::string shown;
+    for (const auto& e : dialect::encode_stream(pieces, frame).events) reader.feed(e, [&](std::string_view p) { shown += p; });
+    CHECK(reader.complete());
+    CHECK(shown == "One two");  // the first choice's text, once
+    REQUIRE(reader.streamed().usage);
+    CHECK(reader.streamed().usage->input_tokens == 100);
+    CHECK(reader.streamed().usage->output_tokens == 7);
+    if (d == gp::Dialect::anthropic) CHECK(*reader.streamed().usage == usage);  // only Anthropic's stream says the cache's share
   }
 }

@@ -1,6 +1,6 @@
 // Every reply the simulator can send, in every dialect it speaks, read by the real classifier:
 // what the governor does with a simulated failure is what it does with the real one.
-#include <governed/sim/dialect.hpp>
+#include <governed/sim/replies.hpp>
 
 #include <governed/dialect/classify.hpp>
 #include <governed/providers/classify.hpp>

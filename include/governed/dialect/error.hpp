@@ -11,10 +11,12 @@
 #include <governed/dialect/detail/error_reader.hpp>
 #include <governed/dialect/gemini/error.hpp>
 #include <governed/dialect/openai/error.hpp>
+#include <governed/dialect/reply_meta.hpp>
 #include <governed/json_limits.hpp>
 #include <governed/providers/error_body.hpp>
 #include <governed/providers/table.hpp>
 
+#include <string>
 #include <string_view>
 
 namespace governed::dialect {
@@ -35,6 +37,17 @@ inline providers::ErrorBody decode_error(providers::Dialect dialect, std::string
     case providers::Dialect::gemini: return gemini::decode_error(body, limits);
     case providers::Dialect::azure: return azure::decode_error(body, limits);
     default: return openai::decode_error(body, limits);
+  }
+}
+
+/// An error written in the shape a provider of `dialect` writes it (each home's
+/// `encode_error`; Gemini's without `details`, which its home's overload takes).
+inline std::string encode_error(providers::Dialect dialect, const providers::ErrorBody& e, const ErrorMeta& meta = {}) {
+  switch (dialect) {
+    case providers::Dialect::anthropic: return anthropic::encode_error(e, meta);
+    case providers::Dialect::gemini: return gemini::encode_error(e);
+    case providers::Dialect::azure: return azure::encode_error(e);
+    default: return openai::encode_error(e, dialect, meta);
   }
 }
 

@@ -4,16 +4,18 @@
 /// (dialect/<home>/reply.hpp) knows where its text lies; every home reads every usage shape.
 ///
 /// The flavours of OpenAI's API (Azure OpenAI, Groq, Mistral, OpenRouter, DeepSeek) answer in
-/// its shape, so each is read by the openai home.
+/// its shape, so each is read — and written, `encode_completion` — by the openai home.
 
 #include <governed/dialect/anthropic/reply.hpp>
 #include <governed/dialect/gemini/reply.hpp>
 #include <governed/dialect/openai/reply.hpp>
+#include <governed/dialect/reply_meta.hpp>
 #include <governed/json_limits.hpp>
 #include <governed/providers/completion.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/result.hpp>
 
+#include <string>
 #include <string_view>
 
 namespace governed::dialect {
@@ -26,6 +28,15 @@ inline Result<providers::Completion> decode_completion(providers::Dialect dialec
     case providers::Dialect::anthropic: return anthropic::decode_completion(body, limits);
     case providers::Dialect::gemini: return gemini::decode_completion(body, limits);
     default: return openai::decode_completion(body, limits);
+  }
+}
+
+/// A successful reply written in the shape of `dialect`'s home, as governed-sim answers.
+inline std::string encode_completion(providers::Dialect dialect, const providers::Completion& c, const ReplyMeta& meta) {
+  switch (dialect) {
+    case providers::Dialect::anthropic: return anthropic::encode_completion(c, meta);
+    case providers::Dialect::gemini: return gemini::encode_completion(c, meta);
+    default: return openai::encode_completion(c, meta);
   }
 }
 

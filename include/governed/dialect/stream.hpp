@@ -13,6 +13,9 @@
 /// r.feed(bytes, [](std::string_view piece) { std::cout << piece; });
 /// if (r.complete()) use(r.streamed().usage);
 /// ```
+///
+/// The other direction, `encode_stream`, writes a stream's pieces as the events of a
+/// provider's dialect (governed-sim's streams).
 
 #include <governed/attempt.hpp>
 #include <governed/dialect/anthropic/stream.hpp>
@@ -20,11 +23,13 @@
 #include <governed/dialect/gemini/stream.hpp>
 #include <governed/dialect/openai/stream.hpp>
 #include <governed/dialect/stream_event.hpp>
+#include <governed/dialect/stream_frame.hpp>
 #include <governed/json_limits.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/wire/sse.hpp>
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -113,5 +118,14 @@ class StreamReader {
   Problem problem_ = Problem::none;
   bool done_ = false;
 };
+
+/// `pieces` written as the events of `f.dialect`'s stream, by its home's `encode_stream`.
+inline FramedStream encode_stream(std::span<const std::string> pieces, const StreamFrame& f) {
+  switch (format_of(f.dialect)) {
+    case Format::anthropic: return anthropic::encode_stream(pieces, f);
+    case Format::gemini: return gemini::encode_stream(pieces, f);
+    default: return openai::encode_stream(pieces, f);
+  }
+}
 
 }  // namespace governed::dialect

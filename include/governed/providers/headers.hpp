@@ -8,10 +8,13 @@
 /// RFC 3339 times), Mistral `x-ratelimit-{limit,remaining}-{req,tokens}-{minute,month}`,
 /// OpenRouter `x-ratelimit-{limit,remaining,reset}` (reset in epoch milliseconds). A
 /// `HeaderSnapshot` is the provider-neutral reading a limit set adopts, on successes too.
+/// `write_limit_headers` writes a snapshot in a family's names, as governed-sim sends them;
+/// `read_limit_headers` reads them back.
 
 #include <governed/ascii.hpp>
 #include <governed/dimension.hpp>
 #include <governed/providers/wait.hpp>
+#include <governed/wire/time.hpp>
 #include <governed/time.hpp>
 
 #include <charconv>
@@ -19,7 +22,9 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace governed::providers {
@@ -51,6 +56,9 @@ class HeaderView {
  private:
   std::span<const Header> headers_{};
 };
+
+/// Which rate-limit header names a provider sends.
+enum class HeaderFamily : std::uint8_t { openai, anthropic, mistral, openrouter, none };
 
 /// The rate-limit dimensions providers report.
 enum class Dimension : std::uint8_t { requests, tokens, input_tokens, output_tokens };
@@ -247,6 +255,79 @@ void for_each_limit_reading(const HeaderSnapshot& h, Sync&& sync) {
   one(h.tokens, D::tokens_per_minute, D::tokens_per_day);
   one(h.input_tokens, D::input_tokens_per_minute, D::input_tokens_per_minute);
   one(h.output_tokens, D::output_tokens_per_minute, D::output_tokens_per_minute);
+}
+
+namespace limit_writing {
+
+using Lines = std::vector<std::pair<std::string, std::string>>;
+
+inline void put(Lines& out, std::string name, const std::optional<std::int64_t>& v) {
+  if (v) out.emplace_back(std::move(name), std::to_string(*v));
+}
+
+/// The name Mistral gives a window (the inverse of `detail::window_of`); a minute when unknown.
+inline std::string_view window_name(const std::optional<Duration>& w) noexcept {
+  using namespace std::chrono;
+  if (w == Duration{seconds{1}}) return "second";
+  if (w == Duration{hours{1}}) return "hour";
+  if (w == Duration{hours{24}}) return "day";
+  if (w == Duration{hours{24 * 30}}) return "month";
+  return "minute";
+}
+
+/// OpenAI's family (Groq, Azure, DeepSeek): requests and tokens, resets as Go durations.
+inline void openai_family(const HeaderSnapshot& h, Lines& out) {
+  put(out, "x-ratelimit-limit-requests", h.requests.limit);
+  put(out, "x-ratelimit-limit-tokens", h.tokens.limit);
+  put(out, "x-ratelimit-remaining-requests", h.requests.remaining);
+  put(out, "x-ratelimit-remaining-tokens", h.tokens.remaining);
+  if (h.requests.reset_after) out.emplace_back("x-ratelimit-reset-requests", wire::go_duration(*h.requests.reset_after));
+  if (h.tokens.reset_after) out.emplace_back("x-ratelimit-reset-tokens", wire::go_duration(*h.tokens.reset_after));
+}
+
+/// Anthropic's: each dimension's limit, remaining and reset (an RFC 3339 time).
+inline void anthropic_family(const HeaderSnapshot& h, WallTime now, Lines& out) {
+  const std::pair<std::string_view, const LimitReading*> dims[] = {
+      {"requests", &h.requests}, {"input-tokens", &h.input_tokens}, {"output-tokens", &h.output_tokens}, {"tokens", &h.tokens}};
+  for (const auto& [dim, r] : dims) {
+    const std::string prefix = "anthropic-ratelimit-" + std::string(dim);
+    put(out, prefix + "-limit", r->limit);
+    put(out, prefix + "-remaining", r->remaining);
+    if (r->reset_after) out.emplace_back(prefix + "-reset", wire::rfc3339(now + *r->reset_after));
+  }
+}
+
+/// Mistral's: requests and tokens, each named with its window, no reset.
+inline void mistral_family(const HeaderSnapshot& h, Lines& out) {
+  const std::string req(window_name(h.requests.window)), tok(window_name(h.tokens.window));
+  put(out, "x-ratelimit-limit-req-" + req, h.requests.limit);
+  put(out, "x-ratelimit-remaining-req-" + req, h.requests.remaining);
+  put(out, "x-ratelimit-limit-tokens-" + tok, h.tokens.limit);
+  put(out, "x-ratelimit-remaining-tokens-" + tok, h.tokens.remaining);
+}
+
+/// OpenRouter's: requests only, the reset in epoch milliseconds.
+inline void openrouter_family(const HeaderSnapshot& h, WallTime now, Lines& out) {
+  put(out, "x-ratelimit-limit", h.requests.limit);
+  put(out, "x-ratelimit-remaining", h.requests.remaining);
+  if (h.requests.reset_after) put(out, "x-ratelimit-reset", wire::epoch_ms(now + *h.requests.reset_after));
+}
+
+}  // namespace limit_writing
+
+/// Appends to `out` the rate-limit headers of `family` that state `h` at `now`, each field a
+/// reading holds and the family has a name for: what `read_limit_headers` reads back (resets to
+/// the millisecond; Anthropic's, a time of day, to the second). Gemini's family, `none`,
+/// writes nothing.
+inline void write_limit_headers(const HeaderSnapshot& h, HeaderFamily family, WallTime now,
+                                std::vector<std::pair<std::string, std::string>>& out) {
+  switch (family) {
+    case HeaderFamily::openai: limit_writing::openai_family(h, out); break;
+    case HeaderFamily::anthropic: limit_writing::anthropic_family(h, now, out); break;
+    case HeaderFamily::mistral: limit_writing::mistral_family(h, out); break;
+    case HeaderFamily::openrouter: limit_writing::openrouter_family(h, now, out); break;
+    case HeaderFamily::none: break;
+  }
 }
 
 }  // namespace governed::providers

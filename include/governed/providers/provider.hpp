@@ -27,8 +27,8 @@ enum class AuthStyle : std::uint8_t {
   x_goog_api_key,  ///< `x-goog-api-key: <key>` (Gemini)
 };
 
-/// Which rate-limit header names a provider sends.
-enum class HeaderFamily : std::uint8_t { openai, anthropic, mistral, openrouter, none };
+// `HeaderFamily`, which rate-limit header names a provider sends, is declared beside the
+// reader and writer of those headers (providers/headers.hpp).
 
 /// When a provider's daily allowance comes back.
 struct DailyReset {

@@ -35,7 +35,7 @@
 #include <governed/result.hpp>
 #include <governed/sim/call.hpp>
 #include <governed/sim/config.hpp>
-#include <governed/sim/dialect.hpp>
+#include <governed/sim/replies.hpp>
 #include <governed/sim/log.hpp>
 #include <governed/sim/meter.hpp>
 #include <governed/sim/script.hpp>

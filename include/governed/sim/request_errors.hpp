@@ -5,15 +5,17 @@
 /// the size limit (413), a missing `anthropic-version` header (400) — each in the provider's
 /// own error shape (OpenAI's `{"error": {"message", "type", "param", "code"}}`, Anthropic's
 /// `{"type": "error", "error": {…}}`, Gemini's `{"error": {"code", "message", "status"}}`),
-/// so an SDK raises its own BadRequestError / NotFoundError for them.
+/// so an SDK raises its own BadRequestError / NotFoundError for them. The words are here; the
+/// shapes are the homes' `encode_error` (dialect/error.hpp).
 
+#include <governed/dialect/error.hpp>
+#include <governed/dialect/reply_meta.hpp>
+#include <governed/providers/error_body.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/sim/call.hpp>
 #include <governed/sim/call_body.hpp>
-#include <governed/sim/dialect.hpp>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <string>
@@ -21,34 +23,45 @@
 
 namespace governed::sim {
 
+namespace request_errors_detail {
+
+/// The fields a front-door error of `status` has in dialect `d`: its code, type and status words.
+inline providers::ErrorBody front_door_error(providers::Dialect d, int status, std::string_view message) {
+  using providers::Dialect;
+  providers::ErrorBody e;
+  e.message = std::string(message);
+  switch (d) {
+    case Dialect::anthropic:
+      e.type = status == 404 ? "not_found_error" : status == 413 ? "request_too_large" : "invalid_request_error";
+      break;
+    case Dialect::gemini:
+      e.code = std::to_string(status);
+      e.status = status == 404 ? "NOT_FOUND" : "INVALID_ARGUMENT";
+      break;
+    case Dialect::azure: e.code = status == 404 ? "404" : "BadRequest"; break;
+    case Dialect::mistral:
+      e.type = "invalid_request_error";
+      e.code = status == 404 ? "1404" : "3051";
+      break;
+    case Dialect::openrouter: e.code = std::to_string(status); break;
+    default:
+      e.type = "invalid_request_error";
+      if (status == 404) e.code = "unknown_url";
+      break;
+  }
+  return e;
+}
+
+}  // namespace request_errors_detail
+
 /// A request-level error of `status` in dialect `d`: `message` the sentence, `param` the field
-/// (OpenAI-style shapes carry it), `serial` numbers the request id.
+/// (OpenAI's own shape carries it), `serial` numbers the request id (Anthropic's carries it).
 inline ProviderReply request_error(providers::Dialect d, int status, std::string_view message, std::string_view param,
                            std::uint64_t serial) {
-  using namespace dialect_detail;
-  using providers::Dialect;
-  const nlohmann::json p = param.empty() ? nlohmann::json(nullptr) : nlohmann::json(param);
-  switch (d) {
-    case Dialect::anthropic: {
-      const char* type = status == 404 ? "not_found_error" : status == 413 ? "request_too_large" : "invalid_request_error";
-      return json_reply(status, anthropic_error(type, message, serial));
-    }
-    case Dialect::gemini: {
-      const char* st = status == 404 ? "NOT_FOUND" : status == 413 ? "INVALID_ARGUMENT" : "INVALID_ARGUMENT";
-      return json_reply(status, gemini_error(status, st, message));
-    }
-    case Dialect::azure:
-      return json_reply(status, azure_error(status == 404 ? "404" : "BadRequest", message));
-    case Dialect::mistral:
-      return json_reply(status, mistral_error(message, "invalid_request_error", status == 404 ? "1404" : "3051"));
-    case Dialect::openrouter:
-      return json_reply(status, openrouter_error(status, message));
-    default: {
-      nlohmann::json body = openai_error(message, "invalid_request_error", status == 404 ? nlohmann::json("unknown_url") : nullptr);
-      body["error"]["param"] = p;
-      return json_reply(status, body);
-    }
-  }
+  const std::string request_id = fmt::format("req_sim{:016x}", serial);
+  const bool openai_shape = d != providers::Dialect::mistral && d != providers::Dialect::openrouter;
+  const dialect::ErrorMeta meta{.param = openai_shape ? param : std::string_view{}, .request_id = request_id};
+  return ProviderReply{status, {}, dialect::encode_error(d, request_errors_detail::front_door_error(d, status, message), meta), {}};
 }
 
 /// A body the API does not take, worded as the provider words it.

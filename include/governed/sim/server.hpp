@@ -10,7 +10,7 @@
 /// `sim::Call` (sim/call_body.hpp), and answered by the provider: its status, headers (the
 /// rate-limit family, `retry-after`, request id) and body go out as the provider made them,
 /// after the reply's modelled latency has passed on the server's clock. An accepted stream
-/// goes out as the dialect's server-sent events (sim/sse.hpp), its latency spread over the
+/// goes out as the dialect's server-sent events (`dialect::encode_stream`, dialect/stream.hpp), its latency spread over the
 /// events. What never reaches the provider is answered in the provider's error shape too:
 /// from the headers alone, 404 for an unknown endpoint, 401 for a key the provider was never
 /// given (its body unread, so a client without a key can not make the server hold anything)
@@ -44,13 +44,17 @@
 #include <governed/ascii.hpp>
 #include <governed/clock/async_wait.hpp>
 #include <governed/dialect/format.hpp>
+#include <governed/dialect/gemini/stream.hpp>
+#include <governed/dialect/reply_meta.hpp>
+#include <governed/dialect/stream.hpp>
+#include <governed/dialect/stream_frame.hpp>
 #include <governed/result.hpp>
 #include <governed/sim/call_body.hpp>
-#include <governed/sim/dialect.hpp>
 #include <governed/sim/provider.hpp>
+#include <governed/sim/replies.hpp>
 #include <governed/sim/request_errors.hpp>
 #include <governed/sim/route.hpp>
-#include <governed/sim/sse.hpp>
+#include <governed/sim/stream.hpp>
 #include <governed/time.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -77,6 +81,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -660,14 +665,21 @@ class Server {
       co_await write_reply(stream, std::move(reply), version, keep, core->options);
       co_return After::keep;
     }
-    const StreamFrame frame{provider.entry().dialect,
-                            call.model,
-                            serial,
-                            std::chrono::duration_cast<std::chrono::seconds>(core->clock->wall_now().time_since_epoch()).count(),
-                            call.n,
-                            body->include_usage,
-                            std::int64_t{call.max_tokens} < provider.config().completion_tokens};
-    co_return co_await answer_stream(core, stream, req, target, frame, std::move(reply), start);
+    const std::string id = reply_id(provider.entry().dialect, serial);
+    const Stream& said = *reply.stream;
+    const governed::dialect::StreamFrame frame{
+        .dialect = provider.entry().dialect,
+        .id = id,
+        .model = call.model,
+        .created = std::chrono::duration_cast<std::chrono::seconds>(core->clock->wall_now().time_since_epoch()).count(),
+        .n = call.n,
+        .include_usage = body->include_usage,
+        .finish = std::int64_t{call.max_tokens} < provider.config().completion_tokens ? governed::dialect::Finish::length
+                                                                                       : governed::dialect::Finish::stop,
+        .usage = said.usage,
+        .complete = !said.broken_after};
+    governed::dialect::FramedStream framed = governed::dialect::encode_stream(std::span(said.pieces).first(said.sent()), frame);
+    co_return co_await answer_stream(core, stream, req, target, std::move(framed), std::move(reply), start);
   }
 
   /// The reply to a call the server refuses before the provider sees it: a body that is not
@@ -697,10 +709,9 @@ class Server {
   /// A streamed answer, its events paced over the reply's latency.
   static boost::asio::awaitable<server_detail::After> answer_stream(std::shared_ptr<Core> core,
                                                                     boost::beast::tcp_stream& stream, const Request& req,
-                                                                    const Screened& target, const StreamFrame& frame,
+                                                                    const Screened& target, governed::dialect::FramedStream framed,
                                                                     ProviderReply reply, Instant start) {
     const Provider& provider = *target.provider;
-    const FramedStream framed = frame_stream(*reply.stream, frame);
     const Duration first = std::min(reply.latency, provider.config().latency.fixed);
     const Duration step = framed.events.size() > 1 ? (reply.latency - first) / static_cast<std::int64_t>(framed.events.size() - 1)
                                                    : Duration::zero();
@@ -718,10 +729,10 @@ class Server {
   /// stream announces the whole length and sends half, as a broken connection does.
   static boost::asio::awaitable<server_detail::After> write_gemini_array(std::shared_ptr<Core> core,
                                                                          boost::beast::tcp_stream& stream,
-                                                                         ProviderReply reply, const FramedStream& framed,
+                                                                         ProviderReply reply, const governed::dialect::FramedStream& framed,
                                                                          unsigned version, bool keep) {
     using server_detail::After;
-    reply.body = gemini_array(framed);
+    reply.body = governed::dialect::gemini::stream_array(framed);
     for (auto& [name, value] : reply.headers)
       if (name == "content-type") value = "application/json";
     if (!framed.complete) {
@@ -736,7 +747,7 @@ class Server {
   /// ends without the last chunk, and the connection drops.
   static boost::asio::awaitable<server_detail::After> write_events(std::shared_ptr<Core> core,
                                                                    boost::beast::tcp_stream& stream,
-                                                                   const ProviderReply& reply, const FramedStream& framed,
+                                                                   const ProviderReply& reply, const governed::dialect::FramedStream& framed,
                                                                    unsigned version, bool keep, Pacing pace) {
     namespace http = boost::beast::http;
     using server_detail::After;

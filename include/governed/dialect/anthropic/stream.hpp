@@ -3,17 +3,24 @@
 /// Anthropic messages streamed: `message_start` carries the input usage, `content_block_delta`
 /// the text (`text_delta`), `message_delta` the output usage so far (cumulative, and in newer
 /// API versions the input counts again), `message_stop` the end, `ping` nothing, and
-/// `event: error` an error in Anthropic's error shape.
+/// `event: error` an error in Anthropic's error shape. Read by `StreamDecoder`, written by
+/// `encode_stream`.
 
 #include <governed/dialect/detail/json_body.hpp>
+#include <governed/dialect/detail/sse_writer.hpp>
+#include <governed/dialect/reply_meta.hpp>
 #include <governed/dialect/stream_event.hpp>
+#include <governed/dialect/stream_frame.hpp>
 #include <governed/json_limits.hpp>
+#include <governed/providers/usage.hpp>
 #include <governed/wire/sse.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdint>
+#include <span>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
@@ -82,5 +89,37 @@ class StreamDecoder {
   JsonLimits limits_;
   std::int64_t fresh_ = 0, output_ = 0, cached_ = 0, written_ = 0;
 };
+
+/// A stream written as Anthropic streams it: `message_start` (the input usage, net of the
+/// cache's tokens, which are written beside it), `content_block_start`, `ping`, one
+/// `content_block_delta` (`text_delta`) per piece, `content_block_stop`, `message_delta` (the
+/// stop reason, the output usage), `message_stop`. A stream that breaks off ends after its
+/// pieces.
+inline FramedStream encode_stream(std::span<const std::string> pieces, const StreamFrame& f) {
+  using nlohmann::json;
+  FramedStream out;
+  out.complete = f.complete;
+  const providers::Usage u = f.usage.value_or(providers::Usage{});
+  const json usage = {{"input_tokens", u.input_tokens - u.cached_input_tokens - u.cache_write_tokens}, {"output_tokens", 1},
+                      {"cache_creation_input_tokens", u.cache_write_tokens}, {"cache_read_input_tokens", u.cached_input_tokens}};
+  out.events.push_back(detail::sse_event("message_start", {{"type", "message_start"},
+      {"message", {{"id", f.id}, {"type", "message"}, {"role", "assistant"}, {"model", f.model},
+                   {"content", json::array()}, {"stop_reason", nullptr}, {"stop_sequence", nullptr},
+                   {"usage", usage}}}}));
+  out.events.push_back(detail::sse_event("content_block_start", {{"type", "content_block_start"}, {"index", 0},
+                                                                 {"content_block", {{"type", "text"}, {"text", ""}}}}));
+  out.events.push_back(detail::sse_event("ping", {{"type", "ping"}}));
+  for (const auto& piece : pieces)
+    out.events.push_back(detail::sse_event("content_block_delta", {{"type", "content_block_delta"}, {"index", 0},
+                                                                   {"delta", {{"type", "text_delta"}, {"text", piece}}}}));
+  if (!f.complete) return out;
+  out.events.push_back(detail::sse_event("content_block_stop", {{"type", "content_block_stop"}, {"index", 0}}));
+  json delta = {{"type", "message_delta"},
+                {"delta", {{"stop_reason", f.finish == Finish::length ? "max_tokens" : "end_turn"}, {"stop_sequence", nullptr}}}};
+  if (f.usage) delta["usage"] = {{"output_tokens", f.usage->output_tokens}};
+  out.events.push_back(detail::sse_event("message_delta", delta));
+  out.events.push_back(detail::sse_event("message_stop", {{"type", "message_stop"}}));
+  return out;
+}
 
 }  // namespace governed::dialect::anthropic

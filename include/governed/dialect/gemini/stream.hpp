@@ -3,15 +3,24 @@
 /// Google Gemini streamed (`:streamGenerateContent?alt=sse`): each event is a whole
 /// `GenerateContentResponse`: text in the `text` parts of `candidates[0].content` (thought
 /// parts are not output), `usageMetadata` (the last one is the call's), a `finishReason` on
-/// the last candidate. The stream has no end marker beyond the end of the body.
+/// the last candidate. The stream has no end marker beyond the end of the body. Read by
+/// `StreamDecoder`, written by `encode_stream` (and `stream_array`, the same responses as one
+/// JSON array, for a call without `alt=sse`).
 
 #include <governed/dialect/detail/json_body.hpp>
+#include <governed/dialect/detail/sse_writer.hpp>
+#include <governed/dialect/reply_meta.hpp>
 #include <governed/dialect/stream_event.hpp>
+#include <governed/dialect/stream_frame.hpp>
 #include <governed/json_limits.hpp>
 #include <governed/wire/sse.hpp>
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cstdint>
+#include <span>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
@@ -49,5 +58,53 @@ class StreamDecoder {
  private:
   JsonLimits limits_;
 };
+
+namespace stream_writing {
+
+/// One `GenerateContentResponse` of a stream: `text` in each of the `n` candidates; the last
+/// one carries the `finishReason` and the `usageMetadata`.
+inline nlohmann::json response(std::string_view text, bool last, const StreamFrame& f) {
+  using nlohmann::json;
+  json candidates = json::array();
+  for (std::uint32_t c = 0; c < std::max<std::uint32_t>(f.n, 1); ++c) {
+    json cand = {{"content", {{"parts", json::array({{{"text", text}}})}, {"role", "model"}}}, {"index", c}};
+    if (last) cand["finishReason"] = f.finish == Finish::length ? "MAX_TOKENS" : "STOP";
+    candidates.push_back(std::move(cand));
+  }
+  json r = {{"candidates", std::move(candidates)}};
+  if (last && f.usage)
+    r["usageMetadata"] = {{"promptTokenCount", f.usage->input_tokens}, {"candidatesTokenCount", f.usage->output_tokens},
+                          {"totalTokenCount", f.usage->input_tokens + f.usage->output_tokens}};
+  r["modelVersion"] = f.model;
+  r["responseId"] = f.id;
+  return r;
+}
+
+}  // namespace stream_writing
+
+/// A stream written as Gemini streams it (`alt=sse`): each event a whole
+/// `GenerateContentResponse`, one per piece (one empty one when there are none); the last
+/// carries the finish and the usage. A stream that breaks off ends after its pieces.
+inline FramedStream encode_stream(std::span<const std::string> pieces, const StreamFrame& f) {
+  FramedStream out;
+  out.complete = f.complete;
+  for (std::size_t i = 0; i < pieces.size(); ++i)
+    out.events.push_back(detail::sse_data(stream_writing::response(pieces[i], f.complete && i + 1 == pieces.size(), f)));
+  if (f.complete && pieces.empty()) out.events.push_back(detail::sse_data(stream_writing::response("", true, f)));
+  return out;
+}
+
+/// `streamGenerateContent` without `alt=sse`: the same responses as one JSON array.
+inline std::string stream_array(const FramedStream& f) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < f.events.size(); ++i) {
+    std::string_view e = f.events[i];
+    if (e.starts_with("data: ")) e.remove_prefix(6);
+    while (!e.empty() && e.back() == '\n') e.remove_suffix(1);
+    if (i) out += ",\n";
+    out += e;
+  }
+  return out + "]";
+}
 
 }  // namespace governed::dialect::gemini

@@ -5,15 +5,24 @@
 ///
 /// A streamed chunk carries text in `choices[0].delta.content`, usage in `usage` (null until
 /// the last chunk; Groq also puts it in `x_groq.usage`), an error as `{"error": {…}}`, and
-/// the stream ends with `data: [DONE]`.
+/// the stream ends with `data: [DONE]`. Read by `StreamDecoder`, written by `encode_stream`.
 
 #include <governed/dialect/detail/json_body.hpp>
+#include <governed/dialect/detail/sse_writer.hpp>
+#include <governed/dialect/reply_meta.hpp>
 #include <governed/dialect/stream_event.hpp>
+#include <governed/dialect/stream_frame.hpp>
 #include <governed/json_limits.hpp>
+#include <governed/providers/table.hpp>
+#include <governed/providers/usage.hpp>
 #include <governed/wire/sse.hpp>
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cstdint>
+#include <span>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
@@ -50,5 +59,56 @@ class StreamDecoder {
  private:
   JsonLimits limits_;
 };
+
+namespace stream_writing {
+
+inline nlohmann::json usage_of(const providers::Usage& u) {
+  return {{"prompt_tokens", u.input_tokens}, {"completion_tokens", u.output_tokens},
+          {"total_tokens", u.input_tokens + u.output_tokens}};
+}
+
+/// A chunk's `n` choices, each with the same delta and finish reason.
+inline nlohmann::json choices(std::uint32_t n, const nlohmann::json& delta, const nlohmann::json& finish) {
+  nlohmann::json out = nlohmann::json::array();
+  for (std::uint32_t c = 0; c < n; ++c)
+    out.push_back({{"index", c}, {"delta", delta}, {"logprobs", nullptr}, {"finish_reason", finish}});
+  return out;
+}
+
+}  // namespace stream_writing
+
+/// A stream written as OpenAI streams it: a chunk with the role, one chunk per piece, a chunk
+/// with the `finish_reason`, then — when `f.include_usage` — a chunk with empty `choices` and
+/// the usage (every earlier chunk then carries `"usage": null`), then `data: [DONE]`. Mistral
+/// puts the usage in its finishing chunk, always. A stream that breaks off ends after its
+/// pieces.
+inline FramedStream encode_stream(std::span<const std::string> pieces, const StreamFrame& f) {
+  using nlohmann::json;
+  using stream_writing::choices;
+  FramedStream out;
+  out.complete = f.complete;
+  const std::uint32_t n = std::max<std::uint32_t>(f.n, 1);
+  const bool mistral = f.dialect == providers::Dialect::mistral;
+  const bool usage_chunk = f.include_usage && !mistral && f.usage.has_value();
+  auto chunk = [&](json chosen) {
+    json c = {{"id", f.id}, {"object", "chat.completion.chunk"}, {"created", f.created}, {"model", f.model},
+              {"system_fingerprint", nullptr}, {"choices", std::move(chosen)}};
+    if (usage_chunk) c["usage"] = nullptr;
+    return c;
+  };
+  out.events.push_back(detail::sse_data(chunk(choices(n, {{"role", "assistant"}, {"content", ""}}, nullptr))));
+  for (const auto& piece : pieces) out.events.push_back(detail::sse_data(chunk(choices(n, {{"content", piece}}, nullptr))));
+  if (!f.complete) return out;
+  json last = chunk(choices(n, json::object(), f.finish == Finish::length ? "length" : "stop"));
+  if (mistral && f.usage) last["usage"] = stream_writing::usage_of(*f.usage);
+  out.events.push_back(detail::sse_data(last));
+  if (usage_chunk) {
+    json u = chunk(json::array());
+    u["usage"] = stream_writing::usage_of(*f.usage);
+    out.events.push_back(detail::sse_data(u));
+  }
+  out.events.push_back("data: [DONE]\n\n");
+  return out;
+}
 
 }  // namespace governed::dialect::openai

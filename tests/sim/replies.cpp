@@ -1,4 +1,4 @@
-#include <governed/sim/dialect.hpp>
+#include <governed/sim/replies.hpp>
 
 #include "helpers.hpp"
 
