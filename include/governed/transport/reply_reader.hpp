@@ -34,10 +34,14 @@ namespace governed::transport {
 }
 
 /// The reader `Governed` calls for a transport `T` that hands back bytes only: the body read in
-/// the attempt's dialect, as `transport::http` reads its own.
+/// the attempt's dialect, as `transport::http` reads its own. A reply whose fields are already
+/// filled (a transport that forwards another's replies without declaring `reads_replies`) is
+/// taken as read.
 template <class T>
 struct ReplyReader {
-  [[gnu::always_inline]] static void read(Reply& r, const Attempt& attempt) { read_reply(r, attempt.dialect); }
+  [[gnu::always_inline]] static void read(Reply& r, const Attempt& attempt) {
+    if (!r.completion && !r.error) read_reply(r, attempt.dialect);
+  }
 };
 
 }  // namespace governed::transport
