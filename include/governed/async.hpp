@@ -6,6 +6,7 @@
 /// (clock/async_wait.hpp). governed.hpp includes this header; a program that includes
 /// core.hpp alone includes it to call asynchronously, and is told so when it does not.
 
+#include <governed/asio_continuation.hpp>
 #include <governed/clock/async_wait.hpp>
 #include <governed/governor.hpp>
 #include <governed/request.hpp>
@@ -135,10 +136,10 @@ struct Governed<T, Policies...>::AsyncOp : std::enable_shared_from_this<AsyncOp<
       case WalkStep::ask: {
         // The limit set lives in a shared store: its answer comes back on the caller's
         // executor, and no thread waits for it meanwhile.
-        auto ex = handler_executor();
-        walk.ask_shared(ex, [self = this->shared_from_this(), ex](Result<Admission> a) mutable {
-          boost::asio::dispatch(ex, [self, a = std::move(a)]() mutable { self->run(self->walk.on_answer(std::move(a))); });
-        });
+        walk.ask_shared(continuation_on<Result<Admission>>(handler_executor(), [self = this->shared_from_this()](
+                                                                                   Result<Admission> a) {
+          self->run(self->walk.on_answer(std::move(a)));
+        }));
         return;
       }
       case WalkStep::wait: {
