@@ -22,7 +22,8 @@ TEST_CASE("a continuation posted with an answer runs on its executor later, neve
   CHECK(seen == 7);
 }
 
-TEST_CASE("a continuation called on its own executor runs at once, and from elsewhere runs there", "[continuation]") {
+TEST_CASE("a continuation called on its own executor runs at once, and from elsewhere runs there",
+          "[continuation][concurrency]") {
   boost::asio::io_context io;
   int seen = 0;
   bool ran_inside = false;
