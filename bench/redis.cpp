@@ -4,6 +4,7 @@
 //
 // The Redis is $GOVERNED_REDIS_URL, else redis://127.0.0.1:6379; with none answering, these
 // benchmarks are skipped with a message (bench/redis.sh starts one and runs them).
+#include <governed/asio_continuation.hpp>
 #include <governed/clock/steady.hpp>
 #include <governed/limit_store.hpp>
 #include <governed/redis.hpp>
@@ -223,10 +224,11 @@ void BM_Redis_Governed_AsyncAdmit(benchmark::State& state) {
   std::size_t sent = 0;
   std::function<void()> ask = [&] {
     ++sent;
-    s.set->async_admit(one, Instant{}, WallTime{}, io.get_executor(), [&](Result<SharedDecision> d) {
-      if (!d || !d->admitted) failed = true;
-      if (sent < batch) ask();
-    });
+    s.set->async_admit(one, Instant{}, WallTime{},
+                       governed::continuation_on<Result<SharedDecision>>(io.get_executor(), [&](Result<SharedDecision> d) {
+                         if (!d || !d->admitted) failed = true;
+                         if (sent < batch) ask();
+                       }));
   };
   while (state.KeepRunningBatch(batch)) {
     sent = 0;

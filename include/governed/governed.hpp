@@ -10,6 +10,7 @@
 
 #include <governed/core.hpp>
 
+#include <governed/async.hpp>
 #include <governed/breaker.hpp>
 #include <governed/budget.hpp>
 #include <governed/cache.hpp>

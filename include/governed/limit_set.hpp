@@ -2,6 +2,7 @@
 /// @file
 /// `LimitSet<Limiter>`: every limit of one (provider, account, model group), taken all or none.
 
+#include <governed/continuation.hpp>
 #include <governed/dimension.hpp>
 #include <governed/limiter/detail/wait_line.hpp>
 #include <governed/limiter/concept.hpp>
@@ -13,8 +14,6 @@
 #include <governed/shared_limits.hpp>
 #include <governed/time.hpp>
 
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -172,26 +171,23 @@ class LimitSet {
     return shared_outcome(std::move(ask->admission), shared_->admit(ask->cells, now, wall), cost, now);
   }
 
-  /// As `admit`, completing `done(Result<Admission>)` on `executor` instead of returning: a set
-  /// whose rate dimensions live in a shared store asks it without blocking the calling thread
-  /// (see `SharedLimits::async_admit`); any other set answers at once (posted, never inside
-  /// this call). The set must outlive the call.
-  template <class Handler>
-  void async_admit(const Cost& cost, Instant now, WallTime wall, boost::asio::any_io_executor executor, Handler&& done) {
-    auto post_now = [&](Result<Admission> r) {
-      boost::asio::post(executor, [r = std::move(r), done = std::forward<Handler>(done)]() mutable {
-        std::move(done)(std::move(r));
-      });
-    };
-    if (!shared_) return post_now(admit_local(cost, now));
+  /// As `admit`, completing `done` with the admission on its executor instead of returning: a
+  /// set whose rate dimensions live in a shared store asks it without blocking the calling
+  /// thread (see `SharedLimits::async_admit`); any other set answers at once (posted, never
+  /// inside this call). The set must outlive the call.
+  void async_admit(const Cost& cost, Instant now, WallTime wall, Continuation<Result<Admission>> done) {
+    if (!shared_) return std::move(done).post(admit_local(cost, now));
     auto ask = prepare_shared(cost, now);
-    if (!ask) return post_now(tl::unexpected(std::move(ask.error())));
-    if (ask->answered) return post_now(std::move(ask->admission));
-    shared_->async_admit(ask->cells, now, wall, executor,
-                         [this, a = std::move(ask->admission), cost, now, done = std::forward<Handler>(done)](
-                             Result<SharedDecision> d) mutable {
-                           std::move(done)(shared_outcome(std::move(a), std::move(d), cost, now));
-                         });
+    if (!ask) return std::move(done).post(tl::unexpected(std::move(ask.error())));
+    if (ask->answered) return std::move(done).post(std::move(ask->admission));
+    // The store's decision comes back on the caller's executor, where it becomes the admission.
+    auto executor = done.shared_executor();
+    shared_->async_admit(ask->cells, now, wall,
+                         SharedLimits::DecisionHandler(
+                             std::move(executor), [this, a = std::move(ask->admission), cost, now,
+                                                   done = std::move(done)](Result<SharedDecision> d) mutable {
+                               std::move(done)(shared_outcome(std::move(a), std::move(d), cost, now));
+                             }));
   }
 
  private:

@@ -15,14 +15,11 @@
 /// keys and models (`health`: a rejected key, a model given up on); a backend that does not
 /// leaves them in each process.
 
+#include <governed/continuation.hpp>
 #include <governed/limit_key.hpp>
 #include <governed/limiter/limit.hpp>
 #include <governed/result.hpp>
 #include <governed/time.hpp>
-
-#include <boost/asio/any_completion_handler.hpp>
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/post.hpp>
 
 #include <array>
 #include <chrono>
@@ -74,16 +71,14 @@ class SharedLimits {
   /// Takes `cells[d]` from every rate dimension `d` at once, or from none. `now` and `wall` are
   /// the caller's clock; a store that keeps its own time (a real-time clock) ignores them.
   virtual Result<SharedDecision> admit(const std::array<std::uint64_t, 6>& cells, Instant now, WallTime wall) = 0;
-  /// The decision of an `async_admit`.
-  using DecisionHandler = boost::asio::any_completion_handler<void(Result<SharedDecision>)>;
-  /// As `admit`, without blocking the calling thread: `done` runs with the decision on
-  /// `executor`. This default decides here, blocking, and posts the decision; a store that can
-  /// ask without blocking (redis::SharedLimitSet) does.
+  /// The decision of an `async_admit`, and the caller's executor it runs on.
+  using DecisionHandler = Continuation<Result<SharedDecision>>;
+  /// As `admit`, without blocking the calling thread: `done` runs with the decision on its
+  /// executor, never inside this call. This default decides here, blocking, and posts the
+  /// decision; a store that can ask without blocking (redis::SharedLimitSet) does.
   virtual void async_admit(const std::array<std::uint64_t, 6>& cells, Instant now, WallTime wall,
-                           boost::asio::any_io_executor executor, DecisionHandler done) {
-    boost::asio::post(executor, [d = admit(cells, now, wall), done = std::move(done)]() mutable {
-      std::move(done)(std::move(d));
-    });
+                           DecisionHandler done) {
+    std::move(done).post(admit(cells, now, wall));
   }
   /// Gives back (`was > is`) or takes more (`is > was`) of an admission's cells, per dimension.
   /// It may travel with later traffic: nobody waits for it.

@@ -24,6 +24,7 @@
 /// cache hit reached no provider and a cancelled call ended by the caller's choice: neither
 /// says anything about the providers, so neither counts towards the error-rate alert.
 
+#include <governed/continuation.hpp>
 #include <governed/error.hpp>
 #include <governed/fallback/candidates.hpp>
 #include <governed/limit_set.hpp>
@@ -47,8 +48,6 @@
 #include <governed/walk/settle.hpp>
 #include <governed/walk/start.hpp>
 
-#include <boost/asio/any_io_executor.hpp>
-
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -65,7 +64,7 @@ enum class WalkStep : std::uint8_t {
   send,  ///< send `attempt()`, then `on_reply(reply)`
   done,  ///< `take_result()`
   /// Only after `admit_asynchronously()`: the limit set lives in a shared store; call
-  /// `ask_shared(executor, done)`, and `on_answer(result)` with what `done` receives.
+  /// `ask_shared(done)`, and `on_answer(result)` with what the continuation `done` receives.
   ask,
 };
 
@@ -124,12 +123,11 @@ class Walk {
   /// drivers that run on an executor (the asynchronous call).
   void admit_asynchronously() noexcept { seat_.ask_asynchronously(); }
 
-  /// After `WalkStep::ask`: asks the limit set's shared store; `done(Result<Admission>)` runs on
-  /// `executor` with the answer, to hand to `on_answer`.
-  template <class Handler>
-  void ask_shared(boost::asio::any_io_executor executor, Handler&& done) {
+  /// After `WalkStep::ask`: asks the limit set's shared store; `done` runs with the answer on
+  /// its executor, to hand to `on_answer`.
+  void ask_shared(Continuation<Result<Admission>> done) {
     set_->async_admit(walk::limit_cost(call_.estimate.prompt, call_.estimate.completion), seat_.asked_at(),
-                      wall_at(seat_.asked_at()), std::move(executor), std::forward<Handler>(done));
+                      wall_at(seat_.asked_at()), std::move(done));
   }
 
   /// The answer `ask_shared` got: the walk goes on from where it asked.

@@ -46,6 +46,7 @@
 /// A record that an account's allowance is spent (`:health`, checked by every admission) is
 /// waited for, and written back later if Redis could not be reached.
 
+#include <governed/asio_continuation.hpp>
 #include <governed/limiter/limit.hpp>
 #include <governed/redis/client.hpp>
 #include <governed/redis/lease.hpp>
@@ -57,7 +58,6 @@
 #include <governed/time.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -149,20 +149,20 @@ class SharedLimitSet final : public SharedLimits {
     return take_lease(*d, block, cells, now);
   }
 
-  /// As `admit`, asking Redis on a pipelined connection of `executor`'s context (see
-  /// `ScriptRunner::async_eval`). A call the current lease covers is answered at once; one that
-  /// finds a refill already asked for goes to Redis for its own cells.
+  /// As `admit`, asking Redis on a pipelined connection of the context of `done`'s executor
+  /// (see `ScriptRunner::async_eval`), the caller's. A call the current lease covers is
+  /// answered at once; one that finds a refill already asked for goes to Redis for its own
+  /// cells. A continuation on an executor other than Asio's is answered by a blocking `admit`.
   void async_admit(const std::array<std::uint64_t, 6>& cells, Instant now, WallTime wall,
-                   boost::asio::any_io_executor executor, DecisionHandler done) override {
+                   DecisionHandler done) override {
+    const auto* on = done.executor().get<boost::asio::any_io_executor>();
+    if (!on) return std::move(done).post(admit(cells, now, wall));
+    boost::asio::any_io_executor executor = *on;
     if (!lease_.batching()) return admit_remote_async(cells, now, wall, executor, std::move(done));
     std::array<std::uint64_t, 6> block{};
     {
       std::lock_guard lk(lease_mutex_);
-      if (auto spent = spend_lease(cells, now, block)) {
-        return boost::asio::post(executor, [d = std::move(*spent), done = std::move(done)]() mutable {
-          std::move(done)(Result<SharedDecision>(std::move(d)));
-        });
-      }
+      if (auto spent = spend_lease(cells, now, block)) return std::move(done).post(std::move(*spent));
       if (refilling_) block = cells;
       else refilling_ = block != cells;
     }
@@ -171,8 +171,11 @@ class SharedLimitSet final : public SharedLimits {
                        [this, block, cells, now, wall, executor, done = std::move(done)](Result<SharedDecision> d) mutable {
                          std::unique_lock lk(lease_mutex_);
                          refilling_ = false;
-                         if (d && d->admitted) return std::move(done)(take_lease(*d, block, cells, now));
+                         if (d && d->admitted) d = take_lease(*d, block, cells, now);
+                         // Unlocked first: on the caller's executor the call goes on inline, and
+                         // may come back to this set.
                          lk.unlock();
+                         if (d && d->admitted) return std::move(done)(std::move(d));
                          if (!d || d->exhausted_until) return std::move(done)(std::move(d));
                          admit_remote_async(cells, now, wall, executor, std::move(done));  // the block does not fit
                        });
