@@ -42,16 +42,16 @@ const std::array<std::optional<limiter::Limit>, 6>& open_plan() {
   return plan;
 }
 
-const LimitKey bench_key{"openai", "org-bench", "bench"};
+const LimitKey redis_bench_key{"openai", "org-bench", "bench"};
 
 /// The backend and limit set shared by a benchmark's threads, or the reason there is none.
-struct Shared {
+struct RedisShared {
   std::shared_ptr<redis::Client> client;
   std::shared_ptr<redis::Backend> backend;
   std::unique_ptr<SharedLimits> set;
   std::string skip;
 
-  Shared() {
+  RedisShared() {
     redis::ClientOptions o;
     o.max_connections = 64;
     auto c = redis::Client::make(redis_url(), o);
@@ -65,24 +65,24 @@ struct Shared {
       return;
     }
     backend = std::make_shared<redis::Backend>(client, redis::BackendOptions{.name_space = "bench"});
-    set = *backend->limits(bench_key, open_plan(), true);
+    set = *backend->limits(redis_bench_key, open_plan(), true);
   }
 };
 
-Shared& shared() {
-  static Shared s;
+RedisShared& redis_shared() {
+  static RedisShared s;
   return s;
 }
 
 /// The arguments governed's admission sends for one request, for the baselines to send too.
 std::vector<std::string> admit_args() {
-  const auto& s = shared();
-  const std::string key = s.backend->prefix(bench_key) + ":rpm";
-  return {"EVALSHA", redis::admit_script().sha1, "2", key, s.backend->prefix(bench_key) + ":health", "", "", "1", "1", "1000000000", "61000"};
+  const auto& s = redis_shared();
+  const std::string key = s.backend->prefix(redis_bench_key) + ":rpm";
+  return {"EVALSHA", redis::admit_script().sha1, "2", key, s.backend->prefix(redis_bench_key) + ":health", "", "", "1", "1", "1000000000", "61000"};
 }
 
 void BM_Redis_Governed_Admit(benchmark::State& state) {
-  auto& s = shared();
+  auto& s = redis_shared();
   if (!s.set) return state.SkipWithError(s.skip.c_str());
   const std::array<std::uint64_t, 6> one{1, 0, 0, 0, 0, 0};
   for (auto _ : state) {
@@ -97,7 +97,7 @@ BENCHMARK(BM_Redis_Governed_Admit)->UseRealTime()->Threads(1)->Threads(50);
 /// reconciliation of its estimate with the real count, which is sent without waiting and read
 /// ahead of the next admission's reply.
 void BM_Redis_Governed_AdmitReconcile(benchmark::State& state) {
-  auto& s = shared();
+  auto& s = redis_shared();
   if (!s.set) return state.SkipWithError(s.skip.c_str());
   // Two cells estimated, one used: one given back.
   const std::array<std::uint64_t, 6> estimate{2, 0, 0, 0, 0, 0}, real{1, 0, 0, 0, 0, 0};
@@ -113,7 +113,7 @@ BENCHMARK(BM_Redis_Governed_AdmitReconcile)->UseRealTime()->Threads(1);
 /// One hiredis blocking connection per thread sending the same EVALSHA: the floor for one
 /// admission from one connection.
 void BM_Redis_Raw_Evalsha(benchmark::State& state) {
-  auto& s = shared();
+  auto& s = redis_shared();
   if (!s.set) return state.SkipWithError(s.skip.c_str());
   const auto& e = s.client->endpoint();
   redisContext* c = redisConnect(e.host.c_str(), e.port);
@@ -141,7 +141,7 @@ BENCHMARK(BM_Redis_Raw_Evalsha)->UseRealTime()->Threads(1)->Threads(50);
 /// credited one request's share of its run (manual time), so its time per iteration is
 /// 1 / its rate.
 void redis_benchmark(benchmark::State& state, int clients, int pipeline = 1) {
-  auto& s = shared();
+  auto& s = redis_shared();
   if (!s.set) return state.SkipWithError(s.skip.c_str());
   const auto& e = s.client->endpoint();
   std::string cmd = fmt::format("redis-benchmark -h {} -p {} -c {} -P {} -n {} -q", e.host, e.port, clients, pipeline,
@@ -178,7 +178,7 @@ BENCHMARK(BM_Redis_RedisBenchmark_Evalsha_1x50)->UseManualTime()->Iterations(100
 /// The admit script through one `redis::AsyncConnection` on an io_context run by this thread,
 /// `range(0)` calls kept in flight: each completion sends the next.
 void BM_Redis_Async_Admit(benchmark::State& state) {
-  auto& s = shared();
+  auto& s = redis_shared();
   if (!s.set) return state.SkipWithError(s.skip.c_str());
   boost::asio::io_context io;
   auto c = redis::AsyncConnection::make(io.get_executor(), s.client->endpoint());
@@ -214,7 +214,7 @@ BENCHMARK(BM_Redis_Async_Admit)->UseRealTime()->Arg(1)->Arg(50);
 /// that context, `range(0)` kept in flight. What it adds to `BM_Redis_Async_Admit` is the
 /// limit set's own work: arguments, the decision read from the reply, the handler's hops.
 void BM_Redis_Governed_AsyncAdmit(benchmark::State& state) {
-  auto& s = shared();
+  auto& s = redis_shared();
   if (!s.set) return state.SkipWithError(s.skip.c_str());
   boost::asio::io_context io;
   const std::array<std::uint64_t, 6> one{1, 0, 0, 0, 0, 0};
@@ -262,7 +262,7 @@ namespace {
 
 /// The same admissions with lease batching: one round trip takes the cells of 10 calls.
 void BM_Redis_Governed_Admit_Lease10(benchmark::State& state) {
-  auto& s = shared();
+  auto& s = redis_shared();
   if (!s.set) return state.SkipWithError(s.skip.c_str());
   static redis::SharedLimitSet leased(s.client, s.backend->prefix(LimitKey{"openai", "org-bench", "lease"}), open_plan(),
                                       true, 10, std::chrono::milliseconds{100});

@@ -1,12 +1,14 @@
 #pragma once
-// The harness of the stream_<dialect> targets: a provider's streamed reply read by
-// dialect::StreamReader, the reader transport::http uses, with the transport's default limits.
+// The stream part of the dialect_<home> targets (dialect_harness.hpp): a provider's streamed
+// reply read by dialect::StreamReader, the reader transport::http uses, with the transport's
+// default limits.
 // Any bytes, whole or cut into any pieces, must give the same text, usage and verdict; the
 // pieces handed out must add up to the content; an error the stream reports must be one
 // event's data, a JSON object within the limits, which the classifier then reads as the
 // transport hands it over — all without crashing, hanging or recursing on the input's depth.
 //
-// Input layout: byte 0 seeds the piece sizes, the rest is the stream.
+// Input layout (after the harness's selector byte): byte 0 seeds the piece sizes, the rest is
+// the stream.
 
 #include <governed/dialect/classify.hpp>
 #include <governed/dialect/stream.hpp>

@@ -1,9 +1,0 @@
-// Fuzzes the reading of a streamed Gemini reply — each event a whole
-// GenerateContentResponse (alt=sse) — through dialect::StreamReader, as transport::http reads
-// it. What must hold: stream_reader.hpp.
-
-#include "stream_reader.hpp"
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  return stream_fuzz::run(governed::providers::Dialect::gemini, "gemini", data, size);
-}
