@@ -10,15 +10,17 @@
 // Input layout: the request target up to the first newline, then the body.
 
 #include <governed/dialect/stream.hpp>
+#include <governed/dialect/stream_frame.hpp>
 #include <governed/json_limits.hpp>
 #include <governed/sim/call_body.hpp>
 #include <governed/sim/provider.hpp>
 #include <governed/sim/request_errors.hpp>
 #include <governed/sim/route.hpp>
-#include <governed/sim/sse.hpp>
+#include <governed/sim/replies.hpp>
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,8 +60,10 @@ void check_json_body(std::string_view body) {
 
 /// A framed stream read back by the client's reader of the provider's dialect.
 void check_stream(const gs::Stream& s, const gs::Route& route, gp::Dialect d, std::uint64_t serial) {
-  gs::StreamFrame frame{.dialect = d, .model = "model", .serial = serial, .include_usage = true};
-  const gs::FramedStream framed = gs::frame_stream(s, frame);
+  const std::string id = gs::reply_id(d, serial);
+  const gd::StreamFrame frame{.dialect = d, .id = id, .model = "model", .include_usage = true, .usage = s.usage,
+                              .complete = !s.broken_after};
+  const gd::FramedStream framed = gd::encode_stream(std::span(s.pieces).first(s.sent()), frame);
   if (d == gp::Dialect::gemini && !route.sse) return;  // one JSON array, not events
   gd::StreamReader reader(d);
   for (const auto& e : framed.events) reader.feed(e, [](std::string_view) {});

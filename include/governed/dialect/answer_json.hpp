@@ -6,7 +6,7 @@
 /// dialect/reply.hpp). These readers are for callers that already hold a document — a
 /// transport that received a whole body where it asked for a stream, governed-sim reading a
 /// canned reply — and they are the oracle the one-pass reader is held to (tests/dialect/reply.cpp,
-/// fuzz/completion.cpp).
+/// fuzz/dialect_<home>.cpp).
 ///
 /// Text: OpenAI and the compatibles put it in `choices[0].message.content`, Anthropic in the
 /// `text` blocks of `content`, Gemini in the `text` parts of `candidates[0].content.parts`. A
