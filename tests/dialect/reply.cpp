@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -272,6 +273,36 @@ TEST_CASE("reply readers refuse a body over the size limit before reading it", "
   CHECK_FALSE(gd::extract_content(gp::Dialect::openai, body, small));
   CHECK_FALSE(gd::extract_usage(body, small));
   CHECK(gd::decode_completion(gp::Dialect::openai, body, JsonLimits{body.size(), 64}));
+}
+
+TEST_CASE("reading into a reply's completion gives what the returned reading gives, and a refused body leaves it empty",
+          "[providers][completion]") {
+  std::vector<std::string> bodies = seeds;
+  bodies.insert(bodies.end(), {"not json", R"({"choices":[)", "", R"({"usage":[1,2]})", success_with_depth(64)});
+  for (const std::string& body : bodies) {
+    for (Dialect d : dialects) {
+      CAPTURE(body, static_cast<int>(d));
+      const auto returned = gd::decode_completion(d, body);
+      // Filled beforehand: the reading replaces what it held.
+      std::optional<gp::Completion> into = gp::Completion{"stale", gp::Usage{1, 0, 0, 1, 0}};
+      const auto read = gd::decode_completion(d, body, JsonLimits{}, into);
+      REQUIRE(read.has_value() == returned.has_value());
+      REQUIRE(into.has_value() == returned.has_value());
+      if (returned) {
+        CHECK(into->content == returned->content);
+        CHECK(into->usage == returned->usage);
+      } else {
+        CHECK(read.error().code == Errc::parse_error);
+        CHECK(read.error().message == returned.error().message);
+      }
+    }
+  }
+  const std::string body = success_with_depth(1);
+  std::optional<gp::Completion> into;
+  const auto over = gd::decode_completion(Dialect::openai, body, JsonLimits{body.size() - 1, 64}, into);
+  REQUIRE_FALSE(over);
+  CHECK(over.error().message.find("more than the limit of") != std::string::npos);
+  CHECK_FALSE(into);
 }
 
 TEST_CASE("usage from OpenAI, Anthropic and Gemini replies", "[providers][usage]") {

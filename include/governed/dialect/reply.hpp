@@ -7,6 +7,7 @@
 /// its shape, so each is read — and written, `encode_completion` — by the openai home.
 
 #include <governed/dialect/anthropic/reply.hpp>
+#include <governed/dialect/detail/answer_reader.hpp>
 #include <governed/dialect/gemini/reply.hpp>
 #include <governed/dialect/openai/reply.hpp>
 #include <governed/dialect/reply_meta.hpp>
@@ -15,6 +16,7 @@
 #include <governed/providers/table.hpp>
 #include <governed/result.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,6 +31,15 @@ inline Result<providers::Completion> decode_completion(providers::Dialect dialec
     case providers::Dialect::gemini: return gemini::decode_completion(body, limits);
     default: return openai::decode_completion(body, limits);
   }
+}
+
+/// The same reading, written into `into`: the completion when the body reads, else nothing (and
+/// the `parse_error`). For a reply that keeps its reading (`transport::Reply::completion`): its
+/// text moves once, from the reader into `into`. Every home reads through the one answer reader,
+/// told where `dialect` puts the text.
+inline Result<void> decode_completion(providers::Dialect dialect, std::string_view body, const JsonLimits& limits,
+                                      std::optional<providers::Completion>& into) {
+  return detail::decode_answer(dialect, body, limits, into);
 }
 
 /// A successful reply written in the shape of `dialect`'s home, as governed-sim answers.

@@ -21,13 +21,15 @@ namespace governed::transport {
 /// Reads `r.body` in `dialect`: a whole 2xx reply into `r.completion` (left empty when the body
 /// is not a readable reply), an error status into `r.error`. A failed attempt keeps neither:
 /// the classifier reads its failure, not its body; a stream's text is in `r.streamed`.
-/// Inlined where it is called (a warm send() through a transport that hands back bytes pays
-/// for the call and the returned Result's copy into `r.completion` otherwise).
+/// Inlined where it is called, and reads in place (a warm send() through a transport that hands
+/// back bytes pays for the call, and for moving a returned `Completion` into `r.completion`,
+/// otherwise).
 [[gnu::always_inline]] inline void read_reply(Reply& r, providers::Dialect dialect) {
   if (r.failure) return;
   if (r.status >= 200 && r.status < 300) {
     if (r.streamed) return;
-    if (auto c = dialect::decode_completion(dialect, r.body)) r.completion.emplace(std::move(*c));
+    // Read in place: a parse error leaves `completion` empty, which is all the walk needs of it.
+    (void)dialect::decode_completion(dialect, r.body, {}, r.completion);
   } else if (providers::reads_error_body(r.status)) {
     r.error = dialect::decode_error(dialect, r.body);
   }

@@ -187,7 +187,14 @@ class AnswerReader {
   /// The reading, once the whole body parsed.
   providers::Completion finish() && {
     providers::Completion out;
-    if (!top_is_object_) return out;
+    std::move(*this).finish(out);
+    return out;
+  }
+
+  /// The reading, once the whole body parsed, written into `out` (a fresh `Completion`): the
+  /// text moves once, from the reader to where its reader wants it.
+  void finish(providers::Completion& out) && {
+    if (!top_is_object_) return;
     switch (dialect_) {
       case providers::Dialect::anthropic: out.content = std::move(anthropic_text_); break;
       case providers::Dialect::gemini: out.content = std::move(gemini_text_); break;
@@ -198,7 +205,6 @@ class AnswerReader {
         break;
     }
     out.usage = usage();
-    return out;
   }
 
  private:
@@ -450,20 +456,41 @@ class AnswerReader {
 
 namespace detail {
 
-/// The text of the first choice and the usage of a successful reply whose text sits where
-/// `dialect` puts it; a `parse_error` when the body is not JSON or is past `limits`.
-inline Result<providers::Completion> decode_answer(providers::Dialect dialect, std::string_view body,
-                                                 const JsonLimits& limits) {
+/// Parses `body` through `reader`, within `limits`; a `parse_error` when it is past them or is
+/// not JSON.
+inline Result<void> parse_answer(AnswerReader& reader, std::string_view body, const JsonLimits& limits) {
   if (body.size() > limits.max_bytes)
     return fail(Errc::parse_error,
                 fmt::format("the reply body is {} bytes, more than the limit of {}", body.size(), limits.max_bytes));
-  AnswerReader reader(dialect, limits.max_depth);
   if (!nlohmann::json::sax_parse(body.begin(), body.end(), &reader)) {
     if (reader.too_deep())
       return fail(Errc::parse_error, fmt::format("the reply body nests deeper than the limit of {} levels", limits.max_depth));
     return fail(Errc::parse_error, "the reply body is not JSON");
   }
+  return {};
+}
+
+/// The text of the first choice and the usage of a successful reply whose text sits where
+/// `dialect` puts it; a `parse_error` when the body is not JSON or is past `limits`.
+inline Result<providers::Completion> decode_answer(providers::Dialect dialect, std::string_view body,
+                                                 const JsonLimits& limits) {
+  AnswerReader reader(dialect, limits.max_depth);
+  if (auto parsed = parse_answer(reader, body, limits); !parsed) return tl::unexpected(std::move(parsed).error());
   return std::move(reader).finish();
+}
+
+/// The same reading, written into `into`: the completion when the body reads, else nothing (and
+/// the `parse_error`). A reply that keeps its reading (`transport::Reply::completion`) gets its
+/// text moved once, from the reader into the reply, with no `Result` of a `Completion` between.
+/// Out of line: the reading (the reader's set-up, the parse, the reader's strings freed) is one
+/// piece, which every driver that reads a reply would otherwise carry inlined.
+[[gnu::noinline]] inline Result<void> decode_answer(providers::Dialect dialect, std::string_view body, const JsonLimits& limits,
+                                  std::optional<providers::Completion>& into) {
+  into.reset();
+  AnswerReader reader(dialect, limits.max_depth);
+  auto parsed = parse_answer(reader, body, limits);
+  if (parsed) std::move(reader).finish(into.emplace());
+  return parsed;
 }
 
 }  // namespace detail
