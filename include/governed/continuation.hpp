@@ -4,7 +4,7 @@
 /// store) hands its result back to the call that asked, without core naming an executor
 /// library. A continuation is a move-only callable and the executor it runs on, seen through
 /// `ContinuationExecutor`; governed/asio_continuation.hpp makes one over an Asio executor
-/// (`run_on`), and a store that does its I/O on Asio (redis/limits.hpp) reads the
+/// (`continuation_on`), and a store that does its I/O on Asio (redis/limits.hpp) reads the
 /// caller's executor back from it.
 ///
 /// The step that answers calls it exactly once: `post` with an answer it knew at once (never
@@ -21,8 +21,8 @@ namespace governed {
 
 namespace detail {
 
-/// A move-only callable run at most once: what `std::function` would be if a continuation
-/// holding a move-only continuation could be copied.
+/// A move-only callable run at most once. Not `std::function`, which must be copyable: a
+/// continuation often holds a move-only completion handler.
 template <class Signature>
 class OnceFunction;
 
