@@ -1,5 +1,5 @@
 // Fuzzes governed-sim's handling of a request, in process and without sockets: the request
-// target routed (sim::route_of), the body read in the route's format (sim::read_call, within
+// target routed (dialect::route_of), the body read in the route's format (sim::read_call, within
 // its JsonLimits), then either the provider's 400 for the body (sim::bad_body) or the call
 // answered by a simulated provider of that format, a stream framed as its server-sent events
 // and read back by the client's dialect::StreamReader. Any target and body must be answered
@@ -15,7 +15,7 @@
 #include <governed/sim/call_body.hpp>
 #include <governed/sim/provider.hpp>
 #include <governed/sim/request_errors.hpp>
-#include <governed/sim/route.hpp>
+#include <governed/dialect/route.hpp>
 #include <governed/sim/replies.hpp>
 
 #include <cstdint>
@@ -59,7 +59,7 @@ void check_json_body(std::string_view body) {
 }
 
 /// A framed stream read back by the client's reader of the provider's dialect.
-void check_stream(const gs::Stream& s, const gs::Route& route, gp::Dialect d, std::uint64_t serial) {
+void check_stream(const gs::Stream& s, const gd::Route& route, gp::Dialect d, std::uint64_t serial) {
   const std::string id = gs::reply_id(d, serial);
   const gd::StreamFrame frame{.dialect = d, .id = id, .model = "model", .include_usage = true, .usage = s.usage,
                               .complete = !s.broken_after};
@@ -84,7 +84,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view target = in.substr(0, nl);
   const std::string_view text = nl == std::string_view::npos ? std::string_view{} : in.substr(nl + 1);
 
-  const auto route = gs::route_of(target);
+  const auto route = gd::route_of(target);
   if (!route) {
     check_json_body(gs::no_route(gp::Dialect::openai, "POST", target, ++serial).body);
     return 0;

@@ -8,7 +8,7 @@
 #include <governed/dialect/format.hpp>
 #include <governed/dialect/stream.hpp>
 #include <governed/sim/call_body.hpp>
-#include <governed/sim/route.hpp>
+#include <governed/dialect/route.hpp>
 #include <governed/sim/stream.hpp>
 
 #include <catch2/catch.hpp>
@@ -80,7 +80,7 @@ TEST_CASE("round trip: a request each dialect encodes is read by governed-sim as
       INFO(c.base << (stream ? " stream" : ""));
       const auto encoded = dialect::encode_request({req, "provider", c.model, c.base, "k"}, c.dialect, {}, stream);
       REQUIRE(encoded);
-      const auto route = sim::route_of(encoded->target);
+      const auto route = dialect::route_of(encoded->target);
       REQUIRE(route);
       CHECK(route->format == c.route);
       const auto call = sim::read_call(encoded->body, *route);

@@ -22,8 +22,8 @@ std::string objects_deep(std::size_t n) {
   return s;
 }
 
-sim::Route route_to(std::string_view target) {
-  auto r = sim::route_of(target);
+dialect::Route route_to(std::string_view target) {
+  auto r = dialect::route_of(target);
   REQUIRE(r);
   return *r;
 }
@@ -71,7 +71,7 @@ TEST_CASE("governed-sim: a content part nested within the limit is still read an
 
 TEST_CASE("governed-sim: the body limits are the reader's option", "[sim][limits]") {
   const std::string text = R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}]})";
-  const sim::Route route = route_to("/v1/chat/completions");
+  const dialect::Route route = route_to("/v1/chat/completions");
   CHECK(sim::read_call(text, route));
   const auto shallow = sim::read_call(text, route, JsonLimits{1024, 2});
   REQUIRE_FALSE(shallow);

@@ -150,33 +150,33 @@ const std::string openai_body = R"({"model":"gpt-4o-mini","messages":[{"role":"u
 }  // namespace
 
 TEST_CASE("sim route: each provider's endpoints, prefixes and models", "[sim_server]") {
-  auto r = sim::route_of("/v1/chat/completions");
+  auto r = dialect::route_of("/v1/chat/completions");
   REQUIRE(r);
   CHECK(r->format == governed::dialect::Format::openai);
   CHECK(r->prefix == "/v1");
-  r = sim::route_of("/openai/v1/chat/completions");
+  r = dialect::route_of("/openai/v1/chat/completions");
   REQUIRE(r);
   CHECK(r->prefix == "/openai/v1");
-  r = sim::route_of("/openai/deployments/gpt-4o%2Dmini/chat/completions?api-version=2024-10-21");
+  r = dialect::route_of("/openai/deployments/gpt-4o%2Dmini/chat/completions?api-version=2024-10-21");
   REQUIRE(r);
   CHECK(r->format == governed::dialect::Format::azure);
   CHECK(r->model == "gpt-4o-mini");
   CHECK(r->prefix == "/openai");
-  r = sim::route_of("/v1/messages");
+  r = dialect::route_of("/v1/messages");
   REQUIRE(r);
   CHECK(r->format == governed::dialect::Format::anthropic);
-  r = sim::route_of("/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse&key=k");
+  r = dialect::route_of("/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse&key=k");
   REQUIRE(r);
   CHECK(r->format == governed::dialect::Format::gemini);
   CHECK(r->model == "gemini-2.0-flash");
   CHECK(r->stream);
   CHECK(r->sse);
-  CHECK(sim::query_value(r->query, "key") == std::optional<std::string>("k"));
-  CHECK_FALSE(sim::route_of("/v1/models"));
-  CHECK_FALSE(sim::route_of("/v1beta/models/x:explode"));
-  CHECK_FALSE(sim::route_of("/v1beta/models/a%2Fb:generateContent"));
-  CHECK_FALSE(sim::route_of("/v1beta/models/%zz:generateContent"));
-  CHECK_FALSE(sim::route_of("v1/chat/completions"));
+  CHECK(dialect::query_value(r->query, "key") == std::optional<std::string>("k"));
+  CHECK_FALSE(dialect::route_of("/v1/models"));
+  CHECK_FALSE(dialect::route_of("/v1beta/models/x:explode"));
+  CHECK_FALSE(dialect::route_of("/v1beta/models/a%2Fb:generateContent"));
+  CHECK_FALSE(dialect::route_of("/v1beta/models/%zz:generateContent"));
+  CHECK_FALSE(dialect::route_of("v1/chat/completions"));
 }
 
 TEST_CASE("sim server: each route answers a completion with the provider's shape and usage", "[sim_server]") {

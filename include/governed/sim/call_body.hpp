@@ -23,7 +23,7 @@
 #include <governed/json_limits.hpp>
 #include <governed/providers/tokens.hpp>
 #include <governed/sim/call.hpp>
-#include <governed/sim/route.hpp>
+#include <governed/dialect/route.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -192,7 +192,7 @@ inline tl::expected<void, BodyProblem> messages_field(const json& body, CallBody
 }  // namespace body_detail
 
 /// OpenAI chat completions (and Azure's, whose deployment `route.model` names the model).
-inline tl::expected<CallBody, BodyProblem> openai_call(std::string_view text, const Route& route, const JsonLimits& limits = {}) {
+inline tl::expected<CallBody, BodyProblem> openai_call(std::string_view text, const governed::dialect::Route& route, const JsonLimits& limits = {}) {
   using namespace body_detail;
   auto parsed = object_of(text, limits);
   if (!parsed) return tl::unexpected(parsed.error());
@@ -254,7 +254,7 @@ inline tl::expected<CallBody, BodyProblem> anthropic_call(std::string_view text,
 }
 
 /// Gemini generateContent: the model and the stream come from the route.
-inline tl::expected<CallBody, BodyProblem> gemini_call(std::string_view text, const Route& route, const JsonLimits& limits = {}) {
+inline tl::expected<CallBody, BodyProblem> gemini_call(std::string_view text, const governed::dialect::Route& route, const JsonLimits& limits = {}) {
   using namespace body_detail;
   auto parsed = object_of(text, limits);
   if (!parsed) return tl::unexpected(parsed.error());
@@ -303,7 +303,7 @@ inline tl::expected<CallBody, BodyProblem> gemini_call(std::string_view text, co
 
 /// The body of a request on `route`, in its format. A body past `limits` (16 MiB, 64 levels by
 /// default) is refused before it is parsed.
-inline tl::expected<CallBody, BodyProblem> read_call(std::string_view text, const Route& route, const JsonLimits& limits = {}) {
+inline tl::expected<CallBody, BodyProblem> read_call(std::string_view text, const governed::dialect::Route& route, const JsonLimits& limits = {}) {
   switch (route.format) {
     case governed::dialect::Format::anthropic: return anthropic_call(text, limits);
     case governed::dialect::Format::gemini: return gemini_call(text, route, limits);

@@ -53,7 +53,7 @@
 #include <governed/sim/provider.hpp>
 #include <governed/sim/replies.hpp>
 #include <governed/sim/request_errors.hpp>
-#include <governed/sim/route.hpp>
+#include <governed/dialect/route.hpp>
 #include <governed/sim/stream.hpp>
 #include <governed/time.hpp>
 
@@ -145,12 +145,6 @@ inline std::string path_of(std::string_view url) {
   return std::string(path);
 }
 
-/// Whether a provider of format `p` answers a route of format `r` (Azure's v1 API speaks
-/// OpenAI's chat completions).
-inline bool serves(governed::dialect::Format p, governed::dialect::Format r) noexcept {
-  return p == r || (p == governed::dialect::Format::azure && r == governed::dialect::Format::openai);
-}
-
 inline std::string bearer(std::string_view v) {
   constexpr std::string_view scheme = "Bearer ";
   if (!ascii::istarts_with(v, scheme)) return {};
@@ -160,7 +154,7 @@ inline std::string bearer(std::string_view v) {
 }
 
 /// The key a request carries, the way `format` sends it.
-inline std::string key_of(const http::fields& req, governed::dialect::Format format, const Route& route) {
+inline std::string key_of(const http::fields& req, governed::dialect::Format format, const governed::dialect::Route& route) {
   auto field = [&](std::string_view name) -> std::string {
     auto it = req.find(beast::string_view(name.data(), name.size()));
     return it == req.end() ? std::string{} : std::string(it->value());
@@ -171,7 +165,7 @@ inline std::string key_of(const http::fields& req, governed::dialect::Format for
       break;
     case governed::dialect::Format::gemini:
       if (auto k = field("x-goog-api-key"); !k.empty()) return k;
-      if (auto k = query_value(route.query, "key")) return *k;
+      if (auto k = governed::dialect::query_value(route.query, "key")) return *k;
       return {};
     case governed::dialect::Format::azure:
       if (auto k = field("api-key"); !k.empty()) return k;
@@ -455,7 +449,7 @@ class Server {
 
   /// Where a request that passed `screen` goes.
   struct Screened {
-    Route route;
+    governed::dialect::Route route;
     Provider* provider;
     std::string key;
   };
@@ -469,11 +463,11 @@ class Server {
                                               boost::optional<std::uint64_t> content_length) {
     namespace http = boost::beast::http;
     const std::string_view target(head.target().data(), head.target().size());
-    auto route = route_of(target);
+    auto route = governed::dialect::route_of(target);
     Provider* p = route ? choose(core, *route) : nullptr;
     const providers::Dialect shape = p ? p->entry().dialect : core.providers.front()->entry().dialect;
     if (!route || !p || head.method() != http::verb::post ||
-        (route->format == governed::dialect::Format::azure && !query_value(route->query, "api-version"))) {
+        (route->format == governed::dialect::Format::azure && !governed::dialect::query_value(route->query, "api-version"))) {
       const std::string_view method(head.method_string().data(), head.method_string().size());
       return stamped(core, no_route(shape, method, target, core.serial.load()), p);
     }
@@ -514,15 +508,15 @@ class Server {
   }
 
   /// Finds the provider for `route`: by mount, else the only one speaking its format.
-  static Provider* choose(const Core& core, const Route& route) {
+  static Provider* choose(const Core& core, const governed::dialect::Route& route) {
     for (const auto& m : core.mounts) {
       const Provider& p = *core.providers[m.provider];
-      if (m.prefix == route.prefix && server_detail::serves(governed::dialect::format_of(p.entry().dialect), route.format))
+      if (m.prefix == route.prefix && governed::dialect::serves(governed::dialect::format_of(p.entry().dialect), route.format))
         return core.providers[m.provider].get();
     }
     Provider* only = nullptr;
     for (const auto& p : core.providers) {
-      if (!server_detail::serves(governed::dialect::format_of(p->entry().dialect), route.format)) continue;
+      if (!governed::dialect::serves(governed::dialect::format_of(p->entry().dialect), route.format)) continue;
       if (only) return nullptr;
       only = p.get();
     }

@@ -1,8 +1,9 @@
 #pragma once
 /// @file
-/// Where a request to the simulator goes: which wire format its path speaks, under which
+/// Where a request to a provider's API goes: which wire format its path speaks, under which
 /// prefix, for which model, and whether it asks for a stream — read from the request target
-/// alone, as a provider's front door does before it looks at the body.
+/// alone, as a provider's front door does before it looks at the body. governed-sim routes
+/// by it; a home's `decode_request` and `key_of` read what the route says.
 ///
 /// | target                                                          | format    |
 /// |-----------------------------------------------------------------|-----------|
@@ -14,7 +15,7 @@
 ///
 /// The prefix is what comes before the endpoint: `/v1` (OpenAI, Anthropic, Mistral,
 /// DeepSeek), `/openai/v1` (Groq), `/api/v1` (OpenRouter), `/v1beta` (Gemini), `/openai`
-/// (Azure). The server picks the simulated provider by it (see sim/server.hpp).
+/// (Azure). governed-sim picks the simulated provider by it (see sim/server.hpp).
 
 #include <governed/ascii.hpp>
 #include <governed/url.hpp>
@@ -26,10 +27,10 @@
 #include <string>
 #include <string_view>
 
-namespace governed::sim {
+namespace governed::dialect {
 
 struct Route {
-  governed::dialect::Format format = governed::dialect::Format::openai;
+  Format format = Format::openai;
   std::string prefix;  ///< the path before the endpoint ("/v1"); may be empty
   std::string model;   ///< from the path (Gemini's model, Azure's deployment); else empty
   /// Gemini streams by endpoint; the others say so in the body.
@@ -93,18 +94,18 @@ inline std::optional<Route> route_of(std::string_view target) {
       if (parent.ends_with("/deployments")) {
         auto model = route_detail::decoded(before.substr(slash + 1));
         if (!model || !route_detail::plain_name(*model)) return std::nullopt;
-        r.format = governed::dialect::Format::azure;
+        r.format = Format::azure;
         r.model = std::move(*model);
         r.prefix = std::string(parent.substr(0, parent.size() - std::string_view("/deployments").size()));
         return r;
       }
     }
-    r.format = governed::dialect::Format::openai;
+    r.format = Format::openai;
     r.prefix = std::string(before);
     return r;
   }
   if (path.ends_with(messages)) {
-    r.format = governed::dialect::Format::anthropic;
+    r.format = Format::anthropic;
     r.prefix = std::string(path.substr(0, path.size() - messages.size()));
     return r;
   }
@@ -118,7 +119,7 @@ inline std::optional<Route> route_of(std::string_view target) {
     if (method != "generateContent" && method != "streamGenerateContent") return std::nullopt;
     auto model = route_detail::decoded(rest.substr(0, colon));
     if (!model || !route_detail::plain_name(*model)) return std::nullopt;
-    r.format = governed::dialect::Format::gemini;
+    r.format = Format::gemini;
     r.prefix = std::string(path.substr(0, models));
     r.model = std::move(*model);
     r.stream = method == "streamGenerateContent";
@@ -128,4 +129,10 @@ inline std::optional<Route> route_of(std::string_view target) {
   return std::nullopt;
 }
 
-}  // namespace governed::sim
+/// Whether a provider whose format is `provider` answers a route of format `route` (Azure's
+/// v1 API speaks OpenAI's chat completions too).
+constexpr bool serves(Format provider, Format route) noexcept {
+  return provider == route || (provider == Format::azure && route == Format::openai);
+}
+
+}  // namespace governed::dialect
