@@ -1,5 +1,5 @@
 // Fuzzes governed-sim's handling of a request, in process and without sockets: the request
-// target routed (dialect::route_of), the body read in the route's format (sim::read_call, within
+// target routed (dialect::route_of), the body read in the route's format (dialect::decode_request, within
 // its JsonLimits), then either the provider's 400 for the body (sim::bad_body) or the call
 // answered by a simulated provider of that format, a stream framed as its server-sent events
 // and read back by the client's dialect::StreamReader. Any target and body must be answered
@@ -9,10 +9,10 @@
 //
 // Input layout: the request target up to the first newline, then the body.
 
+#include <governed/dialect/request.hpp>
 #include <governed/dialect/stream.hpp>
 #include <governed/dialect/stream_frame.hpp>
 #include <governed/json_limits.hpp>
-#include <governed/sim/call_body.hpp>
 #include <governed/sim/provider.hpp>
 #include <governed/sim/request_errors.hpp>
 #include <governed/dialect/route.hpp>
@@ -91,7 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   gs::Provider& provider = provider_for(route->format);
   const gp::Dialect d = provider.entry().dialect;
-  const auto body = gs::read_call(text, *route);
+  const auto body = gd::decode_request(text, *route);
   if (!body) {
     if (body.error().message.empty()) __builtin_trap();
     const gs::ProviderReply r = gs::bad_body(d, body.error(), ++serial);
@@ -103,7 +103,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const governed::Instant now{std::chrono::seconds{++serial}};
   const governed::WallTime wall{std::chrono::seconds{1'711'483'199 + static_cast<std::int64_t>(serial)}};
   std::vector<gp::ChatMessage> messages;
-  const gs::ProviderReply r = provider.handle(body->call(key, messages), now, wall);
+  const gs::ProviderReply r = provider.handle(gs::call_of(*body, key, messages), now, wall);
   if (r.stream) check_stream(*r.stream, *route, d, serial);
   else check_json_body(r.body);
   return 0;

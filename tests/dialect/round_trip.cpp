@@ -1,13 +1,11 @@
 // Each dialect's two directions against each other: a request governed encodes is read back by
-// governed-sim's reader as the same call, and a stream a home writes (`dialect::encode_stream`,
-// what governed-sim sends) is read back by governed's stream reader as the same pieces and
-// usage. Until both halves of the request pair live in the dialect's home, the simulator's
-// half (sim/call_body.hpp) is the other side.
+// governed-sim's reader (`dialect::decode_request`) as the same call, and a stream a home writes
+// (`dialect::encode_stream`, what governed-sim sends) is read back by governed's stream reader
+// as the same pieces and usage.
 #include <governed/dialect/request.hpp>
 
 #include <governed/dialect/format.hpp>
 #include <governed/dialect/stream.hpp>
-#include <governed/sim/call_body.hpp>
 #include <governed/dialect/route.hpp>
 #include <governed/sim/stream.hpp>
 
@@ -83,7 +81,7 @@ TEST_CASE("round trip: a request each dialect encodes is read by governed-sim as
       const auto route = dialect::route_of(encoded->target);
       REQUIRE(route);
       CHECK(route->format == c.route);
-      const auto call = sim::read_call(encoded->body, *route);
+      const auto call = dialect::decode_request(encoded->body, *route);
       REQUIRE(call);
       CHECK(call->model == c.model);
       CHECK(call->roles == std::vector<std::string>{"system", "user", "assistant", "user"});

@@ -1,4 +1,4 @@
-#include <governed/sim/call_body.hpp>
+#include <governed/dialect/request.hpp>
 
 #include <governed/sim/request_errors.hpp>
 
@@ -48,9 +48,9 @@ TEST_CASE("governed-sim: a request body nested 100 000 deep is a 400 naming the 
                         Case{"/openai/deployments/gpt-4o/chat/completions", objects_deep(100'000), providers::Dialect::azure},
                         Case{"/v1beta/models/gemini-2.0-flash:generateContent", gemini_part + objects_deep(100'000),
                              providers::Dialect::gemini}}) {
-    const auto body = sim::read_call(c.body, route_to(c.target));
+    const auto body = dialect::decode_request(c.body, route_to(c.target));
     REQUIRE_FALSE(body);
-    CHECK(body.error().kind == sim::BodyProblem::Kind::invalid);
+    CHECK(body.error().kind == dialect::BodyProblem::Kind::invalid);
     CHECK(body.error().message == "The request body nests deeper than the limit of 64 levels.");
     const sim::ProviderReply r = sim::bad_body(c.dialect, body.error(), 1);
     CHECK(r.status == 400);
@@ -63,7 +63,7 @@ TEST_CASE("governed-sim: a content part nested within the limit is still read an
   std::string part = "{\"type\":\"image\",\"x\":" + arrays_deep(50) + std::string(50, ']') + "}";
   const std::string text = R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":[{"type":"text","text":"Hi"},)" +
                            part + "]}]}";
-  const auto body = sim::read_call(text, route_to("/v1/chat/completions"));
+  const auto body = dialect::decode_request(text, route_to("/v1/chat/completions"));
   REQUIRE(body);
   REQUIRE(body->contents.size() == 1);
   CHECK(body->contents[0].starts_with("Hi{\"type\":\"image\""));
@@ -72,11 +72,11 @@ TEST_CASE("governed-sim: a content part nested within the limit is still read an
 TEST_CASE("governed-sim: the body limits are the reader's option", "[sim][limits]") {
   const std::string text = R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}]})";
   const dialect::Route route = route_to("/v1/chat/completions");
-  CHECK(sim::read_call(text, route));
-  const auto shallow = sim::read_call(text, route, JsonLimits{1024, 2});
+  CHECK(dialect::decode_request(text, route));
+  const auto shallow = dialect::decode_request(text, route, JsonLimits{1024, 2});
   REQUIRE_FALSE(shallow);
   CHECK(shallow.error().message == "The request body nests deeper than the limit of 2 levels.");
-  const auto small = sim::read_call(text, route, JsonLimits{16, 64});
+  const auto small = dialect::decode_request(text, route, JsonLimits{16, 64});
   REQUIRE_FALSE(small);
   CHECK(small.error().message == fmt::format("The request body is {} bytes, more than the limit of 16.", text.size()));
 }

@@ -1,7 +1,9 @@
 #pragma once
 /// @file
 /// The HTTP request for an attempt, encoded by the home of the attempt's dialect
-/// (`dialect/<home>/request.hpp`; the format each dialect speaks: `dialect/format.hpp`).
+/// (`dialect/<home>/request.hpp`; the format each dialect speaks: `dialect/format.hpp`), and
+/// a request's body read back by the home of its route's format (what governed-sim does with
+/// every request it receives).
 ///
 /// ```cpp
 /// auto req = dialect::encode_request(attempt, providers::Dialect::anthropic, {}, /*stream=*/false);
@@ -14,11 +16,18 @@
 #include <governed/dialect/format.hpp>
 #include <governed/dialect/gemini/request.hpp>
 #include <governed/dialect/openai/request.hpp>
+#include <governed/dialect/request_body.hpp>
+#include <governed/dialect/route.hpp>
+#include <governed/json_limits.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/result.hpp>
 #include <governed/wire/http_request.hpp>
 #include <governed/wire/options.hpp>
 #include <governed/wire/url.hpp>
+
+#include <tl/expected.hpp>
+
+#include <string_view>
 
 namespace governed::dialect {
 
@@ -40,6 +49,19 @@ inline Result<wire::HttpRequest> encode_request(const transport::Attempt& a, pro
   auto base = wire::parse_url(a.base_url);
   if (!base) return tl::unexpected(base.error());
   return encode_request(a, *base, d, o, stream);
+}
+
+/// The body of a request on `route`, read in its format. A body past `limits` (16 MiB, 64 levels by
+/// default) is refused before it is parsed.
+inline tl::expected<RequestBody, BodyProblem> decode_request(std::string_view text, const Route& route,
+                                                             const JsonLimits& limits = {}) {
+  switch (route.format) {
+    case Format::anthropic: return anthropic::decode_request(text, route, limits);
+    case Format::gemini: return gemini::decode_request(text, route, limits);
+    case Format::openai:
+    case Format::azure: break;  // Azure's body is chat completions; its route names the deployment
+  }
+  return openai::decode_request(text, route, limits);
 }
 
 }  // namespace governed::dialect

@@ -4,11 +4,13 @@
 /// independent of how it travelled: the in-process transport and the loopback HTTP server
 /// both map to these.
 
+#include <governed/dialect/request_body.hpp>
 #include <governed/providers/headers.hpp>
 #include <governed/providers/tokens.hpp>
 #include <governed/sim/stream.hpp>
 #include <governed/time.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -32,6 +34,17 @@ struct Call {
   /// The request's `traceparent` header, as received (empty: none).
   std::string_view traceparent{};
 };
+
+/// The call as `sim::Provider::handle` takes it, made of a body read by
+/// `dialect::decode_request`. `messages` is filled here and must outlive the call, as must
+/// `body` and `key`.
+inline Call call_of(const dialect::RequestBody& body, std::string_view key,
+                    std::vector<providers::ChatMessage>& messages) {
+  messages.clear();
+  messages.reserve(body.contents.size());
+  for (std::size_t i = 0; i < body.contents.size(); ++i) messages.push_back({body.roles[i], body.contents[i]});
+  return Call{body.model, key, messages, body.max_tokens, body.n, body.stream};
+}
 
 /// The simulated provider's reply: status, headers (lower-case names), body, and how long it
 /// took. A streamed call that was accepted answers 200 with an empty body and its answer in

@@ -10,10 +10,10 @@
 
 #include <governed/dialect/error.hpp>
 #include <governed/dialect/reply_meta.hpp>
+#include <governed/dialect/request_body.hpp>
 #include <governed/providers/error_body.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/sim/call.hpp>
-#include <governed/sim/call_body.hpp>
 
 #include <fmt/format.h>
 
@@ -65,10 +65,10 @@ inline ProviderReply request_error(providers::Dialect d, int status, std::string
 }
 
 /// A body the API does not take, worded as the provider words it.
-inline ProviderReply bad_body(providers::Dialect d, const BodyProblem& p, std::uint64_t serial) {
+inline ProviderReply bad_body(providers::Dialect d, const dialect::BodyProblem& p, std::uint64_t serial) {
   using providers::Dialect;
   std::string message = p.message;
-  if (p.kind == BodyProblem::Kind::not_json) {
+  if (p.kind == dialect::BodyProblem::Kind::not_json) {
     switch (d) {
       case Dialect::anthropic: message = "There was an error parsing the body of your request."; break;
       case Dialect::gemini: message = "Invalid JSON payload received. Unexpected token."; break;
@@ -77,7 +77,7 @@ inline ProviderReply bad_body(providers::Dialect d, const BodyProblem& p, std::u
                   "HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)";
     }
   } else if (d == Dialect::anthropic && !p.param.empty()) {
-    message = p.kind == BodyProblem::Kind::missing ? fmt::format("{}: Field required", p.param)
+    message = p.kind == dialect::BodyProblem::Kind::missing ? fmt::format("{}: Field required", p.param)
                                                    : fmt::format("{}: {}", p.param, p.message);
   }
   return request_error(d, 400, message, p.param, serial);

@@ -7,7 +7,7 @@
 /// Every request's headers are read first, routed by its path (sim/route.hpp) and
 /// authenticated the provider's way (`authorization: Bearer`; Anthropic `x-api-key`; Gemini
 /// `x-goog-api-key` or `?key=`; Azure `api-key`); only then is its body read into a
-/// `sim::Call` (sim/call_body.hpp), and answered by the provider: its status, headers (the
+/// `sim::Call` (`dialect::decode_request`, dialect/request.hpp; `sim::call_of`), and answered by the provider: its status, headers (the
 /// rate-limit family, `retry-after`, request id) and body go out as the provider made them,
 /// after the reply's modelled latency has passed on the server's clock. An accepted stream
 /// goes out as the dialect's server-sent events (`dialect::encode_stream`, dialect/stream.hpp), its latency spread over the
@@ -46,14 +46,14 @@
 #include <governed/dialect/format.hpp>
 #include <governed/dialect/gemini/stream.hpp>
 #include <governed/dialect/reply_meta.hpp>
+#include <governed/dialect/request.hpp>
+#include <governed/dialect/route.hpp>
 #include <governed/dialect/stream.hpp>
 #include <governed/dialect/stream_frame.hpp>
 #include <governed/result.hpp>
-#include <governed/sim/call_body.hpp>
 #include <governed/sim/provider.hpp>
 #include <governed/sim/replies.hpp>
 #include <governed/sim/request_errors.hpp>
-#include <governed/dialect/route.hpp>
 #include <governed/sim/stream.hpp>
 #include <governed/time.hpp>
 
@@ -641,14 +641,14 @@ class Server {
     const unsigned version = req.version();
     const bool keep = req.keep_alive();
     Provider& provider = *target.provider;
-    auto body = read_call(req.body(), target.route, JsonLimits{core->options.max_body_bytes, core->options.max_body_depth});
+    auto body = governed::dialect::decode_request(req.body(), target.route, JsonLimits{core->options.max_body_bytes, core->options.max_body_depth});
     if (auto refusal = refuse_call(*core, req, target, body)) {
       co_await write_reply(stream, stamped(*core, std::move(*refusal), target.provider), version, keep, core->options);
       co_return After::keep;
     }
 
     std::vector<providers::ChatMessage> messages;
-    Call call = body->call(target.key, messages);
+    Call call = call_of(*body, target.key, messages);
     if (auto tp = req.find("traceparent"); tp != req.end()) call.traceparent = std::string_view(tp->value().data(), tp->value().size());
     const Instant start = core->clock->now();
     ProviderReply reply = provider.handle(call, start, core->clock->wall_now());
@@ -680,7 +680,7 @@ class Server {
   /// a call (or, from a key the provider does not know, the provider's answer to the key),
   /// or an Anthropic call without its `anthropic-version` header.
   static std::optional<ProviderReply> refuse_call(const Core& core, const Request& req, const Screened& target,
-                                                  const tl::expected<CallBody, BodyProblem>& body) {
+                                                  const tl::expected<governed::dialect::RequestBody, governed::dialect::BodyProblem>& body) {
     const Provider& provider = *target.provider;
     const providers::Dialect shape = provider.entry().dialect;
     const bool known = server_detail::known_key(provider, target.key);

@@ -10,15 +10,24 @@
 
 #include <governed/attempt.hpp>
 #include <governed/dialect/detail/json_body.hpp>
+#include <governed/dialect/detail/body_reader.hpp>
+#include <governed/dialect/request_body.hpp>
+#include <governed/dialect/route.hpp>
+#include <governed/json_limits.hpp>
 #include <governed/wire/http_request.hpp>
 #include <governed/wire/options.hpp>
 #include <governed/wire/url.hpp>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <tl/expected.hpp>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace governed::dialect::anthropic {
@@ -57,6 +66,34 @@ inline wire::HttpRequest encode_request(const transport::Attempt& a, const wire:
   wire::add_auth(r, "x-api-key", "", a.api_key);
   r.body = body(a, stream).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return r;
+}
+
+/// A messages body read (the inverse of `encode_request`): `max_tokens` is required, `system` a
+/// string or text blocks; the route adds nothing (the model is in the body).
+inline tl::expected<RequestBody, BodyProblem> decode_request(std::string_view text, const Route& /*route*/,
+                                                             const JsonLimits& limits = {}) {
+  using namespace governed::dialect::detail;
+  auto parsed = object_of(text, limits);
+  if (!parsed) return tl::unexpected(parsed.error());
+  const nlohmann::json& body = *parsed;
+  RequestBody out;
+  if (auto m = model_field(body, out); !m) return tl::unexpected(m.error());
+  if (auto s = body.find("system"); s != body.end() && !s->is_null()) {
+    auto sys = content_text(*s, "system");
+    if (!sys) return tl::unexpected(sys.error());
+    out.roles.emplace_back("system");
+    out.contents.push_back(std::move(*sys));
+  }
+  if (auto m = messages_field(body, out); !m) return tl::unexpected(m.error());
+  if (!body.contains("max_tokens") || body["max_tokens"].is_null()) return tl::unexpected(missing("max_tokens"));
+  auto max = integer(body, "max_tokens", 1, std::numeric_limits<std::int32_t>::max(), out.max_tokens);
+  if (!max) return tl::unexpected(max.error());
+  out.max_tokens = *max;
+  auto stream = boolean(body, "stream");
+  if (!stream) return tl::unexpected(stream.error());
+  out.stream = *stream;
+  out.include_usage = true;
+  return out;
 }
 
 }  // namespace governed::dialect::anthropic

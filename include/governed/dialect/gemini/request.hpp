@@ -12,12 +12,21 @@
 
 #include <governed/attempt.hpp>
 #include <governed/dialect/detail/json_body.hpp>
+#include <governed/dialect/detail/body_reader.hpp>
+#include <governed/dialect/request_body.hpp>
+#include <governed/dialect/route.hpp>
+#include <governed/json_limits.hpp>
 #include <governed/wire/http_request.hpp>
 #include <governed/wire/options.hpp>
 #include <governed/wire/url.hpp>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <tl/expected.hpp>
 
+#include <cstddef>
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -62,6 +71,56 @@ inline wire::HttpRequest encode_request(const transport::Attempt& a, const wire:
   wire::add_auth(r, "x-goog-api-key", "", a.api_key);
   r.body = body(a).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return r;
+}
+
+/// A generateContent body read (the inverse of `encode_request`): the model and the stream come
+/// from the route.
+inline tl::expected<RequestBody, BodyProblem> decode_request(std::string_view text, const Route& route,
+                                                             const JsonLimits& limits = {}) {
+  using namespace governed::dialect::detail;
+  auto parsed = object_of(text, limits);
+  if (!parsed) return tl::unexpected(parsed.error());
+  const nlohmann::json& body = *parsed;
+  RequestBody out;
+  out.model = route.model;
+  out.stream = route.stream;
+  out.include_usage = true;
+  auto parts_text = [&](const nlohmann::json& holder, const std::string& at) -> tl::expected<std::string, BodyProblem> {
+    if (!holder.is_object()) return tl::unexpected(wrong_type(at, "an object", holder));
+    auto parts = holder.find("parts");
+    if (parts == holder.end() || parts->is_null()) return std::string{};
+    return content_text(*parts, at + ".parts");
+  };
+  if (auto s = body.find("systemInstruction"); s != body.end() && !s->is_null()) {
+    auto sys = parts_text(*s, "systemInstruction");
+    if (!sys) return tl::unexpected(sys.error());
+    out.roles.emplace_back("system");
+    out.contents.push_back(std::move(*sys));
+  }
+  auto contents = body.find("contents");
+  if (contents == body.end() || contents->is_null() || (contents->is_array() && contents->empty()))
+    return tl::unexpected(BodyProblem{BodyProblem::Kind::missing, "contents", "* GenerateContentRequest.contents: contents is not specified\n"});
+  if (!contents->is_array()) return tl::unexpected(wrong_type("contents", "an array", *contents));
+  std::size_t i = 0;
+  for (const auto& c : *contents) {
+    const std::string at = fmt::format("contents[{}]", i++);
+    auto t = parts_text(c, at);
+    if (!t) return tl::unexpected(t.error());
+    std::string role = "user";
+    if (auto r = c.find("role"); r != c.end() && r->is_string()) role = r->get<std::string>() == "model" ? "assistant" : "user";
+    out.roles.push_back(std::move(role));
+    out.contents.push_back(std::move(*t));
+  }
+  if (auto g = body.find("generationConfig"); g != body.end() && !g->is_null()) {
+    if (!g->is_object()) return tl::unexpected(wrong_type("generationConfig", "an object", *g));
+    auto max = integer(*g, "maxOutputTokens", 1, std::numeric_limits<std::int32_t>::max(), out.max_tokens);
+    if (!max) return tl::unexpected(max.error());
+    out.max_tokens = *max;
+    auto n = integer(*g, "candidateCount", 1, 8, 1);
+    if (!n) return tl::unexpected(n.error());
+    out.n = *n;
+  }
+  return out;
 }
 
 }  // namespace governed::dialect::gemini

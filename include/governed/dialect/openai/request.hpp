@@ -14,13 +14,23 @@
 #include <governed/attempt.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/dialect/detail/json_body.hpp>
+#include <governed/dialect/detail/body_reader.hpp>
+#include <governed/dialect/request_body.hpp>
+#include <governed/dialect/route.hpp>
+#include <governed/json_limits.hpp>
 #include <governed/wire/http_request.hpp>
 #include <governed/wire/options.hpp>
 #include <governed/wire/url.hpp>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <tl/expected.hpp>
 
+#include <cstddef>
+#include <cstdint>
+#include <limits>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace governed::dialect::openai {
@@ -60,6 +70,44 @@ inline wire::HttpRequest encode_request(const transport::Attempt& a, const wire:
   wire::add_auth(r, "authorization", "Bearer ", a.api_key);
   r.body = body(a, d, stream).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return r;
+}
+
+/// A chat-completions body read (the inverse of `encode_request`), OpenAI's or Azure's, whose
+/// deployment `route.model` names the model.
+inline tl::expected<RequestBody, BodyProblem> decode_request(std::string_view text, const Route& route,
+                                                             const JsonLimits& limits = {}) {
+  using namespace governed::dialect::detail;
+  auto parsed = object_of(text, limits);
+  if (!parsed) return tl::unexpected(parsed.error());
+  const nlohmann::json& body = *parsed;
+  RequestBody out;
+  if (!route.model.empty()) {
+    out.model = route.model;
+  } else if (auto m = model_field(body, out); !m) {
+    return tl::unexpected(m.error());
+  }
+  if (auto m = messages_field(body, out); !m) return tl::unexpected(m.error());
+  const char* limit = body.contains("max_completion_tokens") && !body["max_completion_tokens"].is_null()
+                          ? "max_completion_tokens" : "max_tokens";
+  auto max = integer(body, limit, 1, std::numeric_limits<std::int32_t>::max(), out.max_tokens);
+  if (!max) return tl::unexpected(max.error());
+  out.max_tokens = *max;
+  auto n = integer(body, "n", 1, 128, 1);
+  if (!n) return tl::unexpected(n.error());
+  out.n = *n;
+  auto stream = boolean(body, "stream");
+  if (!stream) return tl::unexpected(stream.error());
+  out.stream = *stream;
+  if (auto so = body.find("stream_options"); so != body.end() && !so->is_null()) {
+    if (!so->is_object()) return tl::unexpected(wrong_type("stream_options", "an object", *so));
+    if (!out.stream)
+      return tl::unexpected(BodyProblem{BodyProblem::Kind::invalid, "stream_options",
+                                        "The 'stream_options' parameter is only allowed when 'stream' is enabled."});
+    auto usage = boolean(*so, "include_usage");
+    if (!usage) return tl::unexpected(BodyProblem{BodyProblem::Kind::invalid, "stream_options.include_usage", usage.error().message});
+    out.include_usage = *usage;
+  }
+  return out;
 }
 
 }  // namespace governed::dialect::openai
