@@ -7,8 +7,9 @@
 
 #include <string>
 
-// governed-sim reads request bodies anyone may send: past its JsonLimits a body is a 400 that
-// says which limit, in the provider's shape, before anything is parsed — never a crash.
+// The homes read request bodies anyone may send (`dialect::decode_request`, what governed-sim
+// does with each): past its JsonLimits a body is a 400 that says which limit, in the provider's
+// shape, before anything is parsed — never a crash.
 
 using namespace governed;
 
