@@ -27,7 +27,9 @@
 
 #include <tl/expected.hpp>
 
+#include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace governed::dialect {
 
@@ -62,6 +64,22 @@ inline tl::expected<RequestBody, BodyProblem> decode_request(std::string_view te
     case Format::azure: break;  // Azure's body is chat completions; its route names the deployment
   }
   return openai::decode_request(text, route, limits);
+}
+
+/// The key a request on `route` carries, read the way its format sends it (each home's
+/// `key_of`, the inverse of its `encode_request`'s auth header); empty when it carries none.
+/// `header(name)` gives the value of the request's header `name` (lower-case) as a view that
+/// lives while the call does, empty when absent.
+template <class HeaderLookup>
+  requires std::is_invocable_r_v<std::string_view, const HeaderLookup&, std::string_view>
+std::string key_of(const HeaderLookup& header, const Route& route) {
+  switch (route.format) {
+    case Format::anthropic: return anthropic::key_of(header, route);
+    case Format::gemini: return gemini::key_of(header, route);
+    case Format::azure: return azure::key_of(header, route);
+    case Format::openai: break;
+  }
+  return openai::key_of(header, route);
 }
 
 }  // namespace governed::dialect

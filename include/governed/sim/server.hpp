@@ -4,11 +4,12 @@
 /// provider's wire format, so that `transport::http`, the providers' official SDKs, curl —
 /// anything that talks to a provider — can talk to `sim::Provider` instead.
 ///
-/// Every request's headers are read first, routed by its path (sim/route.hpp) and
-/// authenticated the provider's way (`authorization: Bearer`; Anthropic `x-api-key`; Gemini
-/// `x-goog-api-key` or `?key=`; Azure `api-key`); only then is its body read into a
-/// `sim::Call` (`dialect::decode_request`, dialect/request.hpp; `sim::call_of`), and answered by the provider: its status, headers (the
-/// rate-limit family, `retry-after`, request id) and body go out as the provider made them,
+/// Every request's headers are read first, routed by its path (dialect/route.hpp) and
+/// authenticated the provider's way (`dialect::key_of`: `authorization: Bearer`; Anthropic
+/// `x-api-key`; Gemini `x-goog-api-key` or `?key=`; Azure `api-key`); only then is its body
+/// read (`dialect::decode_request`, dialect/request.hpp) into a `sim::Call` (`sim::call_of`),
+/// and answered by the provider: its status, headers (the rate-limit family, `retry-after`,
+/// request id) and body go out as the provider made them,
 /// after the reply's modelled latency has passed on the server's clock. An accepted stream
 /// goes out as the dialect's server-sent events (`dialect::encode_stream`, dialect/stream.hpp), its latency spread over the
 /// events. What never reaches the provider is answered in the provider's error shape too:
@@ -41,7 +42,6 @@
 /// Secrets: keys are compared and forgotten; no reply, header or error quotes one, and a
 /// request's query string (where Gemini's `key=` travels) is never echoed.
 
-#include <governed/ascii.hpp>
 #include <governed/clock/async_wait.hpp>
 #include <governed/dialect/format.hpp>
 #include <governed/dialect/gemini/stream.hpp>
@@ -143,37 +143,6 @@ inline std::string path_of(std::string_view url) {
   path = path.substr(0, path.find('?'));
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
   return std::string(path);
-}
-
-inline std::string bearer(std::string_view v) {
-  constexpr std::string_view scheme = "Bearer ";
-  if (!ascii::istarts_with(v, scheme)) return {};
-  v.remove_prefix(scheme.size());
-  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
-  return std::string(v);
-}
-
-/// The key a request carries, the way `format` sends it.
-inline std::string key_of(const http::fields& req, governed::dialect::Format format, const governed::dialect::Route& route) {
-  auto field = [&](std::string_view name) -> std::string {
-    auto it = req.find(beast::string_view(name.data(), name.size()));
-    return it == req.end() ? std::string{} : std::string(it->value());
-  };
-  switch (format) {
-    case governed::dialect::Format::anthropic:
-      if (auto k = field("x-api-key"); !k.empty()) return k;
-      break;
-    case governed::dialect::Format::gemini:
-      if (auto k = field("x-goog-api-key"); !k.empty()) return k;
-      if (auto k = governed::dialect::query_value(route.query, "key")) return *k;
-      return {};
-    case governed::dialect::Format::azure:
-      if (auto k = field("api-key"); !k.empty()) return k;
-      break;
-    case governed::dialect::Format::openai:
-      break;
-  }
-  return bearer(field("authorization"));
 }
 
 /// Whether `key` is one the provider was configured with and not as invalid (for a request
@@ -471,7 +440,12 @@ class Server {
       const std::string_view method(head.method_string().data(), head.method_string().size());
       return stamped(core, no_route(shape, method, target, core.serial.load()), p);
     }
-    std::string key = server_detail::key_of(head, route->format, *route);
+    std::string key = governed::dialect::key_of(
+        [&head](std::string_view name) -> std::string_view {
+          auto it = head.find(boost::beast::string_view(name.data(), name.size()));
+          return it == head.end() ? std::string_view{} : std::string_view(it->value().data(), it->value().size());
+        },
+        *route);
     if (!server_detail::configured_key(*p, key))
       return stamped(core, failure(Speaker{p->entry(), {}, {}, core.clock->wall_now(), core.serial.load()}, Failure::invalid_key), p);
     if (content_length && *content_length > core.options.max_body_bytes)

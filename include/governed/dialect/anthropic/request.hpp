@@ -10,6 +10,7 @@
 
 #include <governed/attempt.hpp>
 #include <governed/dialect/detail/json_body.hpp>
+#include <governed/dialect/detail/bearer.hpp>
 #include <governed/dialect/detail/body_reader.hpp>
 #include <governed/dialect/request_body.hpp>
 #include <governed/dialect/route.hpp>
@@ -28,6 +29,7 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 namespace governed::dialect::anthropic {
@@ -94,6 +96,18 @@ inline tl::expected<RequestBody, BodyProblem> decode_request(std::string_view te
   out.stream = *stream;
   out.include_usage = true;
   return out;
+}
+
+
+/// The key a messages request carries, `x-api-key: <key>` (what `encode_request` writes), or
+/// else an `authorization: Bearer` one; empty when it carries none.
+/// `header(name)` gives the value of the request's header `name` (lower-case) as a view that
+/// lives while the call does, empty when absent.
+template <class HeaderLookup>
+  requires std::is_invocable_r_v<std::string_view, const HeaderLookup&, std::string_view>
+std::string key_of(const HeaderLookup& header, const Route& /*route*/) {
+  if (const std::string_view k = header("x-api-key"); !k.empty()) return std::string(k);
+  return std::string(detail::bearer_credential(header("authorization")));
 }
 
 }  // namespace governed::dialect::anthropic

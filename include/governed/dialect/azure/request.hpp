@@ -10,8 +10,11 @@
 
 #include <governed/dialect/detail/json_body.hpp>
 #include <governed/dialect/openai/request.hpp>
+#include <governed/dialect/route.hpp>
 
 #include <string>
+#include <string_view>
+#include <type_traits>
 
 namespace governed::dialect::azure {
 
@@ -34,6 +37,18 @@ inline wire::HttpRequest encode_request(const transport::Attempt& a, const wire:
   r.body = openai::body(a, providers::Dialect::azure, stream, v1).dump(-1, ' ', false,
                                                                        nlohmann::json::error_handler_t::replace);
   return r;
+}
+
+
+/// The key an Azure request carries, `api-key: <key>` (what `encode_request` writes), or else an
+/// `authorization: Bearer` one (Entra ID tokens); empty when it carries none.
+/// `header(name)` gives the value of the request's header `name` (lower-case) as a view that
+/// lives while the call does, empty when absent.
+template <class HeaderLookup>
+  requires std::is_invocable_r_v<std::string_view, const HeaderLookup&, std::string_view>
+std::string key_of(const HeaderLookup& header, const Route& route) {
+  if (const std::string_view k = header("api-key"); !k.empty()) return std::string(k);
+  return openai::key_of(header, route);
 }
 
 }  // namespace governed::dialect::azure

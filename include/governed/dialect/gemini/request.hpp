@@ -29,6 +29,7 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 namespace governed::dialect::gemini {
@@ -121,6 +122,18 @@ inline tl::expected<RequestBody, BodyProblem> decode_request(std::string_view te
     out.n = *n;
   }
   return out;
+}
+
+
+/// The key a generateContent request carries, `x-goog-api-key: <key>` (what `encode_request`
+/// writes), or else the target's `?key=` (decoded); empty when it carries none.
+/// `header(name)` gives the value of the request's header `name` (lower-case) as a view that
+/// lives while the call does, empty when absent.
+template <class HeaderLookup>
+  requires std::is_invocable_r_v<std::string_view, const HeaderLookup&, std::string_view>
+std::string key_of(const HeaderLookup& header, const Route& route) {
+  if (const std::string_view k = header("x-goog-api-key"); !k.empty()) return std::string(k);
+  return query_value(route.query, "key").value_or(std::string{});
 }
 
 }  // namespace governed::dialect::gemini

@@ -14,6 +14,7 @@
 #include <governed/attempt.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/dialect/detail/json_body.hpp>
+#include <governed/dialect/detail/bearer.hpp>
 #include <governed/dialect/detail/body_reader.hpp>
 #include <governed/dialect/request_body.hpp>
 #include <governed/dialect/route.hpp>
@@ -31,6 +32,7 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 namespace governed::dialect::openai {
@@ -108,6 +110,17 @@ inline tl::expected<RequestBody, BodyProblem> decode_request(std::string_view te
     out.include_usage = *usage;
   }
   return out;
+}
+
+
+/// The key a chat-completions request carries, `authorization: Bearer <key>` (what
+/// `encode_request` writes with `wire::add_auth`); empty when it carries none.
+/// `header(name)` gives the value of the request's header `name` (lower-case) as a view that
+/// lives while the call does, empty when absent.
+template <class HeaderLookup>
+  requires std::is_invocable_r_v<std::string_view, const HeaderLookup&, std::string_view>
+std::string key_of(const HeaderLookup& header, const Route& /*route*/) {
+  return std::string(detail::bearer_credential(header("authorization")));
 }
 
 }  // namespace governed::dialect::openai
