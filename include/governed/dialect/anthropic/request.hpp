@@ -7,6 +7,9 @@
 /// messages there: they go, joined by blank lines, into the top-level `system`. A "tool"
 /// message is sent as the user's turn (its content is what the tool said). There is no `n`:
 /// one answer per call. A stream asks for `stream: true`.
+///
+/// The other direction, what the provider does with such a request: `decode_request` reads the
+/// body back (dialect/request_body.hpp) and `key_of` the key.
 
 #include <governed/attempt.hpp>
 #include <governed/dialect/detail/json_body.hpp>

@@ -7,6 +7,9 @@
 /// `api-version` keeps it. The v1 API (a base URL ending in `/openai/v1`) takes the OpenAI
 /// shape — `{base}/chat/completions`, `model` in the body, no version — with the same
 /// `api-key` header. Replies and streams are OpenAI's.
+///
+/// A provider reads the body back with `openai::decode_request` (the route names the
+/// deployment) and the key with `key_of`.
 
 #include <governed/dialect/detail/json_body.hpp>
 #include <governed/dialect/openai/request.hpp>

@@ -9,6 +9,9 @@
 /// `systemInstruction`; a "tool" message is sent as the user's turn. `Request::parameters`
 /// merge into the body, so `{"generationConfig": {"topP": 0.9}}` adds to the config rather
 /// than replacing it.
+///
+/// The other direction, what the provider does with such a request: `decode_request` reads the
+/// body back (dialect/request_body.hpp) and `key_of` the key.
 
 #include <governed/attempt.hpp>
 #include <governed/dialect/detail/json_body.hpp>

@@ -10,6 +10,9 @@
 /// the compatibles take `max_tokens`. A stream asks for `stream: true` and, so the last
 /// chunk carries usage, `stream_options: {include_usage: true}` — except Mistral, which
 /// always reports usage in its last chunk and refuses fields it does not know.
+///
+/// The other direction, what a provider does with such a request: `decode_request` reads the
+/// body back (Azure's too; dialect/request_body.hpp) and `key_of` the key.
 
 #include <governed/attempt.hpp>
 #include <governed/providers/table.hpp>
