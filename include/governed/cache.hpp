@@ -57,33 +57,40 @@ namespace governed {
 
 /// A request's identity in the cache: its key text and that text's hash.
 ///
-/// The text is "v2:" and then fields, each its length in bytes (decimal), a colon and its
+/// The text is "v3:" and then fields, each its length in bytes (decimal), a colon and its
 /// bytes. A field may hold any byte, a newline or a colon included, and still no two requests
 /// write the same text; and since every field starts with a digit, no key followed by a
 /// newline starts another key's text, which the shared cache's entries rely on
-/// (redis/cache.hpp). "v2": before it a key was one canonical JSON document.
+/// (redis/cache.hpp). "v2" held a request's messages as role and text only; before it a key
+/// was one canonical JSON document.
 class CacheKey {
  public:
   /// Writes a key's text field by field (see the class comment).
   class Writer {
    public:
-    Writer& field(std::string_view bytes) {
+    /// Text as one field; text that is not valid UTF-8 refuses the key.
+    Writer& field(std::string_view text) {
+      valid_utf8_ = valid_utf8_ && utf8::valid(text);
+      return bytes(text);
+    }
+    /// Bytes as one field, whatever they hold (an image's): they reach the provider as they
+    /// are, encoded, so they compare faithfully.
+    Writer& bytes(std::string_view bytes) {
       fmt::format_to(std::back_inserter(text_), "{}:", bytes.size());
       text_.append(bytes);
       return *this;
     }
-    Writer& number(std::uint64_t n) { return field(fmt::format("{}", n)); }
+    Writer& number(std::uint64_t n) { return bytes(fmt::format("{}", n)); }
     /// Canonical JSON as one field; JSON that held invalid UTF-8 (replaced in its text)
     /// refuses the key.
     Writer& json(std::string_view text, bool valid_utf8) {
       valid_utf8_ = valid_utf8_ && valid_utf8;
       return field(text);
     }
-    /// The key. Refused when a field was not valid UTF-8: the request could not be compared
-    /// faithfully (two different byte strings may reach a provider as the same text).
+    /// The key. Refused when a text field was not valid UTF-8: the request could not be
+    /// compared faithfully (two different byte strings may reach a provider as the same text).
     Result<CacheKey> key() && {
-      if (!valid_utf8_ || !utf8::valid(text_))
-        return fail(Errc::invalid_argument, "the request is not valid UTF-8 and is not cached");
+      if (!valid_utf8_) return fail(Errc::invalid_argument, "the request is not valid UTF-8 and is not cached");
       CacheKey k;
       k.hash_ = std::hash<std::string_view>{}(text_);
       k.text_ = std::move(text_);
@@ -91,7 +98,7 @@ class CacheKey {
     }
 
    private:
-    std::string text_ = "v2:";
+    std::string text_ = "v3:";
     bool valid_utf8_ = true;
   };
 
@@ -147,15 +154,72 @@ inline std::string answer_figures(const Request& request) {
 
 }  // namespace detail
 
-/// The cache key of `request` sent to `model` at `provider`: its messages (role and content),
-/// its own parameters, and the figures that change the answer (max_tokens, n, temperature).
+namespace detail {
+
+/// An optional number as a field: empty when unset, else its shortest form (-0.0 as 0).
+inline std::string optional_figure(const std::optional<double>& v) {
+  if (!v) return {};
+  return fmt::format("{}", *v == 0 ? 0.0 : *v);
+}
+
+/// What of a part reaches the provider; a cache mark changes the price, not the answer.
+inline void key_part(CacheKey::Writer& w, const ContentPart& p) {
+  w.number(static_cast<std::uint64_t>(p.kind)).field(p.text).field(p.url).bytes(p.data).field(p.media_type);
+  w.number(static_cast<std::uint64_t>(p.detail)).field(p.title);
+}
+
+/// A message whole: its text, parts, tool calls, the result it carries, and its reasoning
+/// with the provider that wrote it (which decides whether the reasoning is sent).
+inline void key_message(CacheKey::Writer& w, const Message& m) {
+  w.field(m.role).field(m.content).number(m.parts.size());
+  for (const auto& p : m.parts) key_part(w, p);
+  w.number(m.tool_calls.size());
+  for (const auto& c : m.tool_calls)
+    w.field(c.id).field(c.name).field(c.arguments).number(c.arguments_object).field(c.signature);
+  w.field(m.tool_call_id).field(m.name).number(m.is_error).number(m.reasoning.size());
+  for (const auto& r : m.reasoning) w.field(r.text).field(r.signature).field(r.redacted);
+  w.field(m.origin);
+}
+
+/// The tools, the tool choice and the output format, which shape the answer.
+inline void key_tools_and_output(CacheKey::Writer& w, const Request& request) {
+  w.number(request.tools.size());
+  for (const auto& t : request.tools)
+    w.field(t.name).field(t.description).json(t.parameters.text(), t.parameters.valid_utf8()).number(t.strict);
+  w.number(static_cast<std::uint64_t>(request.tool_choice.mode)).field(request.tool_choice.name);
+  w.number(request.parallel_tool_calls ? 1 + *request.parallel_tool_calls : 0);
+  const auto& o = request.output;
+  w.number(static_cast<std::uint64_t>(o.kind)).field(o.name).json(o.schema.text(), o.schema.valid_utf8());
+  w.number(o.strict);
+}
+
+/// The typed figures beyond `answer_figures`: stop texts, seed, top_p and reasoning. The user
+/// and the metadata change no answer and stay out.
+inline void key_sampling(CacheKey::Writer& w, const Request& request) {
+  w.number(request.stop.size());
+  for (const auto& s : request.stop) w.field(s);
+  w.field(request.seed ? fmt::format("{}", *request.seed) : std::string{});
+  w.field(optional_figure(request.top_p));
+  const auto& r = request.reasoning;
+  w.field(r && r->effort ? to_string(*r->effort) : std::string_view{});
+  w.field(r && r->budget_tokens ? fmt::format("{}", *r->budget_tokens) : std::string{});
+  w.number(r ? 1 + r->include_thoughts : 0);
+}
+
+}  // namespace detail
+
+/// The cache key of `request` sent to `model` at `provider`: its messages whole (text, parts,
+/// tool calls and results, reasoning), its own parameters, the figures that change the answer
+/// (max_tokens, n, temperature, stop, seed, top_p, reasoning), its tools and output format.
 /// The names are the model the call asked for, so a call that fell back is found again.
 inline Result<CacheKey> cache_key_of(std::string_view provider, std::string_view model, const Request& request) {
   CacheKey::Writer w;
   w.field(provider).field(model).number(request.messages.size());
-  for (const auto& m : request.messages) w.field(m.role).field(m.content);
+  for (const auto& m : request.messages) detail::key_message(w, m);
   w.json(request.parameters.text(), request.parameters.valid_utf8());
   w.field(detail::answer_figures(request));
+  detail::key_tools_and_output(w, request);
+  detail::key_sampling(w, request);
   return std::move(w).key();
 }
 

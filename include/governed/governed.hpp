@@ -17,6 +17,7 @@
 #include <governed/cached_response.hpp>
 #include <governed/config.hpp>
 #include <governed/cooldowns.hpp>
+#include <governed/json_text_parse.hpp>
 #include <governed/keys/health_file.hpp>
 #include <governed/observe.hpp>
 #include <governed/providers.hpp>

@@ -2,27 +2,24 @@
 /// @file
 /// `Request` and `Response`: what a caller hands `Governed` and what it gets back.
 
+#include <governed/message.hpp>
 #include <governed/observe/event.hpp>
+#include <governed/output_format.hpp>
 #include <governed/parameters.hpp>
 #include <governed/providers/cost.hpp>
 #include <governed/providers/usage.hpp>
+#include <governed/reasoning.hpp>
 #include <governed/time.hpp>
+#include <governed/tools.hpp>
 #include <governed/trace.hpp>
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace governed {
-
-/// One chat message; `role` is "system", "user", "assistant" or "tool".
-struct Message {
-  std::string role;
-  std::string content;
-
-  friend bool operator==(const Message&, const Message&) = default;
-};
 
 /// A call as the application states it. `provider` and `model` say where it would like to go
 /// (a task's routing may choose instead); the fallback policy decides where it may go.
@@ -34,8 +31,9 @@ struct Request {
   std::uint32_t max_tokens = 1024;
   std::uint32_t n = 1;
   std::optional<double> temperature{};
-  /// Any other parameter of the provider's API, passed through (top_p, stop, tools, …):
-  /// `request.parameters = nlohmann::json{{"top_p", 0.9}};` (see parameters.hpp).
+  /// Any other parameter of the provider's API, passed through as it is named there:
+  /// `request.parameters = nlohmann::json{{"logprobs", true}};` (see parameters.hpp). Merged
+  /// last: a parameter named as a typed field's form replaces what that field wrote.
   Parameters parameters{};
 
   /// The task's kind (scraper, worker, …): picks its call budget and its model route.
@@ -60,6 +58,31 @@ struct Request {
   /// The caller's W3C trace context (`00-<trace id>-<parent id>-<flags>`): the call joins
   /// that trace. Empty: the call starts a trace of its own. A malformed one is refused.
   std::string traceparent{};
+
+  // What the call asks of the model beyond its messages. Each encoder writes these in its
+  // provider's form; a candidate whose model can not carry one is skipped, never sent to fail.
+
+  /// The functions the model may call, and whether it must.
+  std::vector<Tool> tools{};
+  ToolChoice tool_choice{};
+  /// False: at most one tool call per turn (OpenAI's `parallel_tool_calls`, Anthropic's
+  /// `disable_parallel_tool_use`). Unset: the provider's default, which allows several.
+  std::optional<bool> parallel_tool_calls{};
+  /// The answer's shape: free text (default), any JSON object, or JSON under a schema.
+  OutputFormat output{};
+  /// Text at which the model stops (OpenAI takes at most 4).
+  std::vector<std::string> stop{};
+  /// Sampling: a seed for repeatable answers where the provider takes one, and nucleus
+  /// sampling's probability mass.
+  std::optional<std::int64_t> seed{};
+  std::optional<double> top_p{};
+  /// How much the model may think before it answers (reasoning.hpp).
+  std::optional<Reasoning> reasoning{};
+  /// Who the end user is, for the provider's abuse monitoring (OpenAI `user`, Anthropic
+  /// `metadata.user_id`); a provider without such a field does not get it.
+  std::string user{};
+  /// Tags the provider stores with the call (OpenAI `metadata`).
+  std::vector<std::pair<std::string, std::string>> metadata{};
 };
 
 /// A completed call.

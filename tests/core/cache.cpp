@@ -254,3 +254,106 @@ TEST_CASE("cache_key_of: a request whose messages or parameters are not UTF-8 ha
   r.parameters = json{{"stop", "\xef\xbf\xbd"}};
   CHECK(governed::cache_key_of("openai", "gpt-4o", r));
 }
+
+TEST_CASE("cache_key_of: two requests that differ only in a tool, an image byte, the output format or the stop "
+          "list are two entries",
+          "[cache]") {
+  using governed::ContentPart;
+  governed::Request a;
+  a.messages = {{.role = "user",
+                 .parts = {ContentPart::of_text("What is in it?"),
+                           ContentPart::image_bytes(std::string("\x89PNG\xff\x00\x01", 7), "image/png")}}};
+  a.tools = {{"get_weather", "The weather in a city.", json{{"type", "object"}}}};
+  a.stop = {"\n\n"};
+  const auto key = [](const governed::Request& r) { return governed::cache_key_of("openai", "gpt-4o", r).value(); };
+  // Image bytes are bytes, not text: they key the request whatever they hold.
+  const CacheKey base = key(a);
+  CHECK(key(a) == base);
+
+  governed::Request b = a;
+  b.messages[0].parts[1].data[6] = '\x02';
+  CHECK_FALSE(key(b) == base);
+  b = a;
+  b.tools[0].parameters = json{{"type", "object"}, {"required", json::array()}};
+  CHECK_FALSE(key(b) == base);
+  b = a;
+  b.tools[0].description = "The weather.";
+  CHECK_FALSE(key(b) == base);
+  b = a;
+  b.tool_choice = governed::ToolChoice::tool("get_weather");
+  CHECK_FALSE(key(b) == base);
+  b = a;
+  b.parallel_tool_calls = false;
+  CHECK_FALSE(key(b) == base);
+  b.parallel_tool_calls = true;
+  CHECK_FALSE(key(b) == base);
+  b = a;
+  b.output = governed::OutputFormat::json();
+  CHECK_FALSE(key(b) == base);
+  b = a;
+  b.stop = {"\n"};
+  CHECK_FALSE(key(b) == base);
+  b = a;
+  b.stop = {"\n", "\n"};
+  CHECK_FALSE(key(b) == base);
+  b = a;
+  b.seed = 7;
+  CHECK_FALSE(key(b) == base);
+  b = a;
+  b.reasoning = governed::Reasoning{.effort = governed::Reasoning::Effort::low};
+  CHECK_FALSE(key(b) == base);
+  b = a;
+  b.top_p = 0.0;
+  governed::Request c = a;
+  c.top_p = -0.0;
+  CHECK(key(b) == key(c));
+  CHECK_FALSE(key(b) == base);
+}
+
+TEST_CASE("cache_key_of: a history's tool calls, results and reasoning key it; a cache mark, the user and the "
+          "metadata do not",
+          "[cache]") {
+  governed::Request a;
+  a.messages = {{"user", "Weather in Oslo?"},
+                {.role = "assistant",
+                 .tool_calls = {{"call_1", "get_weather", R"({"city":"Oslo"})"}},
+                 .reasoning = {{.text = "look it up", .signature = "c2ln"}},
+                 .origin = "anthropic"},
+                {.role = "tool", .content = "21", .tool_call_id = "call_1"}};
+  const auto key = [](const governed::Request& r) { return governed::cache_key_of("openai", "gpt-4o", r).value(); };
+  const CacheKey base = key(a);
+  governed::Request b = a;
+  b.messages[1].tool_calls[0].arguments = R"({"city":"Bergen"})";
+  CHECK_FALSE(key(b) == base);
+  b = a;
+  b.messages[2].tool_call_id = "call_2";
+  CHECK_FALSE(key(b) == base);
+  b = a;
+  b.messages[2].is_error = true;
+  CHECK_FALSE(key(b) == base);
+  b = a;
+  b.messages[1].origin = "openai";  // the reasoning would now be sent to OpenAI's candidates
+  CHECK_FALSE(key(b) == base);
+  b = a;
+  b.messages[1].reasoning[0].signature = "b3RoZXI=";
+  CHECK_FALSE(key(b) == base);
+  // A tool result split from the call's text differently is another conversation.
+  b = a;
+  b.messages[2].content = "";
+  b.messages[2].parts = {governed::ContentPart::of_text("21")};
+  CHECK_FALSE(key(b) == base);
+
+  b = a;
+  b.messages[0].cache = governed::CacheMark{};
+  b.user = "user-42";
+  b.metadata = {{"team", "search"}};
+  CHECK(key(b) == base);
+}
+
+TEST_CASE("cache_key_of: a tool call's arguments that are not UTF-8 refuse the key, as message text does", "[cache]") {
+  governed::Request r;
+  r.messages = {{.role = "assistant", .tool_calls = {{"call_1", "f", "{\"x\":\"\xff\"}"}}}};
+  auto key = governed::cache_key_of("openai", "gpt-4o", r);
+  REQUIRE_FALSE(key);
+  CHECK(key.error().code == Errc::invalid_argument);
+}

@@ -9,8 +9,8 @@
 /// (cached_response.hpp): a lookup compares the whole request, so two requests whose digests
 /// collide miss rather than answer each other. Stored with SET … PX (Redis drops it at the
 /// TTL), sent without waiting for the reply; read with GET and PTTL in one script, so a hit is
-/// kept locally only for what is left of it. Entries written before the key text's "v2" form
-/// are under other digests: each is a miss once, then written anew.
+/// kept locally only for what is left of it. Entries written before the key text's current
+/// form ("v3", cache.hpp) are under other digests: each is a miss once, then written anew.
 
 #include <governed/cache.hpp>
 #include <governed/cached_response.hpp>
