@@ -230,6 +230,9 @@ TEST_CASE("transport failures: retry only what provably never arrived, or is ide
   CHECK(gp::classify_network_failure(F::read_timeout, true).retryable);
   CHECK(gp::classify_network_failure(F::connection_reset, false).kind == gp::Kind::network_error);
   CHECK(run({"openai", 0, {}, ""}).kind == gp::Kind::network_error);
+  // A request its provider's format can not hold would be written the same way again.
+  CHECK_FALSE(gp::classify_network_failure(F::not_encodable, true).retryable);
+  CHECK_FALSE(gp::classify_network_failure(F::not_encodable, false).retryable);
 }
 
 TEST_CASE("hostile bodies and headers get a verdict, never a crash", "[providers][classify]") {

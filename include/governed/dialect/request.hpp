@@ -33,9 +33,10 @@
 
 namespace governed::dialect {
 
-/// The request for `a` in dialect `d` at the parsed base URL `base`.
-inline wire::HttpRequest encode_request(const transport::Attempt& a, const wire::Url& base, providers::Dialect d,
-                                        const wire::Options& o, bool stream) {
+/// The request for `a` in dialect `d` at the parsed base URL `base`; an error, saying what,
+/// when the call holds something the dialect's format can not (nothing is sent then).
+inline Result<wire::HttpRequest> encode_request(const transport::Attempt& a, const wire::Url& base,
+                                                providers::Dialect d, const wire::Options& o, bool stream) {
   switch (format_of(d)) {
     case Format::anthropic: return anthropic::encode_request(a, base, o, stream);
     case Format::gemini: return gemini::encode_request(a, base, o, stream);

@@ -29,11 +29,13 @@
 namespace governed::providers {
 
 /// A transport failure: retryable only when the request provably never reached the server,
-/// or when it is idempotent, so nothing is billed twice.
+/// or when it is idempotent, so nothing is billed twice. A request its provider's format can
+/// not hold is never retried: it would be written the same way again.
 inline Verdict classify_network_failure(NetworkFailure f, bool idempotent) noexcept {
   Verdict v;
   v.kind = Kind::network_error;
   v.scope = Scope::provider;
+  if (f == NetworkFailure::not_encodable) return v;
   const bool never_sent = f == NetworkFailure::dns || f == NetworkFailure::connect_refused ||
                           f == NetworkFailure::connect_timeout || f == NetworkFailure::tls_handshake;
   v.retryable = never_sent || idempotent;

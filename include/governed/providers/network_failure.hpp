@@ -16,6 +16,7 @@ enum class NetworkFailure : std::uint8_t {
   connection_reset, ///< reset after the request went out: it may have been processed
   read_timeout,     ///< no reply in time after sending: it may have been processed
   closed_early,     ///< the peer closed before a full reply: it may have been processed
+  not_encodable,    ///< the request could not be written in the provider's format: nothing was sent
 };
 
 }  // namespace governed::providers

@@ -14,6 +14,7 @@
 #include <governed/dialect/detail/json_body.hpp>
 #include <governed/dialect/openai/request.hpp>
 #include <governed/dialect/route.hpp>
+#include <governed/result.hpp>
 
 #include <string>
 #include <string_view>
@@ -21,8 +22,8 @@
 
 namespace governed::dialect::azure {
 
-inline wire::HttpRequest encode_request(const transport::Attempt& a, const wire::Url& base, const wire::Options& o,
-                                        bool stream) {
+inline Result<wire::HttpRequest> encode_request(const transport::Attempt& a, const wire::Url& base,
+                                                const wire::Options& o, bool stream) {
   wire::HttpRequest r;
   r.stream = stream;
   const bool v1 = base.path.ends_with("/openai/v1");

@@ -19,6 +19,7 @@
 #include <governed/dialect/request_body.hpp>
 #include <governed/dialect/route.hpp>
 #include <governed/json_limits.hpp>
+#include <governed/result.hpp>
 #include <governed/wire/http_request.hpp>
 #include <governed/wire/options.hpp>
 #include <governed/wire/url.hpp>
@@ -60,8 +61,8 @@ inline nlohmann::json body(const transport::Attempt& a) {
   return body;
 }
 
-inline wire::HttpRequest encode_request(const transport::Attempt& a, const wire::Url& base, const wire::Options& o,
-                                        bool stream) {
+inline Result<wire::HttpRequest> encode_request(const transport::Attempt& a, const wire::Url& base,
+                                                const wire::Options& o, bool stream) {
   wire::HttpRequest r;
   r.stream = stream;
   std::string_view model = a.model;

@@ -16,6 +16,7 @@
 
 #include <governed/attempt.hpp>
 #include <governed/providers/table.hpp>
+#include <governed/result.hpp>
 #include <governed/dialect/detail/json_body.hpp>
 #include <governed/dialect/detail/bearer.hpp>
 #include <governed/dialect/detail/body_reader.hpp>
@@ -64,8 +65,8 @@ inline nlohmann::json body(const transport::Attempt& a, providers::Dialect d, bo
 }
 
 /// The request for an OpenAI or OpenAI-compatible provider (dialect `d`) at `base`.
-inline wire::HttpRequest encode_request(const transport::Attempt& a, const wire::Url& base, const wire::Options& o,
-                                        providers::Dialect d, bool stream) {
+inline Result<wire::HttpRequest> encode_request(const transport::Attempt& a, const wire::Url& base,
+                                                const wire::Options& o, providers::Dialect d, bool stream) {
   wire::HttpRequest r;
   r.stream = stream;
   r.target = base.target("/chat/completions");

@@ -8,6 +8,8 @@
 ///   - before the request was written — resolution, connect, the proxy's CONNECT, the TLS
 ///     handshake, a refused plain-http target — nothing reached the provider: `dns`,
 ///     `connect_refused`, `connect_timeout`, `tls_handshake`;
+///   - the request could not be written in the provider's format (`dialect::encode_request`
+///     refused it): `not_encodable`, never retried;
 ///   - once writing began, the provider may have the request: `connection_reset`,
 ///     `read_timeout`, `closed_early` (which also covers a reply that is not HTTP or is over
 ///     the size limits: the request went out and no usable reply came back).
@@ -258,7 +260,9 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
     if (!url_.tls && !core_->options.allow_plain_http &&
         (route_.proxy || !(wire::loopback_name(url_.host) || loopback_address(url_.host))))
       return early(Failure::connect_refused, plain_refusal());
-    const wire::HttpRequest r = dialect::encode_request(a, url_, dialect_, core_->options.wire, stream_);
+    auto encoded = dialect::encode_request(a, url_, dialect_, core_->options.wire, stream_);
+    if (!encoded) return early(Failure::not_encodable, std::move(encoded.error().message));
+    const wire::HttpRequest& r = *encoded;
     if (!header_safe(r.target)) return early(Failure::connect_refused, "the request path has a control character");
     for (const auto& [k, v] : r.headers)
       if (!header_safe(v))
