@@ -11,7 +11,9 @@
 #include <governed/providers/headers.hpp>
 #include <governed/providers/network_failure.hpp>
 #include <governed/providers/usage.hpp>
+#include <governed/reasoning.hpp>
 #include <governed/request.hpp>
+#include <governed/tool_call.hpp>
 #include <governed/time.hpp>
 
 #include <cstdint>
@@ -42,13 +44,19 @@ struct Attempt {
 
 /// What a streamed reply delivered before it ended: the text the caller was shown, and the
 /// usage the provider reported in its final event (OpenAI's `include_usage` chunk,
-/// Anthropic's `message_delta`, Gemini's last `usageMetadata`), when it did.
+/// Anthropic's `message_delta`, Gemini's last `usageMetadata`), when it did; and what else the
+/// answer held, put together from its pieces: its tool calls, a refusal, the model's
+/// reasoning, and the provider's own reason the answer ended.
 struct Streamed {
   std::string content;
   std::optional<providers::Usage> usage{};
   /// Pieces handed to the caller's `on_chunk`; once this is non-zero the call can not be
   /// retried, whatever happens next.
   std::uint32_t chunks = 0;
+  std::vector<ToolCall> tool_calls{};
+  std::string refusal{};
+  std::vector<ReasoningBlock> reasoning{};
+  std::string finish{};
 };
 
 /// What came back, handed unchanged to the classifier: status, headers (names lower-case) and

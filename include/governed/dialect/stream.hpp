@@ -24,6 +24,7 @@
 #include <governed/dialect/openai/stream.hpp>
 #include <governed/dialect/stream_event.hpp>
 #include <governed/dialect/stream_frame.hpp>
+#include <governed/dialect/tool_call_assembler.hpp>
 #include <governed/json_limits.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/wire/sse.hpp>
@@ -54,7 +55,8 @@ class StreamReader {
 
   explicit StreamReader(providers::Dialect d, std::size_t max_event_bytes = wire::SseParser::default_max_event_bytes,
                         std::size_t max_event_depth = default_max_event_depth)
-      : sse_(max_event_bytes), format_(format_of(d)), max_event_depth_(max_event_depth) {
+      : sse_(max_event_bytes), format_(format_of(d)), max_event_depth_(max_event_depth),
+        calls_(JsonLimits{JsonLimits{}.max_bytes, max_event_depth}) {
     const JsonLimits limits{max_event_bytes, max_event_depth};
     switch (format_) {
       case Format::anthropic: decoder_.emplace<anthropic::StreamDecoder>(limits); break;
@@ -86,6 +88,9 @@ class StreamReader {
         ++out_.chunks;
         on_text(std::string_view(ev.text));
       }
+      if (!ev.tool_calls.empty() || !ev.refusal.empty() || !ev.reasoning.empty() || !ev.signature.empty() ||
+          !ev.finish.empty())
+        keep_beyond_text(ev);
       if (ev.done) done_ = true;
       return true;
     });
@@ -105,15 +110,40 @@ class StreamReader {
   /// The error the provider reported in the stream: the event's data, as it came.
   const std::string& error_body() const noexcept { return error_body_; }
 
+  /// What the stream delivered so far: its text, usage and the rest as far as it is whole
+  /// (the tool calls and reasoning are put together by `take`).
   const transport::Streamed& streamed() const noexcept { return out_; }
-  transport::Streamed take() noexcept { return std::move(out_); }
+  /// Everything the stream delivered, the first choice's tool calls and reasoning put together.
+  transport::Streamed take() {
+    out_.tool_calls = calls_.take(0);
+    if (!thinking_.empty()) out_.reasoning.push_back({.text = std::move(thinking_)});
+    return std::move(out_);
+  }
+  /// A stream's tool-call pieces went past the limits and some were dropped.
+  bool tool_calls_overflowed() const noexcept { return calls_.overflowed(); }
 
  private:
+  /// An event's tool-call pieces, refusal, reasoning and finish reason. Reasoning text runs
+  /// until a signature closes its block (Anthropic's `signature_delta`, a signed Gemini thought).
+  void keep_beyond_text(const StreamEvent& ev) {
+    calls_.add(ev.choice, ev.tool_calls);
+    if (ev.choice != 0) return;
+    out_.refusal += ev.refusal;
+    thinking_ += ev.reasoning;
+    if (!ev.signature.empty()) {
+      out_.reasoning.push_back({.text = std::move(thinking_), .signature = ev.signature});
+      thinking_.clear();
+    }
+    if (!ev.finish.empty()) out_.finish = ev.finish;
+  }
+
   wire::SseParser sse_;
   Format format_;
   std::size_t max_event_depth_;
   std::variant<openai::StreamDecoder, anthropic::StreamDecoder, gemini::StreamDecoder> decoder_;
   transport::Streamed out_;
+  ToolCallAssembler calls_;
+  std::string thinking_;
   std::string error_body_;
   Problem problem_ = Problem::none;
   bool done_ = false;

@@ -1,14 +1,36 @@
 #pragma once
 /// @file
 /// What one server-sent event of a provider's stream says, once read in its dialect: a
-/// piece of text, the usage so far, the end of the answer, or an error.
+/// piece of text, of a tool call, of the model's reasoning or of a refusal, the usage so far,
+/// why the answer ended, the end of the stream, or an error.
 
 #include <governed/providers/usage.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace governed::dialect {
+
+/// A piece of one tool call, as a stream delivers it. OpenAI sends a call as fragments under
+/// one `index` (the id and name on the first, the arguments' JSON text in pieces after);
+/// Anthropic as a `tool_use` block opened with its id and name, then `input_json_delta`
+/// pieces under the block's index; Gemini as one whole `functionCall` part. The
+/// `ToolCallAssembler` (tool_call_assembler.hpp) puts the pieces together.
+struct ToolCallDelta {
+  /// The call's place among the choice's calls (OpenAI's `index`, Anthropic's block index).
+  std::uint32_t index = 0;
+  /// Set on the first piece of a call.
+  std::string id{};
+  std::string name{};
+  /// A piece of the arguments' JSON text, to append to those before it.
+  std::string arguments{};
+  /// The call came whole in this piece (Gemini): a new call, whatever its index.
+  bool whole = false;
+  /// Gemini's `thoughtSignature` on the call's part.
+  std::string signature{};
+};
 
 struct StreamEvent {
   /// Output text carried by this event (often empty: role, stop and usage events).
@@ -28,6 +50,20 @@ struct StreamEvent {
   /// The event's data is larger, or nests deeper, than the reader's limits: not read at all.
   bool too_large = false;
   bool too_deep = false;
+
+  /// The choice this event's pieces belong to (OpenAI's `index`; 0 for the others).
+  std::uint32_t choice = 0;
+  /// Pieces of tool calls (empty on a text event).
+  std::vector<ToolCallDelta> tool_calls{};
+  /// A piece of a refusal (OpenAI's `delta.refusal`).
+  std::string refusal{};
+  /// A piece of the model's reasoning (Anthropic's `thinking_delta`, a Gemini thought part).
+  std::string reasoning{};
+  /// A reasoning block's signature (Anthropic's `signature_delta`, a Gemini thought part's).
+  std::string signature{};
+  /// The provider's own reason the answer ended, on the event that states it (`stop`,
+  /// `tool_calls`, `end_turn`, `tool_use`, `STOP`, `MAX_TOKENS` …).
+  std::string finish{};
 };
 
 }  // namespace governed::dialect

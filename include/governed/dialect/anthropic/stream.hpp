@@ -1,9 +1,12 @@
 #pragma once
 /// @file
-/// Anthropic messages streamed: `message_start` carries the input usage, `content_block_delta`
-/// the text (`text_delta`), `message_delta` the output usage so far (cumulative, and in newer
-/// API versions the input counts again), `message_stop` the end, `ping` nothing, and
-/// `event: error` an error in Anthropic's error shape. Read by `StreamDecoder`, written by
+/// Anthropic messages streamed: `message_start` carries the input usage, `content_block_start`
+/// opens a block (a `tool_use` one with its id and name), `content_block_delta` carries a
+/// block's pieces (`text_delta`, a tool's `input_json_delta` with `partial_json`,
+/// `thinking_delta`, `signature_delta`), `message_delta` the stop reason and the output usage
+/// so far (cumulative, and in newer API versions the input counts again), `message_stop` the
+/// end, `ping` nothing, and `event: error` an error in Anthropic's error shape
+/// (https://docs.anthropic.com/en/docs/build-with-claude/streaming). Read by `StreamDecoder`, written by
 /// `encode_stream`.
 
 #include <governed/dialect/detail/json_body.hpp>
@@ -41,14 +44,15 @@ class StreamDecoder {
     if (type.empty()) type = e.event;
     StreamEvent out;
     if (type == "content_block_delta") {
-      auto d = j.find("delta");
-      if (d != j.end() && d->is_object() && detail::string_at(*d, "type") == "text_delta")
-        out.text = detail::string_at(*d, "text");
+      read_delta(j, out);
+    } else if (type == "content_block_start") {
+      read_block_start(j, out);
     } else if (type == "message_start") {
       auto m = j.find("message");
       if (m != j.end() && m->is_object() && take(m->value("usage", nlohmann::json{}))) out.usage = usage();
     } else if (type == "message_delta") {
       if (take(j.value("usage", nlohmann::json{}))) out.usage = usage();
+      if (auto d = j.find("delta"); d != j.end()) out.finish = detail::string_at(*d, "stop_reason");
     } else if (type == "message_stop") {
       out.done = true;
     } else if (type == "error") {
@@ -58,6 +62,40 @@ class StreamDecoder {
   }
 
  private:
+  static std::uint32_t block_index(const nlohmann::json& j) {
+    auto i = j.find("index");
+    if (i == j.end() || !i->is_number_unsigned()) return 0;
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(i->get<std::uint64_t>(), UINT32_MAX));
+  }
+
+  /// A block's piece: text, a tool's input JSON, thinking, or a thinking block's signature.
+  static void read_delta(const nlohmann::json& j, StreamEvent& out) {
+    auto d = j.find("delta");
+    if (d == j.end() || !d->is_object()) return;
+    const std::string_view kind = detail::string_at(*d, "type");
+    if (kind == "text_delta") {
+      out.text = detail::string_at(*d, "text");
+    } else if (kind == "input_json_delta") {
+      out.tool_calls.push_back({.index = block_index(j), .arguments = std::string(detail::string_at(*d, "partial_json"))});
+    } else if (kind == "thinking_delta") {
+      out.reasoning = detail::string_at(*d, "thinking");
+    } else if (kind == "signature_delta") {
+      out.signature = detail::string_at(*d, "signature");
+    }
+  }
+
+  /// A `tool_use` block opens with its id and name (and an empty `input`, which its
+  /// `input_json_delta` pieces then fill; one that arrives whole instead is taken whole).
+  static void read_block_start(const nlohmann::json& j, StreamEvent& out) {
+    auto b = j.find("content_block");
+    if (b == j.end() || !b->is_object() || detail::string_at(*b, "type") != "tool_use") return;
+    ToolCallDelta call{.index = block_index(j), .id = std::string(detail::string_at(*b, "id")),
+                       .name = std::string(detail::string_at(*b, "name"))};
+    // The event is within the reader's limits, so writing it out again is bounded.
+    if (auto in = b->find("input"); in != b->end() && in->is_object() && !in->empty()) call.arguments = in->dump();
+    out.tool_calls.push_back(std::move(call));
+  }
+
   /// Takes the counts present in `u`; false when it has none that read as counts.
   bool take(const nlohmann::json& u) {
     if (!u.is_object()) return false;

@@ -2,8 +2,10 @@
 /// @file
 /// Google Gemini streamed (`:streamGenerateContent?alt=sse`): each event is a whole
 /// `GenerateContentResponse`: text in the `text` parts of `candidates[0].content` (thought
-/// parts are not output), `usageMetadata` (the last one is the call's), a `finishReason` on
-/// the last candidate. The stream has no end marker beyond the end of the body. Read by
+/// parts are reasoning, not output), whole function calls in `functionCall` parts (`{name,
+/// args, id}`, with the part's `thoughtSignature` beside), `usageMetadata` (the last one is
+/// the call's), a `finishReason` on the last candidate
+/// (https://ai.google.dev/api/generate-content#v1beta.GenerateContentResponse). The stream has no end marker beyond the end of the body. Read by
 /// `StreamDecoder`, written by `encode_stream` (and `stream_array`, the same responses as one
 /// JSON array, for a call without `alt=sse`).
 
@@ -41,21 +43,40 @@ class StreamDecoder {
     if (auto c = j.find("candidates"); c != j.end() && c->is_array() && !c->empty() && (*c)[0].is_object()) {
       const auto& first = (*c)[0];
       if (auto content = first.find("content"); content != first.end() && content->is_object()) {
-        if (auto parts = content->find("parts"); parts != content->end() && parts->is_array()) {
-          for (const auto& p : *parts) {
-            if (!p.is_object()) continue;
-            if (auto t = p.find("thought"); t != p.end() && t->is_boolean() && t->get<bool>()) continue;
-            out.text += detail::string_at(p, "text");
-          }
-        }
+        if (auto parts = content->find("parts"); parts != content->end() && parts->is_array())
+          for (const auto& p : *parts) read_part(p, out);
       }
-      if (!detail::string_at(first, "finishReason").empty()) out.done = true;
+      out.finish = detail::string_at(first, "finishReason");
+      if (!out.finish.empty()) out.done = true;
     }
     if (j.contains("usageMetadata")) out.usage = detail::usage_in(j);
     return out;
   }
 
  private:
+  /// A part: text, a thought (reasoning, not output), or a whole function call.
+  static void read_part(const nlohmann::json& p, StreamEvent& out) {
+    if (!p.is_object()) return;
+    const std::string_view signature = detail::string_at(p, "thoughtSignature");
+    if (auto call = p.find("functionCall"); call != p.end() && call->is_object()) {
+      ToolCallDelta piece{.id = std::string(detail::string_at(*call, "id")),
+                          .name = std::string(detail::string_at(*call, "name")),
+                          .whole = true,
+                          .signature = std::string(signature)};
+      // The event is within the reader's limits, so writing it out again is bounded.
+      if (auto args = call->find("args"); args != call->end() && args->is_object()) piece.arguments = args->dump();
+      else piece.arguments = "{}";
+      out.tool_calls.push_back(std::move(piece));
+      return;
+    }
+    if (auto t = p.find("thought"); t != p.end() && t->is_boolean() && t->get<bool>()) {
+      out.reasoning += detail::string_at(p, "text");
+      if (!signature.empty()) out.signature = signature;
+      return;
+    }
+    out.text += detail::string_at(p, "text");
+  }
+
   JsonLimits limits_;
 };
 

@@ -3,9 +3,13 @@
 /// OpenAI chat completions streamed, as every OpenAI-compatible server streams them (Groq,
 /// OpenRouter, Mistral, DeepSeek, vLLM, Azure OpenAI).
 ///
-/// A streamed chunk carries text in `choices[0].delta.content`, usage in `usage` (null until
-/// the last chunk; Groq also puts it in `x_groq.usage`), an error as `{"error": {…}}`, and
-/// the stream ends with `data: [DONE]`. Read by `StreamDecoder`, written by `encode_stream`.
+/// A streamed chunk carries text in `choices[0].delta.content`, a refusal in `delta.refusal`,
+/// tool calls as fragments in `delta.tool_calls[]` (`{index, id, type, function: {name,
+/// arguments}}`: the id and name on a call's first fragment, its arguments' JSON text in
+/// pieces), the end's reason in `finish_reason`, usage in `usage` (null until the last chunk;
+/// Groq also puts it in `x_groq.usage`), an error as `{"error": {…}}`, and the stream ends
+/// with `data: [DONE]`
+/// (https://platform.openai.com/docs/api-reference/chat-streaming/streaming). Read by `StreamDecoder`, written by `encode_stream`.
 
 #include <governed/dialect/detail/json_body.hpp>
 #include <governed/dialect/detail/sse_writer.hpp>
@@ -44,10 +48,8 @@ class StreamDecoder {
     if (auto* refused = std::get_if<StreamEvent>(&parsed)) return std::move(*refused);
     const nlohmann::json& j = std::get<nlohmann::json>(parsed);
     if (auto err = j.find("error"); err != j.end() && !err->is_null()) return detail::error_event(e.data);
-    if (auto c = j.find("choices"); c != j.end() && c->is_array() && !c->empty() && (*c)[0].is_object()) {
-      const auto& first = (*c)[0];
-      if (auto d = first.find("delta"); d != first.end() && d->is_object()) out.text = detail::string_at(*d, "content");
-    }
+    if (auto c = j.find("choices"); c != j.end() && c->is_array() && !c->empty() && (*c)[0].is_object())
+      read_choice((*c)[0], out);
     if (auto u = j.find("usage"); u != j.end() && u->is_object()) {
       out.usage = detail::usage_in(j);
     } else if (auto x = j.find("x_groq"); x != j.end() && x->is_object() && x->contains("usage")) {
@@ -57,6 +59,34 @@ class StreamDecoder {
   }
 
  private:
+  /// The first choice of a chunk: its index, text, refusal, tool-call fragments and finish.
+  static void read_choice(const nlohmann::json& choice, StreamEvent& out) {
+    if (auto i = choice.find("index"); i != choice.end() && i->is_number_unsigned())
+      out.choice = static_cast<std::uint32_t>(std::min<std::uint64_t>(i->get<std::uint64_t>(), UINT32_MAX));
+    out.finish = detail::string_at(choice, "finish_reason");
+    auto d = choice.find("delta");
+    if (d == choice.end() || !d->is_object()) return;
+    out.text = detail::string_at(*d, "content");
+    out.refusal = detail::string_at(*d, "refusal");
+    // DeepSeek, vLLM and OpenRouter stream reasoning beside the content under these names.
+    out.reasoning = detail::string_at(*d, "reasoning_content");
+    if (out.reasoning.empty()) out.reasoning = detail::string_at(*d, "reasoning");
+    auto calls = d->find("tool_calls");
+    if (calls == d->end() || !calls->is_array()) return;
+    for (const auto& call : *calls) {
+      if (!call.is_object()) continue;
+      ToolCallDelta piece;
+      if (auto i = call.find("index"); i != call.end() && i->is_number_unsigned())
+        piece.index = static_cast<std::uint32_t>(std::min<std::uint64_t>(i->get<std::uint64_t>(), UINT32_MAX));
+      piece.id = detail::string_at(call, "id");
+      if (auto f = call.find("function"); f != call.end() && f->is_object()) {
+        piece.name = detail::string_at(*f, "name");
+        piece.arguments = detail::string_at(*f, "arguments");
+      }
+      out.tool_calls.push_back(std::move(piece));
+    }
+  }
+
   JsonLimits limits_;
 };
 
