@@ -1,5 +1,6 @@
 // Fuzzes the readers of the Gemini home (include/governed/dialect/gemini/): generateContent
-// replies, their streamed candidates, and error bodies with their quota and retry details.
+// replies, their streamed candidates, error bodies with their quota and retry details, and
+// generateContent requests read back.
 // What must hold: dialect_harness.hpp.
 
 #include "dialect_harness.hpp"
@@ -17,6 +18,7 @@ constexpr dialect_fuzz::ErrorRoute gemini_errors[] = {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const dialect_fuzz::Home home{governed::providers::Dialect::gemini, "gemini",
-                                       &governed::dialect::gemini::decode_completion, gemini_errors};
+                                       &governed::dialect::gemini::decode_completion, gemini_errors,
+                                       "/v1beta/models/gemini-2.5-flash:generateContent", "https://generativelanguage.googleapis.com/v1beta"};
   return dialect_fuzz::run(home, data, size);
 }

@@ -10,6 +10,7 @@
 #include <governed/providers/error_body.hpp>
 #include <governed/providers/headers.hpp>
 #include <governed/providers/network_failure.hpp>
+#include <governed/providers/request_id.hpp>
 #include <governed/providers/usage.hpp>
 #include <governed/reasoning.hpp>
 #include <governed/request.hpp>
@@ -88,6 +89,11 @@ struct Reply {
   /// `body` in the attempt's dialect like `completion`: what the classifier decides from.
   /// Empty for a success and a failure.
   std::optional<providers::ErrorBody> error{};
+  /// The provider's id for this request, from the header it names it in
+  /// (`providers::request_id_of`: `x-request-id`, Anthropic's `request-id`, …), on a success,
+  /// an error and a failed stream alike: read with `completion` and `error`. Empty when the
+  /// reply carried none.
+  providers::RequestId request_id{};
 
   /// The headers as the classifier reads them. Valid while this reply lives.
   std::vector<providers::Header> header_view() const {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <string_view>
 
 // The homes read request bodies anyone may send (`dialect::decode_request`, what governed-sim
 // does with each): past its JsonLimits a body is a 400 that says which limit, in the provider's
@@ -80,4 +81,44 @@ TEST_CASE("governed-sim: the body limits are the reader's option", "[sim][limits
   const auto small = dialect::decode_request(text, route, JsonLimits{16, 64});
   REQUIRE_FALSE(small);
   CHECK(small.error().message == fmt::format("The request body is {} bytes, more than the limit of 16.", text.size()));
+}
+
+TEST_CASE("key_of: Azure's v1 path takes the key in api-key or as a Bearer token; other chat-completions "
+          "providers only as Bearer",
+          "[dialect][request][azure]") {
+  const dialect::Route v1 = route_to("/openai/v1/chat/completions");
+  REQUIRE(v1.format == dialect::Format::openai);  // the v1 API routes as chat completions
+  struct Headers {
+    std::string_view api_key, authorization;
+    std::string_view operator()(std::string_view name) const {
+      if (name == "api-key") return api_key;
+      if (name == "authorization") return authorization;
+      return {};
+    }
+  };
+  // What governed writes for an Azure v1 attempt (wire::add_auth: `api-key`), what OpenAI's own
+  // client sends there (Bearer), and both at once (api-key first, as Azure's deployment path).
+  CHECK(dialect::key_of(Headers{"az-key-0001", {}}, v1, dialect::Format::azure) == "az-key-0001");
+  CHECK(dialect::key_of(Headers{{}, "Bearer az-key-0002"}, v1, dialect::Format::azure) == "az-key-0002");
+  CHECK(dialect::key_of(Headers{"az-key-0001", "Bearer entra-token"}, v1, dialect::Format::azure) == "az-key-0001");
+  CHECK(dialect::key_of(Headers{}, v1, dialect::Format::azure).empty());
+  // Groq at the same path, and OpenAI: `api-key` is no header of theirs.
+  CHECK(dialect::key_of(Headers{"az-key-0001", {}}, v1, dialect::Format::openai).empty());
+  CHECK(dialect::key_of(Headers{{}, "Bearer gsk-0003"}, v1, dialect::Format::openai) == "gsk-0003");
+  // A provider named for a route it does not serve reads the route's way: no `api-key` there.
+  CHECK(dialect::key_of(Headers{"az-key-0001", {}}, route_to("/v1/messages"), dialect::Format::azure).empty());
+}
+
+TEST_CASE("key_of: an Azure v1 request governed encodes reads back its key the Azure way",
+          "[dialect][request][azure]") {
+  Request req;
+  req.messages = {{"user", "Hello"}};
+  const auto encoded =
+      dialect::encode_request({req, "azure", "gpt-4o", "https://res.openai.azure.com/openai/v1", "az-key-0005"},
+                              providers::Dialect::azure, {}, false);
+  REQUIRE(encoded);
+  const auto route = dialect::route_of(encoded->target);
+  REQUIRE(route);
+  const auto header = [&](std::string_view name) { return encoded->header(name); };
+  CHECK(dialect::key_of(header, *route, dialect::Format::azure) == "az-key-0005");
 }

@@ -294,6 +294,35 @@ TEST_CASE("http: a refused stream is an ordinary error reply; a broken one keeps
   CHECK(calls == 2);
 }
 
+TEST_CASE("http: a reply's request id comes from the header its provider sends, whole, refused or streamed",
+          "[http][request_id]") {
+  Server server([](const Seen& s) {
+    if (s.target.starts_with("/anthropic"))
+      return Script{write(response(200, R"({"id":"msg_1","type":"message","content":[],"usage":{}})",
+                                   {{"X-Request-Id", "gateway-7"}, {"Request-Id", "req_01T5fCVnYdf9X5ZW6KayReBK"}}))};
+    if (s.target.starts_with("/limited"))
+      return Script{write(response(429, R"({"error":{"message":"Rate limit reached","type":"requests"}})",
+                                   {{"retry-after", "3"}, {"x-request-id", "req_429"}}))};
+    // sse_head() names the stream's id `req_stream`; cut before [DONE].
+    return Script{write(sse_head()), write(chunk("data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\n\n")),
+                  close()};
+  }, Server::Tls::on);
+  transport::http t{options()};
+  const Request req = hello();
+  // Anthropic names it `request-id`; a gateway's `x-request-id` in front of it is not Anthropic's.
+  const auto anthropic = t.send({req, "anthropic", "claude-haiku-4-5", server.url("/anthropic"), "k"});
+  REQUIRE_FALSE(anthropic.failure);
+  CHECK(anthropic.request_id.view() == "req_01T5fCVnYdf9X5ZW6KayReBK");
+  const auto limited = t.send({req, "openai", "gpt-4o", server.url("/limited"), "k"});
+  CHECK(limited.status == 429);
+  CHECK(limited.request_id.view() == "req_429");
+  // A stream is never read by read_reply: its id comes from the walk over its headers, and
+  // stays when the stream breaks off.
+  const auto cut = t.stream({req, "openai", "gpt-4o", server.url("/cut"), "k"}, [](std::string_view) {});
+  REQUIRE(cut.failure);
+  CHECK(cut.request_id.view() == "req_stream");
+}
+
 // ---- hostile servers ---------------------------------------------------------------------------------
 
 TEST_CASE("http: hostile servers get a clear failure and no hang", "[http][hostile]") {

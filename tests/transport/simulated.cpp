@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -209,4 +210,35 @@ TEST_CASE("simulated: a reply is handed back read in its provider's dialect, tex
   REQUIRE(streamed.status == 200);
   CHECK_FALSE(streamed.completion);
   CHECK(streamed.streamed);
+}
+
+TEST_CASE("simulated: a reply's request id comes from the header each provider sends", "[transport][simulated]") {
+  clock::manual c;
+  struct IdCase {
+    const char* provider;
+    const char* model;
+    const char* header;  ///< the header governed-sim names the id in, as the provider does
+  };
+  const IdCase cases[] = {{"openai", "gpt-4o", "x-request-id"},
+                          {"anthropic", "claude-3-5-haiku-20241022", "request-id"},
+                          {"azure", "gpt-4o", "x-request-id"},
+                          {"groq", "llama-3.3-70b-versatile", "x-request-id"},
+                          {"gemini", "gemini-2.5-flash", "x-request-id"}};
+  for (const auto& k : cases) {
+    INFO(k.provider);
+    auto p = make({.provider = k.provider, .keys = {{.key = "key-ids-0001", .account = "acct"}}, .limits = {.rpm = 1}});
+    transport::simulated t{c, {p}};
+    const Request req = hello_request(k.model);
+    const transport::Reply ok = t.send({req, k.provider, k.model, "", "key-ids-0001"});
+    REQUIRE(ok.status == 200);
+    const auto sent = std::find_if(ok.headers.begin(), ok.headers.end(), [&](const auto& h) { return h.first == k.header; });
+    REQUIRE(sent != ok.headers.end());
+    CHECK(ok.request_id.view() == sent->second);
+    CHECK_FALSE(ok.request_id.truncated());
+    // A refusal carries its own id, read all the same: it is the one a support ticket needs.
+    const transport::Reply limited = t.send({req, k.provider, k.model, "", "key-ids-0001"});
+    CHECK(limited.status == 429);
+    CHECK_FALSE(limited.request_id.empty());
+    CHECK_FALSE(limited.request_id == ok.request_id);
+  }
 }

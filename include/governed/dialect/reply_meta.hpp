@@ -7,16 +7,17 @@
 /// `finishReason: "MAX_TOKENS"`); and what an error reply says besides the fields of
 /// `providers::ErrorBody` (`encode_error`, dialect/error.hpp).
 
+#include <governed/providers/finish.hpp>
+
 #include <cstdint>
 #include <string_view>
 
 namespace governed::dialect {
 
-/// Why the model stopped writing.
-enum class Finish : std::uint8_t {
-  stop,    ///< it finished its answer
-  length,  ///< it reached max_tokens
-};
+/// Why the model stopped writing: the provider-neutral reason (providers/finish.hpp). The
+/// homes write `length` in their word for it and every other reason as their word for `stop`
+/// (governed-sim's replies stop or reach max_tokens, nothing else).
+using Finish = providers::FinishReason;
 
 struct ReplyMeta {
   std::string_view id{};     ///< the reply's id, as written (`chatcmpl-…`, `msg_…`, Gemini's `responseId`)

@@ -83,4 +83,15 @@ std::string key_of(const HeaderLookup& header, const Route& route) {
   return openai::key_of(header, route);
 }
 
+/// The same for a provider whose format is `provider`, which may answer a route of another
+/// format (`serves`): Azure's v1 API is served on a chat-completions route (`/openai/v1/…`) and
+/// takes Azure's `api-key` header there as well as a Bearer token (azure/request.hpp), so its
+/// key is read the Azure way. Any other provider reads its route's way.
+template <class HeaderLookup>
+  requires std::is_invocable_r_v<std::string_view, const HeaderLookup&, std::string_view>
+std::string key_of(const HeaderLookup& header, const Route& route, Format provider) {
+  if (provider == Format::azure && serves(provider, route.format)) return azure::key_of(header, route);
+  return key_of(header, route);
+}
+
 }  // namespace governed::dialect

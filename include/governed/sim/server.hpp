@@ -6,7 +6,7 @@
 ///
 /// Every request's headers are read first, routed by its path (dialect/route.hpp) and
 /// authenticated the provider's way (`dialect::key_of`: `authorization: Bearer`; Anthropic
-/// `x-api-key`; Gemini `x-goog-api-key` or `?key=`; Azure `api-key`); only then is its body
+/// `x-api-key`; Gemini `x-goog-api-key` or `?key=`; Azure `api-key` or Bearer, on its v1 path too); only then is its body
 /// read (`dialect::decode_request`, dialect/request.hpp) into a `sim::Call` (`sim::call_of`),
 /// and answered by the provider: its status, headers (the rate-limit family, `retry-after`,
 /// request id) and body go out as the provider made them,
@@ -445,7 +445,7 @@ class Server {
           auto it = head.find(boost::beast::string_view(name.data(), name.size()));
           return it == head.end() ? std::string_view{} : std::string_view(it->value().data(), it->value().size());
         },
-        *route);
+        *route, governed::dialect::format_of(p->entry().dialect));
     if (!server_detail::configured_key(*p, key))
       return stamped(core, failure(Speaker{p->entry(), {}, {}, core.clock->wall_now(), core.serial.load()}, Failure::invalid_key), p);
     if (content_length && *content_length > core.options.max_body_bytes)

@@ -1,7 +1,8 @@
 #pragma once
 /// @file
 /// A whole reply's body read in a dialect, into what the walk decides from: a success's text
-/// and usage (`Reply::completion`), an error's fields (`Reply::error`). Transports that read
+/// and usage (`Reply::completion`), an error's fields (`Reply::error`), and the provider's id
+/// for the request from its headers (`Reply::request_id`). Transports that read
 /// their replies (`transport::http`, `transport::simulated`) call `read_reply` once the body is
 /// whole; for a transport that hands back bytes only, `Governed` calls it through
 /// `ReplyReader` (declared in transport/concept.hpp), defined here. governed.hpp includes this
@@ -12,6 +13,7 @@
 #include <governed/dialect/reply.hpp>
 #include <governed/providers/classify.hpp>
 #include <governed/providers/dialect.hpp>
+#include <governed/providers/request_id.hpp>
 #include <governed/transport/concept.hpp>
 
 #include <utility>
@@ -25,6 +27,9 @@ namespace governed::transport {
 /// back bytes pays for the call, and for moving a returned `Completion` into `r.completion`,
 /// otherwise).
 [[gnu::always_inline]] inline void read_reply(Reply& r, providers::Dialect dialect) {
+  // Whatever the reply was, its id is what the provider's support asks for: read before the
+  // failure test. A transport that found it while walking the headers (`transport::http`) set it.
+  if (r.request_id.empty()) r.request_id = providers::request_id_of(r.headers, dialect);
   if (r.failure) return;
   if (r.status >= 200 && r.status < 300) {
     if (r.streamed) return;

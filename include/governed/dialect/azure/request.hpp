@@ -44,8 +44,13 @@ inline Result<wire::HttpRequest> encode_request(const transport::Attempt& a, con
 }
 
 
-/// The key an Azure request carries, `api-key: <key>` (what `encode_request` writes), or else an
-/// `authorization: Bearer` one (Entra ID tokens); empty when it carries none.
+/// The key an Azure request carries, `api-key: <key>` (what `encode_request` writes, on the
+/// deployment URLs and the v1 API alike), or else an `authorization: Bearer` one: a Microsoft
+/// Entra ID token on either API, or on the v1 API the resource's key itself, as OpenAI's own
+/// client sends it ("OpenAI(api_key=AZURE_OPENAI_API_KEY, base_url=…/openai/v1/)" —
+/// https://learn.microsoft.com/en-us/azure/foundry/openai/api-version-lifecycle). Empty when
+/// it carries none. A v1 request routes as chat completions: read it with the three-argument
+/// `dialect::key_of`, naming the provider's format.
 /// `header(name)` gives the value of the request's header `name` (lower-case) as a view that
 /// lives while the call does, empty when absent.
 template <class HeaderLookup>

@@ -35,6 +35,7 @@
 #include <governed/transport/detail/http_pool.hpp>
 #include <governed/json_limits.hpp>
 #include <governed/providers/redact.hpp>
+#include <governed/providers/request_id.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/providers/usage.hpp>
 #include <governed/transport/concept.hpp>
@@ -602,16 +603,23 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
     }
   }
 
-  /// The parsed header's status and headers (names lower-cased) into `reply`; a successful
-  /// reply to a stream request that is an event stream gets a stream reader.
+  /// The parsed header's status and headers (names lower-cased) into `reply`, the provider's
+  /// request id found in the same walk (a stream's reply is never read by `read_reply`); a
+  /// successful reply to a stream request that is an event stream gets a stream reader.
   void take_head() {
     using namespace http_ns;
     const auto& head = parser_->get();
     reply.status = static_cast<int>(head.result_int());
+    int id_rank = 0;
     for (const auto& f : head) {
       std::string name(f.name_string());
       for (auto& c : name) c = ascii::lower(c);
-      reply.headers.emplace_back(std::move(name), std::string(f.value()));
+      const std::string_view value(f.value().data(), f.value().size());
+      if (const int rank = providers::request_id_rank(dialect_, name); rank > id_rank) {
+        id_rank = rank;
+        reply.request_id = providers::RequestId(value);
+      }
+      reply.headers.emplace_back(std::move(name), std::string(value));
     }
     const bool ok = reply.status >= 200 && reply.status < 300;
     const std::string_view type = head[bhttp::field::content_type];
