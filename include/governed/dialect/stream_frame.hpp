@@ -7,9 +7,11 @@
 #include <governed/dialect/reply_meta.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/providers/usage.hpp>
+#include <governed/tool_call.hpp>
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +31,9 @@ struct StreamFrame {
   std::optional<providers::Usage> usage{};
   /// False: the stream breaks off after its pieces, with no finish, no usage, no end marker.
   bool complete = true;
+  /// The tool calls each choice makes after its text, streamed in the dialect's pieces
+  /// (arguments: JSON object text). Usually with `finish` = `tool_calls`.
+  std::span<const ToolCall> tool_calls{};
 };
 
 /// The events of a stream: each element one whole SSE event (ending in a blank line) — or,

@@ -123,4 +123,23 @@ constexpr FinishReason finish_of(Dialect d, std::string_view provider_reason) no
   }
 }
 
+/// The word a provider of dialect `d` writes for `reason` (what governed-sim and a gateway
+/// write): the first of its table's words for it. Gemini has no word for a turn that called
+/// functions, and writes `STOP`; a reason a dialect has no word for (`other`, `unknown`) is
+/// written as its word for `stop`.
+constexpr std::string_view finish_word(Dialect d, FinishReason reason) noexcept {
+  if (reason == FinishReason::other || reason == FinishReason::unknown) reason = FinishReason::stop;
+  if (d == Dialect::gemini && reason == FinishReason::tool_calls) reason = FinishReason::stop;
+  const auto first = [&](const auto& words) -> std::string_view {
+    for (const auto& w : words)
+      if (w.reason == reason) return w.word;
+    return {};
+  };
+  switch (d) {
+    case Dialect::anthropic: return first(detail::anthropic_finish_words);
+    case Dialect::gemini: return first(detail::gemini_finish_words);
+    default: return first(detail::openai_finish_words);
+  }
+}
+
 }  // namespace governed::providers

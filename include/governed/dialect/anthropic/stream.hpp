@@ -15,6 +15,7 @@
 #include <governed/dialect/stream_event.hpp>
 #include <governed/dialect/stream_frame.hpp>
 #include <governed/json_limits.hpp>
+#include <governed/providers/finish.hpp>
 #include <governed/providers/usage.hpp>
 #include <governed/wire/sse.hpp>
 
@@ -128,10 +129,28 @@ class StreamDecoder {
   std::int64_t fresh_ = 0, output_ = 0, cached_ = 0, written_ = 0;
 };
 
+namespace stream_writing {
+
+/// A `tool_use` block: opened with its id, name and an empty input, the input's JSON in two
+/// `input_json_delta` pieces, closed.
+inline void tool_use_block(std::size_t index, const ToolCall& call, FramedStream& out) {
+  using nlohmann::json;
+  out.events.push_back(detail::sse_event("content_block_start", {{"type", "content_block_start"}, {"index", index},
+      {"content_block", {{"type", "tool_use"}, {"id", call.id}, {"name", call.name}, {"input", json::object()}}}}));
+  const std::size_t half = call.arguments.size() / 2;
+  for (std::string_view piece : {std::string_view(call.arguments).substr(0, half), std::string_view(call.arguments).substr(half)})
+    out.events.push_back(detail::sse_event("content_block_delta", {{"type", "content_block_delta"}, {"index", index},
+        {"delta", {{"type", "input_json_delta"}, {"partial_json", piece}}}}));
+  out.events.push_back(detail::sse_event("content_block_stop", {{"type", "content_block_stop"}, {"index", index}}));
+}
+
+}  // namespace stream_writing
+
 /// A stream written as Anthropic streams it: `message_start` (the input usage, net of the
 /// cache's tokens, which are written beside it), `content_block_start`, `ping`, one
-/// `content_block_delta` (`text_delta`) per piece, `content_block_stop`, `message_delta` (the
-/// stop reason, the output usage), `message_stop`. A stream that breaks off ends after its
+/// `content_block_delta` (`text_delta`) per piece, `content_block_stop`, a `tool_use` block
+/// per tool call (its input in `input_json_delta` pieces), `message_delta` (the stop reason,
+/// the output usage), `message_stop`. A stream that breaks off ends after its
 /// pieces.
 inline FramedStream encode_stream(std::span<const std::string> pieces, const StreamFrame& f) {
   using nlohmann::json;
@@ -144,16 +163,22 @@ inline FramedStream encode_stream(std::span<const std::string> pieces, const Str
       {"message", {{"id", f.id}, {"type", "message"}, {"role", "assistant"}, {"model", f.model},
                    {"content", json::array()}, {"stop_reason", nullptr}, {"stop_sequence", nullptr},
                    {"usage", usage}}}}));
-  out.events.push_back(detail::sse_event("content_block_start", {{"type", "content_block_start"}, {"index", 0},
-                                                                 {"content_block", {{"type", "text"}, {"text", ""}}}}));
+  // A turn of tool calls alone has no text block; every other turn has one, empty or not.
+  const bool text_block = !pieces.empty() || f.tool_calls.empty();
+  if (text_block)
+    out.events.push_back(detail::sse_event("content_block_start", {{"type", "content_block_start"}, {"index", 0},
+                                                                   {"content_block", {{"type", "text"}, {"text", ""}}}}));
   out.events.push_back(detail::sse_event("ping", {{"type", "ping"}}));
   for (const auto& piece : pieces)
     out.events.push_back(detail::sse_event("content_block_delta", {{"type", "content_block_delta"}, {"index", 0},
                                                                    {"delta", {{"type", "text_delta"}, {"text", piece}}}}));
   if (!f.complete) return out;
-  out.events.push_back(detail::sse_event("content_block_stop", {{"type", "content_block_stop"}, {"index", 0}}));
+  if (text_block) out.events.push_back(detail::sse_event("content_block_stop", {{"type", "content_block_stop"}, {"index", 0}}));
+  const std::size_t first_tool = text_block ? 1 : 0;
+  for (std::size_t k = 0; k < f.tool_calls.size(); ++k) stream_writing::tool_use_block(first_tool + k, f.tool_calls[k], out);
   json delta = {{"type", "message_delta"},
-                {"delta", {{"stop_reason", f.finish == Finish::length ? "max_tokens" : "end_turn"}, {"stop_sequence", nullptr}}}};
+                {"delta", {{"stop_reason", providers::finish_word(providers::Dialect::anthropic, f.finish)},
+                           {"stop_sequence", nullptr}}}};
   if (f.usage) delta["usage"] = {{"output_tokens", f.usage->output_tokens}};
   out.events.push_back(detail::sse_event("message_delta", delta));
   out.events.push_back(detail::sse_event("message_stop", {{"type", "message_stop"}}));

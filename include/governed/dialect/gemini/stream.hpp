@@ -15,6 +15,7 @@
 #include <governed/dialect/stream_event.hpp>
 #include <governed/dialect/stream_frame.hpp>
 #include <governed/json_limits.hpp>
+#include <governed/providers/finish.hpp>
 #include <governed/wire/sse.hpp>
 
 #include <nlohmann/json.hpp>
@@ -82,14 +83,29 @@ class StreamDecoder {
 
 namespace stream_writing {
 
+/// A tool call as a whole `functionCall` part (Gemini streams calls whole), its signature
+/// beside it. The arguments are the writer's own JSON object text; any other text is `{}`.
+inline nlohmann::json function_call_part(const ToolCall& call) {
+  nlohmann::json args = nlohmann::json::parse(call.arguments, nullptr, /*allow_exceptions=*/false);
+  if (!args.is_object()) args = nlohmann::json::object();
+  nlohmann::json part = {{"functionCall", {{"name", call.name}, {"args", std::move(args)}}}};
+  if (!call.signature.empty()) part["thoughtSignature"] = call.signature;
+  return part;
+}
+
 /// One `GenerateContentResponse` of a stream: `text` in each of the `n` candidates; the last
-/// one carries the `finishReason` and the `usageMetadata`.
+/// one carries the tool calls as `functionCall` parts, the `finishReason` and the
+/// `usageMetadata`.
 inline nlohmann::json response(std::string_view text, bool last, const StreamFrame& f) {
   using nlohmann::json;
   json candidates = json::array();
   for (std::uint32_t c = 0; c < std::max<std::uint32_t>(f.n, 1); ++c) {
-    json cand = {{"content", {{"parts", json::array({{{"text", text}}})}, {"role", "model"}}}, {"index", c}};
-    if (last) cand["finishReason"] = f.finish == Finish::length ? "MAX_TOKENS" : "STOP";
+    json parts = json::array();
+    if (!text.empty() || !last || f.tool_calls.empty()) parts.push_back({{"text", text}});
+    if (last)
+      for (const auto& call : f.tool_calls) parts.push_back(function_call_part(call));
+    json cand = {{"content", {{"parts", std::move(parts)}, {"role", "model"}}}, {"index", c}};
+    if (last) cand["finishReason"] = providers::finish_word(providers::Dialect::gemini, f.finish);
     candidates.push_back(std::move(cand));
   }
   json r = {{"candidates", std::move(candidates)}};

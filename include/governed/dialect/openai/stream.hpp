@@ -17,6 +17,7 @@
 #include <governed/dialect/stream_event.hpp>
 #include <governed/dialect/stream_frame.hpp>
 #include <governed/json_limits.hpp>
+#include <governed/providers/finish.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/providers/usage.hpp>
 #include <governed/wire/sse.hpp>
@@ -25,6 +26,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -105,10 +107,23 @@ inline nlohmann::json choices(std::uint32_t n, const nlohmann::json& delta, cons
   return out;
 }
 
+/// A tool call in OpenAI's fragments: the id and name with empty arguments, then the
+/// arguments in two pieces, each a chunk of its own.
+inline void tool_call_chunks(std::uint32_t n, std::uint32_t index, const ToolCall& call,
+                             const std::function<void(nlohmann::json)>& emit) {
+  emit(choices(n, {{"tool_calls", nlohmann::json::array({{{"index", index}, {"id", call.id}, {"type", "function"},
+                                                          {"function", {{"name", call.name}, {"arguments", ""}}}}})}},
+               nullptr));
+  const std::size_t half = call.arguments.size() / 2;
+  for (std::string_view piece : {std::string_view(call.arguments).substr(0, half), std::string_view(call.arguments).substr(half)})
+    emit(choices(n, {{"tool_calls", nlohmann::json::array({{{"index", index}, {"function", {{"arguments", piece}}}}})}},
+                 nullptr));
+}
+
 }  // namespace stream_writing
 
-/// A stream written as OpenAI streams it: a chunk with the role, one chunk per piece, a chunk
-/// with the `finish_reason`, then — when `f.include_usage` — a chunk with empty `choices` and
+/// A stream written as OpenAI streams it: a chunk with the role, one chunk per piece, each
+/// tool call's fragments (`delta.tool_calls`), a chunk with the `finish_reason`, then — when `f.include_usage` — a chunk with empty `choices` and
 /// the usage (every earlier chunk then carries `"usage": null`), then `data: [DONE]`. Mistral
 /// puts the usage in its finishing chunk, always. A stream that breaks off ends after its
 /// pieces.
@@ -129,7 +144,9 @@ inline FramedStream encode_stream(std::span<const std::string> pieces, const Str
   out.events.push_back(detail::sse_data(chunk(choices(n, {{"role", "assistant"}, {"content", ""}}, nullptr))));
   for (const auto& piece : pieces) out.events.push_back(detail::sse_data(chunk(choices(n, {{"content", piece}}, nullptr))));
   if (!f.complete) return out;
-  json last = chunk(choices(n, json::object(), f.finish == Finish::length ? "length" : "stop"));
+  for (std::uint32_t k = 0; k < f.tool_calls.size(); ++k)
+    stream_writing::tool_call_chunks(n, k, f.tool_calls[k], [&](json c) { out.events.push_back(detail::sse_data(chunk(std::move(c)))); });
+  json last = chunk(choices(n, json::object(), providers::finish_word(f.dialect, f.finish)));
   if (mistral && f.usage) last["usage"] = stream_writing::usage_of(*f.usage);
   out.events.push_back(detail::sse_data(last));
   if (usage_chunk) {
