@@ -2,11 +2,15 @@
 /// @file
 /// `Request` and `Response`: what a caller hands `Governed` and what it gets back.
 
+#include <governed/boxed.hpp>
 #include <governed/message.hpp>
 #include <governed/observe/event.hpp>
 #include <governed/output_format.hpp>
 #include <governed/parameters.hpp>
+#include <governed/providers/completion.hpp>
 #include <governed/providers/cost.hpp>
+#include <governed/providers/finish.hpp>
+#include <governed/providers/request_id.hpp>
 #include <governed/providers/usage.hpp>
 #include <governed/reasoning.hpp>
 #include <governed/time.hpp>
@@ -16,6 +20,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -83,6 +88,8 @@ struct Request {
   std::string user{};
   /// Tags the provider stores with the call (OpenAI `metadata`).
   std::vector<std::pair<std::string, std::string>> metadata{};
+  /// Keep the reply's body in `Response::raw_body` (moved from the reply, never copied).
+  bool keep_raw_body = false;
 };
 
 /// A completed call.
@@ -104,6 +111,51 @@ struct Response {
   /// What the walk did on the way, beyond the plain path (waits, retries, switches, keys,
   /// cooldowns, budget alerts, a cache hit), each with its message for people.
   std::vector<Event> events{};
+
+  /// Why the answer ended, normalised (`tool_calls`: run them and call again), and the
+  /// provider's own word for it.
+  providers::FinishReason finish = providers::FinishReason::unknown;
+  std::string provider_finish{};
+  /// The answer's tool calls, refusal and reasoning, when it has any (`tool_calls()`,
+  /// `refusal()` and `reasoning()` read them either way).
+  Boxed<providers::ChoiceDetail> detail{};
+  /// The choices after the first, for a call with `n` > 1.
+  std::vector<providers::Choice> more_choices{};
+  /// The provider's id for the request (from its request-id header, else the reply's own id):
+  /// what its support asks for.
+  providers::RequestId request_id{};
+  /// The reply's body as it came, when the request asked for it (`Request::keep_raw_body`);
+  /// a streamed answer keeps none.
+  std::string raw_body{};
+
+  const std::vector<ToolCall>& tool_calls() const noexcept { return detail ? detail->tool_calls : no_calls(); }
+  std::string_view refusal() const noexcept { return detail ? std::string_view(detail->refusal) : std::string_view{}; }
+  const std::vector<ReasoningBlock>& reasoning() const noexcept { return detail ? detail->reasoning : no_reasoning(); }
+  /// How many choices the answer holds (1 unless the call asked for more).
+  std::size_t choice_count() const noexcept { return 1 + more_choices.size(); }
+
+  /// The answer as the assistant's turn, to append to the conversation: its text, its tool
+  /// calls (with their signatures) and its reasoning, and the provider that wrote it — so
+  /// that the reasoning goes back to that provider only.
+  Message as_message() const {
+    Message m{"assistant", content};
+    if (detail) {
+      m.tool_calls = detail->tool_calls;
+      m.reasoning = detail->reasoning;
+    }
+    m.origin = provider;
+    return m;
+  }
+
+ private:
+  static const std::vector<ToolCall>& no_calls() noexcept {
+    static const std::vector<ToolCall> none;
+    return none;
+  }
+  static const std::vector<ReasoningBlock>& no_reasoning() noexcept {
+    static const std::vector<ReasoningBlock> none;
+    return none;
+  }
 };
 
 }  // namespace governed

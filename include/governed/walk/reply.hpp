@@ -338,7 +338,7 @@ class ReplyStep {
     // Built where the driver returns it from (`deliver_into`), or where take_result() moves
     // it from: no move of the Response, or one.
     Response& r = s.outcome.fresh_response();
-    const Used used = read_answer(reply, *c.model, s.call.estimate.prompt, r.content);
+    const Used used = read_answer(reply, *c.model, c.provider->dialect, s.call.estimate.prompt, s.request.keep_raw_body, r);
     const providers::Usage& usage = used.usage;
     if (used.counted_by_provider) calibrate(s, *c.model, usage);
     r.usage = usage;
@@ -367,7 +367,11 @@ class ReplyStep {
   static void keep_in_cache(const ReplyScene<StateT>& s, const Response& r, Instant t) {
     Response cached = r;
     cached.events.clear();
-    const std::size_t bytes = cached.content.size() + 256;
+    cached.raw_body.clear();  // the body belongs to the call that asked for it, not to its hits
+    std::size_t bytes = cached.content.size() + 256;
+    if (cached.detail)
+      for (const auto& c : cached.detail->tool_calls) bytes += c.id.size() + c.name.size() + c.arguments.size();
+    for (const auto& c : cached.more_choices) bytes += c.content.size() + 64;
     s.state.cache().insert(*s.call.cache_key, std::move(cached), bytes, t);
   }
 

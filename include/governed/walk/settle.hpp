@@ -11,9 +11,11 @@
 #include <governed/limit_set.hpp>
 #include <governed/providers/completion.hpp>
 #include <governed/providers/cost.hpp>
+#include <governed/providers/finish.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/providers/tokens.hpp>
 #include <governed/providers/usage.hpp>
+#include <governed/request.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -49,31 +51,56 @@ struct Used {
   bool counted_by_provider = false;
 };
 
-/// Takes a whole reply's text into `content` and its usage into `u` when it reported one;
-/// whether it did.
-inline bool take_completion(providers::Completion& read, Used& u, std::string& content) {
+/// Takes a whole reply's answer into `r` — the first choice's text, finish and detail, the
+/// later choices, the reply's own id when no header gave one — and its usage into `u` when it
+/// reported one; whether it did. Each member is moved, never copied.
+inline bool take_completion(providers::Completion& read, Used& u, Response& r) {
   const bool counted = read.usage && read.usage->total() > 0;
   if (counted) u.usage = *read.usage;
-  content = std::move(read.content);
+  r.content = std::move(read.content);
+  r.finish = read.finish;
+  r.provider_finish = std::move(read.provider_finish);
+  r.detail = std::move(read.detail);
+  if (!read.more.empty()) r.more_choices = std::move(read.more);
+  if (r.request_id.empty()) r.request_id = read.id;
   return counted;
 }
 
-/// Reads a successful reply from `model`: its text into `content`, moved out of `reply` (a
-/// stream's was assembled as it went out; a whole reply's was read by the transport, or by
-/// `Governed` for one that hands back bytes, into `reply.completion`), and what it used — the
-/// usage it reported, a stream's estimate when the stream reported none, else the prompt's
+/// Takes a stream's answer into `r`: the text the caller was shown, the provider's finish word
+/// (read in `dialect`), and the tool calls, refusal and reasoning put together from its pieces.
+inline void take_streamed(transport::Streamed& s, providers::Dialect dialect, Response& r) {
+  r.content = std::move(s.content);
+  r.finish = providers::finish_of(dialect, s.finish);
+  r.provider_finish = std::move(s.finish);
+  // Gemini's word for a turn of function calls is STOP: the calls say what it was.
+  if (r.finish == providers::FinishReason::stop && !s.tool_calls.empty()) r.finish = providers::FinishReason::tool_calls;
+  if (s.tool_calls.empty() && s.refusal.empty() && s.reasoning.empty()) return;
+  auto& d = r.detail.make();
+  d.tool_calls = std::move(s.tool_calls);
+  d.refusal = std::move(s.refusal);
+  d.reasoning = std::move(s.reasoning);
+}
+
+/// Reads a successful reply from `model`, which speaks `dialect`, into `r`: its answer moved
+/// out of `reply` (a stream's was assembled as it went out; a whole reply's was read by the
+/// transport, or by `Governed` for one that hands back bytes, into `reply.completion`), the
+/// provider's id for the request, the body when the call asked to keep it; and what it used —
+/// the usage it reported, a stream's estimate when the stream reported none, else the prompt's
 /// estimate `prompt_estimate` and no output (a body that was not a readable reply).
 [[gnu::always_inline]] inline Used read_answer(transport::Reply& reply, const providers::Model& model,
-                                               std::int64_t prompt_estimate, std::string& content) {
+                                               providers::Dialect dialect, std::int64_t prompt_estimate,
+                                               bool keep_body, Response& r) {
   Used u;
   bool have_usage = false;
+  r.request_id = reply.request_id;
   if (reply.streamed) {
     u.usage = stream_usage(*reply.streamed, model, prompt_estimate);  // before the text is taken
-    content = std::move(reply.streamed->content);
+    take_streamed(*reply.streamed, dialect, r);
     have_usage = true;
   } else if (reply.completion) {
-    have_usage = take_completion(*reply.completion, u, content);
+    have_usage = take_completion(*reply.completion, u, r);
   }
+  if (keep_body && !reply.streamed) r.raw_body = std::move(reply.body);
   if (!have_usage) u.usage = providers::Usage{prompt_estimate, 0, 0, 0, 0};
   else u.counted_by_provider = !reply.streamed || (reply.streamed->usage && reply.streamed->usage->total() > 0);
   return u;
