@@ -51,16 +51,17 @@ inline Result<nlohmann::json> tool_choice(const ToolChoice& choice) {
   return nlohmann::json{{"type", "function"}, {"function", {{"name", choice.name}}}};
 }
 
-/// The request's tools, tool choice and parallel switch written into `body`.
+/// The request's tools, tool choice and parallel switch written into `body`. A call without
+/// tools builds nothing (not even an empty array): the text path stays as cheap as before.
 inline Result<void> write_tools(nlohmann::json& body, const Request& request) {
-  auto offered = tools(request);
-  if (!offered) return tl::unexpected(std::move(offered.error()));
-  auto choice = tool_choice(request.tool_choice);
-  if (!choice) return tl::unexpected(std::move(choice.error()));
-  if (!offered->empty()) {
+  if (!request.tools.empty()) {
+    auto offered = tools(request);
+    if (!offered) return tl::unexpected(std::move(offered.error()));
     body["tools"] = std::move(*offered);
     if (request.parallel_tool_calls) body["parallel_tool_calls"] = *request.parallel_tool_calls;
   }
+  auto choice = tool_choice(request.tool_choice);
+  if (!choice) return tl::unexpected(std::move(choice.error()));
   if (!choice->is_null()) body["tool_choice"] = std::move(*choice);
   return {};
 }
