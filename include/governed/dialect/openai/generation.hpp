@@ -99,9 +99,11 @@ inline void write_advisory(nlohmann::json& body, const Request& request, provide
 /// The output format, stop sequences, sampling, reasoning and advisory fields written into
 /// `body` in dialect `d`'s form.
 inline Result<void> write_generation(nlohmann::json& body, const Request& request, providers::Dialect d) {
-  auto format = response_format(request.output);
-  if (!format) return tl::unexpected(std::move(format.error()));
-  if (!format->is_null()) body["response_format"] = std::move(*format);
+  if (request.output.kind != OutputFormat::Kind::text) {
+    auto format = response_format(request.output);
+    if (!format) return tl::unexpected(std::move(format.error()));
+    body["response_format"] = std::move(*format);
+  }
   if (!request.stop.empty()) {
     constexpr std::size_t openai_stop_limit = 4;
     const bool limited = d == providers::Dialect::openai || d == providers::Dialect::azure;
@@ -114,7 +116,7 @@ inline Result<void> write_generation(nlohmann::json& body, const Request& reques
   if (request.reasoning) {
     if (auto field = reasoning_field(*request.reasoning, d); field.name) body[field.name] = std::move(field.value);
   }
-  write_advisory(body, request, d);
+  if (request.seed || !request.user.empty() || !request.metadata.empty()) write_advisory(body, request, d);
   return {};
 }
 

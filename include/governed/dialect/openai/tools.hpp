@@ -52,8 +52,9 @@ inline Result<nlohmann::json> tool_choice(const ToolChoice& choice) {
 }
 
 /// The request's tools, tool choice and parallel switch written into `body`. A call without
-/// tools builds nothing (not even an empty array): the text path stays as cheap as before.
+/// tools or a choice costs two tests and builds nothing: the text path stays as cheap as before.
 inline Result<void> write_tools(nlohmann::json& body, const Request& request) {
+  if (request.tools.empty() && request.tool_choice.mode == ToolChoice::Mode::automatic) return {};
   if (!request.tools.empty()) {
     auto offered = tools(request);
     if (!offered) return tl::unexpected(std::move(offered.error()));
