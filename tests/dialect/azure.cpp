@@ -51,3 +51,38 @@ TEST_CASE("an error the azure home writes reads back to the same fields and the 
                                         written);
   CHECK(json::parse(written(said("429", "x")))["error"]["code"] == "429");  // Azure's code is text
 }
+
+TEST_CASE("Azure takes the typed call in OpenAI's form, all but metadata, and refuses what OpenAI refuses",
+          "[dialect][azure][typed]") {
+  Request req = chat();
+  req.messages.push_back({.role = "assistant", .tool_calls = {{"call_1", "weather", R"({"city":"Oslo"})"}}});
+  req.messages.push_back({.role = "tool", .content = "-3", .tool_call_id = "call_1"});
+  req.tools = {{.name = "weather", .parameters = json{{"type", "object"}}}};
+  req.tool_choice = {ToolChoice::Mode::required};
+  req.output = OutputFormat::json();
+  req.reasoning = Reasoning{.effort = Reasoning::Effort::medium};
+  req.seed = 3;
+  req.user = "u";
+  req.metadata = {{"team", "search"}};  // stored completions only, which the default API version lacks
+  for (const char* base : {"https://res.openai.azure.com/openai", "https://res.openai.azure.com/openai/v1"}) {
+    CAPTURE(base);
+    const auto r = dialect::encode_request({req, "azure", "dep", base, "k"}, gp::Dialect::azure, {}, false);
+    REQUIRE(r);
+    const json b = body_of(*r);
+    CHECK(b["messages"][5] == json::parse(R"({"role": "assistant", "content": null, "tool_calls": [
+      {"id": "call_1", "type": "function", "function": {"name": "weather", "arguments": "{\"city\":\"Oslo\"}"}}]})"));
+    CHECK(b["messages"][6] == json{{"role", "tool"}, {"tool_call_id", "call_1"}, {"content", "-3"}});
+    CHECK(b["tools"][0]["function"]["name"] == "weather");
+    CHECK(b["tool_choice"] == "required");
+    CHECK(b["response_format"] == json{{"type", "json_object"}});
+    CHECK(b["reasoning_effort"] == "medium");
+    CHECK(b["seed"] == 3);
+    CHECK(b["user"] == "u");
+    CHECK_FALSE(b.contains("metadata"));
+  }
+  req.messages.push_back({.role = "user", .parts = {ContentPart::document_url("https://x.test/a.pdf")}});
+  const auto refused = dialect::encode_request({req, "azure", "dep", "https://res.openai.azure.com/openai", "k"},
+                                               gp::Dialect::azure, {}, false);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message.find("a document by URL") != std::string::npos);
+}

@@ -467,6 +467,19 @@ TEST_CASE("http: what never reached a server says so", "[http][connect]") {
   CHECK_THAT(injected.failure_detail, !Catch::Contains("sk-a"));
 }
 
+TEST_CASE("http: a call the provider's format can not hold is never sent: not_encodable, saying what", "[http][connect]") {
+  Server server([](const Seen&) { return Script{write(response(200, openai_ok))}; }, Server::Tls::on);
+  transport::http t{options()};
+  Request req = hello();
+  req.messages.push_back({.role = "user", .parts = {ContentPart::document_url("https://example.com/report.pdf")}});
+  auto r = t.send({req, "openai", "gpt-4o", server.url("/v1"), "sk-never-sent"});
+  REQUIRE(r.failure);
+  CHECK(*r.failure == Failure::not_encodable);
+  CHECK_THAT(r.failure_detail, Catch::Contains("a document by URL"));
+  CHECK_FALSE(gp::classify_network_failure(*r.failure, false).retryable);
+  CHECK(server.seen().empty());
+}
+
 // ---- keep-alive, async, cancellation -----------------------------------------------------------------
 
 TEST_CASE("http: keep-alive reuses one connection for consecutive calls", "[http][pool]") {

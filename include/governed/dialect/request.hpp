@@ -8,6 +8,7 @@
 /// ```cpp
 /// auto req = dialect::encode_request(attempt, providers::Dialect::anthropic, {}, /*stream=*/false);
 /// if (req) send(req->target, req->headers, req->body);
+/// else log(req.error().message);  // what the format can not hold ("… a document by URL …"); nothing sent
 /// ```
 
 #include <governed/attempt.hpp>

@@ -38,8 +38,9 @@ inline Result<wire::HttpRequest> encode_request(const transport::Attempt& a, con
                {"accept", stream ? "text/event-stream" : "application/json"},
                {"user-agent", o.user_agent}};
   wire::add_auth(r, "api-key", "", a.api_key);
-  r.body = openai::body(a, providers::Dialect::azure, stream, v1).dump(-1, ' ', false,
-                                                                       nlohmann::json::error_handler_t::replace);
+  auto written = openai::body(a, providers::Dialect::azure, stream, v1);
+  if (!written) return tl::unexpected(std::move(written.error()));
+  r.body = written->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return r;
 }
 

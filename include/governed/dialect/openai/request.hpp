@@ -11,6 +11,12 @@
 /// chunk carries usage, `stream_options: {include_usage: true}` — except Mistral, which
 /// always reports usage in its last chunk and refuses fields it does not know.
 ///
+/// The typed call is written by three writers this file includes: the conversation — parts,
+/// tool calls, tool results — by messages.hpp, the tools and tool choice by tools.hpp, and the
+/// output format, stop, sampling, reasoning, user and metadata by generation.hpp (which also
+/// says which compatible provider takes which). A call the format can not hold is refused
+/// with an error naming what, and nothing is sent.
+///
 /// The other direction, what a provider does with such a request: `decode_request` reads the
 /// body back (Azure's too; dialect/request_body.hpp) and `key_of` the key.
 
@@ -20,6 +26,9 @@
 #include <governed/dialect/detail/json_body.hpp>
 #include <governed/dialect/detail/bearer.hpp>
 #include <governed/dialect/detail/body_reader.hpp>
+#include <governed/dialect/openai/generation.hpp>
+#include <governed/dialect/openai/messages.hpp>
+#include <governed/dialect/openai/tools.hpp>
 #include <governed/dialect/request_body.hpp>
 #include <governed/dialect/route.hpp>
 #include <governed/json_limits.hpp>
@@ -42,14 +51,17 @@
 namespace governed::dialect::openai {
 
 /// The chat-completions body: model (unless `with_model` is false, as Azure's deployment
-/// URLs name it), messages, the output limit, n, temperature, stream flags, then
-/// `Request::parameters` over them.
-inline nlohmann::json body(const transport::Attempt& a, providers::Dialect d, bool stream, bool with_model = true) {
+/// URLs name it), messages (messages.hpp), the output limit, n, temperature, stream flags, the
+/// tools (tools.hpp), the output format, stop, sampling and reasoning (generation.hpp), then
+/// `Request::parameters` over them: a parameter of the same name replaces what a typed field
+/// wrote. An error, naming what, when the call holds something the format can not.
+inline Result<nlohmann::json> body(const transport::Attempt& a, providers::Dialect d, bool stream,
+                                   bool with_model = true) {
   nlohmann::json body = nlohmann::json::object();
   if (with_model) body["model"] = a.model;
-  nlohmann::json messages = nlohmann::json::array();
-  for (const auto& m : a.request.messages) messages.push_back({{"role", m.role}, {"content", m.content}});
-  body["messages"] = std::move(messages);
+  auto messages = openai::messages(a.request);
+  if (!messages) return tl::unexpected(std::move(messages.error()));
+  body["messages"] = std::move(*messages);
   const bool completion_tokens = d == providers::Dialect::openai || d == providers::Dialect::azure;
   const char* limit = completion_tokens ? "max_completion_tokens" : "max_tokens";
   body[limit] = a.request.max_tokens;
@@ -59,8 +71,13 @@ inline nlohmann::json body(const transport::Attempt& a, providers::Dialect d, bo
     body["stream"] = true;
     if (d != providers::Dialect::mistral) body["stream_options"] = {{"include_usage", true}};
   }
+  if (auto tools = write_tools(body, a.request); !tools) return tl::unexpected(std::move(tools.error()));
+  if (auto generation = write_generation(body, a.request, d); !generation)
+    return tl::unexpected(std::move(generation.error()));
+  // OpenRouter's `reasoning_effort` is shorthand for `reasoning.effort` and refused beside a
+  // different one: the caller's replaces governed's.
   detail::apply_parameters(body, a.request.parameters,
-                           {{"max_tokens", limit}, {"max_completion_tokens", limit}});
+                           {{"max_tokens", limit}, {"max_completion_tokens", limit}, {"reasoning_effort", "reasoning"}});
   return body;
 }
 
@@ -74,7 +91,9 @@ inline Result<wire::HttpRequest> encode_request(const transport::Attempt& a, con
                {"accept", stream ? "text/event-stream" : "application/json"},
                {"user-agent", o.user_agent}};
   wire::add_auth(r, "authorization", "Bearer ", a.api_key);
-  r.body = body(a, d, stream).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  auto written = body(a, d, stream);
+  if (!written) return tl::unexpected(std::move(written.error()));
+  r.body = written->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return r;
 }
 
