@@ -256,6 +256,8 @@ TEST_CASE("gemini: a call the format can not hold is refused, naming what", "[di
   one_at_a_time.tools = {{.name = "clock"}};
   one_at_a_time.parallel_tool_calls = false;
   refused(one_at_a_time, "one tool call per turn");
+  one_at_a_time.tools.clear();  // nothing to limit: written
+  CHECK(typed_gemini_request(one_at_a_time));
 
   Request unknown_tool = governed_test::chat();
   unknown_tool.tools = {{.name = "clock"}};

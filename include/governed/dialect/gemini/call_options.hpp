@@ -10,7 +10,7 @@
 /// - tool choice: `toolConfig.functionCallingConfig: {"mode": "AUTO"|"ANY"|"NONE",
 ///   "allowedFunctionNames"}` (https://ai.google.dev/api/caching#ToolConfig); a named tool is
 ///   ANY with that one name, and must be one of the call's tools. Gemini has no switch for
-///   one call per turn, so `parallel_tool_calls == false` is refused.
+///   one call per turn, so `parallel_tool_calls == false` with tools is refused.
 /// - output: `generationConfig.responseMimeType: "application/json"`, with a schema
 ///   `responseJsonSchema`, "an alternative to responseSchema that accepts JSON Schema … not all
 ///   features are supported" (the keywords it takes are listed at
@@ -69,11 +69,12 @@ inline nlohmann::json json_of(const JsonText& text) {
 }
 
 inline Result<void> write_tools(nlohmann::json& body, const Request& r) {
-  if (r.parallel_tool_calls == false) return cannot_hold("a limit of one tool call per turn: it has no such switch");
   if (r.tools.empty()) {
     if (r.tool_choice.mode == ToolChoice::Mode::automatic || r.tool_choice.mode == ToolChoice::Mode::none) return {};
     return cannot_hold("a tool choice without tools");
   }
+  // Without tools there is nothing to limit; with them, Gemini may make several calls at once.
+  if (r.parallel_tool_calls == false) return cannot_hold("a limit of one tool call per turn: it has no such switch");
   nlohmann::json declarations = nlohmann::json::array();
   for (const Tool& tool : r.tools) {
     nlohmann::json declaration = {{"name", tool.name}, {"description", tool.description}};
