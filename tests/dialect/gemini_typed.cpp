@@ -295,3 +295,20 @@ TEST_CASE("gemini: a body with the typed fields still reads back as its roles, t
   CHECK(read->roles == std::vector<std::string>{"system", "user", "assistant", "user", "assistant", "user"});
   CHECK(read->contents[1] == "Hello");
 }
+
+TEST_CASE("gemini: a model that takes thinking levels gets the effort's level, never a budget",
+          "[dialect][gemini][typed]") {
+  // Gemini 3 answers 400 to a request that sets both thinkingLevel and thinkingBudget.
+  using dialect::gemini::ThinkingForm;
+  const auto level_for = [](Reasoning reasoning) {
+    json config = json::object();
+    dialect::gemini::write_thinking(config, reasoning, ThinkingForm::level);
+    CHECK_FALSE(config["thinkingConfig"].contains("thinkingBudget"));
+    return config["thinkingConfig"].value("thinkingLevel", std::string{});
+  };
+  CHECK(level_for({.effort = Reasoning::Effort::high}) == "high");
+  CHECK(level_for({.effort = Reasoning::Effort::xhigh}) == "high");
+  CHECK(level_for({.effort = Reasoning::Effort::none}) == "minimal");
+  CHECK(level_for({.budget_tokens = 4000}) == "medium");  // the least effort whose budget holds it
+  CHECK(level_for({.include_thoughts = true}).empty());    // nothing asked: the model's default
+}
