@@ -3,12 +3,17 @@
 /// Google Gemini on the wire: `POST {base}/models/{model}:generateContent` (a stream:
 /// `:streamGenerateContent?alt=sse`) with `x-goog-api-key: <key>` and
 /// `{"contents": [{"role": "user"|"model", "parts": [{"text"}]}], "systemInstruction"?,
-/// "generationConfig": {"maxOutputTokens", "temperature"?, "candidateCount"?}}`.
+/// "tools"?, "toolConfig"?, "generationConfig": {"maxOutputTokens", "temperature"?,
+/// "candidateCount"?, …}}` (https://ai.google.dev/api/generate-content).
 ///
 /// The assistant's role is "model" there; system messages go, joined by blank lines, into
-/// `systemInstruction`; a "tool" message is sent as the user's turn. `Request::parameters`
-/// merge into the body, so `{"generationConfig": {"topP": 0.9}}` adds to the config rather
-/// than replacing it.
+/// `systemInstruction`. How the rest of a conversation is written — parts, tool calls and
+/// results, reasoning — is messages.hpp's; tools, tool choice, output shape, sampling and
+/// thinking are call_options.hpp's. A call the format can not hold is refused with the reason,
+/// and nothing is sent. `Request::parameters` merge into the body last, so
+/// `{"generationConfig": {"topK": 3}}` adds to the config rather than replacing it, and a
+/// parameter of a typed field's name (`{"generationConfig": {"topP": 0.9}}`) replaces what
+/// that field wrote.
 ///
 /// The other direction, what the provider does with such a request: `decode_request` reads the
 /// body back (dialect/request_body.hpp) and `key_of` the key.
@@ -16,6 +21,8 @@
 #include <governed/attempt.hpp>
 #include <governed/dialect/detail/json_body.hpp>
 #include <governed/dialect/detail/body_reader.hpp>
+#include <governed/dialect/gemini/call_options.hpp>
+#include <governed/dialect/gemini/messages.hpp>
 #include <governed/dialect/request_body.hpp>
 #include <governed/dialect/route.hpp>
 #include <governed/json_limits.hpp>
@@ -38,24 +45,20 @@
 
 namespace governed::dialect::gemini {
 
-inline nlohmann::json body(const transport::Attempt& a) {
+/// The generateContent body for `a`; an error when the call holds what the format can not
+/// (messages.hpp and call_options.hpp say what).
+inline Result<nlohmann::json> body(const transport::Attempt& a) {
+  auto conversation = gemini::conversation(a.request.messages, a.provider);
+  if (!conversation) return tl::unexpected(std::move(conversation.error()));
   nlohmann::json body = nlohmann::json::object();
-  std::string system;
-  nlohmann::json contents = nlohmann::json::array();
-  for (const auto& m : a.request.messages) {
-    if (m.role == "system") {
-      if (!system.empty()) system += "\n\n";
-      system += m.content;
-      continue;
-    }
-    contents.push_back({{"role", m.role == "assistant" ? "model" : "user"},
-                        {"parts", nlohmann::json::array({{{"text", m.content}}})}});
-  }
-  body["contents"] = std::move(contents);
-  if (!system.empty()) body["systemInstruction"] = {{"parts", nlohmann::json::array({{{"text", system}}})}};
+  body["contents"] = std::move(conversation->contents);
+  if (!conversation->system.empty())
+    body["systemInstruction"] = {{"parts", nlohmann::json::array({{{"text", std::move(conversation->system)}}})}};
+  if (auto tools = write_tools(body, a.request); !tools) return tl::unexpected(std::move(tools.error()));
   nlohmann::json config = {{"maxOutputTokens", a.request.max_tokens}};
   if (a.request.temperature) config["temperature"] = *a.request.temperature;
   if (a.request.n != 1) config["candidateCount"] = a.request.n;
+  if (auto typed = write_generation(config, a.request, a.model); !typed) return tl::unexpected(std::move(typed.error()));
   body["generationConfig"] = std::move(config);
   detail::apply_parameters(body, a.request.parameters);
   return body;
@@ -74,7 +77,9 @@ inline Result<wire::HttpRequest> encode_request(const transport::Attempt& a, con
                {"accept", stream ? "text/event-stream" : "application/json"},
                {"user-agent", o.user_agent}};
   wire::add_auth(r, "x-goog-api-key", "", a.api_key);
-  r.body = body(a).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  auto written = body(a);
+  if (!written) return tl::unexpected(std::move(written.error()));
+  r.body = written->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return r;
 }
 
