@@ -92,14 +92,14 @@ TEST_CASE("gemini: an assistant's tool calls are functionCall parts after its te
   r.messages = {{"user", "Weather in Paris and Rome?"},
                 {.role = "assistant",
                  .content = "Checking both.",
-                 .tool_calls = {{.id = "call_1", .name = "weather", .arguments = R"({"city": "Paris"})"},
-                                {.id = "call_2", .name = "weather", .arguments = R"({"city":"Rome"})"},
-                                {.id = "call_3", .name = "clock", .arguments = ""}}}};
+                 .tool_calls = {{.id = "fc_1", .name = "weather", .arguments = R"({"city": "Paris"})"},
+                                {.id = "fc_2", .name = "weather", .arguments = R"({"city":"Rome"})"},
+                                {.id = "fc_3", .name = "clock", .arguments = ""}}}};
   CHECK(typed_gemini_body(r)["contents"][1] == json::parse(R"({"role": "model", "parts": [
     {"text": "Checking both."},
-    {"functionCall": {"id": "call_1", "name": "weather", "args": {"city": "Paris"}}},
-    {"functionCall": {"id": "call_2", "name": "weather", "args": {"city": "Rome"}}},
-    {"functionCall": {"id": "call_3", "name": "clock", "args": {}}}]})"));
+    {"functionCall": {"id": "fc_1", "name": "weather", "args": {"city": "Paris"}}},
+    {"functionCall": {"id": "fc_2", "name": "weather", "args": {"city": "Rome"}}},
+    {"functionCall": {"id": "fc_3", "name": "clock", "args": {}}}]})"));
 }
 
 TEST_CASE("gemini: consecutive tool results are one user content of functionResponse parts, named from their calls",
@@ -107,20 +107,33 @@ TEST_CASE("gemini: consecutive tool results are one user content of functionResp
   Request r;
   r.messages = {{"user", "Weather in Paris and Rome?"},
                 {.role = "assistant",
-                 .tool_calls = {{.id = "call_1", .name = "weather", .arguments = R"({"city": "Paris"})"},
-                                {.id = "call_2", .name = "weather", .arguments = R"({"city": "Rome"})"},
-                                {.id = "call_3", .name = "clock", .arguments = "{}"}}},
-                {.role = "tool", .content = R"( {"celsius": 21} )", .tool_call_id = "call_1"},
-                {.role = "tool", .content = "sunny, 25 C", .tool_call_id = "call_2", .name = "weather"},
-                {.role = "tool", .content = "clock is down", .tool_call_id = "call_3", .is_error = true},
+                 .tool_calls = {{.id = "fc_1", .name = "weather", .arguments = R"({"city": "Paris"})"},
+                                {.id = "fc_2", .name = "weather", .arguments = R"({"city": "Rome"})"},
+                                {.id = "fc_3", .name = "clock", .arguments = "{}"}}},
+                {.role = "tool", .content = R"( {"celsius": 21} )", .tool_call_id = "fc_1"},
+                {.role = "tool", .content = "sunny, 25 C", .tool_call_id = "fc_2", .name = "weather"},
+                {.role = "tool", .content = "clock is down", .tool_call_id = "fc_3", .is_error = true},
                 {"user", "And tomorrow?"}};
   const json contents = typed_gemini_body(r)["contents"];
   REQUIRE(contents.size() == 4);
   CHECK(contents[2] == json::parse(R"({"role": "user", "parts": [
-    {"functionResponse": {"id": "call_1", "name": "weather", "response": {"celsius": 21}}},
-    {"functionResponse": {"id": "call_2", "name": "weather", "response": {"result": "sunny, 25 C"}}},
-    {"functionResponse": {"id": "call_3", "name": "clock", "response": {"error": "clock is down"}}}]})"));
+    {"functionResponse": {"id": "fc_1", "name": "weather", "response": {"celsius": 21}}},
+    {"functionResponse": {"id": "fc_2", "name": "weather", "response": {"result": "sunny, 25 C"}}},
+    {"functionResponse": {"id": "fc_3", "name": "clock", "response": {"error": "clock is down"}}}]})"));
   CHECK(contents[3] == json::parse(R"({"role": "user", "parts": [{"text": "And tomorrow?"}]})"));
+}
+
+TEST_CASE("gemini: a call Gemini named no id for goes back without the id governed gave it, its result too",
+          "[dialect][gemini][typed]") {
+  Request r;
+  r.messages = {{"user", "Time?"},
+                {.role = "assistant", .tool_calls = {{.id = "call_0", .name = "clock", .arguments = "{}"}}},
+                {.role = "tool", .content = "noon", .tool_call_id = "call_0"}};
+  const json contents = typed_gemini_body(r)["contents"];
+  REQUIRE(contents.size() == 3);
+  CHECK(contents[1]["parts"][0] == json::parse(R"({"functionCall": {"name": "clock", "args": {}}})"));
+  CHECK(contents[2]["parts"][0] ==
+        json::parse(R"({"functionResponse": {"name": "clock", "response": {"result": "noon"}}})"));
 }
 
 TEST_CASE("gemini: tools and each tool choice are written as functionDeclarations and functionCallingConfig",
@@ -190,18 +203,18 @@ TEST_CASE("gemini: reasoning from another provider is dropped, from Gemini sent 
   r.messages = {{"user", "Weather in Paris?"},
                 {.role = "assistant",
                  .content = "Let me check.",
-                 .tool_calls = {{.id = "call_1",
+                 .tool_calls = {{.id = "fc_1",
                                  .name = "weather",
                                  .arguments = R"({"city": "Paris"})",
                                  .signature = "c2lnLWNhbGw="}},
                  .reasoning = {{.text = "The user wants Paris.", .signature = "c2lnLXRob3VnaHQ="}}},
-                {.role = "tool", .content = "21", .tool_call_id = "call_1"}};
+                {.role = "tool", .content = "21", .tool_call_id = "fc_1"}};
 
   r.messages[1].origin = "gemini";
   CHECK(typed_gemini_body(r)["contents"][1] == json::parse(R"({"role": "model", "parts": [
     {"text": "The user wants Paris.", "thought": true, "thoughtSignature": "c2lnLXRob3VnaHQ="},
     {"text": "Let me check."},
-    {"functionCall": {"id": "call_1", "name": "weather", "args": {"city": "Paris"}},
+    {"functionCall": {"id": "fc_1", "name": "weather", "args": {"city": "Paris"}},
      "thoughtSignature": "c2lnLWNhbGw="}]})"));
 
   for (const char* elsewhere : {"anthropic", ""}) {
@@ -209,7 +222,7 @@ TEST_CASE("gemini: reasoning from another provider is dropped, from Gemini sent 
     CAPTURE(elsewhere);
     CHECK(typed_gemini_body(r)["contents"][1] == json::parse(R"({"role": "model", "parts": [
       {"text": "Let me check."},
-      {"functionCall": {"id": "call_1", "name": "weather", "args": {"city": "Paris"}}}]})"));
+      {"functionCall": {"id": "fc_1", "name": "weather", "args": {"city": "Paris"}}}]})"));
   }
 }
 
@@ -233,14 +246,14 @@ TEST_CASE("gemini: a call the format can not hold is refused, naming what", "[di
   Request call;
   call.messages = {{"user", "Go"},
                    {.role = "assistant",
-                    .tool_calls = {{.id = "call_9", .name = "run", .arguments = R"(["sk-private"])"}}}};
+                    .tool_calls = {{.id = "fc_9", .name = "run", .arguments = R"(["sk-private"])"}}}};
   refused(call, "functionCall.args must be a JSON object");
-  call.messages[1].tool_calls[0] = {.id = "call_9", .name = "run", .arguments = "sk-private", .arguments_object = false};
-  refused(call, "call_9");
+  call.messages[1].tool_calls[0] = {.id = "fc_9", .name = "run", .arguments = "sk-private", .arguments_object = false};
+  refused(call, "fc_9");
 
   Request orphan;
-  orphan.messages = {{"user", "Go"}, {.role = "tool", .content = "sk-private", .tool_call_id = "call_404"}};
-  refused(orphan, "call_404");
+  orphan.messages = {{"user", "Go"}, {.role = "tool", .content = "sk-private", .tool_call_id = "fc_404"}};
+  refused(orphan, "fc_404");
 
   Request untyped_url;
   untyped_url.messages = {{.role = "user", .parts = {ContentPart::image_url("https://example.com/sk-private.png")}}};
@@ -278,8 +291,8 @@ TEST_CASE("gemini: a body with the typed fields still reads back as its roles, t
   // governed-sim reads requests through decode_request: what the typed request adds to a body
   // must not make it refuse a call.
   Request r = governed_test::chat();
-  r.messages.push_back({.role = "assistant", .tool_calls = {{.id = "call_1", .name = "clock", .arguments = "{}"}}});
-  r.messages.push_back({.role = "tool", .content = "noon", .tool_call_id = "call_1"});
+  r.messages.push_back({.role = "assistant", .tool_calls = {{.id = "fc_1", .name = "clock", .arguments = "{}"}}});
+  r.messages.push_back({.role = "tool", .content = "noon", .tool_call_id = "fc_1"});
   r.tools = {{.name = "clock", .description = "The time."}};
   r.tool_choice = ToolChoice{.mode = ToolChoice::Mode::required};
   r.output = OutputFormat::json();

@@ -59,3 +59,13 @@ TEST_CASE("tool ids every provider takes pass unchanged; others are rewritten th
   CHECK(gdd::portable_tool_id("").size() == 9);
   for (char c : gdd::portable_tool_id("ü/ß?")) CHECK(gdd::tool_id_char(c));
 }
+
+TEST_CASE("an id governed made up for a call its provider named none is told apart from every issued id",
+          "[dialect][tool_ids]") {
+  CHECK(gdd::placed_tool_id(0) == "call_0");
+  CHECK(gdd::is_placed_tool_id(gdd::placed_tool_id(12)));
+  CHECK_FALSE(gdd::is_placed_tool_id("call_abc123"));  // OpenAI's
+  CHECK_FALSE(gdd::is_placed_tool_id("call_"));
+  CHECK_FALSE(gdd::is_placed_tool_id("toolu_01"));
+  CHECK_FALSE(gdd::is_placed_tool_id("call_1x"));
+}

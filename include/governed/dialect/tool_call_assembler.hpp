@@ -9,6 +9,7 @@
 /// by `JsonLimits::max_bytes` and their number by `max_calls`: pieces past either are dropped
 /// and `overflowed()` says so, so a hostile stream can not grow the reader without end.
 
+#include <governed/dialect/detail/tool_ids.hpp>
 #include <governed/dialect/stream_event.hpp>
 #include <governed/json_limits.hpp>
 #include <governed/tool_call.hpp>
@@ -70,7 +71,7 @@ class ToolCallAssembler {
       if (p.choice != choice) continue;
       ToolCall& c = out.emplace_back(std::move(p.call));
       if (c.arguments.empty()) c.arguments = "{}";
-      if (c.id.empty()) c.id = fmt::format("call_{}", out.size() - 1);
+      if (c.id.empty()) c.id = detail::placed_tool_id(out.size() - 1);
       c.arguments_object = is_object(c.arguments);
     }
     std::erase_if(calls_, [&](const Partial& p) { return p.choice == choice; });

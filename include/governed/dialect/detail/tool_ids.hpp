@@ -7,6 +7,7 @@
 /// characters is shortened. Rewritten ids carry a hash of the original, so two ids that differ
 /// only in the characters replaced stay two ids.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -30,6 +31,20 @@ inline std::string portable_tool_id(std::string_view id) {
   std::string out;
   for (char c : id.substr(0, 55)) out += tool_id_char(c) ? c : '_';
   return fmt::format("{}_{:08x}", out, hash);
+}
+
+/// The id governed gives a call its provider named none (Gemini may not): `call_<n>`, its
+/// place among its choice's calls. The stream assembler and the reply reader both name calls so.
+inline std::string placed_tool_id(std::size_t place) { return fmt::format("call_{}", place); }
+
+/// Whether `id` is one `placed_tool_id` made, never one a provider issued: the Gemini encoder
+/// leaves such ids out of what it sends back, since Gemini never gave them.
+inline bool is_placed_tool_id(std::string_view id) noexcept {
+  constexpr std::string_view prefix = "call_";
+  if (!id.starts_with(prefix) || id.size() == prefix.size() || id.size() > prefix.size() + 20) return false;
+  for (char c : id.substr(prefix.size()))
+    if (c < '0' || c > '9') return false;
+  return true;
 }
 
 }  // namespace governed::dialect::detail

@@ -36,6 +36,7 @@
 
 #include <governed/dialect/detail/base64.hpp>
 #include <governed/dialect/detail/data_url.hpp>
+#include <governed/dialect/detail/tool_ids.hpp>
 #include <governed/json_limits.hpp>
 #include <governed/message.hpp>
 #include <governed/result.hpp>
@@ -108,7 +109,8 @@ inline Result<nlohmann::json> function_call_part(const ToolCall& call, bool own)
   auto args = call_arguments(call);
   if (!args) return tl::unexpected(std::move(args.error()));
   nlohmann::json function_call = {{"name", call.name}, {"args", std::move(*args)}};
-  if (!call.id.empty()) function_call["id"] = call.id;
+  // An id governed made up for a call Gemini named none goes back as Gemini sent it: without.
+  if (!call.id.empty() && !detail::is_placed_tool_id(call.id)) function_call["id"] = call.id;
   nlohmann::json part = {{"functionCall", std::move(function_call)}};
   if (own && !call.signature.empty()) part["thoughtSignature"] = call.signature;
   return part;
@@ -192,7 +194,7 @@ inline Result<nlohmann::json> function_response_part(const std::vector<Message>&
   auto text = text_of(m, "a tool's result");
   if (!text) return tl::unexpected(std::move(text.error()));
   nlohmann::json response = {{"name", name}, {"response", function_response(*text, m.is_error)}};
-  if (!m.tool_call_id.empty()) response["id"] = m.tool_call_id;
+  if (!m.tool_call_id.empty() && !detail::is_placed_tool_id(m.tool_call_id)) response["id"] = m.tool_call_id;
   return nlohmann::json{{"functionResponse", std::move(response)}};
 }
 
