@@ -120,6 +120,12 @@ TEST_CASE("tool calls and the tool results after them are written as Anthropic n
   expected[1]["content"][2]["id"] = portable;
   expected[2]["content"][1]["tool_use_id"] = portable;
   CHECK(b["messages"] == expected);
+
+  // The user's words before a result still follow it: Anthropic wants the results first.
+  const json before = typed_anthropic_body(typed_anthropic_call({{"user", "Weather?"}, asked, {"user", "Quick!"}, first}));
+  CHECK(before["messages"][2] == json::parse(R"({"role": "user", "content": [
+    {"type": "tool_result", "tool_use_id": "call_1", "content": "{\"temperature\": 21}"},
+    {"type": "text", "text": "Quick!"}]})"));
 }
 
 TEST_CASE("tools and tool choice are written as Anthropic names them", "[dialect][anthropic]") {
@@ -190,6 +196,13 @@ TEST_CASE("reasoning from another provider is dropped, from this one sent unchan
   CHECK(elsewhere["messages"][1]["content"] == json::parse(R"([
     {"type": "text", "text": "It is sunny."},
     {"type": "tool_use", "id": "toolu_1", "name": "weather", "input": {}}])"));
+
+  Message only_thought{.role = "assistant"};
+  only_thought.reasoning = {{"Nothing to say.", "sig-2", ""}};
+  only_thought.origin = "anthropic";
+  const Request thought = typed_anthropic_call({{"user", "Hm?"}, only_thought, {"user", "Well?"}});
+  CHECK(typed_anthropic_body(thought, "anthropic-eu")["messages"] ==
+        json::parse(R"([{"role": "user", "content": "Hm?"}, {"role": "user", "content": "Well?"}])"));
 }
 
 TEST_CASE("thinking is Anthropic's budget, from a budget or an effort, and the typed sampling fields are its own",

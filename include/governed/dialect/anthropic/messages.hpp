@@ -8,15 +8,8 @@
 ///   "tool" message without a call id is still the user's text. System messages are joined
 ///   by blank lines into the string `system`; when one of them carries a cache mark, `system`
 ///   is an array of text blocks instead, the mark on that message's last block.
-/// - Other messages are arrays of blocks: `{"type": "text", "text"}`, `{"type": "image",
-///   "source": {"type": "base64", "media_type", "data"} | {"type": "url", "url"}}` (JPEG, PNG,
-///   GIF or WebP: https://docs.anthropic.com/en/docs/build-with-claude/vision), `{"type":
-///   "document", "source": {"type": "base64", "media_type": "application/pdf", "data"} |
-///   {"type": "url", "url"} | {"type": "text", "media_type": "text/plain", "data"}, "title"}`
-///   (https://docs.anthropic.com/en/docs/build-with-claude/pdf-support). A cache mark is
-///   `cache_control: {"type": "ephemeral"}`, with `"ttl": "1h"` for an hour, on the part, or on
-///   the last block of a marked message (the prompt-caching page names no beta header for the
-///   hour any longer: https://platform.claude.com/docs/en/build-with-claude/prompt-caching).
+/// - Other messages are arrays of blocks: text, images and documents
+///   (dialect/anthropic/content.hpp), a cache mark on a marked message's last block.
 /// - An assistant's turn: its thinking first (`{"type": "thinking", "thinking", "signature"}`,
 ///   `{"type": "redacted_thinking", "data"}`), only when the turn came from the provider the
 ///   call goes to (the signature is that provider's, and no other takes it); then its text;
@@ -32,9 +25,7 @@
 ///   the user's words after them make one user turn. Two text-only turns of one role stay two,
 ///   as they always were; the API combines consecutive turns of one role itself.
 
-#include <governed/cache_mark.hpp>
-#include <governed/content_part.hpp>
-#include <governed/dialect/detail/base64.hpp>
+#include <governed/dialect/anthropic/content.hpp>
 #include <governed/dialect/detail/tool_ids.hpp>
 #include <governed/json_limits.hpp>
 #include <governed/message.hpp>
@@ -51,89 +42,8 @@
 
 namespace governed::dialect::anthropic {
 
-inline nlohmann::json cache_control(const CacheMark& mark) {
-  nlohmann::json c = {{"type", "ephemeral"}};
-  if (mark.ttl == CacheMark::Ttl::one_hour) c["ttl"] = "1h";
-  return c;
-}
-
 /// A message Anthropic takes as a plain string: text, and nothing more.
 inline bool plain_text(const Message& m) noexcept { return m.text_only() && m.tool_call_id.empty() && !m.cache; }
-
-inline nlohmann::json text_block(const std::string& text) { return {{"type", "text"}, {"text", text}}; }
-
-/// The `source` of an image or document the provider fetches: http and https URLs only.
-/// The URL is never quoted in the error: it may carry a signed token.
-inline Result<nlohmann::json> url_source(const ContentPart& p, std::string_view what) {
-  if (!p.url.starts_with("https://") && !p.url.starts_with("http://"))
-    return fail(Errc::invalid_argument,
-                fmt::format("Anthropic fetches only http and https URLs, and {} is given by another kind of URL", what));
-  return nlohmann::json{{"type", "url"}, {"url", p.url}};
-}
-
-inline Result<nlohmann::json> image_block(const ContentPart& p) {
-  if (!p.url.empty()) {
-    auto source = url_source(p, "an image");
-    if (!source) return tl::unexpected(source.error());
-    return nlohmann::json{{"type", "image"}, {"source", std::move(*source)}};
-  }
-  constexpr std::string_view types[] = {"image/jpeg", "image/png", "image/gif", "image/webp"};
-  if (std::find(std::begin(types), std::end(types), p.media_type) == std::end(types))
-    return fail(Errc::invalid_argument,
-                "Anthropic takes images as image/jpeg, image/png, image/gif or image/webp, and an image part "
-                "has another media type");
-  return nlohmann::json{
-      {"type", "image"},
-      {"source", {{"type", "base64"}, {"media_type", p.media_type}, {"data", detail::base64(p.data)}}}};
-}
-
-inline Result<nlohmann::json> document_block(const ContentPart& p) {
-  nlohmann::json source;
-  if (!p.url.empty()) {
-    auto s = url_source(p, "a document");
-    if (!s) return tl::unexpected(s.error());
-    source = std::move(*s);
-  } else if (p.media_type == "application/pdf") {
-    source = {{"type", "base64"}, {"media_type", p.media_type}, {"data", detail::base64(p.data)}};
-  } else if (p.media_type == "text/plain") {  // plain text, given as text or as its bytes
-    source = {{"type", "text"}, {"media_type", "text/plain"}, {"data", p.data.empty() ? p.text : p.data}};
-  } else {
-    return fail(Errc::invalid_argument,
-                "Anthropic takes documents as PDF or plain text, and a document part has another media type");
-  }
-  nlohmann::json block = {{"type", "document"}, {"source", std::move(source)}};
-  if (!p.title.empty()) block["title"] = p.title;
-  return block;
-}
-
-inline Result<nlohmann::json> part_block(const ContentPart& p) {
-  auto block = p.kind == ContentPart::Kind::image      ? image_block(p)
-               : p.kind == ContentPart::Kind::document ? document_block(p)
-                                                       : Result<nlohmann::json>(text_block(p.text));
-  if (block && p.cache) (*block)["cache_control"] = cache_control(*p.cache);
-  return block;
-}
-
-/// A message's text, then its parts, as blocks appended to `blocks`. An empty text is left
-/// out: Anthropic refuses empty text blocks.
-inline Result<void> append_content(nlohmann::json& blocks, const Message& m) {
-  if (!m.content.empty()) blocks.push_back(text_block(m.content));
-  for (const ContentPart& p : m.parts) {
-    auto block = part_block(p);
-    if (!block) return tl::unexpected(block.error());
-    blocks.push_back(std::move(*block));
-  }
-  return {};
-}
-
-/// The message's cache mark on its last block.
-inline Result<void> mark_last(nlohmann::json& blocks, const Message& m) {
-  if (!m.cache) return {};
-  if (blocks.empty())
-    return fail(Errc::invalid_argument, "a cache mark is on a message with nothing in it, and Anthropic marks blocks");
-  blocks.back()["cache_control"] = cache_control(*m.cache);
-  return {};
-}
 
 inline nlohmann::json reasoning_block(const ReasoningBlock& r) {
   if (!r.redacted.empty()) return {{"type", "redacted_thinking"}, {"data", r.redacted}};
@@ -268,7 +178,9 @@ inline Result<Conversation> conversation(const std::vector<Message>& messages, s
     }
     auto blocks = m.role == "assistant" ? assistant_blocks(m, provider, limits) : user_blocks(m);
     if (!blocks) return tl::unexpected(blocks.error());
-    append_turn(out.messages, role, std::move(*blocks));
+    // A turn left with nothing (only thinking, sent to another provider) is no turn: the API
+    // refuses empty content.
+    if (!blocks->empty()) append_turn(out.messages, role, std::move(*blocks));
   }
   if (system_blocks_needed) {
     auto blocks = system_blocks(messages);
