@@ -117,20 +117,22 @@ inline nlohmann::json as_blocks(nlohmann::json content) {
 
 /// Appends a turn of `role` to `messages`. When either it or the turn before, of the same
 /// role, is blocks, they join into one turn, tool results ahead of the rest. Two plain
-/// strings stay two turns, as governed always wrote them.
-inline void append_turn(nlohmann::json& messages, const char* role, nlohmann::json content) {
-  if (!messages.empty()) {
-    nlohmann::json& last = messages.back();
-    nlohmann::json& had = last["content"];
-    if ((had.is_array() || content.is_array()) && last["role"].get_ref<const std::string&>() == role) {
-      had = as_blocks(std::move(had));
-      for (auto& block : as_blocks(std::move(content))) had.push_back(std::move(block));
-      std::stable_partition(had.begin(), had.end(),
-                            [](const nlohmann::json& b) { return b.value("type", "") == "tool_result"; });
-      return;
-    }
+/// strings stay two turns, as governed always wrote them. `last_blocks` says whether the last
+/// turn is blocks, so that a text-only call looks nothing up.
+inline void append_turn(nlohmann::json& messages, bool& last_blocks, const char* role, nlohmann::json content) {
+  const bool blocks = content.is_array();
+  if ((blocks || last_blocks) && !messages.empty() &&
+      messages.back()["role"].get_ref<const std::string&>() == role) {
+    nlohmann::json& had = messages.back()["content"];
+    had = as_blocks(std::move(had));
+    for (auto& block : as_blocks(std::move(content))) had.push_back(std::move(block));
+    std::stable_partition(had.begin(), had.end(),
+                          [](const nlohmann::json& b) { return b.value("type", "") == "tool_result"; });
+    last_blocks = true;
+    return;
   }
   messages.push_back({{"role", role}, {"content", std::move(content)}});
+  last_blocks = blocks;
 }
 
 /// System messages as text blocks, for a `system` that carries cache marks. Anthropic's
@@ -163,7 +165,7 @@ inline Result<Conversation> conversation(const std::vector<Message>& messages, s
                                          const JsonLimits& limits = {}) {
   Conversation out{nlohmann::json::array(), nullptr};
   std::string system;
-  bool system_blocks_needed = false;
+  bool system_blocks_needed = false, last_blocks = false;
   for (const Message& m : messages) {
     if (m.role == "system") {
       if (!system.empty()) system += "\n\n";
@@ -172,15 +174,19 @@ inline Result<Conversation> conversation(const std::vector<Message>& messages, s
       continue;
     }
     const char* role = m.role == "assistant" ? "assistant" : "user";
+    if (plain_text(m) && !last_blocks) {  // as governed always wrote it, built in place
+      out.messages.push_back({{"role", role}, {"content", m.content}});
+      continue;
+    }
     if (plain_text(m)) {
-      append_turn(out.messages, role, m.content);
+      append_turn(out.messages, last_blocks, role, m.content);
       continue;
     }
     auto blocks = m.role == "assistant" ? assistant_blocks(m, provider, limits) : user_blocks(m);
     if (!blocks) return tl::unexpected(blocks.error());
     // A turn left with nothing (only thinking, sent to another provider) is no turn: the API
     // refuses empty content.
-    if (!blocks->empty()) append_turn(out.messages, role, std::move(*blocks));
+    if (!blocks->empty()) append_turn(out.messages, last_blocks, role, std::move(*blocks));
   }
   if (system_blocks_needed) {
     auto blocks = system_blocks(messages);
