@@ -83,7 +83,7 @@ inline Result<nlohmann::json> assistant_blocks(const Message& m, std::string_vie
   return blocks;
 }
 
-/// A tool's result as one `tool_result` block: its text, or its parts as blocks.
+/// A tool's result: a user turn of one `tool_result` block holding its text, or its parts as blocks.
 inline Result<nlohmann::json> tool_result_block(const Message& m) {
   nlohmann::json block = {{"type", "tool_result"}, {"tool_use_id", detail::portable_tool_id(m.tool_call_id)}};
   if (m.parts.empty()) {
