@@ -79,6 +79,11 @@ struct Reply {
   /// The caller cancelled the attempt (through its completion token's cancellation slot);
   /// `failure` then says how far it had got.
   bool cancelled = false;
+  /// The provider's id for this request, from the header it names it in
+  /// (`providers::request_id_of`: `x-request-id`, Anthropic's `request-id`, …), on a success,
+  /// an error and a failed stream alike: read with `completion` and `error` below. Empty when
+  /// the reply carried none. Beside `cancelled`, so a new reply's two flags are one store.
+  providers::RequestId request_id{};
   /// A whole 2xx reply's text and usage, read from `body` in the attempt's dialect: by a
   /// transport that reads replies (transport/concept.hpp, `ReadsReplies`), else by `Governed`
   /// before the walk sees the reply (`transport::ReplyReader`). The walk reads this, never
@@ -89,11 +94,6 @@ struct Reply {
   /// `body` in the attempt's dialect like `completion`: what the classifier decides from.
   /// Empty for a success and a failure.
   std::optional<providers::ErrorBody> error{};
-  /// The provider's id for this request, from the header it names it in
-  /// (`providers::request_id_of`: `x-request-id`, Anthropic's `request-id`, …), on a success,
-  /// an error and a failed stream alike: read with `completion` and `error`. Empty when the
-  /// reply carried none.
-  providers::RequestId request_id{};
 
   /// The headers as the classifier reads them. Valid while this reply lives.
   std::vector<providers::Header> header_view() const {

@@ -156,6 +156,23 @@ TEST_CASE("governed over http: each wire format answers, with the provider's usa
   }
 }
 
+TEST_CASE("governed over http: Azure's v1 API answers the api-key header governed sends there",
+          "[sim_server][governed]") {
+  Wire w({simulated("azure", {{.key = "azure-v1-key-aaaaaaaaaaaa", .account = "azure-org"}})});
+  const Request req = ask("azure", "gpt-4o-mini");
+  // The v1 API: chat completions at {resource}/openai/v1, the model in the body, `api-key`.
+  const std::string v1 = w.server->url() + "/openai/v1";
+  const transport::Reply ok = w.http->send(transport::Attempt{req, "azure", req.model, v1, "azure-v1-key-aaaaaaaaaaaa"});
+  CHECK(ok.status == 200);
+  CHECK_FALSE(ok.request_id.empty());
+  const transport::Reply refused = w.http->send(transport::Attempt{req, "azure", req.model, v1, "azure-v1-key-bbbbbbbbbbbb"});
+  CHECK(refused.status == 401);
+  const auto log = w.sim("azure").log();
+  REQUIRE(log.size() == 1);
+  CHECK(log[0].model == "gpt-4o-mini");
+  CHECK(log[0].key_index == 0u);
+}
+
 TEST_CASE("governed over http: the provider's x-ratelimit headers hold the next call back instead of a 429",
           "[sim_server][governed][scenario]") {
   // The provider allows 2 a minute on this account; the governor was told 500 (tier 1).

@@ -43,39 +43,42 @@ class RequestId {
 
   /// `id`, cut to its first `capacity` bytes when longer (`truncated()` then says so).
   explicit RequestId(std::string_view id) noexcept
-      : size_(static_cast<std::uint8_t>(id.size() < capacity ? id.size() : capacity)),
-        truncated_(id.size() > capacity) {
-    if (size_ != 0) std::memcpy(bytes_, id.data(), size_);
+      : state_(id.size() > capacity ? static_cast<std::uint8_t>(capacity | cut_mark)
+                                    : static_cast<std::uint8_t>(id.size())) {
+    if (const std::size_t n = size(); n != 0) std::memcpy(bytes_, id.data(), n);
   }
 
-  RequestId(const RequestId& other) noexcept : size_(other.size_), truncated_(other.truncated_) {
-    if (size_ != 0) std::memcpy(bytes_, other.bytes_, size_);
+  RequestId(const RequestId& other) noexcept : state_(other.state_) {
+    if (const std::size_t n = size(); n != 0) std::memcpy(bytes_, other.bytes_, n);
   }
 
   RequestId& operator=(const RequestId& other) noexcept {
-    size_ = other.size_;
-    truncated_ = other.truncated_;
-    if (size_ != 0) std::memmove(bytes_, other.bytes_, size_);
+    state_ = other.state_;
+    if (const std::size_t n = size(); n != 0) std::memmove(bytes_, other.bytes_, n);
     return *this;
   }
 
   /// The id (its first 64 bytes when it was longer); valid while this object lives unchanged.
-  std::string_view view() const noexcept { return {bytes_, size_}; }
-  std::size_t size() const noexcept { return size_; }
-  bool empty() const noexcept { return size_ == 0; }
+  std::string_view view() const noexcept { return {bytes_, size()}; }
+  std::size_t size() const noexcept { return state_ & length_bits; }
+  bool empty() const noexcept { return state_ == 0; }
   /// The id the provider sent was longer than `capacity` and is held cut.
-  bool truncated() const noexcept { return truncated_; }
+  bool truncated() const noexcept { return (state_ & cut_mark) != 0; }
 
   friend bool operator==(const RequestId& a, const RequestId& b) noexcept {
-    return a.truncated_ == b.truncated_ && a.view() == b.view();
+    return a.state_ == b.state_ && a.view() == b.view();
   }
 
  private:
-  // Left uninitialised: only the first `size_` bytes are ever read or copied, so an empty id
-  // (every reply before its headers are read) costs two byte stores, not 64 zeroes.
+  // One byte says both the length and whether the id was cut: an empty id is one store.
+  static constexpr unsigned cut_mark = 0x80;
+  static constexpr unsigned length_bits = 0x7f;
+  static_assert(capacity <= length_bits, "the length must fit below the cut mark");
+
+  std::uint8_t state_ = 0;  ///< the length, with `cut_mark` set when the id was cut
+  // Left uninitialised: only the first `size()` bytes are ever read or copied, so an empty id
+  // (every reply before its headers are read) costs one byte store, not 64 zeroes.
   char bytes_[capacity];
-  std::uint8_t size_ = 0;
-  bool truncated_ = false;
 };
 
 /// The header a provider of dialect `d` names its request id in (lower-case); empty when it
