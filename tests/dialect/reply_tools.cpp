@@ -13,7 +13,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <iterator>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -214,4 +216,105 @@ TEST_CASE("each provider finish reason maps to its normalised one", "[dialect][r
   const auto none = read_tools_reply(Dialect::openai, R"({"choices":[{"message":{"content":"x"},"finish_reason":null}]})");
   CHECK(none.finish == FinishReason::unknown);
   CHECK(none.provider_finish.empty());
+}
+
+namespace {
+
+ToolCall tools_call(std::string id, std::string name, std::string arguments, bool object = true,
+                    std::string signature = {}) {
+  ToolCall c{std::move(id), std::move(name), std::move(arguments)};
+  c.arguments_object = object;
+  c.signature = std::move(signature);
+  return c;
+}
+
+gp::Choice tools_choice(std::string content, FinishReason finish, std::string word, gp::ChoiceDetail detail) {
+  gp::Choice c{std::move(content), finish, std::move(word)};
+  if (!detail.empty()) c.detail.make() = std::move(detail);
+  return c;
+}
+
+/// `choices` as a completion: the first as its own members, the rest in `more`.
+gp::Completion tools_completion(std::vector<gp::Choice> choices, std::string_view id) {
+  gp::Completion c;
+  c.content = std::move(choices[0].content);
+  c.finish = choices[0].finish;
+  c.provider_finish = std::move(choices[0].provider_finish);
+  c.detail = std::move(choices[0].detail);
+  c.more.assign(std::make_move_iterator(choices.begin() + 1), std::make_move_iterator(choices.end()));
+  c.id = gp::RequestId(id);
+  c.usage = gp::Usage{30, 0, 0, 12, 0};
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("a completion with tool calls, a refusal and reasoning reads back as written, in every choice",
+          "[dialect][reply][tools]") {
+  const gd::ReplyMeta meta{"reply-7", "model-x", 1767268800, 1, gd::Finish::stop};
+  SECTION("OpenAI: calls with string arguments (one not JSON), a refusal, reasoning_content, two choices") {
+    const auto written = tools_completion(
+        {tools_choice("", FinishReason::tool_calls, "tool_calls",
+                      {{tools_call("call_1", "get_weather", R"({"location":"Paris"})"),
+                        tools_call("call_2", "lookup", "{\"city\": \"Par", false)},
+                       "",
+                       {ReasoningBlock{"Two lookups."}}}),
+         tools_choice("", FinishReason::stop, "stop", {{}, "I can't help with that.", {}}),
+         tools_choice("plain", FinishReason::length, "length", {})},
+        "reply-7");
+    const std::string body = gd::encode_completion(Dialect::openai, written, meta);
+    const auto j = nlohmann::json::parse(body);
+    CHECK(j["choices"][0]["message"]["content"].is_null());  // no text beside the calls
+    CHECK(j["choices"][0]["finish_reason"] == "tool_calls");
+    CHECK(j["choices"][2]["message"]["content"] == "plain");
+    auto read = gd::decode_completion(Dialect::openai, body);
+    REQUIRE(read);
+    CHECK(*read == written);
+  }
+  SECTION("Anthropic: thinking, redacted thinking, text and two tool_use blocks") {
+    const auto written = tools_completion(
+        {tools_choice("Checking both.", FinishReason::tool_calls, "tool_use",
+                      {{tools_call("toolu_1", "get_weather", R"({"location":"Paris","unit":"celsius"})"),
+                        tools_call("toolu_2", "get_time", "{}")},
+                       "",
+                       {ReasoningBlock{"Weather, then time.", "sig-1"}, ReasoningBlock{"", "", "opaque"}}})},
+        "msg_7");
+    const std::string body = gd::encode_completion(Dialect::anthropic, written, {"msg_7", "claude", 0, 1, gd::Finish::stop});
+    CHECK(nlohmann::json::parse(body)["stop_reason"] == "tool_use");
+    auto read = gd::decode_completion(Dialect::anthropic, body);
+    REQUIRE(read);
+    read->usage = written.usage;  // written net of the cache, read back whole: the usage tests hold it
+    CHECK(*read == written);
+  }
+  SECTION("Gemini: a signed thought and signed calls in two candidates") {
+    const auto written = tools_completion(
+        {tools_choice("", FinishReason::tool_calls, "STOP",
+                      {{tools_call("call_0", "power_disco_ball", R"({"power":true})", true, "sig-call")}, "",
+                       {ReasoningBlock{"Lights first.", "sig-thought"}}}),
+         tools_choice("Done.", FinishReason::length, "MAX_TOKENS",
+                      {{tools_call("fc-2", "dim_lights", R"({"brightness":0.5})")}, "", {}})},
+        "resp-7");
+    const std::string body = gd::encode_completion(Dialect::gemini, written, {"resp-7", "gemini", 0, 1, gd::Finish::stop});
+    CHECK(nlohmann::json::parse(body)["candidates"][0]["finishReason"] == "STOP");
+    auto read = gd::decode_completion(Dialect::gemini, body);
+    REQUIRE(read);
+    read->usage = written.usage;
+    CHECK(*read == written);
+  }
+}
+
+TEST_CASE("a text reply is written as before: no tool fields, the finish in each home's word", "[dialect][reply][tools]") {
+  gp::Completion said{"Hi there", gp::Usage{10, 0, 0, 3, 0}};
+  const gd::ReplyMeta meta{"id-1", "m", 0, 2, gd::Finish::length};
+  const auto openai = nlohmann::json::parse(gd::encode_completion(Dialect::openai, said, meta));
+  REQUIRE(openai["choices"].size() == 2);
+  CHECK(openai["choices"][1]["message"] == nlohmann::json{{"role", "assistant"}, {"content", "Hi there"}});
+  CHECK(openai["choices"][1]["finish_reason"] == "length");
+  const auto anthropic = nlohmann::json::parse(gd::encode_completion(Dialect::anthropic, said, meta));
+  CHECK(anthropic["content"] == nlohmann::json::parse(R"([{"type":"text","text":"Hi there"}])"));
+  CHECK(anthropic["stop_reason"] == "max_tokens");
+  const auto gemini = nlohmann::json::parse(gd::encode_completion(Dialect::gemini, said, meta));
+  REQUIRE(gemini["candidates"].size() == 2);
+  CHECK(gemini["candidates"][0]["content"]["parts"] == nlohmann::json::parse(R"([{"text":"Hi there"}])"));
+  CHECK(gemini["candidates"][0]["finishReason"] == "MAX_TOKENS");
 }
