@@ -32,13 +32,14 @@ class ChatChoices {
   void value(const Path& p, const Value& v, JsonCapture&) {
     using N = Name;
     constexpr N E = N::element;
+    if (p.frames[0].array || p.frames[0].name != N::choices) return;  // most values: usage, ids
     if (p.is(N::choices)) return choices_.clear();
     if (p.is(N::choices, E)) {
       reading_.clear();
       if (!v.is_object()) add_choice();
       return;
     }
-    if (p.depth < 3 || p.frames[0].name != N::choices) return;
+    if (p.depth < 3) return;
     if (p.is(N::choices, E, N::message)) return reading_.message(v.is_object());
     if (p.is(N::choices, E, N::text)) return v.string_into(reading_.legacy);
     if (p.is(N::choices, E, N::finish_reason)) return v.string_into(reading_.finish);

@@ -33,6 +33,7 @@ class GeminiCandidates {
   void value(const Path& p, const Value& v, JsonCapture& capture) {
     using N = Name;
     constexpr N E = N::element;
+    if (p.frames[0].array || p.frames[0].name != N::candidates) return;  // most values: usage, ids
     if (p.is(N::candidates)) return choices_.clear();
     if (p.is(N::candidates, E)) {
       reading_.clear();
