@@ -5,6 +5,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "../tests/dialect/tool_replies.hpp"
 #include "ratios.hpp"
 #include "warm_state.hpp"
 
@@ -95,6 +96,30 @@ void BM_Governed_ReadReply(benchmark::State& st) {
 }
 BENCHMARK(BM_Governed_ReadReply)->Threads(1);
 
+// Replies that called tools, as the tests read them: OpenAI's three parallel calls (~2 KB,
+// arguments as strings, each checked to be an object) and Anthropic's tool_use reply (the
+// input built and written as JSON text, beside thinking blocks).
+void BM_Baseline_ParseToolCallDocument(benchmark::State& st) {
+  for (auto _ : st) {
+    auto openai = nlohmann::json::parse(tool_replies::openai_three_calls);
+    auto anthropic = nlohmann::json::parse(tool_replies::anthropic_tool_use);
+    benchmark::DoNotOptimize(openai);
+    benchmark::DoNotOptimize(anthropic);
+  }
+}
+BENCHMARK(BM_Baseline_ParseToolCallDocument)->Threads(1);
+
+// The same two replies read whole in one pass: every call, reasoning block, finish and usage.
+void BM_Governed_ReadToolCallReply(benchmark::State& st) {
+  for (auto _ : st) {
+    auto openai = dialect::decode_completion(providers::Dialect::openai, tool_replies::openai_three_calls);
+    auto anthropic = dialect::decode_completion(providers::Dialect::anthropic, tool_replies::anthropic_tool_use);
+    benchmark::DoNotOptimize(openai);
+    benchmark::DoNotOptimize(anthropic);
+  }
+}
+BENCHMARK(BM_Governed_ReadToolCallReply)->Threads(1);
+
 // The transport's own part: the reply it hands over (a status and a copied body).
 void BM_Governed_InstantTransport(benchmark::State& st) {
   InstantTransport t;
@@ -121,6 +146,8 @@ GOVERNED_RATIO("governed send(), success path / parsing its reply into a documen
                ({"BM_Governed_Send_Success/threads:1"}), ({"BM_Baseline_ParseReplyDocument/threads:1"}), 0);
 GOVERNED_RATIO("reading a reply's text and usage in one pass / parsing it into a document",
                ({"BM_Governed_ReadReply/threads:1"}), ({"BM_Baseline_ParseReplyDocument/threads:1"}), 1);
+GOVERNED_RATIO("reading tool-call replies whole in one pass / parsing them into documents",
+               ({"BM_Governed_ReadToolCallReply/threads:1"}), ({"BM_Baseline_ParseToolCallDocument/threads:1"}), 1);
 GOVERNED_RATIO("governed send(), one fallback hop / clock read", ({"BM_Governed_Send_FallbackHop/threads:1"}),
                ({"BM_Baseline_ClockNow/threads:1"}), 0);
 GOVERNED_RATIO("governed send(), success path / gcra admit", ({"BM_Governed_Send_Success/threads:1"}),

@@ -5,9 +5,15 @@
 #include <governed/providers/completion.hpp>
 #include <governed/providers/usage.hpp>
 
+#include "tool_replies.hpp"
+
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+
 #include <cstdint>
+#include <cstdlib>
 #include <optional>
 #include <random>
 #include <string>
@@ -51,14 +57,28 @@ const std::string blocks_body =
 const std::string legacy_body = R"({"choices":[{"text":"legacy","index":0}],"usage":{"prompt_tokens":3,"completion_tokens":1}})";
 
 const std::vector<std::string> seeds = {openai_body, o1_body, anthropic_body, gemini_body, responses_body, blocks_body,
-                                        legacy_body};
+                                        legacy_body, tool_replies::openai_three_calls,
+                                        tool_replies::openai_refusal_and_bad_arguments, tool_replies::deepseek_reasoning,
+                                        tool_replies::anthropic_tool_use, tool_replies::gemini_function_calls};
+
+/// The bodies of the shared reply vectors (tests/data/provider_replies.jsonl, or the folder
+/// in GOVERNED_VECTORS): real replies, mostly errors, each read as a success must be too.
+std::vector<std::string> vector_bodies() {
+  std::filesystem::path dir = std::filesystem::path(__FILE__).parent_path().parent_path() / "data";
+  if (const char* env = std::getenv("GOVERNED_VECTORS"); env && *env) dir = env;
+  std::ifstream in(dir / "provider_replies.jsonl");
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) out.push_back(nlohmann::json::parse(line).at("body").get<std::string>());
+  return out;
+}
 constexpr Dialect dialects[] = {Dialect::openai, Dialect::anthropic, Dialect::gemini};
 
-/// What the document readers say about `body`, in the one-pass reader's terms.
+/// What the document readers say about `body`, in the one-pass reader's terms: the whole
+/// completion — every choice, tool call, refusal, reasoning block and finish, usage and id.
 struct Reading {
   bool json = false;
-  std::string content;
-  std::optional<gp::Usage> usage;
+  gp::Completion completion;
   friend bool operator==(const Reading&, const Reading&) = default;
 };
 
@@ -67,8 +87,7 @@ Reading by_document(Dialect d, const std::string& body) {
   auto j = nlohmann::json::parse(body, nullptr, false);
   if (j.is_discarded()) return r;
   r.json = true;
-  r.content = gd::content_from_json(d, j);
-  if (auto u = gd::usage_from_json(j)) r.usage = *u;
+  r.completion = gd::completion_from_json(d, j);
   return r;
 }
 
@@ -77,8 +96,7 @@ Reading in_one_pass(Dialect d, const std::string& body) {
   auto c = gd::decode_completion(d, body);
   if (!c) return r;
   r.json = true;
-  r.content = c->content;
-  r.usage = c->usage;
+  r.completion = std::move(*c);
   return r;
 }
 
@@ -135,7 +153,32 @@ TEST_CASE("one pass agrees with the document readers on every shape and every ma
           "[providers][completion]") {
   // Hand-made corners: repeated members (the last counts), wrong types at each step, nulls.
   std::vector<std::string> bodies = seeds;
+  const auto vectors = vector_bodies();
+  CHECK(vectors.size() >= 30);
+  bodies.insert(bodies.end(), vectors.begin(), vectors.end());
   for (const char* extra : {
+           // Tool calls, refusals and reasoning, mangled: wrong types, repeats, members out of order.
+           R"({"choices":[{"message":{"tool_calls":[{"id":"a","function":{"name":"f","arguments":"{}"}},7,)"
+           R"({"function":{"arguments":{"x":1}}},{"id":5,"function":"g"}]},"finish_reason":7}]})",
+           R"({"choices":[{"message":{"tool_calls":[{"id":"a"}],"tool_calls":null,"refusal":"no","refusal":3}}]})",
+           R"({"choices":[{"message":{"reasoning_content":"r","content":"c"},"message":{"content":"d"}},"x",)"
+           R"({"text":"legacy","finish_reason":"length"}]})",
+           R"({"choices":[{"message":{"tool_calls":[{"function":{"name":"f","arguments":"  {\"a\":[1]} "}}]}}]})",
+           R"({"choices":[{"message":{"tool_calls":[{"function":{"name":"f","arguments":"[1]"},"function":{"name":"g"}}]}}]})",
+           R"({"content":[{"input":{"z":1,"a":{"c":[1,{"d":null}]}},"name":"n","id":"i","type":"tool_use"},)"
+           R"({"type":"tool_use","input":"text"},{"type":"tool_use"},{"type":"tool_use","input":{"a":1},"input":[2]},)"
+           R"({"type":"thinking","thinking":7,"signature":"s"},{"type":"redacted_thinking","data":"d","text":"t"},)"
+           R"({"type":5,"text":"x"},{"text":"y","type":"text"}],"stop_reason":"tool_use","id":"msg_1"})",
+           R"({"content":[{"type":"tool_use","input":{"a":1}}],"content":[{"type":"text","text":"later"}],"stop_reason":5})",
+           R"({"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{"b":2,"a":1}},"text":"t"},)"
+           R"({"functionCall":7,"text":"u"},{"functionCall":{"id":"x"},"functionCall":{"name":"g"}},)"
+           R"({"text":"th","thought":true,"thoughtSignature":"s"},{"text":"nt","thought":"true"},)"
+           R"({"thoughtSignature":"only"},{"functionCall":{"args":1.5e3,"name":"h"},"thoughtSignature":"cs"}]},)"
+           R"("finishReason":"STOP"},"bad",{"finishReason":"SAFETY"}],"responseId":"r-1","id":"not this"})",
+           R"({"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{"a":1}}}]},)"
+           R"("content":{"parts":[{"text":"later"}]},"finishReason":"STOP"}]})",
+           R"({"id":"a","id":7,"responseId":["x"]})",
+           R"({"id":"an id longer than sixty four bytes, which the reader keeps cut at sixty four bytes ok"})",
            R"({"usage":{"prompt_tokens":1,"completion_tokens":1},"usage":{"input_tokens":7,"output_tokens":3}})",
            R"({"usage":{"prompt_tokens":1,"completion_tokens":1},"usage":5})",
            R"({"usageMetadata":null,"usage":{"prompt_tokens":1,"completion_tokens":2}})",

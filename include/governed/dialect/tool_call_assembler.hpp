@@ -9,6 +9,7 @@
 /// by `JsonLimits::max_bytes` and their number by `max_calls`: pieces past either are dropped
 /// and `overflowed()` says so, so a hostile stream can not grow the reader without end.
 
+#include <governed/dialect/detail/reply_choice.hpp>
 #include <governed/dialect/detail/tool_ids.hpp>
 #include <governed/dialect/stream_event.hpp>
 #include <governed/json_limits.hpp>
@@ -79,12 +80,7 @@ class ToolCallAssembler {
   }
 
   /// Whether `text` is one JSON object, within the limits (checked without building it).
-  bool is_object(std::string_view text) const {
-    const auto start = text.find_first_not_of(" \t\r\n");
-    if (start == std::string_view::npos || text[start] != '{') return false;
-    if (governed::detail::json_depth(text, limits_.max_depth) > limits_.max_depth) return false;
-    return nlohmann::json::accept(text.begin(), text.end());
-  }
+  bool is_object(std::string_view text) const { return detail::is_json_object(text, limits_); }
 
  private:
   struct Partial {
