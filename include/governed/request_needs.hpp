@@ -41,9 +41,13 @@ namespace detail {
 
 using providers::Capability;
 
+// The common call is text only: each part below is tested for at the cost of a load and a
+// compare in `needs_of`, which every call inlines (BM_Governed_Send_Success counts its
+// instructions), and is out of line itself.
+
 /// What a message that is more than text adds: its parts (an image in a tool's result needs
 /// more than one in a user's turn), and its history's tool calls.
-inline void add_message_needs(Needs& n, const Message& m) {
+[[gnu::noinline]] inline void add_message_needs(Needs& n, const Message& m) {
   const bool tool_result = m.role == "tool";
   for (const auto& p : m.parts) {
     if (p.cache) ++n.cache_marks;
@@ -62,28 +66,32 @@ inline void add_message_needs(Needs& n, const Message& m) {
     if (!call.arguments_object) n.required = n.required.with(Capability::verbatim_tool_arguments);
 }
 
-/// What the request's own fields add: tools and tool choice, the output format, reasoning.
-inline void add_request_needs(Needs& n, const Request& r) {
+/// What the tools add: the tools themselves, their cache marks, and the parallel switch
+/// turned off (on or unset asks nothing of a model).
+[[gnu::noinline]] inline void add_tool_needs(Needs& n, const Request& r) {
   if (!r.tools.empty()) n.required = n.required.with(Capability::tools);
   for (const auto& t : r.tools)
     if (t.cache) ++n.cache_marks;
   if (r.parallel_tool_calls == false) n.required = n.required.with(Capability::parallel_tool_control);
-  switch (r.output.kind) {
-    case OutputFormat::Kind::text: break;
-    case OutputFormat::Kind::json_object: n.required = n.required.with(Capability::json_mode); break;
-    case OutputFormat::Kind::json_schema:
-      n.required = n.required.with(Capability::json_schema);
-      if (r.output.strict) n.required = n.required.with(Capability::json_schema_strict);
-      break;
-  }
+}
+
+/// What an answer's format other than text adds.
+[[gnu::noinline]] inline void add_output_needs(Needs& n, const OutputFormat& output) {
+  if (output.kind == OutputFormat::Kind::json_object) n.required = n.required.with(Capability::json_mode);
+  if (output.kind != OutputFormat::Kind::json_schema) return;
+  n.required = n.required.with(Capability::json_schema);
+  if (output.strict) n.required = n.required.with(Capability::json_schema_strict);
+}
+
+/// What reasoning adds: either form of it, and a forced tool call while thinking.
+[[gnu::noinline]] inline void add_reasoning_needs(Needs& n, const Reasoning& reasoning, ToolChoice::Mode mode) {
   // Effort none or a budget of 0 asks for no thinking: nothing a model may lack.
-  const bool thinks = r.reasoning && ((r.reasoning->effort && *r.reasoning->effort != Reasoning::Effort::none) ||
-                                      (r.reasoning->budget_tokens && *r.reasoning->budget_tokens > 0));
+  const bool thinks = (reasoning.effort && *reasoning.effort != Reasoning::Effort::none) ||
+                      (reasoning.budget_tokens && *reasoning.budget_tokens > 0);
   if (!thinks) return;
   // Either form will do: the encoder converts (reasoning.hpp), so both are named and
   // `Capabilities::missing` asks for one of them.
   n.required = n.required.with(Capability::reasoning_effort).with(Capability::reasoning_budget);
-  const auto mode = r.tool_choice.mode;
   if (mode == ToolChoice::Mode::required || mode == ToolChoice::Mode::named)
     n.required = n.required.with(Capability::thinking_with_forced_tool);
 }
@@ -92,7 +100,7 @@ inline void add_request_needs(Needs& n, const Request& r) {
 
 /// Adds what the message `m` needs to `n`: a message of text only adds nothing, at the cost of
 /// one test.
-inline void add_needs_of(Needs& n, const Message& m) {
+[[gnu::always_inline]] inline void add_needs_of(Needs& n, const Message& m) {
   if (m.cache) ++n.cache_marks;
   if (!m.text_only()) [[unlikely]] detail::add_message_needs(n, m);
 }
@@ -101,10 +109,12 @@ inline void add_needs_of(Needs& n, const Message& m) {
 /// reasoning, and each message that is more than text. `seed`, `user` and `metadata` are
 /// advisory, not needs: an encoder whose provider has no such field leaves it out, and the
 /// call is still the call that was asked for.
-inline Needs needs_of(const Request& r) {
+[[gnu::always_inline]] inline Needs needs_of(const Request& r) {
   Needs n;
   for (const auto& m : r.messages) add_needs_of(n, m);
-  detail::add_request_needs(n, r);
+  if (!r.tools.empty() || r.parallel_tool_calls) [[unlikely]] detail::add_tool_needs(n, r);
+  if (r.output.kind != OutputFormat::Kind::text) [[unlikely]] detail::add_output_needs(n, r.output);
+  if (r.reasoning) [[unlikely]] detail::add_reasoning_needs(n, *r.reasoning, r.tool_choice.mode);
   return n;
 }
 
