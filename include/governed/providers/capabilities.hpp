@@ -6,8 +6,8 @@
 /// needs (request_needs.hpp), and a candidate whose model lacks any of it is skipped with a
 /// `skipped` event before any key or admission, never sent to fail with a 400.
 ///
-/// A `Capabilities` is a small bitset: checking a candidate is one AND, and a call that needs
-/// nothing beyond text skips even that.
+/// A `Capabilities` is a small bitset: checking a candidate is one AND, which finds nothing
+/// missing for a call that needs nothing beyond text.
 ///
 /// ```cpp
 /// using governed::providers::Capability;
