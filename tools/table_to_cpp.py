@@ -79,6 +79,10 @@ def opt_text(d, k):
     return text(d[k]) if k in d else None
 
 
+def opt_names(d, k):
+    return names(d[k]) if k in d else None
+
+
 def model(name, m, indent):
     p = m["price"]
     price = fields([("input", number(p["input"])), ("output", number(p["output"])),
@@ -95,7 +99,8 @@ def model(name, m, indent):
         f".price = {price}",
         f".tiers = {tiers}" if tiers else None,
         fields([("tags", names(m["tags"]) if "tags" in m else None), ("estimate", estimate(m.get("estimate"))),
-                ("as_of", text(m["as_of"])), ("retired", opt_text(m, "retired")), ("note", opt_text(m, "note"))])[1:-1]]
+                ("capabilities", opt_names(m, "capabilities")),
+                ("capabilities_as_of", opt_text(m, "capabilities_as_of")), ("as_of", text(m["as_of"])), ("retired", opt_text(m, "retired")), ("note", opt_text(m, "note"))])[1:-1]]
     return "{\n" + ",\n".join(pad + line for line in lines if line) + "}"
 
 
@@ -122,7 +127,9 @@ def provider(name, p):
         ("headers", "HeaderFamily::" + p["headers"] if "headers" in p else None),
         ("requests_window", window("requests_window")), ("tokens_window", window("tokens_window")),
         ("daily_reset", reset), ("limits_per", names(p["limits_per"]) if "limits_per" in p else None),
-        ("estimate", estimate(p.get("estimate"))), ("fallback", fallback), ("as_of", text(p["as_of"])),
+        ("estimate", estimate(p.get("estimate"))), ("fallback", fallback),
+        ("capabilities", opt_names(p, "capabilities")), ("capabilities_as_of", opt_text(p, "capabilities_as_of")),
+        ("as_of", text(p["as_of"])),
         ("note", opt_text(p, "note")), ("models", models)], 6)
 
 

@@ -23,6 +23,9 @@ enum class Errc {
   rejected,           ///< the provider refused the request itself (bad request, content policy)
   timed_out,          ///< the call's deadline passed before it could be answered
   cancelled,          ///< the caller cancelled the call
+  /// No candidate's model can carry what the call needs (tools, documents, a strict schema …):
+  /// each was skipped unsent; the message names each model and what it lacks
+  unsupported,
 };
 
 /// The name of an error code, for logs and JSON.
@@ -39,6 +42,7 @@ constexpr std::string_view to_string(Errc e) noexcept {
     case Errc::rejected: return "rejected";
     case Errc::timed_out: return "timed_out";
     case Errc::cancelled: return "cancelled";
+    case Errc::unsupported: return "unsupported";
   }
   return "unknown";
 }

@@ -4,6 +4,7 @@
 /// headers, friendly messages with redaction, token estimation, usage and cost accounting.
 /// Data and pure functions, no I/O except reading an override file when asked.
 
+#include <governed/providers/capabilities.hpp>
 #include <governed/providers/classify.hpp>
 #include <governed/providers/cost.hpp>
 #include <governed/providers/error_body.hpp>

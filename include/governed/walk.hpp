@@ -79,8 +79,9 @@ class Walk {
         rng_(state.next_random()), outcome_(state.observers(), state.secrets(), req_.task) {}
 
   /// A walk over a request the caller keeps alive until the walk ends (the blocking call's,
-  /// which need not be copied).
-  Walk(StateT& state, const Backoff& backoff, Keys& keys, const Fallback& fallback, std::reference_wrapper<const Request> request)
+  /// which need not be copied). Always inlined, as the steps of a warm call are (walk/enter.hpp):
+  /// GCC at -O2 left it out of line once the call's facts grew by the call's needs.
+  [[gnu::always_inline]] Walk(StateT& state, const Backoff& backoff, Keys& keys, const Fallback& fallback, std::reference_wrapper<const Request> request)
       : s_(state), backoff_(backoff), keys_(keys), fallback_(fallback), req_(request.get()),
         rng_(state.next_random()), outcome_(state.observers(), state.secrets(), req_.task) {}
 
@@ -218,7 +219,8 @@ class Walk {
         phase_ = Phase::admit;
         seat_.begin(t);
         return std::nullopt;
-      case walk::Enter::skip: return std::nullopt;
+      case walk::Enter::skip:
+      case walk::Enter::skip_stated: return std::nullopt;
       case walk::Enter::leave: next_candidate(); return std::nullopt;
       case walk::Enter::nothing_left: return finish(nothing_left());
       case walk::Enter::cap_reached: return finish(walk::fallback_cap_reached(nothing_left(), entry.cap));
@@ -254,8 +256,11 @@ class Walk {
     phase_ = Phase::candidate;
   }
 
-  /// What the call answers when nothing is left to try (walk/finish.hpp).
+  /// What the call answers when nothing is left to try (walk/finish.hpp): unsupported when no
+  /// candidate could carry it, else what stopped the last.
   Error nothing_left() const {
+    if (auto none_carries = walk::unsupported(candidates_.planned(), call_.stated_skips, call_.needs)) [[unlikely]]
+      return std::move(*none_carries);
     return walk::nothing_left(seat_.store_refused(), outcome_.held_back(), reply_.refused_keyless(),
                               reply_.last_verdict(), candidates_.last_provider(), unservable_reason_, s_.secrets());
   }

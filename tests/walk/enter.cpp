@@ -219,3 +219,37 @@ TEST_CASE("walk::enter_candidate: at the spend limit with downgrade, the cheapes
   CHECK(said.message == providers::spend_downgrade_message(next.provider->name, next.model->name));
   CHECK(enter_worst_case(world) <= gpt_4o / 2);
 }
+
+TEST_CASE("a candidate that lacks what the call needs is skipped with a stated event, before any key or admission",
+          "[walk][enter]") {
+  EnterWorld world;
+  // OpenAI's tool messages are text: no OpenAI model takes an image in a tool's result.
+  world.call.needs.required = providers::Capabilities{providers::Capability::tool_result_images};
+  const auto e = world.enter();
+  CHECK(e.next == walk::Enter::skip_stated);
+  CHECK(e.set == nullptr);
+  CHECK_FALSE(world.key.chosen());     // no key was picked
+  CHECK_FALSE(world.breaker.holding());  // no breaker pass was taken
+  CHECK(world.call.stated_skips == 1);
+  CHECK(world.outcome.counts().fallbacks == 0);  // nothing was tried: not a move
+  REQUIRE(world.outcome.events().size() == 1);
+  const auto& said = world.outcome.events().front();
+  CHECK(said.kind == EventKind::skipped);
+  CHECK(said.provider == "openai");
+  CHECK(said.model == "gpt-4o");
+  CHECK(said.message == "Skipping OPENAI gpt-4o: it cannot take tool_result_images.");
+  // The cursor moved on at once: the next candidate is another model, not yet entered.
+  REQUIRE(world.candidates.more(world.plan, world.state->table()));
+  CHECK(world.target() != "openai/gpt-4o");
+  CHECK(world.state->cooldowns().cooling_until(CooldownKey{"openai", "gpt-4o", "org-a"}, world.clock.now()) ==
+        std::nullopt);
+}
+
+TEST_CASE("walk::enter_candidate: a call that needs nothing beyond text says nothing of capabilities",
+          "[walk][enter]") {
+  EnterWorld world;
+  REQUIRE(world.call.needs.required.empty());
+  CHECK(world.enter().next == walk::Enter::admit);
+  CHECK(world.call.stated_skips == 0);
+  CHECK(world.outcome.events().empty());
+}

@@ -5,9 +5,10 @@
 /// The application this library came from showed its users "Switching to GROQ
 /// llama-3.1-70b-versatile…" instead of a raw 429 with an organisation id in it. Every step of
 /// a call's walk — admitted, waited, retried, switched model or provider, rotated key, cooled a
-/// model, budget alerts, cache hits, failure — is an `Event` carrying that sentence (built with
-/// providers/messages.hpp; `Event::of` picks the sentence for the kind, `Event::make` takes a
-/// more specific one), and goes to the observer the user installs.
+/// model, skipped a model that cannot carry the call, budget alerts, cache hits, failure — is
+/// an `Event` carrying that sentence (built with providers/messages.hpp; `Event::of` picks the
+/// sentence for the kind, `Event::make` takes a more specific one), and goes to the observer
+/// the user installs.
 ///
 /// Secrets: an event's text fields pass through `providers::redact` when the event is made,
 /// with the configured keys, so no key or organisation id reaches an observer.
@@ -75,9 +76,12 @@ enum class EventKind : std::uint8_t {
   alert_error_rate,
   /// Alert: the last hour's spend is above the threshold times the trailing 24-hour mean.
   alert_spend_spike,
+  /// A candidate was passed over unsent: its model lacks what the call needs (tools,
+  /// documents, a strict schema …). No cooldown, no retry: the next candidate at once.
+  skipped,
 };
 
-inline constexpr std::size_t event_kinds = 19;
+inline constexpr std::size_t event_kinds = 20;
 
 constexpr std::string_view to_string(EventKind k) noexcept {
   switch (k) {
@@ -100,6 +104,7 @@ constexpr std::string_view to_string(EventKind k) noexcept {
     case EventKind::alert_rate_limits: return "alert_rate_limits";
     case EventKind::alert_error_rate: return "alert_error_rate";
     case EventKind::alert_spend_spike: return "alert_spend_spike";
+    case EventKind::skipped: return "skipped";
   }
   return "unknown";
 }
@@ -151,6 +156,7 @@ inline std::string friendly_message(EventKind kind, std::string_view provider, s
     case EventKind::alert_rate_limits: s = fmt::format("{} is answering with many 429s.", who); break;
     case EventKind::alert_error_rate: s = "An unusual share of calls is failing."; break;
     case EventKind::alert_spend_spike: s = "Spending in the last hour is well above the daily average."; break;
+    case EventKind::skipped: s = fmt::format("Skipping {}: it cannot carry this call.", who); break;
   }
   return providers::redact(s, keys);
 }

@@ -54,6 +54,13 @@ inline std::string switching_message(std::string_view provider, std::string_view
   return redact(fmt::format("Switching to {} {}\u2026", detail::shout(provider), model), keys);
 }
 
+/// "Skipping GEMINI gemini-2.0-flash: it cannot take documents." `lacking`: the capabilities'
+/// names (providers/capabilities.hpp).
+inline std::string skipped_message(std::string_view provider, std::string_view model, std::string_view lacking,
+                                   std::span<const std::string> keys = {}) {
+  return redact(fmt::format("Skipping {} {}: it cannot take {}.", detail::shout(provider), model, lacking), keys);
+}
+
 /// "Rate limit reached for GROQ (llama-3.3-70b-versatile). The provider requests waiting
 /// 22 minutes. Automatically trying alternative model/provider…"
 inline std::string rate_limited_message(std::string_view provider, std::string_view model,

@@ -1,7 +1,10 @@
 #pragma once
 /// @file
 /// A model as the provider table describes it: context window, output limit, price, limits
-/// per tier, tags and token-estimate parameters, each with the date it was published.
+/// per tier, tags, token-estimate parameters and what it can carry (capabilities.hpp), each with
+/// the date it was published.
+
+#include <governed/providers/capabilities.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -63,6 +66,8 @@ struct Model {
   std::vector<TierLimits> tiers;
   std::vector<std::string> tags;  ///< primary, fallback, budget, large_context
   EstimateParams estimate;
+  /// What it can carry beyond text: its own list in the table, else its provider's.
+  Capabilities capabilities{};
   std::string as_of;
   std::optional<std::string> retired{};  ///< the date it was retired, when it was
   std::string note;

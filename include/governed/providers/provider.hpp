@@ -50,6 +50,8 @@ struct Provider {
   DailyReset daily_reset;
   bool limits_per_account = false, limits_per_key = false, limits_per_model = false;
   EstimateParams estimate;
+  /// What its models carry unless a model states its own (providers/capabilities.hpp).
+  Capabilities capabilities{};
   std::vector<std::string> fallback_models;
   std::vector<std::string> fallback_providers;
   std::string as_of;

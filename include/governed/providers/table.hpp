@@ -52,6 +52,14 @@ inline std::string pointer_escape(std::string_view s) {
   return out;
 }
 
+/// Whether two names are the same: the lengths, then the first letters, before the bytes.
+/// Every call looks its provider and model up by name, and names of one length are common
+/// (gemini and openai, gpt-4-turbo and gpt-4o-mini): each compare of equal lengths is a call
+/// of memcmp that the first letter mostly spares.
+inline bool same_name(std::string_view a, std::string_view b) noexcept {
+  return a.size() == b.size() && (a.empty() || a.front() == b.front()) && a == b;
+}
+
 /// The first problem found in a table, named by the JSON pointer of its field and the
 /// document's source; later problems are not recorded (one clear error, not a cascade).
 class TableProblems {
@@ -110,7 +118,7 @@ class Table {
 
   const Provider* provider(std::string_view name) const noexcept {
     for (const auto& p : providers_)
-      if (p.name == name) return &p;
+      if (detail::same_name(p.name, name)) return &p;
     return nullptr;
   }
   const Model* model(std::string_view provider, std::string_view name) const noexcept {
@@ -122,7 +130,7 @@ class Table {
     const auto i = index_of(p);
     if (!i) return nullptr;
     for (std::size_t m = ranges_[*i].first; m < ranges_[*i].second; ++m)
-      if (models_[m].name == name) return &models_[m];
+      if (detail::same_name(models_[m].name, name)) return &models_[m];
     return nullptr;
   }
   /// The position of `p` in `providers()`, when it is this table's (not a copy's).
@@ -241,6 +249,16 @@ inline std::optional<Duration> resolve_window(TableProblems& r, const std::optio
   return std::nullopt;
 }
 
+/// The capabilities named at `ptr`; an unknown name is an error naming it and its place.
+inline Capabilities resolve_capabilities(TableProblems& r, const Names& written, const std::string& ptr) {
+  Capabilities out;
+  for (std::size_t i = 0; i < written.size(); ++i) {
+    if (const auto c = capability_from(written[i])) out = out.with(*c);
+    else r.fail_at(ptr + "/" + std::to_string(i), fmt::format("unknown capability \"{}\"", written[i]));
+  }
+  return out;
+}
+
 /// The provider at `pp`, all but its models.
 inline Provider resolve_provider(TableProblems& r, const ProviderEntry& e, const std::string& pp) {
   Provider p;
@@ -261,6 +279,8 @@ inline Provider resolve_provider(TableProblems& r, const ProviderEntry& e, const
     else r.fail_at(pp + "/limits_per", "entries must be account, key or model");
   }
   p.estimate = resolve_estimate(r, e.estimate, pp, EstimateParams{});
+  if (e.capabilities) p.capabilities = resolve_capabilities(r, *e.capabilities, pp + "/capabilities");
+  r.date(e.capabilities_as_of, pp + "/capabilities_as_of");
   if (e.fallback) {
     p.fallback_models = e.fallback->models.value_or(Names{});
     p.fallback_providers = e.fallback->providers.value_or(Names{});
@@ -331,6 +351,10 @@ inline Model resolve_model(TableProblems& r, const Provider& provider, const Mod
       r.fail_at(mp + "/tags/" + std::to_string(i), "must be one of primary, fallback, budget, large_context");
   }
   m.estimate = resolve_estimate(r, e.estimate, mp, provider.estimate);
+  // A model's own list replaces its provider's whole: a model that lacks one thing its
+  // siblings have is written with what it has.
+  m.capabilities = e.capabilities ? resolve_capabilities(r, *e.capabilities, mp + "/capabilities") : provider.capabilities;
+  r.date(e.capabilities_as_of, mp + "/capabilities_as_of");
   r.date(e.retired, mp + "/retired");
   m.retired = e.retired;
   m.note = e.note.value_or("");

@@ -36,7 +36,10 @@ inline ProviderEntry builtin_anthropic() {
       .estimate = EstimateEntry{.letters_per_token = 4.4, .tokens_per_message = 4, .tokens_per_reply = 3},
       .fallback = FallbackEntry{.models = Names{"claude-3-5-sonnet-20241022", "claude-3-5-haiku-20241022", "claude-3-haiku-20240307"},
                                 .providers = Names{"openai", "groq"}},
+      .capabilities = Names{"tools", "parallel_tool_control", "vision", "image_urls", "documents", "document_urls", "json_mode", "json_schema", "prompt_cache_marks", "tool_result_images"},
+      .capabilities_as_of = "2026-12-07",
       .as_of = "2025-06-01",
+      .note = "capabilities: structured output is a forced tool (not strict, and refused with extended thinking); no seed",
       .models = std::vector<ModelEntry>{
           ModelEntry{
             .name = "claude-3-5-haiku-20241022", .context_window = 200000, .max_output_tokens = 8192,
@@ -47,7 +50,7 @@ inline ProviderEntry builtin_anthropic() {
                 {.name = "tier2", .rpm = Cap::of(1000), .itpm = Cap::of(100000), .otpm = Cap::of(20000)},
                 {.name = "tier3", .rpm = Cap::of(2000), .itpm = Cap::of(200000), .otpm = Cap::of(40000)},
                 {.name = "tier4", .rpm = Cap::of(4000), .itpm = Cap::of(400000), .otpm = Cap::of(80000)}},
-            .tags = Names{"fallback", "budget"}, .as_of = "2025-06-01"},
+            .tags = Names{"fallback", "budget"}, .as_of = "2025-06-01", .note = "vision: Anthropic's pages list image and PDF input; OpenRouter's page says it takes no images"},
           ModelEntry{
             .name = "claude-3-5-sonnet-20241022", .context_window = 200000, .max_output_tokens = 8192,
             .price = {.input = 3.0, .output = 15.0, .cached_input = 0.3, .cache_write = 3.75},
@@ -67,7 +70,7 @@ inline ProviderEntry builtin_anthropic() {
                 {.name = "tier2", .rpm = Cap::of(1000), .itpm = Cap::of(100000), .otpm = Cap::of(20000)},
                 {.name = "tier3", .rpm = Cap::of(2000), .itpm = Cap::of(200000), .otpm = Cap::of(40000)},
                 {.name = "tier4", .rpm = Cap::of(4000), .itpm = Cap::of(400000), .otpm = Cap::of(80000)}},
-            .tags = Names{"fallback", "budget"}, .as_of = "2025-06-01"}}};
+            .tags = Names{"fallback", "budget"}, .capabilities = Names{"tools", "parallel_tool_control", "vision", "image_urls", "json_mode", "json_schema", "prompt_cache_marks", "tool_result_images"}, .capabilities_as_of = "2026-12-07", .as_of = "2025-06-01", .note = "the PDF support page does not list it: documents left off"}}};
 }
 
 inline ProviderEntry builtin_azure() {
@@ -85,8 +88,10 @@ inline ProviderEntry builtin_azure() {
       .estimate = EstimateEntry{.letters_per_token = 5.5, .tokens_per_message = 3, .tokens_per_reply = 3},
       .fallback = FallbackEntry{.models = Names{"gpt-4o", "gpt-4o-mini"},
                                 .providers = Names{"openai"}},
+      .capabilities = Names{"tools", "parallel_tool_control", "vision", "image_urls", "json_mode", "json_schema", "json_schema_strict", "seed", "verbatim_tool_arguments"},
+      .capabilities_as_of = "2026-12-07",
       .as_of = "2025-08-15",
-      .note = "limits are per deployment (quota assigned per model and region); the key is the resource's",
+      .note = "limits are per deployment (quota assigned per model and region); the key is the resource's; capabilities: PDF file parts in chat completions are not stated for Azure deployments: documents left off",
       .models = std::vector<ModelEntry>{
           ModelEntry{
             .name = "gpt-4o", .context_window = 128000, .max_output_tokens = 16384,
@@ -111,8 +116,10 @@ inline ProviderEntry builtin_deepseek() {
       .estimate = EstimateEntry{.letters_per_token = 4.6, .tokens_per_message = 3, .tokens_per_reply = 3},
       .fallback = FallbackEntry{.models = Names{"deepseek-chat"},
                                 .providers = Names{}},
+      .capabilities = Names{"tools", "json_mode", "verbatim_tool_arguments"},
+      .capabilities_as_of = "2026-12-07",
       .as_of = "2025-10-01",
-      .note = "no fixed rate limit: under load requests are held open rather than refused",
+      .note = "no fixed rate limit: under load requests are held open rather than refused; capabilities: no parallel-tool switch, no schema, no images on deepseek-chat",
       .models = std::vector<ModelEntry>{
           ModelEntry{
             .name = "deepseek-chat", .context_window = 131072, .max_output_tokens = 8192,
@@ -135,7 +142,10 @@ inline ProviderEntry builtin_gemini() {
       .estimate = EstimateEntry{.letters_per_token = 5.0, .tokens_per_message = 3, .tokens_per_reply = 0},
       .fallback = FallbackEntry{.models = Names{"gemini-2.5-flash", "gemini-2.5-flash-lite"},
                                 .providers = Names{"openai", "anthropic"}},
+      .capabilities = Names{"tools", "vision", "image_urls", "documents", "document_urls", "json_mode", "json_schema", "json_schema_strict", "reasoning_budget", "seed", "thinking_with_forced_tool"},
+      .capabilities_as_of = "2026-12-07",
       .as_of = "2025-09-01",
+      .note = "capabilities: no switch for parallel function calls; a response schema is enforced (json_schema_strict) for the OpenAPI subset it takes; thinking with function calling mode ANY is not restricted on the pages",
       .models = std::vector<ModelEntry>{
           ModelEntry{
             .name = "gemini-2.5-flash", .context_window = 1048576, .max_output_tokens = 65536,
@@ -172,8 +182,10 @@ inline ProviderEntry builtin_groq() {
       .estimate = EstimateEntry{.letters_per_token = 5.0, .tokens_per_message = 3, .tokens_per_reply = 3},
       .fallback = FallbackEntry{.models = Names{"llama-3.3-70b-versatile", "llama-3.1-70b-versatile", "llama-3.1-8b-instant", "mixtral-8x7b-32768", "gemma2-9b-it"},
                                 .providers = Names{"openai", "anthropic"}},
+      .capabilities = Names{"tools", "parallel_tool_control", "json_mode", "seed", "verbatim_tool_arguments"},
+      .capabilities_as_of = "2026-12-07",
       .as_of = "2025-09-01",
-      .note = "x-ratelimit-*-requests count requests per day, x-ratelimit-*-tokens tokens per minute",
+      .note = "x-ratelimit-*-requests count requests per day, x-ratelimit-*-tokens tokens per minute; capabilities: structured outputs (json_schema) and vision are listed for other models only",
       .models = std::vector<ModelEntry>{
           ModelEntry{
             .name = "gemma2-9b-it", .context_window = 8192, .max_output_tokens = 8192,
@@ -220,8 +232,10 @@ inline ProviderEntry builtin_mistral() {
       .estimate = EstimateEntry{.letters_per_token = 4.4, .tokens_per_message = 3, .tokens_per_reply = 3},
       .fallback = FallbackEntry{.models = Names{"mistral-large-latest", "mistral-small-latest"},
                                 .providers = Names{}},
+      .capabilities = Names{"tools", "parallel_tool_control", "json_mode", "json_schema", "seed", "verbatim_tool_arguments"},
+      .capabilities_as_of = "2026-12-07",
       .as_of = "2025-09-01",
-      .note = "limits are per workspace; the free Experiment plan allows about one request per second",
+      .note = "limits are per workspace; the free Experiment plan allows about one request per second; capabilities: whether a strict schema is enforced is not stated: json_schema_strict left off",
       .models = std::vector<ModelEntry>{
           ModelEntry{
             .name = "mistral-large-latest", .context_window = 131072, .max_output_tokens = 131072,
@@ -230,7 +244,7 @@ inline ProviderEntry builtin_mistral() {
           ModelEntry{
             .name = "mistral-small-latest", .context_window = 131072, .max_output_tokens = 131072,
             .price = {.input = 0.1, .output = 0.3},
-            .tags = Names{"fallback", "budget"}, .as_of = "2025-09-01"}}};
+            .tags = Names{"fallback", "budget"}, .capabilities = Names{"tools", "parallel_tool_control", "vision", "image_urls", "json_mode", "json_schema", "seed", "verbatim_tool_arguments"}, .capabilities_as_of = "2026-12-07", .as_of = "2025-09-01"}}};
 }
 
 inline ProviderEntry builtin_openai() {
@@ -248,6 +262,8 @@ inline ProviderEntry builtin_openai() {
       .estimate = EstimateEntry{.letters_per_token = 5.0, .tokens_per_message = 3, .tokens_per_reply = 3},
       .fallback = FallbackEntry{.models = Names{"gpt-4o", "gpt-4o-mini", "gpt-4-turbo", "gpt-3.5-turbo"},
                                 .providers = Names{"anthropic", "groq"}},
+      .capabilities = Names{"tools", "parallel_tool_control", "vision", "image_urls", "documents", "json_mode", "json_schema", "json_schema_strict", "seed", "verbatim_tool_arguments"},
+      .capabilities_as_of = "2026-12-07",
       .as_of = "2025-08-15",
       .models = std::vector<ModelEntry>{
           ModelEntry{
@@ -260,7 +276,7 @@ inline ProviderEntry builtin_openai() {
                 {.name = "tier3", .rpm = Cap::of(3500), .tpm = Cap::of(4000000)},
                 {.name = "tier4", .rpm = Cap::of(10000), .tpm = Cap::of(10000000)},
                 {.name = "tier5", .rpm = Cap::of(10000), .tpm = Cap::of(50000000)}},
-            .tags = Names{"fallback", "budget"}, .as_of = "2025-08-15"},
+            .tags = Names{"fallback", "budget"}, .capabilities = Names{"tools", "parallel_tool_control", "json_mode", "seed", "verbatim_tool_arguments"}, .capabilities_as_of = "2026-12-07", .as_of = "2025-08-15", .note = "text only: no images or PDF files"},
           ModelEntry{
             .name = "gpt-4-turbo", .context_window = 128000, .max_output_tokens = 4096,
             .price = {.input = 10.0, .output = 30.0},
@@ -271,7 +287,7 @@ inline ProviderEntry builtin_openai() {
                 {.name = "tier3", .rpm = Cap::of(5000), .tpm = Cap::of(600000)},
                 {.name = "tier4", .rpm = Cap::of(10000), .tpm = Cap::of(800000)},
                 {.name = "tier5", .rpm = Cap::of(10000), .tpm = Cap::of(2000000)}},
-            .tags = Names{"fallback"}, .as_of = "2025-08-15"},
+            .tags = Names{"fallback"}, .capabilities = Names{"tools", "parallel_tool_control", "vision", "image_urls", "documents", "json_mode", "seed", "verbatim_tool_arguments"}, .capabilities_as_of = "2026-12-07", .as_of = "2025-08-15", .note = "structured outputs (json_schema) start with gpt-4o-2024-08-06"},
           ModelEntry{
             .name = "gpt-4o", .context_window = 128000, .max_output_tokens = 16384,
             .price = {.input = 2.5, .output = 10.0, .cached_input = 1.25},
@@ -304,7 +320,7 @@ inline ProviderEntry builtin_openai() {
                 {.name = "tier3", .rpm = Cap::of(5000), .tpm = Cap::of(800000)},
                 {.name = "tier4", .rpm = Cap::of(10000), .tpm = Cap::of(2000000)},
                 {.name = "tier5", .rpm = Cap::of(15000), .tpm = Cap::of(40000000)}},
-            .tags = Names{"primary"}, .estimate = EstimateEntry{.letters_per_token = 5.5}, .as_of = "2025-08-15"}}};
+            .tags = Names{"primary"}, .estimate = EstimateEntry{.letters_per_token = 5.5}, .capabilities = Names{"vision", "image_urls", "documents"}, .capabilities_as_of = "2026-12-07", .as_of = "2025-08-15", .note = "the model page lists function calling and structured outputs as not supported"}}};
 }
 
 inline ProviderEntry builtin_openai_compatible() {
@@ -320,8 +336,10 @@ inline ProviderEntry builtin_openai_compatible() {
       .estimate = EstimateEntry{.letters_per_token = 5.0, .tokens_per_message = 3, .tokens_per_reply = 3},
       .fallback = FallbackEntry{.models = Names{},
                                 .providers = Names{}},
+      .capabilities = Names{},
+      .capabilities_as_of = "2026-12-07",
       .as_of = "2025-09-01",
-      .note = "any server speaking the OpenAI API (vLLM, LiteLLM, Together, a gateway): the base URL is the user's",
+      .note = "any server speaking the OpenAI API (vLLM, LiteLLM, Together, a gateway): the base URL is the user's; capabilities: the user's server's, to state in an override",
       .models = std::vector<ModelEntry>{}};
 }
 
@@ -339,6 +357,8 @@ inline ProviderEntry builtin_openrouter() {
       .estimate = EstimateEntry{.letters_per_token = 5.0, .tokens_per_message = 3, .tokens_per_reply = 3},
       .fallback = FallbackEntry{.models = Names{},
                                 .providers = Names{}},
+      .capabilities = Names{"tools", "parallel_tool_control", "vision", "image_urls", "documents", "json_mode", "json_schema", "json_schema_strict", "seed", "verbatim_tool_arguments"},
+      .capabilities_as_of = "2026-12-07",
       .as_of = "2025-09-01",
       .note = "free models: 20 requests per minute, 50 per day until 10 credits are bought, then 1000 per day",
       .models = std::vector<ModelEntry>{

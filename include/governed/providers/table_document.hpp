@@ -64,6 +64,10 @@ struct ModelEntry {
   std::optional<std::vector<TierEntry>> tiers{};
   std::optional<Names> tags{};
   std::optional<EstimateEntry> estimate{};
+  /// Replaces the provider's list for this model when written (an empty list: none), with the
+  /// date of the pages that said so; without it, the model's `as_of`.
+  std::optional<Names> capabilities{};
+  std::optional<std::string> capabilities_as_of{};
   std::string as_of;
   std::optional<std::string> retired{};
   std::optional<std::string> note{};
@@ -98,6 +102,10 @@ struct ProviderEntry {
   std::optional<Names> limits_per{};             ///< account, key, model
   std::optional<EstimateEntry> estimate{};
   std::optional<FallbackEntry> fallback{};
+  /// What the provider's models carry (providers/capabilities.hpp names), and the date of the
+  /// pages that said so; without it, the provider's `as_of`.
+  std::optional<Names> capabilities{};
+  std::optional<std::string> capabilities_as_of{};
   std::string as_of;
   std::optional<std::string> note{};
   std::optional<std::vector<ModelEntry>> models{};

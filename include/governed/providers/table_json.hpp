@@ -225,7 +225,7 @@ inline std::optional<ProviderEntry> read_provider(TableJsonReader& r, const std:
                                                   const nlohmann::json& pj, const std::string& pp) {
   if (!r.object(pj, pp, {"display", "base_url", "auth", "dialect", "headers", "requests_window",
                          "tokens_window", "daily_reset", "limits_per", "estimate", "fallback",
-                         "as_of", "note", "models"}))
+                         "capabilities", "capabilities_as_of", "as_of", "note", "models"}))
     return std::nullopt;
   ProviderEntry p;
   p.name = pname;
@@ -240,6 +240,8 @@ inline std::optional<ProviderEntry> read_provider(TableJsonReader& r, const std:
   p.limits_per = r.strings(pj, pp, "limits_per");
   p.estimate = r.estimate(pj, pp);
   p.fallback = read_fallback(r, pj, pp);
+  p.capabilities = r.strings(pj, pp, "capabilities");
+  p.capabilities_as_of = r.str(pj, pp, "capabilities_as_of");
   p.as_of = r.str(pj, pp, "as_of", true).value_or("");
   p.note = r.str(pj, pp, "note");
   return p;
@@ -294,7 +296,7 @@ inline std::optional<std::vector<TierEntry>> read_tiers(TableJsonReader& r, cons
 inline std::optional<ModelEntry> read_model(TableJsonReader& r, const std::string& mname, const nlohmann::json& mj,
                                             const std::string& mp) {
   if (!r.object(mj, mp, {"context_window", "max_output_tokens", "price", "tiers", "tags",
-                         "estimate", "as_of", "retired", "note"}))
+                         "estimate", "capabilities", "capabilities_as_of", "as_of", "retired", "note"}))
     return std::nullopt;
   ModelEntry m;
   m.name = mname;
@@ -305,6 +307,8 @@ inline std::optional<ModelEntry> read_model(TableJsonReader& r, const std::strin
   m.tiers = read_tiers(r, mj, mp);
   m.tags = r.strings(mj, mp, "tags");
   m.estimate = r.estimate(mj, mp);
+  m.capabilities = r.strings(mj, mp, "capabilities");
+  m.capabilities_as_of = r.str(mj, mp, "capabilities_as_of");
   m.retired = r.str(mj, mp, "retired");
   m.note = r.str(mj, mp, "note");
   return m;
@@ -421,6 +425,8 @@ inline nlohmann::json model_json(const ModelEntry& m) {
   }
   if (m.tags) j["tags"] = names_json(*m.tags);
   if (m.estimate) j["estimate"] = estimate_json(*m.estimate);
+  if (m.capabilities) j["capabilities"] = names_json(*m.capabilities);
+  if (m.capabilities_as_of) j["capabilities_as_of"] = *m.capabilities_as_of;
   if (m.retired) j["retired"] = *m.retired;
   if (m.note) j["note"] = *m.note;
   return j;
@@ -449,6 +455,8 @@ inline nlohmann::json provider_json(const ProviderEntry& p) {
     if (p.fallback->models) f["models"] = names_json(*p.fallback->models);
     if (p.fallback->providers) f["providers"] = names_json(*p.fallback->providers);
   }
+  if (p.capabilities) j["capabilities"] = names_json(*p.capabilities);
+  if (p.capabilities_as_of) j["capabilities_as_of"] = *p.capabilities_as_of;
   if (p.note) j["note"] = *p.note;
   return j;
 }

@@ -1,8 +1,8 @@
 #pragma once
 /// @file
 /// `walk::CallFacts`: what a call knows of itself once it has begun — when it began (one
-/// reading of each clock serves the whole walk), what it is estimated to use, the budgets it
-/// holds, the key of its cached answer, its trace. The walk's steps read and settle them; the
+/// reading of each clock serves the whole walk), what it is estimated to use and needs of a
+/// model, the candidates it passed over for lack of it, the budgets it holds, the key of its cached answer, its trace. The walk's steps read and settle them; the
 /// walk owns one.
 
 #include <governed/budget/spend.hpp>
@@ -10,6 +10,7 @@
 #include <governed/cache.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/providers/tokens.hpp>
+#include <governed/request_needs.hpp>
 #include <governed/time.hpp>
 #include <governed/trace.hpp>
 
@@ -26,6 +27,10 @@ struct CallFacts {
   /// estimate before calibration.
   const providers::Model* origin_model = nullptr;
   std::int64_t raw_prompt = 0;
+  /// What a candidate's model must carry (request_needs.hpp), and how many candidates were
+  /// skipped for lacking it: when that is every one, the call ends as unsupported.
+  Needs needs{};
+  std::uint32_t stated_skips = 0;
   /// The task's call budget (an empty ticket for a call of no task) and the spend budget's
   /// hold on the current candidate's worst case.
   TaskTicket task_ticket{};

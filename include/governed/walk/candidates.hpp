@@ -51,6 +51,9 @@ class CandidateCursor {
     return cursor_ < plan_.size();
   }
 
+  /// The candidates planned so far, in the order they are tried.
+  std::span<const fallback::Candidate> planned() const noexcept { return {plan_.begin(), plan_.end()}; }
+
   /// Whether the call is on a candidate (not before its plan, nor past its end).
   bool on_candidate() const noexcept { return cursor_ < plan_.size(); }
   const fallback::Candidate& current() const noexcept { return plan_[cursor_]; }

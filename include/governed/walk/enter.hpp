@@ -1,7 +1,9 @@
 #pragma once
 /// @file
 /// The walk's candidate entry: whether the call takes up the candidate its cursor offers, and
-/// with which key. `walk::enter_candidate` passes over, without a word, a candidate nothing
+/// with which key. `walk::enter_candidate` first skips, saying so, a candidate whose model
+/// lacks what the call needs (request_needs.hpp): nothing is sent to fail there, nothing
+/// cools and no key is picked. It passes over, without a word, a candidate nothing
 /// can be tried on — a model the tier does not offer, no key usable now, its provider's
 /// breaker open (asked last: a half-open breaker hands this call its one trial, which only a
 /// candidate that can be sent to should take) — stops the call at its fallback cap, says a
@@ -39,6 +41,7 @@ namespace governed::walk {
 enum class Enter : std::uint8_t {
   admit,         ///< the candidate is taken up with a key and its limit set (`Entry::set`): on to admission
   skip,          ///< passed over without a word (nothing was tried on it): the next candidate at once
+  skip_stated,   ///< its model lacks what the call needs, as a `skipped` event says: the next candidate at once
   leave,         ///< given up on: the next candidate at once, and the one after is a move
   nothing_left,  ///< the plan is spent: the call ends as "nothing left" says
   cap_reached,   ///< the call may not move once more (`Entry::cap`): it ends as "nothing left", saying so
@@ -135,6 +138,20 @@ template <class StateT, class Fallback, class Keys>
                              s.outcome.held_back(), s.unservable_reason);
 }
 
+/// Whether the candidate's model lacks what the call needs; if so it is skipped, saying what
+/// it lacks, and counted for the error of a call none can carry (walk/finish.hpp). One AND
+/// for a call that needs nothing beyond text.
+template <class StateT, class Fallback>
+[[gnu::always_inline]] inline bool skip_if_lacking(const EntryScene<StateT, Fallback>& s) {
+  const auto& c = s.target();
+  const auto lacking = c.model->capabilities.missing(s.call.needs.required);
+  if (lacking.empty()) [[likely]] return false;
+  s.note(EventKind::skipped, providers::skipped_message(c.provider->name, c.model->name, to_string(lacking)));
+  ++s.call.stated_skips;
+  s.candidates.skip();
+  return true;
+}
+
 /// At the spend limit with `downgrade`: the cheapest remaining candidate whose worst case
 /// still fits is brought forward to be the next, and the current one is left; false when none
 /// fits.
@@ -179,6 +196,7 @@ template <class StateT, class Fallback, class Keys>
   // The candidate left was never sent to under its pass (a sent attempt reported it).
   s.breaker.give_back(s.state.breakers());
   s.key.new_candidate();
+  if (detail::skip_if_lacking(s)) return E{Enter::skip_stated};
   std::optional<std::size_t> picked;
   if (!detail::can_try(s, policy, t, picked)) {
     // Nothing was tried on it, so nothing switched.

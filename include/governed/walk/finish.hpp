@@ -1,7 +1,8 @@
 #pragma once
 /// @file
-/// The walk's end in failure. `walk::nothing_left` is what a call answers when no candidate
-/// is left to try, by what stopped it, the most telling first; `walk::fallback_cap_reached`
+/// The walk's end in failure. `walk::unsupported` is what a call answers when every candidate
+/// was skipped for lacking what it needs; `walk::nothing_left` what it answers when no candidate
+/// is left to try otherwise, by what stopped it, the most telling first; `walk::fallback_cap_reached`
 /// the same for a call that may not move once more, saying so. `walk::end_call` ends a call
 /// with an error, whichever step found it: every place it held given back (its wait line,
 /// its admission, an unsent attempt's breaker pass), the failure said and counted by the
@@ -16,6 +17,7 @@
 #include <governed/providers/messages.hpp>
 #include <governed/providers/table.hpp>
 #include <governed/request.hpp>
+#include <governed/request_needs.hpp>
 #include <governed/time.hpp>
 #include <governed/walk/admission_seat.hpp>
 #include <governed/walk/admit.hpp>
@@ -25,6 +27,8 @@
 #include <governed/walk/key_seat.hpp>
 #include <governed/walk/outcome.hpp>
 #include <governed/walk/record.hpp>
+
+#include <fmt/format.h>
 
 #include <cstdint>
 #include <optional>
@@ -53,6 +57,21 @@ inline Error nothing_left(const std::optional<Error>& store_refused, const HeldB
                  std::nullopt};
   if (!unservable_reason.empty()) return Error{Errc::invalid_argument, unservable_reason, std::nullopt};
   return Error{Errc::all_rate_limited, providers::all_rate_limited_message(std::nullopt), std::nullopt};
+}
+
+/// The error of a call none of whose `planned` candidates can carry it — each of them was
+/// skipped (`stated_skips` counts them) for lacking some of `needs` — naming each model and
+/// what it lacks; none when a candidate could. "No candidate can carry this call:
+/// claude-3-5-haiku-20241022 lacks json_schema_strict; gemini-2.5-flash lacks documents."
+inline std::optional<Error> unsupported(std::span<const fallback::Candidate> planned, std::uint32_t stated_skips,
+                                        const Needs& needs) {
+  if (stated_skips == 0 || stated_skips < planned.size()) return std::nullopt;
+  std::string said;
+  for (const auto& c : planned) {
+    said += said.empty() ? "" : "; ";
+    said += fmt::format("{} lacks {}", c.model->name, to_string(c.model->capabilities.missing(needs.required)));
+  }
+  return Error{Errc::unsupported, fmt::format("No candidate can carry this call: {}.", said), std::nullopt};
 }
 
 /// The error of a call that may not move once more, `cap` moves made: it ends as if nothing

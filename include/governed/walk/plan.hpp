@@ -1,8 +1,8 @@
 #pragma once
 /// @file
 /// The walk's plan step: where a call begins (`find_origin`), how many tokens it is reckoned
-/// to take (`estimate_call`), and the candidates it tries in order (`plan_first`,
-/// `plan_rest`). Functions of the provider table, the request and the fallback policy: no
+/// to take and what it needs of a model (`estimate_call`), and the candidates it tries in
+/// order (`plan_first`, `plan_rest`). Functions of the provider table, the request and the fallback policy: no
 /// State, no clock; tests/walk/plan.cpp drives them directly.
 
 #include <governed/budget/routing.hpp>
@@ -12,6 +12,7 @@
 #include <governed/providers/table.hpp>
 #include <governed/providers/tokens.hpp>
 #include <governed/request.hpp>
+#include <governed/request_needs.hpp>
 #include <governed/result.hpp>
 
 #include <cstdint>
@@ -29,9 +30,10 @@ struct Origin {
 /// The origin of `request` in `table`. `route` is the request's task route when the request
 /// names no model (a request that names its model goes to that model, whatever its task: the
 /// route is a default, not an override); its first choice is then the origin. Refused for a
-/// provider or model the table does not list, and for a request without messages.
-inline Result<Origin> find_origin(const providers::Table& table, std::span<const ModelChoice> route,
-                                  const Request& request) {
+/// provider or model the table does not list, and for a request without messages. Always
+/// inlined: every call begins so.
+[[gnu::always_inline]] inline Result<Origin> find_origin(const providers::Table& table,
+                                                        std::span<const ModelChoice> route, const Request& request) {
   std::string_view provider = request.provider, model = request.model;
   if (!route.empty()) {
     provider = route.front().provider;
@@ -46,20 +48,26 @@ inline Result<Origin> find_origin(const providers::Table& table, std::span<const
 }
 
 /// A call's token estimate, and its prompt figure before the calibration corrected it (a
-/// reply is compared with that one, so the correction does not feed on itself).
+/// reply is compared with that one, so the correction does not feed on itself); and what the
+/// call needs of a model (request_needs.hpp), reckoned with it.
 struct Estimate {
   providers::TokenEstimate tokens{};
   std::int64_t raw_prompt = 0;
+  Needs needs{};
 };
 
 /// The estimate of `request` with `origin`'s parameters — every candidate is close enough to
 /// it for planning, and each admission uses the same figure — corrected by `calibration`
 /// (what the model's replies reported; none: uncorrected), and raised to `floor` tokens in all
-/// (the provider's configured least per call; 0: none).
-inline Estimate estimate_call(const providers::Model& origin, const Request& request,
-                              const providers::ModelCalibration* calibration, std::uint64_t floor) {
+/// (the provider's configured least per call; 0: none). The needs cost a text-only message
+/// one test more (`add_needs_of`). Always inlined, as it was before the needs joined it: every
+/// call makes one.
+[[gnu::always_inline]] inline Estimate estimate_call(const providers::Model& origin, const Request& request,
+                                                    const providers::ModelCalibration* calibration,
+                                                    std::uint64_t floor) {
   Estimate e;
   e.tokens = providers::estimate_request(origin.estimate, request.messages, request.max_tokens, request.n);
+  e.needs = needs_of(request);
   e.raw_prompt = e.tokens.prompt;
   if (calibration) e.tokens.prompt = calibration->adjust(e.tokens.prompt);
   if (floor > 0 && static_cast<std::uint64_t>(e.tokens.total()) < floor)

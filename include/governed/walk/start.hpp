@@ -2,7 +2,8 @@
 /// @file
 /// The walk's start: what happens before the first candidate. `begin_call` reads the clocks
 /// once for the whole call, joins the caller's trace or starts one (`begin_trace`), refuses a
-/// request it can not walk, finds where the call would go (its origin) and estimates it, takes
+/// request it can not walk, finds where the call would go (its origin) and estimates it (and
+/// what it needs of a model: more cache breakpoints than a provider takes is refused), takes
 /// the task's call budget, answers from the cache when an identical call was answered a moment
 /// ago, and plans the candidates. What it acts on comes in a `StartScene`.
 /// tests/walk/start.cpp drives it over a State.
@@ -14,6 +15,7 @@
 #include <governed/providers/messages.hpp>
 #include <governed/random.hpp>
 #include <governed/request.hpp>
+#include <governed/request_needs.hpp>
 #include <governed/result.hpp>
 #include <governed/time.hpp>
 #include <governed/trace.hpp>
@@ -23,6 +25,8 @@
 #include <governed/walk/outcome.hpp>
 #include <governed/walk/plan.hpp>
 #include <governed/walk/record.hpp>
+
+#include <fmt/format.h>
 
 #include <cstdint>
 #include <span>
@@ -58,8 +62,10 @@ struct StartScene {
 
 /// Joins the caller's trace (`req.traceparent`) or starts one, and draws the call's own span
 /// id from `rng` into `trace`; writes the header the attempts carry at `header`. A malformed
-/// traceparent is refused.
-inline Result<void> begin_trace(const Request& req, Random& rng, TraceContext& trace, char* header) {
+/// traceparent is refused. Always inlined: every call begins so, and out of line its call and
+/// result cost more than its test (BM_Governed_Send_Success in callgrind instructions).
+[[gnu::always_inline]] inline Result<void> begin_trace(const Request& req, Random& rng, TraceContext& trace,
+                                                   char* header) {
   if (!req.traceparent.empty()) {
     auto parent = parse_traceparent(req.traceparent);
     if (!parent) return tl::unexpected(std::move(parent.error()));
@@ -84,14 +90,22 @@ void estimate_origin(const StartScene<StateT>& s, const Origin& origin) {
                                    s.state.settings(*origin.provider).est_tokens_per_call);
   s.call.estimate = e.tokens;
   s.call.raw_prompt = e.raw_prompt;
+  s.call.needs = e.needs;
 }
 
-/// The task's call budget: counted once per call, whatever the walk then does. A call of no
-/// task has none, and holds an empty ticket.
+/// More prompt-cache breakpoints than any provider takes is refused before anything is
+/// admitted: Anthropic answers a 400 for a fifth, and dropping one would change what is cached.
+inline Result<void> check_cache_marks(const Needs& needs) {
+  if (needs.cache_marks <= max_cache_marks) [[likely]] return {};
+  return fail(Errc::invalid_argument,
+              fmt::format("at most {} cache breakpoints; this call has {}", max_cache_marks, needs.cache_marks));
+}
+
+/// The task's call budget: counted once per call, whatever the walk then does. For a call of
+/// a task only: a call of no task has none, and holds an empty ticket.
 template <class StateT>
 Result<void> take_task_budget(const StartScene<StateT>& s) {
   const Request& req = s.request;
-  if (req.task_id.empty()) return {};
   auto ticket = s.state.tasks().begin_call(req.task_id, req.task, s.call.estimate.total());
   if (!ticket) {
     s.note(EventKind::budget_exhausted, ticket.error().message);
@@ -144,7 +158,10 @@ Result<Begun> begin_call(const StartScene<StateT>& s, const Fallback& fallback, 
   auto origin = find_origin(s.state.table(), route, req);
   if (!origin) return tl::unexpected(std::move(origin.error()));
   detail::estimate_origin(s, *origin);
-  if (auto budget = detail::take_task_budget(s); !budget) return tl::unexpected(std::move(budget.error()));
+  if (auto marks = detail::check_cache_marks(s.call.needs); !marks) return tl::unexpected(std::move(marks.error()));
+  // A call of no task has no budget to take: tested here, so the common call makes no call for it.
+  if (!req.task_id.empty())
+    if (auto budget = detail::take_task_budget(s); !budget) return tl::unexpected(std::move(budget.error()));
   if (req.cacheable && detail::answer_from_cache(s, *origin)) return Begun::answered;
   if (!candidates.plan(fallback, s.state.table(), route, *origin, plan_input(*origin, s.call.estimate))) {
     const auto& in = candidates.input();
