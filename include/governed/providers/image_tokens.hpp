@@ -10,7 +10,8 @@
 ///   `auto`, counted as `high`) scales the image down to fit in 2 048 × 2 048, then down so its
 ///   shortest side is at most 768 px, and costs 170 per 512-px tile that covers it, plus 85:
 ///   1 024² → 768² → 4 tiles → 765; 2 048 × 4 096 → 768 × 1 536 → 6 tiles → 1 105.
-///   https://platform.openai.com/docs/guides/images-vision ("Calculating costs").
+///   https://platform.openai.com/docs/guides/images-vision ("Calculating costs"; the text
+///   read here from its copy at https://openai-hd4n6.mintlify.app/docs/guides/images).
 /// - `openai_patches` (GPT-4.1 mini and nano, o4-mini, and later small models): one token per
 ///   32-px patch that covers the image; past 1 536 patches the image is scaled down to fit, and
 ///   the count is multiplied by the model's `patch_multiplier` (1.62 for gpt-4.1-mini, 2.46 for
@@ -20,10 +21,13 @@
 ///   1 600 tokens, is first scaled down (aspect kept); it then costs width × height / 750:
 ///   1 000² ≈ 1 334, 1 092² ≈ 1 590. The page also recommends at most 1.15 megapixels, its
 ///   ~1 600 tokens (1 600 × 750 = 1.2 M pixels); governed scales to that area.
-///   https://docs.anthropic.com/en/docs/build-with-claude/vision ("Calculate image costs").
+///   https://docs.anthropic.com/en/docs/vision (the 1 568 px, ~1 600 tokens and 1.15 MP; the
+///   formula and its table, "Calculate image costs", as quoted at
+///   https://restack.io/p/anthropic-token-calculator-answer-cat-ai).
 /// - `gemini_tiles` (Gemini 2.x): 258 tokens when both sides are at most 384 px, otherwise 258
 ///   per 768 × 768 tile: 1 600 × 900 → 3 × 2 tiles → 1 548.
-///   https://ai.google.dev/gemini-api/docs/tokens ("Multimodal tokens"). Gemini 3 adds
+///   https://ai.google.dev/gemini-api/docs/tokens ("Multimodal tokens"; the rule's text as
+///   quoted at https://geminibyexample.com/027-calculate-input-tokens/). Gemini 3 adds
 ///   `media_resolution` (https://ai.google.dev/gemini-api/docs/media-resolution), a token
 ///   budget per image chosen by the caller; a model counted that way needs a rule of its own.
 ///
