@@ -3,6 +3,8 @@
 /// A model as the provider table describes it: context window, output limit, price, limits
 /// per tier, tags and token-estimate parameters, each with the date it was published.
 
+#include <governed/providers/image_tokens.hpp>
+
 #include <algorithm>
 #include <cstdint>
 #include <optional>
@@ -46,11 +48,28 @@ struct Price {
   friend bool operator==(const Price&, const Price&) = default;
 };
 
-/// Token estimation parameters (see tokens.hpp).
+/// Token estimation parameters (see tokens.hpp). The defaults are OpenAI's chat format; the
+/// table sets each provider's own.
 struct EstimateParams {
   double letters_per_token = 5.0;  ///< ASCII letters per token; other characters: tokens.hpp
   int tokens_per_message = 3;
   int tokens_per_reply = 3;
+  /// How the model counts an image (image_tokens.hpp), and the multiplier `openai_patches`
+  /// applies (1.62 for gpt-4.1-mini, 2.46 for gpt-4.1-nano).
+  ImageRule image = ImageRule::openai_tiles;
+  double image_patch_multiplier = 1.0;
+  /// The framing of each tool definition beside its name, description and schema text: 7 on
+  /// gpt-4o (OpenAI's cookbook, "How to count tokens with tiktoken", `func_init`).
+  int tokens_per_tool = 7;
+  /// What a provider adds once when any tool is given: 12 on gpt-4o (the same cookbook's
+  /// `func_end`); Anthropic's tool-use system prompt, 346 on Claude 3.5 Sonnet and later
+  /// (its tool-use pricing page lists it per model and tool choice; the table takes the larger).
+  int tool_prompt_tokens = 12;
+  /// One page of a PDF, its text and its picture together: providers put both in the context
+  /// (https://platform.openai.com/docs/guides/pdf-files; Anthropic's PDF support page). OpenAI
+  /// states no figure: 1 500 is a portrait page at `high` detail (768 × 994 after scaling, 4
+  /// tiles, 765) and a dense page's text. The table sets each provider's.
+  int tokens_per_document_page = 1500;
   friend bool operator==(const EstimateParams&, const EstimateParams&) = default;
 };
 
