@@ -6,6 +6,7 @@
 
 #include <governed/dialect/classify.hpp>
 #include <governed/providers.hpp>
+#include <governed/request.hpp>
 
 #include <benchmark/benchmark.h>
 #include <nlohmann/json.hpp>
@@ -86,6 +87,22 @@ void BM_Providers_EstimateTokens2kB(benchmark::State& state) {
 }
 BENCHMARK(BM_Providers_EstimateTokens2kB);
 
+// The same prompt as a Request, estimated as the walk does (its messages may carry parts and
+// tool calls, and it may offer tools): a text-only call must cost what the messages alone do.
+void BM_Providers_EstimateTokens2kB_Request(benchmark::State& state) {
+  std::string prompt;
+  while (prompt.size() < 2000) prompt += "The quick brown fox jumps over the lazy dog, again and again. ";
+  prompt.resize(2000);
+  governed::Request request;
+  request.messages = {{"system", "You are a careful assistant."}, {"user", prompt}};
+  const auto& params = gp::builtin_table().model("openai", "gpt-4o")->estimate;
+  for (auto _ : state) {
+    auto e = gp::estimate_prompt_parts(params, request);
+    benchmark::DoNotOptimize(e);
+  }
+}
+BENCHMARK(BM_Providers_EstimateTokens2kB_Request);
+
 // The header of a camera JPEG: JFIF, an 8 KB EXIF block, an ICC profile, two quantisation
 // tables, then the frame header; the reader walks the segments, never into them, so the
 // figure is per segment and does not grow with the EXIF block.
@@ -127,3 +144,5 @@ GOVERNED_RATIO("parse duration / json parse", {"BM_Providers_ParseDuration"}, {"
 GOVERNED_RATIO("estimate 2 kB prompt / clock read", {"BM_Providers_EstimateTokens2kB"},
                {"BM_Baseline_ClockNow/threads:1"}, 0);
 GOVERNED_RATIO("estimate 2 kB prompt / json parse", {"BM_Providers_EstimateTokens2kB"}, {"BM_Baseline_JsonParse"}, 0);
+GOVERNED_RATIO("estimate 2 kB request / the same prompt as chat messages", {"BM_Providers_EstimateTokens2kB_Request"},
+               {"BM_Providers_EstimateTokens2kB"}, 0);

@@ -23,9 +23,11 @@ struct CallFacts {
   WallTime started_wall{};
   providers::TokenEstimate estimate{};
   /// The model the call asked for, whose parameters made the estimate, and its prompt
-  /// estimate before calibration.
+  /// estimate before calibration: the text part, and the part counted by rule (images, pages,
+  /// the tool prompt).
   const providers::Model* origin_model = nullptr;
   std::int64_t raw_prompt = 0;
+  std::int64_t prompt_by_rule = 0;
   /// The task's call budget (an empty ticket for a call of no task) and the spend budget's
   /// hold on the current candidate's worst case.
   TaskTicket task_ticket{};

@@ -84,6 +84,7 @@ void estimate_origin(const StartScene<StateT>& s, const Origin& origin) {
                                    s.state.settings(*origin.provider).est_tokens_per_call);
   s.call.estimate = e.tokens;
   s.call.raw_prompt = e.raw_prompt;
+  s.call.prompt_by_rule = e.prompt_by_rule;
 }
 
 /// The task's call budget: counted once per call, whatever the walk then does. A call of no
