@@ -55,7 +55,11 @@ def estimate(e):
     return "EstimateEntry" + fields([
         ("letters_per_token", number(e["letters_per_token"]) if "letters_per_token" in e else None),
         ("tokens_per_message", str(e["tokens_per_message"]) if "tokens_per_message" in e else None),
-        ("tokens_per_reply", str(e["tokens_per_reply"]) if "tokens_per_reply" in e else None)])
+        ("tokens_per_reply", str(e["tokens_per_reply"]) if "tokens_per_reply" in e else None),
+        ("image", "ImageRule::" + e["image"] if "image" in e else None),
+        ("image_patch_multiplier", number(e["image_patch_multiplier"]) if "image_patch_multiplier" in e else None)] +
+        [(k, str(e[k]) if k in e else None)
+         for k in ("tokens_per_tool", "tool_prompt_tokens", "tokens_per_document_page")])
 
 
 def cap(v):

@@ -1,7 +1,8 @@
 #pragma once
 /// @file
 /// Provider intelligence: the provider table, the reply classifier, wait parsing, limit
-/// headers, friendly messages with redaction, token estimation, usage and cost accounting.
+/// headers, friendly messages with redaction, token estimation (with images' sizes and each
+/// provider's image rule), usage and cost accounting.
 /// Data and pure functions, no I/O except reading an override file when asked.
 
 #include <governed/providers/capabilities.hpp>
@@ -9,6 +10,8 @@
 #include <governed/providers/cost.hpp>
 #include <governed/providers/error_body.hpp>
 #include <governed/providers/headers.hpp>
+#include <governed/providers/image_size.hpp>
+#include <governed/providers/image_tokens.hpp>
 #include <governed/providers/kind.hpp>
 #include <governed/providers/messages.hpp>
 #include <governed/providers/redact.hpp>

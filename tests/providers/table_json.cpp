@@ -71,3 +71,65 @@ TEST_CASE("an override of a provider's estimate reaches the models that inherit 
   CHECK(dated->model("groq", "gemma2-9b-it")->price.as_of == "2026-01-02");
   CHECK(dated->model("groq", "gemma2-9b-it")->tier("free")->as_of == "2026-01-02");
 }
+
+TEST_CASE("the estimate's image rule, tool and page figures are read, inherited and written back",
+          "[providers][table]") {
+  const auto& base = gp::builtin_table();
+  // Each provider names the rule its models count images by.
+  CHECK(base.model("openai", "gpt-4o")->estimate.image == gp::ImageRule::openai_tiles);
+  CHECK(base.model("azure", "gpt-4o")->estimate.image == gp::ImageRule::openai_tiles);
+  CHECK(base.model("anthropic", "claude-3-5-sonnet-20241022")->estimate.image == gp::ImageRule::anthropic_area);
+  CHECK(base.model("gemini", "gemini-2.5-flash")->estimate.image == gp::ImageRule::gemini_tiles);
+  // Anthropic's tool prompt: 346 from the provider, Claude 3 Haiku's own 340.
+  CHECK(base.model("anthropic", "claude-3-5-sonnet-20241022")->estimate.tool_prompt_tokens == 346);
+  CHECK(base.model("anthropic", "claude-3-haiku-20240307")->estimate.tool_prompt_tokens == 340);
+
+  auto t = gp::apply_override(base, R"({"providers": {"anthropic": {"estimate": {
+      "image": "gemini_tiles", "image_patch_multiplier": 2.5, "tokens_per_tool": 11,
+      "tool_prompt_tokens": 300, "tokens_per_document_page": 2000}}}})",
+                              "over.json");
+  REQUIRE(t);
+  const auto& sonnet = t->model("anthropic", "claude-3-5-sonnet-20241022")->estimate;
+  CHECK(sonnet.image == gp::ImageRule::gemini_tiles);
+  CHECK(sonnet.image_patch_multiplier == 2.5);
+  CHECK(sonnet.tokens_per_tool == 11);
+  CHECK(sonnet.tool_prompt_tokens == 300);
+  CHECK(sonnet.tokens_per_document_page == 2000);
+  // A model that sets its own keeps it, and inherits the rest.
+  const auto& haiku = t->model("anthropic", "claude-3-haiku-20240307")->estimate;
+  CHECK(haiku.tool_prompt_tokens == 340);
+  CHECK(haiku.image == gp::ImageRule::gemini_tiles);
+
+  // Written back as read.
+  const auto json = gp::to_json(t->document());
+  const auto& written = json["providers"]["anthropic"]["estimate"];
+  CHECK(written["image"] == "gemini_tiles");
+  CHECK(written["image_patch_multiplier"] == 2.5);
+  CHECK(written["tokens_per_document_page"] == 2000);
+  auto again = gp::document_from_json(json, "written.json");
+  REQUIRE(again);
+  CHECK(*again == t->document());
+}
+
+TEST_CASE("an unknown image rule is refused with its name and the names the table knows", "[providers][table]") {
+  auto t = gp::apply_override(gp::builtin_table(),
+                              R"({"providers": {"gemini": {"estimate": {"image": "gemini_media_resolution"}}}})",
+                              "over.json");
+  REQUIRE_FALSE(t);
+  CHECK(t.error().message ==
+        "over.json: /providers/gemini/estimate/image: unknown image rule \"gemini_media_resolution\": must be one of "
+        "openai_tiles, openai_patches, anthropic_area, gemini_tiles");
+
+  auto zero = gp::apply_override(gp::builtin_table(),
+                                 R"({"providers": {"openai": {"estimate": {"image_patch_multiplier": 0}}}})", "over.json");
+  REQUIRE_FALSE(zero);
+  CHECK(zero.error().message == "over.json: /providers/openai/estimate/image_patch_multiplier: must be a number above 0, "
+                                "at most 100");
+
+  // A document written in code is held to the same names.
+  auto doc = gp::builtin_table_document();
+  doc.providers.front().estimate->image = static_cast<gp::ImageRule>(9);
+  auto code = gp::Table::from_document(std::move(doc), "code");
+  REQUIRE_FALSE(code);
+  CHECK(code.error().message == "code: /providers/anthropic/estimate/image: unknown image rule");
+}

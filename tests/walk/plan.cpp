@@ -80,6 +80,24 @@ TEST_CASE("walk::estimate_call: the model's estimate, raised to the provider's f
   CHECK(below.tokens.prompt == plain.tokens.prompt);
 }
 
+TEST_CASE("walk::estimate_call: the calibration corrects the prompt's text, never its images", "[walk][plan]") {
+  auto req = plan_request("anthropic", "claude-3-5-sonnet-20241022");
+  req.messages.front().parts = {ContentPart::image_url("https://example.com/chart.png")};
+  const auto* m = plan_table().model("anthropic", "claude-3-5-sonnet-20241022");
+  REQUIRE(m);
+  const auto plain = walk::estimate_call(*m, req, nullptr, 0);
+  // Anthropic's rule counts an image it can not see at its most, 1 600.
+  CHECK(plain.prompt_by_rule == 1600);
+  CHECK(plain.tokens.prompt == plain.raw_prompt + 1600);
+
+  providers::ModelCalibration doubled;
+  doubled.observe(100, 200);  // its text costs twice the estimate
+  const auto corrected = walk::estimate_call(*m, req, &doubled, 0);
+  CHECK(corrected.raw_prompt == plain.raw_prompt);
+  CHECK(corrected.prompt_by_rule == 1600);
+  CHECK(corrected.tokens.prompt == 2 * plain.raw_prompt + 1600);
+}
+
 TEST_CASE("walk::plan_first: an origin-first policy starts with the origin and plans the rest later",
           "[walk][plan]") {
   const auto req = plan_request("openai", "gpt-4o-mini");

@@ -207,14 +207,28 @@ inline EstimateParams resolve_estimate(TableProblems& r, const std::optional<Est
     if (*c < 0.5 || *c > 20) r.fail_at(p + "/letters_per_token", "must be between 0.5 and 20");
     base.letters_per_token = *c;
   }
-  // Capped at 1000: a framing overhead beyond that is a typo, not a tokenizer.
-  auto count = [&](const std::optional<std::int64_t>& v, std::string_view name, int& into) {
+  // Capped: a framing overhead beyond 1 000 tokens is a typo, not a tokenizer; a page beyond
+  // 100 000 the same.
+  auto count = [&](const std::optional<std::int64_t>& v, std::string_view name, int& into, std::int64_t cap = 1000) {
     if (!v) return;
     if (*v < 0) r.fail_at(p + "/" + std::string(name), "must be a non-negative integer");
-    else into = int(std::min<std::int64_t>(*v, 1000));
+    else into = int(std::min<std::int64_t>(*v, cap));
   };
   count(written->tokens_per_message, "tokens_per_message", base.tokens_per_message);
   count(written->tokens_per_reply, "tokens_per_reply", base.tokens_per_reply);
+  count(written->tokens_per_tool, "tokens_per_tool", base.tokens_per_tool);
+  count(written->tool_prompt_tokens, "tool_prompt_tokens", base.tool_prompt_tokens);
+  count(written->tokens_per_document_page, "tokens_per_document_page", base.tokens_per_document_page, 100'000);
+  if (const auto& rule = written->image) {
+    // A document written in code may hold any value of the enum's type.
+    if (static_cast<std::size_t>(*rule) >= image_rule_names.size()) r.fail_at(p + "/image", "unknown image rule");
+    else base.image = *rule;
+  }
+  if (const auto& m = written->image_patch_multiplier) {
+    // OpenAI's multipliers are 1.62 and 2.46; past 100 the figure is a typo.
+    if (!(*m > 0 && *m <= 100)) r.fail_at(p + "/image_patch_multiplier", "must be a number above 0, at most 100");
+    else base.image_patch_multiplier = *m;
+  }
   return base;
 }
 

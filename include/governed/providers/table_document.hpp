@@ -33,6 +33,11 @@ struct EstimateEntry {
   std::optional<double> letters_per_token{};
   std::optional<std::int64_t> tokens_per_message{};
   std::optional<std::int64_t> tokens_per_reply{};
+  std::optional<ImageRule> image{};  ///< JSON: its name, one of `image_rule_names`
+  std::optional<double> image_patch_multiplier{};
+  std::optional<std::int64_t> tokens_per_tool{};
+  std::optional<std::int64_t> tool_prompt_tokens{};
+  std::optional<std::int64_t> tokens_per_document_page{};
   friend bool operator==(const EstimateEntry&, const EstimateEntry&) = default;
 };
 

@@ -181,9 +181,29 @@ class TableJsonReader {
     auto it = j.find("estimate");
     if (it == j.end()) return std::nullopt;
     const std::string p = ptr + "/estimate";
-    if (!object(*it, p, {"letters_per_token", "tokens_per_message", "tokens_per_reply"})) return std::nullopt;
-    return EstimateEntry{number(*it, p, "letters_per_token", false), count(*it, p, "tokens_per_message", false, false),
-                         count(*it, p, "tokens_per_reply", false, false)};
+    if (!object(*it, p, {"letters_per_token", "tokens_per_message", "tokens_per_reply", "image",
+                         "image_patch_multiplier", "tokens_per_tool", "tool_prompt_tokens", "tokens_per_document_page"}))
+      return std::nullopt;
+    EstimateEntry e{number(*it, p, "letters_per_token", false), count(*it, p, "tokens_per_message", false, false),
+                    count(*it, p, "tokens_per_reply", false, false)};
+    e.image = image_rule(*it, p);
+    e.image_patch_multiplier = number(*it, p, "image_patch_multiplier", false);
+    e.tokens_per_tool = count(*it, p, "tokens_per_tool", false, false);
+    e.tool_prompt_tokens = count(*it, p, "tool_prompt_tokens", false, false);
+    e.tokens_per_document_page = count(*it, p, "tokens_per_document_page", false, false);
+    return e;
+  }
+
+  /// `image` of the estimate at `p`: a rule's name. An unknown name is refused with the name
+  /// (its first 64 bytes: the file may hold anything) and the names the table knows.
+  std::optional<ImageRule> image_rule(const nlohmann::json& j, const std::string& p) {
+    const auto name = str(j, p, "image");
+    if (!name) return std::nullopt;
+    if (auto rule = image_rule_from(*name)) return rule;
+    std::string known;
+    for (const auto n : image_rule_names) known += (known.empty() ? "" : ", ") + std::string(n);
+    fail_at(p + "/image", "unknown image rule \"" + name->substr(0, 64) + "\": must be one of " + known);
+    return std::nullopt;
   }
 };
 
@@ -389,6 +409,11 @@ inline nlohmann::json estimate_json(const EstimateEntry& e) {
   if (e.letters_per_token) j["letters_per_token"] = *e.letters_per_token;
   if (e.tokens_per_message) j["tokens_per_message"] = *e.tokens_per_message;
   if (e.tokens_per_reply) j["tokens_per_reply"] = *e.tokens_per_reply;
+  if (e.image) j["image"] = std::string(to_string(*e.image));
+  if (e.image_patch_multiplier) j["image_patch_multiplier"] = *e.image_patch_multiplier;
+  if (e.tokens_per_tool) j["tokens_per_tool"] = *e.tokens_per_tool;
+  if (e.tool_prompt_tokens) j["tool_prompt_tokens"] = *e.tool_prompt_tokens;
+  if (e.tokens_per_document_page) j["tokens_per_document_page"] = *e.tokens_per_document_page;
   return j;
 }
 

@@ -9,13 +9,25 @@
 /// which providers reserve up front. An estimate that errs high costs a little throughput;
 /// one that errs low costs a 429.
 ///
+/// A request is more than text: images count by their provider's rule (image_tokens.hpp), a
+/// PDF by its pages, tools by their definitions' text plus the prompt a provider adds for
+/// them, an output schema by its text (`estimate_prompt_parts`). What a provider's stated
+/// figure counts (images, pages, the tool prompt) is kept apart from what the letters-per-token
+/// estimate counts, because only the latter is a tokenizer's guess.
+///
 /// `ModelCalibration` learns one model's correction from `usage.prompt_tokens`: it tracks the
 /// 90th percentile of actual/estimate over the last replies, not the mean, because an estimate
 /// that is low half the time still triggers tokens-per-minute 429s half the time. A `State`
-/// holds one per model of its table and multiplies every call's prompt estimate by it;
-/// `Calibration` keeps them by model name for callers outside a State.
+/// holds one per model of its table and multiplies every call's text estimate by it (never the
+/// part counted by rule: `text_sample`); `Calibration` keeps them by model name for callers
+/// outside a State.
 
+#include <governed/content_part.hpp>
+#include <governed/output_format.hpp>
+#include <governed/providers/image_size.hpp>
+#include <governed/providers/image_tokens.hpp>
 #include <governed/providers/table.hpp>
+#include <governed/tools.hpp>
 
 #include <algorithm>
 #include <array>
@@ -24,6 +36,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -73,24 +86,196 @@ inline double text_tokens(std::string_view text, double letters_per_token) noexc
          0.6 * static_cast<double>(n[punct]) + 0.2 * static_cast<double>(n[space]) + static_cast<double>(n[lead]);
 }
 
-/// The prompt's tokens: each message's text, role and name, the per-message framing, and the
-/// tokens that prime the reply. `Messages` is any range of messages with a `role` and a
-/// `content` (and a `name`, when they have one): `ChatMessage`s, or a `Request`'s own messages,
-/// read where they are.
+/// A prompt's estimate in two parts. `text` comes from letters per token and the chat format's
+/// framing: a guess at a tokenizer, which the calibration corrects. `by_rule` is what a
+/// provider's stated figure counts — images by their rule, PDF pages, the prompt a provider adds
+/// for tools — exact, or an upper bound when the thing is not seen (an image by URL): scaling it
+/// by a text correction would only make it wrong.
+struct PromptEstimate {
+  std::int64_t text = 0;
+  std::int64_t by_rule = 0;
+  std::int64_t total() const noexcept { return text + by_rule; }
+};
+
+namespace detail {
+
+/// The two parts while they are added up, in whole tokens held as doubles (as each text's
+/// estimate is rounded up before it is added, the sums stay whole).
+struct PromptTally {
+  double text = 0;
+  double by_rule = 0;
+};
+
+inline double whole_tokens(std::string_view text, double letters_per_token) noexcept {
+  return std::ceil(text_tokens(text, letters_per_token));
+}
+
+/// How far into a PDF its pages are counted: past the 32 MB Anthropic and the 50 MB OpenAI
+/// take in one request, so a PDF any provider accepts is read whole, in one pass.
+inline constexpr std::size_t pdf_scan_limit = std::size_t{64} << 20;
+
+/// PDF whitespace and delimiters end a name (ISO 32000-1, 7.2.2): anything else continues it.
+constexpr bool ends_pdf_name(char c) noexcept {
+  switch (c) {
+    case ' ': case '\t': case '\n': case '\r': case '\f': case '\0':
+    case '(': case ')': case '<': case '>': case '[': case ']': case '{': case '}': case '/': case '%':
+      return true;
+    default: return false;
+  }
+}
+
+/// The pages of a PDF: its page objects, `/Type /Page` with or without the space (`/Pages` is a
+/// node of the page tree, not a page), found in one forward pass over at most `pdf_scan_limit`
+/// bytes. At least 1: a PDF whose objects sit in compressed object streams (PDF 1.5 and later)
+/// shows none of them and counts as one page.
+inline std::int64_t pdf_pages(std::string_view pdf) noexcept {
+  pdf = pdf.substr(0, std::min(pdf.size(), pdf_scan_limit));
+  std::int64_t pages = 0;
+  for (std::size_t at = pdf.find("/Type"); at != std::string_view::npos; at = pdf.find("/Type", at)) {
+    at += 5;
+    while (at < pdf.size() && (pdf[at] == ' ' || pdf[at] == '\r' || pdf[at] == '\n' || pdf[at] == '\t')) ++at;
+    if (!pdf.substr(at).starts_with("/Page")) continue;
+    at += 5;
+    if (at == pdf.size() || ends_pdf_name(pdf[at])) ++pages;
+  }
+  return std::max<std::int64_t>(pages, 1);
+}
+
+/// How many pages a document given by URL counts as: governed cannot see it before the
+/// provider fetches it, and its most (100 pages on Anthropic and Gemini) would hold back every
+/// call that sends one. Ten pages is governed's convention; a caller who knows better sends
+/// the bytes.
+inline constexpr std::int64_t unseen_document_pages = 10;
+
+inline bool is_pdf(const ContentPart& d) noexcept {
+  return d.media_type == "application/pdf" || std::string_view(d.data).starts_with("%PDF-");
+}
+
+/// A document part: its title and text as text; a PDF's bytes by their pages; other bytes
+/// (plain text) as text; a document by URL at `unseen_document_pages`.
+inline void count_document(const EstimateParams& p, const ContentPart& d, PromptTally& into) noexcept {
+  into.text += whole_tokens(d.title, p.letters_per_token);
+  const double page = p.tokens_per_document_page;
+  if (!d.text.empty()) into.text += whole_tokens(d.text, p.letters_per_token);
+  else if (!d.data.empty() && is_pdf(d)) into.by_rule += static_cast<double>(pdf_pages(d.data)) * page;
+  else if (!d.data.empty()) into.text += whole_tokens(d.data, p.letters_per_token);
+  else if (!d.url.empty()) into.by_rule += static_cast<double>(unseen_document_pages) * page;
+}
+
+/// A content part: text as text; an image by its rule, sized from its bytes, or by URL at the
+/// rule's most for its detail; a document as above.
+inline void count_part(const EstimateParams& p, const ContentPart& part, PromptTally& into) noexcept {
+  switch (part.kind) {
+    case ContentPart::Kind::text: into.text += whole_tokens(part.text, p.letters_per_token); return;
+    case ContentPart::Kind::image: {
+      const auto size = part.data.empty() ? std::nullopt : image_size(part.data);
+      into.by_rule += image_tokens(p.image, size, part.detail, p.image_patch_multiplier);
+      return;
+    }
+    case ContentPart::Kind::document: count_document(p, part, into); return;
+  }
+}
+
+/// What a message holds beside its text: its parts, and the tools it called (name and
+/// arguments as text).
+template <class Message>
+void count_message_extras(const EstimateParams& p, const Message& m, PromptTally& into) noexcept {
+  for (const auto& part : m.parts) count_part(p, part, into);
+  for (const auto& call : m.tool_calls)
+    into.text += whole_tokens(call.name, p.letters_per_token) + whole_tokens(call.arguments, p.letters_per_token);
+}
+
+/// Each message's text, role and name, the per-message framing and the tokens that prime the
+/// reply; and for a message with parts or tool calls, those.
 template <class Messages>
-std::int64_t estimate_prompt(const EstimateParams& p, const Messages& messages) noexcept {
-  double t = p.tokens_per_reply;
+PromptTally tally_messages(const EstimateParams& p, const Messages& messages) noexcept {
+  PromptTally t{static_cast<double>(p.tokens_per_reply), 0};
   for (const auto& m : messages) {
-    t += p.tokens_per_message + std::ceil(text_tokens(m.content, p.letters_per_token)) +
-         std::ceil(text_tokens(m.role, p.letters_per_token));
+    t.text += p.tokens_per_message + std::ceil(text_tokens(m.content, p.letters_per_token)) +
+              std::ceil(text_tokens(m.role, p.letters_per_token));
     if constexpr (requires { m.name; }) {
-      if (!m.name.empty()) t += 1 + std::ceil(text_tokens(m.name, p.letters_per_token));
+      if (!m.name.empty()) t.text += 1 + std::ceil(text_tokens(m.name, p.letters_per_token));
+    }
+    // A text message pays two tests here and nothing more.
+    if constexpr (requires { m.parts; m.tool_calls; }) {
+      if (!m.parts.empty() || !m.tool_calls.empty()) [[unlikely]]
+        count_message_extras(p, m, t);
     }
   }
-  return static_cast<std::int64_t>(t);
+  return t;
+}
+
+/// The tools a request offers: each one's name, description and parameters' schema as text,
+/// with `tokens_per_tool` of framing; the provider's tool prompt once.
+template <class Tools>
+void count_tools(const EstimateParams& p, const Tools& tools, PromptTally& into) noexcept {
+  for (const Tool& tool : tools)
+    into.text += p.tokens_per_tool + whole_tokens(tool.name, p.letters_per_token) +
+                 whole_tokens(tool.description, p.letters_per_token) +
+                 whole_tokens(tool.parameters.text(), p.letters_per_token);
+  into.by_rule += p.tool_prompt_tokens;
+}
+
+}  // namespace detail
+
+/// The prompt's tokens: each message's text, role and name, the per-message framing, and the
+/// tokens that prime the reply; for messages that have them (a `Request`'s), their content
+/// parts and tool calls too. `Messages` is any range of messages with a `role` and a `content`
+/// (and a `name`, when they have one): `ChatMessage`s, or a `Request`'s own messages, read
+/// where they are.
+template <class Messages>
+std::int64_t estimate_prompt(const EstimateParams& p, const Messages& messages) noexcept {
+  const detail::PromptTally t = detail::tally_messages(p, messages);
+  return static_cast<std::int64_t>(t.text + t.by_rule);
 }
 inline std::int64_t estimate_prompt(const EstimateParams& p, std::span<const ChatMessage> messages) noexcept {
   return estimate_prompt<std::span<const ChatMessage>>(p, messages);
+}
+
+/// A whole call as the estimate reads it: its messages, the tools it offers and the shape of
+/// its answer (a `Request`; providers/ names no `Request`, which is built on it).
+template <class Call>
+concept EstimatedCall = requires(const Call& c) {
+  c.messages;
+  c.tools;
+  c.output;
+};
+
+/// The prompt of a whole call, in its two parts: its messages as `estimate_prompt` counts
+/// them, its tools (`detail::count_tools`), and a JSON schema it asks the answer to follow
+/// (name and schema as text: every provider puts the schema in the prompt).
+template <EstimatedCall Call>
+PromptEstimate estimate_prompt_parts(const EstimateParams& p, const Call& call) noexcept {
+  detail::PromptTally t = detail::tally_messages(p, call.messages);
+  if (!call.tools.empty()) [[unlikely]]
+    detail::count_tools(p, call.tools, t);
+  if (call.output.kind == OutputFormat::Kind::json_schema) [[unlikely]]
+    t.text += detail::whole_tokens(call.output.name, p.letters_per_token) +
+              detail::whole_tokens(call.output.schema.text(), p.letters_per_token);
+  return {static_cast<std::int64_t>(t.text), static_cast<std::int64_t>(t.by_rule)};
+}
+
+/// The same, as one figure.
+template <EstimatedCall Call>
+std::int64_t estimate_prompt(const EstimateParams& p, const Call& call) noexcept {
+  return estimate_prompt_parts(p, call).total();
+}
+
+/// What one reply can teach a calibration of the text estimate: the text part estimated, and
+/// what the provider counted less the part counted by rule. None when the part by rule is more
+/// than a quarter of the prompt: an image by URL counts at its rule's most and may cost a
+/// tenth of it, so what is left of a reply would be the text's share of an error, not its
+/// tokens — a call that is mostly images would teach a text ratio of nothing, and the next
+/// text-only calls would be admitted low and answered with 429s. Also none when the
+/// provider counted less than the rule alone.
+struct TextSample {
+  std::int64_t estimated = 0;
+  std::int64_t actual = 0;
+};
+inline std::optional<TextSample> text_sample(const PromptEstimate& e, std::int64_t reported) noexcept {
+  if (e.by_rule == 0) return TextSample{e.text, reported};
+  if (e.by_rule * 3 > e.text || reported <= e.by_rule) return std::nullopt;
+  return TextSample{e.text, reported - e.by_rule};
 }
 
 /// The whole request: prompt plus `n × max_tokens`.

@@ -24,9 +24,11 @@ struct CallFacts {
   WallTime started_wall{};
   providers::TokenEstimate estimate{};
   /// The model the call asked for, whose parameters made the estimate, and its prompt
-  /// estimate before calibration.
+  /// estimate before calibration: the text part, and the part counted by rule (images, pages,
+  /// the tool prompt).
   const providers::Model* origin_model = nullptr;
   std::int64_t raw_prompt = 0;
+  std::int64_t prompt_by_rule = 0;
   /// What a candidate's model must carry (request_needs.hpp), and how many candidates were
   /// skipped for lacking it: when that is every one, the call ends as unsupported.
   Needs needs{};

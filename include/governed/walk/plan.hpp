@@ -15,6 +15,7 @@
 #include <governed/request_needs.hpp>
 #include <governed/result.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -47,29 +48,31 @@ struct Origin {
   return Origin{p, m};
 }
 
-/// A call's token estimate, and its prompt figure before the calibration corrected it (a
-/// reply is compared with that one, so the correction does not feed on itself); and what the
-/// call needs of a model (request_needs.hpp), reckoned with it.
+/// A call's token estimate, and its prompt figure before the calibration corrected it, in its
+/// two parts (a reply is compared with that one, so the correction does not feed on itself);
+/// and what the call needs of a model (request_needs.hpp), reckoned with it.
 struct Estimate {
   providers::TokenEstimate tokens{};
-  std::int64_t raw_prompt = 0;
+  std::int64_t raw_prompt = 0;      ///< the text part, uncorrected
+  std::int64_t prompt_by_rule = 0;  ///< images, pages, the tool prompt: never corrected
   Needs needs{};
 };
 
 /// The estimate of `request` with `origin`'s parameters — every candidate is close enough to
-/// it for planning, and each admission uses the same figure — corrected by `calibration`
-/// (what the model's replies reported; none: uncorrected), and raised to `floor` tokens in all
-/// (the provider's configured least per call; 0: none). The needs cost a text-only message
-/// one test more (`add_needs_of`). Always inlined, as it was before the needs joined it: every
-/// call makes one.
+/// it for planning, and each admission uses the same figure — its text part corrected by
+/// `calibration` (what the model's replies reported; none: uncorrected), and raised to `floor`
+/// tokens in all (the provider's configured least per call; 0: none). The needs cost a
+/// text-only message one test more (`add_needs_of`). Always inlined: every call makes one.
 [[gnu::always_inline]] inline Estimate estimate_call(const providers::Model& origin, const Request& request,
                                                     const providers::ModelCalibration* calibration,
                                                     std::uint64_t floor) {
   Estimate e;
-  e.tokens = providers::estimate_request(origin.estimate, request.messages, request.max_tokens, request.n);
+  const providers::PromptEstimate prompt = providers::estimate_prompt_parts(origin.estimate, request);
+  e.tokens = {prompt.total(), std::int64_t{request.max_tokens} * std::max<std::int64_t>(1, request.n)};
   e.needs = needs_of(request);
-  e.raw_prompt = e.tokens.prompt;
-  if (calibration) e.tokens.prompt = calibration->adjust(e.tokens.prompt);
+  e.raw_prompt = prompt.text;
+  e.prompt_by_rule = prompt.by_rule;
+  if (calibration) e.tokens.prompt = calibration->adjust(prompt.text) + prompt.by_rule;
   if (floor > 0 && static_cast<std::uint64_t>(e.tokens.total()) < floor)
     e.tokens.prompt = static_cast<std::int64_t>(floor) - e.tokens.completion;
   return e;

@@ -375,14 +375,19 @@ class ReplyStep {
     s.state.cache().insert(*s.call.cache_key, std::move(cached), bytes, t);
   }
 
-  /// Teaches `answered`'s calibration what the provider counted for the prompt. The estimate
-  /// was made with the origin model's parameters: a model estimated otherwise (another
-  /// tokenizer) learns nothing from it. When another call is teaching the same model at this
-  /// moment, this reply is skipped rather than waited for (see `ModelCalibration::try_observe`).
+  /// Teaches `answered`'s calibration what the provider counted for the prompt's text (less
+  /// what was counted by rule; nothing from a call that is mostly images: `text_sample`). The
+  /// estimate was made with the origin model's parameters: a model estimated otherwise
+  /// (another tokenizer) learns nothing from it. When another call is teaching the same model
+  /// at this moment, this reply is skipped rather than waited for (see
+  /// `ModelCalibration::try_observe`).
   template <class StateT>
   static void calibrate(const ReplyScene<StateT>& s, const providers::Model& answered, const providers::Usage& usage) {
     if (!estimated_alike(answered, *s.call.origin_model)) return;
-    if (auto* cal = s.state.calibration(answered)) (void)cal->try_observe(s.call.raw_prompt, usage.input_tokens);
+    auto* cal = s.state.calibration(answered);
+    if (!cal) return;
+    const auto sample = providers::text_sample({s.call.raw_prompt, s.call.prompt_by_rule}, usage.input_tokens);
+    if (sample) (void)cal->try_observe(sample->estimated, sample->actual);
   }
 
   backoff::RetryState retry_{};

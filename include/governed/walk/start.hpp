@@ -91,6 +91,7 @@ void estimate_origin(const StartScene<StateT>& s, const Origin& origin) {
   s.call.estimate = e.tokens;
   s.call.raw_prompt = e.raw_prompt;
   s.call.needs = e.needs;
+  s.call.prompt_by_rule = e.prompt_by_rule;
 }
 
 /// More prompt-cache breakpoints than any provider takes is refused before anything is
